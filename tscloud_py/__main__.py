@@ -1,0 +1,3 @@
+from tscloud_py.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Thin per-service AWS clients. The only package that imports boto3."""

@@ -1,0 +1,186 @@
+"""The client factory: every boto3 client in tscloud is built here.
+
+It honours the profile, region and endpoint URL (flag or ``AWS_ENDPOINT_URL``),
+uses botocore's *standard* retry mode with a larger attempt budget than the
+default 3 (a deploy is long control-plane work; throttling must slow it, not
+fail it), and keeps a count of API calls so benchmarks and ``-v`` can report
+how many requests a run made and how many of them mutated anything.
+
+boto3 is imported lazily so that ``tscloud --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tscloud_py.errors import AwsError
+
+T = TypeVar("T")
+
+DEFAULT_MAX_ATTEMPTS = 10
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "Select", "Batch Get")
+
+
+def is_mutating(operation: str) -> bool:
+    """Whether an API operation name changes anything (by AWS naming convention)."""
+    return not operation.startswith(("Get", "List", "Describe", "Head", "Lookup", "Search", "Select", "Test"))
+
+
+@dataclass
+class RequestLog:
+    """Counts API operations made through one factory (thread safe)."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, service: str, operation: str) -> None:
+        with self._lock:
+            self.calls[f"{service}:{operation}"] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def mutating(self) -> int:
+        return sum(n for key, n in self.calls.items() if is_mutating(key.split(":", 1)[1]))
+
+    def mutating_calls(self) -> dict[str, int]:
+        return {k: n for k, n in self.calls.items() if is_mutating(k.split(":", 1)[1])}
+
+
+class ClientFactory:
+    """Builds and caches boto3 clients for one (profile, region, endpoint)."""
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        credentials: dict[str, str] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.max_attempts = max_attempts
+        self.requests = RequestLog()
+        self._credentials = credentials
+        self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._account_id: str | None = None
+
+    @property
+    def is_custom_endpoint(self) -> bool:
+        return self.endpoint_url is not None
+
+    def _boto_session(self) -> Any:
+        if self._session is None:
+            import boto3
+
+            kwargs: dict[str, Any] = {"region_name": self.region}
+            if self.profile:
+                kwargs["profile_name"] = self.profile
+            if self._credentials:
+                kwargs.update(self._credentials)
+            try:
+                self._session = boto3.session.Session(**kwargs)
+            except Exception as exc:  # ProfileNotFound and friends
+                from tscloud_py.errors import UsageError
+
+                raise UsageError(f"--profile: {exc}", "list profiles with `aws configure list-profiles`") from exc
+            self._session.events.register("before-call", self._record_call)
+        return self._session
+
+    def _record_call(self, model: Any = None, **_: Any) -> None:
+        if model is not None:
+            self.requests.record(model.service_model.service_name, model.name)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A cached boto3 client for ``service`` in ``region`` (default: the factory's)."""
+        region = region or self.region
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                from botocore.config import Config
+
+                config = Config(
+                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    connect_timeout=10,
+                    read_timeout=60,
+                    max_pool_connections=32,
+                    user_agent_extra="tscloud/0.1",
+                )
+                self._clients[key] = self._boto_session().client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, config=config
+                )
+            return self._clients[key]
+
+    def account_id(self) -> str:
+        if self._account_id is None:
+            ident = call(self.client("sts").get_caller_identity, "sts:GetCallerIdentity")
+            self._account_id = str(ident["Account"])
+        return self._account_id
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
+    return None
+
+
+def call(fn: Callable[..., T], operation: str, /, **kwargs: Any) -> T:
+    """Invoke a boto3 method, turning botocore errors into ``AwsError``."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    try:
+        return fn(**kwargs)
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsError(operation, str(err.get("Code", "Unknown")), str(err.get("Message", exc))) from exc
+    except NoCredentialsError as exc:
+        raise AwsError(
+            operation,
+            "NoCredentials",
+            "no AWS credentials found",
+            "set AWS_PROFILE / --profile, or use --local for the embedded emulator",
+        ) from exc
+    except BotoCoreError as exc:
+        raise AwsError(operation, type(exc).__name__, str(exc), "check network access and --endpoint-url") from exc
+
+
+def paginate(client: Any, method: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item of a paginated list operation, across all pages."""
+    from botocore.exceptions import ClientError
+
+    paginator = client.get_paginator(method)
+    try:
+        for page in paginator.paginate(**kwargs):
+            node: Any = page
+            for part in result_key.split("."):
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            yield from (node or [])
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsError(method, str(err.get("Code", "Unknown")), str(err.get("Message", exc))) from exc
+
+
+@contextmanager
+def ignoring(*codes: str) -> Iterator[None]:
+    """Swallow an AwsError whose code is one of ``codes`` (e.g. NotFound on delete)."""
+    try:
+        yield
+    except AwsError as exc:
+        if exc.code not in codes:
+            raise

@@ -1,0 +1,115 @@
+"""The `tscloud` command line: global options, error handling, command registry.
+
+Commands live in ``tscloud_py/commands/``; each module exposes Click commands
+that take the shared ``AppContext`` via ``@pass_app``. Heavy modules (boto3,
+rich, presets) are imported inside commands so ``tscloud --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tscloud_py import __version__
+from tscloud_py.app import AppContext
+from tscloud_py.commands import register_all
+from tscloud_py.errors import TscloudError
+
+
+class TscloudGroup(click.Group):
+    """Keeps commands in the order they were added in `--help`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=TscloudGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("tscloud.toml"), show_default=True, help="The config file.")
+@click.option("--stage", help="Stage name (default: config `stage`, else dev).")
+@click.option("--profile", help="AWS profile.")
+@click.option("--region", help="AWS region (default: config `region`).")
+@click.option("--endpoint-url", help="Send every AWS call here (also AWS_ENDPOINT_URL).")
+@click.option("--local", is_flag=True, help="Run against the embedded AWS emulator (no AWS account needed).")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: print exactly one JSON document on stdout.")
+@click.option("--yes", "-y", is_flag=True, help="Answer yes to confirmations.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and request counts.")
+@click.version_option(__version__, prog_name="tscloud")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str | None, region: str | None,
+        endpoint_url: str | None, local: bool, output: str, yes: bool, verbose: bool) -> None:
+    """Deploy real applications to AWS, step by step, with state that survives a crash."""
+    if local and endpoint_url:
+        raise click.UsageError("--local and --endpoint-url exclude each other; pick one")
+    app = AppContext(config_path=config_path, stage=stage, profile=profile, region=region,
+                     endpoint_url=endpoint_url, local=local, output=output, yes=yes, verbose=verbose)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+register_all(cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the CLI and turns every error into one line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "-v" in args or "--verbose" in args
+    as_json = _wants_json(args)
+    try:
+        cli.main(args=args, prog_name="tscloud", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _fail("aborted", None, 130, as_json)
+    except click.ClickException as exc:
+        # Click's usage errors: one line, exit 2.
+        _fail(_click_message(exc), None, 2 if exc.exit_code == 2 else exc.exit_code, as_json)
+    except TscloudError as exc:
+        if verbose:
+            traceback.print_exc()
+        _fail(exc.message, exc.hint, exc.exit_code, as_json, code=getattr(exc, "code", None))
+    except KeyboardInterrupt:
+        _fail("interrupted; re-run the same command to resume", None, 130, as_json)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as exc:  # a bug: still one line unless -v
+        if verbose:
+            traceback.print_exc()
+        _fail(f"internal error: {type(exc).__name__}: {exc}", "re-run with -v and report the traceback", 1,
+              as_json)
+    sys.exit(0)
+
+
+def _click_message(exc: click.ClickException) -> str:
+    message = exc.format_message().replace("\n", " ")
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        return f"{exc.ctx.command_path}: {message}"
+    return message
+
+
+def _wants_json(args: list[str]) -> bool:
+    for i, arg in enumerate(args):
+        if arg == "--output" and i + 1 < len(args) and args[i + 1] == "json":
+            return True
+        if arg == "--output=json":
+            return True
+    return False
+
+
+def _fail(message: str, hint: str | None, code: int, as_json: bool, **extra: Any) -> None:
+    if as_json:
+        doc: dict[str, Any] = {"error": message}
+        if hint:
+            doc["hint"] = hint
+        doc.update({k: v for k, v in extra.items() if v})
+        sys.stdout.write(json.dumps(doc) + "\n")
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,261 @@
+"""plan, deploy, status, outputs, destroy."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tscloud_py.commands import pass_app
+from tscloud_py.errors import DeployFailedError, NotDeployedError, UsageError
+
+if TYPE_CHECKING:
+    from tscloud_py.app import AppContext
+    from tscloud_py.engine.events import RecordingSink
+    from tscloud_py.engine.plan import Plan
+    from tscloud_py.engine.runner import RunResult
+    from tscloud_py.workspace import Workspace
+
+ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "none": "dim"}
+
+
+@click.command()
+@pass_app
+def plan(app: AppContext) -> None:
+    """Show, per step, what deploy would do: create, update, none or delete."""
+    from tscloud_py.engine.plan import Planner
+    from tscloud_py.engine.events import NullSink
+    from tscloud_py.workspace import Workspace
+
+    ws = Workspace.open(app)
+    ws.preset.validate()
+    result = Planner(ws.steps, ws.context(NullSink())).plan()
+    result.extra.update(ws.preset.plan_extras())
+    if app.json:
+        from tscloud_py.ui import print_json
+
+        print_json(result.to_json())
+        return
+    _print_plan(ws, result)
+
+
+def _print_plan(ws: Workspace, result: Plan) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"plan for [bold]{ws.config.app}-{ws.config.stage}[/] ({ws.config.preset}, {ws.aws.region})")
+    for p in result.steps:
+        style = ACTION_STYLE.get(p.action, "")
+        if p.destructive:
+            style = "bold red"
+        console.print(f"  [{style}]{p.action:<7}[/] {p.id}" + (f"  [dim]{p.kind}[/]" if p.kind else ""))
+        for change in p.changes:
+            mark = "[bold red]! [/]" if change.destructive else "  "
+            console.print(f"          {mark}{change.describe()}", markup=True)
+    counts: dict[str, int] = {}
+    for p in result.steps:
+        counts[p.action] = counts.get(p.action, 0) + 1
+    summary = ", ".join(f"{n} {a}" for a, n in counts.items())
+    console.print(f"{summary}; [bold red]{result.destructive_count} destructive[/]" if result.destructive_count
+                  else f"{summary}; 0 destructive")
+
+
+@click.command()
+@click.option("--only", multiple=True, metavar="STEP", help="Apply only this step (repeatable).")
+@click.option("--from", "start", metavar="STEP", help="Apply this step and every step after it.")
+@click.option("--force-unlock", is_flag=True, help="Break a stale lock left by a dead or stuck run.")
+@pass_app
+def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: bool) -> None:
+    """Plan and apply. Re-running after any failure or kill converges."""
+    from tscloud_py.engine.graph import select
+    from tscloud_py.engine.runner import Runner
+    from tscloud_py.workspace import Workspace
+
+    if only and start:
+        raise UsageError("--only and --from exclude each other; pick one")
+    ws = Workspace.open(app)
+    selected = select(ws.steps, only, start)
+    ws.preset.validate()
+    with ws.lock(force=force_unlock) as lock:
+        lock_notice(app, lock.took_over)
+        sink, live = _sink(app, ws, "deploy")
+        with live:
+            result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
+        _finish_run(app, ws, "deploy", result, sink)
+
+
+def _sink(app: AppContext, ws: Workspace, title: str) -> tuple[RecordingSink, Any]:
+    from tscloud_py.engine.events import RecordingSink
+    from tscloud_py.ui import make_sink
+
+    inner, live = make_sink([s.id for s in ws.steps], output=app.output,
+                            title=f"{title} {ws.config.app}-{ws.config.stage} ({ws.config.preset})")
+    return RecordingSink(inner), live
+
+
+def lock_notice(app: AppContext, took_over: dict[str, Any] | None) -> None:
+    if took_over and not app.json:
+        from tscloud_py.engine.lock import describe_holder
+        from tscloud_py.ui import echo
+
+        echo(f"note: took over the lock from {describe_holder(took_over)}, which is no longer running", err=True)
+
+
+def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, sink: RecordingSink) -> None:
+    from tscloud_py.ui import echo, print_json, print_outputs
+
+    steps = [r.to_json() for r in result.results if r.selected and r.status != "absent"]
+    outputs: dict[str, Any] = {}
+    if kind == "deploy":
+        try:
+            outputs = ws.preset.outputs(result.outputs) if result.ok else {}
+        except Exception:
+            outputs = {}
+    summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
+    ws.journal.mark_run(summary)
+    ws.write_run_record(kind, {
+        **summary, "app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
+        "needs": {s.id: list(s.needs) for s in ws.steps},
+        "timeline": [r.__dict__ | {"error": r.error.message if r.error else None} for r in result.results
+                     if r.selected],
+        "events": [e.__dict__ for e in sink.events],
+        "requests": {"total": ws.aws.requests.total, "mutating": ws.aws.requests.mutating,
+                     "calls": dict(ws.aws.requests.calls)},
+    })
+    if app.json:
+        doc: dict[str, Any] = {"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
+                               "steps": steps}
+        if kind == "deploy":
+            doc["outputs"] = outputs
+        print_json(doc)
+    else:
+        for failure in result.failed:
+            echo(f"error: {failure.error.message if failure.error else failure.id}", err=True)
+            if failure.error is not None:
+                echo(f"hint: {failure.error.hint}", err=True)
+            if app.verbose and failure.detail:
+                echo(failure.detail, err=True)
+        counts: dict[str, int] = {}
+        for r in steps:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        echo(f"{kind} {'finished' if result.ok else 'FAILED'} in {result.ended - result.started:.1f}s: "
+             + ", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
+        if app.verbose:
+            echo(f"AWS requests: {ws.aws.requests.total} ({ws.aws.requests.mutating} mutating)", err=True)
+        if outputs:
+            print_outputs(outputs)
+    if not result.ok:
+        failed = ", ".join(r.id for r in result.failed)
+        raise _Reported(DeployFailedError(f"{kind} failed at: {failed}"))
+
+
+class _Reported(SystemExit):
+    """Exit 1 after the failure was already printed in full."""
+
+    def __init__(self, error: DeployFailedError) -> None:
+        super().__init__(error.exit_code)
+
+
+@click.command()
+@pass_app
+def status(app: AppContext) -> None:
+    """The journal and live state of every step."""
+    from tscloud_py.engine.events import NullSink
+    from tscloud_py.engine.plan import Planner
+    from tscloud_py.ui import echo, print_json
+    from tscloud_py.workspace import Workspace
+
+    ws = Workspace.open(app)
+    live = Planner(ws.steps, ws.context(NullSink())).plan().by_id()
+    rows = []
+    for step in ws.steps:
+        rec = ws.journal.steps.get(step.id, {})
+        p = live[step.id]
+        state = {"none": "in sync", "create": "missing", "update": "drifted"}.get(p.action, p.action)
+        rows.append({"id": step.id, "journal": rec.get("status", "never"), "at": rec.get("at"),
+                     "live": state, "changes": [c.describe() for c in p.changes]})
+    outputs = _journal_outputs(ws, required=False)
+    if app.json:
+        print_json({"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
+                    "steps": rows, "outputs": outputs, "last_run": ws.journal.data.get("last_run")})
+        return
+    echo(f"{ws.config.app}-{ws.config.stage} ({ws.config.preset}, {ws.aws.region})")
+    for r in rows:
+        echo(f"  {r['id']:<22} {r['live']:<9} last: {r['journal']}" + (f" at {r['at']}" if r["at"] else ""))
+        for c in r["changes"]:
+            echo(f"      {c}")
+    if outputs:
+        echo("outputs:")
+        from tscloud_py.ui import print_outputs
+
+        print_outputs(outputs)
+
+
+def _journal_outputs(ws: Workspace, *, required: bool) -> dict[str, Any]:
+    recorded = ws.journal.outputs()
+    if not recorded:
+        if required:
+            raise NotDeployedError(f"{ws.config.app}-{ws.config.stage} has no recorded deploy here")
+        return {}
+    try:
+        return ws.preset.outputs(recorded)
+    except (KeyError, TypeError):
+        if required:
+            raise NotDeployedError(f"{ws.config.app}-{ws.config.stage} has not been fully deployed") from None
+        return {}
+
+
+@click.command()
+@pass_app
+def outputs(app: AppContext) -> None:
+    """The outputs of the last deploy (JSON with --output json)."""
+    from tscloud_py.ui import print_json, print_outputs
+    from tscloud_py.workspace import Workspace
+
+    ws = Workspace.open(app)
+    values = _journal_outputs(ws, required=True)
+    if app.json:
+        print_json(values)
+    else:
+        print_outputs(values)
+
+
+@click.command()
+@click.option("--no-snapshot", is_flag=True, help="Do not keep a final snapshot of data stores.")
+@click.option("--confirm", metavar="APP-STAGE", help="Required for prod stages: the app-stage being destroyed.")
+@click.option("--force-unlock", is_flag=True, help="Break a stale lock left by a dead or stuck run.")
+@pass_app
+def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unlock: bool) -> None:
+    """Remove everything this app and stage created, in reverse order."""
+    from tscloud_py.engine.plan import destroy_plan
+    from tscloud_py.engine.runner import Runner
+    from tscloud_py.presets import PresetOptions
+    from tscloud_py.ui import echo
+    from tscloud_py.workspace import Workspace
+
+    ws = Workspace.open(app, PresetOptions(no_snapshot=no_snapshot, verbose=app.verbose))
+    target = f"{ws.config.app}-{ws.config.stage}"
+    if ws.config.is_production and confirm != target:
+        raise UsageError(f"--confirm: destroying the production stage needs --confirm {target}")
+    if confirm is not None and confirm != target:
+        raise UsageError(f"--confirm: expected {target}, got {confirm}")
+    if not app.yes and not ws.config.is_production:
+        if not sys.stdin.isatty():
+            raise UsageError("--yes: destroy asks for confirmation; pass --yes when not on a terminal")
+        click.confirm(f"destroy every resource of {target}?", abort=True)
+    with ws.lock(force=force_unlock) as lock:
+        lock_notice(app, lock.took_over)
+        sink, live = _sink(app, ws, "destroy")
+        ctx = ws.context(sink)
+        the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())
+        if not observed and not app.json:
+            echo(f"nothing to destroy for {target}", err=True)
+        with live:
+            result = Runner(ws.steps, ctx, ws.journal).destroy(observed)
+        _finish_run(app, ws, "destroy", result, sink)
+
+
+def register(group: click.Group) -> None:
+    for command in (plan, deploy, status, outputs, destroy):
+        group.add_command(command)

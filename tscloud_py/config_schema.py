@@ -1,0 +1,97 @@
+"""The config schema: one dataclass per tscloud.toml table.
+
+Field metadata drives validation and docs: ``help`` (one line), ``pattern`` +
+``pattern_help``, ``choices``, ``min``/``max``, ``example`` (for ``init``).
+Fields with ``internal`` metadata are set by the loader, never by the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tscloud_py.errors import ConfigError
+
+Preset = Literal["static-site", "fullstack-app", "api-domain", "ssr-app"]
+DnsProviderName = Literal["route53", "cloudflare", "porkbun", "godaddy"]
+
+DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9-]{2,63}\.?"
+DOMAIN_HELP = "expected a domain name like www.example.com"
+
+
+def meta(help: str, **extra: Any) -> dict[str, Any]:
+    return {"help": help, **extra}
+
+
+@dataclass
+class DnsConfig:
+    provider: DnsProviderName = field(
+        default="route53", metadata=meta("who serves DNS for your domains; credentials come from env vars"))
+    zone: str | None = field(default=None, metadata=meta(
+        "zone name override (default: the registrable domain from the Public Suffix List)",
+        pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
+    zone_id: str | None = field(default=None, metadata=meta("provider zone id (route53 hosted zone id or Cloudflare zone id)"))
+    proxied: bool = field(default=False, metadata=meta("cloudflare only: proxy records through Cloudflare"))
+
+
+@dataclass
+class SiteConfig:
+    dir: str = field(default="dist", metadata=meta("the built site, relative to tscloud.toml"))
+    spa: bool = field(default=False, metadata=meta("serve /index.html (200) for 403/404: single-page apps"))
+    domain: str | None = field(default=None, metadata=meta(
+        "custom domain; a certificate is issued in us-east-1 and [dns] writes the records",
+        pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
+    index: str = field(default="index.html", metadata=meta("the default root object"))
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = field(
+        default="PriceClass_100", metadata=meta("CloudFront price class"))
+    retain: bool = field(default=False, metadata=meta("keep the bucket and its files on destroy"))
+
+    def resolved_dir(self, base: Path) -> Path:
+        return (base / self.dir).resolve()
+
+
+@dataclass
+class PresetTables:
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+
+PRESET_TABLES: dict[str, PresetTables] = {
+    "static-site": PresetTables(required=("site",)),
+    "fullstack-app": PresetTables(required=("api",), optional=(
+        "site", "frontend", "database", "cache", "queue", "mail", "schedules", "network", "worker")),
+    "api-domain": PresetTables(required=("api_domain",)),
+    "ssr-app": PresetTables(required=("ssr",)),
+}
+
+
+@dataclass
+class Config:
+    app: str = field(metadata=meta(
+        "the app name, used in every resource name", pattern=r"[a-z][a-z0-9-]{0,28}[a-z0-9]",
+        pattern_help="expected 2-30 chars of a-z, 0-9 and '-', starting with a letter", example="shop"))
+    preset: Preset = field(metadata=meta("what to deploy", example="static-site"))
+    region: str = field(default="us-east-1", metadata=meta(
+        "AWS region", pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d", pattern_help="expected an AWS region like us-east-1"))
+    stage: str = field(default="dev", metadata=meta(
+        "stage name (dev, staging, prod, ...)", pattern=r"[a-z][a-z0-9-]{0,14}",
+        pattern_help="expected 1-15 chars of a-z, 0-9 and '-', starting with a letter"))
+    site: SiteConfig | None = field(default=None, metadata=meta("the static site"))
+    dns: DnsConfig = field(default_factory=DnsConfig, metadata=meta("DNS provider for custom domains"))
+
+    path: str = field(default="tscloud.toml", metadata={"internal": True})
+    base_dir: Path = field(default_factory=Path.cwd, metadata={"internal": True})
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage in ("prod", "production")
+
+    def semantic_checks(self) -> list[Callable[[str], None]]:
+        checks: list[Callable[[str], None]] = [self._check_names]
+        return checks
+
+    def _check_names(self, shown: str) -> None:
+        if len(f"{self.app}-{self.stage}") > 40:
+            raise ConfigError(shown, "app", "app and stage together must be at most 40 characters")

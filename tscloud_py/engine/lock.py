@@ -1,0 +1,116 @@
+"""One lock per (account, region, app, stage) for the whole run.
+
+The lock is a file holding who took it (pid, host, user, command, time) with an
+exclusive ``flock`` held for the run. The kernel drops the flock when the
+holder dies, even by SIGKILL, so a dead run's lock is recognised as stale and
+taken over with a notice. A live but stuck holder (say, a stopped process, or
+one on a shared filesystem we cannot see) is broken only by ``--force-unlock``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from tscloud_py.errors import LockHeldError
+
+
+class RunLock:
+    def __init__(self, path: Path, *, scope: str, force: bool = False) -> None:
+        self.path = path
+        self.scope = scope
+        self.force = force
+        self._fh: IO[str] | None = None
+        self.took_over: dict[str, Any] | None = None
+
+    def acquire(self, *, force: bool = False) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if force and self.path.exists():
+            self.took_over = self.holder()
+            self.path.unlink()
+        fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self.holder() or {}
+            fh.close()
+            raise LockHeldError(
+                f"{self.scope} is locked by {describe_holder(holder)}",
+                "wait for that run to finish; if it is stuck, re-run with --force-unlock",
+            ) from None
+        previous = self.holder()
+        if previous and not force:
+            # The file names a holder but nobody holds the flock: that run died.
+            self.took_over = previous
+        fh.seek(0)
+        fh.truncate()
+        json.dump(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "user": _user(),
+                "command": " ".join(["tscloud", *sys.argv[1:]])[:200],
+                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+            fh,
+        )
+        fh.flush()
+        os.fsync(fh.fileno())
+        self._fh = fh
+
+    def holder(self) -> dict[str, Any] | None:
+        try:
+            text = self.path.read_text()
+        except OSError:
+            return None
+        try:
+            data = json.loads(text) if text.strip() else None
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def release(self) -> None:
+        if self._fh is None:
+            return
+        try:
+            self._fh.seek(0)
+            self._fh.truncate()
+            self._fh.flush()
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._fh.close()
+            self._fh = None
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+    def __enter__(self) -> RunLock:
+        self.acquire(force=self.force)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    if not holder:
+        return "another tscloud run"
+    return (
+        f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} "
+        f"(user {holder.get('user', '?')}, `{holder.get('command', '?')}`, since {holder.get('started', '?')})"
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"

@@ -1,0 +1,207 @@
+"""The DAG runner: applies steps in parallel as soon as what they need is done.
+
+Each finished step is journaled at once. A failed step fails only the steps
+that need it; independent steps run on, so one bad resource does not hold up
+the rest and a re-run has less left to do.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from tscloud_py.engine.events import Event
+from tscloud_py.engine.graph import topo_order
+from tscloud_py.engine.journal import Journal
+from tscloud_py.engine.step import Outputs, Step, StepContext, fingerprint
+from tscloud_py.errors import NotDeployedError, StepFailedError, TscloudError
+
+OK_STATUSES = {"created", "updated", "unchanged", "deleted", "absent", "kept"}
+
+
+@dataclass
+class StepResult:
+    id: str
+    status: str
+    seconds: float
+    started: float
+    ended: float
+    error: TscloudError | None = None
+    detail: str = ""  # traceback text, shown with -v
+    selected: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.id, "status": self.status, "seconds": round(self.seconds, 3)}
+        if self.error is not None:
+            doc["error"] = self.error.message
+            doc["hint"] = self.error.hint
+        return doc
+
+
+@dataclass
+class RunResult:
+    results: list[StepResult] = field(default_factory=list)
+    outputs: dict[str, Outputs] = field(default_factory=dict)
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Runner:
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        ctx: StepContext,
+        journal: Journal | None,
+        *,
+        max_workers: int = 8,
+    ) -> None:
+        self.steps = topo_order(steps)
+        self.ctx = ctx
+        self.journal = journal
+        self.max_workers = max_workers
+
+    # -- deploy -----------------------------------------------------------------
+    def deploy(self, selected: set[str] | None = None) -> RunResult:
+        selected = selected if selected is not None else {s.id for s in self.steps}
+
+        def work(step: Step) -> StepResult:
+            return self._deploy_step(step, step.id in selected)
+
+        return self._run(self.steps, lambda s: s.needs, work)
+
+    def _deploy_step(self, step: Step, selected: bool) -> StepResult:
+        ctx = self.ctx.for_step(step.id)
+        started = time.time()
+        if selected:
+            ctx.sink.emit(Event(step.id, "started", at=started))
+        try:
+            observed = step.read(ctx)
+            if not selected:
+                self.ctx.outputs[step.id] = self._outputs_without_apply(step, ctx, observed)
+                return self._finish(step, "not-selected", started, selected=False, emit=False)
+            changes = step.diff(ctx, observed)
+            if not changes:
+                outputs = step.outputs(ctx, observed)
+                status = "unchanged"
+            else:
+                outputs = step.apply(ctx, observed) or {}
+                status = "created" if observed is None else "updated"
+            self.ctx.outputs[step.id] = outputs
+            if self.journal is not None:
+                self.journal.record(step.id, status=status, outputs=outputs, fingerprint=fingerprint(step.wanted(ctx)))
+            return self._finish(step, status, started)
+        except Exception as exc:  # every failure is reported per step, never a traceback
+            return self._failure(step, exc, started)
+
+    def _outputs_without_apply(self, step: Step, ctx: StepContext, observed: Any) -> Outputs:
+        if observed is not None:
+            try:
+                return step.outputs(ctx, observed)
+            except Exception:
+                pass
+        recorded = ctx.previous.get(step.id)
+        if recorded:
+            return dict(recorded)
+        raise NotDeployedError(
+            f"step '{step.id}' has not been deployed, and the selected steps need its outputs",
+            "run a full `tscloud deploy` first (without --only/--from)",
+        )
+
+    # -- destroy ----------------------------------------------------------------
+    def destroy(self, observed_by_id: dict[str, Any]) -> RunResult:
+        needed_by: dict[str, list[str]] = {s.id: [] for s in self.steps}
+        for s in self.steps:
+            for n in s.needs:
+                needed_by[n].append(s.id)
+
+        def work(step: Step) -> StepResult:
+            started = time.time()
+            ctx = self.ctx.for_step(step.id)
+            if step.id not in observed_by_id:
+                if self.journal is not None:
+                    self.journal.forget(step.id)
+                return self._finish(step, "absent", started, emit=False)
+            ctx.sink.emit(Event(step.id, "started", at=started))
+            try:
+                step.destroy(ctx, observed_by_id[step.id])
+                if self.journal is not None:
+                    self.journal.forget(step.id)
+                return self._finish(step, "deleted", started)
+            except Exception as exc:
+                return self._failure(step, exc, started)
+
+        return self._run(list(reversed(self.steps)), lambda s: tuple(needed_by[s.id]), work)
+
+    # -- the scheduler ----------------------------------------------------------
+    def _run(
+        self,
+        order: Sequence[Step],
+        prerequisites: Callable[[Step], Sequence[str]],
+        work: Callable[[Step], StepResult],
+    ) -> RunResult:
+        run = RunResult(started=time.time(), outputs=self.ctx.outputs)
+        results: dict[str, StepResult] = {}
+        waiting = list(order)
+        running: dict[Future[StepResult], Step] = {}
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
+            try:
+                while waiting or running:
+                    for step in list(waiting):
+                        pre = prerequisites(step)
+                        blocked = [p for p in pre if p in results and results[p].status in ("failed", "skipped")]
+                        if blocked:
+                            waiting.remove(step)
+                            results[step.id] = self._skip(step, blocked)
+                            continue
+                        if all(p in results for p in pre):
+                            waiting.remove(step)
+                            running[pool.submit(work, step)] = step
+                    if not running:
+                        continue
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        step = running.pop(fut)
+                        results[step.id] = fut.result()
+            except KeyboardInterrupt:
+                for fut in running:
+                    fut.cancel()
+                raise
+        run.results = [results[s.id] for s in order if s.id in results]
+        run.ended = time.time()
+        return run
+
+    def _finish(self, step: Step, status: str, started: float, *, selected: bool = True,
+                emit: bool = True) -> StepResult:
+        ended = time.time()
+        if emit:
+            self.ctx.sink.emit(Event(step.id, "finished", at=ended, status=status, elapsed=ended - started))
+        return StepResult(step.id, status, ended - started, started, ended, selected=selected)
+
+    def _failure(self, step: Step, exc: Exception, started: float) -> StepResult:
+        ended = time.time()
+        if isinstance(exc, StepFailedError):
+            error: TscloudError = exc
+        else:
+            error = StepFailedError(step.id, exc)
+        self.ctx.sink.emit(Event(step.id, "finished", at=ended, status="failed", elapsed=ended - started,
+                                 error=error.message))
+        return StepResult(step.id, "failed", ended - started, started, ended, error,
+                          "".join(traceback.format_exception(exc)))
+
+    def _skip(self, step: Step, blocked: list[str]) -> StepResult:
+        now = time.time()
+        self.ctx.sink.emit(Event(step.id, "finished", at=now, status="skipped",
+                                 what=f"blocked by {', '.join(blocked)}"))
+        return StepResult(step.id, "skipped", 0.0, now, now)

@@ -1,0 +1,154 @@
+"""The step model: read reality, diff against what is wanted, apply, destroy.
+
+A step is a small object with a stable ``id``, the ids it ``needs`` (whose
+outputs it reads), and four operations:
+
+- ``read(ctx)`` asks reality what exists (by deterministic name, tag, or the id
+  the journal recorded) and never mutates;
+- ``diff(ctx, observed)`` lists what would change; empty means satisfied;
+- ``apply(ctx, observed)`` creates or updates and returns outputs; it must be
+  safe to re-run at any point;
+- ``destroy(ctx, observed)`` removes what ``read`` found.
+
+``outputs(ctx, observed)`` gives a satisfied step's outputs without mutating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tscloud_py.aws.waiters import Clock, ProgressCallback, SystemClock, WaitProgress
+from tscloud_py.engine.events import Event, EventSink, NullSink
+
+Outputs = dict[str, Any]
+
+
+class PendingOutput(Exception):
+    """A needed step's outputs are not known yet (it would be created by this plan)."""
+
+    def __init__(self, step_id: str, key: str | None = None) -> None:
+        super().__init__(f"waits for {step_id}" + (f".{key}" if key else ""))
+        self.step_id = step_id
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between reality and the wanted state."""
+
+    field: str
+    old: Any = None
+    new: Any = None
+    destructive: bool = False
+
+    def describe(self) -> str:
+        if self.old is None and self.new is None:
+            return self.field
+        if self.old is None:
+            return f"{self.field}: {_short(self.new)}"
+        if self.new is None:
+            return f"{self.field}: {_short(self.old)} -> (removed)"
+        return f"{self.field}: {_short(self.old)} -> {_short(self.new)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new, "destructive": self.destructive,
+                "text": self.describe()}
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of a JSON-able value (a step's wanted inputs)."""
+    blob = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class StepContext:
+    """What a step may use while it runs: outputs of other steps, progress, waiting."""
+
+    app: str
+    stage: str
+    outputs: dict[str, Outputs] = field(default_factory=dict)
+    previous: Mapping[str, Outputs] = field(default_factory=dict)  # the journal's last outputs
+    sink: EventSink = field(default_factory=NullSink)
+    clock: Clock = field(default_factory=SystemClock)
+    step_id: str = ""
+
+    def output(self, step_id: str, key: str) -> Any:
+        """Output ``key`` of the step ``step_id``; PendingOutput while unknown."""
+        values = self.outputs.get(step_id)
+        if values is None or key not in values:
+            raise PendingOutput(step_id, key)
+        return values[key]
+
+    def has_output(self, step_id: str) -> bool:
+        return step_id in self.outputs
+
+    def recorded(self, key: str, default: Any = None) -> Any:
+        """What the journal recorded for this step last time (a hint, never the truth)."""
+        return self.previous.get(self.step_id, {}).get(key, default)
+
+    def for_step(self, step_id: str) -> StepContext:
+        return StepContext(self.app, self.stage, self.outputs, self.previous, self.sink, self.clock, step_id)
+
+    def progress(self) -> ProgressCallback:
+        """A waiters progress callback that reports this step's waits to the sink."""
+        step_id = self.step_id
+
+        def report(p: WaitProgress) -> None:
+            self.sink.emit(Event(step_id, "waiting", what=p.what, state=p.state, elapsed=p.elapsed))
+
+        return report
+
+    def log(self, text: str) -> None:
+        self.sink.emit(Event(self.step_id, "message", what=text))
+
+
+class Step(ABC):
+    """Base class of every deploy step."""
+
+    id: str = ""
+    needs: tuple[str, ...] = ()
+    #: a short word for what the step manages ("S3 bucket"), for plan output
+    kind: str = ""
+    #: whether destroy removes data (a bucket's objects, a database)
+    holds_data: bool = False
+
+    @abstractmethod
+    def read(self, ctx: StepContext) -> Any | None:
+        """Observe reality. None means nothing exists yet."""
+
+    @abstractmethod
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        """What apply would change. Empty means satisfied."""
+
+    @abstractmethod
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        """Create or update; returns outputs. Safe to re-run."""
+
+    @abstractmethod
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        """Outputs of a satisfied step, from what read observed."""
+
+    @abstractmethod
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        """Remove what read observed."""
+
+    def wanted(self, ctx: StepContext) -> Any:
+        """The inputs this step converges to; hashed into the journal's fingerprint."""
+        return None
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        return [Change("delete", destructive=True)]
+
+
+StepFactory = Callable[[], list[Step]]

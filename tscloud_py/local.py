@@ -1,0 +1,93 @@
+"""The embedded AWS emulator: moto's server on a free loopback port.
+
+``--local`` starts one in-process for the length of a command (or reuses one
+that ``tscloud local serve`` keeps running, found through
+``.tscloud/local/endpoint.json``). Its account is moto's, its journal lives
+under its own endpoint key, so nothing mixes with a real account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tscloud_py.errors import EmulatorUnavailableError
+
+# moto's defaults are tuned for its own tests; an emulator a person deploys to
+# should settle quickly and look like a healthy account.
+EMULATOR_ENV = {
+    "MOTO_ACM_VALIDATION_WAIT": "2",
+    "MOTO_ECS_SERVICE_RUNNING": "1",
+    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+}
+
+
+class Emulator:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> str:
+        for key, value in EMULATOR_ENV.items():
+            os.environ.setdefault(key, value)
+        try:
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+            from werkzeug.serving import make_server
+        except ImportError as exc:
+            raise EmulatorUnavailableError(
+                "--local: the embedded emulator needs moto's server, which is not installed") from exc
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self.host, self.port, app, threaded=True)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def serve_forever(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+def endpoint_file(project_dir: Path) -> Path:
+    return project_dir / ".tscloud" / "local" / "endpoint.json"
+
+
+def write_endpoint(project_dir: Path, endpoint: str) -> Path:
+    path = endpoint_file(project_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"endpoint": endpoint, "pid": os.getpid()}))
+    return path
+
+
+def running_endpoint(project_dir: Path) -> str | None:
+    """The endpoint of a live `tscloud local serve` for this project, if any."""
+    path = endpoint_file(project_dir)
+    try:
+        endpoint = str(json.loads(path.read_text())["endpoint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return endpoint if is_alive(endpoint) else None
+
+
+def is_alive(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as resp:  # noqa: S310 - loopback only
+            return bool(resp.status == 200)
+    except OSError:
+        return False

@@ -1,0 +1,66 @@
+"""Presets: orchestrators that compose steps. They never call boto3 directly."""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tscloud_py.engine.step import Outputs, Step
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.config_schema import Config
+
+PRESETS = {
+    "static-site": "tscloud_py.presets.static_site:StaticSite",
+    "fullstack-app": "tscloud_py.presets.fullstack_app:FullstackApp",
+    "api-domain": "tscloud_py.presets.api_domain:ApiDomain",
+    "ssr-app": "tscloud_py.presets.ssr_app:SsrApp",
+}
+
+
+@dataclass
+class PresetOptions:
+    """Run options that are not config: they change how, not what."""
+
+    no_snapshot: bool = False
+    verbose: bool = False
+
+
+class Preset(ABC):
+    name: str = ""
+
+    def __init__(self, config: Config, aws: ClientFactory, options: PresetOptions | None = None) -> None:
+        self.config = config
+        self.aws = aws
+        self.options = options or PresetOptions()
+
+    @property
+    def prefix(self) -> str:
+        """The deterministic resource-name prefix: ``{app}-{stage}``."""
+        return f"{self.config.app}-{self.config.stage}"
+
+    def validate(self) -> None:
+        """Checks that need the filesystem (a build dir exists, ...). Raise UsageError/ConfigError."""
+        return None
+
+    def plan_extras(self) -> dict[str, Any]:
+        """Extra plan facts (a monthly cost, a NAT gateway's price) for `tscloud plan`."""
+        return {}
+
+    @abstractmethod
+    def steps(self) -> list[Step]:
+        """The step graph for this config."""
+
+    @abstractmethod
+    def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        """The user-facing outputs, from the steps' outputs."""
+
+
+def load_preset(config: Config, aws: ClientFactory, options: PresetOptions | None = None) -> Preset:
+    module_name, _, class_name = PRESETS[config.preset].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    preset: Preset = cls(config, aws, options)
+    return preset

@@ -1,0 +1,149 @@
+"""Rendering: progress sinks and result printing.
+
+Progress goes to stderr (a rich live view on a TTY, one plain line per event
+otherwise or when ``CI`` is set); results go to stdout. With ``--output json``
+nothing but the final JSON document is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import IO, Any
+
+from tscloud_py.aws.waiters import format_duration
+from tscloud_py.engine.events import Event, EventSink, NullSink
+
+STATUS_STYLE = {
+    "created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "failed": "bold red",
+    "skipped": "magenta", "running": "cyan", "waiting": "cyan", "pending": "dim", "absent": "dim",
+}
+
+
+class PlainSink:
+    """One line per event. Waits are reported when their state changes, or every 30 s."""
+
+    def __init__(self, stream: IO[str] | None = None, *, wait_every: float = 30.0) -> None:
+        self.stream = stream or sys.stderr
+        self.wait_every = wait_every
+        self._last_wait: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        line = self._line(event)
+        if line is None:
+            return
+        with self._lock:
+            stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+            print(f"{stamp} {event.step_id}: {line}", file=self.stream, flush=True)
+
+    def _line(self, e: Event) -> str | None:
+        if e.kind == "started":
+            return "started"
+        if e.kind == "waiting":
+            key = f"{e.what}|{e.state}"
+            last = self._last_wait.get(e.step_id)
+            if last and last[0] == key and e.at - last[1] < self.wait_every:
+                return None
+            self._last_wait[e.step_id] = (key, e.at)
+            return f"waiting for {e.what}: {e.state} ({format_duration(e.elapsed)})"
+        if e.kind == "message":
+            return e.what
+        if e.kind == "finished":
+            text = f"{e.status} ({e.elapsed:.1f}s)"
+            if e.error:
+                text += f": {e.error}"
+            elif e.what:
+                text += f": {e.what}"
+            return text
+        return None
+
+
+class LiveSink:
+    """A rich live table: one row per step with its state, what it waits for, and elapsed time."""
+
+    def __init__(self, step_ids: Sequence[str], title: str) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=True)
+        self.title = title
+        self.rows: dict[str, dict[str, Any]] = {
+            sid: {"state": "pending", "detail": "", "start": None, "end": None} for sid in step_ids
+        }
+        self._lock = threading.Lock()
+        self.live = Live(self._render(), console=self.console, refresh_per_second=4,
+                         get_renderable=self._render, transient=False)
+
+    def __enter__(self) -> LiveSink:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.__exit__(None, None, None)
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            row = self.rows.setdefault(event.step_id, {"state": "pending", "detail": "", "start": None, "end": None})
+            if event.kind == "started":
+                row.update(state="running", start=event.at)
+            elif event.kind == "waiting":
+                row.update(state="waiting", detail=f"{event.what}: {event.state}")
+            elif event.kind == "message":
+                row["detail"] = event.what
+            elif event.kind == "finished":
+                row.update(state=event.status, end=event.at, detail=event.error or event.what or "")
+                row["start"] = row["start"] or event.at - event.elapsed
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.title, title_justify="left", box=None, pad_edge=False)
+        table.add_column("step")
+        table.add_column("state")
+        table.add_column("time", justify="right")
+        table.add_column("detail", overflow="ellipsis", no_wrap=True, max_width=70)
+        now = time.time()
+        with self._lock:
+            for sid, row in self.rows.items():
+                elapsed = ""
+                if row["start"] is not None:
+                    elapsed = format_duration((row["end"] or now) - row["start"])
+                style = STATUS_STYLE.get(row["state"], "")
+                table.add_row(sid, f"[{style}]{row['state']}[/]" if style else row["state"], elapsed, row["detail"])
+        return table
+
+
+def make_sink(step_ids: Sequence[str], *, output: str, title: str) -> tuple[EventSink, Any]:
+    """The sink for this terminal, and a context manager to hold it open."""
+    from contextlib import nullcontext
+
+    if output == "json":
+        return NullSink(), nullcontext()
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        live = LiveSink(step_ids, title)
+        return live, live
+    return PlainSink(), nullcontext()
+
+
+def print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def print_outputs(outputs: dict[str, Any]) -> None:
+    if not outputs:
+        echo("(no outputs)")
+        return
+    width = max(len(k) for k in outputs)
+    for key, value in outputs.items():
+        shown = json.dumps(value) if isinstance(value, (dict, list)) else value
+        echo(f"{key.ljust(width)}  {shown}")
