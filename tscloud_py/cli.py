@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     except TscloudError as exc:
         if verbose:
             traceback.print_exc()
-        _fail(exc.message, exc.hint, exc.exit_code, as_json, code=getattr(exc, "code", None))
+        _fail(exc.message, exc.hint, exc.exit_code, as_json, aws_code=getattr(exc, "code", None))
     except KeyboardInterrupt:
         _fail("interrupted; re-run the same command to resume", None, 130, as_json)
     except BrokenPipeError:

@@ -91,7 +91,7 @@ def _is_table(tp: Any) -> bool:
 
 
 def public_fields(cls: type) -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]  # type: ignore[arg-type]
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
 
 
 def build(cls: type, raw: Any, shown: str, prefix: str) -> Any:

@@ -10,19 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from tscloud_py.errors import ConfigError
+from tscloud_py.schema.api_domain import ApiDomainConfig
+from tscloud_py.schema.common import DOMAIN_HELP, DOMAIN_PATTERN, DnsProviderName, meta
+from tscloud_py.schema.fullstack import (
+    ApiConfig,
+    CacheConfig,
+    DatabaseConfig,
+    FrontendConfig,
+    MailConfig,
+    NetworkConfig,
+    QueueConfig,
+    ScheduleConfig,
+)
+from tscloud_py.schema.ssr import SsrConfig
 
 Preset = Literal["static-site", "fullstack-app", "api-domain", "ssr-app"]
-DnsProviderName = Literal["route53", "cloudflare", "porkbun", "godaddy"]
-
-DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9-]{2,63}\.?"
-DOMAIN_HELP = "expected a domain name like www.example.com"
-
-
-def meta(help: str, **extra: Any) -> dict[str, Any]:
-    return {"help": help, **extra}
 
 
 @dataclass
@@ -61,7 +66,7 @@ class PresetTables:
 PRESET_TABLES: dict[str, PresetTables] = {
     "static-site": PresetTables(required=("site",)),
     "fullstack-app": PresetTables(required=("api",), optional=(
-        "site", "frontend", "database", "cache", "queue", "mail", "schedules", "network", "worker")),
+        "site", "frontend", "database", "cache", "queue", "mail", "schedules", "network")),
     "api-domain": PresetTables(required=("api_domain",)),
     "ssr-app": PresetTables(required=("ssr",)),
 }
@@ -80,6 +85,22 @@ class Config:
         pattern_help="expected 1-15 chars of a-z, 0-9 and '-', starting with a letter"))
     site: SiteConfig | None = field(default=None, metadata=meta("the static site"))
     dns: DnsConfig = field(default_factory=DnsConfig, metadata=meta("DNS provider for custom domains"))
+    # fullstack-app
+    api: ApiConfig | None = field(default=None, metadata=meta("fullstack-app: the container API"))
+    frontend: FrontendConfig | None = field(default=None, metadata=meta(
+        "fullstack-app: an existing CloudFront distribution to attach the API to"))
+    database: DatabaseConfig | None = field(default=None, metadata=meta("fullstack-app: Postgres"))
+    cache: CacheConfig | None = field(default=None, metadata=meta("fullstack-app: Redis"))
+    queue: QueueConfig | None = field(default=None, metadata=meta("fullstack-app: SQS queue and worker"))
+    mail: MailConfig | None = field(default=None, metadata=meta("fullstack-app: SES domain identity"))
+    schedules: list[ScheduleConfig] = field(default_factory=list, metadata=meta(
+        "fullstack-app: EventBridge Scheduler jobs run as ECS tasks"))
+    network: NetworkConfig | None = field(default=None, metadata=meta("fullstack-app: VPC choice"))
+    # api-domain
+    api_domain: ApiDomainConfig | None = field(default=None, metadata=meta(
+        "api-domain: a custom domain for an existing API Gateway API or ALB"))
+    # ssr-app
+    ssr: SsrConfig | None = field(default=None, metadata=meta("ssr-app: a Nitro build on Lambda"))
 
     path: str = field(default="tscloud.toml", metadata={"internal": True})
     base_dir: Path = field(default_factory=Path.cwd, metadata={"internal": True})

@@ -41,7 +41,10 @@ class Emulator:
         for key, value in EMULATOR_ENV.items():
             os.environ.setdefault(key, value)
         try:
-            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                create_backend_app,
+            )
             from werkzeug.serving import make_server
         except ImportError as exc:
             raise EmulatorUnavailableError(
@@ -87,7 +90,7 @@ def running_endpoint(project_dir: Path) -> str | None:
 
 def is_alive(endpoint: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as resp:
             return bool(resp.status == 200)
     except OSError:
         return False

@@ -24,8 +24,8 @@ ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "none": 
 @pass_app
 def plan(app: AppContext) -> None:
     """Show, per step, what deploy would do: create, update, none or delete."""
-    from tscloud_py.engine.plan import Planner
     from tscloud_py.engine.events import NullSink
+    from tscloud_py.engine.plan import Planner
     from tscloud_py.workspace import Workspace
 
     ws = Workspace.open(app)
@@ -248,7 +248,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
         lock_notice(app, lock.took_over)
         sink, live = _sink(app, ws, "destroy")
         ctx = ws.context(sink)
-        the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())
+        _the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())
         if not observed and not app.json:
             echo(f"nothing to destroy for {target}", err=True)
         with live:

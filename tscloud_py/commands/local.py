@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ def serve(app: AppContext, port: int) -> None:
         endpoint = emulator.start()
     except OSError as exc:
         raise click.UsageError(f"--port: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-    path = write_endpoint(app.project_dir, endpoint)
+    write_endpoint(app.project_dir, endpoint)
     if app.json:
         print_json({"endpoint": endpoint})
     else:
@@ -50,10 +51,8 @@ def serve(app: AppContext, port: int) -> None:
         pass
     finally:
         emulator.stop()
-        try:
+        with contextlib.suppress(OSError):
             endpoint_file(app.project_dir).unlink()
-        except OSError:
-            pass
         if not app.json:
             echo("emulator stopped", err=True)
 

@@ -9,6 +9,7 @@ one on a shared filesystem we cannot see) is broken only by ``--force-unlock``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import getpass
 import json
@@ -87,10 +88,8 @@ class RunLock:
         finally:
             self._fh.close()
             self._fh = None
-        try:
+        with contextlib.suppress(OSError):
             self.path.unlink()
-        except OSError:
-            pass
 
     def __enter__(self) -> RunLock:
         self.acquire(force=self.force)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,10 +83,8 @@ class Planner:
             return PlannedStep(step.id, step.kind, "none", [], observed)
         action = "create" if observed is None else "update"
         if observed is not None:
-            try:
+            with contextlib.suppress(PendingOutput, KeyError, TypeError):
                 self.ctx.outputs[step.id] = step.outputs(sctx, observed)
-            except (PendingOutput, KeyError, TypeError):
-                pass
         return PlannedStep(step.id, step.kind, action, changes, observed)
 
 
