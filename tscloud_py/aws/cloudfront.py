@@ -1,0 +1,165 @@
+"""CloudFront: distributions (config + ETag round trips), OAC, invalidations, managed policies.
+
+CloudFront is a global service; its API lives in us-east-1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
+from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, WaitPolicy, wait_for
+
+# Managed policy ids are fixed by AWS (documented in the CloudFront developer guide).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ORIGIN_REQUEST_CORS_S3 = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
+RESPONSE_HEADERS_SECURITY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+
+DEPLOY_WAIT = WaitPolicy(timeout=45 * 60, first_interval=5, max_interval=30)
+
+
+@dataclass
+class DistributionInfo:
+    id: str
+    arn: str
+    domain_name: str
+    status: str
+    enabled: bool
+    config: dict[str, Any]
+    etag: str
+
+
+class CloudFront:
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
+
+    @property
+    def _client(self) -> Any:
+        return self.factory.client("cloudfront", "us-east-1")
+
+    # -- distributions ------------------------------------------------------------
+    def iter_distributions(self) -> Iterator[dict[str, Any]]:
+        """Every distribution summary, across all pages."""
+        return paginate(self._client, "list_distributions", "DistributionList.Items")
+
+    def find_distribution_by_comment(self, comment: str) -> dict[str, Any] | None:
+        for summary in self.iter_distributions():
+            if summary.get("Comment") == comment:
+                return summary
+        return None
+
+    def get_distribution(self, dist_id: str) -> DistributionInfo:
+        resp = call(self._client.get_distribution, "cloudfront:GetDistribution", Id=dist_id)
+        dist = resp["Distribution"]
+        config = dist["DistributionConfig"]
+        return DistributionInfo(dist["Id"], dist["ARN"], dist["DomainName"], dist["Status"],
+                                bool(config.get("Enabled")), config, resp["ETag"])
+
+    def get_config(self, dist_id: str) -> tuple[dict[str, Any], str]:
+        resp = call(self._client.get_distribution_config, "cloudfront:GetDistributionConfig", Id=dist_id)
+        return resp["DistributionConfig"], resp["ETag"]
+
+    def create_distribution(self, config: dict[str, Any], tags: dict[str, str]) -> DistributionInfo:
+        resp = call(self._client.create_distribution_with_tags, "cloudfront:CreateDistributionWithTags",
+                    DistributionConfigWithTags={
+                        "DistributionConfig": config,
+                        "Tags": {"Items": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                    })
+        dist = resp["Distribution"]
+        return DistributionInfo(dist["Id"], dist["ARN"], dist["DomainName"], dist["Status"],
+                                bool(dist["DistributionConfig"].get("Enabled")), dist["DistributionConfig"],
+                                resp["ETag"])
+
+    def update_config(self, dist_id: str, config: dict[str, Any], etag: str) -> str:
+        """PUT the whole config with If-Match; returns the new ETag."""
+        resp = call(self._client.update_distribution, "cloudfront:UpdateDistribution",
+                    Id=dist_id, IfMatch=etag, DistributionConfig=config)
+        return str(resp["ETag"])
+
+    def tags(self, arn: str) -> dict[str, str]:
+        resp = call(self._client.list_tags_for_resource, "cloudfront:ListTagsForResource", Resource=arn)
+        return {t["Key"]: t["Value"] for t in resp.get("Tags", {}).get("Items", [])}
+
+    def wait_deployed(self, dist_id: str, *, progress: ProgressCallback | None = None,
+                      clock: Clock | None = None, policy: WaitPolicy | None = None) -> None:
+        def check() -> Poll[str]:
+            status = self.get_distribution(dist_id).status
+            return Poll.finished(status) if status == "Deployed" else Poll.pending(status)
+
+        wait_for(check, what=f"distribution {dist_id} Deployed", policy=policy or DEPLOY_WAIT,
+                 clock=clock, progress=progress)
+
+    def disable_and_delete(self, dist_id: str, *, progress: ProgressCallback | None = None,
+                           clock: Clock | None = None, policy: WaitPolicy | None = None) -> None:
+        """Disable, wait until Deployed, then delete. Safe to re-run at any point."""
+        with ignoring("NoSuchDistribution"):
+            config, etag = self.get_config(dist_id)
+            if config.get("Enabled"):
+                config["Enabled"] = False
+                etag = self.update_config(dist_id, config, etag)
+            self.wait_deployed(dist_id, progress=progress, clock=clock, policy=policy)
+            _, etag = self.get_config(dist_id)
+            call(self._client.delete_distribution, "cloudfront:DeleteDistribution", Id=dist_id, IfMatch=etag)
+
+    # -- origin access control ----------------------------------------------------
+    def find_oac(self, name: str) -> dict[str, Any] | None:
+        for item in paginate(self._client, "list_origin_access_controls", "OriginAccessControlList.Items"):
+            if item.get("Name") == name:
+                return dict(item)
+        return None
+
+    def create_oac(self, name: str, origin_type: str = "s3", description: str = "") -> str:
+        resp = call(self._client.create_origin_access_control, "cloudfront:CreateOriginAccessControl",
+                    OriginAccessControlConfig={
+                        "Name": name,
+                        "Description": description,
+                        "SigningProtocol": "sigv4",
+                        "SigningBehavior": "always",
+                        "OriginAccessControlOriginType": origin_type,
+                    })
+        return str(resp["OriginAccessControl"]["Id"])
+
+    def delete_oac(self, oac_id: str) -> None:
+        with ignoring("NoSuchOriginAccessControl"):
+            resp = call(self._client.get_origin_access_control, "cloudfront:GetOriginAccessControl", Id=oac_id)
+            call(self._client.delete_origin_access_control, "cloudfront:DeleteOriginAccessControl",
+                 Id=oac_id, IfMatch=resp["ETag"])
+
+    # -- invalidations ------------------------------------------------------------
+    def create_invalidation(self, dist_id: str, paths: list[str], caller_reference: str | None = None) -> str:
+        resp = call(self._client.create_invalidation, "cloudfront:CreateInvalidation",
+                    DistributionId=dist_id,
+                    InvalidationBatch={
+                        "Paths": {"Quantity": len(paths), "Items": paths},
+                        "CallerReference": caller_reference or f"tscloud-{time.time_ns()}",
+                    })
+        return str(resp["Invalidation"]["Id"])
+
+    def latest_invalidation_reference(self, dist_id: str) -> str | None:
+        """The CallerReference of the newest invalidation, if any (one list + one get)."""
+        resp = call(self._client.list_invalidations, "cloudfront:ListInvalidations",
+                    DistributionId=dist_id, MaxItems="10")
+        items = resp.get("InvalidationList", {}).get("Items", []) or []
+        if not items:
+            return None
+        newest = max(items, key=lambda i: i.get("CreateTime") or 0)
+        got = call(self._client.get_invalidation, "cloudfront:GetInvalidation", DistributionId=dist_id,
+                   Id=newest["Id"])
+        return str(got["Invalidation"]["InvalidationBatch"]["CallerReference"])
+
+    def wait_invalidation(self, dist_id: str, inv_id: str, *, progress: ProgressCallback | None = None,
+                          clock: Clock | None = None, policy: WaitPolicy | None = None) -> None:
+        def check() -> Poll[str]:
+            got = call(self._client.get_invalidation, "cloudfront:GetInvalidation", DistributionId=dist_id,
+                       Id=inv_id)
+            status = str(got["Invalidation"]["Status"])
+            return Poll.finished(status) if status == "Completed" else Poll.pending(status)
+
+        wait_for(check, what=f"invalidation {inv_id}", policy=policy or WaitPolicy(timeout=20 * 60),
+                 clock=clock, progress=progress)
