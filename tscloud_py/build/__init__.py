@@ -1,0 +1,1 @@
+"""Local work: asset hashing and sync plans, images, Nitro output, zips and layers."""
