@@ -1,0 +1,118 @@
+"""Elastic Load Balancing v2: application load balancers, target groups, listeners, rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tscloud_py.aws._tags import tag_list, tags_dict
+from tscloud_py.aws.session import call, ignoring, paginate
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+
+
+class Elbv2:
+    def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
+        self.c = factory.client("elbv2", region)
+
+    # -- load balancers ----------------------------------------------------------------
+    def find_load_balancer(self, name: str) -> dict[str, Any] | None:
+        with ignoring("LoadBalancerNotFound"):
+            lbs = call(self.c.describe_load_balancers, "elbv2:DescribeLoadBalancers", Names=[name])
+            found = lbs.get("LoadBalancers", [])
+            return found[0] if found else None
+        return None
+
+    def create_load_balancer(self, name: str, subnets: list[str], security_groups: list[str],
+                             tags: dict[str, str], *, internal: bool = False) -> dict[str, Any]:
+        lb = call(self.c.create_load_balancer, "elbv2:CreateLoadBalancer", Name=name, Subnets=subnets,
+                  SecurityGroups=security_groups, Scheme="internal" if internal else "internet-facing",
+                  Type="application", IpAddressType="ipv4", Tags=tag_list(tags))
+        return dict(lb["LoadBalancers"][0])
+
+    def set_security_groups(self, lb_arn: str, groups: list[str]) -> None:
+        call(self.c.set_security_groups, "elbv2:SetSecurityGroups", LoadBalancerArn=lb_arn,
+             SecurityGroups=groups)
+
+    def set_subnets(self, lb_arn: str, subnets: list[str]) -> None:
+        call(self.c.set_subnets, "elbv2:SetSubnets", LoadBalancerArn=lb_arn, Subnets=subnets)
+
+    def delete_load_balancer(self, arn: str) -> None:
+        with ignoring("LoadBalancerNotFound"):
+            call(self.c.delete_load_balancer, "elbv2:DeleteLoadBalancer", LoadBalancerArn=arn)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        desc = call(self.c.describe_tags, "elbv2:DescribeTags", ResourceArns=[arn])["TagDescriptions"]
+        return tags_dict(desc[0].get("Tags")) if desc else {}
+
+    # -- target groups -----------------------------------------------------------------
+    def find_target_group(self, name: str) -> dict[str, Any] | None:
+        with ignoring("TargetGroupNotFound"):
+            tgs = call(self.c.describe_target_groups, "elbv2:DescribeTargetGroups", Names=[name])
+            found = tgs.get("TargetGroups", [])
+            return found[0] if found else None
+        return None
+
+    def create_target_group(self, name: str, vpc_id: str, port: int, health: dict[str, Any],
+                            tags: dict[str, str]) -> dict[str, Any]:
+        tg = call(self.c.create_target_group, "elbv2:CreateTargetGroup", Name=name, Protocol="HTTP",
+                  Port=port, VpcId=vpc_id, TargetType="ip", Tags=tag_list(tags), **health)
+        return dict(tg["TargetGroups"][0])
+
+    def modify_target_group(self, arn: str, health: dict[str, Any]) -> None:
+        call(self.c.modify_target_group, "elbv2:ModifyTargetGroup", TargetGroupArn=arn, **health)
+
+    def target_group_attributes(self, arn: str) -> dict[str, str]:
+        attrs = call(self.c.describe_target_group_attributes, "elbv2:DescribeTargetGroupAttributes",
+                     TargetGroupArn=arn)["Attributes"]
+        return {str(a["Key"]): str(a["Value"]) for a in attrs}
+
+    def set_target_group_attributes(self, arn: str, attributes: dict[str, str]) -> None:
+        call(self.c.modify_target_group_attributes, "elbv2:ModifyTargetGroupAttributes", TargetGroupArn=arn,
+             Attributes=[{"Key": k, "Value": v} for k, v in sorted(attributes.items())])
+
+    def target_health(self, tg_arn: str) -> list[dict[str, Any]]:
+        return list(call(self.c.describe_target_health, "elbv2:DescribeTargetHealth",
+                         TargetGroupArn=tg_arn)["TargetHealthDescriptions"])
+
+    def delete_target_group(self, arn: str) -> None:
+        with ignoring("TargetGroupNotFound"):
+            call(self.c.delete_target_group, "elbv2:DeleteTargetGroup", TargetGroupArn=arn)
+
+    # -- listeners and rules -----------------------------------------------------------
+    def listeners(self, lb_arn: str) -> list[dict[str, Any]]:
+        return list(paginate(self.c, "describe_listeners", "Listeners", LoadBalancerArn=lb_arn))
+
+    def create_listener(self, lb_arn: str, port: int, default_actions: list[dict[str, Any]],
+                        tags: dict[str, str], *, protocol: str = "HTTP",
+                        certificate_arn: str | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"LoadBalancerArn": lb_arn, "Protocol": protocol, "Port": port,
+                                  "DefaultActions": default_actions, "Tags": tag_list(tags)}
+        if certificate_arn:
+            kwargs["Certificates"] = [{"CertificateArn": certificate_arn}]
+            kwargs["SslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        return dict(call(self.c.create_listener, "elbv2:CreateListener", **kwargs)["Listeners"][0])
+
+    def modify_listener_default(self, listener_arn: str, default_actions: list[dict[str, Any]]) -> None:
+        call(self.c.modify_listener, "elbv2:ModifyListener", ListenerArn=listener_arn,
+             DefaultActions=default_actions)
+
+    def delete_listener(self, listener_arn: str) -> None:
+        with ignoring("ListenerNotFound"):
+            call(self.c.delete_listener, "elbv2:DeleteListener", ListenerArn=listener_arn)
+
+    def rules(self, listener_arn: str) -> list[dict[str, Any]]:
+        return list(call(self.c.describe_rules, "elbv2:DescribeRules", ListenerArn=listener_arn)["Rules"])
+
+    def create_rule(self, listener_arn: str, priority: int, conditions: list[dict[str, Any]],
+                    actions: list[dict[str, Any]], tags: dict[str, str]) -> str:
+        rule = call(self.c.create_rule, "elbv2:CreateRule", ListenerArn=listener_arn, Priority=priority,
+                    Conditions=conditions, Actions=actions, Tags=tag_list(tags))["Rules"][0]
+        return str(rule["RuleArn"])
+
+    def modify_rule(self, rule_arn: str, conditions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> None:
+        call(self.c.modify_rule, "elbv2:ModifyRule", RuleArn=rule_arn, Conditions=conditions, Actions=actions)
+
+    def delete_rule(self, rule_arn: str) -> None:
+        with ignoring("RuleNotFound"):
+            call(self.c.delete_rule, "elbv2:DeleteRule", RuleArn=rule_arn)
