@@ -1,0 +1,48 @@
+"""`tscloud ssr doctor` as a subprocess: exit codes 0/1/2 and the JSON document."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nitro"
+
+
+def test_clean_build_exits_0(cli: Any, tmp_path: Path) -> None:
+    result = cli("ssr", "doctor", str(FIXTURES / "clean"), cwd=tmp_path)
+    assert result.code == 0, result.output
+    assert "no findings" in result.stdout
+
+
+def test_findings_exit_1_with_fix(cli: Any, tmp_path: Path) -> None:
+    result = cli("ssr", "doctor", str(FIXTURES / "raw-stream"), cwd=tmp_path)
+    assert result.code == 1, result.output
+    assert "[raw-response-stream]" in result.stdout and "fix:" in result.stdout
+
+
+def test_json_lists_findings(cli: Any, tmp_path: Path) -> None:
+    result = cli("--output", "json", "ssr", "doctor", str(FIXTURES / "db-pool"), cwd=tmp_path)
+    assert result.code == 1, result.output
+    doc = result.json()
+    assert doc["ok"] is False and doc["streaming"] is False and doc["preset"] == "aws-lambda"
+    assert [f["code"] for f in doc["findings"]] == ["event-loop-db-pool"]
+    assert {"code", "title", "detail", "fix", "file"} <= set(doc["findings"][0])
+
+
+def test_not_a_nitro_build_exits_2(cli: Any, tmp_path: Path) -> None:
+    result = cli("ssr", "doctor", str(FIXTURES / "not-nitro"), cwd=tmp_path)
+    assert result.code == 2, result.output
+    assert "not a Nitro build" in result.stderr and "Traceback" not in result.stderr
+    assert cli("ssr", "doctor", cwd=tmp_path).code == 2  # no .output here
+
+
+def test_config_streaming_and_dir(cli: Any, tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "clean", tmp_path / "web" / ".output")
+    (tmp_path / "tscloud.toml").write_text(
+        'app = "shop"\npreset = "ssr-app"\n[ssr]\ndir = "web/.output"\nstreaming = false\n')
+    result = cli("--output", "json", "ssr", "doctor", cwd=tmp_path)
+    assert result.code == 1, result.output
+    assert [f["code"] for f in result.json()["findings"]] == ["streaming-mismatch"]
+    (tmp_path / "tscloud.toml").write_text('app = "shop"\npreset = "ssr-app"\n[ssr]\ndir = "web/.output"\n')
+    assert cli("ssr", "doctor", cwd=tmp_path).code == 0
