@@ -5,13 +5,20 @@ CloudFront is a global service; its API lives in us-east-1.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, WaitPolicy, wait_for
+from tscloud_py.errors import AwsError
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.cloudfront_splice import Behavior, Limits, Origin, SpliceResult
+
+_log = logging.getLogger("tscloud.cloudfront")
 
 # Managed policy ids are fixed by AWS (documented in the CloudFront developer guide).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -163,3 +170,70 @@ class CloudFront:
 
         wait_for(check, what=f"invalidation {inv_id}", policy=policy or WaitPolicy(timeout=20 * 60),
                  clock=clock, progress=progress)
+
+    # -- splicing an origin + cache behavior into a live distribution ---------------
+    def attach_origin(self, dist_id: str, origin: Origin, behavior: Behavior, *, replace: bool = False,
+                      dry_run: bool = False, max_attempts: int = 5, limits: Limits | None = None,
+                      notify: Callable[[str], None] | None = None) -> SpliceResult:
+        """GET config + ETag, splice ``origin`` and ``behavior`` in, PUT with If-Match.
+
+        Identical already: no write, status ``unchanged``. On PreconditionFailed
+        (someone else wrote in between) re-read and splice again on their
+        version, at most ``max_attempts`` times; their change is never overwritten.
+        """
+        from tscloud_py.aws.cloudfront_splice import splice_origin
+
+        return self._splice(dist_id, origin.id,
+                            lambda c: splice_origin(c, origin, behavior, replace=replace, limits=limits),
+                            dry_run=dry_run, max_attempts=max_attempts, notify=notify)
+
+    def detach_origin(self, dist_id: str, origin_id: str, *, dry_run: bool = False, max_attempts: int = 5,
+                      notify: Callable[[str], None] | None = None) -> SpliceResult:
+        """Remove ``origin_id`` and the behaviors that target it, with the same ETag round trip."""
+        from tscloud_py.aws.cloudfront_splice import remove_origin
+
+        return self._splice(dist_id, origin_id, lambda c: remove_origin(c, origin_id), dry_run=dry_run,
+                            max_attempts=max_attempts, notify=notify)
+
+    def _splice(self, dist_id: str, origin_id: str, change: Callable[[dict[str, Any]], dict[str, Any]], *,
+                dry_run: bool, max_attempts: int, notify: Callable[[str], None] | None) -> SpliceResult:
+        from tscloud_py.aws.cloudfront_splice import (
+            SpliceConflictError,
+            SpliceResult,
+            splice_status,
+        )
+
+        for attempt in range(1, max(1, max_attempts) + 1):
+            config, etag = self.get_config_checked(dist_id)
+            new = change(config)
+            status = splice_status(config, new, origin_id)
+            result = SpliceResult(dist_id, status, config, new, etag, attempts=attempt, dry_run=dry_run)
+            if status == "unchanged" or dry_run:
+                return result
+            try:
+                result.etag = self.update_config(dist_id, new, etag)
+            except AwsError as exc:
+                if exc.code != "PreconditionFailed":
+                    raise
+                message = (f"distribution {dist_id} changed since we read it (ETag {etag}); re-reading "
+                           f"(attempt {attempt}/{max_attempts})")
+                _log.warning(message)
+                if notify is not None:
+                    notify(message)
+                time.sleep(min(2.0, 0.2 * attempt))
+                continue
+            result.written = True
+            return result
+        raise SpliceConflictError(f"distribution {dist_id} changed between our read and our write "
+                                  f"{max_attempts} times in a row; nothing of ours was written")
+
+    def get_config_checked(self, dist_id: str) -> tuple[dict[str, Any], str]:
+        """``get_config``, with an unknown id reported as a usage error (exit 2)."""
+        from tscloud_py.aws.cloudfront_splice import UnknownDistributionError
+
+        try:
+            return self.get_config(dist_id)
+        except AwsError as exc:
+            if exc.code == "NoSuchDistribution":
+                raise UnknownDistributionError(f"unknown distribution id {dist_id!r}") from exc
+            raise
