@@ -24,6 +24,7 @@ from tscloud_py.schema.fullstack import (
     NetworkConfig,
     QueueConfig,
     ScheduleConfig,
+    check_fullstack,
 )
 from tscloud_py.schema.ssr import SsrConfig
 
@@ -111,6 +112,8 @@ class Config:
 
     def semantic_checks(self) -> list[Callable[[str], None]]:
         checks: list[Callable[[str], None]] = [self._check_names]
+        if self.preset == "fullstack-app":
+            checks.append(lambda shown: check_fullstack(self, shown))
         return checks
 
     def _check_names(self, shown: str) -> None:

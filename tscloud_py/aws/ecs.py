@@ -1,0 +1,107 @@
+"""ECS: clusters, task definitions, Fargate services, tasks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tscloud_py.aws._tags import tag_list_lower, tags_dict
+from tscloud_py.aws.session import call, ignoring, paginate
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+
+
+class Ecs:
+    def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
+        self.c = factory.client("ecs", region)
+
+    # -- clusters ----------------------------------------------------------------------
+    def cluster(self, name: str) -> dict[str, Any] | None:
+        found = call(self.c.describe_clusters, "ecs:DescribeClusters", clusters=[name],
+                     include=["TAGS", "SETTINGS"])["clusters"]
+        live = [c for c in found if c.get("status") == "ACTIVE"]
+        return live[0] if live else None
+
+    def create_cluster(self, name: str, tags: dict[str, str], *, insights: bool) -> dict[str, Any]:
+        return dict(call(self.c.create_cluster, "ecs:CreateCluster", clusterName=name, tags=tag_list_lower(tags),
+                         settings=[{"name": "containerInsights",
+                                    "value": "enabled" if insights else "disabled"}])["cluster"])
+
+    def update_cluster_settings(self, name: str, *, insights: bool) -> None:
+        call(self.c.update_cluster_settings, "ecs:UpdateClusterSettings", cluster=name,
+             settings=[{"name": "containerInsights", "value": "enabled" if insights else "disabled"}])
+
+    def delete_cluster(self, name: str) -> None:
+        with ignoring("ClusterNotFoundException"):
+            call(self.c.delete_cluster, "ecs:DeleteCluster", cluster=name)
+
+    # -- task definitions ----------------------------------------------------------------
+    def latest_task_definition(self, family: str) -> dict[str, Any] | None:
+        """The latest ACTIVE revision of ``family`` (with its tags), or None."""
+        with ignoring("ClientException", "InvalidParameterException"):
+            out = call(self.c.describe_task_definition, "ecs:DescribeTaskDefinition", taskDefinition=family,
+                       include=["TAGS"])
+            td = dict(out["taskDefinition"])
+            if td.get("status") != "ACTIVE":
+                return None
+            td["tags"] = tags_dict(out.get("tags"))
+            return td
+        return None
+
+    def register_task_definition(self, definition: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+        return dict(call(self.c.register_task_definition, "ecs:RegisterTaskDefinition",
+                         tags=tag_list_lower(tags), **definition)["taskDefinition"])
+
+    def task_definition_arns(self, family: str) -> list[str]:
+        return list(paginate(self.c, "list_task_definitions", "taskDefinitionArns", familyPrefix=family,
+                             status="ACTIVE"))
+
+    def deregister_task_definition(self, arn: str) -> None:
+        with ignoring("ClientException"):
+            call(self.c.deregister_task_definition, "ecs:DeregisterTaskDefinition", taskDefinition=arn)
+
+    # -- services --------------------------------------------------------------------
+    def service(self, cluster: str, name: str) -> dict[str, Any] | None:
+        with ignoring("ClusterNotFoundException"):
+            found = call(self.c.describe_services, "ecs:DescribeServices", cluster=cluster, services=[name],
+                         include=["TAGS"])["services"]
+            live = [s for s in found if s.get("status") == "ACTIVE"]
+            return live[0] if live else None
+        return None
+
+    def create_service(self, **kwargs: Any) -> dict[str, Any]:
+        tags = kwargs.pop("tags", {})
+        return dict(call(self.c.create_service, "ecs:CreateService", tags=tag_list_lower(tags),
+                         **kwargs)["service"])
+
+    def update_service(self, **kwargs: Any) -> dict[str, Any]:
+        return dict(call(self.c.update_service, "ecs:UpdateService", **kwargs)["service"])
+
+    def delete_service(self, cluster: str, name: str) -> None:
+        with ignoring("ServiceNotFoundException", "ClusterNotFoundException"):
+            call(self.c.delete_service, "ecs:DeleteService", cluster=cluster, service=name, force=True)
+
+    # -- tasks -----------------------------------------------------------------------
+    def tasks(self, cluster: str, service: str, desired_status: str = "RUNNING") -> list[dict[str, Any]]:
+        arns = list(paginate(self.c, "list_tasks", "taskArns", cluster=cluster, serviceName=service,
+                             desiredStatus=desired_status))
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(arns), 100):
+            out.extend(call(self.c.describe_tasks, "ecs:DescribeTasks", cluster=cluster,
+                            tasks=arns[i:i + 100])["tasks"])
+        return out
+
+
+def task_ips(task: dict[str, Any]) -> list[str]:
+    """The private IPv4 addresses of a task's ENI (awsvpc mode)."""
+    ips: list[str] = []
+    for att in task.get("attachments", []):
+        for detail in att.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                ips.append(str(detail.get("value")))
+    for container in task.get("containers", []):
+        for ni in container.get("networkInterfaces", []):
+            ip = ni.get("privateIpv4Address")
+            if ip and ip not in ips:
+                ips.append(str(ip))
+    return ips

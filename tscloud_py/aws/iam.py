@@ -1,0 +1,68 @@
+"""IAM roles with one inline policy each."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from tscloud_py.aws._tags import tag_list, tags_dict
+from tscloud_py.aws.session import call, ignoring, paginate
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+
+
+def _doc(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return dict(json.loads(unquote(value)))
+    return dict(value or {})
+
+
+class Iam:
+    def __init__(self, factory: ClientFactory) -> None:
+        self.c = factory.client("iam")
+
+    def role(self, name: str) -> dict[str, Any] | None:
+        with ignoring("NoSuchEntity"):
+            role = dict(call(self.c.get_role, "iam:GetRole", RoleName=name)["Role"])
+            role["AssumeRolePolicyDocument"] = _doc(role.get("AssumeRolePolicyDocument"))
+            role["Tags"] = tags_dict(role.get("Tags"))
+            return role
+        return None
+
+    def create_role(self, name: str, trust: dict[str, Any], tags: dict[str, str], description: str) -> str:
+        role = call(self.c.create_role, "iam:CreateRole", RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                    Description=description, Tags=tag_list(tags))["Role"]
+        return str(role["Arn"])
+
+    def update_trust(self, name: str, trust: dict[str, Any]) -> None:
+        call(self.c.update_assume_role_policy, "iam:UpdateAssumeRolePolicy", RoleName=name,
+             PolicyDocument=json.dumps(trust))
+
+    def inline_policies(self, role: str) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for pname in paginate(self.c, "list_role_policies", "PolicyNames", RoleName=role):
+            doc = call(self.c.get_role_policy, "iam:GetRolePolicy", RoleName=role, PolicyName=pname)
+            out[str(pname)] = _doc(doc["PolicyDocument"])
+        return out
+
+    def attached_policies(self, role: str) -> list[str]:
+        return [str(p["PolicyArn"]) for p in paginate(self.c, "list_attached_role_policies", "AttachedPolicies",
+                                                      RoleName=role)]
+
+    def put_policy(self, role: str, name: str, document: dict[str, Any]) -> None:
+        call(self.c.put_role_policy, "iam:PutRolePolicy", RoleName=role, PolicyName=name,
+             PolicyDocument=json.dumps(document))
+
+    def delete_policy(self, role: str, name: str) -> None:
+        with ignoring("NoSuchEntity"):
+            call(self.c.delete_role_policy, "iam:DeleteRolePolicy", RoleName=role, PolicyName=name)
+
+    def delete_role(self, name: str) -> None:
+        with ignoring("NoSuchEntity"):
+            for pname in list(self.inline_policies(name)):
+                self.delete_policy(name, pname)
+            for arn in self.attached_policies(name):
+                call(self.c.detach_role_policy, "iam:DetachRolePolicy", RoleName=name, PolicyArn=arn)
+            call(self.c.delete_role, "iam:DeleteRole", RoleName=name)
