@@ -1,0 +1,57 @@
+"""DNS providers behind one interface: route53, cloudflare, porkbun, godaddy.
+
+Credentials come only from environment variables:
+
+- cloudflare: ``CLOUDFLARE_API_TOKEN``
+- porkbun: ``PORKBUN_API_KEY`` and ``PORKBUN_SECRET_API_KEY``
+- godaddy: ``GODADDY_API_KEY`` and ``GODADDY_API_SECRET``, or ``GODADDY_TOKEN``
+- route53: the AWS credentials of the run
+
+``TSCLOUD_CLOUDFLARE_API_URL``, ``TSCLOUD_PORKBUN_API_URL`` and
+``TSCLOUD_GODADDY_API_URL`` override the providers' base URLs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tscloud_py.dns.base import CLOUDFRONT_ZONE_ID, DnsAuthError, DnsError, Provider, Record, Zone
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.config_schema import DnsConfig
+
+__all__ = ["CLOUDFRONT_ZONE_ID", "DnsAuthError", "DnsError", "Provider", "Record", "Zone", "get_provider",
+           "provider_by_name"]
+
+PROVIDER_NAMES = ("route53", "cloudflare", "porkbun", "godaddy")
+
+
+def provider_by_name(name: str, factory: ClientFactory, *, zone: str | None = None, zone_id: str | None = None,
+                     proxied: bool = False) -> Provider:
+    """A provider by its [dns] provider name; credentials from the environment."""
+    if name == "route53":
+        from tscloud_py.dns.route53 import Route53Provider
+
+        return Route53Provider(factory, zone=zone, zone_id=zone_id)
+    if name == "cloudflare":
+        from tscloud_py.dns.cloudflare import CloudflareProvider
+
+        return CloudflareProvider(zone=zone, zone_id=zone_id, proxied=proxied)
+    if name == "porkbun":
+        from tscloud_py.dns.porkbun import PorkbunProvider
+
+        return PorkbunProvider(zone=zone)
+    if name == "godaddy":
+        from tscloud_py.dns.godaddy import GoDaddyProvider
+
+        return GoDaddyProvider(zone=zone)
+    from tscloud_py.errors import UsageError
+
+    raise UsageError(f"--provider: unknown DNS provider '{name}'", f"expected one of {', '.join(PROVIDER_NAMES)}")
+
+
+def get_provider(dns_config: DnsConfig, factory: ClientFactory) -> Provider:
+    """The provider [dns] in tscloud.toml asks for."""
+    return provider_by_name(dns_config.provider, factory, zone=dns_config.zone, zone_id=dns_config.zone_id,
+                            proxied=dns_config.proxied)

@@ -1,0 +1,256 @@
+"""The DNS Provider interface every implementation (route53, cloudflare, porkbun, godaddy) follows.
+
+Records are handled as *record sets*: one (name, type) with every value. An
+upsert sets the set to exactly the given values (so multi-value TXT keeps every
+value, and re-running never duplicates); delete removes the whole set.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tscloud_py.dns.names import normalize, registrable_domain
+from tscloud_py.errors import TscloudError, UsageError
+
+#: the hosted zone id every CloudFront distribution lives in (for Route53 alias records)
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+
+#: record types whose values are host names (normalised like names)
+HOST_VALUE_TYPES = frozenset({"CNAME", "ALIAS", "NS", "PTR"})
+
+
+class DnsError(TscloudError):
+    """A DNS provider refused or failed a request."""
+
+    default_hint = "check the record and the provider's dashboard; re-run to retry"
+
+    def __init__(self, provider: str, message: str, hint: str | None = None, *, code: str = "DnsError",
+                 status: int | None = None) -> None:
+        super().__init__(f"{provider}: {message}", hint)
+        self.provider = provider
+        self.code = code
+        self.status = status
+
+
+class DnsAuthError(DnsError):
+    """The provider rejected our credentials."""
+
+    default_hint = "check the provider's API credentials"
+
+
+def _strip_quotes(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"')
+    return value
+
+
+def normalize_value(rtype: str, value: str) -> str:
+    """A record value in its canonical form: host names normalised, TXT unquoted."""
+    if rtype in HOST_VALUE_TYPES:
+        return normalize(value)
+    if rtype == "MX":
+        parts = value.split()
+        if len(parts) == 2:
+            return f"{parts[0]} {normalize(parts[1])}"
+        return value.strip()
+    if rtype == "TXT":
+        return _strip_quotes(value)
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    name: str
+
+
+@dataclass
+class Record:
+    """One record set. ``values`` are canonical (see ``normalize_value``).
+
+    ``alias_zone_id`` is set for a Route53 alias record (``values[0]`` is then
+    the alias target's DNS name). ``proxied`` is Cloudflare's orange cloud;
+    ``None`` means "keep what is there" on update.
+    """
+
+    name: str
+    type: str
+    values: list[str]
+    ttl: int = 300
+    proxied: bool | None = None
+    alias_zone_id: str | None = None
+    ids: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.name = normalize(self.name)
+        self.type = self.type.upper()
+        seen: list[str] = []
+        for v in self.values:
+            nv = normalize_value(self.type, v)
+            if nv not in seen:
+                seen.append(nv)
+        if not seen:
+            raise UsageError(f"{self.type} record {self.name}: at least one value is needed")
+        self.values = seen
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"name": self.name, "type": self.type, "values": list(self.values), "ttl": self.ttl}
+        if self.proxied is not None:
+            doc["proxied"] = self.proxied
+        if self.alias_zone_id:
+            doc["alias_zone_id"] = self.alias_zone_id
+        return doc
+
+
+def merge_sets(records: list[Record]) -> list[Record]:
+    """Group single-value records into record sets (name, type), keeping order."""
+    sets: dict[tuple[str, str], Record] = {}
+    for r in records:
+        key = (r.name, r.type)
+        if key in sets:
+            s = sets[key]
+            s.values.extend(v for v in r.values if v not in s.values)
+            s.ids.extend(r.ids)
+        else:
+            sets[key] = Record(r.name, r.type, list(r.values), r.ttl, r.proxied, r.alias_zone_id, list(r.ids))
+    return list(sets.values())
+
+
+class Provider(ABC):
+    """One DNS provider. Subclasses implement zone lookup, listing, writing and removing a set."""
+
+    #: the provider's name, as in [dns] provider
+    name: str = ""
+    #: how a CNAME at the zone apex is served: "CNAME" (flattened), "ALIAS", "A" (Route53 alias), or None
+    apex_cname_type: str | None = None
+    #: the smallest TTL the provider accepts
+    min_ttl: int = 1
+
+    def __init__(self, *, zone: str | None = None, zone_id: str | None = None) -> None:
+        self.zone_override = normalize(zone) if zone else None
+        self.zone_id_override = zone_id
+        self._zones: dict[str, Zone] = {}
+
+    # -- what subclasses implement ---------------------------------------------
+    @abstractmethod
+    def _lookup_zone(self, name: str) -> Zone:
+        """Find the zone ``name`` lives in (uncached)."""
+
+    @abstractmethod
+    def list_records(self, zone: Zone, name: str | None = None, type: str | None = None) -> list[Record]:
+        """Record sets in ``zone``, optionally only those at ``name`` and/or of ``type``."""
+
+    @abstractmethod
+    def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
+        """Make the set (record.name, record.type) exactly ``record``. ``current`` is what exists."""
+
+    @abstractmethod
+    def _remove(self, zone: Zone, current: Record) -> None:
+        """Remove the whole set ``current``."""
+
+    # -- the interface ------------------------------------------------------------
+    @property
+    def can_serve_apex_cname(self) -> bool:
+        return self.apex_cname_type is not None
+
+    def find_zone(self, name: str) -> Zone:
+        norm = normalize(name)
+        for zone_name, zone in self._zones.items():
+            if norm == zone_name or norm.endswith("." + zone_name):
+                return zone
+        zone = self._lookup_zone(norm)
+        self._zones[zone.name] = zone
+        return zone
+
+    def default_zone_name(self, name: str) -> str:
+        """The configured zone, else the registrable domain of ``name``."""
+        norm = normalize(name)
+        if self.zone_override:
+            if norm != self.zone_override and not norm.endswith("." + self.zone_override):
+                raise UsageError(f"'{norm}' is not inside the configured zone '{self.zone_override}'",
+                                 "fix [dns] zone in tscloud.toml")
+            return self.zone_override
+        return registrable_domain(norm)
+
+    def get(self, name: str, type: str) -> Record | None:
+        """The record set at (name, type), or None. A CNAME at the apex is looked up as served."""
+        zone = self.find_zone(name)
+        rtype = self._served_type(zone, normalize(name), type.upper())
+        found = self.list_records(zone, normalize(name), rtype)
+        return found[0] if found else None
+
+    def upsert(self, record: Record) -> str:
+        """Make the set exactly ``record``: "created", "updated" or "unchanged". Idempotent."""
+        zone = self.find_zone(record.name)
+        record = self.served_form(zone, record)
+        found = self.list_records(zone, record.name, record.type)
+        current = found[0] if found else None
+        if current is not None and self.same(current, record):
+            return "unchanged"
+        self._write(zone, record, current)
+        return "updated" if current is not None else "created"
+
+    def delete(self, name: str, type: str) -> bool:
+        """Remove the set (name, type). True if something was removed."""
+        current = self.get(name, type)
+        if current is None:
+            return False
+        self._remove(self.find_zone(name), current)
+        return True
+
+    def point_to(self, name: str, hostname: str, *, alias_zone_id: str | None = None,
+                 ttl: int = 300) -> tuple[Record, str]:
+        """Point ``name`` at ``hostname``: a CNAME, or at the apex what the provider serves instead.
+
+        Returns the record as written and "created" | "updated" | "unchanged".
+        """
+        zone = self.find_zone(name)
+        record = self.served_form(zone, Record(name, "CNAME", [hostname], ttl, alias_zone_id=alias_zone_id))
+        return record, self.upsert(record)
+
+    # -- shared rules -----------------------------------------------------------
+    def effective_ttl(self, ttl: int) -> int:
+        return max(ttl, self.min_ttl)
+
+    def same(self, current: Record, wanted: Record) -> bool:
+        if sorted(current.values) != sorted(wanted.values):
+            return False
+        if (current.alias_zone_id or None) != (wanted.alias_zone_id or None):
+            return False
+        if wanted.proxied is not None and bool(current.proxied) != wanted.proxied:
+            return False
+        if wanted.alias_zone_id or current.proxied:
+            return True  # alias and proxied records have no TTL of their own
+        return current.ttl == self.effective_ttl(wanted.ttl)
+
+    def _served_type(self, zone: Zone, name: str, rtype: str) -> str:
+        if rtype == "CNAME" and name == zone.name and self.apex_cname_type:
+            return self.apex_cname_type
+        return rtype
+
+    def served_form(self, zone: Zone, record: Record) -> Record:
+        """The record as this provider can serve it: a CNAME at the apex becomes ALIAS/alias A, or is refused."""
+        if record.type != "CNAME" or record.name != zone.name:
+            return record
+        if self.apex_cname_type is None:
+            raise UsageError(
+                f"{self.name} cannot serve a CNAME at the zone apex {record.name} (it has no ALIAS or flattening)",
+                f"use www.{record.name} instead, or move the zone to Route53 (dns.provider = \"route53\")")
+        if self.apex_cname_type == "CNAME":
+            return record
+        if self.apex_cname_type == "A":
+            target = record.values[0]
+            zone_id = record.alias_zone_id or (CLOUDFRONT_ZONE_ID if target.endswith(".cloudfront.net") else None)
+            if zone_id is None:
+                raise UsageError(
+                    f"{self.name}: a CNAME at the apex {record.name} becomes an alias A record, which needs "
+                    f"the hosted zone id of {target}",
+                    "pass the target's hosted zone id (API Gateway regionalHostedZoneId, ALB CanonicalHostedZoneId)")
+            return replace(record, type="A", values=[target], alias_zone_id=zone_id)
+        return replace(record, type=self.apex_cname_type)
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"<{type(self).__name__} {self.name}>"

@@ -1,0 +1,149 @@
+"""Porkbun DNS (JSON API v3).
+
+Every call is a POST whose JSON body carries ``apikey`` and ``secretapikey``.
+Errors come back as ``{"status": "ERROR", "message": ...}``. Porkbun serves a
+CNAME at the apex as an ALIAS record.
+
+A freshly registered Porkbun domain carries parked defaults: an ALIAS at the
+apex and a wildcard CNAME, both pointing at Porkbun's parking host. An ALIAS
+or CNAME at a name shadows (and Porkbun refuses) any other record there, so
+before writing at a name we remove a parked default that sits at that exact
+name. Any other conflicting record is reported, never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tscloud_py.dns.base import DnsError, Provider, Record, Zone, merge_sets, normalize_value
+from tscloud_py.dns.http import JsonApi
+from tscloud_py.dns.names import absolute_name, normalize, relative_name
+from tscloud_py.errors import UsageError
+
+DEFAULT_URL = "https://api.porkbun.com/api/json/v3"
+KEY_VAR = "PORKBUN_API_KEY"
+SECRET_VAR = "PORKBUN_SECRET_API_KEY"
+PARKED_TARGETS = frozenset({"pixie.porkbun.com", "uixie.porkbun.com"})
+EXCLUSIVE_TYPES = frozenset({"CNAME", "ALIAS"})
+LIST_PAGE = 1000  # domain/listAll returns at most this many per call
+
+
+def _error_text(body: Any) -> str:
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("status") or "")
+    return str(body or "")
+
+
+def _is_auth_failure(status: int, body: Any) -> bool:
+    text = _error_text(body).lower()
+    return status in (401, 403) or "api key" in text or "api requests" in text
+
+
+class PorkbunProvider(Provider):
+    name = "porkbun"
+    apex_cname_type = "ALIAS"
+    min_ttl = 600
+
+    def __init__(self, *, api_key: str | None = None, secret_key: str | None = None, zone: str | None = None,
+                 base_url: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(zone=zone)
+        api_key = api_key if api_key is not None else os.environ.get(KEY_VAR, "")
+        secret_key = secret_key if secret_key is not None else os.environ.get(SECRET_VAR, "")
+        missing = [var for var, val in ((KEY_VAR, api_key), (SECRET_VAR, secret_key)) if not val]
+        if missing:
+            raise UsageError(f"porkbun: {' and '.join(missing)} not set",
+                             "create an API key at porkbun.com/account/api and export both variables")
+        self._auth = {"apikey": api_key, "secretapikey": secret_key}
+        self.api = JsonApi(
+            "porkbun", base_url or os.environ.get("TSCLOUD_PORKBUN_API_URL") or DEFAULT_URL,
+            credential_vars=(KEY_VAR, SECRET_VAR), secrets=(api_key, secret_key),
+            is_auth_failure=_is_auth_failure, error_text=_error_text, sleep=sleep)
+
+    def _post(self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = True) -> dict[str, Any]:
+        resp = self.api.request("POST", path, body={**(body or {}), **self._auth}, idempotent=idempotent)
+        doc = resp.body if isinstance(resp.body, dict) else {}
+        if doc.get("status") != "SUCCESS":
+            raise self.api.failure(f"POST /{path}", resp)
+        return doc
+
+    # -- zones -------------------------------------------------------------------
+    def _lookup_zone(self, name: str) -> Zone:
+        wanted = self.default_zone_name(name)
+        start = 0
+        while True:
+            page = self._post("domain/listAll", {"start": str(start)}).get("domains") or []
+            for d in page:
+                if normalize(d["domain"]) == wanted:
+                    return Zone(wanted, wanted)
+            if len(page) < LIST_PAGE:
+                break
+            start += len(page)
+        raise UsageError(f"porkbun: {wanted} is not a domain in this Porkbun account",
+                         "check the domain, or set [dns] provider to where its DNS is served")
+
+    # -- records -----------------------------------------------------------------
+    def _raw(self, zone: Zone) -> list[dict[str, Any]]:
+        return list(self._post(f"dns/retrieve/{zone.id}").get("records") or [])
+
+    @staticmethod
+    def _record(zone: Zone, raw: dict[str, Any]) -> Record:
+        rec = Record(absolute_name(raw["name"], zone.name), raw["type"], [str(raw["content"])],
+                     int(raw.get("ttl") or 600))
+        rec.ids.append(str(raw["id"]))
+        return rec
+
+    def list_records(self, zone: Zone, name: str | None = None, type: str | None = None) -> list[Record]:
+        wanted_name = normalize(name) if name else None
+        out = []
+        for raw in self._raw(zone):
+            rec = self._record(zone, raw)
+            if (wanted_name is None or rec.name == wanted_name) and (type is None or rec.type == type.upper()):
+                out.append(rec)
+        return merge_sets(out)
+
+    def _clear_conflicts(self, zone: Zone, record: Record) -> None:
+        for raw in self._raw(zone):
+            rec = self._record(zone, raw)
+            if rec.name != record.name or rec.type == record.type:
+                continue
+            if record.type not in EXCLUSIVE_TYPES and rec.type not in EXCLUSIVE_TYPES:
+                continue
+            if rec.values[0] in PARKED_TARGETS:
+                self._post(f"dns/delete/{zone.id}/{raw['id']}")
+                continue
+            raise UsageError(
+                f"porkbun: {record.name} already has a {rec.type} record ({rec.values[0]}), which conflicts "
+                f"with a {record.type} record", f"remove that {rec.type} record first if it is no longer needed")
+
+    def _fields(self, zone: Zone, record: Record, value: str) -> dict[str, Any]:
+        return {"name": relative_name(record.name, zone.name), "type": record.type, "content": value,
+                "ttl": str(self.effective_ttl(record.ttl))}
+
+    def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
+        self._clear_conflicts(zone, record)
+        existing = [r for r in self._raw(zone)
+                    if absolute_name(r["name"], zone.name) == record.name and r["type"] == record.type]
+        by_value = {normalize_value(record.type, str(r["content"])): r for r in existing}
+        spare = [r for v, r in by_value.items() if v not in record.values]
+        ttl = str(self.effective_ttl(record.ttl))
+        for value in record.values:
+            raw = by_value.get(value)
+            if raw is not None:
+                if str(raw.get("ttl")) != ttl:
+                    self._post(f"dns/edit/{zone.id}/{raw['id']}", self._fields(zone, record, str(raw["content"])))
+            elif spare:
+                self._post(f"dns/edit/{zone.id}/{spare.pop(0)['id']}", self._fields(zone, record, value))
+            else:
+                doc = self._post(f"dns/create/{zone.id}", self._fields(zone, record, value), idempotent=False)
+                if not doc.get("id"):
+                    raise DnsError("porkbun", f"create {record.type} {record.name}: no record id in the response")
+        for raw in spare:
+            self._post(f"dns/delete/{zone.id}/{raw['id']}")
+
+    def _remove(self, zone: Zone, current: Record) -> None:
+        for raw in self._raw(zone):
+            if absolute_name(raw["name"], zone.name) == current.name and raw["type"] == current.type:
+                self._post(f"dns/delete/{zone.id}/{raw['id']}")

@@ -1,0 +1,105 @@
+"""Route53 as a DNS provider (through the thin client in tscloud_py/aws/route53.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tscloud_py.aws.route53 import Route53
+from tscloud_py.aws.session import ClientFactory
+from tscloud_py.dns.base import Provider, Record, Zone
+from tscloud_py.dns.names import normalize
+from tscloud_py.errors import UsageError
+
+_TXT_CHUNK = 255
+
+
+def txt_to_route53(value: str) -> str:
+    """A TXT value as Route53 wants it: quoted, split into 255-character strings."""
+    chunks = [value[i:i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [""]
+    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+
+
+def txt_from_route53(value: str) -> str:
+    """Join Route53's quoted TXT strings back into one value."""
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', value)
+    if not parts:
+        return value
+    return "".join(p.replace('\\"', '"').replace("\\\\", "\\") for p in parts)
+
+
+class Route53Provider(Provider):
+    name = "route53"
+    apex_cname_type = "A"  # an alias A record
+    min_ttl = 0
+
+    def __init__(self, factory: ClientFactory, *, zone: str | None = None, zone_id: str | None = None) -> None:
+        super().__init__(zone=zone, zone_id=zone_id)
+        self.r53 = Route53(factory)
+
+    def _lookup_zone(self, name: str) -> Zone:
+        if self.zone_id_override:
+            z = self.r53.get_hosted_zone(self.zone_id_override)
+            zone = Zone(z["Id"].split("/")[-1], normalize(z["Name"]))
+            if name != zone.name and not name.endswith("." + zone.name):
+                raise UsageError(f"route53: '{name}' is not inside the hosted zone {zone.name} ({zone.id})",
+                                 "fix [dns] zone_id in tscloud.toml")
+            return zone
+        # the most specific hosted zone wins (a delegated api.example.com beats example.com)
+        floor = self.default_zone_name(name)
+        labels = name.split(".")
+        candidates = [".".join(labels[i:]) for i in range(len(labels))]
+        candidates = candidates[: candidates.index(floor) + 1] if floor in candidates else [floor]
+        if self.zone_override:
+            candidates = [self.zone_override]
+        for candidate in candidates:
+            found = self.r53.find_hosted_zone(candidate)
+            if found is not None:
+                return Zone(found["Id"].split("/")[-1], candidate)
+        raise UsageError(f"route53: no hosted zone for {name} (looked for {', '.join(candidates)})",
+                         "create the hosted zone, or set [dns] provider to where the domain's DNS is served")
+
+    def list_records(self, zone: Zone, name: str | None = None, type: str | None = None) -> list[Record]:
+        out: list[Record] = []
+        for rrset in self.r53.record_sets(zone.id, normalize(name) if name else None):
+            if type and rrset["Type"] != type.upper():
+                continue
+            if rrset.get("SetIdentifier"):
+                continue  # weighted/latency/... sets are not ours to manage
+            out.append(self._from_rrset(rrset))
+        return out
+
+    @staticmethod
+    def _from_rrset(rrset: dict[str, Any]) -> Record:
+        alias = rrset.get("AliasTarget")
+        if alias:
+            target = normalize(alias["DNSName"])
+            return Record(rrset["Name"], rrset["Type"], [target], 0, alias_zone_id=alias["HostedZoneId"])
+        rtype = rrset["Type"]
+        values = [rr["Value"] for rr in rrset.get("ResourceRecords", [])]
+        if rtype in ("TXT", "SPF"):
+            values = [txt_from_route53(v) for v in values]
+        return Record(rrset["Name"], rtype, values, int(rrset.get("TTL", 300)))
+
+    @staticmethod
+    def _to_rrset(record: Record) -> dict[str, Any]:
+        if record.alias_zone_id:
+            return {"Name": record.name + ".", "Type": record.type,
+                    "AliasTarget": {"HostedZoneId": record.alias_zone_id, "DNSName": record.values[0] + ".",
+                                    "EvaluateTargetHealth": False}}
+        values = record.values
+        if record.type in ("TXT", "SPF"):
+            values = [txt_to_route53(v) for v in values]
+        elif record.type in ("CNAME", "NS", "PTR"):
+            values = [v + "." for v in values]
+        return {"Name": record.name + ".", "Type": record.type, "TTL": record.ttl,
+                "ResourceRecords": [{"Value": v} for v in values]}
+
+    def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
+        if current is not None and bool(current.alias_zone_id) != bool(record.alias_zone_id):
+            # an alias set cannot be UPSERTed into a plain one (or back): replace it
+            self.r53.change(zone.id, "DELETE", self._to_rrset(current))
+        self.r53.change(zone.id, "UPSERT", self._to_rrset(record))
+
+    def _remove(self, zone: Zone, current: Record) -> None:
+        self.r53.change(zone.id, "DELETE", self._to_rrset(current))
