@@ -1,21 +1,22 @@
-"""Elastic Load Balancing v2 (ALB): load balancers, listeners, listener certificates, redirects.
-
-Thin: one method per API need. The api-domain preset uses the listener and
-certificate functions; other presets extend this class with what they need.
-"""
+"""Elastic Load Balancing v2: application load balancers, target groups, listeners, rules."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
+from tscloud_py.aws._tags import tag_list, tags_dict
+from tscloud_py.aws.session import call, ignoring, paginate
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+
 
 #: a current TLS policy (TLS 1.3 + 1.2)
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def redirect_to_https_action(port: int = 443) -> dict[str, Any]:
-    """A listener default action that redirects to HTTPS with a 301, keeping host, path and query."""
+    """A default action that redirects to HTTPS with a 301, keeping host, path and query."""
     return {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": str(port), "Host": "#{host}",
                                                    "Path": "/#{path}", "Query": "#{query}",
                                                    "StatusCode": "HTTP_301"}}
@@ -26,79 +27,132 @@ def is_https_redirect(actions: list[dict[str, Any]]) -> bool:
                for a in actions)
 
 
-def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-
 class Elbv2:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
-        self.factory = factory
-        self.region = region or factory.region
+        self.c = factory.client("elbv2", region)
 
-    @property
-    def client(self) -> Any:
-        return self.factory.client("elbv2", self.region)
-
-    # -- load balancers ------------------------------------------------------------
-    def find_load_balancer(self, name_or_arn: str) -> dict[str, Any] | None:
-        """A load balancer by ARN or by name; None if it does not exist."""
-        key = "LoadBalancerArns" if name_or_arn.startswith("arn:") else "Names"
-        with ignoring("LoadBalancerNotFound", "LoadBalancerNotFoundException", "ValidationError"):
-            found = call(self.client.describe_load_balancers, "elbv2:DescribeLoadBalancers", **{key: [name_or_arn]})
-            lbs = found.get("LoadBalancers", [])
-            return lbs[0] if lbs else None
+    # -- load balancers ----------------------------------------------------------------
+    def find_load_balancer(self, name: str) -> dict[str, Any] | None:
+        """A load balancer by name (or by ARN, when ``name`` starts with ``arn:``); None if absent."""
+        key = "LoadBalancerArns" if name.startswith("arn:") else "Names"
+        with ignoring("LoadBalancerNotFound"):
+            lbs = call(self.c.describe_load_balancers, "elbv2:DescribeLoadBalancers", **{key: [name]})
+            found = lbs.get("LoadBalancers", [])
+            return found[0] if found else None
         return None
 
-    # -- listeners ---------------------------------------------------------------
-    def listeners(self, lb_arn: str) -> list[dict[str, Any]]:
-        return list(paginate(self.client, "describe_listeners", "Listeners", LoadBalancerArn=lb_arn))
+    def create_load_balancer(self, name: str, subnets: list[str], security_groups: list[str],
+                             tags: dict[str, str], *, internal: bool = False) -> dict[str, Any]:
+        lb = call(self.c.create_load_balancer, "elbv2:CreateLoadBalancer", Name=name, Subnets=subnets,
+                  SecurityGroups=security_groups, Scheme="internal" if internal else "internet-facing",
+                  Type="application", IpAddressType="ipv4", Tags=tag_list(tags))
+        return dict(lb["LoadBalancers"][0])
 
+    def set_security_groups(self, lb_arn: str, groups: list[str]) -> None:
+        call(self.c.set_security_groups, "elbv2:SetSecurityGroups", LoadBalancerArn=lb_arn,
+             SecurityGroups=groups)
+
+    def set_subnets(self, lb_arn: str, subnets: list[str]) -> None:
+        call(self.c.set_subnets, "elbv2:SetSubnets", LoadBalancerArn=lb_arn, Subnets=subnets)
+
+    def delete_load_balancer(self, arn: str) -> None:
+        with ignoring("LoadBalancerNotFound"):
+            call(self.c.delete_load_balancer, "elbv2:DeleteLoadBalancer", LoadBalancerArn=arn)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        desc = call(self.c.describe_tags, "elbv2:DescribeTags", ResourceArns=[arn])["TagDescriptions"]
+        return tags_dict(desc[0].get("Tags")) if desc else {}
+
+    # -- target groups -----------------------------------------------------------------
+    def find_target_group(self, name: str) -> dict[str, Any] | None:
+        with ignoring("TargetGroupNotFound"):
+            tgs = call(self.c.describe_target_groups, "elbv2:DescribeTargetGroups", Names=[name])
+            found = tgs.get("TargetGroups", [])
+            return found[0] if found else None
+        return None
+
+    def create_target_group(self, name: str, vpc_id: str, port: int, health: dict[str, Any],
+                            tags: dict[str, str]) -> dict[str, Any]:
+        tg = call(self.c.create_target_group, "elbv2:CreateTargetGroup", Name=name, Protocol="HTTP",
+                  Port=port, VpcId=vpc_id, TargetType="ip", Tags=tag_list(tags), **health)
+        return dict(tg["TargetGroups"][0])
+
+    def modify_target_group(self, arn: str, health: dict[str, Any]) -> None:
+        call(self.c.modify_target_group, "elbv2:ModifyTargetGroup", TargetGroupArn=arn, **health)
+
+    def target_group_attributes(self, arn: str) -> dict[str, str]:
+        attrs = call(self.c.describe_target_group_attributes, "elbv2:DescribeTargetGroupAttributes",
+                     TargetGroupArn=arn)["Attributes"]
+        return {str(a["Key"]): str(a["Value"]) for a in attrs}
+
+    def set_target_group_attributes(self, arn: str, attributes: dict[str, str]) -> None:
+        call(self.c.modify_target_group_attributes, "elbv2:ModifyTargetGroupAttributes", TargetGroupArn=arn,
+             Attributes=[{"Key": k, "Value": v} for k, v in sorted(attributes.items())])
+
+    def target_health(self, tg_arn: str) -> list[dict[str, Any]]:
+        return list(call(self.c.describe_target_health, "elbv2:DescribeTargetHealth",
+                         TargetGroupArn=tg_arn)["TargetHealthDescriptions"])
+
+    def delete_target_group(self, arn: str) -> None:
+        with ignoring("TargetGroupNotFound"):
+            call(self.c.delete_target_group, "elbv2:DeleteTargetGroup", TargetGroupArn=arn)
+
+    # -- listeners and rules -----------------------------------------------------------
+    def listeners(self, lb_arn: str) -> list[dict[str, Any]]:
+        return list(paginate(self.c, "describe_listeners", "Listeners", LoadBalancerArn=lb_arn))
+
+    def create_listener(self, lb_arn: str, port: int, default_actions: list[dict[str, Any]],
+                        tags: dict[str, str], *, protocol: str = "HTTP",
+                        certificate_arn: str | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"LoadBalancerArn": lb_arn, "Protocol": protocol, "Port": port,
+                                  "DefaultActions": default_actions, "Tags": tag_list(tags)}
+        if certificate_arn:
+            kwargs["Certificates"] = [{"CertificateArn": certificate_arn}]
+            kwargs["SslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        return dict(call(self.c.create_listener, "elbv2:CreateListener", **kwargs)["Listeners"][0])
+
+    def modify_listener_default(self, listener_arn: str, default_actions: list[dict[str, Any]]) -> None:
+        call(self.c.modify_listener, "elbv2:ModifyListener", ListenerArn=listener_arn,
+             DefaultActions=default_actions)
+
+    def delete_listener(self, listener_arn: str) -> None:
+        with ignoring("ListenerNotFound"):
+            call(self.c.delete_listener, "elbv2:DeleteListener", ListenerArn=listener_arn)
+
+    def rules(self, listener_arn: str) -> list[dict[str, Any]]:
+        return list(call(self.c.describe_rules, "elbv2:DescribeRules", ListenerArn=listener_arn)["Rules"])
+
+    def create_rule(self, listener_arn: str, priority: int, conditions: list[dict[str, Any]],
+                    actions: list[dict[str, Any]], tags: dict[str, str]) -> str:
+        rule = call(self.c.create_rule, "elbv2:CreateRule", ListenerArn=listener_arn, Priority=priority,
+                    Conditions=conditions, Actions=actions, Tags=tag_list(tags))["Rules"][0]
+        return str(rule["RuleArn"])
+
+    def modify_rule(self, rule_arn: str, conditions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> None:
+        call(self.c.modify_rule, "elbv2:ModifyRule", RuleArn=rule_arn, Conditions=conditions, Actions=actions)
+
+    def delete_rule(self, rule_arn: str) -> None:
+        with ignoring("RuleNotFound"):
+            call(self.c.delete_rule, "elbv2:DeleteRule", RuleArn=rule_arn)
+
+    # -- HTTPS listeners and their certificates (SNI) ------------------------------------
     def listener_on_port(self, lb_arn: str, port: int) -> dict[str, Any] | None:
         return next((lst for lst in self.listeners(lb_arn) if int(lst["Port"]) == port), None)
 
-    def create_listener(self, lb_arn: str, *, protocol: str, port: int, default_actions: list[dict[str, Any]],
-                        certificate_arn: str | None = None, ssl_policy: str | None = None,
-                        tags: dict[str, str] | None = None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"LoadBalancerArn": lb_arn, "Protocol": protocol, "Port": port,
-                                  "DefaultActions": default_actions}
-        if certificate_arn:
-            kwargs["Certificates"] = [{"CertificateArn": certificate_arn}]
-            kwargs["SslPolicy"] = ssl_policy or DEFAULT_SSL_POLICY
-        if tags:
-            kwargs["Tags"] = tag_list(tags)
-        listener: dict[str, Any] = call(self.client.create_listener, "elbv2:CreateListener", **kwargs)["Listeners"][0]
-        return listener
-
-    def set_default_actions(self, listener_arn: str, actions: list[dict[str, Any]]) -> None:
-        call(self.client.modify_listener, "elbv2:ModifyListener", ListenerArn=listener_arn, DefaultActions=actions)
-
-    def delete_listener(self, listener_arn: str) -> None:
-        with ignoring("ListenerNotFound", "ListenerNotFoundException"):
-            call(self.client.delete_listener, "elbv2:DeleteListener", ListenerArn=listener_arn)
-
-    # -- listener certificates (SNI) -------------------------------------------------
     def listener_certificates(self, listener_arn: str) -> list[str]:
         """Every certificate ARN on the listener (the default one included)."""
-        resp = call(self.client.describe_listener_certificates, "elbv2:DescribeListenerCertificates",
+        resp = call(self.c.describe_listener_certificates, "elbv2:DescribeListenerCertificates",
                     ListenerArn=listener_arn)
-        return [c["CertificateArn"] for c in resp.get("Certificates", [])]
+        return [str(c["CertificateArn"]) for c in resp.get("Certificates", [])]
 
     def add_listener_certificate(self, listener_arn: str, certificate_arn: str) -> None:
-        call(self.client.add_listener_certificates, "elbv2:AddListenerCertificates", ListenerArn=listener_arn,
+        call(self.c.add_listener_certificates, "elbv2:AddListenerCertificates", ListenerArn=listener_arn,
              Certificates=[{"CertificateArn": certificate_arn}])
 
     def remove_listener_certificate(self, listener_arn: str, certificate_arn: str) -> None:
         with ignoring("ListenerNotFound", "CertificateNotFound"):
-            call(self.client.remove_listener_certificates, "elbv2:RemoveListenerCertificates",
+            call(self.c.remove_listener_certificates, "elbv2:RemoveListenerCertificates",
                  ListenerArn=listener_arn, Certificates=[{"CertificateArn": certificate_arn}])
 
-    # -- tags ----------------------------------------------------------------------
-    def tags(self, arn: str) -> dict[str, str]:
-        resp = call(self.client.describe_tags, "elbv2:DescribeTags", ResourceArns=[arn])
-        for desc in resp.get("TagDescriptions", []):
-            if desc.get("ResourceArn") == arn:
-                return {t["Key"]: t["Value"] for t in desc.get("Tags", [])}
-        return {}
-
     def add_tags(self, arn: str, tags: dict[str, str]) -> None:
-        call(self.client.add_tags, "elbv2:AddTags", ResourceArns=[arn], Tags=tag_list(tags))
+        call(self.c.add_tags, "elbv2:AddTags", ResourceArns=[arn], Tags=tag_list(tags))
