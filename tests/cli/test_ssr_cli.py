@@ -46,3 +46,23 @@ def test_config_streaming_and_dir(cli: Any, tmp_path: Path) -> None:
     assert [f["code"] for f in result.json()["findings"]] == ["streaming-mismatch"]
     (tmp_path / "tscloud.toml").write_text('app = "shop"\npreset = "ssr-app"\n[ssr]\ndir = "web/.output"\n')
     assert cli("ssr", "doctor", cwd=tmp_path).code == 0
+
+
+def test_eject_entry(cli: Any, tmp_path: Path) -> None:
+    result = cli("--output", "json", "ssr", "eject-entry", "--dir", "web/src/nitro", cwd=tmp_path)
+    assert result.code == 0, result.output
+    doc = result.json()
+    assert doc["entry"] == "web/src/nitro/aws-lambda-response"
+    assert [f["status"] for f in doc["files"]] == ["written", "written"]
+    streaming = (tmp_path / "web/src/nitro/aws-lambda-response-streaming.mjs").read_text()
+    for needle in ("awslambda.streamifyResponse", "awslambda.HttpResponseStream.from(responseStream",
+                   "pipeline(Readable.fromWeb(response.body), responseStream)",
+                   "context.callbackWaitsForEmptyEventLoop = false", "request.runtime.aws ??= { event, context }"):
+        assert needle in streaming
+    assert "callbackWaitsForEmptyEventLoop = false" in (tmp_path / "web/src/nitro/aws-lambda-response.mjs").read_text()
+    # a changed file is not overwritten without --force
+    (tmp_path / "web/src/nitro/aws-lambda-response.mjs").write_text("// mine\n")
+    result = cli("ssr", "eject-entry", "--dir", "web/src/nitro", cwd=tmp_path)
+    assert result.code == 2 and "--force" in result.stderr
+    assert cli("ssr", "eject-entry", "--dir", "web/src/nitro", "--force", cwd=tmp_path).code == 0
+    assert "streamifyResponse" not in (tmp_path / "web/src/nitro/aws-lambda-response.mjs").read_text()

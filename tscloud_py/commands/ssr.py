@@ -70,5 +70,30 @@ def _print_findings(shown: str, preset: str, streaming: bool, findings: list[Fin
     echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}" if findings else "no findings")
 
 
+@ssr.command("eject-entry")
+@click.option("--dir", "dest", type=click.Path(path_type=Path), default=Path("src/nitro"), show_default=True,
+              help="Where to write the entry files (relative to the current directory).")
+@click.option("--force", is_flag=True, help="Overwrite entry files that differ.")
+@pass_app
+def eject_entry(app: AppContext, dest: Path, force: bool) -> None:
+    """Write correct streaming and non-streaming Nitro entry files for Lambda."""
+    from tscloud_py.build.entry_files import eject, nitro_entry_setting
+    from tscloud_py.ui import echo, print_json
+
+    written = eject(dest, force=force)
+    entry = nitro_entry_setting(dest, Path.cwd())
+    if app.json:
+        print_json({"files": [{"path": str(e.path), "status": e.status} for e in written], "entry": entry})
+        return
+    for e in written:
+        echo(f"{e.status:<9} {e.path}")
+    echo("")
+    echo("Nitro config (vite.config.ts `nitro({...})` or nitro.config.ts):")
+    echo('  preset: "aws-lambda",')
+    echo(f'  entry: "{entry}",  // no extension: Nitro appends -streaming itself')
+    echo("  awsLambda: { streaming: true },")
+    echo("then rebuild and run `tscloud ssr doctor`.")
+
+
 def register(group: click.Group) -> None:
     group.add_command(ssr)
