@@ -56,8 +56,11 @@ class CloudFront:
         return paginate(self._client, "list_distributions", "DistributionList.Items")
 
     def find_distribution_by_comment(self, comment: str) -> dict[str, Any] | None:
+        """The distribution whose Comment is ``comment`` (our deterministic name for it)."""
         for summary in self.iter_distributions():
-            if summary.get("Comment") == comment:
+            # AWS puts Comment in every summary; some emulators leave it out, so read the config then.
+            found = summary.get("Comment") if "Comment" in summary else self.get_config(summary["Id"])[0].get("Comment")
+            if found == comment:
                 return summary
         return None
 
@@ -237,3 +240,8 @@ class CloudFront:
             if exc.code == "NoSuchDistribution":
                 raise UnknownDistributionError(f"unknown distribution id {dist_id!r}") from exc
             raise
+
+    def invalidation_status(self, dist_id: str, inv_id: str) -> str:
+        """The invalidation's status word as CloudFront reports it (InProgress / Completed)."""
+        got = call(self._client.get_invalidation, "cloudfront:GetInvalidation", DistributionId=dist_id, Id=inv_id)
+        return str(got["Invalidation"]["Status"])

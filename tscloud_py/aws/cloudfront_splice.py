@@ -362,7 +362,7 @@ def contains(existing: Any, desired: Any) -> bool:
 
 
 # -- splice / remove --------------------------------------------------------------------
-def _items(node: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def items_of(node: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return list((node or {}).get("Items") or [])
 
 
@@ -376,7 +376,7 @@ def _set_items(parent: dict[str, Any], key: str, items: list[dict[str, Any]]) ->
 
 
 def origin_ids(config: Mapping[str, Any]) -> list[str]:
-    return [str(o["Id"]) for o in _items(config.get("Origins"))]
+    return [str(o["Id"]) for o in items_of(config.get("Origins"))]
 
 
 def default_origin_id(config: Mapping[str, Any]) -> str:
@@ -402,8 +402,8 @@ def splice_origin(config: Mapping[str, Any], origin: Origin, behavior: Behavior,
         raise DefaultOriginError(f"--origin-id: {origin.id!r} is the default behavior's origin; "
                                  "this command never changes the default behavior")
 
-    origins = _items(new.get("Origins"))
-    behaviors = _items(new.get("CacheBehaviors"))
+    origins = items_of(new.get("Origins"))
+    behaviors = items_of(new.get("CacheBehaviors"))
     o_idx = next((i for i, o in enumerate(origins) if o.get("Id") == origin.id), None)
     b_idx = next((i for i, b in enumerate(behaviors)
                   if normalize_pattern(str(b.get("PathPattern", ""))) == pattern), None)
@@ -448,15 +448,15 @@ def remove_origin(config: Mapping[str, Any], origin_id: str) -> dict[str, Any]:
     if default_origin_id(new) == origin_id:
         raise DefaultOriginError(f"--origin-id: {origin_id!r} is the default behavior's origin; "
                                  "refusing to remove it")
-    origins = _items(new.get("Origins"))
+    origins = items_of(new.get("Origins"))
     if not any(o.get("Id") == origin_id for o in origins):
         return new
-    for group in _items(new.get("OriginGroups")):
-        members = _items(group.get("Members") or {})
+    for group in items_of(new.get("OriginGroups")):
+        members = items_of(group.get("Members") or {})
         if any(m.get("OriginId") == origin_id for m in members):
             raise OriginInUseError(f"--origin-id: {origin_id!r} is a member of origin group {group.get('Id')!r}")
     _set_items(new, "Origins", [o for o in origins if o.get("Id") != origin_id])
-    behaviors = _items(new.get("CacheBehaviors"))
+    behaviors = items_of(new.get("CacheBehaviors"))
     kept = [b for b in behaviors if b.get("TargetOriginId") != origin_id]
     if len(kept) != len(behaviors):
         _set_items(new, "CacheBehaviors", kept)
@@ -519,8 +519,8 @@ def mask_value(value: str) -> str:
 def mask_secrets(config: Mapping[str, Any]) -> dict[str, Any]:
     """A copy with every custom origin header value masked (they carry origin-verify secrets)."""
     masked = copy.deepcopy(dict(config))
-    for origin in _items(masked.get("Origins")):
-        for header in _items(origin.get("CustomHeaders")):
+    for origin in items_of(masked.get("Origins")):
+        for header in items_of(origin.get("CustomHeaders")):
             header["HeaderValue"] = mask_value(str(header.get("HeaderValue", "")))
     return masked
 
@@ -537,16 +537,16 @@ class ChangeSummary:
 def summarize_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> ChangeSummary:
     """One line per origin/behavior added, removed, changed or moved; then other top-level keys."""
     out = ChangeSummary()
-    old_o = {o["Id"]: o for o in _items(old.get("Origins"))}
-    new_o = {o["Id"]: o for o in _items(new.get("Origins"))}
+    old_o = {o["Id"]: o for o in items_of(old.get("Origins"))}
+    new_o = {o["Id"]: o for o in items_of(new.get("Origins"))}
     for oid, o in new_o.items():
         if oid not in old_o:
             out.lines.append(f"+ origin {oid} -> {o.get('DomainName')}{o.get('OriginPath') or ''}")
         elif old_o[oid] != o:
             out.lines.append(f"~ origin {oid} -> {o.get('DomainName')}{o.get('OriginPath') or ''}")
     out.lines += [f"- origin {oid}" for oid in old_o if oid not in new_o]
-    old_b = _items(old.get("CacheBehaviors"))
-    new_b = _items(new.get("CacheBehaviors"))
+    old_b = items_of(old.get("CacheBehaviors"))
+    new_b = items_of(new.get("CacheBehaviors"))
     old_pos = {b.get("PathPattern"): (i, b) for i, b in enumerate(old_b)}
     new_pats = {b.get("PathPattern") for b in new_b}
     for i, b in enumerate(new_b):
@@ -573,3 +573,4 @@ def render_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, label: str = 
     b = json.dumps(mask_secrets(new), indent=2, ensure_ascii=False, default=str).splitlines()
     body = difflib.unified_diff(a, b, fromfile=f"{label} (live)", tofile=f"{label} (after)", lineterm="", n=3)
     return "\n".join([*summary.lines, "", *body])
+

@@ -1,1 +1,1 @@
-"""Local work: asset hashing and sync plans, images, Nitro output, zips and layers."""
+"""Local work: file hashing and sync plans, zips, images, Nitro builds, layers."""

@@ -95,6 +95,9 @@ def destroy_plan(steps: Sequence[Step], ctx: StepContext,
     planned: list[PlannedStep] = []
     for step in topo_order(steps):
         sctx = ctx.for_step(step.id)
+        if not step.has_resources:
+            planned.append(PlannedStep(step.id, step.kind, "none", [], None))
+            continue
         try:
             observed = step.read(sctx)
         except PendingOutput:

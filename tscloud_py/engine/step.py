@@ -122,6 +122,8 @@ class Step(ABC):
     kind: str = ""
     #: whether destroy removes data (a bucket's objects, a database)
     holds_data: bool = False
+    #: False for steps that only act (an upload, an invalidation): destroy skips them
+    has_resources: bool = True
 
     @abstractmethod
     def read(self, ctx: StepContext) -> Any | None:

@@ -183,7 +183,7 @@ def check_fullstack(config: object, shown: str) -> None:
     if clash:
         raise ConfigError(shown, f"api.secrets.{sorted(clash)[0]}", "also set in api.environment; pick one")
     for name, ref in api.secrets.items():
-        if not ref or ref.startswith("ssm:") and not ref[4:].startswith("/"):
+        if not ref or (ref.startswith("ssm:") and not ref[4:].startswith("/")):
             raise ConfigError(shown, f"api.secrets.{name}", "expected a secret name/ARN or ssm:/parameter/name")
     queue: QueueConfig | None = getattr(config, "queue", None)
     if queue is not None:

@@ -1,0 +1,189 @@
+"""S3: buckets with their guard rails (Block Public Access, encryption, ownership, TLS-only policy) and objects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from tscloud_py.aws.session import ClientFactory, call, error_code, ignoring, paginate
+from tscloud_py.errors import AwsError
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+SSE_S3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]}
+
+
+@dataclass
+class BucketState:
+    name: str
+    tags: dict[str, str]
+    public_access_block: dict[str, bool]
+    encryption: str | None  # the default SSE algorithm
+    ownership: str | None
+
+
+@dataclass
+class RemoteObject:
+    key: str
+    etag: str  # without quotes
+    size: int
+
+
+class S3:
+    def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
+        self.factory = factory
+        self.region = region or factory.region
+
+    @property
+    def _client(self) -> Any:
+        return self.factory.client("s3", self.region)
+
+    # -- buckets -----------------------------------------------------------------
+    def bucket_exists(self, name: str) -> bool:
+        """True if we own it; False if it does not exist; AwsError if someone else owns it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.head_bucket(Bucket=name)
+            return True
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            if code in ("403", "AccessDenied"):
+                raise AwsError("s3:HeadBucket", "BucketAlreadyExists",
+                               f"bucket {name} exists but is not accessible to these credentials") from exc
+            raise AwsError("s3:HeadBucket", code or "Unknown", str(exc)) from exc
+
+    def describe_bucket(self, name: str) -> BucketState | None:
+        if not self.bucket_exists(name):
+            return None
+        tags: dict[str, str] = {}
+        with ignoring("NoSuchTagSet", "NoSuchTagSetError"):
+            resp = call(self._client.get_bucket_tagging, "s3:GetBucketTagging", Bucket=name)
+            tags = {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
+        pab: dict[str, bool] = {}
+        with ignoring("NoSuchPublicAccessBlockConfiguration"):
+            resp = call(self._client.get_public_access_block, "s3:GetPublicAccessBlock", Bucket=name)
+            pab = dict(resp.get("PublicAccessBlockConfiguration", {}))
+        encryption = None
+        with ignoring("ServerSideEncryptionConfigurationNotFoundError"):
+            resp = call(self._client.get_bucket_encryption, "s3:GetBucketEncryption", Bucket=name)
+            rules = resp.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+            if rules:
+                encryption = rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+        ownership = None
+        with ignoring("OwnershipControlsNotFoundError"):
+            resp = call(self._client.get_bucket_ownership_controls, "s3:GetBucketOwnershipControls", Bucket=name)
+            rules = resp.get("OwnershipControls", {}).get("Rules", [])
+            if rules:
+                ownership = rules[0].get("ObjectOwnership")
+        return BucketState(name, tags, pab, encryption, ownership)
+
+    def create_bucket(self, name: str) -> None:
+        kwargs: dict[str, Any] = {"Bucket": name, "ObjectOwnership": "BucketOwnerEnforced"}
+        if self.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        with ignoring("BucketAlreadyOwnedByYou"):
+            call(self._client.create_bucket, "s3:CreateBucket", **kwargs)
+
+    def block_public_access(self, name: str) -> None:
+        call(self._client.put_public_access_block, "s3:PutPublicAccessBlock", Bucket=name,
+             PublicAccessBlockConfiguration=BLOCK_ALL)
+
+    def enable_default_encryption(self, name: str) -> None:
+        call(self._client.put_bucket_encryption, "s3:PutBucketEncryption", Bucket=name,
+             ServerSideEncryptionConfiguration=SSE_S3)
+
+    def enforce_bucket_owner(self, name: str) -> None:
+        call(self._client.put_bucket_ownership_controls, "s3:PutBucketOwnershipControls", Bucket=name,
+             OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+
+    def put_tags(self, name: str, tags: dict[str, str]) -> None:
+        call(self._client.put_bucket_tagging, "s3:PutBucketTagging", Bucket=name,
+             Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
+
+    def get_policy(self, name: str) -> dict[str, Any] | None:
+        with ignoring("NoSuchBucketPolicy"):
+            resp = call(self._client.get_bucket_policy, "s3:GetBucketPolicy", Bucket=name)
+            return dict(json.loads(resp["Policy"]))
+        return None
+
+    def put_policy(self, name: str, policy: dict[str, Any]) -> None:
+        call(self._client.put_bucket_policy, "s3:PutBucketPolicy", Bucket=name, Policy=json.dumps(policy))
+
+    def delete_policy(self, name: str) -> None:
+        with ignoring("NoSuchBucket", "NoSuchBucketPolicy"):
+            call(self._client.delete_bucket_policy, "s3:DeleteBucketPolicy", Bucket=name)
+
+    def empty_and_delete(self, name: str) -> int:
+        """Delete every object version and delete marker, then the bucket. Returns objects removed."""
+        removed = 0
+        with ignoring("NoSuchBucket"):
+            batch: list[dict[str, str]] = []
+            for kind in ("Versions", "DeleteMarkers"):
+                for v in paginate(self._client, "list_object_versions", kind, Bucket=name):
+                    batch.append({"Key": v["Key"], "VersionId": v["VersionId"]})
+                    if len(batch) == 1000:
+                        removed += self._delete_batch(name, batch)
+                        batch = []
+            if batch:
+                removed += self._delete_batch(name, batch)
+            # Unversioned buckets list plain objects too (moto lists them as versions; AWS does as well).
+            keys = [o.key for o in self.list_objects(name)]
+            removed += self.delete_objects(name, keys)
+            call(self._client.delete_bucket, "s3:DeleteBucket", Bucket=name)
+        return removed
+
+    def _delete_batch(self, name: str, objects: list[dict[str, str]]) -> int:
+        resp = call(self._client.delete_objects, "s3:DeleteObjects", Bucket=name,
+                    Delete={"Objects": objects, "Quiet": True})
+        errors = resp.get("Errors") or []
+        if errors:
+            first = errors[0]
+            raise AwsError("s3:DeleteObjects", str(first.get("Code")), f"{first.get('Key')}: {first.get('Message')}")
+        return len(objects)
+
+    # -- objects -----------------------------------------------------------------
+    def list_objects(self, name: str, prefix: str = "") -> Iterator[RemoteObject]:
+        for obj in paginate(self._client, "list_objects_v2", "Contents", Bucket=name, Prefix=prefix):
+            yield RemoteObject(obj["Key"], str(obj.get("ETag", "")).strip('"'), int(obj.get("Size", 0)))
+
+    def get_object_bytes(self, name: str, key: str) -> bytes | None:
+        with ignoring("NoSuchKey", "404"):
+            resp = call(self._client.get_object, "s3:GetObject", Bucket=name, Key=key)
+            return bytes(resp["Body"].read())
+        return None
+
+    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str,
+                   content_md5: str | None = None) -> None:
+        kwargs: dict[str, Any] = {"Bucket": name, "Key": key, "Body": body, "ContentType": content_type,
+                                  "CacheControl": cache_control}
+        if content_md5:
+            kwargs["ContentMD5"] = content_md5
+        call(self._client.put_object, "s3:PutObject", **kwargs)
+
+    def delete_objects(self, name: str, keys: list[str]) -> int:
+        removed = 0
+        for i in range(0, len(keys), 1000):
+            chunk = keys[i: i + 1000]
+            removed += self._delete_batch(name, [{"Key": k} for k in chunk])
+        return removed
+
+    def parallel(self, jobs: list[Any], fn: Any, workers: int = 16) -> None:
+        """Run ``fn(job)`` for every job on a thread pool; the first error is raised."""
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="s3") as pool:
+            for _ in pool.map(fn, jobs):
+                pass
+
+    def regional_domain(self, name: str) -> str:
+        return f"{name}.s3.{self.region}.amazonaws.com"

@@ -1,0 +1,224 @@
+"""Planning an S3 sync from two file listings: pure functions, no AWS.
+
+Files are compared by content (MD5, which is also the ETag S3 reports for a
+single-part upload), never by mtime, so a rebuild with identical content
+uploads nothing. Fingerprinted files (``index-3f2a9c1b.js``, anything under a
+bundler's ``assets/`` dir) are served ``immutable``; HTML and everything else
+must revalidate. Fingerprinted files of the previous build are kept for one
+more deploy so that pages already open in a browser can still load them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+MANIFEST_KEY = "_tscloud/manifest.json"
+
+# A hash-like segment: 8+ url-safe chars with at least one digit, or 8+ hex chars,
+# delimited by '.', '-' or '_' (Vite: index-BxK3a9Zq.js, webpack: main.3f2a9c1b.js).
+# '_' is deliberately neither part of a hash nor a delimiter: "hero_2024.png" is a name, not a hash.
+# A word-like run of 5+ lowercase letters ("report2024final") is a name, not a hash.
+_HASH_SEGMENT = re.compile(
+    r"(?:^|[.\-~])(?:[0-9a-f]{8,64}|(?![A-Za-z0-9]*[a-z]{5})(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,32})(?=[.\-~]|$)"
+)
+_IMMUTABLE_DIRS = ("assets/", "_next/static/", "_nuxt/", "_astro/", "_app/immutable/", "static/media/")
+
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml",
+    ".wasm": "application/wasm",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".pdf": "application/pdf",
+    ".mp4": "video/mp4",
+}
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    key: str
+    path: Path
+    md5: str  # hex
+    size: int
+    content_type: str
+    cache_control: str
+
+    @property
+    def fingerprinted(self) -> bool:
+        return self.cache_control == IMMUTABLE
+
+    @property
+    def content_md5(self) -> str:
+        """The base64 Content-MD5 header value, so S3 verifies what it stored."""
+        return base64.b64encode(bytes.fromhex(self.md5)).decode()
+
+
+def content_type(key: str) -> str:
+    suffix = PurePosixPath(key).suffix.lower()
+    if suffix in _TYPES:
+        return _TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(key)
+    return guessed or "application/octet-stream"
+
+
+def is_fingerprinted(key: str) -> bool:
+    if key.startswith(_IMMUTABLE_DIRS) and not key.endswith((".html", ".htm")):
+        return True
+    name = PurePosixPath(key).name
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return bool(_HASH_SEGMENT.search(stem + "."))
+
+
+def cache_control(key: str) -> str:
+    if key.endswith((".html", ".htm")):
+        return REVALIDATE
+    return IMMUTABLE if is_fingerprinted(key) else REVALIDATE
+
+
+def scan(root: Path) -> dict[str, LocalFile]:
+    """Every file under ``root`` keyed by its S3 key (posix, relative). Hidden files are skipped."""
+    files: dict[str, LocalFile] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue
+        digest = hashlib.md5(usedforsecurity=False)
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        files[rel] = LocalFile(rel, path, digest.hexdigest(), path.stat().st_size, content_type(rel),
+                               cache_control(rel))
+    return files
+
+
+def build_id(files: Mapping[str, LocalFile]) -> str:
+    """A hash of the whole build: keys, contents and the headers we serve them with."""
+    h = hashlib.sha256()
+    for key in sorted(files):
+        f = files[key]
+        h.update(f"{key}\0{f.md5}\0{f.content_type}\0{f.cache_control}\n".encode())
+    return h.hexdigest()[:20]
+
+
+@dataclass
+class SyncPlan:
+    uploads: list[LocalFile] = field(default_factory=list)  # non-HTML first, HTML last
+    deletes: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # previous build's fingerprinted files, kept one deploy
+    overwritten: list[str] = field(default_factory=list)  # keys that existed with other content/headers
+    manifest: dict[str, object] = field(default_factory=dict)
+    manifest_changed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.uploads and not self.deletes and not self.manifest_changed
+
+    def summary(self) -> str:
+        parts = []
+        if self.uploads:
+            parts.append(f"upload {len(self.uploads)} files")
+        if self.deletes:
+            parts.append(f"delete {len(self.deletes)} stale files")
+        if self.kept:
+            parts.append(f"keep {len(self.kept)} previous-build assets one more deploy")
+        return ", ".join(parts) or "record the build manifest"
+
+
+def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
+              manifest: Mapping[str, object] | None) -> SyncPlan:
+    """What to upload and delete to make the bucket serve ``local``.
+
+    ``remote_etags`` is the bucket listing (key -> ETag, manifest excluded);
+    ``manifest`` is the previous deploy's manifest (None for a first deploy).
+    """
+    previous = dict(manifest or {})
+    prev_files: dict[str, dict[str, str]] = dict(previous.get("files", {}) or {})  # type: ignore[call-overload]
+    uploads: list[LocalFile] = []
+    overwritten: list[str] = []
+    for key, f in local.items():
+        etag = remote_etags.get(key)
+        recorded = prev_files.get(key, {})
+        same_content = etag == f.md5
+        same_headers = (recorded.get("content_type") == f.content_type
+                        and recorded.get("cache_control") == f.cache_control)
+        if same_content and same_headers:
+            continue
+        uploads.append(f)
+        if etag is not None:
+            overwritten.append(key)
+    uploads.sort(key=lambda f: (f.key.endswith((".html", ".htm")), f.key))
+
+    prev_keys = set(prev_files)
+    stale = sorted(k for k in remote_etags if k not in local)
+    kept = [k for k in stale if k in prev_keys and prev_files[k].get("cache_control") == IMMUTABLE
+            and previous.get("build_id") != build_id(local)]
+    deletes = [k for k in stale if k not in kept]
+
+    new_id = build_id(local)
+    changed_paths = sorted(set(overwritten) | set(deletes))
+    if previous.get("build_id") == new_id:
+        # Same build as recorded: keep the record (and its invalidation paths) untouched.
+        new_manifest = dict(previous)
+        manifest_changed = False
+    else:
+        new_manifest = {
+            "build_id": new_id,
+            "previous_build_id": previous.get("build_id"),
+            "changed_paths": changed_paths,
+            "files": {k: {"md5": f.md5, "content_type": f.content_type, "cache_control": f.cache_control}
+                      for k, f in sorted(local.items())},
+        }
+        manifest_changed = True
+    return SyncPlan(uploads, deletes, kept, overwritten, new_manifest, manifest_changed)
+
+
+def invalidation_paths(keys: Iterable[str], *, index: str = "index.html", limit: int = 15) -> list[str]:
+    """CloudFront paths for changed keys, collapsed to wildcards past ``limit``.
+
+    ``a/index.html`` also invalidates ``/a/`` (how it is requested). Past the
+    limit, paths collapse to one wildcard per top-level directory, then to ``/*``.
+    """
+    paths: set[str] = set()
+    for key in keys:
+        paths.add("/" + key)
+        if key == index:
+            paths.add("/")
+        elif key.endswith("/" + index):
+            paths.add("/" + key[: -len(index)])
+    if len(paths) <= limit:
+        return sorted(paths)
+    grouped: set[str] = set()
+    for p in paths:
+        parts = p.strip("/").split("/")
+        grouped.add(f"/{parts[0]}/*" if len(parts) > 1 else p)
+    if len(grouped) <= limit:
+        return sorted(grouped)
+    return ["/*"]

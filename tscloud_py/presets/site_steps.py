@@ -1,0 +1,344 @@
+"""Steps for a private S3 bucket served through CloudFront with OAC.
+
+Used by the static-site preset, and reused by the presets that also serve
+static assets (fullstack-app's [site], ssr-app's assets).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tscloud_py.aws import cloudfront as cf
+from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
+from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
+from tscloud_py.errors import AwsError
+from tscloud_py.presets.diffing import subset_diff, tag_dict
+
+SITE_ORIGIN_ID = "s3-site"
+
+
+class BucketStep(Step):
+    """A private bucket: Block Public Access, SSE-S3, owner-enforced, tagged."""
+
+    kind = "S3 bucket"
+    holds_data = True
+
+    def __init__(self, step_id: str, s3: S3, name: Callable[[], str], *, app: str, stage: str,
+                 retain: bool = False) -> None:
+        self.id = step_id
+        self.s3 = s3
+        self._name = name
+        self.app, self.stage = app, stage
+        self.retain = retain
+
+    @property
+    def name(self) -> str:
+        return self._name()
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return {"name": self.name, "tags": self.tags}
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return tag_dict(self.app, self.stage, self.id)
+
+    def read(self, ctx: StepContext) -> BucketState | None:
+        return self.s3.describe_bucket(self.name)
+
+    def diff(self, ctx: StepContext, observed: BucketState | None) -> list[Change]:
+        if observed is None:
+            return [Change(f"create bucket {self.name} (private, Block Public Access, SSE-S3)")]
+        changes = []
+        if observed.public_access_block != BLOCK_ALL:
+            changes.append(Change("public_access_block", observed.public_access_block, BLOCK_ALL))
+        if observed.encryption is None:
+            changes.append(Change("encryption", None, "AES256"))
+        if observed.ownership != "BucketOwnerEnforced":
+            changes.append(Change("ownership", observed.ownership, "BucketOwnerEnforced"))
+        missing = {k: v for k, v in self.tags.items() if observed.tags.get(k) != v}
+        if missing:
+            changes.append(Change("tags", {k: observed.tags.get(k) for k in missing}, missing))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: BucketState | None) -> Outputs:
+        if observed is None:
+            self.s3.create_bucket(self.name)
+        if observed is None or observed.public_access_block != BLOCK_ALL:
+            self.s3.block_public_access(self.name)
+        if observed is None or observed.encryption is None:
+            self.s3.enable_default_encryption(self.name)
+        if observed is not None and observed.ownership != "BucketOwnerEnforced":
+            self.s3.enforce_bucket_owner(self.name)
+        if observed is None or any(observed.tags.get(k) != v for k, v in self.tags.items()):
+            merged = {**(observed.tags if observed else {}), **self.tags}
+            self.s3.put_tags(self.name, merged)
+        return self.outputs(ctx, observed)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"bucket": self.name, "bucket_arn": f"arn:aws:s3:::{self.name}",
+                "bucket_domain": self.s3.regional_domain(self.name)}
+
+    def destroy(self, ctx: StepContext, observed: BucketState) -> None:
+        if self.retain:
+            ctx.log(f"retain = true: keeping bucket {self.name}")
+            return
+        removed = self.s3.empty_and_delete(self.name)
+        ctx.log(f"emptied ({removed} objects) and deleted {self.name}")
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        if self.retain:
+            return [Change("kept (retain = true)")]
+        return [Change(f"empty and delete bucket {self.name}", destructive=True)]
+
+
+class OriginAccessControlStep(Step):
+    kind = "CloudFront OAC"
+
+    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, origin_type: str = "s3") -> None:
+        self.id = step_id
+        self.cloudfront = cloudfront
+        self.name = name
+        self.origin_type = origin_type
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return {"name": self.name, "type": self.origin_type}
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        return self.cloudfront.find_oac(self.name)
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        if observed is None:
+            return [Change(f"create origin access control {self.name} ({self.origin_type}, sigv4 always)")]
+        return []
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        oac_id = self.cloudfront.create_oac(self.name, self.origin_type, "managed by tscloud")
+        return {"oac_id": oac_id}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"oac_id": observed["Id"]}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.cloudfront.delete_oac(observed["Id"])
+
+
+def site_distribution_config(*, comment: str, bucket_domain: str, oac_id: str, index: str, spa: bool,
+                             price_class: str, aliases: list[str], certificate_arn: str | None) -> dict[str, Any]:
+    """The parts of a static site's DistributionConfig that tscloud manages."""
+    viewer_cert: dict[str, Any]
+    if certificate_arn:
+        viewer_cert = {"ACMCertificateArn": certificate_arn, "SSLSupportMethod": "sni-only",
+                       "MinimumProtocolVersion": "TLSv1.2_2021", "CloudFrontDefaultCertificate": False}
+    else:
+        viewer_cert = {"CloudFrontDefaultCertificate": True}
+    errors: list[dict[str, Any]] = []
+    if spa:
+        errors = [{"ErrorCode": code, "ResponsePagePath": f"/{index}", "ResponseCode": "200",
+                   "ErrorCachingMinTTL": 0} for code in (403, 404)]
+    return {
+        "Comment": comment,
+        "Enabled": True,
+        "DefaultRootObject": index,
+        "HttpVersion": "http2and3",
+        "IsIPV6Enabled": True,
+        "PriceClass": price_class,
+        "Aliases": {"Quantity": len(aliases), "Items": aliases} if aliases else {"Quantity": 0},
+        "Origins": {"Quantity": 1, "Items": [s3_origin(SITE_ORIGIN_ID, bucket_domain, oac_id)]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": SITE_ORIGIN_ID,
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
+                               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
+            "Compress": True,
+            "CachePolicyId": cf.CACHING_OPTIMIZED,
+            "ResponseHeadersPolicyId": cf.RESPONSE_HEADERS_SECURITY,
+        },
+        "CustomErrorResponses": {"Quantity": len(errors), "Items": errors} if errors else {"Quantity": 0},
+        "ViewerCertificate": viewer_cert,
+    }
+
+
+def s3_origin(origin_id: str, bucket_domain: str, oac_id: str) -> dict[str, Any]:
+    return {
+        "Id": origin_id,
+        "DomainName": bucket_domain,
+        "OriginPath": "",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        "OriginAccessControlId": oac_id,
+    }
+
+
+class SiteDistributionStep(Step):
+    """The distribution, found by its comment; updates leave origins and behaviors others added alone."""
+
+    kind = "CloudFront distribution"
+
+    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, index: str, spa: bool,
+                 price_class: str, domain: str | None, needs: tuple[str, ...],
+                 bucket_step: str = "bucket", oac_step: str = "oac", certificate_step: str | None = None) -> None:
+        self.id = step_id
+        self.cloudfront = cloudfront
+        self.app, self.stage = app, stage
+        self.index, self.spa, self.price_class, self.domain = index, spa, price_class, domain
+        self.needs = needs
+        self.bucket_step, self.oac_step, self.certificate_step = bucket_step, oac_step, certificate_step
+        self.comment = f"tscloud {app}-{stage} {step_id}"
+
+    def wanted(self, ctx: StepContext) -> dict[str, Any]:
+        return site_distribution_config(
+            comment=self.comment,
+            bucket_domain=ctx.output(self.bucket_step, "bucket_domain"),
+            oac_id=ctx.output(self.oac_step, "oac_id"),
+            index=self.index, spa=self.spa, price_class=self.price_class,
+            aliases=[self.domain] if self.domain else [],
+            certificate_arn=ctx.output(self.certificate_step, "certificate_arn") if self.certificate_step else None,
+        )
+
+    def read(self, ctx: StepContext) -> DistributionInfo | None:
+        summary = self.cloudfront.find_distribution_by_comment(self.comment)
+        if summary is None:
+            return None
+        return self.cloudfront.get_distribution(summary["Id"])
+
+    def diff(self, ctx: StepContext, observed: DistributionInfo | None) -> list[Change]:
+        wanted = self.wanted(ctx)
+        if observed is None:
+            return [Change(f"create distribution ({'SPA, ' if self.spa else ''}OAC, HTTP/2+3, "
+                           "redirect-to-https, SecurityHeaders)")]
+        return _managed_diff(wanted, observed.config)
+
+    def apply(self, ctx: StepContext, observed: DistributionInfo | None) -> Outputs:
+        wanted = self.wanted(ctx)
+        if observed is None:
+            config = {
+                **wanted,
+                "CallerReference": f"{self.app}-{self.stage}-{self.id}-{fingerprint(wanted)}",
+                "Origins": wanted["Origins"],
+                "Restrictions": {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}},
+            }
+            info = self.cloudfront.create_distribution(config, tag_dict(self.app, self.stage, self.id))
+        else:
+            info = observed
+            for attempt in range(5):
+                current, etag = self.cloudfront.get_config(observed.id)
+                try:
+                    self.cloudfront.update_config(observed.id, merge_managed(current, wanted), etag)
+                    break
+                except AwsError as exc:
+                    if exc.code != "PreconditionFailed" or attempt == 4:
+                        raise
+                    ctx.log("distribution changed under us; re-reading and retrying")
+        self.cloudfront.wait_deployed(info.id, progress=ctx.progress(), clock=ctx.clock)
+        return {"distribution_id": info.id, "distribution_arn": info.arn, "distribution_domain": info.domain_name}
+
+    def outputs(self, ctx: StepContext, observed: DistributionInfo) -> Outputs:
+        return {"distribution_id": observed.id, "distribution_arn": observed.arn,
+                "distribution_domain": observed.domain_name}
+
+    def destroy(self, ctx: StepContext, observed: DistributionInfo) -> None:
+        self.cloudfront.disable_and_delete(observed.id, progress=ctx.progress(), clock=ctx.clock)
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        return [Change(f"disable, wait until deployed, delete distribution {observed.id}", destructive=True)]
+
+
+def _managed_diff(wanted: dict[str, Any], actual: dict[str, Any]) -> list[Change]:
+    managed = {k: v for k, v in wanted.items() if k != "Origins"}
+    changes = subset_diff(managed, actual)
+    ours = wanted["Origins"]["Items"][0]
+    theirs = {o["Id"]: o for o in actual.get("Origins", {}).get("Items", [])}
+    if ours["Id"] not in theirs:
+        changes.append(Change(f"Origins.{ours['Id']}", None, ours["DomainName"]))
+    else:
+        changes.extend(subset_diff(ours, theirs[ours["Id"]], f"Origins.{ours['Id']}"))
+    return changes
+
+
+def merge_managed(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    """The live config with our managed fields written over it; other origins and behaviors survive."""
+    merged = json.loads(json.dumps(current, default=str))
+    for key, value in wanted.items():
+        if key == "Origins":
+            continue
+        merged[key] = value
+    ours = wanted["Origins"]["Items"][0]
+    items = [o for o in merged.get("Origins", {}).get("Items", []) if o["Id"] != ours["Id"]]
+    existing = next((o for o in current.get("Origins", {}).get("Items", []) if o["Id"] == ours["Id"]), {})
+    items.insert(0, {**existing, **ours})
+    merged["Origins"] = {"Quantity": len(items), "Items": items}
+    return merged
+
+
+class BucketPolicyStep(Step):
+    """Only this distribution (OAC, AWS:SourceArn) may read; every non-TLS request is denied."""
+
+    kind = "S3 bucket policy"
+
+    def __init__(self, step_id: str, s3: S3, *, needs: tuple[str, ...], bucket_step: str = "bucket",
+                 distribution_steps: tuple[str, ...] = ("distribution",)) -> None:
+        self.id = step_id
+        self.s3 = s3
+        self.needs = needs
+        self.bucket_step = bucket_step
+        self.distribution_steps = distribution_steps
+
+    def wanted(self, ctx: StepContext) -> dict[str, Any]:
+        bucket_arn = ctx.output(self.bucket_step, "bucket_arn")
+        sources = [ctx.output(s, "distribution_arn") for s in self.distribution_steps]
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AllowCloudFrontOAC",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket_arn}/*",
+                    "Condition": {"StringEquals": {"AWS:SourceArn": sources[0] if len(sources) == 1 else sources}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        return self.s3.get_policy(ctx.output(self.bucket_step, "bucket"))
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        wanted = self.wanted(ctx)
+        if observed is None:
+            return [Change("put policy: OAC read for this distribution only; deny non-TLS")]
+        if _canonical(observed) != _canonical(wanted):
+            return [Change("policy", "differs", "OAC read for this distribution only; deny non-TLS")]
+        return []
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        self.s3.put_policy(ctx.output(self.bucket_step, "bucket"), self.wanted(ctx))
+        return {}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.s3.delete_policy(ctx.output(self.bucket_step, "bucket"))
+
+
+def _canonical(policy: dict[str, Any]) -> str:
+    def norm(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in sorted(v.items())}
+        if isinstance(v, list):
+            items = [norm(x) for x in v]
+            return items[0] if len(items) == 1 else sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
+        return v
+
+    return json.dumps(norm(policy), sort_keys=True)

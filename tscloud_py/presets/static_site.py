@@ -1,0 +1,101 @@
+"""static-site: a private S3 bucket behind CloudFront with OAC, synced from a build directory.
+
+Steps: bucket, oac, [certificate], distribution, bucket-policy, upload, invalidation, [dns].
+The upload runs in parallel with the distribution (it needs only the bucket).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tscloud_py.app import short_hash
+from tscloud_py.aws.cloudfront import CLOUDFRONT_HOSTED_ZONE_ID, CloudFront
+from tscloud_py.aws.s3 import S3
+from tscloud_py.config_schema import SiteConfig
+from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.errors import ConfigError
+from tscloud_py.presets import Preset
+from tscloud_py.presets.site_steps import (
+    BucketPolicyStep,
+    BucketStep,
+    OriginAccessControlStep,
+    SiteDistributionStep,
+)
+from tscloud_py.presets.upload_steps import InvalidationStep, UploadStep
+
+
+def site_bucket_name(app: str, stage: str, account: str, region: str, role: str = "site") -> str:
+    """Globally unique yet deterministic: the account and region are hashed in."""
+    return f"{app}-{stage}-{role}-{short_hash(account, region)}"
+
+
+def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
+    """The static-site step graph; other presets that serve a site reuse it."""
+    config, aws = preset.config, preset.aws
+    app, stage = config.app, config.stage
+    s3 = S3(aws)
+    cloudfront = CloudFront(aws)
+    steps: list[Step] = [
+        BucketStep("bucket", s3, lambda: site_bucket_name(app, stage, aws.account_id(), aws.region),
+                   app=app, stage=stage, retain=site.retain),
+        OriginAccessControlStep("oac", cloudfront, f"{app}-{stage}-site"),
+    ]
+    needs: tuple[str, ...] = ("bucket", "oac")
+    certificate_step = None
+    if site.domain:
+        from tscloud_py.aws.acm import Acm
+        from tscloud_py.dns import get_provider
+        from tscloud_py.presets.common_steps import CertificateStep
+
+        provider = get_provider(config.dns, aws)
+        steps.append(CertificateStep("certificate", Acm(aws, "us-east-1"), provider, [site.domain],
+                                     app=app, stage=stage))
+        needs += ("certificate",)
+        certificate_step = "certificate"
+    steps += [
+        SiteDistributionStep("distribution", cloudfront, app=app, stage=stage, index=site.index, spa=site.spa,
+                             price_class=site.price_class, domain=site.domain, needs=needs,
+                             certificate_step=certificate_step),
+        BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
+        UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=("bucket",)),
+        InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
+                         needs=("upload", "distribution", "bucket-policy"), index=site.index),
+    ]
+    if site.domain:
+        from tscloud_py.dns import get_provider
+        from tscloud_py.presets.common_steps import DnsRecordStep
+
+        steps.append(DnsRecordStep("dns", get_provider(config.dns, aws), site.domain,
+                                   ("distribution", "distribution_domain"), record_type="ALIAS",
+                                   alias_zone_id=CLOUDFRONT_HOSTED_ZONE_ID, needs=("distribution",)))
+    return steps
+
+
+class StaticSite(Preset):
+    name = "static-site"
+
+    @property
+    def site(self) -> SiteConfig:
+        assert self.config.site is not None  # the loader requires [site] for this preset
+        return self.config.site
+
+    def validate(self) -> None:
+        source = self.site.resolved_dir(self.config.base_dir)
+        if not source.is_dir():
+            raise ConfigError(self.config.path, "site.dir", f"directory {source} does not exist; build the site first")
+        if not (source / self.site.index).is_file():
+            raise ConfigError(self.config.path, "site.index",
+                              f"{self.site.index} not found in {source}; expected the site's entry page")
+
+    def steps(self) -> list[Step]:
+        return site_steps(self, self.site)
+
+    def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        dist = step_outputs["distribution"]
+        url = f"https://{self.site.domain}" if self.site.domain else f"https://{dist['distribution_domain']}"
+        return {
+            "bucket": step_outputs["bucket"]["bucket"],
+            "distribution_id": dist["distribution_id"],
+            "distribution_domain": dist["distribution_domain"],
+            "url": url,
+        }
