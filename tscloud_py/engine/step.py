@@ -130,11 +130,11 @@ class Step(ABC):
         """Observe reality. None means nothing exists yet."""
 
     @abstractmethod
-    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+    def diff(self, ctx: StepContext, observed: Any) -> list[Change]:
         """What apply would change. Empty means satisfied."""
 
     @abstractmethod
-    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+    def apply(self, ctx: StepContext, observed: Any) -> Outputs:
         """Create or update; returns outputs. Safe to re-run."""
 
     @abstractmethod

@@ -31,7 +31,7 @@ def subset_diff(wanted: Any, actual: Any, path: str = "") -> list[Change]:
         if not isinstance(actual, list) or len(actual) != len(wanted):
             return [Change(path, actual, wanted)]
         out: list[Change] = []
-        for i, (w, a) in enumerate(zip(wanted, actual)):
+        for i, (w, a) in enumerate(zip(wanted, actual, strict=True)):
             out.extend(subset_diff(w, a, f"{path}[{i}]"))
         return out
     if wanted != actual and not (_is_empty(wanted) and _is_empty(actual)):

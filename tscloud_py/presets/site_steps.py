@@ -265,9 +265,13 @@ def merge_managed(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, 
             continue
         merged[key] = value
     ours = wanted["Origins"]["Items"][0]
-    items = [o for o in merged.get("Origins", {}).get("Items", []) if o["Id"] != ours["Id"]]
-    existing = next((o for o in current.get("Origins", {}).get("Items", []) if o["Id"] == ours["Id"]), {})
-    items.insert(0, {**existing, **ours})
+    items: list[dict[str, Any]] = list(merged.get("Origins", {}).get("Items", []) or [])
+    for i, origin in enumerate(items):
+        if origin["Id"] == ours["Id"]:
+            items[i] = {**origin, **ours}  # in place: origin order is part of the config
+            break
+    else:
+        items.insert(0, ours)
     merged["Origins"] = {"Quantity": len(items), "Items": items}
     return merged
 
