@@ -67,7 +67,7 @@ class Acm:
         return list(paginate(self.client, "list_certificates", "CertificateSummaryList",
                              CertificateStatuses=list(statuses)))
 
-    def _candidates(self, domains: list[str], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+    def certificates_covering(self, domains: list[str], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
         """Full descriptions of certificates whose names cover every domain, newest first."""
         out = []
         for summary in self.summaries(statuses):
@@ -82,13 +82,13 @@ class Acm:
 
     def find_issued(self, domains: list[str]) -> dict[str, Any] | None:
         """An ISSUED certificate covering every name (exact or by wildcard), or None."""
-        found = self._candidates(domains, ("ISSUED",))
+        found = self.certificates_covering(domains, ("ISSUED",))
         return found[0] if found else None
 
     def find_tagged(self, domains: list[str], tags: dict[str, str]) -> dict[str, Any] | None:
         """An ISSUED or PENDING_VALIDATION certificate for exactly these names carrying all ``tags``."""
         wanted = sorted({_norm(d) for d in domains})
-        for cert in self._candidates(domains, LIVE_STATUSES):
+        for cert in self.certificates_covering(domains, LIVE_STATUSES):
             if sorted(set(self.names(cert))) != wanted:
                 continue
             have = self.tags(cert["CertificateArn"])

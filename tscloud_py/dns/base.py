@@ -201,14 +201,22 @@ class Provider(ABC):
         self._remove(self.find_zone(name), current)
         return True
 
+    def pointer_record(self, name: str, hostname: str, *, alias_zone_id: str | None = None,
+                       prefer_alias: bool = False, ttl: int = 300) -> Record:
+        """The record that points ``name`` at ``hostname`` here: a CNAME, or at the apex what the
+        provider serves instead (Cloudflare: flattened CNAME, Porkbun: ALIAS, Route53: alias A).
+        ``prefer_alias`` asks Route53 for an alias A record at any name (needs ``alias_zone_id``)."""
+        zone = self.find_zone(name)
+        return self.served_form(zone, Record(name, "CNAME", [hostname], ttl, alias_zone_id=alias_zone_id))
+
     def point_to(self, name: str, hostname: str, *, alias_zone_id: str | None = None,
-                 ttl: int = 300) -> tuple[Record, str]:
-        """Point ``name`` at ``hostname``: a CNAME, or at the apex what the provider serves instead.
+                 prefer_alias: bool = False, ttl: int = 300) -> tuple[Record, str]:
+        """Point ``name`` at ``hostname`` (see ``pointer_record``).
 
         Returns the record as written and "created" | "updated" | "unchanged".
         """
-        zone = self.find_zone(name)
-        record = self.served_form(zone, Record(name, "CNAME", [hostname], ttl, alias_zone_id=alias_zone_id))
+        record = self.pointer_record(name, hostname, alias_zone_id=alias_zone_id, prefer_alias=prefer_alias,
+                                     ttl=ttl)
         return record, self.upsert(record)
 
     # -- shared rules -----------------------------------------------------------
@@ -233,14 +241,16 @@ class Provider(ABC):
 
     def served_form(self, zone: Zone, record: Record) -> Record:
         """The record as this provider can serve it: a CNAME at the apex becomes ALIAS/alias A, or is refused."""
-        if record.type != "CNAME" or record.name != zone.name:
+        if record.type != "CNAME":
             return record
+        if record.name != zone.name:
+            return replace(record, alias_zone_id=None)
         if self.apex_cname_type is None:
             raise UsageError(
                 f"{self.name} cannot serve a CNAME at the zone apex {record.name} (it has no ALIAS or flattening)",
                 f"use www.{record.name} instead, or move the zone to Route53 (dns.provider = \"route53\")")
         if self.apex_cname_type == "CNAME":
-            return record
+            return replace(record, alias_zone_id=None)
         if self.apex_cname_type == "A":
             target = record.values[0]
             zone_id = record.alias_zone_id or (CLOUDFRONT_ZONE_ID if target.endswith(".cloudfront.net") else None)
@@ -250,7 +260,7 @@ class Provider(ABC):
                     f"the hosted zone id of {target}",
                     "pass the target's hosted zone id (API Gateway regionalHostedZoneId, ALB CanonicalHostedZoneId)")
             return replace(record, type="A", values=[target], alias_zone_id=zone_id)
-        return replace(record, type=self.apex_cname_type)
+        return replace(record, type=self.apex_cname_type, alias_zone_id=None)
 
     def __repr__(self) -> str:  # never show credentials
         return f"<{type(self).__name__} {self.name}>"

@@ -114,13 +114,3 @@ def absolute_name(relative: str, zone: str) -> str:
         return norm
     return f"{norm}.{z}"
 
-
-def covers(pattern: str, name: str) -> bool:
-    """Whether a certificate name (``*.example.com`` or exact) covers ``name``."""
-    p, n = normalize(pattern), normalize(name)
-    if p == n:
-        return True
-    if p.startswith("*."):
-        base = p[2:]
-        return n.endswith("." + base) and "." not in n[: -len(base) - 1]
-    return False

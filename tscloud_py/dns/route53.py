@@ -59,6 +59,12 @@ class Route53Provider(Provider):
         raise UsageError(f"route53: no hosted zone for {name} (looked for {', '.join(candidates)})",
                          "create the hosted zone, or set [dns] provider to where the domain's DNS is served")
 
+    def pointer_record(self, name: str, hostname: str, *, alias_zone_id: str | None = None,
+                       prefer_alias: bool = False, ttl: int = 300) -> Record:
+        if prefer_alias and alias_zone_id:
+            return Record(name, "A", [hostname], ttl, alias_zone_id=alias_zone_id)
+        return super().pointer_record(name, hostname, alias_zone_id=alias_zone_id, ttl=ttl)
+
     def list_records(self, zone: Zone, name: str | None = None, type: str | None = None) -> list[Record]:
         out: list[Record] = []
         for rrset in self.r53.record_sets(zone.id, normalize(name) if name else None):

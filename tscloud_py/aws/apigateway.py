@@ -1,0 +1,127 @@
+"""API Gateway: REST APIs (apigateway) and HTTP APIs (apigatewayv2) — custom domain names and mappings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
+
+SECURITY_POLICY = "TLS_1_2"
+
+
+class ApiGateway:
+    def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
+        self.factory = factory
+        self.region = region or factory.region
+
+    @property
+    def rest(self) -> Any:
+        return self.factory.client("apigateway", self.region)
+
+    @property
+    def v2(self) -> Any:
+        return self.factory.client("apigatewayv2", self.region)
+
+    # -- APIs ----------------------------------------------------------------------
+    def get_rest_api(self, api_id: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            api: dict[str, Any] = call(self.rest.get_rest_api, "apigateway:GetRestApi", restApiId=api_id)
+            return api
+        return None
+
+    def get_http_api(self, api_id: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            api: dict[str, Any] = call(self.v2.get_api, "apigatewayv2:GetApi", ApiId=api_id)
+            return api
+        return None
+
+    def rest_stages(self, api_id: str) -> list[str]:
+        resp = call(self.rest.get_stages, "apigateway:GetStages", restApiId=api_id)
+        return [str(s["stageName"]) for s in resp.get("item", [])]
+
+    def http_stages(self, api_id: str) -> list[str]:
+        resp = call(self.v2.get_stages, "apigatewayv2:GetStages", ApiId=api_id)
+        return [str(s["StageName"]) for s in resp.get("Items", [])]
+
+    # -- REST: regional custom domain names + base path mappings -----------------------
+    def get_domain_name(self, domain: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            found: dict[str, Any] = call(self.rest.get_domain_name, "apigateway:GetDomainName", domainName=domain)
+            return found
+        return None
+
+    def create_domain_name(self, domain: str, certificate_arn: str, tags: dict[str, str]) -> dict[str, Any]:
+        created: dict[str, Any] = call(
+            self.rest.create_domain_name, "apigateway:CreateDomainName", domainName=domain,
+            regionalCertificateArn=certificate_arn, endpointConfiguration={"types": ["REGIONAL"]},
+            securityPolicy=SECURITY_POLICY, tags=tags)
+        return created
+
+    def set_domain_certificate(self, domain: str, certificate_arn: str) -> dict[str, Any]:
+        updated: dict[str, Any] = call(
+            self.rest.update_domain_name, "apigateway:UpdateDomainName", domainName=domain,
+            patchOperations=[{"op": "replace", "path": "/regionalCertificateArn", "value": certificate_arn}])
+        return updated
+
+    def delete_domain_name(self, domain: str) -> None:
+        with ignoring("NotFoundException"):
+            call(self.rest.delete_domain_name, "apigateway:DeleteDomainName", domainName=domain)
+
+    def base_path_mappings(self, domain: str) -> list[dict[str, Any]]:
+        with ignoring("NotFoundException"):
+            return list(paginate(self.rest, "get_base_path_mappings", "items", domainName=domain))
+        return []
+
+    def create_base_path_mapping(self, domain: str, api_id: str, stage: str, base_path: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"domainName": domain, "restApiId": api_id, "stage": stage}
+        if base_path:
+            kwargs["basePath"] = base_path
+        created: dict[str, Any] = call(self.rest.create_base_path_mapping, "apigateway:CreateBasePathMapping",
+                                       **kwargs)
+        return created
+
+    def delete_base_path_mapping(self, domain: str, base_path: str) -> None:
+        with ignoring("NotFoundException"):
+            call(self.rest.delete_base_path_mapping, "apigateway:DeleteBasePathMapping", domainName=domain,
+                 basePath=base_path or "(none)")
+
+    # -- HTTP APIs: regional custom domain names + API mappings ---------------------------
+    def get_domain_name_v2(self, domain: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            found: dict[str, Any] = call(self.v2.get_domain_name, "apigatewayv2:GetDomainName", DomainName=domain)
+            return found
+        return None
+
+    def create_domain_name_v2(self, domain: str, certificate_arn: str, tags: dict[str, str]) -> dict[str, Any]:
+        created: dict[str, Any] = call(
+            self.v2.create_domain_name, "apigatewayv2:CreateDomainName", DomainName=domain,
+            DomainNameConfigurations=[{"CertificateArn": certificate_arn, "EndpointType": "REGIONAL",
+                                       "SecurityPolicy": SECURITY_POLICY}], Tags=tags)
+        return created
+
+    def set_domain_certificate_v2(self, domain: str, certificate_arn: str) -> dict[str, Any]:
+        updated: dict[str, Any] = call(
+            self.v2.update_domain_name, "apigatewayv2:UpdateDomainName", DomainName=domain,
+            DomainNameConfigurations=[{"CertificateArn": certificate_arn, "EndpointType": "REGIONAL",
+                                       "SecurityPolicy": SECURITY_POLICY}])
+        return updated
+
+    def delete_domain_name_v2(self, domain: str) -> None:
+        with ignoring("NotFoundException"):
+            call(self.v2.delete_domain_name, "apigatewayv2:DeleteDomainName", DomainName=domain)
+
+    def api_mappings(self, domain: str) -> list[dict[str, Any]]:
+        with ignoring("NotFoundException"):
+            resp = call(self.v2.get_api_mappings, "apigatewayv2:GetApiMappings", DomainName=domain)
+            return list(resp.get("Items", []))
+        return []
+
+    def create_api_mapping(self, domain: str, api_id: str, stage: str, key: str) -> dict[str, Any]:
+        created: dict[str, Any] = call(self.v2.create_api_mapping, "apigatewayv2:CreateApiMapping",
+                                       DomainName=domain, ApiId=api_id, Stage=stage, ApiMappingKey=key)
+        return created
+
+    def delete_api_mapping(self, domain: str, mapping_id: str) -> None:
+        with ignoring("NotFoundException"):
+            call(self.v2.delete_api_mapping, "apigatewayv2:DeleteApiMapping", DomainName=domain,
+                 ApiMappingId=mapping_id)

@@ -1,0 +1,236 @@
+"""Steps shared by presets: an ACM certificate validated through any DNS provider, and one DNS record.
+
+``CertificateStep`` finds (or requests) a certificate for exactly the given
+names, writes the DNS validation CNAMEs through the configured provider and
+waits for ISSUED. ``DnsRecordStep`` points a name at a host name another step
+produced (a distribution, an API Gateway domain, a load balancer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tscloud_py.aws.acm import Acm
+from tscloud_py.dns.base import Provider, Record
+from tscloud_py.dns.names import normalize
+from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
+
+
+def tscloud_tags(app: str, stage: str, step_id: str) -> dict[str, str]:
+    return {"tscloud:app": app, "tscloud:stage": stage, "tscloud:step": step_id}
+
+
+class CertificateStep(Step):
+    """An ACM certificate for ``domains``, validated by DNS records written through ``provider``.
+
+    Outputs ``certificate_arn``. A certificate tagged for this app/stage/step is
+    ours (destroy deletes it and its validation records); an ISSUED certificate
+    that already covers every name is reused and never deleted.
+    """
+
+    kind = "ACM certificate"
+
+    def __init__(self, step_id: str, acm: Acm, provider: Provider, domains: list[str], *, app: str,
+                 stage: str) -> None:
+        self.id = step_id
+        self.needs = ()
+        self.acm = acm
+        self.provider = provider
+        self.domains = list(dict.fromkeys(normalize(d) for d in domains))
+        self.app = app
+        self.stage = stage
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return tscloud_tags(self.app, self.stage, self.id)
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return {"domains": self.domains, "region": self.acm.region}
+
+    def _observed(self, cert: dict[str, Any], owned: bool) -> dict[str, Any]:
+        return {"arn": cert["CertificateArn"], "status": cert.get("Status"), "owned": owned,
+                "names": self.acm.names(cert)}
+
+    def read(self, ctx: StepContext) -> Any | None:
+        recorded = ctx.recorded("certificate_arn")
+        if recorded and f":{self.acm.region}:" in recorded:  # fast path: the journal's hint, verified
+            cert = self.acm.describe(recorded)
+            if cert and cert.get("Status") in ("ISSUED", "PENDING_VALIDATION"):
+                names = sorted(set(self.acm.names(cert)))
+                tags = self.acm.tags(recorded)
+                owned = all(tags.get(k) == v for k, v in self.tags.items())
+                if (owned and names == sorted(self.domains)) or (not owned and cert.get("Status") == "ISSUED"):
+                    return self._observed(cert, owned)
+        cert = self.acm.find_tagged(self.domains, self.tags)
+        if cert is not None:
+            return self._observed(cert, True)
+        cert = self.acm.find_issued(self.domains)
+        if cert is not None:
+            return self._observed(cert, False)
+        return None
+
+    def _missing_validation(self, arn: str) -> list[dict[str, str]]:
+        cert = self.acm.describe(arn) or {}
+        missing = []
+        for option in cert.get("DomainValidationOptions") or []:
+            rr = option.get("ResourceRecord")
+            if not rr:
+                continue
+            current = self.provider.get(rr["Name"], "CNAME")
+            if current is None or current.values != [normalize(rr["Value"])]:
+                missing.append({"name": normalize(rr["Name"]), "value": normalize(rr["Value"])})
+        return missing
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("certificate", None, ", ".join(self.domains))]
+        changes = []
+        if observed["status"] != "ISSUED":
+            changes.append(Change("status", observed["status"], "ISSUED"))
+        if observed["owned"]:
+            changes += [Change(f"validation CNAME {m['name']}", None, m["value"])
+                        for m in self._missing_validation(observed["arn"])]
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        if observed is None:
+            seed = "/".join([self.app, self.stage, self.id, self.acm.region, *sorted(self.domains)])
+            token = hashlib.sha256(seed.encode()).hexdigest()[:32]  # ACM: at most 32 word characters
+            arn = self.acm.request(self.domains, token=token, tags=self.tags)
+            ctx.log(f"requested a certificate for {', '.join(self.domains)} in {self.acm.region}")
+            owned = True
+        else:
+            arn, owned = observed["arn"], observed["owned"]
+        written: list[str] = []
+        if owned:
+            records = self.acm.validation_records(arn, clock=ctx.clock, progress=ctx.progress())
+            for rr in records:
+                status = self.provider.upsert(Record(rr["name"], "CNAME", [rr["value"]], 300))
+                if status != "unchanged":
+                    ctx.log(f"validation CNAME {rr['name']} {status} at {self.provider.name}")
+                written.append(rr["name"])
+        self.acm.wait_issued(arn, clock=ctx.clock, progress=ctx.progress())
+        return {"certificate_arn": arn, "validation_records": written, "reused": not owned}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"certificate_arn": observed["arn"], "reused": not observed["owned"]}
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        if not observed.get("owned"):
+            return [Change("keep (a certificate this app did not create)")]
+        return [Change("delete certificate and its validation CNAMEs", destructive=True)]
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        if not observed.get("owned"):
+            ctx.log(f"kept {observed['arn']}: not created by this app")
+            return
+        arn = observed["arn"]
+        cert = self.acm.describe(arn) or {}
+        for option in cert.get("DomainValidationOptions") or []:
+            rr = option.get("ResourceRecord")
+            if not rr:
+                continue
+            name, value = normalize(rr["Name"]), normalize(rr["Value"])
+            others = [c for c in self.acm.certificates_covering([option["DomainName"]], ("ISSUED", "PENDING_VALIDATION"))
+                      if c["CertificateArn"] != arn]
+            if others:
+                ctx.log(f"kept validation CNAME {name}: another certificate for {option['DomainName']} uses it")
+                continue
+            current = self.provider.get(name, "CNAME")
+            if current is not None and current.values == [value]:
+                self.provider.delete(name, "CNAME")
+        self.acm.delete(arn, clock=ctx.clock, progress=ctx.progress())
+
+
+OutputRef = tuple[str, str]
+
+
+class DnsRecordStep(Step):
+    """Points ``name`` at the host name in another step's output ``target_output = (step_id, key)``.
+
+    ``record_type`` "CNAME" writes a CNAME (at the apex: what the provider
+    serves instead); "ALIAS" asks for a Route53 alias A record where the
+    provider is Route53 (needs ``alias_zone_id``, a literal or an output
+    reference), and behaves like "CNAME" elsewhere. Destroy removes the record
+    only while it still points where this step pointed it.
+    """
+
+    kind = "DNS record"
+
+    def __init__(self, step_id: str, provider: Provider, name: str, target_output: OutputRef, *,
+                 record_type: str = "CNAME", alias_zone_id: str | OutputRef | None = None,
+                 needs: tuple[str, ...]) -> None:
+        self.id = step_id
+        self.provider = provider
+        self.name = normalize(name)
+        self.target_output = target_output
+        self.record_type = record_type.upper()
+        self.alias_zone_id = alias_zone_id
+        self.needs = tuple(needs)
+
+    def _target(self, ctx: StepContext) -> str:
+        return normalize(str(ctx.output(*self.target_output)))
+
+    def _alias_zone(self, ctx: StepContext) -> str | None:
+        if isinstance(self.alias_zone_id, tuple):
+            value = ctx.output(*self.alias_zone_id)
+            return str(value) if value else None
+        return self.alias_zone_id
+
+    def _record(self, target: str, alias_zone: str | None) -> Record:
+        if self.record_type in ("CNAME", "ALIAS"):
+            return self.provider.pointer_record(self.name, target, alias_zone_id=alias_zone,
+                                                prefer_alias=self.record_type == "ALIAS")
+        return Record(self.name, self.record_type, [target], alias_zone_id=alias_zone)
+
+    def wanted(self, ctx: StepContext) -> Any:
+        try:
+            return {"name": self.name, "type": self.record_type, "target": self._target(ctx)}
+        except PendingOutput:
+            return {"name": self.name, "type": self.record_type}
+
+    def _served_type(self, ctx: StepContext) -> str:
+        try:
+            return self._record(self._target(ctx), self._alias_zone(ctx)).type
+        except PendingOutput:
+            # the target is not known yet: the type only depends on the name (and the provider)
+            return self._record("target.invalid", "Z0").type
+
+    def read(self, ctx: StepContext) -> Any | None:
+        current = self.provider.get(self.name, self._served_type(ctx))
+        return current.to_json() if current is not None else None
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        wanted = self._record(self._target(ctx), self._alias_zone(ctx))
+        if observed is None:
+            return [Change(f"{wanted.type} {self.name}", None, wanted.values[0])]
+        if not self.provider.same(Record(**observed), wanted):
+            return [Change(f"{wanted.type} {self.name}", observed["values"], wanted.values[0])]
+        return []
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        wanted = self._record(self._target(ctx), self._alias_zone(ctx))
+        status = self.provider.upsert(wanted)
+        ctx.log(f"{wanted.type} {self.name} -> {wanted.values[0]} {status} at {self.provider.name}")
+        return {"name": self.name, "type": wanted.type, "value": wanted.values[0]}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"name": self.name, "type": observed["type"], "value": observed["values"][0]}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        expected = ctx.recorded("value")
+        if expected is None:
+            try:
+                expected = self._target(ctx)
+            except PendingOutput:
+                expected = None
+        values = observed.get("values") or []
+        if expected is None or values != [normalize(expected)]:
+            ctx.log(f"kept {observed['type']} {self.name}: it does not point where this app pointed it")
+            return
+        self.provider.delete(self.name, observed["type"])
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        return [Change(f"delete {observed['type']} {self.name} -> {', '.join(observed.get('values') or [])}",
+                       destructive=False)]
