@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "tscloud_py.commands.local",
     "tscloud_py.commands.cloudfront",
     "tscloud_py.commands.ssr",
+    "tscloud_py.commands.lambda_cmd",
 ]
 
 
