@@ -564,13 +564,41 @@ def summarize_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> ChangeS
     return out
 
 
+def _json_lines(value: Any) -> list[str]:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str).splitlines()
+
+
+def _element_diff(title: str, old: Any, new: Any) -> list[str]:
+    if old is None:
+        return [f"+ {title}", *(f"+   {line}" for line in _json_lines(new))]
+    if new is None:
+        return [f"- {title}", *(f"-   {line}" for line in _json_lines(old))]
+    body = difflib.unified_diff(_json_lines(old), _json_lines(new), lineterm="", n=2)
+    return [f"~ {title}", *(f"  {line}" for line in list(body)[2:])]
+
+
 def render_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, label: str = "distribution config") -> str:
-    """A readable diff for --dry-run: a summary, then a unified diff of the (masked) JSON."""
+    """A readable diff for --dry-run: a summary, then each changed origin / behavior / key (secrets masked)."""
     summary = summarize_changes(old, new)
     if summary.empty:
         return f"no changes to the {label}"
-    a = json.dumps(mask_secrets(old), indent=2, ensure_ascii=False, default=str).splitlines()
-    b = json.dumps(mask_secrets(new), indent=2, ensure_ascii=False, default=str).splitlines()
-    body = difflib.unified_diff(a, b, fromfile=f"{label} (live)", tofile=f"{label} (after)", lineterm="", n=3)
-    return "\n".join([*summary.lines, "", *body])
-
+    old_m, new_m = mask_secrets(old), mask_secrets(new)
+    out = [*summary.lines, ""]
+    old_o = {o["Id"]: o for o in items_of(old_m.get("Origins"))}
+    new_o = {o["Id"]: o for o in items_of(new_m.get("Origins"))}
+    for oid in [*new_o, *(k for k in old_o if k not in new_o)]:
+        if old_o.get(oid) != new_o.get(oid):
+            out += _element_diff(f"origin {oid}", old_o.get(oid), new_o.get(oid))
+    old_b = {b.get("PathPattern"): b for b in items_of(old_m.get("CacheBehaviors"))}
+    new_b = {b.get("PathPattern"): b for b in items_of(new_m.get("CacheBehaviors"))}
+    for pat in [*new_b, *(k for k in old_b if k not in new_b)]:
+        if old_b.get(pat) != new_b.get(pat):
+            out += _element_diff(f"cache behavior {pat}", old_b.get(pat), new_b.get(pat))
+    if list(old_b) != list(new_b):
+        out.append(f"  evaluation order: {', '.join(map(str, old_b)) or '(none)'} -> "
+                   f"{', '.join(map(str, new_b)) or '(none)'} (then default)")
+    for key in [k for k in new_m if k not in ("Origins", "CacheBehaviors")] + \
+               [k for k in old_m if k not in new_m]:
+        if old_m.get(key) != new_m.get(key):
+            out += _element_diff(key, old_m.get(key), new_m.get(key))
+    return "\n".join(out)

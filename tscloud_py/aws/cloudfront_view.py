@@ -39,8 +39,10 @@ def describe_distribution(dist_id: str, domain_name: str, status: str, config: M
         elif custom:
             tls = ",".join((custom.get("OriginSslProtocols") or {}).get("Items") or [])
             kind = f"custom {custom.get('OriginProtocolPolicy')}" + (f" {tls}" if tls else "")
+        elif ".s3." in str(o.get("DomainName", "")) or ".s3-" in str(o.get("DomainName", "")):
+            kind = "s3"
         else:
-            kind = "unknown"
+            kind = "custom"
         origins.append({
             "id": o.get("Id"), "domain": o.get("DomainName"), "origin_path": o.get("OriginPath") or "",
             "kind": kind,

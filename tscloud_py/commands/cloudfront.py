@@ -197,7 +197,6 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
         orp = None
     methods = METHOD_SETS[allowed_methods]
     behavior = Behavior(path_pattern, allowed_methods=methods,
-                        cached_methods=("GET", "HEAD", "OPTIONS") if "OPTIONS" in methods else ("GET", "HEAD"),
                         cache_policy_id=cache_policy_id or CACHING_DISABLED, origin_request_policy_id=orp,
                         response_headers_policy_id=response_headers_policy_id,
                         viewer_protocol_policy=viewer_protocol_policy, compress=not no_compress)
