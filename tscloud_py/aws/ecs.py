@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list_lower, tags_dict
 from tscloud_py.aws.session import call, ignoring, paginate
+from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.aws.waiters import Clock
 
 
 class Ecs:
@@ -80,6 +82,21 @@ class Ecs:
     def delete_service(self, cluster: str, name: str) -> None:
         with ignoring("ServiceNotFoundException", "ClusterNotFoundException"):
             call(self.c.delete_service, "ecs:DeleteService", cluster=cluster, service=name, force=True)
+
+    def wait_service_gone(self, cluster: str, name: str, *, progress: ProgressCallback | None = None,
+                          clock: Clock | None = None) -> None:
+        """Until the service is INACTIVE (DRAINING services still hold the cluster and ENIs)."""
+
+        def check() -> Poll[str]:
+            with ignoring("ClusterNotFoundException"):
+                found = call(self.c.describe_services, "ecs:DescribeServices", cluster=cluster,
+                             services=[name])["services"]
+                state = str(found[0].get("status")) if found else "INACTIVE"
+                return Poll.finished(state, state) if state == "INACTIVE" else Poll.pending(state.lower())
+            return Poll.finished("INACTIVE", "gone")
+
+        wait_for(check, what=f"service {name} drained", policy=WaitPolicy(timeout=900, first_interval=2),
+                 clock=clock, progress=progress)
 
     # -- tasks -----------------------------------------------------------------------
     def tasks(self, cluster: str, service: str, desired_status: str = "RUNNING") -> list[dict[str, Any]]:

@@ -1,0 +1,405 @@
+"""Data tier: RDS Postgres or Aurora Serverless v2, ElastiCache Redis, SQS with a dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.errors import TscloudError
+from tscloud_py.presets.fullstack.common import FsStep, compare, token
+
+
+def _final_snapshot(identifier: str) -> str:
+    return f"{identifier}-final-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+
+
+class DatabaseStep(FsStep):
+    """Postgres with ManageMasterUserPassword: the password lives only in Secrets Manager."""
+
+    id = "database"
+    needs = ("network", "security-groups")
+    kind = "RDS Postgres"
+    holds_data = True
+
+    @property
+    def identifier(self) -> str:
+        return self.env.name("db", 63)
+
+    @property
+    def aurora(self) -> bool:
+        db = self.env.config.database
+        return db is not None and db.engine == "aurora-postgresql"
+
+    @property
+    def deletion_protection(self) -> bool:
+        db = self.env.config.database
+        assert db is not None
+        return db.deletion_protection if db.deletion_protection is not None else self.env.config.is_production
+
+    def read(self, ctx: StepContext) -> Any | None:
+        rds = self.env.rds
+        group = rds.subnet_group(self.identifier)
+        if self.aurora:
+            cluster = rds.cluster(self.identifier)
+            writer = rds.instance(f"{self.identifier}-1")
+            if group is None and cluster is None:
+                return None
+            return {"subnet_group": group, "cluster": cluster, "instance": writer}
+        inst = rds.instance(self.identifier)
+        if group is None and inst is None:
+            return None
+        return {"subnet_group": group, "instance": inst}
+
+    def _wanted(self, ctx: StepContext) -> dict[str, Any]:
+        db = self.env.config.database
+        assert db is not None
+        want: dict[str, Any] = {
+            "BackupRetentionPeriod": db.backup_retention,
+            "DeletionProtection": self.deletion_protection,
+            "VpcSecurityGroupIds": [ctx.output("security-groups", "db_sg")],
+        }
+        if self.aurora:
+            want["ServerlessV2ScalingConfiguration"] = {"MinCapacity": db.min_capacity,
+                                                        "MaxCapacity": db.max_capacity}
+        else:
+            want.update(DBInstanceClass=db.instance_class, AllocatedStorage=db.storage)
+        return want
+
+    @staticmethod
+    def _observed_settings(res: dict[str, Any], aurora: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "BackupRetentionPeriod": res.get("BackupRetentionPeriod"),
+            "DeletionProtection": bool(res.get("DeletionProtection", False)),
+            "VpcSecurityGroupIds": sorted(str(g["VpcSecurityGroupId"]) for g in res.get("VpcSecurityGroups", [])),
+        }
+        if aurora:
+            scaling = res.get("ServerlessV2ScalingConfiguration", {})
+            out["ServerlessV2ScalingConfiguration"] = {"MinCapacity": scaling.get("MinCapacity"),
+                                                       "MaxCapacity": scaling.get("MaxCapacity")}
+        else:
+            out.update(DBInstanceClass=res.get("DBInstanceClass"), AllocatedStorage=res.get("AllocatedStorage"))
+        return out
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        subnets = sorted(ctx.output("network", "data_subnets"))
+        if observed is None:
+            return [Change("database", None, self.identifier)]
+        changes: list[Change] = []
+        group = observed["subnet_group"]
+        if group is None:
+            changes.append(Change("subnet group", None, subnets))
+        else:
+            compare(changes, "subnet group", sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])),
+                    subnets)
+        res = observed.get("cluster") if self.aurora else observed.get("instance")
+        if res is None:
+            changes.append(Change("database", None, self.identifier))
+            return changes
+        have = self._observed_settings(res, self.aurora)
+        for key, value in self._wanted(ctx).items():
+            compare(changes, key, have.get(key), value)
+        if res.get("PubliclyAccessible"):
+            changes.append(Change("PubliclyAccessible", True, False))
+        if not res.get("StorageEncrypted"):
+            changes.append(Change("StorageEncrypted", False, True, destructive=True))
+        state = res.get("Status") if self.aurora else res.get("DBInstanceStatus")
+        if state not in ("available", "backing-up", "modifying"):
+            changes.append(Change("status", state, "available"))
+        if self.aurora and observed.get("instance") is None:
+            changes.append(Change("writer instance", None, f"{self.identifier}-1 (db.serverless)"))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        db = self.env.config.database
+        assert db is not None
+        rds = self.env.rds
+        subnets = sorted(ctx.output("network", "data_subnets"))
+        observed = observed or {"subnet_group": None, "instance": None, "cluster": None}
+        if observed["subnet_group"] is None:
+            rds.create_subnet_group(self.identifier, subnets, self.tags)
+        elif sorted(s["SubnetIdentifier"] for s in observed["subnet_group"].get("Subnets", [])) != subnets:
+            rds.modify_subnet_group(self.identifier, subnets)
+        want = self._wanted(ctx)
+        if self.aurora:
+            return self._apply_aurora(ctx, observed, want)
+        inst = observed.get("instance")
+        if inst is None:
+            kwargs: dict[str, Any] = {
+                "DBInstanceIdentifier": self.identifier, "Engine": "postgres", "DBName": db.name,
+                "MasterUsername": db.username, "ManageMasterUserPassword": True,
+                "StorageEncrypted": True, "PubliclyAccessible": False, "StorageType": "gp3",
+                "DBSubnetGroupName": self.identifier, "CopyTagsToSnapshot": True,
+                "EnablePerformanceInsights": False, "AutoMinorVersionUpgrade": True, **want,
+            }
+            if db.version:
+                kwargs["EngineVersion"] = db.version
+            rds.create_instance(self.tags, **kwargs)
+        else:
+            have = self._observed_settings(inst, False)
+            mods = {k: v for k, v in want.items() if json.dumps(have.get(k), sort_keys=True)
+                    != json.dumps(v, sort_keys=True)}
+            if inst.get("PubliclyAccessible"):
+                mods["PubliclyAccessible"] = False
+            if mods:
+                rds.modify_instance(self.identifier, **mods)
+        final = rds.wait_instance(self.identifier, progress=ctx.progress(), clock=ctx.clock)
+        return self.outputs(ctx, {"instance": final, "subnet_group": True})
+
+    def _apply_aurora(self, ctx: StepContext, observed: dict[str, Any], want: dict[str, Any]) -> Outputs:
+        db = self.env.config.database
+        assert db is not None
+        rds = self.env.rds
+        cluster = observed.get("cluster")
+        if cluster is None:
+            kwargs: dict[str, Any] = {
+                "DBClusterIdentifier": self.identifier, "Engine": "aurora-postgresql", "DatabaseName": db.name,
+                "MasterUsername": db.username, "ManageMasterUserPassword": True, "StorageEncrypted": True,
+                "DBSubnetGroupName": self.identifier, "CopyTagsToSnapshot": True, **want,
+            }
+            if db.version:
+                kwargs["EngineVersion"] = db.version
+            rds.create_cluster(self.tags, **kwargs)
+        else:
+            have = self._observed_settings(cluster, True)
+            mods = {k: v for k, v in want.items() if json.dumps(have.get(k), sort_keys=True)
+                    != json.dumps(v, sort_keys=True)}
+            if mods:
+                rds.modify_cluster(self.identifier, **mods)
+        if observed.get("instance") is None:
+            rds.create_instance(self.tags, DBInstanceIdentifier=f"{self.identifier}-1", Engine="aurora-postgresql",
+                                DBInstanceClass="db.serverless", DBClusterIdentifier=self.identifier,
+                                PubliclyAccessible=False)
+        final = rds.wait_cluster(self.identifier, progress=ctx.progress(), clock=ctx.clock)
+        rds.wait_instance(f"{self.identifier}-1", progress=ctx.progress(), clock=ctx.clock)
+        return self.outputs(ctx, {"cluster": final, "subnet_group": True})
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        db = self.env.config.database
+        assert db is not None
+        if self.aurora:
+            res = observed["cluster"]
+            endpoint, port = res.get("Endpoint"), res.get("Port")
+            arn = res.get("DBClusterArn")
+        else:
+            res = observed["instance"]
+            endpoint, port = res.get("Endpoint", {}).get("Address"), res.get("Endpoint", {}).get("Port")
+            arn = res.get("DBInstanceArn")
+        secret = (res.get("MasterUserSecret") or {}).get("SecretArn")
+        if not endpoint or not secret:
+            raise TscloudError(f"database {self.identifier} has no endpoint or managed secret yet",
+                               "re-run `tscloud deploy` once it is available")
+        return {"identifier": self.identifier, "endpoint": endpoint, "port": int(port or 5432), "name": db.name,
+                "secret_arn": secret, "arn": arn}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        rds = self.env.rds
+        res = observed.get("cluster") if self.aurora else observed.get("instance")
+        if res is not None and res.get("DeletionProtection"):
+            raise TscloudError(f"database {self.identifier} has deletion protection on",
+                               "set [database] deletion_protection = false and deploy, then destroy")
+        snapshot = None if self.env.options.no_snapshot else _final_snapshot(self.identifier)
+        if self.aurora:
+            if observed.get("instance") is not None:
+                rds.delete_instance(f"{self.identifier}-1", None)
+                rds.wait_instance(f"{self.identifier}-1", gone=True, progress=ctx.progress(), clock=ctx.clock)
+            if observed.get("cluster") is not None:
+                rds.delete_cluster(self.identifier, snapshot)
+                rds.wait_cluster(self.identifier, gone=True, progress=ctx.progress(), clock=ctx.clock)
+        elif res is not None:
+            rds.delete_instance(self.identifier, snapshot)
+            rds.wait_instance(self.identifier, gone=True, progress=ctx.progress(), clock=ctx.clock)
+        if snapshot and res is not None:
+            ctx.log(f"final snapshot: {snapshot}")
+        rds.delete_subnet_group(self.identifier)
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        keep = "no final snapshot" if self.env.options.no_snapshot else "a final snapshot is kept"
+        return [Change(f"delete database {self.identifier} ({keep})", destructive=True)]
+
+
+class CacheStep(FsStep):
+    """Redis replication group: transit + at-rest encryption, an AUTH token kept in Secrets Manager."""
+
+    id = "cache"
+    needs = ("network", "security-groups")
+    kind = "ElastiCache Redis"
+    holds_data = True
+
+    @property
+    def group_id(self) -> str:
+        return self.env.name("redis", 40)
+
+    @property
+    def secret_name(self) -> str:
+        return f"tscloud/{self.env.app}/{self.env.stage}/redis-auth"
+
+    def read(self, ctx: StepContext) -> Any | None:
+        secret = self.env.secrets.describe(self.secret_name)
+        group = self.env.elasticache.subnet_group(self.group_id)
+        rg = self.env.elasticache.replication_group(self.group_id)
+        if secret is None and group is None and rg is None:
+            return None
+        return {"secret": secret, "subnet_group": group, "group": rg}
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        cache = self.env.config.cache
+        assert cache is not None
+        if observed is None:
+            return [Change("redis", None, self.group_id)]
+        changes: list[Change] = []
+        if observed["secret"] is None:
+            changes.append(Change("auth token secret", None, self.secret_name))
+        if observed["subnet_group"] is None:
+            changes.append(Change("subnet group", None, self.group_id))
+        rg = observed["group"]
+        if rg is None:
+            changes.append(Change("replication group", None, self.group_id))
+            return changes
+        compare(changes, "CacheNodeType", rg.get("CacheNodeType"), cache.node_type)
+        compare(changes, "nodes", len(rg.get("MemberClusters", [])), 1 + cache.replicas)
+        if not rg.get("TransitEncryptionEnabled", True):
+            changes.append(Change("TransitEncryptionEnabled", False, True, destructive=True))
+        if rg.get("Status") not in ("available", "modifying", "snapshotting"):
+            changes.append(Change("status", rg.get("Status"), "available"))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        cache = self.env.config.cache
+        assert cache is not None
+        ec = self.env.elasticache
+        observed = observed or {"secret": None, "subnet_group": None, "group": None}
+        if observed["secret"] is None:
+            self.env.secrets.create_random(self.secret_name, f"Redis AUTH token of {self.group_id}", self.tags,
+                                           token=token(self.secret_name, "v1"), length=64)
+        if observed["subnet_group"] is None:
+            ec.create_subnet_group(self.group_id, sorted(ctx.output("network", "data_subnets")), self.tags)
+        rg = observed["group"]
+        if rg is None:
+            ec.create_replication_group(
+                self.tags, ReplicationGroupId=self.group_id,
+                ReplicationGroupDescription=f"tscloud {self.env.prefix}", Engine="redis",
+                CacheNodeType=cache.node_type, NumCacheClusters=1 + cache.replicas,
+                AutomaticFailoverEnabled=cache.replicas > 0, MultiAZEnabled=cache.replicas > 0,
+                CacheSubnetGroupName=self.group_id, SecurityGroupIds=[ctx.output("security-groups", "cache_sg")],
+                TransitEncryptionEnabled=True, AtRestEncryptionEnabled=True, Port=6379,
+                AuthToken=self.env.secrets.value(self.secret_name), SnapshotRetentionLimit=1)
+        elif rg.get("CacheNodeType") != cache.node_type:
+            ec.modify_replication_group(self.group_id, CacheNodeType=cache.node_type)
+        final = ec.wait(self.group_id, progress=ctx.progress(), clock=ctx.clock)
+        secret = self.env.secrets.describe(self.secret_name)
+        return self.outputs(ctx, {"group": final, "secret": secret})
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        rg = observed["group"]
+        groups = rg.get("NodeGroups") or [{}]
+        endpoint = groups[0].get("PrimaryEndpoint") or rg.get("ConfigurationEndpoint") or {}
+        if not endpoint.get("Address") or observed.get("secret") is None:
+            raise TscloudError(f"redis {self.group_id} has no endpoint yet", "re-run `tscloud deploy`")
+        return {"group_id": self.group_id, "endpoint": endpoint["Address"], "port": int(endpoint.get("Port", 6379)),
+                "auth_secret_arn": observed["secret"]["ARN"], "tls": True}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        ec = self.env.elasticache
+        if observed.get("group") is not None:
+            snapshot = None if self.env.options.no_snapshot else _final_snapshot(self.group_id)
+            ec.delete_replication_group(self.group_id, snapshot)
+            ec.wait(self.group_id, gone=True, progress=ctx.progress(), clock=ctx.clock)
+        ec.delete_subnet_group(self.group_id)
+        self.env.secrets.delete(self.secret_name)
+
+
+class QueueStep(FsStep):
+    """An SQS queue with server-side encryption and a dead-letter queue (redrive after max_receive_count)."""
+
+    id = "queue"
+    kind = "SQS"
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return self.env.name("jobs", 80), self.env.name("jobs-dlq", 80)
+
+    def read(self, ctx: StepContext) -> Any | None:
+        name, dlq_name = self.names
+        found: dict[str, Any] = {}
+        for key, qname in (("queue", name), ("dlq", dlq_name)):
+            url = self.env.sqs.queue_url(qname)
+            if url is not None:
+                found[key] = {"url": url, "attributes": self.env.sqs.attributes(url), "tags": self.env.sqs.tags(url)}
+        return found or None
+
+    def _wanted(self, dlq_arn: str) -> tuple[dict[str, str], dict[str, str]]:
+        q = self.env.config.queue
+        assert q is not None
+        queue = {"VisibilityTimeout": str(q.visibility_timeout),
+                 "MessageRetentionPeriod": str(q.retention_days * 86400),
+                 "SqsManagedSseEnabled": "true",
+                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                              "maxReceiveCount": q.max_receive_count})}
+        dlq = {"MessageRetentionPeriod": str(14 * 86400), "SqsManagedSseEnabled": "true"}
+        return queue, dlq
+
+    def _dlq_arn(self) -> str:
+        return self.env.arn("sqs", self.names[1])
+
+    @staticmethod
+    def _attr_changes(have: dict[str, str], want: dict[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, value in want.items():
+            current = have.get(key)
+            if key == "RedrivePolicy":
+                a = json.loads(current) if current else {}
+                b = json.loads(value)
+                same = a.get("deadLetterTargetArn") == b["deadLetterTargetArn"] and \
+                    str(a.get("maxReceiveCount")) == str(b["maxReceiveCount"])
+            elif key == "SqsManagedSseEnabled" and current is None:
+                same = True  # not reported by every endpoint; SQS encrypts new queues by default
+            else:
+                same = current == value
+            if not same:
+                out[key] = value
+        return out
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        name, dlq_name = self.names
+        if observed is None:
+            return [Change("queue", None, name), Change("dead-letter queue", None, dlq_name)]
+        changes: list[Change] = []
+        want_q, want_dlq = self._wanted(self._dlq_arn())
+        for key, want, qname in (("dlq", want_dlq, dlq_name), ("queue", want_q, name)):
+            if key not in observed:
+                changes.append(Change(key, None, qname))
+                continue
+            for attr, value in self._attr_changes(observed[key]["attributes"], want).items():
+                changes.append(Change(f"{key} {attr}", observed[key]["attributes"].get(attr), value))
+            for tag, value in self.tags.items():
+                if observed[key]["tags"].get(tag) != value:
+                    changes.append(Change(f"{key} tag {tag}", observed[key]["tags"].get(tag), value))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        name, dlq_name = self.names
+        observed = dict(observed or {})
+        want_q, want_dlq = self._wanted(self._dlq_arn())
+        for key, want, qname in (("dlq", want_dlq, dlq_name), ("queue", want_q, name)):
+            if key not in observed:
+                url = self.env.sqs.create(qname, want, self.tags)
+                observed[key] = {"url": url, "attributes": self.env.sqs.attributes(url), "tags": self.tags}
+                continue
+            delta = self._attr_changes(observed[key]["attributes"], want)
+            if delta:
+                self.env.sqs.set_attributes(observed[key]["url"], delta)
+            if any(observed[key]["tags"].get(k) != v for k, v in self.tags.items()):
+                self.env.sqs.tag(observed[key]["url"], self.tags)
+        return self.outputs(ctx, observed)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        name, _dlq_name = self.names
+        return {"queue_url": observed["queue"]["url"], "queue_name": name, "queue_arn": self.env.arn("sqs", name),
+                "dlq_url": observed["dlq"]["url"], "dlq_arn": self._dlq_arn()}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        for key in ("queue", "dlq"):
+            if key in observed:
+                self.env.sqs.delete(observed[key]["url"])

@@ -1,0 +1,332 @@
+"""Edge tier: the origin-verify secret, the ALB (target group, listener, header rule), and the
+splice of ``path`` -> ALB into a CloudFront distribution (the existing one, or the [site] one)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.errors import AwsError
+from tscloud_py.presets.fullstack.common import ORIGIN_HEADER, FsStep, compare, token
+
+FORBIDDEN = {"Type": "fixed-response",
+             "FixedResponseConfig": {"StatusCode": "403", "ContentType": "text/plain", "MessageBody": "Forbidden"}}
+RULE_PRIORITY = 10
+
+
+def _fingerprint(secret: str) -> str:
+    """A short digest that identifies a secret value in diffs without revealing it."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+class OriginSecretStep(FsStep):
+    """A random value CloudFront sends as X-Origin-Verify; the ALB forwards only requests carrying it."""
+
+    id = "origin-secret"
+    kind = "Secrets Manager secret"
+
+    @property
+    def secret_name(self) -> str:
+        return f"tscloud/{self.env.app}/{self.env.stage}/origin-verify"
+
+    def read(self, ctx: StepContext) -> Any | None:
+        return self.env.secrets.describe(self.secret_name)
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        return [Change("secret", None, self.secret_name)] if observed is None else []
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        arn = self.env.secrets.create_random(self.secret_name, "CloudFront -> ALB origin-verify header value",
+                                             self.tags, token=token(self.secret_name, "v1"), length=48)
+        return {"secret_arn": arn, "header": ORIGIN_HEADER}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"secret_arn": observed["ARN"], "header": ORIGIN_HEADER}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.env.secrets.delete(self.secret_name)
+
+
+def _in_use(exc: BaseException) -> bool:
+    return isinstance(exc, AwsError) and exc.code == "ResourceInUse"
+
+
+class LoadBalancerStep(FsStep):
+    """Internet-facing ALB, ip target group (health check path, 30-60 s deregistration delay), HTTP listener.
+
+    With an origin-verify secret the listener's default action is 403, and one rule forwards only
+    requests that carry the secret header.
+    """
+
+    id = "load-balancer"
+    kind = "application load balancer"
+
+    def __init__(self, env: Any, *, verify: bool) -> None:
+        super().__init__(env)
+        self.verify = verify
+        self.needs = ("network", "security-groups", *(("origin-secret",) if verify else ()))
+
+    @property
+    def lb_name(self) -> str:
+        return self.env.name("alb", 32)
+
+    @property
+    def tg_name(self) -> str:
+        return self.env.name("api", 32)
+
+    def _health(self) -> dict[str, Any]:
+        api = self.env.config.api
+        assert api is not None
+        return {"HealthCheckProtocol": "HTTP", "HealthCheckPath": api.health_check, "HealthCheckPort": "traffic-port",
+                "HealthCheckIntervalSeconds": 15, "HealthCheckTimeoutSeconds": 5, "HealthyThresholdCount": 2,
+                "UnhealthyThresholdCount": 3, "Matcher": {"HttpCode": "200-399"}}
+
+    def _attributes(self) -> dict[str, str]:
+        api = self.env.config.api
+        assert api is not None
+        return {"deregistration_delay.timeout_seconds": str(api.deregistration_delay)}
+
+    def read(self, ctx: StepContext) -> Any | None:
+        elb = self.env.elbv2
+        lb = elb.find_load_balancer(self.lb_name)
+        tg = elb.find_target_group(self.tg_name)
+        if lb is None and tg is None:
+            return None
+        found: dict[str, Any] = {"lb": lb, "tg": tg, "listener": None, "rule": None}
+        if tg is not None:
+            found["tg_attributes"] = elb.target_group_attributes(tg["TargetGroupArn"])
+        if lb is not None:
+            listener = next((li for li in elb.listeners(lb["LoadBalancerArn"]) if li.get("Port") == 80), None)
+            found["listener"] = listener
+            if listener is not None:
+                rules = [r for r in elb.rules(listener["ListenerArn"]) if not r.get("IsDefault")]
+                found["rule"] = rules[0] if rules else None
+                found["extra_rules"] = [r["RuleArn"] for r in rules[1:]]
+        return found
+
+    def _secret(self, ctx: StepContext) -> str:
+        return self.env.secrets.value(ctx.output("origin-secret", "secret_arn"))
+
+    def _wanted_actions(self, tg_arn: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        forward = [{"Type": "forward", "TargetGroupArn": tg_arn}]
+        return ([FORBIDDEN] if self.verify else forward), forward
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("load balancer", None, self.lb_name), Change("target group", None, self.tg_name)]
+        changes: list[Change] = []
+        lb, tg = observed["lb"], observed["tg"]
+        if tg is None:
+            changes.append(Change("target group", None, self.tg_name))
+        else:
+            for key, value in self._health().items():
+                compare(changes, f"target group {key}", tg.get(key), value)
+            for key, value in self._attributes().items():
+                compare(changes, f"target group {key}", observed["tg_attributes"].get(key), value)
+        if lb is None:
+            changes.append(Change("load balancer", None, self.lb_name))
+            return changes
+        compare(changes, "load balancer security groups", sorted(lb.get("SecurityGroups", [])),
+                [ctx.output("security-groups", "alb_sg")])
+        compare(changes, "load balancer subnets",
+                sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])),
+                sorted(ctx.output("network", "alb_subnets")))
+        listener = observed["listener"]
+        if listener is None:
+            changes.append(Change("HTTP listener", None, "port 80"))
+            return changes
+        if tg is None:
+            return changes
+        default, forward = self._wanted_actions(tg["TargetGroupArn"])
+        compare(changes, "listener default action", _actions(listener.get("DefaultActions", [])), _actions(default))
+        rule = observed["rule"]
+        if self.verify:
+            if rule is None:
+                changes.append(Change("origin-verify rule", None, f"{ORIGIN_HEADER} -> forward"))
+            else:
+                have = _header_values(rule)
+                want = [_fingerprint(self._secret(ctx))]
+                compare(changes, "origin-verify rule header", [_fingerprint(v) for v in have], want)
+                compare(changes, "origin-verify rule action", _actions(rule.get("Actions", [])), _actions(forward))
+        elif rule is not None:
+            changes.append(Change("origin-verify rule", "present", None))
+        for arn in observed.get("extra_rules", []):
+            changes.append(Change("unmanaged listener rule", arn, None))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        elb = self.env.elbv2
+        observed = observed or {"lb": None, "tg": None, "listener": None, "rule": None}
+        vpc_id = ctx.output("network", "vpc_id")
+        subnets = sorted(ctx.output("network", "alb_subnets"))
+        sg = ctx.output("security-groups", "alb_sg")
+        api = self.env.config.api
+        assert api is not None
+        tg = observed["tg"]
+        if tg is None:
+            tg = elb.create_target_group(self.tg_name, vpc_id, api.port, self._health(), self.tags)
+            elb.set_target_group_attributes(tg["TargetGroupArn"], self._attributes())
+        else:
+            health = self._health()
+            if any(tg.get(k) != v for k, v in health.items()):
+                elb.modify_target_group(tg["TargetGroupArn"], health)
+            if any(observed["tg_attributes"].get(k) != v for k, v in self._attributes().items()):
+                elb.set_target_group_attributes(tg["TargetGroupArn"], self._attributes())
+        tg_arn = str(tg["TargetGroupArn"])
+        lb = observed["lb"]
+        if lb is None:
+            lb = elb.create_load_balancer(self.lb_name, subnets, [sg], self.tags)
+        else:
+            if sorted(lb.get("SecurityGroups", [])) != [sg]:
+                elb.set_security_groups(lb["LoadBalancerArn"], [sg])
+            if sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])) != subnets:
+                elb.set_subnets(lb["LoadBalancerArn"], subnets)
+        default, forward = self._wanted_actions(tg_arn)
+        listener = observed["listener"]
+        if listener is None:
+            listener = elb.create_listener(lb["LoadBalancerArn"], 80, default, self.tags)
+        elif _actions(listener.get("DefaultActions", [])) != _actions(default):
+            elb.modify_listener_default(listener["ListenerArn"], default)
+        rule = observed["rule"]
+        for arn in observed.get("extra_rules", []):
+            elb.delete_rule(arn)
+        if self.verify:
+            secret = self._secret(ctx)
+            conditions = [{"Field": "http-header",
+                           "HttpHeaderConfig": {"HttpHeaderName": ORIGIN_HEADER, "Values": [secret]}}]
+            if rule is None:
+                elb.create_rule(listener["ListenerArn"], RULE_PRIORITY, conditions, forward, self.tags)
+            elif _header_values(rule) != [secret] or _actions(rule.get("Actions", [])) != _actions(forward):
+                elb.modify_rule(rule["RuleArn"], conditions, forward)
+        elif rule is not None:
+            elb.delete_rule(rule["RuleArn"])
+        return self._outputs(lb, tg_arn, str(listener["ListenerArn"]))
+
+    def _outputs(self, lb: dict[str, Any], tg_arn: str, listener_arn: str) -> Outputs:
+        return {"lb_arn": lb["LoadBalancerArn"], "dns_name": lb["DNSName"], "zone_id": lb.get("CanonicalHostedZoneId"),
+                "tg_arn": tg_arn, "listener_arn": listener_arn, "lb_name": self.lb_name,
+                "tg_name": self.tg_name}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return self._outputs(observed["lb"], observed["tg"]["TargetGroupArn"], observed["listener"]["ListenerArn"])
+
+    @retry(retry=retry_if_exception(_in_use), stop=stop_after_attempt(8),
+           wait=wait_exponential(multiplier=0.5, max=10), reraise=True)
+    def _delete_target_group(self, arn: str) -> None:
+        self.env.elbv2.delete_target_group(arn)
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        if observed.get("lb") is not None:
+            self.env.elbv2.delete_load_balancer(observed["lb"]["LoadBalancerArn"])
+        if observed.get("tg") is not None:
+            self._delete_target_group(observed["tg"]["TargetGroupArn"])
+
+
+def _actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parts of listener actions we set, in a comparable shape."""
+    out: list[dict[str, Any]] = []
+    for a in actions:
+        if a.get("Type") == "forward":
+            arn = a.get("TargetGroupArn") or next(
+                (t.get("TargetGroupArn") for t in a.get("ForwardConfig", {}).get("TargetGroups", [])), None)
+            out.append({"Type": "forward", "TargetGroupArn": arn})
+        elif a.get("Type") == "fixed-response":
+            cfg = a.get("FixedResponseConfig", {})
+            out.append({"Type": "fixed-response", "StatusCode": str(cfg.get("StatusCode"))})
+        else:
+            out.append({"Type": a.get("Type")})
+    return out
+
+
+def _header_values(rule: dict[str, Any]) -> list[str]:
+    for cond in rule.get("Conditions", []):
+        if cond.get("Field") == "http-header":
+            cfg = cond.get("HttpHeaderConfig", {})
+            if str(cfg.get("HttpHeaderName", "")).lower() == ORIGIN_HEADER.lower():
+                return [str(v) for v in cfg.get("Values", [])]
+    return []
+
+
+class AttachStep(FsStep):
+    """Splices ``path`` -> ALB (with the origin-verify header) into the distribution; nothing else changes."""
+
+    id = "attach"
+    kind = "CloudFront behavior"
+
+    def __init__(self, env: Any, *, distribution_step: str | None, distribution_id: str | None, path: str) -> None:
+        super().__init__(env)
+        self.distribution_step = distribution_step
+        self.distribution_id = distribution_id
+        self.path = path
+        self.needs = ("load-balancer", "origin-secret", *((distribution_step,) if distribution_step else ()))
+
+    @property
+    def origin_id(self) -> str:
+        return f"{self.env.prefix}-api"
+
+    def _dist(self, ctx: StepContext) -> str:
+        if self.distribution_step:
+            return str(ctx.output(self.distribution_step, "distribution_id"))
+        assert self.distribution_id is not None
+        return self.distribution_id
+
+    def _cloudfront(self) -> Any:
+        from tscloud_py.aws.cloudfront import CloudFront
+
+        return CloudFront(self.env.aws)
+
+    def _parts(self, ctx: StepContext) -> tuple[Any, Any]:
+        from tscloud_py.aws.cloudfront_splice import Behavior, CustomOrigin
+
+        secret = self.env.secrets.value(ctx.output("origin-secret", "secret_arn"))
+        origin = CustomOrigin(id=self.origin_id, domain=str(ctx.output("load-balancer", "dns_name")),
+                              protocol="http-only", verify_secret=secret, read_timeout=60)
+        return origin, Behavior(path_pattern=self.path)
+
+    def read(self, ctx: StepContext) -> Any | None:
+        from tscloud_py.aws.cloudfront_splice import UnknownDistributionError, items_of
+
+        try:
+            config, _etag = self._cloudfront().get_config_checked(self._dist(ctx))
+        except UnknownDistributionError:
+            if self.distribution_step:
+                return None  # the [site] distribution is gone already
+            raise
+        present = any(o.get("Id") == self.origin_id for o in items_of(config.get("Origins")))
+        return {"distribution_id": self._dist(ctx)} if present else None
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        origin, behavior = self._parts(ctx)
+        result = self._cloudfront().attach_origin(self._dist(ctx), origin, behavior, replace=True, dry_run=True)
+        if result.status == "unchanged":
+            return []
+        return [Change(f"{self.path} -> {origin.domain}", None if observed is None else "different",
+                       f"origin {self.origin_id} with {ORIGIN_HEADER}")]
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        origin, behavior = self._parts(ctx)
+        cf = self._cloudfront()
+        dist = self._dist(ctx)
+        result = cf.attach_origin(dist, origin, behavior, replace=True, notify=ctx.log)
+        if result.written:
+            cf.wait_deployed(dist, progress=ctx.progress(), clock=ctx.clock)
+        return self.outputs(ctx, {"distribution_id": dist})
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        dist = observed["distribution_id"]
+        domain = self._cloudfront().get_distribution(dist).domain_name
+        return {"distribution_id": dist, "origin_id": self.origin_id, "path": self.path,
+                "url": f"https://{domain}{self.path.rstrip('*')}"}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        cf = self._cloudfront()
+        result = cf.detach_origin(observed["distribution_id"], self.origin_id, notify=ctx.log)
+        if result.written and not self.distribution_step:
+            cf.wait_deployed(observed["distribution_id"], progress=ctx.progress(), clock=ctx.clock)
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        return [Change(f"remove origin {self.origin_id} and its {self.path} behavior from "
+                       f"{observed['distribution_id']}")]

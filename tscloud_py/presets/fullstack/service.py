@@ -1,0 +1,397 @@
+"""Compute tier, part 1: log group, IAM roles (least privilege), task definitions, the ECS cluster."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.errors import ConfigError, TscloudError
+from tscloud_py.presets.fullstack.common import Env, FsStep, canonical, compare
+
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+
+
+class LogGroupStep(FsStep):
+    id = "logs"
+    kind = "CloudWatch log group"
+
+    @property
+    def group_name(self) -> str:
+        return f"/tscloud/{self.env.app}/{self.env.stage}"
+
+    def read(self, ctx: StepContext) -> Any | None:
+        group = self.env.logs.group(self.group_name)
+        if group is None:
+            return None
+        return {"group": group, "tags": self.env.logs.tags(str(group.get("arn", "")))}
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        api = self.env.config.api
+        assert api is not None
+        if observed is None:
+            return [Change("log group", None, f"{self.group_name} ({api.log_retention_days} days)")]
+        changes: list[Change] = []
+        compare(changes, "retention days", observed["group"].get("retentionInDays"), api.log_retention_days)
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        api = self.env.config.api
+        assert api is not None
+        if observed is None:
+            self.env.logs.create(self.group_name, self.tags)
+        self.env.logs.set_retention(self.group_name, api.log_retention_days)
+        return self._outputs()
+
+    def _outputs(self) -> Outputs:
+        return {"group": self.group_name, "arn": self.env.arn("logs", f"log-group:{self.group_name}")}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return self._outputs()
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.env.logs.delete(self.group_name)
+
+
+def resolve_secret_refs(env: Env) -> dict[str, dict[str, str]]:
+    """[api.secrets] -> {VAR: {"value_from", "resource", "kind"}}; names are resolved to ARNs."""
+    api = env.config.api
+    assert api is not None
+    out: dict[str, dict[str, str]] = {}
+    for var, ref in sorted(api.secrets.items()):
+        if ref.startswith("ssm:") or ref.startswith("arn:aws:ssm:"):
+            arn = ref if ref.startswith("arn:") else env.arn("ssm", "parameter/" + ref[4:].lstrip("/"))
+            out[var] = {"value_from": arn, "resource": arn, "kind": "ssm"}
+            continue
+        if ref.startswith("arn:aws:secretsmanager:"):
+            base = ":".join(ref.split(":")[:7])
+            out[var] = {"value_from": ref, "resource": base, "kind": "secretsmanager"}
+            continue
+        found = env.secrets.describe(ref)
+        if found is None:
+            raise ConfigError(env.config.path, f"api.secrets.{var}",
+                              f"no Secrets Manager secret named {ref!r} in {env.region}",
+                              "create it first (aws secretsmanager create-secret), or give its ARN")
+        out[var] = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
+    return out
+
+
+def _trust(service: str, account: str | None = None) -> dict[str, Any]:
+    stmt: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if account:
+        stmt["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+    return {"Version": "2012-10-17", "Statement": [stmt]}
+
+
+class RolesStep(FsStep):
+    """Execution role: read exactly these secrets, pull exactly this repository, write this log group.
+    Task role: exactly this queue and this SES identity. Scheduler role: run exactly this task family."""
+
+    id = "roles"
+    kind = "IAM roles"
+
+    def __init__(self, env: Env, needs: tuple[str, ...]) -> None:
+        super().__init__(env)
+        self.needs = needs
+
+    def role_names(self) -> dict[str, str]:
+        names = {"execution": self.env.name("exec", 64), "task": self.env.name("task", 64)}
+        if self.env.config.schedules:
+            names["scheduler"] = self.env.name("scheduler", 64)
+        return names
+
+    def documents(self, ctx: StepContext) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
+        """role -> (trust policy, inline policy or None)."""
+        cfg = self.env.config
+        refs = resolve_secret_refs(self.env)
+        secret_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "secretsmanager"}
+                             | ({ctx.output("database", "secret_arn")} if cfg.database else set())
+                             | ({ctx.output("cache", "auth_secret_arn")} if cfg.cache else set()))
+        ssm_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "ssm"})
+        log_arn = ctx.output("logs", "arn")
+        execution: list[dict[str, Any]] = [
+            {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": [f"{log_arn}:log-stream:*"]},
+        ]
+        repo_arn = ctx.output("image", "repository_arn")
+        if repo_arn:
+            execution += [
+                {"Sid": "PullImage", "Effect": "Allow", "Resource": [repo_arn],
+                 "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]},
+                # GetAuthorizationToken has no resource-level permissions: AWS requires "*" here.
+                {"Sid": "RegistryLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+            ]
+        if secret_arns:
+            execution.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                              "Resource": secret_arns})
+        if ssm_arns:
+            execution.append({"Sid": "ReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameters"],
+                              "Resource": ssm_arns})
+        task: list[dict[str, Any]] = []
+        if cfg.queue is not None:
+            task.append({"Sid": "Queue", "Effect": "Allow", "Resource": [ctx.output("queue", "queue_arn")],
+                         "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                    "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"]})
+        if cfg.mail is not None:
+            task.append({"Sid": "Mail", "Effect": "Allow", "Resource": [ctx.output("mail", "identity_arn")],
+                         "Action": ["ses:SendEmail", "ses:SendRawEmail"]})
+        docs: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+            "execution": (_trust(ECS_TASKS), {"Version": "2012-10-17", "Statement": execution}),
+            "task": (_trust(ECS_TASKS), {"Version": "2012-10-17", "Statement": task} if task else None),
+        }
+        if "scheduler" in self.role_names():
+            account = self.env.account()
+            families = [self.env.arn("ecs", f"task-definition/{self.env.name('api')}:*")]
+            role_arns = [f"arn:aws:iam::{account}:role/{self.role_names()[r]}" for r in ("execution", "task")]
+            cluster_arn = self.env.arn("ecs", f"cluster/{self.env.prefix}")
+            docs["scheduler"] = (_trust("scheduler.amazonaws.com", account), {"Version": "2012-10-17", "Statement": [
+                {"Sid": "RunTask", "Effect": "Allow", "Action": ["ecs:RunTask"], "Resource": families,
+                 "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
+                {"Sid": "PassRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": role_arns,
+                 "Condition": {"StringEquals": {"iam:PassedToService": ECS_TASKS}}},
+            ]})
+        return docs
+
+    def read(self, ctx: StepContext) -> Any | None:
+        found: dict[str, Any] = {}
+        for key, name in self.role_names().items():
+            role = self.env.iam.role(name)
+            if role is not None:
+                found[key] = {"role": role, "policies": self.env.iam.inline_policies(name)}
+        return found or None
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        observed = observed or {}
+        changes: list[Change] = []
+        names = self.role_names()
+        for key, (trust, policy) in self.documents(ctx).items():
+            if key not in observed:
+                changes.append(Change(f"{key} role", None, names[key]))
+                continue
+            compare(changes, f"{key} role trust", observed[key]["role"]["AssumeRolePolicyDocument"], trust)
+            have = observed[key]["policies"]
+            wanted = {names[key]: policy} if policy is not None else {}
+            for pname in sorted(set(have) | set(wanted)):
+                if canonical(have.get(pname)) != canonical(wanted.get(pname)):
+                    changes.append(Change(f"{key} role policy {pname}", "present" if pname in have else None,
+                                          "updated" if pname in wanted else None))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        observed = observed or {}
+        names = self.role_names()
+        iam = self.env.iam
+        for key, (trust, policy) in self.documents(ctx).items():
+            name = names[key]
+            if key not in observed:
+                iam.create_role(name, trust, self.tags, f"tscloud {self.env.prefix} {key} role")
+                have: dict[str, Any] = {}
+            else:
+                if canonical(observed[key]["role"]["AssumeRolePolicyDocument"]) != canonical(trust):
+                    iam.update_trust(name, trust)
+                have = observed[key]["policies"]
+            if policy is not None and canonical(have.get(name)) != canonical(policy):
+                iam.put_policy(name, name, policy)
+            for pname in have:
+                if pname != name or policy is None:
+                    iam.delete_policy(name, pname)
+        return self.outputs(ctx, None)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        account = self.env.account()
+        out: Outputs = {f"{key}_role_arn": f"arn:aws:iam::{account}:role/{name}"
+                        for key, name in self.role_names().items()}
+        out["secret_refs"] = resolve_secret_refs(self.env)
+        return out
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        for name in self.role_names().values():
+            self.env.iam.delete_role(name)
+
+
+class TaskDefinitionStep(FsStep):
+    """A Fargate task definition; a new revision only when something we set differs."""
+
+    kind = "ECS task definition"
+
+    def __init__(self, env: Env, role: str, needs: tuple[str, ...]) -> None:
+        super().__init__(env)
+        self.role = role
+        self.id = f"{role}-task-definition"
+        self.needs = needs
+
+    @property
+    def family(self) -> str:
+        return self.env.name(self.role)
+
+    def environment(self, ctx: StepContext) -> dict[str, str]:
+        cfg = self.env.config
+        api = cfg.api
+        assert api is not None
+        env: dict[str, str] = {"PORT": str(api.port), "TSCLOUD_APP": self.env.app, "TSCLOUD_STAGE": self.env.stage,
+                               "AWS_REGION": self.env.region}
+        if cfg.database is not None:
+            env.update(DATABASE_HOST=str(ctx.output("database", "endpoint")),
+                       DATABASE_PORT=str(ctx.output("database", "port")),
+                       DATABASE_NAME=str(ctx.output("database", "name")), DATABASE_SSL="require")
+        if cfg.cache is not None:
+            env.update(REDIS_HOST=str(ctx.output("cache", "endpoint")), REDIS_PORT=str(ctx.output("cache", "port")),
+                       REDIS_TLS="true")
+        if cfg.queue is not None:
+            env["QUEUE_URL"] = str(ctx.output("queue", "queue_url"))
+            env["QUEUE_WORKER"] = "service" if cfg.queue.worker == "service" else "in-process"
+        if cfg.mail is not None:
+            env["MAIL_DOMAIN"] = cfg.mail.domain
+        env.update(api.environment)
+        return env
+
+    def secrets(self, ctx: StepContext) -> dict[str, str]:
+        cfg = self.env.config
+        out: dict[str, str] = {}
+        if cfg.database is not None:
+            arn = ctx.output("database", "secret_arn")
+            out.update(DATABASE_USERNAME=f"{arn}:username::", DATABASE_PASSWORD=f"{arn}:password::")
+        if cfg.cache is not None:
+            out["REDIS_AUTH_TOKEN"] = str(ctx.output("cache", "auth_secret_arn"))
+        for var, ref in ctx.output("roles", "secret_refs").items():
+            out[var] = ref["value_from"]
+        return out
+
+    def definition(self, ctx: StepContext) -> dict[str, Any]:
+        cfg = self.env.config
+        api = cfg.api
+        assert api is not None
+        container: dict[str, Any] = {
+            "name": self.role,
+            "image": ctx.output("image", "image"),
+            "essential": True,
+            "environment": [{"name": k, "value": v} for k, v in sorted(self.environment(ctx).items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(self.secrets(ctx).items())],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": ctx.output("logs", "group"), "awslogs-region": self.env.region,
+                "awslogs-stream-prefix": self.role}},
+            "readonlyRootFilesystem": False,
+        }
+        if self.role == "api":
+            url = f"http://localhost:{api.port}{api.health_check}"
+            command = api.health_check_command or [
+                "CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url} || exit 1"]
+            container["portMappings"] = [{"containerPort": api.port, "protocol": "tcp"}]
+            container["healthCheck"] = {"command": command, "interval": 15, "timeout": 5, "retries": 3,
+                                        "startPeriod": min(300, max(0, api.grace_period))}
+            if api.command:
+                container["command"] = list(api.command)
+        else:
+            assert cfg.queue is not None
+            container["command"] = list(cfg.queue.worker_command)
+        return {
+            "family": self.family,
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": str(api.cpu),
+            "memory": str(api.memory),
+            "runtimePlatform": {"cpuArchitecture": "ARM64" if api.architecture == "arm64" else "X86_64",
+                                "operatingSystemFamily": "LINUX"},
+            "executionRoleArn": ctx.output("roles", "execution_role_arn"),
+            "taskRoleArn": ctx.output("roles", "task_role_arn"),
+            "containerDefinitions": [container],
+        }
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return self.definition(ctx)
+
+    def read(self, ctx: StepContext) -> Any | None:
+        return self.env.ecs.latest_task_definition(self.family)
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        want = self.definition(ctx)
+        if observed is None:
+            return [Change("task definition", None, f"{self.family}:1")]
+        have = comparable(observed, want)
+        changes: list[Change] = []
+        for key in want:
+            if key == "containerDefinitions":
+                for field, value in want[key][0].items():
+                    compare(changes, f"container {field}", have[key][0].get(field), value)
+            else:
+                compare(changes, key, have.get(key), want[key])
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        td = self.env.ecs.register_task_definition(self.definition(ctx), self.tags)
+        return self.outputs(ctx, td)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"task_definition_arn": observed["taskDefinitionArn"], "family": self.family,
+                "revision": observed["revision"], "container": self.role}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        for arn in self.env.ecs.task_definition_arns(self.family):
+            self.env.ecs.deregister_task_definition(arn)
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        return [Change(f"deregister every revision of {self.family}")]
+
+
+def comparable(observed: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """``observed`` reduced to the keys we set, in our shape (AWS adds defaults and reorders lists)."""
+    out: dict[str, Any] = {k: observed.get(k) for k in want if k != "containerDefinitions"}
+    containers = observed.get("containerDefinitions") or [{}]
+    have = containers[0]
+    wc = want["containerDefinitions"][0]
+    reduced: dict[str, Any] = {}
+    for key in wc:
+        value = have.get(key)
+        if key in ("environment", "secrets"):
+            value = sorted(value or [], key=lambda e: str(e.get("name")))
+            value = [{"name": e.get("name"), ("value" if key == "environment" else "valueFrom"):
+                      e.get("value" if key == "environment" else "valueFrom")} for e in value]
+        elif key == "portMappings":
+            value = [{"containerPort": p.get("containerPort"), "protocol": p.get("protocol", "tcp")}
+                     for p in value or []]
+        elif key == "readonlyRootFilesystem":
+            value = bool(value)
+        reduced[key] = value
+    out["containerDefinitions"] = [reduced]
+    if len(containers) != 1:
+        out["containerDefinitions"].append({"extra containers": len(containers) - 1})
+    return json.loads(json.dumps(out, default=str))
+
+
+class ClusterStep(FsStep):
+    id = "cluster"
+    kind = "ECS cluster"
+
+    @property
+    def insights(self) -> bool:
+        q = self.env.config.queue
+        return q is not None and q.worker == "service"  # the backlog-per-task metric needs RunningTaskCount
+
+    def read(self, ctx: StepContext) -> Any | None:
+        return self.env.ecs.cluster(self.env.prefix)
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("cluster", None, self.env.prefix)]
+        settings = {s.get("name"): s.get("value") for s in observed.get("settings") or []}
+        want = "enabled" if self.insights else "disabled"
+        if "containerInsights" in settings and settings["containerInsights"] != want:
+            return [Change("containerInsights", settings["containerInsights"], want)]
+        return []
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        if observed is None:
+            observed = self.env.ecs.create_cluster(self.env.prefix, self.tags, insights=self.insights)
+        else:
+            self.env.ecs.update_cluster_settings(self.env.prefix, insights=self.insights)
+        return self.outputs(ctx, observed)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"cluster": self.env.prefix, "cluster_arn": observed["clusterArn"]}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        try:
+            self.env.ecs.delete_cluster(self.env.prefix)
+        except TscloudError as exc:
+            raise TscloudError(f"cluster {self.env.prefix}: {exc}",
+                               "services may still be draining; re-run destroy") from exc
