@@ -132,7 +132,8 @@ class Provider(ABC):
     def __init__(self, *, zone: str | None = None, zone_id: str | None = None) -> None:
         self.zone_override = normalize(zone) if zone else None
         self.zone_id_override = zone_id
-        self._zones: dict[str, Zone] = {}
+        self._zones: dict[str, Zone] = {}  # by queried name
+        self._probed: dict[str, Zone | None] = {}  # candidate zone name -> what the provider said
 
     # -- what subclasses implement ---------------------------------------------
     @abstractmethod
@@ -158,12 +159,18 @@ class Provider(ABC):
 
     def find_zone(self, name: str) -> Zone:
         norm = normalize(name)
-        for zone_name, zone in self._zones.items():
-            if norm == zone_name or norm.endswith("." + zone_name):
-                return zone
-        zone = self._lookup_zone(norm)
-        self._zones[zone.name] = zone
-        return zone
+        if norm not in self._zones:
+            self._zones[norm] = self._lookup_zone(norm)
+        return self._zones[norm]
+
+    def zone_candidates(self, name: str) -> list[str]:
+        """Zones ``name`` could live in, most specific first, down to the registrable domain."""
+        floor = self.default_zone_name(name)
+        if self.zone_override:
+            return [floor]
+        labels = name.split(".")
+        candidates = [".".join(labels[i:]) for i in range(len(labels))]
+        return candidates[: candidates.index(floor) + 1] if floor in candidates else [floor]
 
     def default_zone_name(self, name: str) -> str:
         """The configured zone, else the registrable domain of ``name``."""

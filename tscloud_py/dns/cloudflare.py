@@ -88,18 +88,21 @@ class CloudflareProvider(Provider):
                 raise UsageError(f"cloudflare: '{name}' is not inside the zone {zone.name} ({zone.id})",
                                  "fix [dns] zone_id in tscloud.toml")
             return zone
-        floor = self.default_zone_name(name)
-        labels = name.split(".")
-        candidates = [".".join(labels[i:]) for i in range(len(labels))]
-        candidates = candidates[: candidates.index(floor) + 1] if floor in candidates else [floor]
-        if self.zone_override:
-            candidates = [self.zone_override]
+        candidates = self.zone_candidates(name)
         for candidate in candidates:
-            for z in self._pages("zones", {"name": candidate}):
-                if normalize(z["name"]) == candidate:
-                    return Zone(z["id"], candidate)
+            if candidate not in self._probed:
+                self._probed[candidate] = self._probe(candidate)
+            found = self._probed[candidate]
+            if found is not None:
+                return found
         raise UsageError(f"cloudflare: no zone for {name} in this account (looked for {', '.join(candidates)})",
                          f"add the domain to Cloudflare, or check that {TOKEN_VAR} can read its zone")
+
+    def _probe(self, candidate: str) -> Zone | None:
+        for z in self._pages("zones", {"name": candidate}):
+            if normalize(z["name"]) == candidate:
+                return Zone(z["id"], candidate)
+        return None
 
     # -- records -----------------------------------------------------------------
     def _raw(self, zone: Zone, name: str | None, rtype: str | None) -> list[dict[str, Any]]:

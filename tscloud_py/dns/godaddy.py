@@ -79,10 +79,13 @@ class GoDaddyProvider(Provider):
 
     def _lookup_zone(self, name: str) -> Zone:
         wanted = self.default_zone_name(name)
+        if self._probed.get(wanted):
+            return Zone(wanted, wanted)
         resp = self.api.request("GET", f"v1/domains/{_q(wanted)}", allow=(404,))
         if resp.status == 404:
             raise UsageError(f"godaddy: {wanted} is not a domain in this GoDaddy account",
                              "check the domain, or set [dns] provider to where its DNS is served")
+        self._probed[wanted] = Zone(wanted, wanted)
         return Zone(wanted, wanted)
 
     def _pages(self, path: str) -> Iterator[dict[str, Any]]:

@@ -28,7 +28,6 @@ KEY_VAR = "PORKBUN_API_KEY"
 SECRET_VAR = "PORKBUN_SECRET_API_KEY"
 PARKED_TARGETS = frozenset({"pixie.porkbun.com", "uixie.porkbun.com"})
 EXCLUSIVE_TYPES = frozenset({"CNAME", "ALIAS"})
-LIST_PAGE = 1000  # domain/listAll returns at most this many per call
 
 
 def _error_text(body: Any) -> str:
@@ -72,14 +71,18 @@ class PorkbunProvider(Provider):
     # -- zones -------------------------------------------------------------------
     def _lookup_zone(self, name: str) -> Zone:
         wanted = self.default_zone_name(name)
-        start = 0
-        while True:
+        if self._probed.get(wanted):
+            return Zone(wanted, wanted)
+        start, seen = 0, set()
+        while True:  # pages until an empty (or repeated) page: the page size is Porkbun's to choose
             page = self._post("domain/listAll", {"start": str(start)}).get("domains") or []
-            for d in page:
-                if normalize(d["domain"]) == wanted:
-                    return Zone(wanted, wanted)
-            if len(page) < LIST_PAGE:
+            names = {normalize(d["domain"]) for d in page}
+            if wanted in names:
+                self._probed[wanted] = Zone(wanted, wanted)
+                return Zone(wanted, wanted)
+            if not names or names <= seen:
                 break
+            seen |= names
             start += len(page)
         raise UsageError(f"porkbun: {wanted} is not a domain in this Porkbun account",
                          "check the domain, or set [dns] provider to where its DNS is served")

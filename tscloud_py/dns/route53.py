@@ -46,18 +46,19 @@ class Route53Provider(Provider):
                                  "fix [dns] zone_id in tscloud.toml")
             return zone
         # the most specific hosted zone wins (a delegated api.example.com beats example.com)
-        floor = self.default_zone_name(name)
-        labels = name.split(".")
-        candidates = [".".join(labels[i:]) for i in range(len(labels))]
-        candidates = candidates[: candidates.index(floor) + 1] if floor in candidates else [floor]
-        if self.zone_override:
-            candidates = [self.zone_override]
+        candidates = self.zone_candidates(name)
         for candidate in candidates:
-            found = self.r53.find_hosted_zone(candidate)
+            if candidate not in self._probed:
+                self._probed[candidate] = self._probe(candidate)
+            found = self._probed[candidate]
             if found is not None:
-                return Zone(found["Id"].split("/")[-1], candidate)
+                return found
         raise UsageError(f"route53: no hosted zone for {name} (looked for {', '.join(candidates)})",
                          "create the hosted zone, or set [dns] provider to where the domain's DNS is served")
+
+    def _probe(self, candidate: str) -> Zone | None:
+        found = self.r53.find_hosted_zone(candidate)
+        return Zone(found["Id"].split("/")[-1], candidate) if found is not None else None
 
     def pointer_record(self, name: str, hostname: str, *, alias_zone_id: str | None = None,
                        prefer_alias: bool = False, ttl: int = 300) -> Record:

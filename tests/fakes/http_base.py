@@ -1,0 +1,121 @@
+"""A threaded local HTTP server base for provider fakes (127.0.0.1, port 0).
+
+Each fake implements ``handle``; the base adds a request log and a switch that
+makes the next N requests fail (429 with Retry-After by default).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Req:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeServer(ABC):
+    """Subclasses implement ``handle(req) -> Reply`` and ``rate_limited() -> Reply``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.log: list[Req] = []
+        self._failures: list[Reply] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                parsed = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                req = Req(self.command, urllib.parse.unquote(parsed.path),
+                          dict(urllib.parse.parse_qsl(parsed.query)),
+                          {k.lower(): v for k, v in self.headers.items()}, body)
+                reply = fake.dispatch(req)
+                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                if payload:
+                    self.send_header("Content-Type", "application/json")
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if payload:
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @contextmanager
+    def running(self) -> Iterator[FakeServer]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    def fail_next(self, count: int, *, status: int = 429, retry_after: str | None = "0") -> None:
+        """Make the next ``count`` requests fail with ``status`` (the provider's own error body)."""
+        with self.lock:
+            for _ in range(count):
+                reply = self.rate_limited() if status == 429 else Reply(status, {"error": "internal"})
+                reply.status = status
+                if retry_after is not None:
+                    reply.headers["Retry-After"] = retry_after
+                self._failures.append(reply)
+
+    def dispatch(self, req: Req) -> Reply:
+        with self.lock:
+            self.log.append(req)
+            if self._failures:
+                return self._failures.pop(0)
+            return self.handle(req)
+
+    @abstractmethod
+    def handle(self, req: Req) -> Reply:
+        """Answer one request, enforcing the provider's contract."""
+
+    def rate_limited(self) -> Reply:
+        return Reply(429, {"error": "rate limited"})
