@@ -245,3 +245,39 @@ class CloudFront:
         """The invalidation's status word as CloudFront reports it (InProgress / Completed)."""
         got = call(self._client.get_invalidation, "cloudfront:GetInvalidation", DistributionId=dist_id, Id=inv_id)
         return str(got["Invalidation"]["Status"])
+
+    # -- CloudFront Functions (added for ssr-app: the x-forwarded-host viewer-request function) ----
+    def describe_function(self, name: str, stage: str = "DEVELOPMENT") -> tuple[dict[str, Any], str] | None:
+        """The function's summary and ETag in ``stage`` (DEVELOPMENT or LIVE), or None when absent."""
+        with ignoring("NoSuchFunctionExists"):
+            resp = call(self._client.describe_function, "cloudfront:DescribeFunction", Name=name, Stage=stage)
+            return dict(resp["FunctionSummary"]), str(resp["ETag"])
+        return None
+
+    def get_function_code(self, name: str, stage: str = "LIVE") -> bytes | None:
+        with ignoring("NoSuchFunctionExists"):
+            resp = call(self._client.get_function, "cloudfront:GetFunction", Name=name, Stage=stage)
+            body = resp["FunctionCode"]
+            return bytes(body.read() if hasattr(body, "read") else body)
+        return None
+
+    def create_function(self, name: str, code: bytes, comment: str, runtime: str = "cloudfront-js-2.0") -> str:
+        """Create in DEVELOPMENT; returns the ETag to publish with."""
+        resp = call(self._client.create_function, "cloudfront:CreateFunction", Name=name, FunctionCode=code,
+                    FunctionConfig={"Comment": comment, "Runtime": runtime})
+        return str(resp["ETag"])
+
+    def update_function(self, name: str, code: bytes, comment: str, etag: str,
+                        runtime: str = "cloudfront-js-2.0") -> str:
+        resp = call(self._client.update_function, "cloudfront:UpdateFunction", Name=name, IfMatch=etag,
+                    FunctionCode=code, FunctionConfig={"Comment": comment, "Runtime": runtime})
+        return str(resp["ETag"])
+
+    def publish_function(self, name: str, etag: str) -> str:
+        """DEVELOPMENT -> LIVE; returns the function ARN."""
+        resp = call(self._client.publish_function, "cloudfront:PublishFunction", Name=name, IfMatch=etag)
+        return str(resp["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
+
+    def delete_function(self, name: str, etag: str) -> None:
+        with ignoring("NoSuchFunctionExists"):
+            call(self._client.delete_function, "cloudfront:DeleteFunction", Name=name, IfMatch=etag)
