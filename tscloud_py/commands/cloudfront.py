@@ -35,7 +35,7 @@ def _check_id(dist_id: str) -> str:
 def _client(app: AppContext) -> CloudFront:
     from tscloud_py.aws.cloudfront import CloudFront
 
-    return CloudFront(app.factory())
+    return CloudFront(app.factory("us-east-1"))  # CloudFront's API lives in us-east-1; no config needed
 
 
 def _unknown_id(dist_id: str) -> Exception:
@@ -278,7 +278,7 @@ def remove_origin(app: AppContext, dist_id: str, origin_id: str, dry_run: bool, 
 @click.option("--wait", is_flag=True, help="Wait until the invalidation is Completed.")
 @pass_app
 def invalidate(app: AppContext, dist_id: str, paths: tuple[str, ...], wait: bool) -> None:
-    """Invalidate PATHs (e.g. '/index.html' '/assets/*')."""
+    """Invalidate paths (/index.html, '/assets/*', ...); optionally wait for it."""
     from tscloud_py.errors import AwsError
     from tscloud_py.ui import echo, print_json
 
