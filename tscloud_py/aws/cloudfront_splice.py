@@ -328,9 +328,6 @@ def placement_index(behaviors: list[dict[str, Any]], pattern: str) -> int:
     return len(behaviors)
 
 
-
-
-
 # -- matching ---------------------------------------------------------------------------
 def _is_empty(value: Any) -> bool:
     if isinstance(value, dict):
@@ -428,10 +425,10 @@ def splice_origin(config: Mapping[str, Any], origin: Origin, behavior: Behavior,
     elif not same_behavior:
         behaviors[b_idx] = want_behavior
 
-    if len(origins) > limits.max_origins:
+    if o_idx is None and len(origins) > limits.max_origins:
         raise QuotaExceededError(f"origin quota: the distribution would have {len(origins)} origins "
                                  f"(limit {limits.max_origins})")
-    if len(behaviors) > limits.max_behaviors:
+    if b_idx is None and len(behaviors) > limits.max_behaviors:
         raise QuotaExceededError(f"cache-behavior quota: the distribution would have {len(behaviors)} cache "
                                  f"behaviors (limit {limits.max_behaviors})")
     _set_items(new, "Origins", origins)
