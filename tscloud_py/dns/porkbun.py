@@ -73,7 +73,7 @@ class PorkbunProvider(Provider):
         wanted = self.default_zone_name(name)
         if self._probed.get(wanted):
             return Zone(wanted, wanted)
-        start, seen = 0, set()
+        start, seen = 0, set[str]()
         while True:  # pages until an empty (or repeated) page: the page size is Porkbun's to choose
             page = self._post("domain/listAll", {"start": str(start)}).get("domains") or []
             names = {normalize(d["domain"]) for d in page}
