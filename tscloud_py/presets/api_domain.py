@@ -52,7 +52,11 @@ class ApiDomain(Preset):
                                              app=config.app, stage=config.stage)]
         if table.api_id:
             from tscloud_py.aws.apigateway import ApiGateway
-            from tscloud_py.presets.api_domain_steps import ApiFlavor, ApiGatewayDomainStep, ApiMappingStep
+            from tscloud_py.presets.api_domain_steps import (
+                ApiFlavor,
+                ApiGatewayDomainStep,
+                ApiMappingStep,
+            )
 
             apigw = ApiGateway(self.aws, region)
             flavor = ApiFlavor(apigw, table.api_id)
