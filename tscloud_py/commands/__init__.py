@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "tscloud_py.commands.cloudfront",
     "tscloud_py.commands.ssr",
     "tscloud_py.commands.lambda_cmd",
+    "tscloud_py.commands.dns",
 ]
 
 
