@@ -430,6 +430,10 @@ def test_quotas_are_enforced_and_configurable() -> None:
         splice_origin(many, API, Behavior("/api/*"))
     assert len(splice_origin(many, API, Behavior("/api/*"), limits=Limits(max_behaviors=30))
                ["CacheBehaviors"]["Items"]) == 26
+    full = splice_origin(_config(*[(f"/p{i}/*", "site") for i in range(24)]), API, Behavior("/api/*"))
+    replaced = splice_origin(full, CustomOrigin("api", "alb-2.us-east-1.elb.amazonaws.com"), Behavior("/api/*"),
+                             replace=True)  # at the quota, a replacement adds nothing and is allowed
+    assert len(replaced["CacheBehaviors"]["Items"]) == 25
     with pytest.raises(QuotaExceededError, match="2 origins \\(limit 1\\)"):
         splice_origin(_config(), API, Behavior("/api/*"), limits=Limits(max_origins=1))
 
