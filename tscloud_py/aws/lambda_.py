@@ -190,7 +190,8 @@ class Lambda:
             if fn is None:
                 return Poll.pending("absent")
             conf = dict(fn["Configuration"])
-            state, update = conf.get("State", "Active"), conf.get("LastUpdateStatus", "Successful")
+            state = conf.get("State") or "Active"
+            update = conf.get("LastUpdateStatus") or "Successful"
             if state == "Failed" or update == "Failed":
                 reason = conf.get("StateReason") or conf.get("LastUpdateStatusReason") or "unknown reason"
                 raise AwsError("lambda:GetFunction", str(conf.get("LastUpdateStatusReasonCode") or "Failed"),
@@ -243,7 +244,7 @@ class Lambda:
 
     def add_permission(self, name: str, *, statement_id: str, action: str, principal: str,
                        source_arn: str | None = None, source_account: str | None = None,
-                       function_url_auth_type: str | None = None) -> None:
+                       function_url_auth_type: str | None = None, invoked_via_function_url: bool = False) -> None:
         kwargs: dict[str, Any] = {"FunctionName": name, "StatementId": statement_id, "Action": action,
                                   "Principal": principal}
         if source_arn:
@@ -252,6 +253,8 @@ class Lambda:
             kwargs["SourceAccount"] = source_account
         if function_url_auth_type:
             kwargs["FunctionUrlAuthType"] = function_url_auth_type
+        if invoked_via_function_url:
+            kwargs["InvokedViaFunctionUrl"] = True
         call(self.c.add_permission, "lambda:AddPermission", **kwargs)
 
     def remove_permission(self, name: str, statement_id: str) -> None:

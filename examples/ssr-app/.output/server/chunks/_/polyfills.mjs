@@ -1,0 +1,1 @@
+globalThis.__nitro_polyfills = true;

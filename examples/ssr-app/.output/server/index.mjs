@@ -1,0 +1,2 @@
+import "./chunks/_/polyfills.mjs";
+export { h as handler } from "./chunks/nitro/nitro.mjs";

@@ -1,0 +1,100 @@
+"""`tscloud deploy` of examples/ssr-app against a moto server: the shape of what it builds, and that a
+second deploy is all unchanged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "ssr-app"
+
+
+def client(moto_server: Any, service: str) -> Any:
+    return boto3.client(service, endpoint_url=moto_server.endpoint, region_name="us-east-1")
+
+
+def test_local_deploy_of_the_example(cli: Any, tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    result = cli("--local", "--output", "json", "deploy", cwd=tmp_path / "app")
+    assert result.code == 0, result.output
+    doc = result.json()
+    assert doc["preset"] == "ssr-app"
+    assert {s["status"] for s in doc["steps"]} <= {"created", "updated", "unchanged"}
+    outputs = doc["outputs"]
+    assert outputs["function_name"] == "shop-dev-server" and outputs["streaming"] is True
+    assert outputs["function_url"].startswith("https://") and outputs["url"].startswith("https://")
+    assert outputs["assets_bucket"].startswith("shop-dev-assets-") and outputs["distribution_id"]
+
+
+def test_deploy_shape_and_second_deploy_unchanged(cli: Any, moto_server: Any, tmp_path: Path) -> None:
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    args = ("--endpoint-url", moto_server.endpoint, "--output", "json", "deploy")
+    first = cli(*args, cwd=tmp_path / "app")
+    assert first.code == 0, first.output
+    outputs = first.json()["outputs"]
+
+    lam = client(moto_server, "lambda")
+    url = lam.get_function_url_config(FunctionName="shop-dev-server")
+    assert url["InvokeMode"] == "RESPONSE_STREAM" and url["AuthType"] == "AWS_IAM"
+    conf = lam.get_function(FunctionName="shop-dev-server")["Configuration"]
+    assert conf["Handler"] == "index.handler" and conf["MemorySize"] == 2048 and conf["Timeout"] == 60
+    assert conf["Architectures"] == ["arm64"] and conf["Runtime"].startswith("nodejs")
+
+    cf = client(moto_server, "cloudfront")
+    dist = cf.get_distribution_config(Id=outputs["distribution_id"])["DistributionConfig"]
+    origins = {o["Id"]: o for o in dist["Origins"]["Items"]}
+    assert origins["server"]["DomainName"] == outputs["function_url"].removeprefix("https://")
+    assert origins["assets"]["DomainName"].startswith(outputs["assets_bucket"])
+    default = dist["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "server"
+    assert default["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert default["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert default["ResponseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"  # SecurityHeaders
+    assert sorted(default["AllowedMethods"]["Items"]) == sorted(
+        ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"])
+    behaviors = {b["PathPattern"]: b["TargetOriginId"] for b in dist["CacheBehaviors"]["Items"]}
+    # one behavior per top-level entry of .output/public, derived from the build
+    assert behaviors == {"/assets/*": "assets", "/favicon.ico": "assets", "/images/*": "assets",
+                         "/robots.txt": "assets"}
+
+    s3 = client(moto_server, "s3")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=outputs["assets_bucket"])["Contents"]}
+    assert {"assets/main-5f2c1a9b.css", "assets/main-8d41e0c7.js", "favicon.ico", "robots.txt"} <= keys
+    head = s3.head_object(Bucket=outputs["assets_bucket"], Key="assets/main-8d41e0c7.js")
+    assert "immutable" in head["CacheControl"]
+
+    policy = json.loads(lam.get_policy(FunctionName="shop-dev-server")["Policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["tscloud-cloudfront-url"]["Action"] == "lambda:InvokeFunctionUrl"
+    assert statements["tscloud-cloudfront-url"]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+
+    second = cli(*args, cwd=tmp_path / "app")
+    assert second.code == 0, second.output
+    assert {s["id"]: s["status"] for s in second.json()["steps"] if s["status"] != "unchanged"} == {}
+
+    # a new public entry gets its own behavior on the next deploy; the code upload is skipped
+    (tmp_path / "app" / ".output" / "public" / "fonts").mkdir()
+    (tmp_path / "app" / ".output" / "public" / "fonts" / "inter-3a9f.woff2").write_bytes(b"wOF2")
+    third = cli(*args, cwd=tmp_path / "app")
+    assert third.code == 0, third.output
+    changed = {s["id"]: s["status"] for s in third.json()["steps"] if s["status"] != "unchanged"}
+    assert changed == {"distribution": "updated", "upload": "updated"}
+    dist = cf.get_distribution_config(Id=outputs["distribution_id"])["DistributionConfig"]
+    assert "/fonts/*" in {b["PathPattern"] for b in dist["CacheBehaviors"]["Items"]}
+
+
+def test_streaming_contradiction_is_a_config_error(cli: Any, moto_server: Any, tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    toml = tmp_path / "app" / "tscloud.toml"
+    toml.write_text(toml.read_text().replace("streaming = true", "streaming = false"))
+    result = cli("--endpoint-url", moto_server.endpoint, "deploy", cwd=tmp_path / "app")
+    assert result.code == 2, result.output
+    assert "ssr.streaming" in result.stderr and "contradicts the build" in result.stderr
+    shutil.rmtree(tmp_path / "app" / ".output")
+    result = cli("--endpoint-url", moto_server.endpoint, "deploy", cwd=tmp_path / "app")
+    assert result.code == 2 and "ssr.dir" in result.stderr, result.output

@@ -1,0 +1,165 @@
+"""ssr-app: a Nitro build (TanStack Start, Nuxt, ...) on Lambda, behind CloudFront, assets on S3.
+
+Steps (origin = "function-url"):
+
+    bucket, oac ───────────────────────────────┐
+    log-group -> role -> function -> function-url ─┼─> distribution -> server-permission
+    server-oac, edge-function ─────────────────┘              └──> bucket-policy
+    bucket -> upload ─────────────────────────────────> invalidation
+
+Streaming is decided by the build's nitro.json; ``[ssr] streaming`` may state the
+expectation, and a contradiction is a config error (exit 2) before anything is touched.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from tscloud_py.aws.cloudfront import CloudFront
+from tscloud_py.aws.iam import Iam
+from tscloud_py.aws.lambda_ import Lambda, newest_node_runtime
+from tscloud_py.aws.logs import Logs
+from tscloud_py.aws.s3 import S3
+from tscloud_py.build.nitro import NitroBuild, NotNitroBuildError, PublicEntry, read_nitro_build
+from tscloud_py.build.zipper import code_sha256
+from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.errors import ConfigError
+from tscloud_py.presets import Preset
+from tscloud_py.presets.site_steps import BucketPolicyStep, BucketStep, OriginAccessControlStep
+from tscloud_py.presets.ssr_distribution import SsrDistributionStep
+from tscloud_py.presets.ssr_steps import (
+    EdgeFunctionStep,
+    FunctionStep,
+    FunctionUrlStep,
+    LogGroupStep,
+    ServerRoleStep,
+    UrlPermissionStep,
+)
+from tscloud_py.presets.static_site import site_bucket_name
+from tscloud_py.presets.upload_steps import InvalidationStep, UploadStep
+from tscloud_py.schema.ssr import SsrConfig
+
+MAX_ASSET_BEHAVIORS = 24  # CloudFront's default quota is 25 cache behaviors; keep one for others
+_PATH_PATTERN_CHARS = re.compile(r"^[A-Za-z0-9_\-.$~'@:+&]+$")
+
+
+class SsrApp(Preset):
+    name = "ssr-app"
+
+    @property
+    def ssr(self) -> SsrConfig:
+        assert self.config.ssr is not None  # the loader requires [ssr] for this preset
+        return self.config.ssr
+
+    @property
+    def build_dir(self) -> Path:
+        return (self.config.base_dir / self.ssr.dir).resolve()
+
+    @cached_property
+    def build(self) -> NitroBuild | None:
+        try:
+            return read_nitro_build(self.build_dir, shown=self.ssr.dir)
+        except NotNitroBuildError:
+            return None
+
+    def _require_build(self) -> NitroBuild:
+        if self.build is None:
+            try:
+                read_nitro_build(self.build_dir, shown=self.ssr.dir)
+            except NotNitroBuildError as exc:
+                raise ConfigError(self.config.path, "ssr.dir", exc.message,
+                                  "build the app first (`vite build`), or point ssr.dir at its output") from None
+        assert self.build is not None
+        return self.build
+
+    @property
+    def streaming(self) -> bool:
+        return self.build.streaming if self.build is not None else bool(self.ssr.streaming)
+
+    @property
+    def entries(self) -> list[PublicEntry]:
+        return self.build.public_entries() if self.build is not None else []
+
+    @cached_property
+    def runtime(self) -> str:
+        return self.ssr.runtime or newest_node_runtime()
+
+    @cached_property
+    def server_code(self) -> tuple[bytes, str]:
+        data = self._require_build().server_zip()
+        return data, code_sha256(data)
+
+    def validate(self) -> None:
+        if self.ssr.origin != "function-url":
+            raise ConfigError(self.config.path, "ssr.origin", f"{self.ssr.origin!r} is not supported yet",
+                              'use origin = "function-url"')
+        build = self._require_build()
+        if not build.is_lambda:
+            raise ConfigError(self.config.path, "ssr.dir",
+                              f"{self.ssr.dir} was built with Nitro preset {build.preset!r}, not aws-lambda",
+                              "set the Nitro preset to \"aws-lambda\" and rebuild")
+        if self.ssr.streaming is not None and self.ssr.streaming != build.streaming:
+            built = "streams" if build.streaming else "does not stream"
+            raise ConfigError(self.config.path, "ssr.streaming",
+                              f"{self.ssr.streaming} contradicts the build: {self.ssr.dir}/nitro.json {built}",
+                              "fix Nitro's awsLambda.streaming and rebuild, or change ssr.streaming "
+                              "(`tscloud ssr doctor` explains)")
+        if not build.exports_handler():
+            raise ConfigError(self.config.path, "ssr.dir", f"{self.ssr.dir}/server has no index.* exporting handler",
+                              "run `tscloud ssr doctor` for the fix")
+        entries = build.public_entries()
+        if len(entries) > MAX_ASSET_BEHAVIORS:
+            raise ConfigError(self.config.path, "ssr.dir",
+                              f"{self.ssr.dir}/public has {len(entries)} top-level entries; CloudFront allows "
+                              f"{MAX_ASSET_BEHAVIORS} behaviors for them", "move public files into a few directories")
+        for entry in entries:
+            if not _PATH_PATTERN_CHARS.match(entry.name):
+                raise ConfigError(self.config.path, "ssr.dir",
+                                  f"public entry {entry.name!r} has characters a CloudFront path pattern cannot hold",
+                                  "rename it (letters, digits, - _ . ~ only)")
+
+    def steps(self) -> list[Step]:
+        config, aws = self.config, self.aws
+        app, stage, prefix = config.app, config.stage, self.prefix
+        s3, cloudfront, lam = S3(aws), CloudFront(aws), Lambda(aws)
+        function_name = f"{prefix}-server"
+        steps: list[Step] = [
+            BucketStep("bucket", s3, lambda: site_bucket_name(app, stage, aws.account_id(), aws.region, "assets"),
+                       app=app, stage=stage),
+            OriginAccessControlStep("oac", cloudfront, f"{prefix}-assets"),
+            OriginAccessControlStep("server-oac", cloudfront, f"{prefix}-server", origin_type="lambda"),
+            LogGroupStep("log-group", Logs(aws), f"/aws/lambda/{function_name}", self.ssr.log_retention_days,
+                         app=app, stage=stage),
+            ServerRoleStep("role", Iam(aws), f"{prefix}-server",
+                           [(list(p.actions), list(p.resources)) for p in self.ssr.permissions], app=app, stage=stage),
+            FunctionStep("function", lam, function_name, lambda: self.server_code, runtime=self.runtime,
+                         handler=self.build.handler if self.build else "index.handler", memory=self.ssr.memory,
+                         timeout=self.ssr.timeout, architecture=self.ssr.architecture,
+                         environment=dict(self.ssr.environment), layers=list(self.ssr.layers), app=app, stage=stage),
+            FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming),
+            EdgeFunctionStep("edge-function", cloudfront, f"{prefix}-forwarded-host", emulator=aws.is_custom_endpoint),
+            SsrDistributionStep("distribution", cloudfront, app=app, stage=stage, entries=self.entries,
+                                price_class=self.ssr.price_class, read_timeout=self.ssr.timeout,
+                                needs=("bucket", "oac", "server-oac", "function-url", "edge-function"),
+                                server_domain_ref=("function-url", "url_domain")),
+            UrlPermissionStep("server-permission", lam, function_name),
+            BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
+            UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",)),
+            InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
+                             needs=("upload", "distribution", "bucket-policy")),
+        ]
+        return steps
+
+    def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        dist = step_outputs["distribution"]
+        return {
+            "function_name": step_outputs["function"]["function_name"],
+            "function_url": step_outputs["function-url"]["function_url"],
+            "distribution_id": dist["distribution_id"],
+            "url": f"https://{dist['distribution_domain']}",
+            "assets_bucket": step_outputs["bucket"]["bucket"],
+            "streaming": self.streaming,
+        }
