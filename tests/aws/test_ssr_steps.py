@@ -1,0 +1,241 @@
+"""ssr-app steps where moto is laxer than AWS: the exact requests are pinned.
+
+- moto never updates a Function URL's InvokeMode, so the UpdateFunctionUrlConfig request is recorded;
+- moto has no CloudFront Functions, so those calls run against botocore's Stubber;
+- moto drops OriginAccessControlId on custom origins, so the distribution diff is tested as data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from tscloud_py.aws.cloudfront import CloudFront
+from tscloud_py.aws.iam import Iam
+from tscloud_py.aws.lambda_ import Lambda
+from tscloud_py.aws.session import ClientFactory
+from tscloud_py.build.nitro import PublicEntry
+from tscloud_py.build.zipper import ZipEntry, build_zip, code_sha256
+from tscloud_py.engine.step import StepContext
+from tscloud_py.presets.ssr_distribution import (
+    ServerOrigin,
+    config_diff,
+    merge_config,
+    ssr_distribution_config,
+)
+from tscloud_py.presets.ssr_steps import (
+    FORWARDED_HOST_CODE,
+    EdgeFunctionStep,
+    FunctionStep,
+    FunctionUrlStep,
+    ServerRoleStep,
+)
+
+FN_ARN = "arn:aws:cloudfront::123456789012:function/shop-dev-forwarded-host"
+
+
+@pytest.fixture
+def factory() -> Iterator[ClientFactory]:
+    with mock_aws():
+        yield ClientFactory(region="us-east-1")
+
+
+def record(factory: ClientFactory, event: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        seen.append(dict(params))
+
+    factory.client(event.split(".")[0]).meta.events.register(f"provide-client-params.{event}", hook)
+    return seen
+
+
+def ctx(**outputs: dict[str, Any]) -> StepContext:
+    return StepContext("shop", "dev", outputs=dict(outputs))
+
+
+def make_function(factory: ClientFactory) -> FunctionStep:
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = {"Version": "2012-10-17", "Statement": []}
+    arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    data = build_zip([ZipEntry("index.mjs", b"export const handler = async () => ({})")])
+    step = FunctionStep("function", Lambda(factory), "shop-dev-server", lambda: (data, code_sha256(data)),
+                        runtime="nodejs22.x", handler="index.handler", memory=2048, timeout=60,
+                        architecture="arm64", environment={"A": "1"}, layers=[], app="shop", stage="dev")
+    c = ctx(role={"role_arn": arn})
+    assert step.diff(c, None)
+    step.apply(c, None)
+    assert step.diff(c, step.read(c)) == []
+    return step
+
+
+def test_function_url_requests_are_pinned(factory: ClientFactory) -> None:
+    make_function(factory)
+    created = record(factory, "lambda.CreateFunctionUrlConfig")
+    updated = record(factory, "lambda.UpdateFunctionUrlConfig")
+    streaming = FunctionUrlStep("function-url", Lambda(factory), "shop-dev-server", streaming=True)
+    out = streaming.apply(ctx(), None)
+    assert created == [{"FunctionName": "shop-dev-server", "AuthType": "AWS_IAM", "InvokeMode": "RESPONSE_STREAM"}]
+    assert out["url_domain"].endswith(".lambda-url.us-east-1.on.aws")
+    assert streaming.diff(ctx(), streaming.read(ctx())) == []
+
+    buffered = FunctionUrlStep("function-url", Lambda(factory), "shop-dev-server", streaming=False)
+    observed = buffered.read(ctx())
+    assert [c.field for c in buffered.diff(ctx(), observed)] == ["InvokeMode"]
+    buffered.apply(ctx(), observed)
+    assert updated == [{"FunctionName": "shop-dev-server", "AuthType": "AWS_IAM", "InvokeMode": "BUFFERED"}]
+
+
+def test_function_code_and_config_updates(factory: ClientFactory) -> None:
+    step = make_function(factory)
+    role_arn = step.lam.get_function("shop-dev-server")["Configuration"]["Role"]  # type: ignore[index]
+    code_calls = record(factory, "lambda.UpdateFunctionCode")
+    config_calls = record(factory, "lambda.UpdateFunctionConfiguration")
+    c = ctx(role={"role_arn": role_arn})
+    step.memory = 1024
+    assert [ch.field for ch in step.diff(c, step.read(c))] == ["MemorySize"]
+    step.apply(c, step.read(c))
+    assert code_calls == [] and config_calls[0]["MemorySize"] == 1024 and config_calls[0]["Layers"] == []
+    new = build_zip([ZipEntry("index.mjs", b"export const handler = async () => 2")])
+    step._code = lambda: (new, code_sha256(new))
+    assert [ch.field for ch in step.diff(c, step.read(c))] == ["code"]
+    step.apply(c, step.read(c))
+    assert len(code_calls) == 1 and code_calls[0]["Architectures"] == ["arm64"] and len(config_calls) == 1
+    assert step.diff(c, step.read(c)) == []
+
+
+def test_role_grants_logs_and_config_only(factory: ClientFactory) -> None:
+    step = ServerRoleStep("role", Iam(factory), "shop-dev-server",
+                          [(["bedrock:InvokeModel"], ["arn:aws:bedrock:us-east-1::foundation-model/m"])],
+                          app="shop", stage="dev")
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/shop-dev-server"
+    c = ctx(**{"log-group": {"log_group_arn": arn}})
+    step.apply(c, None)
+    observed = step.read(c)
+    assert step.diff(c, observed) == []
+    policy = observed["policies"]["tscloud-server"]  # type: ignore[index]
+    resources = [r for s in policy["Statement"] for r in s["Resource"]]
+    actions = [a for s in policy["Statement"] for a in s["Action"]]
+    assert "*" not in resources and "*" not in actions
+    assert policy["Statement"][0]["Resource"] == [f"{arn}:*"]
+    assert observed["role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {  # type: ignore[index]
+        "Service": "lambda.amazonaws.com"}
+
+
+def stubbed_cloudfront() -> tuple[CloudFront, Stubber]:
+    factory = ClientFactory(region="us-east-1")
+    cloudfront = CloudFront(factory)
+    stubber = Stubber(cloudfront._client)
+    return cloudfront, stubber
+
+
+def summary(stage: str = "DEVELOPMENT") -> dict[str, Any]:
+    return {"Name": "shop-dev-forwarded-host", "Status": "UNPUBLISHED",
+            "FunctionConfig": {"Comment": "c", "Runtime": "cloudfront-js-2.0"},
+            "FunctionMetadata": {"FunctionARN": FN_ARN, "Stage": stage,
+                                 "LastModifiedTime": "2026-01-01T00:00:00Z"}}
+
+
+def test_edge_function_create_and_publish() -> None:
+    cloudfront, stubber = stubbed_cloudfront()
+    stubber.add_client_error("describe_function", "NoSuchFunctionExists", http_status_code=404,
+                             expected_params={"Name": "shop-dev-forwarded-host", "Stage": "DEVELOPMENT"})
+    stubber.add_response("create_function", {"FunctionSummary": summary(), "ETag": "E1"}, {
+        "Name": "shop-dev-forwarded-host", "FunctionCode": FORWARDED_HOST_CODE,
+        "FunctionConfig": {"Comment": "tscloud: viewer Host -> x-forwarded-host", "Runtime": "cloudfront-js-2.0"}})
+    stubber.add_response("publish_function", {"FunctionSummary": summary("LIVE")},
+                         {"Name": "shop-dev-forwarded-host", "IfMatch": "E1"})
+    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=False)
+    with stubber:
+        observed = step.read(ctx())
+        assert observed is None and step.diff(ctx(), observed)
+        assert step.apply(ctx(), observed) == {"function_arn": FN_ARN}
+    stubber.assert_no_pending_responses()
+
+
+def test_edge_function_unchanged_and_updated() -> None:
+    cloudfront, stubber = stubbed_cloudfront()
+    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=False)
+    for live_code in (FORWARDED_HOST_CODE, b"function handler(e) { return e.request; }"):
+        stubber.add_response("describe_function", {"FunctionSummary": summary(), "ETag": "E2"},
+                             {"Name": "shop-dev-forwarded-host", "Stage": "DEVELOPMENT"})
+        stubber.add_response("get_function", {"FunctionCode": live_code, "ETag": "E3", "ContentType": "application/javascript"},
+                             {"Name": "shop-dev-forwarded-host", "Stage": "LIVE"})
+    stubber.add_response("update_function", {"FunctionSummary": summary(), "ETag": "E4"}, {
+        "Name": "shop-dev-forwarded-host", "IfMatch": "E2", "FunctionCode": FORWARDED_HOST_CODE,
+        "FunctionConfig": {"Comment": "tscloud: viewer Host -> x-forwarded-host", "Runtime": "cloudfront-js-2.0"}})
+    stubber.add_response("publish_function", {"FunctionSummary": summary("LIVE")},
+                         {"Name": "shop-dev-forwarded-host", "IfMatch": "E4"})
+    with stubber:
+        same = step.read(ctx())
+        assert step.diff(ctx(), same) == [] and step.outputs(ctx(), same) == {"function_arn": FN_ARN}
+        other = step.read(ctx())
+        assert [c.field for c in step.diff(ctx(), other)] == ["code"]
+        assert step.apply(ctx(), other) == {"function_arn": FN_ARN}
+    stubber.assert_no_pending_responses()
+
+
+def test_edge_function_on_an_emulator_without_cloudfront_functions() -> None:
+    cloudfront, stubber = stubbed_cloudfront()
+    stubber.add_client_error("describe_function", "404", "Not Found", http_status_code=404)
+    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=True)
+    with stubber:
+        observed = step.read(ctx())
+    assert observed == {"unsupported": True} and step.diff(ctx(), observed) == []
+    assert step.outputs(ctx(), observed) == {"function_arn": None}
+    # against AWS the same error is not swallowed
+    stubber.add_client_error("describe_function", "404", "Not Found", http_status_code=404)
+    strict = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=False)
+    with stubber, pytest.raises(Exception, match="404"):
+        strict.read(ctx())
+
+
+def dist_config(current: dict[str, Any] | None = None, function_arn: str | None = FN_ARN) -> dict[str, Any]:
+    return ssr_distribution_config(
+        comment="tscloud shop-dev distribution",
+        server=ServerOrigin("abc.lambda-url.us-east-1.on.aws", oac_id="OAC-L", read_timeout=300),
+        assets_domain="b.s3.us-east-1.amazonaws.com", assets_oac_id="OAC-S",
+        entries=[PublicEntry("assets", True), PublicEntry("favicon.ico", False)], function_arn=function_arn,
+        price_class="PriceClass_100", current=current)
+
+
+def test_distribution_config_shape() -> None:
+    config = dist_config()
+    server = config["Origins"]["Items"][0]
+    assert server["OriginAccessControlId"] == "OAC-L"
+    assert server["CustomOriginConfig"]["OriginReadTimeout"] == 60  # capped at the default quota
+    assert config["DefaultCacheBehavior"]["FunctionAssociations"] == {
+        "Quantity": 1, "Items": [{"EventType": "viewer-request", "FunctionARN": FN_ARN}]}
+    assert [b["PathPattern"] for b in config["CacheBehaviors"]["Items"]] == ["/assets/*", "/favicon.ico"]
+    assert dist_config(function_arn=None)["DefaultCacheBehavior"]["FunctionAssociations"] == {"Quantity": 0}
+
+
+def test_distribution_keeps_foreign_origins_and_behaviors() -> None:
+    live = dist_config()
+    live["Origins"]["Items"].append({"Id": "api", "DomainName": "alb.example.com"})
+    live["Origins"]["Quantity"] = 3
+    live["CacheBehaviors"]["Items"].insert(0, {"PathPattern": "/api/*", "TargetOriginId": "api"})
+    wanted = dist_config(current=live)
+    assert [o["Id"] for o in wanted["Origins"]["Items"]] == ["server", "assets", "api"]
+    assert [b["PathPattern"] for b in wanted["CacheBehaviors"]["Items"]] == ["/assets/*", "/favicon.ico", "/api/*"]
+    merged = merge_config({**live, "CallerReference": "x", "Logging": {"Enabled": False}}, wanted)
+    assert merged["CallerReference"] == "x" and merged["Logging"] == {"Enabled": False}
+
+
+def test_distribution_diff_tolerates_only_a_missing_oac_key() -> None:
+    wanted = dist_config()
+    echoed = json.loads(json.dumps(wanted))
+    del echoed["Origins"]["Items"][0]["OriginAccessControlId"]  # what moto returns
+    assert config_diff(wanted, echoed) == []
+    echoed["Origins"]["Items"][0]["OriginAccessControlId"] = ""  # what AWS returns when it is unset
+    assert [c.field for c in config_diff(wanted, echoed)] == ["Origins.server.OriginAccessControlId"]
+    echoed["Origins"]["Items"][0]["OriginAccessControlId"] = "OAC-L"
+    echoed["CacheBehaviors"]["Items"].pop()
+    echoed["CacheBehaviors"]["Quantity"] = 1
+    assert config_diff(wanted, echoed)
