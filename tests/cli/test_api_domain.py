@@ -1,0 +1,146 @@
+"""api-domain end to end: `tscloud --endpoint-url <moto> deploy` with dns.provider = porkbun, against the fake Porkbun."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import REPO, MotoServer
+from tests.fakes import porkbun as pb_fake
+
+REGION = "eu-west-1"  # regional endpoints: the certificate must live in the API's region, not us-east-1
+
+
+@pytest.fixture(autouse=True)
+def _moto_base_path_mappings_like_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto 5.2 raises KeyError (HTTP 500) listing the mappings of a domain that has none yet;
+    AWS returns an empty list. The moto server runs in this process, so patch its backend."""
+    from moto.apigateway.exceptions import BasePathNotFoundException, DomainNameNotFound
+    from moto.apigateway.models import APIGatewayBackend
+
+    def get_all(self: Any, domain_name: str) -> list[Any]:
+        if domain_name not in self.domain_names:
+            raise DomainNameNotFound()
+        return list(self.base_path_mappings.get(domain_name, {}).values())
+
+    def get_one(self: Any, domain_name: str, base_path: str) -> Any:
+        if domain_name not in self.domain_names:
+            raise DomainNameNotFound()
+        if base_path not in self.base_path_mappings.get(domain_name, {}):
+            raise BasePathNotFoundException()
+        return self.base_path_mappings[domain_name][base_path]
+
+    monkeypatch.setattr(APIGatewayBackend, "get_base_path_mappings", get_all)
+    monkeypatch.setattr(APIGatewayBackend, "get_base_path_mapping", get_one)
+
+
+@pytest.fixture
+def porkbun() -> Iterator[pb_fake.FakePorkbun]:
+    zone = f"shop{uuid.uuid4().hex[:8]}.co.uk"  # a co.uk zone: the PSL, not "the last two labels"
+    fake = pb_fake.FakePorkbun(domains=("unrelated.com", zone))
+    fake.add_record(zone, "www", "A", "192.0.2.80")  # somebody else's records: destroy must keep them
+    fake.add_record(zone, "", "MX", "10 mail.example.net")
+    with fake.running():
+        yield fake
+
+
+def _client(moto: MotoServer, service: str) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=moto.endpoint)
+
+
+def _rest_api(moto: MotoServer) -> str:
+    api = _client(moto, "apigateway")
+    api_id = api.create_rest_api(name=f"orders-{uuid.uuid4().hex[:6]}")["id"]
+    root = next(r["id"] for r in api.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    api.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    api.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    api.create_deployment(restApiId=api_id, stageName="prod")
+    return str(api_id)
+
+
+def _project(tmp_path: Path, domain: str, api_id: str) -> Path:
+    text = (REPO / "examples" / "api-domain" / "tscloud.toml").read_text()
+    text = text.replace('"api.example.com"', f'"{domain}"').replace('"a1b2c3d4e5"', f'"{api_id}"')
+    text = re.sub(r'^region = .*$', f'region = "{REGION}"', text, flags=re.M)
+    text = re.sub(r'^app = .*$', f'app = "api{uuid.uuid4().hex[:6]}"', text, flags=re.M)
+    (tmp_path / "tscloud.toml").write_text(text)
+    return tmp_path
+
+
+def _records(fake: pb_fake.FakePorkbun, zone: str) -> list[tuple[str, str, str]]:
+    return sorted((r["name"], r["type"], r["content"]) for r in fake.domains[zone])
+
+
+def test_deploy_twice_then_destroy(cli: Any, moto_server: MotoServer, porkbun: pb_fake.FakePorkbun,
+                                   tmp_path: Path) -> None:
+    zone = next(d for d in porkbun.domains if d != "unrelated.com")
+    domain = f"api.{zone}"
+    api_id = _rest_api(moto_server)
+    project = _project(tmp_path, domain, api_id)
+    env = {"TSCLOUD_PORKBUN_API_URL": porkbun.url + "/api/json/v3", "PORKBUN_API_KEY": pb_fake.API_KEY,
+           "PORKBUN_SECRET_API_KEY": pb_fake.SECRET_KEY}
+    before = _records(porkbun, zone)
+    base = ("--endpoint-url", moto_server.endpoint, "--output", "json")
+
+    first = cli(*base, "deploy", cwd=project, env=env)
+    assert first.code == 0, first.output
+    doc = first.json()
+    assert {s["id"]: s["status"] for s in doc["steps"]} == {
+        "certificate": "created", "domain": "created", "mapping": "created", "dns": "created"}
+    out = doc["outputs"]
+    assert out["domain"] == domain and out["dns_provider"] == "porkbun"
+    assert f":acm:{REGION}:" in out["certificate_arn"]
+
+    # the certificate is issued, with its validation CNAME written at the fake Porkbun
+    cert = _client(moto_server, "acm").describe_certificate(CertificateArn=out["certificate_arn"])["Certificate"]
+    assert cert["Status"] == "ISSUED" and cert["DomainName"] == domain
+    rr = cert["DomainValidationOptions"][0]["ResourceRecord"]
+    validation = (rr["Name"].rstrip(".").lower(), "CNAME", rr["Value"].rstrip(".").lower())
+    assert validation in _records(porkbun, zone)
+
+    # the regional domain name and the base path mapping exist
+    apigw = _client(moto_server, "apigateway")
+    dn = apigw.get_domain_name(domainName=domain)
+    assert dn["regionalCertificateArn"] == out["certificate_arn"]
+    assert dn["endpointConfiguration"]["types"] == ["REGIONAL"]
+    mappings = apigw.get_base_path_mappings(domainName=domain)["items"]
+    assert [(m["restApiId"], m["stage"]) for m in mappings] == [(api_id, "prod")]
+    assert out["target"] == dn["regionalDomainName"]
+
+    cname = (domain, "CNAME", dn["regionalDomainName"])
+    assert _records(porkbun, zone).count(cname) == 1
+
+    second = cli(*base, "deploy", cwd=project, env=env)
+    assert second.code == 0, second.output
+    assert {s["status"] for s in second.json()["steps"]} == {"unchanged"}
+    after_two = _records(porkbun, zone)
+    assert after_two.count(cname) == 1 and after_two.count(validation) == 1
+    assert [r for r in after_two if r[0] == domain] == [cname]  # exactly one record at the name
+    assert len(apigw.get_base_path_mappings(domainName=domain)["items"]) == 1
+
+    gone = cli(*base, "--yes", "destroy", cwd=project, env=env)
+    assert gone.code == 0, gone.output
+    assert _records(porkbun, zone) == before  # ours removed, and only ours
+    with pytest.raises(apigw.exceptions.NotFoundException):
+        apigw.get_domain_name(domainName=domain)
+    with pytest.raises(Exception, match="ResourceNotFound"):
+        _client(moto_server, "acm").describe_certificate(CertificateArn=out["certificate_arn"])
+
+
+def test_wrong_porkbun_key_fails_the_step_with_one_line(cli: Any, moto_server: MotoServer,
+                                                       porkbun: pb_fake.FakePorkbun, tmp_path: Path) -> None:
+    zone = next(d for d in porkbun.domains if d != "unrelated.com")
+    project = _project(tmp_path, f"api.{zone}", _rest_api(moto_server))
+    env = {"TSCLOUD_PORKBUN_API_URL": porkbun.url + "/api/json/v3", "PORKBUN_API_KEY": pb_fake.API_KEY,
+           "PORKBUN_SECRET_API_KEY": "sk1_not-the-secret"}
+    result = cli("--endpoint-url", moto_server.endpoint, "deploy", cwd=project, env=env)
+    assert result.code == 1, result.output
+    assert "porkbun: the API rejected the credentials" in result.stderr
+    assert "PORKBUN_SECRET_API_KEY" in result.stderr
+    assert "sk1_not-the-secret" not in result.output and "Traceback" not in result.output
