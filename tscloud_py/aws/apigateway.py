@@ -125,3 +125,66 @@ class ApiGateway:
         with ignoring("NotFoundException"):
             call(self.v2.delete_api_mapping, "apigatewayv2:DeleteApiMapping", DomainName=domain,
                  ApiMappingId=mapping_id)
+
+    # -- REST API with a Lambda proxy (added for ssr-app's api-gateway origin) -----------------
+    def find_rest_api(self, name: str) -> dict[str, Any] | None:
+        """The REST API named ``name`` (our deterministic name), or None."""
+        for api in paginate(self.rest, "get_rest_apis", "items"):
+            if api.get("name") == name:
+                return dict(api)
+        return None
+
+    def create_rest_api(self, name: str, tags: dict[str, str], description: str = "") -> dict[str, Any]:
+        created: dict[str, Any] = call(self.rest.create_rest_api, "apigateway:CreateRestApi", name=name,
+                                       description=description, endpointConfiguration={"types": ["REGIONAL"]},
+                                       tags=tags)
+        return created
+
+    def delete_rest_api(self, api_id: str) -> None:
+        with ignoring("NotFoundException"):
+            call(self.rest.delete_rest_api, "apigateway:DeleteRestApi", restApiId=api_id)
+
+    def resources(self, api_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in paginate(self.rest, "get_resources", "items", restApiId=api_id)]
+
+    def create_resource(self, api_id: str, parent_id: str, path_part: str) -> dict[str, Any]:
+        created: dict[str, Any] = call(self.rest.create_resource, "apigateway:CreateResource", restApiId=api_id,
+                                       parentId=parent_id, pathPart=path_part)
+        return created
+
+    def get_method(self, api_id: str, resource_id: str, method: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            found: dict[str, Any] = call(self.rest.get_method, "apigateway:GetMethod", restApiId=api_id,
+                                         resourceId=resource_id, httpMethod=method)
+            return found
+        return None
+
+    def put_method(self, api_id: str, resource_id: str, method: str, authorization: str = "NONE") -> None:
+        call(self.rest.put_method, "apigateway:PutMethod", restApiId=api_id, resourceId=resource_id,
+             httpMethod=method, authorizationType=authorization)
+
+    def get_integration(self, api_id: str, resource_id: str, method: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            found: dict[str, Any] = call(self.rest.get_integration, "apigateway:GetIntegration", restApiId=api_id,
+                                         resourceId=resource_id, httpMethod=method)
+            return found
+        return None
+
+    def put_lambda_proxy_integration(self, api_id: str, resource_id: str, method: str, uri: str, *,
+                                     transfer_mode: str, timeout_ms: int = 29000) -> None:
+        """AWS_PROXY to a Lambda ``uri``; ``transfer_mode`` STREAM needs the response-streaming URI."""
+        call(self.rest.put_integration, "apigateway:PutIntegration", restApiId=api_id, resourceId=resource_id,
+             httpMethod=method, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri,
+             responseTransferMode=transfer_mode, timeoutInMillis=timeout_ms)
+
+    def create_deployment(self, api_id: str, stage: str, description: str = "") -> str:
+        created = call(self.rest.create_deployment, "apigateway:CreateDeployment", restApiId=api_id,
+                       stageName=stage, description=description)
+        return str(created["id"])
+
+    def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
+        with ignoring("NotFoundException"):
+            found: dict[str, Any] = call(self.rest.get_stage, "apigateway:GetStage", restApiId=api_id,
+                                         stageName=stage)
+            return found
+        return None
