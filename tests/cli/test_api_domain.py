@@ -13,31 +13,14 @@ import pytest
 
 from tests.conftest import REPO, MotoServer
 from tests.fakes import porkbun as pb_fake
+from tests.fakes.moto_fixes import aws_like_base_path_mappings
 
 REGION = "eu-west-1"  # regional endpoints: the certificate must live in the API's region, not us-east-1
 
 
 @pytest.fixture(autouse=True)
-def _moto_base_path_mappings_like_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto 5.2 raises KeyError (HTTP 500) listing the mappings of a domain that has none yet;
-    AWS returns an empty list. The moto server runs in this process, so patch its backend."""
-    from moto.apigateway.exceptions import BasePathNotFoundException, DomainNameNotFound
-    from moto.apigateway.models import APIGatewayBackend
-
-    def get_all(self: Any, domain_name: str) -> list[Any]:
-        if domain_name not in self.domain_names:
-            raise DomainNameNotFound()
-        return list(self.base_path_mappings.get(domain_name, {}).values())
-
-    def get_one(self: Any, domain_name: str, base_path: str) -> Any:
-        if domain_name not in self.domain_names:
-            raise DomainNameNotFound()
-        if base_path not in self.base_path_mappings.get(domain_name, {}):
-            raise BasePathNotFoundException()
-        return self.base_path_mappings[domain_name][base_path]
-
-    monkeypatch.setattr(APIGatewayBackend, "get_base_path_mappings", get_all)
-    monkeypatch.setattr(APIGatewayBackend, "get_base_path_mapping", get_one)
+def _moto_like_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    aws_like_base_path_mappings(monkeypatch)  # the moto server runs in this process
 
 
 @pytest.fixture
