@@ -239,3 +239,35 @@ def test_distribution_diff_tolerates_only_a_missing_oac_key() -> None:
     echoed["CacheBehaviors"]["Items"].pop()
     echoed["CacheBehaviors"]["Quantity"] = 1
     assert config_diff(wanted, echoed)
+
+
+def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
+    from tscloud_py.aws.apigateway import ApiGateway
+    from tscloud_py.presets.ssr_api import RestApiStep
+
+    sent = record(factory, "apigateway.PutIntegration")
+    fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-server"
+    c = ctx(function={"function_arn": fn_arn})
+    step = RestApiStep("api", ApiGateway(factory), "shop-dev-server", "us-east-1", streaming=True, app="shop",
+                       stage="dev")
+    out = step.apply(c, step.read(c))
+    streaming_uri = ("arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/"
+                     f"{fn_arn}/response-streaming-invocations")
+    assert len(sent) == 2
+    for params in sent:
+        assert params["type"] == "AWS_PROXY" and params["integrationHttpMethod"] == "POST"
+        assert params["uri"] == streaming_uri and params["responseTransferMode"] == "STREAM"
+    assert out["origin_path"] == "/live" and out["api_domain"].endswith(".execute-api.us-east-1.amazonaws.com")
+    assert step.diff(c, step.read(c)) == []
+    # AWS reports responseTransferMode; a BUFFERED one is drift (moto leaves the key out)
+    observed = step.read(c)
+    assert observed is not None
+    observed["integrations"]["/"]["responseTransferMode"] = "BUFFERED"
+    assert [ch.field for ch in step.diff(c, observed)] == ["integration ANY /"]
+
+    buffered = RestApiStep("api", ApiGateway(factory), "shop-dev-server", "us-east-1", streaming=False, app="shop",
+                           stage="dev")
+    assert len(buffered.diff(c, buffered.read(c))) == 2
+    buffered.apply(c, buffered.read(c))
+    assert [p["responseTransferMode"] for p in sent[2:]] == ["BUFFERED", "BUFFERED"]
+    assert sent[2]["uri"].endswith("/2015-03-31/functions/" + fn_arn + "/invocations")

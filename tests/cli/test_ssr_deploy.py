@@ -98,3 +98,36 @@ def test_streaming_contradiction_is_a_config_error(cli: Any, moto_server: Any, t
     shutil.rmtree(tmp_path / "app" / ".output")
     result = cli("--endpoint-url", moto_server.endpoint, "deploy", cwd=tmp_path / "app")
     assert result.code == 2 and "ssr.dir" in result.stderr, result.output
+
+
+def test_api_gateway_origin(cli: Any, moto_server: Any, tmp_path: Path) -> None:
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    toml = tmp_path / "app" / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('origin = "function-url"', 'origin = "api-gateway"'))
+    args = ("--endpoint-url", moto_server.endpoint, "--output", "json", "deploy")
+    first = cli(*args, cwd=tmp_path / "app")
+    assert first.code == 0, first.output
+    outputs = first.json()["outputs"]
+    assert "function_url" not in outputs and outputs["api_id"]
+    assert {s["id"] for s in first.json()["steps"]} >= {"api", "server-permission", "distribution"}
+    assert not {"function-url", "server-oac"} & {s["id"] for s in first.json()["steps"]}
+
+    apigw = client(moto_server, "apigateway")
+    resources = {r["path"]: r for r in apigw.get_resources(restApiId=outputs["api_id"])["items"]}
+    integ = apigw.get_integration(restApiId=outputs["api_id"], resourceId=resources["/{proxy+}"]["id"],
+                                  httpMethod="ANY")
+    assert integ["type"] == "AWS_PROXY" and integ["uri"].endswith(
+        ":function:shop-dev-server/response-streaming-invocations")
+    assert "/2021-11-15/" in integ["uri"]
+    dist = client(moto_server, "cloudfront").get_distribution_config(Id=outputs["distribution_id"])
+    server = {o["Id"]: o for o in dist["DistributionConfig"]["Origins"]["Items"]}["server"]
+    assert server["DomainName"] == f"{outputs['api_id']}.execute-api.us-east-1.amazonaws.com"
+    assert server["OriginPath"] == "/live"
+    policy = json.loads(client(moto_server, "lambda").get_policy(FunctionName="shop-dev-server")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+
+    second = cli(*args, cwd=tmp_path / "app")
+    assert second.code == 0, second.output
+    assert [s["id"] for s in second.json()["steps"] if s["status"] != "unchanged"] == []

@@ -7,6 +7,10 @@ Steps (origin = "function-url"):
     server-oac, edge-function ─────────────────┘              └──> bucket-policy
     bucket -> upload ─────────────────────────────────> invalidation
 
+With origin = "api-gateway", ``function-url`` and ``server-oac`` are replaced by ``api`` (a regional
+REST API, Lambda proxy, responseTransferMode STREAM when streaming) and ``server-permission`` lets
+that API invoke the function.
+
 Streaming is decided by the build's nitro.json; ``[ssr] streaming`` may state the
 expectation, and a contradiction is a config error (exit 2) before anything is touched.
 """
@@ -18,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.cloudfront import CloudFront
 from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import Lambda, newest_node_runtime
@@ -29,6 +34,7 @@ from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
 from tscloud_py.presets.site_steps import BucketPolicyStep, BucketStep, OriginAccessControlStep
+from tscloud_py.presets.ssr_api import ApiPermissionStep, RestApiStep
 from tscloud_py.presets.ssr_distribution import SsrDistributionStep
 from tscloud_py.presets.ssr_steps import (
     EdgeFunctionStep,
@@ -93,9 +99,6 @@ class SsrApp(Preset):
         return data, code_sha256(data)
 
     def validate(self) -> None:
-        if self.ssr.origin != "function-url":
-            raise ConfigError(self.config.path, "ssr.origin", f"{self.ssr.origin!r} is not supported yet",
-                              'use origin = "function-url"')
         build = self._require_build()
         if not build.is_lambda:
             raise ConfigError(self.config.path, "ssr.dir",
@@ -130,7 +133,6 @@ class SsrApp(Preset):
             BucketStep("bucket", s3, lambda: site_bucket_name(app, stage, aws.account_id(), aws.region, "assets"),
                        app=app, stage=stage),
             OriginAccessControlStep("oac", cloudfront, f"{prefix}-assets"),
-            OriginAccessControlStep("server-oac", cloudfront, f"{prefix}-server", origin_type="lambda"),
             LogGroupStep("log-group", Logs(aws), f"/aws/lambda/{function_name}", self.ssr.log_retention_days,
                          app=app, stage=stage),
             ServerRoleStep("role", Iam(aws), f"{prefix}-server",
@@ -139,13 +141,25 @@ class SsrApp(Preset):
                          handler=self.build.handler if self.build else "index.handler", memory=self.ssr.memory,
                          timeout=self.ssr.timeout, architecture=self.ssr.architecture,
                          environment=dict(self.ssr.environment), layers=list(self.ssr.layers), app=app, stage=stage),
-            FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming),
             EdgeFunctionStep("edge-function", cloudfront, f"{prefix}-forwarded-host", emulator=aws.is_custom_endpoint),
-            SsrDistributionStep("distribution", cloudfront, app=app, stage=stage, entries=self.entries,
-                                price_class=self.ssr.price_class, read_timeout=self.ssr.timeout,
-                                needs=("bucket", "oac", "server-oac", "function-url", "edge-function"),
-                                server_domain_ref=("function-url", "url_domain")),
-            UrlPermissionStep("server-permission", lam, function_name),
+        ]
+        if self.ssr.origin == "api-gateway":
+            steps += [
+                RestApiStep("api", ApiGateway(aws), f"{prefix}-server", aws.region, streaming=self.streaming,
+                            app=app, stage=stage),
+                ApiPermissionStep("server-permission", lam, function_name, aws.region, aws.account_id),
+                self._distribution(("bucket", "oac", "api", "edge-function"), ("api", "api_domain"),
+                                   server_path="/live", server_oac_step=None),
+            ]
+        else:
+            steps += [
+                OriginAccessControlStep("server-oac", cloudfront, f"{prefix}-server", origin_type="lambda"),
+                FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming),
+                self._distribution(("bucket", "oac", "server-oac", "function-url", "edge-function"),
+                                   ("function-url", "url_domain"), server_path="", server_oac_step="server-oac"),
+                UrlPermissionStep("server-permission", lam, function_name),
+            ]
+        steps += [
             BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
             UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",)),
             InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
@@ -153,11 +167,20 @@ class SsrApp(Preset):
         ]
         return steps
 
+    def _distribution(self, needs: tuple[str, ...], domain_ref: tuple[str, str], *, server_path: str,
+                      server_oac_step: str | None) -> Step:
+        return SsrDistributionStep("distribution", CloudFront(self.aws), app=self.config.app, stage=self.config.stage,
+                                   entries=self.entries, price_class=self.ssr.price_class,
+                                   read_timeout=self.ssr.timeout, needs=needs, server_domain_ref=domain_ref,
+                                   server_path=server_path, server_oac_step=server_oac_step)
+
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         dist = step_outputs["distribution"]
+        origin = ({"api_id": step_outputs["api"]["api_id"]} if self.ssr.origin == "api-gateway"
+                  else {"function_url": step_outputs["function-url"]["function_url"]})
         return {
             "function_name": step_outputs["function"]["function_name"],
-            "function_url": step_outputs["function-url"]["function_url"],
+            **origin,
             "distribution_id": dist["distribution_id"],
             "url": f"https://{dist['distribution_domain']}",
             "assets_bucket": step_outputs["bucket"]["bucket"],
