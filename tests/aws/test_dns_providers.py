@@ -160,6 +160,16 @@ def test_non_apex_pointer_is_a_cname(harness: Harness) -> None:
     assert _sets(harness.provider, "www.example.com", "CNAME")[0].values == ["d111.cloudfront.net"]
 
 
+def test_mx_priority_round_trips(harness: Harness) -> None:
+    p = harness.provider
+    rec = Record("mx.example.com", "MX", ["10 mail1.example.net", "20 Mail2.example.net."], 600)
+    assert p.upsert(rec) == "created"
+    assert sorted(_sets(p, "mx.example.com", "MX")[0].values) == ["10 mail1.example.net", "20 mail2.example.net"]
+    assert p.upsert(rec) == "unchanged"
+    assert p.upsert(Record("mx.example.com", "MX", ["5 mail1.example.net"], 600)) == "updated"
+    assert _sets(p, "mx.example.com", "MX")[0].values == ["5 mail1.example.net"]
+
+
 def test_idn_names_are_punycoded(harness: Harness) -> None:
     p = harness.provider
     p.upsert(Record("bücher.example.com", "TXT", ["x"], 600))
@@ -295,3 +305,16 @@ def test_route53_long_txt_round_trips() -> None:
         p.upsert(Record("dkim.example.com", "TXT", [long], 300))
         assert p.get("dkim.example.com", "TXT").values == [long]  # type: ignore[union-attr]
         assert p.upsert(Record("dkim.example.com", "TXT", [long], 300)) == "unchanged"
+
+
+def test_cloudflare_proxied_default_spares_service_names() -> None:
+    from tscloud_py.dns.cloudflare import CloudflareProvider
+
+    fake = cf_fake.FakeCloudflare()
+    with fake.running():
+        p = CloudflareProvider(token=cf_fake.TOKEN, base_url=fake.url + "/client/v4", proxied=True,
+                               sleep=lambda s: None)
+        p.upsert(Record("app.example.com", "CNAME", ["d1.cloudfront.net"], 300))
+        p.upsert(Record("_abc.app.example.com", "CNAME", ["_x.acm-validations.aws"], 300))
+        proxied = {r["name"]: r["proxied"] for r in fake.records.values()}
+        assert proxied == {"app.example.com": True, "_abc.app.example.com": False}

@@ -129,7 +129,11 @@ class FakeCloudflare(FakeServer):
         if (rtype == "CNAME" and others) or any(r["type"] == "CNAME" for r in others):
             return error(400, 81053, "An A, AAAA, or CNAME record with that host already exists.")
         rid = rid or f"{next(self._ids):032x}"
+        if rtype == "MX" and not isinstance(body.get("priority"), int):
+            return error(400, 9101, "priority is required for MX records")
         rec = {"id": rid, "zone_id": zid, "zone_name": zone, "name": name, "type": rtype, "content": content,
                "proxied": proxied, "proxiable": rtype in PROXIABLE, "ttl": 1 if proxied else ttl}
+        if rtype == "MX":
+            rec["priority"] = body["priority"]
         self.records[rid] = rec
         return Reply(200, envelope(rec))

@@ -99,7 +99,13 @@ class FakeGoDaddy(FakeServer):
             if (rtype == "CNAME" and others) or any(r["type"] == "CNAME" for r in others):
                 return err(409, "DUPLICATE_RECORD", f"{name} already has a record that conflicts with a CNAME")
             records[:] = [r for r in records if not (r["type"] == rtype and r["name"] == name)]
-            records.extend({"data": item["data"], "name": name, "ttl": int(item.get("ttl", 3600)), "type": rtype}
-                           for item in body)
+            if rtype == "MX" and any("priority" not in item for item in body):
+                return err(422, "INVALID_BODY", "Request body doesn't fulfill schema, see details in `fields`",
+                           [{"path": "records[0].priority", "code": "MISSING", "message": "is required for MX"}])
+            for item in body:
+                rec = {"data": item["data"], "name": name, "ttl": int(item.get("ttl", 3600)), "type": rtype}
+                if rtype == "MX":
+                    rec["priority"] = int(item["priority"])
+                records.append(rec)
             return Reply(200)
         return err(405, "METHOD_NOT_ALLOWED", f"{req.method} is not supported here")

@@ -45,11 +45,11 @@ class FakePorkbun(FakeServer):
             self.add_record(domain, "", "ALIAS", PARKED)
             self.add_record(domain, "*", "CNAME", PARKED)
 
-    def add_record(self, domain: str, sub: str, rtype: str, content: str, ttl: int = 600) -> str:
+    def add_record(self, domain: str, sub: str, rtype: str, content: str, ttl: int = 600, prio: int = 0) -> str:
         rid = str(next(self._ids))
         name = f"{sub}.{domain}" if sub else domain
         self.domains[domain].append({"id": rid, "name": name, "type": rtype, "content": content,
-                                     "ttl": str(ttl), "prio": "0", "notes": ""})
+                                     "ttl": str(ttl), "prio": str(prio), "notes": ""})
         return rid
 
     def records(self, domain: str, name: str | None = None, rtype: str | None = None) -> list[dict[str, Any]]:
@@ -105,11 +105,14 @@ class FakePorkbun(FakeServer):
             return err("Could not add DNS record: an identical record already exists.")
         if (rtype in EXCLUSIVE and others) or any(r["type"] in EXCLUSIVE for r in others):
             return err(f"Could not add DNS record: a CNAME or ALIAS record already exists with the host {name}.")
+        prio = int(body.get("prio") or 0)
+        if rtype == "MX" and " " in content:
+            return err("Could not add DNS record: the MX priority goes in prio, not in content.")
         if action == "create":
-            new_id = self.add_record(domain, sub, rtype, content, ttl)
+            new_id = self.add_record(domain, sub, rtype, content, ttl, prio)
             return Reply(200, {"status": "SUCCESS", "id": int(new_id)})
         target = next((r for r in records if r["id"] == rid), None)
         if target is None:
             return err("Could not edit DNS record: invalid record ID.")
-        target.update(name=name, type=rtype, content=content, ttl=str(ttl))
+        target.update(name=name, type=rtype, content=content, ttl=str(ttl), prio=str(prio))
         return Reply(200, {"status": "SUCCESS"})

@@ -167,7 +167,7 @@ def request(app: AppContext, domain: str, sans: tuple[str, ...], wait: bool, pro
         arn = acm.request(names, token=token, tags={"tscloud:created-by": "tscloud cert request"})
         reused = False
         for rr in acm.validation_records(arn, progress=progress):
-            state = p.upsert(Record(rr["name"], "CNAME", [rr["value"]], 300))
+            state = p.upsert(Record(rr["name"], "CNAME", [rr["value"]], 300, proxied=False))
             written.append({**rr, "status": state})
         status = "PENDING_VALIDATION"
         if wait:

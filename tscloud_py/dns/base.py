@@ -61,6 +61,18 @@ def normalize_value(rtype: str, value: str) -> str:
     return value.strip()
 
 
+def split_mx(value: str) -> tuple[int, str]:
+    """``"10 mail.example.com"`` -> (10, "mail.example.com"); APIs that keep priority apart need it."""
+    parts = value.split()
+    if len(parts) == 2 and parts[0].isdigit():
+        return int(parts[0]), parts[1]
+    return 0, value
+
+
+def join_mx(priority: Any, host: str) -> str:
+    return f"{int(priority or 0)} {host}"
+
+
 @dataclass(frozen=True)
 class Zone:
     id: str

@@ -14,7 +14,15 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tscloud_py.dns.base import Provider, Record, Zone, merge_sets, normalize_value
+from tscloud_py.dns.base import (
+    Provider,
+    Record,
+    Zone,
+    join_mx,
+    merge_sets,
+    normalize_value,
+    split_mx,
+)
 from tscloud_py.dns.http import JsonApi
 from tscloud_py.dns.names import normalize
 from tscloud_py.errors import UsageError
@@ -114,8 +122,14 @@ class CloudflareProvider(Provider):
         return list(self._pages(f"zones/{zone.id}/dns_records", params))
 
     @staticmethod
+    def _value(raw: dict[str, Any]) -> str:
+        if raw["type"] == "MX":
+            return join_mx(raw.get("priority"), str(raw["content"]))
+        return str(raw["content"])
+
+    @staticmethod
     def _record(raw: dict[str, Any]) -> Record:
-        rec = Record(raw["name"], raw["type"], [str(raw["content"])], int(raw.get("ttl") or 1),
+        rec = Record(raw["name"], raw["type"], [CloudflareProvider._value(raw)], int(raw.get("ttl") or 1),
                      proxied=bool(raw.get("proxied")) if raw["type"] in PROXIABLE else None)
         rec.ids.append(str(raw["id"]))
         return rec
@@ -128,9 +142,15 @@ class CloudflareProvider(Provider):
             wanted = Record(wanted.name, wanted.type, wanted.values, wanted.ttl, current.proxied)
         return super().same(current, wanted)
 
+    def _default_proxied(self, record: Record) -> bool:
+        # service names (_acme-challenge, ACM's _hash validation CNAMEs) must resolve as written
+        return self.default_proxied and not record.name.startswith("_")
+
     def _payload(self, record: Record, value: str, proxied: bool | None) -> dict[str, Any]:
         doc: dict[str, Any] = {"type": record.type, "name": record.name, "content": value,
                                "ttl": self.effective_ttl(record.ttl)}
+        if record.type == "MX":
+            doc["priority"], doc["content"] = split_mx(value)
         if record.type in PROXIABLE:
             doc["proxied"] = bool(proxied)
             if proxied:
@@ -139,23 +159,23 @@ class CloudflareProvider(Provider):
 
     def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
         existing = self._raw(zone, record.name, record.type)
-        by_value = {normalize_value(record.type, str(r["content"])): r for r in existing}
+        by_value = {normalize_value(record.type, self._value(r)): r for r in existing}
         wanted = list(record.values)
         keep = [by_value[v] for v in wanted if v in by_value]
         spare = [r for v, r in by_value.items() if v not in wanted]
         base = f"zones/{zone.id}/dns_records"
         for raw in keep:  # same value: update ttl/proxied in place if needed
             proxied = record.proxied if record.proxied is not None else raw.get("proxied")
-            payload = self._payload(record, str(raw["content"]), proxied)
+            payload = self._payload(record, self._value(raw), proxied)
             if int(raw.get("ttl") or 1) != payload["ttl"] or bool(raw.get("proxied")) != bool(payload.get("proxied")):
-                self.api.request("PUT", f"{base}/{raw['id']}", body={**payload, "content": raw["content"]})
+                self.api.request("PUT", f"{base}/{raw['id']}", body=payload)
         for value in (v for v in wanted if v not in by_value):
             if spare:  # reuse a record whose value is no longer wanted (keeps its id and proxied flag)
                 raw = spare.pop(0)
                 proxied = record.proxied if record.proxied is not None else raw.get("proxied")
                 self.api.request("PUT", f"{base}/{raw['id']}", body=self._payload(record, value, proxied))
             else:
-                proxied = record.proxied if record.proxied is not None else self.default_proxied
+                proxied = record.proxied if record.proxied is not None else self._default_proxied(record)
                 self.api.request("POST", base, body=self._payload(record, value, proxied), idempotent=False)
         for raw in spare:
             self.api.request("DELETE", f"{base}/{raw['id']}")

@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tscloud_py.dns.base import Provider, Record, Zone, merge_sets
+from tscloud_py.dns.base import Provider, Record, Zone, join_mx, merge_sets, split_mx
 from tscloud_py.dns.http import JsonApi
 from tscloud_py.dns.names import absolute_name, normalize, relative_name
 from tscloud_py.errors import UsageError
@@ -106,7 +106,8 @@ class GoDaddyProvider(Provider):
         wanted = normalize(name) if name else None
         out = []
         for raw in self._pages(path):
-            rec = Record(absolute_name(raw["name"], zone.name), raw["type"], [str(raw["data"])],
+            value = join_mx(raw.get("priority"), str(raw["data"])) if raw["type"] == "MX" else str(raw["data"])
+            rec = Record(absolute_name(raw["name"], zone.name), raw["type"], [value],
                          int(raw.get("ttl") or 3600))
             if wanted is None or rec.name == wanted:
                 out.append(rec)
@@ -118,7 +119,14 @@ class GoDaddyProvider(Provider):
 
     def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
         ttl = self.effective_ttl(record.ttl)
-        self.api.request("PUT", self._path(zone, record), body=[{"data": v, "ttl": ttl} for v in record.values])
+        body: list[dict[str, Any]] = []
+        for value in record.values:
+            if record.type == "MX":
+                prio, host = split_mx(value)
+                body.append({"data": host, "ttl": ttl, "priority": prio})
+            else:
+                body.append({"data": value, "ttl": ttl})
+        self.api.request("PUT", self._path(zone, record), body=body)
 
     def _remove(self, zone: Zone, current: Record) -> None:
         self.api.request("DELETE", self._path(zone, current), allow=(404,))

@@ -18,7 +18,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tscloud_py.dns.base import DnsError, Provider, Record, Zone, merge_sets, normalize_value
+from tscloud_py.dns.base import (
+    DnsError,
+    Provider,
+    Record,
+    Zone,
+    join_mx,
+    merge_sets,
+    normalize_value,
+    split_mx,
+)
 from tscloud_py.dns.http import JsonApi
 from tscloud_py.dns.names import absolute_name, normalize, relative_name
 from tscloud_py.errors import UsageError
@@ -92,8 +101,14 @@ class PorkbunProvider(Provider):
         return list(self._post(f"dns/retrieve/{zone.id}").get("records") or [])
 
     @staticmethod
+    def _value(raw: dict[str, Any]) -> str:
+        if raw["type"] == "MX":
+            return join_mx(raw.get("prio"), str(raw["content"]))
+        return str(raw["content"])
+
+    @staticmethod
     def _record(zone: Zone, raw: dict[str, Any]) -> Record:
-        rec = Record(absolute_name(raw["name"], zone.name), raw["type"], [str(raw["content"])],
+        rec = Record(absolute_name(raw["name"], zone.name), raw["type"], [PorkbunProvider._value(raw)],
                      int(raw.get("ttl") or 600))
         rec.ids.append(str(raw["id"]))
         return rec
@@ -122,21 +137,25 @@ class PorkbunProvider(Provider):
                 f"with a {record.type} record", f"remove that {rec.type} record first if it is no longer needed")
 
     def _fields(self, zone: Zone, record: Record, value: str) -> dict[str, Any]:
-        return {"name": relative_name(record.name, zone.name), "type": record.type, "content": value,
-                "ttl": str(self.effective_ttl(record.ttl))}
+        doc = {"name": relative_name(record.name, zone.name), "type": record.type, "content": value,
+               "ttl": str(self.effective_ttl(record.ttl))}
+        if record.type == "MX":
+            prio, doc["content"] = split_mx(value)
+            doc["prio"] = str(prio)
+        return doc
 
     def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
         self._clear_conflicts(zone, record)
         existing = [r for r in self._raw(zone)
                     if absolute_name(r["name"], zone.name) == record.name and r["type"] == record.type]
-        by_value = {normalize_value(record.type, str(r["content"])): r for r in existing}
+        by_value = {normalize_value(record.type, self._value(r)): r for r in existing}
         spare = [r for v, r in by_value.items() if v not in record.values]
         ttl = str(self.effective_ttl(record.ttl))
         for value in record.values:
             raw = by_value.get(value)
             if raw is not None:
                 if str(raw.get("ttl")) != ttl:
-                    self._post(f"dns/edit/{zone.id}/{raw['id']}", self._fields(zone, record, str(raw["content"])))
+                    self._post(f"dns/edit/{zone.id}/{raw['id']}", self._fields(zone, record, self._value(raw)))
             elif spare:
                 self._post(f"dns/edit/{zone.id}/{spare.pop(0)['id']}", self._fields(zone, record, value))
             else:

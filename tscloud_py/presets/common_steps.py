@@ -106,7 +106,8 @@ class CertificateStep(Step):
         if owned:
             records = self.acm.validation_records(arn, clock=ctx.clock, progress=ctx.progress())
             for rr in records:
-                status = self.provider.upsert(Record(rr["name"], "CNAME", [rr["value"]], 300))
+                # never proxied: ACM must see the CNAME itself
+                status = self.provider.upsert(Record(rr["name"], "CNAME", [rr["value"]], 300, proxied=False))
                 if status != "unchanged":
                     ctx.log(f"validation CNAME {rr['name']} {status} at {self.provider.name}")
                 written.append(rr["name"])
