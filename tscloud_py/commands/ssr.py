@@ -12,6 +12,7 @@ from tscloud_py.commands import pass_app
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
     from tscloud_py.build.doctor import Finding
+    from tscloud_py.build.verify import Check
     from tscloud_py.config_schema import Config
 
 
@@ -93,6 +94,106 @@ def eject_entry(app: AppContext, dest: Path, force: bool) -> None:
     echo(f'  entry: "{entry}",  // no extension: Nitro appends -streaming itself')
     echo("  awsLambda: { streaming: true },")
     echo("then rebuild and run `tscloud ssr doctor`.")
+
+
+@ssr.command()
+@click.option("--url", help="URL to probe (default: the deployed distribution's URL).")
+@click.option("--no-probe", is_flag=True, help="Skip the HTTP probe.")
+@click.option("--minutes", type=click.IntRange(1, 10080), default=60, show_default=True,
+              help="How far back to read REPORT lines.")
+@pass_app
+def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> None:
+    """Check a deployed ssr-app: InvokeMode, recent durations (pinned at the timeout?), a chunked response.
+
+    Exits 1 when a check fails.
+    """
+    import time
+
+    from tscloud_py.aws.lambda_ import Lambda
+    from tscloud_py.aws.logs import Logs
+    from tscloud_py.aws.session import ignoring
+    from tscloud_py.build.nitro import NotNitroBuildError, read_nitro_build
+    from tscloud_py.build.verify import Check, check_durations, check_invoke_mode, parse_report
+    from tscloud_py.errors import NotDeployedError, UsageError
+    from tscloud_py.ui import echo, print_json
+
+    config = _ssr_config(app)
+    if config is None or config.ssr is None:
+        raise UsageError("ssr verify needs a tscloud.toml with preset = \"ssr-app\" and an [ssr] table")
+    try:
+        streaming = read_nitro_build(config.base_dir / config.ssr.dir).streaming
+    except NotNitroBuildError:
+        streaming = bool(config.ssr.streaming)
+    factory = app.factory(config.region)
+    function = f"{config.app}-{config.stage}-server"
+    lam = Lambda(factory)
+    fn = lam.get_function(function)
+    if fn is None:
+        raise NotDeployedError(f"function {function} does not exist in {factory.region}")
+    timeout = int(fn["Configuration"].get("Timeout") or config.ssr.timeout)
+    checks: list[Check] = []
+    if config.ssr.origin == "function-url":
+        url_config = lam.get_function_url_config(function)
+        checks.append(check_invoke_mode(url_config.get("InvokeMode") if url_config else None, streaming)
+                      if url_config else Check("invoke-mode", False, "the function has no Function URL",
+                                               "run `tscloud deploy`"))
+    reports = []
+    start_ms = int((time.time() - minutes * 60) * 1000)
+    with ignoring("ResourceNotFoundException"):
+        for event in Logs(factory).events(f"/aws/lambda/{function}", start_ms=start_ms, filter_pattern="REPORT"):
+            report = parse_report(str(event.get("message", "")))
+            if report is not None:
+                reports.append(report)
+    checks.append(check_durations(reports[-50:], timeout))
+    if not no_probe:
+        target = url or _deployed_url(app)
+        checks.append(_probe(target, streaming))
+    if app.json:
+        print_json({"function": function, "streaming": streaming, "ok": all(c.ok for c in checks),
+                    "checks": [c.to_json() for c in checks]})
+    else:
+        for c in checks:
+            echo(f"{'ok  ' if c.ok else 'FAIL'} {c.check}: {c.detail}")
+            if not c.ok and c.fix:
+                echo(f"     fix: {c.fix}")
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
+
+
+def _deployed_url(app: AppContext) -> str:
+    from tscloud_py.errors import NotDeployedError
+    from tscloud_py.workspace import Workspace
+
+    ws = Workspace.open(app)
+    domain = ws.journal.outputs().get("distribution", {}).get("distribution_domain")
+    if not domain:
+        raise NotDeployedError("no deployed distribution recorded for this app and stage",
+                               "run `tscloud deploy`, or pass --url")
+    return f"https://{domain}/"
+
+
+def _probe(url: str, streaming: bool) -> Check:
+    import http.client
+    from urllib.parse import urlparse
+
+    from tscloud_py.build.verify import Check, check_transfer
+
+    parsed = urlparse(url)
+    conn_cls = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+    conn = conn_cls(parsed.netloc, timeout=30)
+    try:
+        conn.request("GET", (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else ""),
+                     headers={"User-Agent": "tscloud-ssr-verify", "Accept": "text/html"})
+        resp = conn.getresponse()
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        reads = 0
+        while resp.read1(65536):
+            reads += 1
+        return check_transfer(resp.status, headers, reads, streaming)
+    except OSError as exc:
+        return Check("probe", False, f"GET {url} failed: {exc}", "check the URL, or pass --no-probe")
+    finally:
+        conn.close()
 
 
 def register(group: click.Group) -> None:

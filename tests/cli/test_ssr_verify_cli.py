@@ -1,0 +1,88 @@
+"""`tscloud ssr verify` against a moto server, a chunked local HTTP server, and REPORT lines in moto's logs."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "ssr-app"
+
+
+class Chunked(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        if self.path == "/buffered":
+            body = b"<html>all at once</html>"
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in (b"<html>", b"<body>streamed</body>", b"</html>"):
+            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            self.wfile.flush()
+            time.sleep(0.02)
+        self.wfile.write(b"0\r\n\r\n")
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_verify(cli: Any, moto_server: Any, tmp_path: Path, site: str) -> None:
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    base = ("--endpoint-url", moto_server.endpoint)
+    assert cli(*base, "deploy", cwd=tmp_path / "app").code == 0
+    logs = boto3.client("logs", endpoint_url=moto_server.endpoint, region_name="us-east-1")
+    group = "/aws/lambda/shop-dev-server"
+    logs.create_log_stream(logGroupName=group, logStreamName="s1")
+    now = int(time.time() * 1000)
+    fast = "REPORT RequestId: 11111111-2222-3333-4444-555555555555\tDuration: 41.20 ms\tBilled Duration: 42 ms"
+    logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
+        {"timestamp": now - 2000, "message": "START RequestId: 11111111-2222-3333-4444-555555555555"},
+        {"timestamp": now - 1000, "message": fast}])
+
+    ok = cli(*base, "--output", "json", "ssr", "verify", "--url", f"{site}/", cwd=tmp_path / "app")
+    assert ok.code == 0, ok.output
+    checks = {c["check"]: c for c in ok.json()["checks"]}
+    assert checks["invoke-mode"]["ok"] and "RESPONSE_STREAM" in checks["invoke-mode"]["detail"]
+    assert checks["durations"]["ok"] and "1 recent invocations" in checks["durations"]["detail"]
+    assert checks["probe"]["ok"] and "chunked" in checks["probe"]["detail"]
+
+    buffered = cli(*base, "ssr", "verify", "--url", f"{site}/buffered", cwd=tmp_path / "app")
+    assert buffered.code == 1 and "FAIL probe" in buffered.stdout
+
+    pinned = fast.replace("41.20 ms", "59800.00 ms")
+    logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[{"timestamp": now, "message": pinned}])
+    bad = cli(*base, "--output", "json", "ssr", "verify", "--no-probe", cwd=tmp_path / "app")
+    assert bad.code == 1, bad.output
+    durations = {c["check"]: c for c in bad.json()["checks"]}["durations"]
+    assert not durations["ok"] and "1 of 2" in durations["detail"]
+
+
+def test_verify_before_deploy(cli: Any, moto_server: Any, tmp_path: Path) -> None:
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    result = cli("--endpoint-url", moto_server.endpoint, "ssr", "verify", "--no-probe", cwd=tmp_path / "app")
+    assert result.code == 2 and "does not exist" in result.stderr, result.output

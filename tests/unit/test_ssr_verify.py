@@ -1,0 +1,40 @@
+"""Pure checks behind `tscloud ssr verify`."""
+
+from __future__ import annotations
+
+from tscloud_py.build.verify import check_durations, check_invoke_mode, check_transfer, parse_report
+
+PINNED = ("REPORT RequestId: 3f2c9e1a-1111-2222-3333-444455556666\tDuration: 20000.00 ms\tBilled Duration: "
+          "20000 ms\tMemory Size: 2048 MB\tMax Memory Used: 161 MB\tStatus: timeout")
+FAST = ("REPORT RequestId: 9a8b7c6d-1111-2222-3333-444455556666\tDuration: 37.41 ms\tBilled Duration: 38 ms\t"
+        "Memory Size: 2048 MB\tMax Memory Used: 150 MB\tInit Duration: 2501.12 ms")
+
+
+def test_parse_report() -> None:
+    fast = parse_report(FAST)
+    assert fast is not None and fast.duration_ms == 37.41 and fast.init_ms == 2501.12 and not fast.timed_out
+    assert fast.request_id.startswith("9a8b7c6d")
+    pinned = parse_report(PINNED)
+    assert pinned is not None and pinned.timed_out and pinned.duration_ms == 20000.0
+    assert parse_report("START RequestId: x Version: $LATEST") is None
+    assert parse_report("REPORT without numbers") is None
+
+
+def test_durations() -> None:
+    fast, pinned = parse_report(FAST), parse_report(PINNED)
+    assert fast is not None and pinned is not None
+    assert check_durations([], 20).ok
+    assert check_durations([fast], 20).ok
+    bad = check_durations([fast, pinned], 20)
+    assert not bad.ok and "1 of 2" in bad.detail and "doctor" in bad.fix
+    near = parse_report(FAST.replace("37.41", "18500.00"))
+    assert near is not None and not check_durations([near], 20).ok and check_durations([near], 60).ok
+
+
+def test_invoke_mode_and_transfer() -> None:
+    assert check_invoke_mode("RESPONSE_STREAM", True).ok
+    assert not check_invoke_mode("BUFFERED", True).ok and check_invoke_mode(None, False).ok
+    assert check_transfer(200, {"transfer-encoding": "chunked"}, 3, True).ok
+    assert not check_transfer(200, {"content-length": "10"}, 1, True).ok
+    assert check_transfer(200, {"content-length": "10"}, 1, False).ok
+    assert not check_transfer(502, {}, 0, False).ok
