@@ -131,3 +131,21 @@ def test_api_gateway_origin(cli: Any, moto_server: Any, tmp_path: Path) -> None:
     second = cli(*args, cwd=tmp_path / "app")
     assert second.code == 0, second.output
     assert [s["id"] for s in second.json()["steps"] if s["status"] != "unchanged"] == []
+
+
+def test_destroy_removes_everything(cli: Any, moto_server: Any, tmp_path: Path) -> None:
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    base = ("--endpoint-url", moto_server.endpoint, "--yes")
+    deployed = cli(*base, "--output", "json", "deploy", cwd=tmp_path / "app")
+    assert deployed.code == 0, deployed.output
+    outputs = deployed.json()["outputs"]
+    result = cli(*base, "destroy", cwd=tmp_path / "app")
+    assert result.code == 0, result.output
+    lam = client(moto_server, "lambda")
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == []
+    assert outputs["assets_bucket"] not in [b["Name"] for b in client(moto_server, "s3").list_buckets()["Buckets"]]
+    assert client(moto_server, "cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
+    assert client(moto_server, "iam").list_roles()["Roles"] == []
+    logs = client(moto_server, "logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/shop-dev")
+    assert logs["logGroups"] == []
