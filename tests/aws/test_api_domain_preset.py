@@ -11,7 +11,8 @@ import pytest
 from moto import mock_aws
 
 from tests.fakes import cloudflare as cf_fake
-from tests.fakes.moto_fixes import aws_like_base_path_mappings
+from tests.fakes import porkbun as pb_fake
+from tests.fakes.moto_fixes import aws_like_base_path_mappings, aws_like_v2_domain_names
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.config import config_from_dict
 from tscloud_py.engine.plan import destroy_plan
@@ -26,6 +27,7 @@ REGION = "eu-west-1"
 @pytest.fixture(autouse=True)
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws_like_base_path_mappings(monkeypatch)
+    aws_like_v2_domain_names(monkeypatch)
     with mock_aws():
         yield
 
@@ -115,6 +117,32 @@ def test_route53_provider_writes_an_alias_record(tmp_path: Path) -> None:
     assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".") == out["target"]
     mappings = api.get_base_path_mappings(domainName="example.com")["items"]
     assert [(m["basePath"], m["stage"]) for m in mappings] == [("orders", "v1")]
+
+
+def test_http_api_gets_a_v2_domain_and_api_mapping(tmp_path: Path) -> None:
+    fake = pb_fake.FakePorkbun(domains=("example.com",))
+    with fake.running(), pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TSCLOUD_PORKBUN_API_URL", fake.url + "/api/json/v3")
+        mp.setenv("PORKBUN_API_KEY", pb_fake.API_KEY)
+        mp.setenv("PORKBUN_SECRET_API_KEY", pb_fake.SECRET_KEY)
+        v2 = boto3.client("apigatewayv2", region_name=REGION)
+        api_id = v2.create_api(Name="orders-http", ProtocolType="HTTP")["ApiId"]
+        v2.create_stage(ApiId=api_id, StageName="$default")
+        preset = _preset(tmp_path, {"domain": "api.example.com", "api_id": api_id}, {"provider": "porkbun"})
+        statuses, out = _deploy(preset)
+        assert statuses == {"certificate": "created", "domain": "created", "mapping": "created", "dns": "created"}
+        conf = v2.get_domain_name(DomainName="api.example.com")["DomainNameConfigurations"][0]
+        assert conf["CertificateArn"] == out["certificate_arn"] and out["target"] == conf["ApiGatewayDomainName"]
+        mappings = v2.get_api_mappings(DomainName="api.example.com")["Items"]
+        assert [(m["ApiId"], m["Stage"], m.get("ApiMappingKey", "")) for m in mappings] == [(api_id, "$default", "")]
+        assert [(r["type"], r["content"]) for r in fake.records("example.com", "api.example.com")] == [
+            ("CNAME", out["target"])]
+        statuses, _ = _deploy(preset)
+        assert set(statuses.values()) == {"unchanged"}
+        _destroy(preset)
+        assert not fake.records("example.com", "api.example.com")
+        with pytest.raises(v2.exceptions.NotFoundException):
+            v2.get_domain_name(DomainName="api.example.com")
 
 
 def test_config_needs_exactly_one_target_and_an_apex_capable_provider(tmp_path: Path) -> None:

@@ -27,3 +27,25 @@ def aws_like_base_path_mappings(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(APIGatewayBackend, "get_base_path_mappings", get_all)
     monkeypatch.setattr(APIGatewayBackend, "get_base_path_mapping", get_one)
+
+
+def aws_like_v2_domain_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS fills each REGIONAL configuration of an apigatewayv2 domain name with the regional target
+    (apiGatewayDomainName, hostedZoneId, domainNameStatus on the wire); moto 5.2 echoes the request."""
+    import hashlib
+
+    from moto.apigatewayv2.models import DomainName
+
+    original = DomainName.__init__
+
+    def init(self: Any, domain_name: str, domain_name_configurations: list[dict[str, str]], *args: Any,
+             **kwargs: Any) -> None:
+        original(self, domain_name, domain_name_configurations, *args, **kwargs)
+        region = self.domain_name_arn.split(":")[3]
+        suffix = hashlib.sha256(domain_name.encode()).hexdigest()[:10]
+        for conf in self.domain_name_configurations:
+            conf.setdefault("apiGatewayDomainName", f"d-{suffix}.execute-api.{region}.amazonaws.com")
+            conf.setdefault("hostedZoneId", "ZLY8HYME6SFDD")
+            conf.setdefault("domainNameStatus", "AVAILABLE")
+
+    monkeypatch.setattr(DomainName, "__init__", init)
