@@ -80,3 +80,16 @@ def test_dns_record_step_points_and_keeps_foreign_records(fake: cf_fake.FakeClou
     provider.upsert(provider.pointer_record("www.example.com", "elsewhere.example.net"))  # someone repoints it
     step.destroy(sctx, step.read(sctx))
     assert provider.get("www.example.com", "CNAME") is not None  # not ours any more: kept
+
+
+def test_validation_record_shared_with_another_certificate_is_kept(fake: cf_fake.FakeCloudflare) -> None:
+    acm = Acm(ClientFactory(region="us-east-1"), "us-east-1")
+    ctx = StepContext("shop", "dev").for_step("certificate")
+    ours = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], app="shop", stage="dev")
+    ours.apply(ctx, None)
+    theirs = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], app="shop", stage="prod")
+    theirs.apply(StepContext("shop", "prod").for_step("certificate"), None)
+    validation = [r for r in fake.records.values() if r["name"].startswith("_")]
+    assert len(validation) == 1  # ACM validates one name through one record, whichever certificate asks
+    ours.destroy(ctx, ours.read(ctx))
+    assert [r["name"] for r in fake.records.values()] == [validation[0]["name"]]

@@ -122,6 +122,18 @@ class CertificateStep(Step):
             return [Change("keep (a certificate this app did not create)")]
         return [Change("delete certificate and its validation CNAMEs", destructive=True)]
 
+    def _shared(self, arn: str, domain: str, record_name: str) -> bool:
+        """Whether another live certificate (this region) validates through the same record (ACM reuses
+        one validation CNAME per name and account, so a renewal elsewhere may still need it)."""
+        for cert in self.acm.certificates_covering([domain], ("ISSUED", "PENDING_VALIDATION")):
+            if cert["CertificateArn"] == arn:
+                continue
+            for option in cert.get("DomainValidationOptions") or []:
+                rr = option.get("ResourceRecord")
+                if rr and normalize(rr["Name"]) == record_name:
+                    return True
+        return False
+
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         if not observed.get("owned"):
             ctx.log(f"kept {observed['arn']}: not created by this app")
@@ -133,9 +145,7 @@ class CertificateStep(Step):
             if not rr:
                 continue
             name, value = normalize(rr["Name"]), normalize(rr["Value"])
-            others = [c for c in self.acm.certificates_covering([option["DomainName"]], ("ISSUED", "PENDING_VALIDATION"))
-                      if c["CertificateArn"] != arn]
-            if others:
+            if self._shared(arn, option["DomainName"], name):
                 ctx.log(f"kept validation CNAME {name}: another certificate for {option['DomainName']} uses it")
                 continue
             current = self.provider.get(name, "CNAME")
