@@ -73,6 +73,20 @@ def test_deploy_shape_and_second_deploy_unchanged(cli: Any, moto_server: Any, tm
     assert statements["tscloud-cloudfront-url"]["Action"] == "lambda:InvokeFunctionUrl"
     assert statements["tscloud-cloudfront-url"]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
 
+    # the queue worker: queue + DLQ redrive, its function, the mapping with partial batch failures
+    sqs = client(moto_server, "sqs")
+    queue_url = outputs["queues"]["jobs"]
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attrs["RedrivePolicy"])
+    assert redrive["maxReceiveCount"] == 5 and redrive["deadLetterTargetArn"].endswith(":shop-dev-jobs-dlq")
+    assert attrs["VisibilityTimeout"] == "180"
+    (mapping,) = lam.list_event_source_mappings(FunctionName="shop-dev-jobs")["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == attrs["QueueArn"] and mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    worker_role = client(moto_server, "iam").get_role_policy(RoleName="shop-dev-jobs", PolicyName="tscloud-server")
+    queue_statement = worker_role["PolicyDocument"]["Statement"][1]
+    assert queue_statement["Resource"] == [attrs["QueueArn"]] and "sqs:DeleteMessage" in queue_statement["Action"]
+
     second = cli(*args, cwd=tmp_path / "app")
     assert second.code == 0, second.output
     assert {s["id"]: s["status"] for s in second.json()["steps"] if s["status"] != "unchanged"} == {}

@@ -9,7 +9,8 @@ Steps (origin = "function-url"):
 
 With origin = "api-gateway", ``function-url`` and ``server-oac`` are replaced by ``api`` (a regional
 REST API, Lambda proxy, responseTransferMode STREAM when streaming) and ``server-permission`` lets
-that API invoke the function.
+that API invoke the function. Each ``[[ssr.workers]]`` entry adds a queue, a DLQ and a function fed by
+them (see ``ssr_workers``).
 
 Streaming is decided by the build's nitro.json; ``[ssr] streaming`` may state the
 expectation, and a contradiction is a config error (exit 2) before anything is touched.
@@ -44,6 +45,7 @@ from tscloud_py.presets.ssr_steps import (
     ServerRoleStep,
     UrlPermissionStep,
 )
+from tscloud_py.presets.ssr_workers import worker_steps
 from tscloud_py.presets.static_site import site_bucket_name
 from tscloud_py.presets.upload_steps import InvalidationStep, UploadStep
 from tscloud_py.schema.ssr import SsrConfig
@@ -113,6 +115,7 @@ class SsrApp(Preset):
         if not build.exports_handler():
             raise ConfigError(self.config.path, "ssr.dir", f"{self.ssr.dir}/server has no index.* exporting handler",
                               "run `tscloud ssr doctor` for the fix")
+        self._validate_workers()
         entries = build.public_entries()
         if len(entries) > MAX_ASSET_BEHAVIORS:
             raise ConfigError(self.config.path, "ssr.dir",
@@ -123,6 +126,20 @@ class SsrApp(Preset):
                 raise ConfigError(self.config.path, "ssr.dir",
                                   f"public entry {entry.name!r} has characters a CloudFront path pattern cannot hold",
                                   "rename it (letters, digits, - _ . ~ only)")
+
+    def _validate_workers(self) -> None:
+        seen: set[str] = set()
+        for i, worker in enumerate(self.ssr.workers):
+            key = f"ssr.workers[{i}]"
+            if worker.name in seen or worker.name in ("server", "assets", "forwarded-host"):
+                raise ConfigError(self.config.path, f"{key}.name", f"{worker.name!r} is taken; pick another name")
+            seen.add(worker.name)
+            code_dir = (self.config.base_dir / worker.dir).resolve()
+            if not code_dir.is_dir() or not any(p.is_file() for p in code_dir.rglob("*")):
+                raise ConfigError(self.config.path, f"{key}.dir", f"{code_dir} is missing or has no files")
+            if worker.batch_size > 10 and worker.batching_window < 1:
+                raise ConfigError(self.config.path, f"{key}.batching_window",
+                                  "must be at least 1 when batch_size is above 10 (an SQS rule)")
 
     def steps(self) -> list[Step]:
         config, aws = self.config, self.aws
@@ -165,6 +182,9 @@ class SsrApp(Preset):
             InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
                              needs=("upload", "distribution", "bucket-policy")),
         ]
+        for worker in self.ssr.workers:
+            steps += worker_steps(aws, worker, base_dir=config.base_dir, app=app, stage=stage,
+                                  default_runtime=self.runtime)
         return steps
 
     def _distribution(self, needs: tuple[str, ...], domain_ref: tuple[str, str], *, server_path: str,
@@ -185,4 +205,6 @@ class SsrApp(Preset):
             "url": f"https://{dist['distribution_domain']}",
             "assets_bucket": step_outputs["bucket"]["bucket"],
             "streaming": self.streaming,
+            **({"queues": {w.name: step_outputs[f"queue-{w.name}"]["queue_url"] for w in self.ssr.workers}}
+               if self.ssr.workers else {}),
         }

@@ -77,18 +77,22 @@ class ServerRoleStep(Step):
     kind = "IAM role"
 
     def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]], *,
-                 app: str, stage: str, log_group_step: str = "log-group") -> None:
+                 app: str, stage: str, log_group_step: str = "log-group",
+                 granted: Callable[[StepContext], list[tuple[list[str], list[str]]]] | None = None,
+                 extra_needs: tuple[str, ...] = ()) -> None:
         self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
         self.app, self.stage = app, stage
         self.log_group_step = log_group_step
-        self.needs = (log_group_step,)
+        self.granted = granted
+        self.needs = (log_group_step, *extra_needs)
 
     def policy(self, ctx: StepContext) -> dict[str, Any]:
         log_arn = ctx.output(self.log_group_step, "log_group_arn")
         statements: list[dict[str, Any]] = [{"Sid": "WriteOwnLogs", "Effect": "Allow",
                                              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                                              "Resource": [f"{log_arn}:*"]}]
-        for i, (actions, resources) in enumerate(self.permissions):
+        granted = self.granted(ctx) if self.granted else []
+        for i, (actions, resources) in enumerate([*granted, *self.permissions]):
             statements.append({"Sid": f"Config{i}", "Effect": "Allow", "Action": sorted(actions),
                                "Resource": sorted(resources)})
         return {"Version": "2012-10-17", "Statement": statements}
@@ -144,13 +148,15 @@ class FunctionStep(Step):
     def __init__(self, step_id: str, lam: Lambda, name: str, code: Callable[[], tuple[bytes, str]], *,
                  runtime: str, handler: str, memory: int, timeout: int, architecture: str,
                  environment: dict[str, str], layers: list[str], app: str, stage: str,
-                 role_step: str = "role", needs: tuple[str, ...] = ("role", "log-group")) -> None:
+                 role_step: str = "role", needs: tuple[str, ...] = ("role", "log-group"),
+                 description: str = "server") -> None:
         self.id, self.lam, self.name, self._code = step_id, lam, name, code
         self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
         self.architecture, self.environment, self.layers = architecture, environment, layers
         self.app, self.stage = app, stage
         self.role_step = role_step
         self.needs = needs
+        self.description = description
 
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
         return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
@@ -185,7 +191,7 @@ class FunctionStep(Step):
                 self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler, zip_bytes=data,
                 memory=self.memory, timeout=self.timeout, architecture=self.architecture,
                 environment=self.environment, layers=self.layers, tags=tag_dict(self.app, self.stage, self.id),
-                description=f"tscloud {self.app}-{self.stage} server")
+                description=f"tscloud {self.app}-{self.stage} {self.description}")
         else:
             have = self.observed_view(observed)
             if have["CodeSha256"] != wanted["CodeSha256"] or have["Architecture"] != self.architecture:
