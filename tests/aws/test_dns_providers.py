@@ -318,3 +318,24 @@ def test_cloudflare_proxied_default_spares_service_names() -> None:
         p.upsert(Record("_abc.app.example.com", "CNAME", ["_x.acm-validations.aws"], 300))
         proxied = {r["name"]: r["proxied"] for r in fake.records.values()}
         assert proxied == {"app.example.com": True, "_abc.app.example.com": False}
+
+
+def test_a_5xx_on_a_create_is_not_resent() -> None:
+    fake = cf_fake.FakeCloudflare()
+    with fake.running():
+        sleeps: list[float] = []
+        p = _make("cloudflare", fake, sleeps)
+        p.find_zone("api.example.com")
+        fake.fail_next(1, status=502, retry_after="0", method="POST")
+        with pytest.raises(DnsError) as info:
+            p.upsert(Record("api.example.com", "A", ["192.0.2.1"], 600))
+        assert info.value.code == "ServerError" and sleeps == []
+        assert p.upsert(Record("api.example.com", "A", ["192.0.2.1"], 600)) == "created"  # a re-run converges
+
+
+def test_retry_after_http_date() -> None:
+    from tscloud_py.dns.http import retry_after_seconds
+
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert retry_after_seconds("5") == 5.0
+    assert retry_after_seconds("soon") is None

@@ -39,7 +39,7 @@ class FakeServer(ABC):
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.log: list[Req] = []
-        self._failures: list[Reply] = []
+        self._failures: list[tuple[str | None, Reply]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,21 +96,24 @@ class FakeServer(ABC):
         finally:
             self.stop()
 
-    def fail_next(self, count: int, *, status: int = 429, retry_after: str | None = "0") -> None:
-        """Make the next ``count`` requests fail with ``status`` (the provider's own error body)."""
+    def fail_next(self, count: int, *, status: int = 429, retry_after: str | None = "0",
+                  method: str | None = None) -> None:
+        """Make the next ``count`` requests (of ``method``, if given) fail with ``status``."""
         with self.lock:
             for _ in range(count):
                 reply = self.rate_limited() if status == 429 else Reply(status, {"error": "internal"})
                 reply.status = status
                 if retry_after is not None:
                     reply.headers["Retry-After"] = retry_after
-                self._failures.append(reply)
+                self._failures.append((method, reply))
 
     def dispatch(self, req: Req) -> Reply:
         with self.lock:
             self.log.append(req)
-            if self._failures:
-                return self._failures.pop(0)
+            for i, (method, reply) in enumerate(self._failures):
+                if method is None or method == req.method:
+                    del self._failures[i]
+                    return reply
             return self.handle(req)
 
     @abstractmethod

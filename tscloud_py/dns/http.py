@@ -1,7 +1,7 @@
 """A small JSON-over-HTTPS client for DNS provider APIs (stdlib only).
 
-429 and 5xx responses are retried a bounded number of times, honouring
-``Retry-After`` (seconds or an HTTP date). Auth failures become one line that
+429 responses (and 5xx for idempotent requests) are retried a bounded number
+of times, honouring ``Retry-After`` (seconds or an HTTP date). Auth failures become one line that
 names the provider and the environment variables to check. Credentials are
 redacted from every message this module produces.
 """
@@ -119,7 +119,10 @@ class JsonApi:
                 self.sleep(min(backoff, self.max_wait))
                 backoff *= 2
                 continue
-            if resp.status in RETRY_STATUSES and attempt < self.max_attempts:
+            # 429: the request was not processed, always safe to resend. 5xx: it may have been, so only
+            # idempotent requests are resent (a re-run reads first, so it converges either way).
+            retryable = resp.status == 429 or (resp.status in RETRY_STATUSES and idempotent)
+            if retryable and attempt < self.max_attempts:
                 wait = retry_after_seconds(resp.headers.get("retry-after"))
                 if wait is None:
                     wait = self.retry_hint(resp.body)
