@@ -166,15 +166,13 @@ class CloudFront:
     def wait_invalidation(self, dist_id: str, inv_id: str, *, progress: ProgressCallback | None = None,
                           clock: Clock | None = None, policy: WaitPolicy | None = None) -> None:
         def check() -> Poll[str]:
-            got = call(self._client.get_invalidation, "cloudfront:GetInvalidation", DistributionId=dist_id,
-                       Id=inv_id)
-            status = str(got["Invalidation"]["Status"])
-            return Poll.finished(status) if status == "Completed" else Poll.pending(status)
+            status = self.invalidation_status(dist_id, inv_id)
+            # AWS says "Completed"; moto says "COMPLETED".
+            return Poll.finished(status) if status.lower() == "completed" else Poll.pending(status)
 
         wait_for(check, what=f"invalidation {inv_id}", policy=policy or WaitPolicy(timeout=20 * 60),
                  clock=clock, progress=progress)
 
-    # -- splicing an origin + cache behavior into a live distribution ---------------
     def attach_origin(self, dist_id: str, origin: Origin, behavior: Behavior, *, replace: bool = False,
                       dry_run: bool = False, max_attempts: int = 5, limits: Limits | None = None,
                       notify: Callable[[str], None] | None = None) -> SpliceResult:

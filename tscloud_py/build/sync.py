@@ -176,16 +176,20 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
             overwritten.append(key)
     uploads.sort(key=lambda f: (f.key.endswith((".html", ".htm")), f.key))
 
-    prev_keys = set(prev_files)
-    stale = sorted(k for k in remote_etags if k not in local)
-    kept = [k for k in stale if k in prev_keys and prev_files[k].get("cache_control") == IMMUTABLE
-            and previous.get("build_id") != build_id(local)]
-    deletes = [k for k in stale if k not in kept]
-
     new_id = build_id(local)
+    same_build = previous.get("build_id") == new_id
+    stale = sorted(k for k in remote_etags if k not in local)
+    if same_build:
+        # A re-run of the recorded build keeps exactly what that deploy decided to keep.
+        keep = set(previous.get("kept", []) or [])  # type: ignore[call-overload]
+    else:
+        # A new build keeps the fingerprinted files of the build it replaces, for one deploy.
+        keep = {k for k, rec in prev_files.items() if rec.get("cache_control") == IMMUTABLE}
+    kept = [k for k in stale if k in keep]
+    deletes = [k for k in stale if k not in keep]
+
     changed_paths = sorted(set(overwritten) | set(deletes))
-    if previous.get("build_id") == new_id:
-        # Same build as recorded: keep the record (and its invalidation paths) untouched.
+    if same_build:
         new_manifest = dict(previous)
         manifest_changed = False
     else:
@@ -193,6 +197,7 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
             "build_id": new_id,
             "previous_build_id": previous.get("build_id"),
             "changed_paths": changed_paths,
+            "kept": kept,
             "files": {k: {"md5": f.md5, "content_type": f.content_type, "cache_control": f.cache_control}
                       for k, f in sorted(local.items())},
         }
