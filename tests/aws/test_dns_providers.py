@@ -147,6 +147,9 @@ def test_route53_apex_needs_a_zone_id_for_non_cloudfront_targets(harness: Harnes
     p = harness.provider
     if p.name != "route53":
         pytest.skip("route53 only")
+    p.upsert(Record("example.com", "A", ["192.0.2.1"], 300))
+    assert p.delete("example.com", "CNAME") is False  # a plain apex A record is not a served CNAME
+    assert p.get("example.com", "A") is not None
     with pytest.raises(UsageError, match="hosted zone id"):
         p.point_to("example.com", "d-abc.execute-api.eu-west-1.amazonaws.com")
     record, _ = p.point_to("example.com", "d-abc.execute-api.eu-west-1.amazonaws.com", alias_zone_id="ZLY8HYME6SFDD")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tscloud_py.commands import pass_app
+from tscloud_py.errors import UsageError
 
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
@@ -82,17 +83,25 @@ def records(app: AppContext, domain: str, rtype: str | None, provider: str | Non
 @click.argument("values", metavar="VALUE...", nargs=-1, required=True)
 @click.option("--ttl", type=click.IntRange(1, 604800), default=300, show_default=True, help="Time to live (s).")
 @click.option("--proxied/--no-proxied", default=None, help="Cloudflare only: proxy through Cloudflare.")
+@click.option("--alias-zone-id", metavar="ZONE_ID",
+              help="Route53 only: write an alias record to VALUE, a target in this hosted zone.")
 @provider_option
 @pass_app
 def upsert(app: AppContext, name: str, rtype: str, values: tuple[str, ...], ttl: int, proxied: bool | None,
-           provider: str | None) -> None:
+           alias_zone_id: str | None, provider: str | None) -> None:
     """Set the record set NAME TYPE to exactly VALUE... (idempotent; a CNAME at the apex as served)."""
     from tscloud_py.dns.base import Record
     from tscloud_py.ui import echo, print_json
 
     p = _provider(app, provider)
     zone = p.find_zone(name)
-    record = p.served_form(zone, Record(name, rtype, list(values), ttl, proxied=proxied))
+    if alias_zone_id and p.name != "route53":
+        raise UsageError(f"--alias-zone-id: only route53 has alias records, not {p.name}")
+    if alias_zone_id and rtype.upper() in ("CNAME", "ALIAS"):
+        record = p.pointer_record(name, values[0], alias_zone_id=alias_zone_id, prefer_alias=True, ttl=ttl)
+    else:
+        record = p.served_form(zone, Record(name, rtype, list(values), ttl, proxied=proxied,
+                                            alias_zone_id=alias_zone_id))
     status = p.upsert(record)
     if app.json:
         print_json({"provider": p.name, "status": status, "record": record.to_json()})

@@ -199,7 +199,11 @@ class Provider(ABC):
         zone = self.find_zone(name)
         rtype = self._served_type(zone, normalize(name), type.upper())
         found = self.list_records(zone, normalize(name), rtype)
-        return found[0] if found else None
+        if not found:
+            return None
+        if rtype == "A" and type.upper() == "CNAME" and not found[0].alias_zone_id:
+            return None  # a plain A record at the apex is not what a CNAME there was served as
+        return found[0]
 
     def upsert(self, record: Record) -> str:
         """Make the set exactly ``record``: "created", "updated" or "unchanged". Idempotent."""
@@ -277,7 +281,8 @@ class Provider(ABC):
                 raise UsageError(
                     f"{self.name}: a CNAME at the apex {record.name} becomes an alias A record, which needs "
                     f"the hosted zone id of {target}",
-                    "pass the target's hosted zone id (API Gateway regionalHostedZoneId, ALB CanonicalHostedZoneId)")
+                    "pass the target's hosted zone id (--alias-zone-id; API Gateway regionalHostedZoneId, "
+                    "ALB CanonicalHostedZoneId)")
             return replace(record, type="A", values=[target], alias_zone_id=zone_id)
         return replace(record, type=self.apex_cname_type, alias_zone_id=None)
 
