@@ -71,6 +71,12 @@ def test_deploy_twice_then_destroy(cli: Any, moto_server: MotoServer, porkbun: p
     before = _records(porkbun, zone)
     base = ("--endpoint-url", moto_server.endpoint, "--output", "json")
 
+    plan = cli(*base, "plan", cwd=project, env=env)
+    assert plan.code == 0, plan.output
+    assert [(s["id"], s["action"]) for s in plan.json()["steps"]] == [
+        ("certificate", "create"), ("domain", "create"), ("mapping", "create"), ("dns", "create")]
+    assert _records(porkbun, zone) == before  # plan never mutates
+
     first = cli(*base, "deploy", cwd=project, env=env)
     assert first.code == 0, first.output
     doc = first.json()
