@@ -61,13 +61,16 @@ class FakeRuntimeApi:
 
             def _reply(self, status: int, doc: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return None  # the runtime was killed while it waited for /next
 
             def do_GET(self) -> None:
                 if self.path != f"{PREFIX}/invocation/next":
@@ -79,7 +82,6 @@ class FakeRuntimeApi:
                         break
                     except queue.Empty:
                         if getattr(api.server, "closing", False):
-                            self._reply(500, {"errorType": "ShuttingDown"})
                             return
                 with api.lock:
                     api.in_flight = request_id
