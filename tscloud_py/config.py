@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from tscloud_py.config_schema import PRESET_TABLES, Config
-from tscloud_py.errors import ConfigError
+from tscloud_py.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +48,13 @@ def config_from_dict(raw: dict[str, Any], shown: str, *, base_dir: Path,
         raw = {**raw, "stage": stage}
     if region is not None:
         raw = {**raw, "region": region}
-    config = build(Config, raw, shown, "")
+    try:
+        config = build(Config, raw, shown, "")
+    except ConfigError as exc:
+        # A bad --stage/--region came from the command line, not the file: name the flag.
+        if exc.key in ("stage", "region") and {"stage": stage, "region": region}[exc.key] is not None:
+            raise UsageError(f"--{exc.key}: {exc.expected}") from None
+        raise
     config.path = shown
     config.base_dir = base_dir
     _check_preset_tables(config, raw, shown)
