@@ -289,6 +289,13 @@ def test_porkbun_parked_defaults_are_replaced_and_others_refused() -> None:
         assert p.upsert(Record("example.com", "A", ["192.0.2.10"], 600)) == "created"
         assert [r["type"] for r in fake.records("example.com", "example.com")] == ["A"]
         assert fake.records("example.com", "*.example.com", "CNAME")  # the wildcard shadows nothing: kept
+        p.upsert(Record("example.com", "MX", ["10 mail.example.net"], 600))
+        with pytest.raises(UsageError, match="already has a A record"):
+            p.point_to("example.com", "d1.cloudfront.net")  # a real A record is never removed for an ALIAS
+        p.delete("example.com", "A")
+        record, _ = p.point_to("example.com", "d1.cloudfront.net")
+        assert record.type == "ALIAS"  # and the MX at the apex stays beside it
+        assert sorted(r["type"] for r in fake.records("example.com", "example.com")) == ["ALIAS", "MX"]
         fake.add_record("example.com", "blog", "CNAME", "someone-else.example.net")
         with pytest.raises(UsageError, match="already has a CNAME"):
             p.upsert(Record("blog.example.com", "A", ["192.0.2.11"], 600))

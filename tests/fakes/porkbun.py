@@ -6,7 +6,7 @@ Every endpoint is a POST whose JSON body carries ``apikey`` and
 ``domain/listAll`` pages by ``start`` (``page_size`` per call, 1000 at
 Porkbun). Records: ``retrieve`` gives FQDN names and string ids/ttls;
 ``create`` takes a zone-relative name; TTL is at least 600; a CNAME or ALIAS
-shares its name with no other record, and identical records are refused.
+shares its name with no other record, an ALIAS none with an A/AAAA, and identical records are refused.
 New domains can carry Porkbun's parked defaults (apex ALIAS and wildcard
 CNAME to pixie.porkbun.com).
 """
@@ -22,7 +22,12 @@ from tests.fakes.http_base import FakeServer, Reply, Req
 API_KEY = "pk1_testkey"
 SECRET_KEY = "sk1_testsecret"
 PARKED = "pixie.porkbun.com"
-EXCLUSIVE = {"CNAME", "ALIAS"}
+ADDRESS = {"A", "AAAA"}
+
+
+def clash(a: str, b: str) -> bool:
+    pair = {a, b}
+    return a != b and ("CNAME" in pair or ("ALIAS" in pair and bool(pair & ADDRESS)))
 
 
 def err(message: str, status: int = 400) -> Reply:
@@ -103,7 +108,7 @@ class FakePorkbun(FakeServer):
         others = [r for r in records if r["name"] == name and r["id"] != rid]
         if any(r["type"] == rtype and r["content"] == content for r in others):
             return err("Could not add DNS record: an identical record already exists.")
-        if (rtype in EXCLUSIVE and others) or any(r["type"] in EXCLUSIVE for r in others):
+        if any(clash(rtype, r["type"]) for r in others):
             return err(f"Could not add DNS record: a CNAME or ALIAS record already exists with the host {name}.")
         prio = int(body.get("prio") or 0)
         if rtype == "MX" and " " in content:

@@ -8,7 +8,8 @@ A freshly registered Porkbun domain carries parked defaults: an ALIAS at the
 apex and a wildcard CNAME, both pointing at Porkbun's parking host. An ALIAS
 or CNAME at a name shadows (and Porkbun refuses) any other record there, so
 before writing at a name we remove a parked default that sits at that exact
-name. Any other conflicting record is reported, never deleted.
+name. Any other conflicting record is reported, never deleted. (An ALIAS
+conflicts only with A/AAAA, so MX and TXT records at the apex stay.)
 """
 
 from __future__ import annotations
@@ -36,7 +37,18 @@ DEFAULT_URL = "https://api.porkbun.com/api/json/v3"
 KEY_VAR = "PORKBUN_API_KEY"
 SECRET_VAR = "PORKBUN_SECRET_API_KEY"
 PARKED_TARGETS = frozenset({"pixie.porkbun.com", "uixie.porkbun.com"})
-EXCLUSIVE_TYPES = frozenset({"CNAME", "ALIAS"})
+ADDRESS_TYPES = frozenset({"A", "AAAA"})
+
+
+def conflicts(new_type: str, other_type: str) -> bool:
+    """Whether two record types cannot share a name: a CNAME shares it with nothing; an ALIAS (a
+    synthesised A/AAAA) not with A/AAAA, but happily with MX, TXT and the rest at the apex."""
+    if new_type == other_type:
+        return False
+    pair = {new_type, other_type}
+    if "CNAME" in pair:
+        return True
+    return "ALIAS" in pair and bool(pair & ADDRESS_TYPES)
 
 
 def _error_text(body: Any) -> str:
@@ -127,7 +139,7 @@ class PorkbunProvider(Provider):
             rec = self._record(zone, raw)
             if rec.name != record.name or rec.type == record.type:
                 continue
-            if record.type not in EXCLUSIVE_TYPES and rec.type not in EXCLUSIVE_TYPES:
+            if not conflicts(record.type, rec.type):
                 continue
             if rec.values[0] in PARKED_TARGETS:
                 self._post(f"dns/delete/{zone.id}/{raw['id']}")
