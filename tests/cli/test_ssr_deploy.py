@@ -91,15 +91,25 @@ def test_deploy_shape_and_second_deploy_unchanged(cli: Any, moto_server: Any, tm
     assert second.code == 0, second.output
     assert {s["id"]: s["status"] for s in second.json()["steps"] if s["status"] != "unchanged"} == {}
 
-    # a new public entry gets its own behavior on the next deploy; the code upload is skipped
-    (tmp_path / "app" / ".output" / "public" / "fonts").mkdir()
-    (tmp_path / "app" / ".output" / "public" / "fonts" / "inter-3a9f.woff2").write_bytes(b"wOF2")
+    # a new public entry gets its own behavior on the next deploy; the code upload is skipped;
+    # a rebuilt (renamed) hashed asset leaves the previous one in place for one more deploy
+    public = tmp_path / "app" / ".output" / "public"
+    (public / "fonts").mkdir()
+    (public / "fonts" / "inter-3a9f.woff2").write_bytes(b"wOF2")
+    (public / "assets" / "main-8d41e0c7.js").rename(public / "assets" / "main-0b1c2d3e.js")
     third = cli(*args, cwd=tmp_path / "app")
     assert third.code == 0, third.output
     changed = {s["id"]: s["status"] for s in third.json()["steps"] if s["status"] != "unchanged"}
     assert changed == {"distribution": "updated", "upload": "updated"}
     dist = cf.get_distribution_config(Id=outputs["distribution_id"])["DistributionConfig"]
     assert "/fonts/*" in {b["PathPattern"] for b in dist["CacheBehaviors"]["Items"]}
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=outputs["assets_bucket"])["Contents"]}
+    assert {"assets/main-8d41e0c7.js", "assets/main-0b1c2d3e.js"} <= keys
+    (public / "robots.txt").write_text("User-agent: *\nDisallow: /admin\n")
+    fourth = cli(*args, cwd=tmp_path / "app")
+    assert fourth.code == 0, fourth.output
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=outputs["assets_bucket"])["Contents"]}
+    assert "assets/main-8d41e0c7.js" not in keys and "assets/main-0b1c2d3e.js" in keys
 
 
 def test_streaming_contradiction_is_a_config_error(cli: Any, moto_server: Any, tmp_path: Path) -> None:

@@ -108,7 +108,8 @@ class ServerRoleStep(Step):
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
-            return [Change(f"create role {self.name} (logs + {len(self.permissions)} granted statements)")]
+            granted = "" if not self.permissions else f" + {len(self.permissions)} configured grants"
+            return [Change(f"create role {self.name} (its logs{' + its queue' if self.granted else ''}{granted})")]
         changes = []
         if _canonical(observed["role"]["AssumeRolePolicyDocument"]) != _canonical(LAMBDA_TRUST):
             changes.append(Change("trust", "differs", "lambda.amazonaws.com"))
@@ -176,10 +177,10 @@ class FunctionStep(Step):
         return dict(fn["Configuration"]) if fn else None
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
-        wanted = self.wanted(ctx)
         if observed is None:
             return [Change(f"create function {self.name} ({self.runtime}, {self.architecture}, {self.memory} MB, "
                            f"{self.timeout}s, handler {self.handler})")]
+        wanted = self.wanted(ctx)
         have = self.observed_view(observed)
         return [Change(k if k != "CodeSha256" else "code", have[k], v) for k, v in wanted.items() if have[k] != v]
 
