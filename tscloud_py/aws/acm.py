@@ -67,10 +67,14 @@ class Acm:
         return list(paginate(self.client, "list_certificates", "CertificateSummaryList",
                              CertificateStatuses=list(statuses)))
 
-    def certificates_covering(self, domains: list[str], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
-        """Full descriptions of certificates whose names cover every domain, newest first."""
+    def certificates_covering(self, domains: list[str], statuses: tuple[str, ...], *,
+                              subject: str | None = None) -> list[dict[str, Any]]:
+        """Full descriptions of certificates whose names cover every domain, newest first
+        (only those whose subject is ``subject``, when given: saves a describe per other certificate)."""
         out = []
         for summary in self.summaries(statuses):
+            if subject is not None and _norm(summary.get("DomainName", "")) != _norm(subject):
+                continue
             listed = summary.get("SubjectAlternativeNameSummaries")
             if listed and not summary.get("HasAdditionalSubjectAlternativeNames") and not covers_all(listed, domains):
                 continue
@@ -86,9 +90,10 @@ class Acm:
         return found[0] if found else None
 
     def find_tagged(self, domains: list[str], tags: dict[str, str]) -> dict[str, Any] | None:
-        """An ISSUED or PENDING_VALIDATION certificate for exactly these names carrying all ``tags``."""
+        """An ISSUED or PENDING_VALIDATION certificate for exactly these names carrying all ``tags``
+        (requested by ``request``, so its subject is ``domains[0]``)."""
         wanted = sorted({_norm(d) for d in domains})
-        for cert in self.certificates_covering(domains, LIVE_STATUSES):
+        for cert in self.certificates_covering(domains, LIVE_STATUSES, subject=domains[0]):
             if sorted(set(self.names(cert))) != wanted:
                 continue
             have = self.tags(cert["CertificateArn"])
