@@ -112,7 +112,9 @@ class CertificateStep(Step):
                     ctx.log(f"validation CNAME {rr['name']} {status} at {self.provider.name}")
                 written.append(rr["name"])
         self.acm.wait_issued(arn, clock=ctx.clock, progress=ctx.progress())
-        return {"certificate_arn": arn, "validation_records": written, "reused": not owned}
+        if written:
+            ctx.log(f"validated through {', '.join(written)}")
+        return {"certificate_arn": arn, "reused": not owned}
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return {"certificate_arn": observed["arn"], "reused": not observed["owned"]}
