@@ -271,3 +271,35 @@ def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
     buffered.apply(c, buffered.read(c))
     assert [p["responseTransferMode"] for p in sent[2:]] == ["BUFFERED", "BUFFERED"]
     assert sent[2]["uri"].endswith("/2015-03-31/functions/" + fn_arn + "/invocations")
+
+
+def test_large_code_is_staged_in_s3(factory: ClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tscloud_py.presets.ssr_steps.DIRECT_UPLOAD_LIMIT", 10)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="code")
+    staged: list[str] = []
+
+    def stage_code(c: StepContext, data: bytes, sha: str) -> tuple[str, str]:
+        s3.put_object(Bucket="code", Key=f"_tscloud/{len(staged)}.zip", Body=data)
+        staged.append(sha)
+        return "code", f"_tscloud/{len(staged) - 1}.zip"
+
+    sent = record(factory, "lambda.CreateFunction")
+    iam = boto3.client("iam", region_name="us-east-1")
+    arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    data = build_zip([ZipEntry("index.mjs", b"export const handler = async () => ({})")])
+    step = FunctionStep("function", Lambda(factory), "big", lambda: (data, code_sha256(data)), runtime="nodejs22.x",
+                        handler="index.handler", memory=128, timeout=3, architecture="arm64", environment={},
+                        layers=[], app="shop", stage="dev", stage_code=stage_code)
+    c = ctx(role={"role_arn": arn})
+    step.apply(c, None)
+    assert sent[0]["Code"] == {"S3Bucket": "code", "S3Key": "_tscloud/0.zip"} and staged == [code_sha256(data)]
+    assert step.diff(c, step.read(c)) == []
+
+    no_stage = FunctionStep("function", Lambda(factory), "big2", lambda: (data, code_sha256(data)),
+                            runtime="nodejs22.x", handler="index.handler", memory=128, timeout=3,
+                            architecture="arm64", environment={}, layers=[], app="shop", stage="dev")
+    from tscloud_py.errors import UsageError
+
+    with pytest.raises(UsageError, match="50 MB inline"):
+        no_stage.apply(c, None)

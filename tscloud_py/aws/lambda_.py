@@ -117,14 +117,16 @@ class Lambda:
             return dict(call(self.c.get_function, "lambda:GetFunction", FunctionName=name))
         return None
 
-    def create_function(self, name: str, *, role_arn: str, runtime: str, handler: str, zip_bytes: bytes,
+    def create_function(self, name: str, *, role_arn: str, runtime: str, handler: str, zip_bytes: bytes | None,
                         memory: int, timeout: int, architecture: str, environment: dict[str, str],
                         layers: list[str], tags: dict[str, str], description: str = "",
-                        log_group: str | None = None, attempts: int = 8,
+                        log_group: str | None = None, attempts: int = 8, s3: tuple[str, str] | None = None,
                         sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """``zip_bytes`` inline, or ``s3`` (bucket, key) for a zip above the 50 MB inline limit."""
+        code: dict[str, Any] = {"ZipFile": zip_bytes} if s3 is None else {"S3Bucket": s3[0], "S3Key": s3[1]}
         kwargs: dict[str, Any] = {
             "FunctionName": name, "Role": role_arn, "Runtime": runtime, "Handler": handler,
-            "Code": {"ZipFile": zip_bytes}, "MemorySize": memory, "Timeout": timeout,
+            "Code": code, "MemorySize": memory, "Timeout": timeout,
             "Architectures": [architecture], "Environment": {"Variables": environment},
             "Layers": check_layers(layers), "Tags": tags, "Description": description, "Publish": False,
         }
@@ -154,8 +156,13 @@ class Lambda:
         )
         return retrying(fn)
 
-    def update_function_code(self, name: str, zip_bytes: bytes, architecture: str | None = None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"FunctionName": name, "ZipFile": zip_bytes, "Publish": False}
+    def update_function_code(self, name: str, zip_bytes: bytes | None, architecture: str | None = None, *,
+                             s3: tuple[str, str] | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"FunctionName": name, "Publish": False}
+        if s3 is None:
+            kwargs["ZipFile"] = zip_bytes
+        else:
+            kwargs.update(S3Bucket=s3[0], S3Key=s3[1])
         if architecture:
             kwargs["Architectures"] = [architecture]
         return dict(call(self.c.update_function_code, "lambda:UpdateFunctionCode", **kwargs))

@@ -18,6 +18,7 @@ expectation, and a contradiction is a config error (exit 2) before anything is t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +32,7 @@ from tscloud_py.aws.logs import Logs
 from tscloud_py.aws.s3 import S3
 from tscloud_py.build.nitro import NitroBuild, NotNitroBuildError, PublicEntry, read_nitro_build
 from tscloud_py.build.zipper import code_sha256
-from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
 from tscloud_py.presets.site_steps import BucketPolicyStep, BucketStep, OriginAccessControlStep
@@ -127,6 +128,14 @@ class SsrApp(Preset):
                                   f"public entry {entry.name!r} has characters a CloudFront path pattern cannot hold",
                                   "rename it (letters, digits, - _ . ~ only)")
 
+    def _stage_code(self, ctx: StepContext, data: bytes, sha: str) -> tuple[str, str]:
+        """Put a server zip above Lambda's 50 MB inline limit in the assets bucket, under ``_tscloud/``
+        (the asset sync never touches that prefix, and no CloudFront behavior serves it)."""
+        bucket = ctx.output("bucket", "bucket")
+        key = f"_tscloud/code/server/{hashlib.sha256(data).hexdigest()}.zip"
+        S3(self.aws).put_object(bucket, key, data, content_type="application/zip", cache_control="no-store")
+        return bucket, key
+
     def _validate_workers(self) -> None:
         seen: set[str] = set()
         for i, worker in enumerate(self.ssr.workers):
@@ -157,7 +166,8 @@ class SsrApp(Preset):
             FunctionStep("function", lam, function_name, lambda: self.server_code, runtime=self.runtime,
                          handler=self.build.handler if self.build else "index.handler", memory=self.ssr.memory,
                          timeout=self.ssr.timeout, architecture=self.ssr.architecture,
-                         environment=dict(self.ssr.environment), layers=list(self.ssr.layers), app=app, stage=stage),
+                         environment=dict(self.ssr.environment), layers=list(self.ssr.layers), app=app, stage=stage,
+                         needs=("role", "log-group", "bucket"), stage_code=self._stage_code),
             EdgeFunctionStep("edge-function", cloudfront, f"{prefix}-forwarded-host", emulator=aws.is_custom_endpoint),
         ]
         if self.ssr.origin == "api-gateway":

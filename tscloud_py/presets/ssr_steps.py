@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 
 from tscloud_py.aws.cloudfront import CloudFront
 from tscloud_py.aws.iam import Iam
-from tscloud_py.aws.lambda_ import Lambda
+from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
 from tscloud_py.aws.logs import Logs
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.errors import AwsError
+from tscloud_py.errors import AwsError, UsageError
 from tscloud_py.presets.diffing import tag_dict
 
 LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
@@ -150,7 +150,8 @@ class FunctionStep(Step):
                  runtime: str, handler: str, memory: int, timeout: int, architecture: str,
                  environment: dict[str, str], layers: list[str], app: str, stage: str,
                  role_step: str = "role", needs: tuple[str, ...] = ("role", "log-group"),
-                 description: str = "server") -> None:
+                 description: str = "server",
+                 stage_code: Callable[[StepContext, bytes, str], tuple[str, str]] | None = None) -> None:
         self.id, self.lam, self.name, self._code = step_id, lam, name, code
         self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
         self.architecture, self.environment, self.layers = architecture, environment, layers
@@ -158,6 +159,16 @@ class FunctionStep(Step):
         self.role_step = role_step
         self.needs = needs
         self.description = description
+        self.stage_code = stage_code  # puts a zip above the inline limit in S3; returns (bucket, key)
+
+    def _s3(self, ctx: StepContext, data: bytes) -> tuple[str, str] | None:
+        if len(data) <= DIRECT_UPLOAD_LIMIT:
+            return None
+        if self.stage_code is None:
+            raise UsageError(f"{self.name}: the code zip is {len(data) // (1024 * 1024)} MB; Lambda takes at most "
+                             "50 MB inline", "make the bundle smaller, or move dependencies into a layer")
+        ctx.log(f"staging {len(data) // (1024 * 1024)} MB of code in S3")
+        return self.stage_code(ctx, data, self._code()[1])
 
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
         return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
@@ -188,8 +199,10 @@ class FunctionStep(Step):
         wanted = self.wanted(ctx)
         data, _ = self._code()
         if observed is None:
+            s3 = self._s3(ctx, data)
             self.lam.create_function(
-                self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler, zip_bytes=data,
+                self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
+                zip_bytes=None if s3 else data, s3=s3,
                 memory=self.memory, timeout=self.timeout, architecture=self.architecture,
                 environment=self.environment, layers=self.layers, tags=tag_dict(self.app, self.stage, self.id),
                 description=f"tscloud {self.app}-{self.stage} {self.description}")
@@ -197,7 +210,8 @@ class FunctionStep(Step):
             have = self.observed_view(observed)
             if have["CodeSha256"] != wanted["CodeSha256"] or have["Architecture"] != self.architecture:
                 ctx.log(f"uploading code ({len(data) // 1024} KiB)")
-                self.lam.update_function_code(self.name, data, self.architecture)
+                s3 = self._s3(ctx, data)
+                self.lam.update_function_code(self.name, None if s3 else data, self.architecture, s3=s3)
                 self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
             config_keys = ("Runtime", "Handler", "MemorySize", "Timeout", "Environment", "Layers", "Role")
             if any(have[k] != wanted[k] for k in config_keys):
