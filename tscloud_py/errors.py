@@ -67,10 +67,17 @@ class StepFailedError(TscloudError):
     default_hint = "fix the cause and re-run `tscloud deploy`; finished steps are not redone"
 
     def __init__(self, step_id: str, cause: Exception, hint: str | None = None) -> None:
-        code = getattr(cause, "code", None) or type(cause).__name__
-        detail = getattr(cause, "message", None) or str(cause)
         cause_hint = getattr(cause, "hint", None)
-        super().__init__(f"step '{step_id}' failed: {code}: {detail}", hint or cause_hint)
+        if isinstance(cause, AwsError):
+            code = cause.code
+            text = f"{cause.operation} returned {cause.code}: {cause.aws_message}"
+        elif isinstance(cause, TscloudError):
+            code = type(cause).__name__
+            text = cause.message
+        else:
+            code = type(cause).__name__
+            text = f"{code}: {cause}"
+        super().__init__(f"step '{step_id}' failed: {text}", hint or cause_hint)
         self.step_id = step_id
         self.code = code
         self.cause = cause
