@@ -86,3 +86,17 @@ def test_verify_before_deploy(cli: Any, moto_server: Any, tmp_path: Path) -> Non
     shutil.copytree(EXAMPLE, tmp_path / "app")
     result = cli("--endpoint-url", moto_server.endpoint, "ssr", "verify", "--no-probe", cwd=tmp_path / "app")
     assert result.code == 2 and "does not exist" in result.stderr, result.output
+
+
+def test_verify_api_gateway_origin(cli: Any, moto_server: Any, tmp_path: Path) -> None:
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    toml = tmp_path / "app" / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('origin = "function-url"', 'origin = "api-gateway"'))
+    base = ("--endpoint-url", moto_server.endpoint)
+    assert cli(*base, "deploy", cwd=tmp_path / "app").code == 0
+    result = cli(*base, "--output", "json", "ssr", "verify", "--no-probe", cwd=tmp_path / "app")
+    assert result.code == 0, result.output
+    checks = {c["check"]: c for c in result.json()["checks"]}
+    assert checks["transfer-mode"]["ok"] and "streaming invocation URI" in checks["transfer-mode"]["detail"]
+    assert "invoke-mode" not in checks

@@ -38,3 +38,15 @@ def test_invoke_mode_and_transfer() -> None:
     assert not check_transfer(200, {"content-length": "10"}, 1, True).ok
     assert check_transfer(200, {"content-length": "10"}, 1, False).ok
     assert not check_transfer(502, {}, 0, False).ok
+
+
+def test_transfer_mode() -> None:
+    from tscloud_py.build.verify import check_transfer_mode
+
+    stream_uri = "arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/arn:f/response-streaming-invocations"
+    assert check_transfer_mode({"uri": stream_uri, "responseTransferMode": "STREAM"}, True).ok
+    assert check_transfer_mode({"uri": stream_uri}, True).ok  # an endpoint that does not report the mode
+    assert not check_transfer_mode({"uri": stream_uri, "responseTransferMode": "BUFFERED"}, True).ok
+    assert not check_transfer_mode({"uri": "arn:.../invocations"}, True).ok
+    assert check_transfer_mode({"uri": "arn:.../invocations", "responseTransferMode": "BUFFERED"}, False).ok
+    assert not check_transfer_mode(None, False).ok

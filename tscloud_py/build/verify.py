@@ -86,3 +86,19 @@ def check_transfer(status: int, headers: dict[str, str], chunks: int, streaming:
         return Check("probe", False, detail + "; a streamed response is sent chunked",
                      "check InvokeMode RESPONSE_STREAM and that the handler writes to the HttpResponseStream wrapper")
     return Check("probe", True, detail)
+
+
+def check_transfer_mode(integration: dict[str, Any] | None, streaming: bool) -> Check:
+    """The REST API proxy integration: streaming URI and responseTransferMode STREAM when the build streams."""
+    if integration is None:
+        return Check("transfer-mode", False, "the REST API has no ANY /{proxy+} integration", "run `tscloud deploy`")
+    wanted = "STREAM" if streaming else "BUFFERED"
+    uri = str(integration.get("uri", ""))
+    streaming_uri = uri.endswith("/response-streaming-invocations")
+    mode = integration.get("responseTransferMode")
+    if streaming_uri != streaming or (mode is not None and mode != wanted):
+        return Check("transfer-mode", False,
+                     f"integration responseTransferMode {mode or '(not reported)'} with URI {uri.rsplit('/', 1)[-1]}; "
+                     f"the build wants {wanted}", "run `tscloud deploy`")
+    return Check("transfer-mode", True, f"integration responseTransferMode {mode or '(not reported)'}, "
+                                        f"{'streaming' if streaming_uri else 'buffered'} invocation URI")

@@ -11,6 +11,7 @@ from tscloud_py.commands import pass_app
 
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
+    from tscloud_py.aws.session import ClientFactory
     from tscloud_py.build.doctor import Finding
     from tscloud_py.build.verify import Check
     from tscloud_py.config_schema import Config
@@ -137,6 +138,8 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> No
         checks.append(check_invoke_mode(url_config.get("InvokeMode") if url_config else None, streaming)
                       if url_config else Check("invoke-mode", False, "the function has no Function URL",
                                                "run `tscloud deploy`"))
+    else:
+        checks.append(_api_transfer_mode(factory, function, streaming))
     reports = []
     start_ms = int((time.time() - minutes * 60) * 1000)
     with ignoring("ResourceNotFoundException"):
@@ -158,6 +161,18 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> No
                 echo(f"     fix: {c.fix}")
     if not all(c.ok for c in checks):
         raise SystemExit(1)
+
+
+def _api_transfer_mode(factory: ClientFactory, api_name: str, streaming: bool) -> Check:
+    from tscloud_py.aws.apigateway import ApiGateway
+    from tscloud_py.build.verify import Check, check_transfer_mode
+
+    api = ApiGateway(factory)
+    found = api.find_rest_api(api_name)
+    if found is None:
+        return Check("transfer-mode", False, f"no REST API named {api_name}", "run `tscloud deploy`")
+    proxy = next((r for r in api.resources(found["id"]) if r.get("path") == "/{proxy+}"), None)
+    return check_transfer_mode(api.get_integration(found["id"], proxy["id"], "ANY") if proxy else None, streaming)
 
 
 def _deployed_url(app: AppContext) -> str:
