@@ -1,0 +1,232 @@
+"""static-site end to end: the real `tscloud` against a moto server, behind a counting proxy and the strict
+CloudFront (ETag) layer. Issue 2, "Done means" 2: a second deploy is all `unchanged` and sends zero mutating
+requests; `plan` then says `none` everywhere; only a changed file is uploaded and invalidated."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.site_support import (
+    OUTPUT_KEYS,
+    boto,
+    buckets_for,
+    deploy_json,
+    distributions_for,
+    local_files,
+    make_site,
+    objects,
+    tscloud,
+)
+from tests.conftest import MotoServer
+from tests.fakes.aws_proxy import AwsProxy, Recorded, aws_like_distribution_summaries
+from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+EXPECTED_HEADERS = {
+    "index.html": ("text/html; charset=utf-8", "no-cache"),
+    "robots.txt": ("text/plain; charset=utf-8", "no-cache"),
+    "favicon.svg": ("image/svg+xml", "no-cache"),
+    "assets/app-4d1e8b2c.js": ("text/javascript; charset=utf-8", IMMUTABLE),
+    "assets/app-7f3c2a9b.css": ("text/css; charset=utf-8", IMMUTABLE),
+}
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
+
+@pytest.fixture
+def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
+    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
+    aws_like_distribution_summaries()
+    strict = StrictCloudFrontProxy(moto_server.endpoint)
+    strict.start()
+    counting = AwsProxy(strict.endpoint)
+    counting.start()
+    yield counting
+    counting.stop()
+    strict.stop()
+
+
+def parse_outputs(stdout: str) -> dict[str, str]:
+    out = {}
+    for line in stdout.splitlines():
+        key, _, value = line.partition(" ")
+        if key in OUTPUT_KEYS:
+            out[key] = value.strip()
+    return out
+
+
+def mutating(requests: list[Recorded]) -> list[str]:
+    return [r.describe() for r in requests if r.mutating]
+
+
+def test_deploy_prints_outputs_then_noop_redeploy_sends_no_writes(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    app = "site-noop"
+    project = make_site(tmp_path, app)
+
+    first = tscloud(project, proxy.endpoint, "deploy")
+    assert first.code == 0, first.output
+    outputs = parse_outputs(first.stdout)
+    assert set(outputs) == set(OUTPUT_KEYS), first.stdout
+    assert "Traceback" not in first.stderr
+    assert buckets_for(moto_server.endpoint, app) == [outputs["bucket"]]
+    (dist,) = distributions_for(moto_server.endpoint, app)
+    assert outputs["distribution_id"] == dist["Id"]
+    assert outputs["distribution_domain"] == dist["DomainName"]
+    assert outputs["url"] == f"https://{dist['DomainName']}"
+
+    with proxy.recording() as second_requests:
+        second = deploy_json(project, proxy.endpoint)
+    assert second["app"] == app and second["stage"] == "dev" and second["preset"] == "static-site"
+    statuses = {s["id"]: s["status"] for s in second["steps"]}
+    assert statuses == dict.fromkeys(
+        ("bucket", "oac", "distribution", "bucket-policy", "upload", "invalidation"), "unchanged")
+    assert second["outputs"] == outputs
+    assert second_requests, "the proxy saw nothing: is the deploy going around it?"
+    assert mutating(second_requests) == []
+
+    with proxy.recording() as plan_requests:
+        plan = tscloud(project, proxy.endpoint, "--output", "json", "plan")
+    assert plan.code == 0, plan.output
+    assert {s["id"]: s["action"] for s in plan.json()["steps"]} == dict.fromkeys(statuses, "none")
+    assert all(s["changes"] == [] for s in plan.json()["steps"])
+    assert mutating(plan_requests) == []
+
+    text_plan = tscloud(project, proxy.endpoint, "plan")
+    assert text_plan.code == 0
+    assert "6 none; 0 destructive" in text_plan.stdout
+
+
+def test_files_headers_policy_and_distribution(proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    app = "site-shape"
+    project = make_site(tmp_path, app)
+    doc = deploy_json(project, proxy.endpoint)
+    bucket = doc["outputs"]["bucket"]
+    assert bucket.startswith(f"{app}-dev-site-")
+
+    objs = objects(moto_server.endpoint, bucket)
+    files = local_files(project)
+    assert set(objs) == {*files, "_tscloud/manifest.json"}
+    for key, body in files.items():
+        assert objs[key]["body"] == body, key
+        assert (objs[key]["content_type"], objs[key]["cache_control"]) == EXPECTED_HEADERS[key], key
+
+    s3 = boto(moto_server.endpoint, "s3")
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+    assert tags == {"tscloud:app": app, "tscloud:stage": "dev", "tscloud:step": "bucket"}
+
+    (dist,) = distributions_for(moto_server.endpoint, app)
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(statements) == {"AllowCloudFrontOAC", "DenyInsecureTransport"}
+    allow = statements["AllowCloudFrontOAC"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Resource"] == f"arn:aws:s3:::{bucket}/*"
+    assert allow["Condition"] == {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}
+    deny = statements["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert sorted(deny["Resource"]) == sorted([f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"])
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    config = dist["config"]
+    (origin,) = config["Origins"]["Items"]
+    (oac,) = [o for o in boto(moto_server.endpoint, "cloudfront").list_origin_access_controls()
+              ["OriginAccessControlList"]["Items"] if o["Name"] == f"{app}-dev-site"]
+    assert origin["DomainName"] == f"{bucket}.s3.us-east-1.amazonaws.com"
+    assert origin["OriginAccessControlId"] == oac["Id"]
+    assert oac["SigningBehavior"] == "always" and oac["SigningProtocol"] == "sigv4"
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["Compress"] is True
+    assert behavior["ResponseHeadersPolicyId"] == SECURITY_HEADERS
+    assert config["HttpVersion"] == "http2and3"
+    assert config["DefaultRootObject"] == "index.html"
+    errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]["Items"]}
+    assert set(errors) == {403, 404}
+    assert all(e["ResponsePagePath"] == "/index.html" and e["ResponseCode"] == "200" for e in errors.values())
+    cf_tags = boto(moto_server.endpoint, "cloudfront").list_tags_for_resource(Resource=dist["ARN"])
+    assert {t["Key"]: t["Value"] for t in cf_tags["Tags"]["Items"]} == {
+        "tscloud:app": app, "tscloud:stage": "dev", "tscloud:step": "distribution"}
+
+
+def _object_puts(requests: list[Recorded], bucket: str) -> list[str]:
+    prefix = f"/{bucket}/"
+    return sorted(r.path[len(prefix):] for r in requests if r.method == "PUT" and r.path.startswith(prefix))
+
+
+def _invalidations(endpoint: str, dist_id: str) -> list[list[str]]:
+    cf = boto(endpoint, "cloudfront")
+    items = cf.list_invalidations(DistributionId=dist_id)["InvalidationList"].get("Items", []) or []
+    out = []
+    for item in items:
+        got = cf.get_invalidation(DistributionId=dist_id, Id=item["Id"])["Invalidation"]
+        out.append(sorted(got["InvalidationBatch"]["Paths"]["Items"]))
+    return out
+
+
+def test_changed_file_uploads_and_invalidates_only_that_path(proxy: AwsProxy, moto_server: MotoServer,
+                                                             tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-change")
+    first = deploy_json(project, proxy.endpoint)
+    bucket, dist_id = first["outputs"]["bucket"], first["outputs"]["distribution_id"]
+    assert _invalidations(moto_server.endpoint, dist_id) == []  # a first build has nothing cached
+
+    (project / "dist" / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    with proxy.recording() as requests:
+        second = deploy_json(project, proxy.endpoint)
+    statuses = {s["id"]: s["status"] for s in second["steps"]}
+    assert statuses["upload"] == "updated" and statuses["invalidation"] in ("created", "updated")
+    assert {statuses[s] for s in ("bucket", "oac", "distribution", "bucket-policy")} == {"unchanged"}
+    assert _object_puts(requests, bucket) == ["_tscloud/manifest.json", "robots.txt"]
+    writes = mutating(requests)
+    assert sorted(writes) == sorted([f"s3:PUT /{bucket}/robots.txt", f"s3:PUT /{bucket}/_tscloud/manifest.json",
+                                     f"cloudfront:POST /2020-05-31/distribution/{dist_id}/invalidation"]), writes
+    assert _invalidations(moto_server.endpoint, dist_id) == [["/robots.txt"]]
+    got = objects(moto_server.endpoint, bucket)["robots.txt"]
+    assert got["body"] == b"User-agent: *\nDisallow: /private/\n"
+
+    # Re-running the same build neither uploads nor invalidates again.
+    with proxy.recording() as again:
+        third = deploy_json(project, proxy.endpoint)
+    assert {s["status"] for s in third["steps"]} == {"unchanged"}
+    assert mutating(again) == []
+    assert len(_invalidations(moto_server.endpoint, dist_id)) == 1
+
+
+def test_new_build_keeps_previous_fingerprinted_assets_for_one_deploy(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-keep")
+    dist = project / "dist"
+    bucket = deploy_json(project, proxy.endpoint)["outputs"]["bucket"]
+
+    def rebuild(old: str, new: str, js: str) -> None:
+        (dist / "assets" / old).rename(dist / "assets" / new)
+        (dist / "assets" / new).write_text(js)
+        index = dist / "index.html"
+        index.write_text(index.read_text().replace(old, new))
+
+    rebuild("app-4d1e8b2c.js", "app-11aa22bb.js", "console.log('build 2')\n")
+    with proxy.recording() as requests:
+        second = deploy_json(project, proxy.endpoint)
+    assert _object_puts(requests, bucket) == ["_tscloud/manifest.json", "assets/app-11aa22bb.js", "index.html"]
+    assert not [r for r in requests if r.method == "POST" and "delete" in r.query]
+    keys = set(objects(moto_server.endpoint, bucket))
+    assert {"assets/app-4d1e8b2c.js", "assets/app-11aa22bb.js"} <= keys  # the open tab's asset still loads
+    dist_id = second["outputs"]["distribution_id"]
+    assert _invalidations(moto_server.endpoint, dist_id) == [["/", "/index.html"]]
+
+    rebuild("app-11aa22bb.js", "app-33cc44dd.js", "console.log('build 3')\n")
+    deploy_json(project, proxy.endpoint)
+    keys = set(objects(moto_server.endpoint, bucket))
+    assert "assets/app-4d1e8b2c.js" not in keys  # kept exactly one more deploy, then removed
+    assert {"assets/app-11aa22bb.js", "assets/app-33cc44dd.js"} <= keys
+

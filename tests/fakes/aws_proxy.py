@@ -1,0 +1,252 @@
+"""A counting AWS proxy: a threaded loopback HTTP proxy in front of a moto server.
+
+Every request is forwarded unchanged to ``upstream`` (a moto server, or another
+proxy such as ``StrictCloudFrontProxy`` to stack their behaviours) and recorded:
+method, path, query, ``X-Amz-Target``, the service from the SigV4 credential
+scope, and the query-protocol ``Action``. ``Recorded.mutating`` classifies it:
+
+- JSON protocol (``X-Amz-Target: Service.Operation``) and query protocol
+  (``Action=Operation``): mutating unless the operation starts with
+  Get/List/Describe/Head;
+- REST protocols (S3, CloudFront, Route53, Lambda, ...): mutating unless the
+  method is GET or HEAD.
+
+Crash mode (``kill_after(n, pid)``): the n-th request is forwarded to upstream,
+then the client process is SIGKILLed before the response is returned; later
+requests are dropped without being forwarded. That is "the process died right
+after AWS acted on its n-th request".
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head")
+_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: str
+    target: str  # X-Amz-Target (JSON protocol), else ""
+    action: str  # Action (query protocol), else ""
+    service: str  # from the SigV4 credential scope, else ""
+    status: int  # upstream status; 0 when the request was not answered (crash mode)
+
+    @property
+    def operation(self) -> str:
+        """The API operation for JSON/query protocols; "" for REST calls."""
+        if self.target:
+            return self.target.rsplit(".", 1)[-1]
+        return self.action
+
+    @property
+    def mutating(self) -> bool:
+        if self.operation:
+            return not self.operation.startswith(READ_PREFIXES)
+        return self.method not in ("GET", "HEAD")
+
+    def describe(self) -> str:
+        op = self.operation or f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        return f"{self.service or '?'}:{op}"
+
+
+def classify(method: str, path_and_query: str, headers: dict[str, str], body: bytes) -> tuple[str, str, str, str, str]:
+    """(path, query, target, action, service) of one request."""
+    parsed = urlparse(path_and_query)
+    lower = {k.lower(): v for k, v in headers.items()}
+    target = lower.get("x-amz-target", "")
+    action = ""
+    if not target:
+        params = parse_qs(parsed.query)
+        if "Action" in params:
+            action = params["Action"][0]
+        elif "x-www-form-urlencoded" in lower.get("content-type", "") and body:
+            form = parse_qs(body.decode("utf-8", "replace"))
+            action = form.get("Action", [""])[0]
+    scope = _SCOPE.search(lower.get("authorization", ""))
+    service = scope.group("service") if scope else ""
+    return parsed.path, parsed.query, target, action, service
+
+
+class AwsProxy:
+    def __init__(self, upstream: str) -> None:
+        parsed = urlparse(upstream)
+        self.upstream_host = parsed.hostname or "127.0.0.1"
+        self.upstream_port = parsed.port or 80
+        self.log: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._seen = 0
+        self._kill_at: int | None = None
+        self._pid: int | None = None
+        self._pid_set = threading.Event()
+        self.killed = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> str:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _handle(self) -> None:
+                proxy._serve(self)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        return self.endpoint
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> AwsProxy:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- test controls ------------------------------------------------------------------
+    def kill_after(self, n: int, pid: int | None = None) -> None:
+        """SIGKILL ``pid`` right after forwarding the n-th request from now (pid may be set later)."""
+        with self._lock:
+            self._seen = 0
+            self._kill_at = n
+        if pid is not None:
+            self.set_pid(pid)
+
+    def set_pid(self, pid: int) -> None:
+        self._pid = pid
+        self._pid_set.set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.log.clear()
+
+    @contextmanager
+    def recording(self) -> Iterator[list[Recorded]]:
+        """The requests made inside the block."""
+        with self._lock:
+            start = len(self.log)
+        got: list[Recorded] = []
+        try:
+            yield got
+        finally:
+            with self._lock:
+                got.extend(self.log[start:])
+
+    def requests(self) -> list[Recorded]:
+        with self._lock:
+            return list(self.log)
+
+    def mutating(self) -> list[Recorded]:
+        return [r for r in self.requests() if r.mutating]
+
+    def counts(self) -> Counter[str]:
+        return Counter(r.describe() for r in self.requests())
+
+    # -- internals ------------------------------------------------------------------------
+    def _read_body(self, h: BaseHTTPRequestHandler) -> bytes:
+        if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(h.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while h.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(h.rfile.read(size))
+                h.rfile.readline()
+            return b"".join(chunks)
+        length = int(h.headers.get("Content-Length") or 0)
+        return h.rfile.read(length) if length else b""
+
+    def _forward(self, method: str, path: str, headers: dict[str, str],
+                 body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=120)
+        try:
+            conn.request(method, path, body=body if body or method in ("PUT", "POST") else None,
+                         headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read()
+        finally:
+            conn.close()
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        body = self._read_body(h)
+        headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP}
+        path, query, target, action, service = classify(h.command, h.path, headers, body)
+        with self._lock:
+            self._seen += 1
+            number = self._seen
+            kill_at = self._kill_at
+        if kill_at is not None and number > kill_at:
+            # The client is being killed: nothing after the n-th request reaches AWS.
+            h.close_connection = True
+            return
+        status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
+        with self._lock:
+            self.log.append(Recorded(h.command, path, query, target, action, service, status))
+        if kill_at is not None and number == kill_at:
+            self._pid_set.wait(30)
+            if self._pid is not None:
+                with suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
+            self.killed.set()
+            h.close_connection = True
+            return
+        h.send_response(status)
+        for k, v in out_headers:
+            if k.lower() not in _HOP:
+                h.send_header(k, v)
+        upstream_length = next((v for k, v in out_headers if k.lower() == "content-length"), None)
+        # A HEAD answer has no body but keeps the length of the body a GET would have.
+        length = upstream_length if h.command == "HEAD" and upstream_length else str(len(out_body))
+        h.send_header("Content-Length", length)
+        h.end_headers()
+        if h.command != "HEAD":
+            h.wfile.write(out_body)
+
+
+def aws_like_distribution_summaries() -> None:
+    """AWS puts each distribution's Comment in its ListDistributions summary; moto 5 leaves it out.
+
+    Without it a reader falls back to one GetDistributionConfig per distribution, so the number of
+    requests a deploy makes would depend on how many other apps share the moto server. Patched on
+    the model class, so it holds for an in-process moto server.
+    """
+    from moto.cloudfront import models
+
+    if not hasattr(models.Distribution, "Comment"):
+        models.Distribution.Comment = property(  # type: ignore[attr-defined]
+            lambda self: self.distribution_config.__dict__.get("Comment", ""))
