@@ -135,10 +135,10 @@ class Runner:
                 return self._finish(step, "absent", started, emit=False)
             ctx.sink.emit(Event(step.id, "started", at=started))
             try:
-                step.destroy(ctx, observed_by_id[step.id])
+                outcome = step.destroy(ctx, observed_by_id[step.id])
                 if self.journal is not None:
                     self.journal.forget(step.id)
-                return self._finish(step, "deleted", started)
+                return self._finish(step, outcome or "deleted", started)
             except Exception as exc:
                 return self._failure(step, exc, started)
 

@@ -142,8 +142,8 @@ class Step(ABC):
         """Outputs of a satisfied step, from what read observed."""
 
     @abstractmethod
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
-        """Remove what read observed."""
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        """Remove what read observed. Return "kept" when it deliberately leaves it (retain, shared)."""
 
     def wanted(self, ctx: StepContext) -> Any:
         """The inputs this step converges to; hashed into the journal's fingerprint."""

@@ -81,12 +81,13 @@ class BucketStep(Step):
         return {"bucket": self.name, "bucket_arn": f"arn:aws:s3:::{self.name}",
                 "bucket_domain": self.s3.regional_domain(self.name)}
 
-    def destroy(self, ctx: StepContext, observed: BucketState) -> None:
+    def destroy(self, ctx: StepContext, observed: BucketState) -> str | None:
         if self.retain:
             ctx.log(f"retain = true: keeping bucket {self.name}")
-            return
+            return "kept"
         removed = self.s3.empty_and_delete(self.name)
         ctx.log(f"emptied ({removed} objects) and deleted {self.name}")
+        return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         if self.retain:

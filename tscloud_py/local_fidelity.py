@@ -1,0 +1,132 @@
+"""Where moto is wrong (not merely lax), make the embedded emulator behave like AWS.
+
+Each fix names the AWS behaviour it restores. They patch moto's classes in this
+process, so they cover the in-process emulator, `tscloud local serve`, and the
+test suite's moto server alike. Idempotent.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from typing import Any
+
+_applied = False
+
+
+def patch_moto_fidelity() -> None:
+    global _applied
+    if _applied:
+        return
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        return
+    _bucket_policy_conditions()
+    _keep_cloudfront_origin_fields()
+    _empty_base_path_mappings()
+    _v2_domain_regional_targets()
+    _applied = True
+
+
+def _bucket_policy_conditions() -> None:
+    """In AWS a statement whose Condition is not met does not apply.
+
+    moto ignores operators it does not know (Bool among them) and so applies a
+    conditional Deny to everything: a TLS-only bucket policy (Deny when
+    aws:SecureTransport is false) would refuse every object write. The emulator
+    stands in for AWS's TLS endpoints, so every request counts as secure.
+    """
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    original = IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self: Any, action: str, resource: str = "*", principal: str | None = None,
+                            incoming_condition_values: dict[str, str] | None = None) -> Any:
+        incoming = {"aws:SecureTransport": "true", **(incoming_condition_values or {})}
+        condition = self._statement.get("Condition")
+        if condition and not conditions_met(condition, incoming):
+            return PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, None if condition else incoming_condition_values)
+
+    IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
+
+
+def conditions_met(condition: dict[str, dict[str, Any]], values: dict[str, str]) -> bool:
+    """IAM condition evaluation for the operators our policies use; a missing key is unmet."""
+    lowered = {k.lower(): v for k, v in values.items()}
+    for operator, pairs in condition.items():
+        for key, expected in pairs.items():
+            actual = lowered.get(key.lower())
+            if actual is None:
+                return False
+            options = expected if isinstance(expected, list) else [expected]
+            if operator == "Bool":
+                ok = any(str(actual).lower() == str(o).lower() for o in options)
+            elif operator in ("StringEquals", "ArnEquals"):
+                ok = actual in options
+            elif operator in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(actual, str(o)) for o in options)
+            elif operator in ("StringNotEquals", "ArnNotEquals"):
+                ok = actual not in options
+            else:
+                return False
+            if not ok:
+                return False
+    return True
+
+
+def _keep_cloudfront_origin_fields() -> None:
+    """AWS returns an origin's OriginAccessControlId and S3OriginConfig; moto drops both."""
+    from moto.cloudfront import models
+
+    original_init = models.Origin.__init__
+
+    def init(self: Any, origin: dict[str, Any]) -> None:
+        original_init(self, origin)
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = dict(origin["S3OriginConfig"])
+
+    models.Origin.__init__ = init  # type: ignore[method-assign]
+
+
+def _empty_base_path_mappings() -> None:
+    """AWS lists no base path mappings for a new domain name; moto 5.2 raises KeyError (HTTP 500)."""
+    from moto.apigateway.exceptions import BasePathNotFoundException, DomainNameNotFound
+    from moto.apigateway.models import APIGatewayBackend
+
+    def get_all(self: Any, domain_name: str) -> list[Any]:
+        if domain_name not in self.domain_names:
+            raise DomainNameNotFound()
+        return list(self.base_path_mappings.get(domain_name, {}).values())
+
+    def get_one(self: Any, domain_name: str, base_path: str) -> Any:
+        if domain_name not in self.domain_names:
+            raise DomainNameNotFound()
+        if base_path not in self.base_path_mappings.get(domain_name, {}):
+            raise BasePathNotFoundException()
+        return self.base_path_mappings[domain_name][base_path]
+
+    APIGatewayBackend.get_base_path_mappings = get_all  # type: ignore[method-assign]
+    APIGatewayBackend.get_base_path_mapping = get_one  # type: ignore[method-assign]
+
+
+def _v2_domain_regional_targets() -> None:
+    """AWS fills each REGIONAL configuration of an apigatewayv2 domain name with its regional target
+    (apiGatewayDomainName, hostedZoneId, domainNameStatus); moto 5.2 echoes the request."""
+    from moto.apigatewayv2.models import DomainName
+
+    original = DomainName.__init__
+
+    def init(self: Any, domain_name: str, domain_name_configurations: list[dict[str, str]], *args: Any,
+             **kwargs: Any) -> None:
+        original(self, domain_name, domain_name_configurations, *args, **kwargs)
+        region = self.domain_name_arn.split(":")[3]
+        suffix = hashlib.sha256(domain_name.encode()).hexdigest()[:10]
+        for conf in self.domain_name_configurations:
+            conf.setdefault("apiGatewayDomainName", f"d-{suffix}.execute-api.{region}.amazonaws.com")
+            conf.setdefault("hostedZoneId", "ZLY8HYME6SFDD")
+            conf.setdefault("domainNameStatus", "AVAILABLE")
+
+    DomainName.__init__ = init  # type: ignore[method-assign]
