@@ -136,10 +136,10 @@ class CertificateStep(Step):
                     return True
         return False
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         if not observed.get("owned"):
             ctx.log(f"kept {observed['arn']}: not created by this app")
-            return
+            return "kept"
         arn = observed["arn"]
         cert = self.acm.describe(arn) or {}
         for option in cert.get("DomainValidationOptions") or []:
@@ -154,6 +154,7 @@ class CertificateStep(Step):
             if current is not None and current.values == [value]:
                 self.provider.delete(name, "CNAME")
         self.acm.delete(arn, clock=ctx.clock, progress=ctx.progress())
+        return None
 
 
 OutputRef = tuple[str, str]
@@ -231,7 +232,7 @@ class DnsRecordStep(Step):
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return {"name": self.name, "type": observed["type"], "value": observed["values"][0]}
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         expected = ctx.recorded("value")
         if expected is None:
             try:
@@ -241,8 +242,9 @@ class DnsRecordStep(Step):
         values = observed.get("values") or []
         if expected is None or values != [normalize(expected)]:
             ctx.log(f"kept {observed['type']} {self.name}: it does not point where this app pointed it")
-            return
+            return "kept"
         self.provider.delete(self.name, observed["type"])
+        return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change(f"delete {observed['type']} {self.name} -> {', '.join(observed.get('values') or [])}",
