@@ -207,6 +207,8 @@ class FunctionStep(Step):
                 environment=self.environment, layers=self.layers, tags=tag_dict(self.app, self.stage, self.id),
                 description=f"tscloud {self.app}-{self.stage} {self.description}")
         else:
+            if observed.get("LastUpdateStatus") == "InProgress" or observed.get("State") == "Pending":
+                self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())  # a run killed mid-update
             have = self.observed_view(observed)
             if have["CodeSha256"] != wanted["CodeSha256"] or have["Architecture"] != self.architecture:
                 ctx.log(f"uploading code ({len(data) // 1024} KiB)")
