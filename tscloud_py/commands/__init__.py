@@ -16,12 +16,15 @@ pass_app = click.make_pass_decorator(AppContext)
 
 # Order is the order of `tscloud --help`.
 COMMAND_MODULES = [
+    "tscloud_py.commands.init_cmd",
     "tscloud_py.commands.lifecycle",
     "tscloud_py.commands.local",
     "tscloud_py.commands.cloudfront",
     "tscloud_py.commands.ssr",
     "tscloud_py.commands.lambda_cmd",
     "tscloud_py.commands.dns",
+    "tscloud_py.commands.cost_cmd",
+    "tscloud_py.commands.completion",
 ]
 
 

@@ -32,12 +32,19 @@ def plan(app: AppContext) -> None:
     ws.preset.validate()
     result = Planner(ws.steps, ws.context(NullSink())).plan()
     result.extra.update(ws.preset.plan_extras())
+    from tscloud_py.cost.hooks import plan_cost, plan_cost_line
+
+    result.extra.update(plan_cost(ws))
+    result.extra["destructive_count"] = result.destructive_count
     if app.json:
         from tscloud_py.ui import print_json
 
         print_json(result.to_json())
         return
     _print_plan(ws, result)
+    cost_line = plan_cost_line(result.extra.get("cost"))
+    if cost_line:
+        click.echo(cost_line)
 
 
 def _print_plan(ws: Workspace, result: Plan) -> None:
@@ -113,8 +120,12 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
         except Exception:
             outputs = {}
     summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
+    from tscloud_py.cost.hooks import run_extras
+    from tscloud_py.timeline import after_run_record
+
+    summary.update(run_extras(ws, kind, result))
     ws.journal.mark_run(summary)
-    ws.write_run_record(kind, {
+    record_path = ws.write_run_record(kind, {
         **summary, "app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
         "needs": {s.id: list(s.needs) for s in ws.steps},
         "timeline": [r.__dict__ | {"error": r.error.message if r.error else None} for r in result.results
@@ -123,6 +134,7 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
         "requests": {"total": ws.aws.requests.total, "mutating": ws.aws.requests.mutating,
                      "calls": dict(ws.aws.requests.calls)},
     })
+    after_run_record(app.json, kind, record_path)
     if app.json:
         doc: dict[str, Any] = {"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
                                "steps": steps}
@@ -158,9 +170,15 @@ class _Reported(SystemExit):
 
 
 @click.command()
+@click.option("--timeline", is_flag=True, help="Print (and on a terminal open) the last deploy's timeline page.")
 @pass_app
-def status(app: AppContext) -> None:
+def status(app: AppContext, timeline: bool) -> None:
     """The journal and live state of every step."""
+    if timeline:
+        from tscloud_py.commands.timeline_cmd import show_timeline
+
+        show_timeline(app)
+        return
     from tscloud_py.engine.events import NullSink
     from tscloud_py.engine.plan import Planner
     from tscloud_py.ui import echo, print_json
