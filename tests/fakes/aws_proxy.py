@@ -145,6 +145,12 @@ class AwsProxy:
         if pid is not None:
             self.set_pid(pid)
 
+    def disarm(self) -> None:
+        """Back to a plain counting proxy (after a kill, for the run that must converge)."""
+        with self._lock:
+            self._kill_at = None
+            self._seen = 0
+
     def set_pid(self, pid: int) -> None:
         self._pid = pid
         self._pid_set.set()

@@ -1,0 +1,113 @@
+"""Crash safety (issue 2, "Done means" 3): SIGKILL `tscloud deploy` right after its N-th AWS request, for every N
+over a full static-site deploy, then run a normal deploy: it must converge to the end state of an uninterrupted
+run (one bucket, one distribution, one OAC, every file with its content and headers, the same policy), with
+the journal kept and with the journal deleted between the kill and the re-run.
+
+The counting proxy forwards the N-th request to moto and SIGKILLs the client before answering it; nothing
+later reaches moto. Every case gets its own app name so one moto server serves the whole sweep, and cases run
+on a small thread pool (each is two short subprocesses).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.site_support import end_state, make_site, normalised
+from tests.conftest import REPO, MotoServer, run_cli
+from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
+
+WORKERS = int(os.environ.get("TSCLOUD_CRASH_WORKERS", "3"))
+
+
+@dataclass
+class Reference:
+    state: dict[str, Any]
+    requests: int
+    operations: list[str]
+
+
+@dataclass
+class Case:
+    n: int
+    keep_journal: bool
+    killed: bool
+    what: str  # the N-th request
+    error: str | None
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "CI": "1", "PYTHONPATH": str(REPO)}
+
+
+@pytest.fixture(scope="module")
+def reference(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """An uninterrupted deploy: its end state and how many requests it makes."""
+    aws_like_distribution_summaries()
+    app = "crash-ref"
+    project = make_site(tmp_path_factory.mktemp(app), app)
+    with AwsProxy(moto_server.endpoint) as proxy:
+        result = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project)
+        assert result.code == 0, result.output
+        operations = [r.describe() for r in proxy.requests()]
+    state = normalised(end_state(moto_server.endpoint, app), app)
+    assert state["buckets"] == 1 and state["distributions"] == 1 and state["oacs"] == 1
+    assert len(state["objects"]) == 5
+    return Reference(state, len(operations), operations)
+
+
+def crash_and_converge(moto: str, root: Path, n: int, keep_journal: bool, reference: Reference) -> Case:
+    app = f"crash-{n}-{'j' if keep_journal else 'x'}"
+    project = make_site(root / app, app)
+    with AwsProxy(moto) as proxy:
+        proxy.kill_after(n)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "--output", "json", "deploy"],
+            cwd=project, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proxy.set_pid(proc.pid)
+        _out, err = proc.communicate(timeout=120)
+        killed = proc.returncode == -9
+        what = proxy.requests()[-1].describe() if proxy.requests() else "?"
+        if not killed:
+            return Case(n, keep_journal, False, what,
+                        f"not killed (exit {proc.returncode}): {err.decode()[-500:]}")
+        if not keep_journal:
+            shutil.rmtree(project / ".tscloud" / "state", ignore_errors=True)
+        # The same endpoint: the journal is keyed by it.
+        proxy.disarm()
+        rerun = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project)
+    if rerun.code != 0:
+        return Case(n, keep_journal, True, what, f"re-run failed: {rerun.output[-1500:]}")
+    if "Traceback" in rerun.stderr:
+        return Case(n, keep_journal, True, what, f"traceback: {rerun.stderr[-1500:]}")
+    state = normalised(end_state(moto, app), app)
+    if state != reference.state:
+        diff = {k: (state.get(k), reference.state.get(k)) for k in set(state) | set(reference.state)
+                if state.get(k) != reference.state.get(k)}
+        return Case(n, keep_journal, True, what, f"end state differs (got, want): {diff}")
+    return Case(n, keep_journal, True, what, None)
+
+
+def sweep(moto: str, root: Path, reference: Reference, keep_journal: bool) -> list[Case]:
+    ns = range(1, reference.requests + 1)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(lambda n: crash_and_converge(moto, root, n, keep_journal, reference), ns))
+
+
+@pytest.mark.parametrize("keep_journal", [True, False], ids=["journal-kept", "journal-deleted"])
+def test_kill_after_every_request_then_deploy_converges(moto_server: MotoServer, reference: Reference,
+                                                         tmp_path: Path, keep_journal: bool) -> None:
+    assert reference.requests >= 15, reference.operations
+    cases = sweep(moto_server.endpoint, tmp_path, reference, keep_journal)
+    assert len(cases) == reference.requests
+    failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
+    assert not failures, "\n".join(failures)
+    assert all(c.killed for c in cases)
