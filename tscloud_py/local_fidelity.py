@@ -26,6 +26,7 @@ def patch_moto_fidelity() -> None:
     _keep_cloudfront_origin_fields()
     _empty_base_path_mappings()
     _v2_domain_regional_targets()
+    _elasticache_delete_finishes()
     _applied = True
 
 
@@ -130,3 +131,36 @@ def _v2_domain_regional_targets() -> None:
             conf.setdefault("domainNameStatus", "AVAILABLE")
 
     DomainName.__init__ = init  # type: ignore[method-assign]
+
+
+def _elasticache_delete_finishes() -> None:
+    """In AWS a deleted replication group goes from ``deleting`` to gone (ReplicationGroupNotFoundFault).
+
+    moto leaves it ``deleting`` forever, so a destroy that waits for the deletion never ends.
+    """
+    from moto.elasticache.models import ElastiCacheBackend
+
+    original = ElastiCacheBackend.delete_replication_group
+
+    def delete_replication_group(self: Any, replication_group_id: str, *args: Any, **kwargs: Any) -> Any:
+        group = original(self, replication_group_id, *args, **kwargs)
+        self.replication_groups.pop(replication_group_id, None)
+        return group
+
+    ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
+
+    # DeleteCacheSubnetGroup is not implemented by moto at all (HTTP 500).
+    from moto.core.responses import EmptyResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    if not hasattr(ElastiCacheResponse, "delete_cache_subnet_group"):
+        def delete_cache_subnet_group(self: Any) -> Any:
+            name = self._get_param("CacheSubnetGroupName")
+            backend = self.elasticache_backend
+            if name not in backend.cache_subnet_groups:
+                raise CacheSubnetGroupNotFound(name)
+            del backend.cache_subnet_groups[name]
+            return EmptyResult()
+
+        ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]

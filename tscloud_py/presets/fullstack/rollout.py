@@ -36,16 +36,25 @@ def rollout_poll(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | N
     svc = env.ecs.service(cluster, name)
     if svc is None:
         raise RolloutFailedError(f"service {name} disappeared during the rollout")
-    primary = primary_deployment(svc)
     ours = [d for d in svc.get("deployments", []) if d.get("taskDefinition") == td_arn]
-    if any(d.get("rolloutState") == "FAILED" for d in ours) or primary.get("taskDefinition") != td_arn:
+    rolled_back = svc.get("taskDefinition") != td_arn
+    if any(d.get("rolloutState") == "FAILED" for d in ours) or rolled_back:
         raise RolloutFailedError(rollout_report(env, cluster, name, td_arn, tg_arn, svc,
-                                                headline="the deployment circuit breaker stopped the rollout"
-                                                if ours else "the service was rolled back to an older revision"))
+                                                headline="the service was rolled back to an older revision"
+                                                if rolled_back else "the deployment circuit breaker stopped the "
+                                                "rollout"))
+    primary = next((d for d in ours if d.get("status") == "PRIMARY"), None)
+    if primary is None:
+        # AWS lists the new revision's deployment as PRIMARY as soon as UpdateService returns. An
+        # emulator that keeps no deployment per revision is judged by the service's own counts.
+        primary = {"desiredCount": svc.get("desiredCount", 0), "runningCount": svc.get("runningCount", 0)}
+        others = 0
+    else:
+        others = len(svc.get("deployments", [])) - 1
     desired = int(primary.get("desiredCount", svc.get("desiredCount", 0)))
     running = int(primary.get("runningCount", 0))
     state = str(primary.get("rolloutState") or "")
-    if len(svc.get("deployments", [])) > 1:
+    if others > 0:
         return Poll.pending(f"{running}/{desired} new tasks running, old tasks draining")
     if (state and state != "COMPLETED") or running < desired:
         return Poll.pending(f"{running}/{desired} running ({state.lower() or 'in progress'})")

@@ -139,7 +139,10 @@ class SchedulesStep(FsStep):
                     "RoleArn": ctx.output("roles", "scheduler_role_arn"),
                     "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
                     "EcsParameters": {
-                        "TaskDefinitionArn": ctx.output("api-task-definition", "task_definition_arn"),
+                        # the family ARN (no revision): runs the latest ACTIVE revision, so a new
+                        # revision does not touch the schedules
+                        "TaskDefinitionArn": self.env.arn(
+                            "ecs", f"task-definition/{ctx.output('api-task-definition', 'family')}"),
                         "LaunchType": "FARGATE", "TaskCount": 1, "PlatformVersion": "LATEST",
                         "NetworkConfiguration": {"awsvpcConfiguration": {
                             "Subnets": sorted(ctx.output("network", "task_subnets")),

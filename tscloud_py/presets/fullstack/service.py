@@ -141,7 +141,8 @@ class RolesStep(FsStep):
         }
         if "scheduler" in self.role_names():
             account = self.env.account()
-            families = [self.env.arn("ecs", f"task-definition/{self.env.name('api')}:*")]
+            family = self.env.arn("ecs", f"task-definition/{self.env.name('api')}")
+            families = [family, f"{family}:*"]
             role_arns = [f"arn:aws:iam::{account}:role/{self.role_names()[r]}" for r in ("execution", "task")]
             cluster_arn = self.env.arn("ecs", f"cluster/{self.env.prefix}")
             docs["scheduler"] = (_trust("scheduler.amazonaws.com", account), {"Version": "2012-10-17", "Statement": [
