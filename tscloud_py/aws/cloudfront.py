@@ -32,6 +32,27 @@ DEPLOY_WAIT = WaitPolicy(timeout=45 * 60, first_interval=5, max_interval=30)
 
 
 @dataclass
+class ConfigUpdate:
+    """The outcome of one ETag round trip."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    etag: str
+    attempts: int
+    written: bool
+
+
+class ConfigConflictError(AwsError):
+    """Another writer kept changing the distribution between our reads and writes."""
+
+    default_hint = "someone else is updating this distribution; re-run once they are done"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cloudfront:UpdateDistribution", "PreconditionFailed", message)
+        self.message = message
+
+
+@dataclass
 class DistributionInfo:
     id: str
     arn: str
@@ -204,15 +225,37 @@ class CloudFront:
             splice_status,
         )
 
+        try:
+            update = self.update_with_retry(
+                dist_id, change, dry_run=dry_run, max_attempts=max_attempts, notify=notify,
+                unchanged=lambda old, new: splice_status(old, new, origin_id) == "unchanged")
+        except ConfigConflictError as exc:
+            raise SpliceConflictError(f"{exc.message}; nothing of ours was written") from exc
+        result = SpliceResult(dist_id, splice_status(update.before, update.after, origin_id), update.before,
+                              update.after, update.etag, attempts=update.attempts, dry_run=dry_run)
+        result.written = update.written
+        return result
+
+    def update_with_retry(self, dist_id: str, change: Callable[[dict[str, Any]], dict[str, Any]], *,
+                          dry_run: bool = False, max_attempts: int = 5,
+                          notify: Callable[[str], None] | None = None,
+                          unchanged: Callable[[dict[str, Any], dict[str, Any]], bool] | None = None,
+                          ) -> ConfigUpdate:
+        """The ETag round trip: GET config + ETag, apply ``change``, PUT with If-Match.
+
+        On PreconditionFailed (someone wrote in between) re-read and apply
+        ``change`` again to the fresh config, a bounded number of times, so a
+        concurrent writer's change is never overwritten. No write is made when
+        ``change`` leaves the config as it was.
+        """
+        is_unchanged = unchanged or (lambda old, new: old == new)
         for attempt in range(1, max(1, max_attempts) + 1):
             config, etag = self.get_config_checked(dist_id)
             new = change(config)
-            status = splice_status(config, new, origin_id)
-            result = SpliceResult(dist_id, status, config, new, etag, attempts=attempt, dry_run=dry_run)
-            if status == "unchanged" or dry_run:
-                return result
+            if is_unchanged(config, new) or dry_run:
+                return ConfigUpdate(config, new, etag, attempt, written=False)
             try:
-                result.etag = self.update_config(dist_id, new, etag)
+                new_etag = self.update_config(dist_id, new, etag)
             except AwsError as exc:
                 if exc.code != "PreconditionFailed":
                     raise
@@ -223,10 +266,9 @@ class CloudFront:
                     notify(message)
                 time.sleep(min(2.0, 0.2 * attempt))
                 continue
-            result.written = True
-            return result
-        raise SpliceConflictError(f"distribution {dist_id} changed between our read and our write "
-                                  f"{max_attempts} times in a row; nothing of ours was written")
+            return ConfigUpdate(config, new, new_etag, attempt, written=True)
+        raise ConfigConflictError(
+            f"distribution {dist_id} changed between our read and our write {max_attempts} times in a row")
 
     def get_config_checked(self, dist_id: str) -> tuple[dict[str, Any], str]:
         """``get_config``, with an unknown id reported as a usage error (exit 2)."""

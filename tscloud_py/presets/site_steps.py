@@ -14,7 +14,6 @@ from tscloud_py.aws import cloudfront as cf
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
-from tscloud_py.errors import AwsError
 from tscloud_py.presets.diffing import subset_diff, tag_dict
 
 SITE_ORIGIN_ID = "s3-site"
@@ -223,15 +222,8 @@ class SiteDistributionStep(Step):
             info = self.cloudfront.create_distribution(config, tag_dict(self.app, self.stage, self.id))
         else:
             info = observed
-            for attempt in range(5):
-                current, etag = self.cloudfront.get_config(observed.id)
-                try:
-                    self.cloudfront.update_config(observed.id, merge_managed(current, wanted), etag)
-                    break
-                except AwsError as exc:
-                    if exc.code != "PreconditionFailed" or attempt == 4:
-                        raise
-                    ctx.log("distribution changed under us; re-reading and retrying")
+            self.cloudfront.update_with_retry(observed.id, lambda current: merge_managed(current, wanted),
+                                              notify=ctx.log)
         self.cloudfront.wait_deployed(info.id, progress=ctx.progress(), clock=ctx.clock)
         return {"distribution_id": info.id, "distribution_arn": info.arn, "distribution_domain": info.domain_name}
 

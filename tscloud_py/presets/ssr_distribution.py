@@ -19,7 +19,6 @@ from tscloud_py.aws import cloudfront as cf
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
-from tscloud_py.errors import AwsError
 from tscloud_py.presets.diffing import overlay, subset_diff, tag_dict
 from tscloud_py.presets.site_steps import s3_origin
 
@@ -186,15 +185,8 @@ class SsrDistributionStep(Step):
             info = self.cloudfront.create_distribution(config, tag_dict(self.app, self.stage, self.id))
         else:
             info = observed
-            for attempt in range(5):
-                current, etag = self.cloudfront.get_config(observed.id)
-                try:
-                    self.cloudfront.update_config(observed.id, merge_config(current, self.wanted(ctx, current)), etag)
-                    break
-                except AwsError as exc:
-                    if exc.code != "PreconditionFailed" or attempt == 4:
-                        raise
-                    ctx.log("distribution changed under us; re-reading and retrying")
+            self.cloudfront.update_with_retry(
+                observed.id, lambda current: merge_config(current, self.wanted(ctx, current)), notify=ctx.log)
         self.cloudfront.wait_deployed(info.id, progress=ctx.progress(), clock=ctx.clock)
         return self.outputs(ctx, info)
 
