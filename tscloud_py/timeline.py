@@ -63,7 +63,12 @@ class Timeline:
     def summary(self) -> str:
         if not self.critical:
             return "critical path: (no steps ran)"
-        return "critical path: " + " → ".join(f"{b.id} {format_duration(b.seconds)}" for b in self.critical)
+        return "critical path: " + " → ".join(f"{b.id} {duration(b.seconds)}" for b in self.critical)
+
+
+def duration(seconds: float) -> str:
+    """6m12s, 1m40s, 12s; tenths below ten seconds (0.4s)."""
+    return f"{seconds:.1f}s" if seconds < 10 else format_duration(seconds)
 
 
 def analyse(record: dict[str, Any]) -> Timeline:
@@ -154,7 +159,7 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
         x = label_w + (b.start - tl.started) * scale
         w = b.seconds * scale
         cls = "bar critical" if b.id in critical_ids else "bar"
-        tip = f"{b.id}: {b.status}, {format_duration(b.seconds)}"
+        tip = f"{b.id}: {b.status}, {duration(b.seconds)}"
         if b.held_by:
             tip += f", held up by {b.held_by}"
         if b.error:
@@ -171,7 +176,7 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
                        f'x="{wx:.3f}" y="{y + 4}" width="{(wt.end - wt.start) * scale:.3f}" height="{row_h - 8}">'
                        f'<title>{html.escape(b.id)} waiting for {html.escape(wt.what)} '
                        f'({format_duration(wt.end - wt.start)})</title></rect>')
-        out.append(f'<text x="{x + w + 6:.2f}" y="{y + 15}">{format_duration(b.seconds)}'
+        out.append(f'<text x="{x + w + 6:.2f}" y="{y + 15}">{duration(b.seconds)}'
                    + (f" · after {html.escape(b.held_by)}" if b.held_by else "") + "</text>")
         if b.held_by and b.held_by in row_of:
             hb = tl.bars[row_of[b.held_by]]
@@ -190,7 +195,7 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(tl.title)}</title>
 <style>{CSS}</style></head>
 <body data-seconds="{tl.seconds:.3f}" data-scale="{scale:.6f}">
-<h1>{html.escape(tl.title)} — {format_duration(tl.seconds)}</h1>
+<h1>{html.escape(tl.title)} — {duration(tl.seconds)}</h1>
 <div class="summary" id="critical-path">{html.escape(tl.summary())}</div>
 <div class="legend">{legend}<span><i style="background:url(#hatch);border:1px solid #333"></i>waiting</span>
 <span>dashed line: held up by (the need that finished last)</span><span>black outline: critical path</span></div>

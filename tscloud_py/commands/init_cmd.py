@@ -22,8 +22,9 @@ SITE_DIRS = ("dist", "build", "out", "public", "_site")
               "default static-site).")
 @click.option("--app", "app_name", metavar="NAME", help="The app name (default: from the directory name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Ask nothing (same as the global --yes).")
 @pass_app
-def init(app: AppContext, preset: str | None, app_name: str | None, force: bool) -> None:
+def init(app: AppContext, preset: str | None, app_name: str | None, force: bool, yes: bool) -> None:
     """Write a commented tscloud.toml for a preset (asks nothing with --yes or without a terminal)."""
     import re
 
@@ -36,7 +37,7 @@ def init(app: AppContext, preset: str | None, app_name: str | None, force: bool)
         raise UsageError(f"--force: {path} already exists; pass --force to overwrite it",
                          "or write elsewhere with --config PATH")
     project = path.resolve().parent
-    interactive = not app.yes and not app.json and sys.stdin.isatty()
+    interactive = not (app.yes or yes) and not app.json and sys.stdin.isatty()
     if preset is None:
         preset = click.prompt("preset", type=click.Choice(PRESET_NAMES), default="static-site") if interactive \
             else "static-site"
