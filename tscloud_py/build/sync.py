@@ -87,12 +87,25 @@ def content_type(key: str) -> str:
     return guessed or "application/octet-stream"
 
 
+# A whole file name is a hash only when it is a long hex digest (file-loader's bare [hash].png);
+# short whole names like DSC01234 or html5shiv are names. An 8-digit date is a name too.
+_BARE_HASH = re.compile(r"[0-9a-f]{16,64}")
+_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
 def is_fingerprinted(key: str) -> bool:
     if key.startswith(_IMMUTABLE_DIRS) and not key.endswith((".html", ".htm")):
         return True
     name = PurePosixPath(key).name
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    return bool(_HASH_SEGMENT.search(stem + "."))
+    for match in _HASH_SEGMENT.finditer(stem + "."):
+        segment = match.group(0).lstrip(".-~")
+        if segment == stem and not _BARE_HASH.fullmatch(segment):
+            continue
+        if _DATE.fullmatch(segment):
+            continue
+        return True
+    return False
 
 
 def cache_control(key: str) -> str:
