@@ -8,6 +8,7 @@ value, and re-running never duplicates); delete removes the whole set.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -174,6 +175,26 @@ class Provider(ABC):
         if norm not in self._zones:
             self._zones[norm] = self._lookup_zone(norm)
         return self._zones[norm]
+
+    def _zone_by_id_or_probe(self, name: str, *, zone_of_id: Callable[[str], Zone],
+                             probe: Callable[[str], Zone | None], zone_word: str, missing_hint: str) -> Zone:
+        """A configured zone id (checked to contain ``name``), else the most specific candidate zone
+        the provider knows (a delegated api.example.com beats example.com). Probes are cached."""
+        if self.zone_id_override:
+            zone = zone_of_id(self.zone_id_override)
+            if name != zone.name and not name.endswith("." + zone.name):
+                raise UsageError(f"{self.name}: '{name}' is not inside the {zone_word} {zone.name} ({zone.id})",
+                                 "fix [dns] zone_id in tscloud.toml")
+            return zone
+        candidates = self.zone_candidates(name)
+        for candidate in candidates:
+            if candidate not in self._probed:
+                self._probed[candidate] = probe(candidate)
+            found = self._probed[candidate]
+            if found is not None:
+                return found
+        raise UsageError(f"{self.name}: no {zone_word} for {name} (looked for {', '.join(candidates)})",
+                         missing_hint)
 
     def zone_candidates(self, name: str) -> list[str]:
         """Zones ``name`` could live in, most specific first, down to the registrable domain."""

@@ -89,22 +89,13 @@ class CloudflareProvider(Provider):
 
     # -- zones -------------------------------------------------------------------
     def _lookup_zone(self, name: str) -> Zone:
-        if self.zone_id_override:
-            z = self.api.request("GET", f"zones/{self.zone_id_override}").body["result"]
-            zone = Zone(z["id"], normalize(z["name"]))
-            if name != zone.name and not name.endswith("." + zone.name):
-                raise UsageError(f"cloudflare: '{name}' is not inside the zone {zone.name} ({zone.id})",
-                                 "fix [dns] zone_id in tscloud.toml")
-            return zone
-        candidates = self.zone_candidates(name)
-        for candidate in candidates:
-            if candidate not in self._probed:
-                self._probed[candidate] = self._probe(candidate)
-            found = self._probed[candidate]
-            if found is not None:
-                return found
-        raise UsageError(f"cloudflare: no zone for {name} in this account (looked for {', '.join(candidates)})",
-                         f"add the domain to Cloudflare, or check that {TOKEN_VAR} can read its zone")
+        return self._zone_by_id_or_probe(
+            name, zone_of_id=self._zone_of_id, probe=self._probe, zone_word="zone",
+            missing_hint=f"add the domain to Cloudflare, or check that {TOKEN_VAR} can read its zone")
+
+    def _zone_of_id(self, zone_id: str) -> Zone:
+        z = self.api.request("GET", f"zones/{zone_id}").body["result"]
+        return Zone(z["id"], normalize(z["name"]))
 
     def _probe(self, candidate: str) -> Zone | None:
         for z in self._pages("zones", {"name": candidate}):

@@ -9,7 +9,6 @@ from tscloud_py.aws.route53 import Route53
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.dns.base import Provider, Record, Zone
 from tscloud_py.dns.names import normalize
-from tscloud_py.errors import UsageError
 
 _TXT_CHUNK = 255
 
@@ -38,23 +37,13 @@ class Route53Provider(Provider):
         self.r53 = Route53(factory)
 
     def _lookup_zone(self, name: str) -> Zone:
-        if self.zone_id_override:
-            z = self.r53.get_hosted_zone(self.zone_id_override)
-            zone = Zone(z["Id"].split("/")[-1], normalize(z["Name"]))
-            if name != zone.name and not name.endswith("." + zone.name):
-                raise UsageError(f"route53: '{name}' is not inside the hosted zone {zone.name} ({zone.id})",
-                                 "fix [dns] zone_id in tscloud.toml")
-            return zone
-        # the most specific hosted zone wins (a delegated api.example.com beats example.com)
-        candidates = self.zone_candidates(name)
-        for candidate in candidates:
-            if candidate not in self._probed:
-                self._probed[candidate] = self._probe(candidate)
-            found = self._probed[candidate]
-            if found is not None:
-                return found
-        raise UsageError(f"route53: no hosted zone for {name} (looked for {', '.join(candidates)})",
-                         "create the hosted zone, or set [dns] provider to where the domain's DNS is served")
+        return self._zone_by_id_or_probe(
+            name, zone_of_id=self._zone_of_id, probe=self._probe, zone_word="hosted zone",
+            missing_hint="create the hosted zone, or set [dns] provider to where the domain's DNS is served")
+
+    def _zone_of_id(self, zone_id: str) -> Zone:
+        z = self.r53.get_hosted_zone(zone_id)
+        return Zone(z["Id"].split("/")[-1], normalize(z["Name"]))
 
     def _probe(self, candidate: str) -> Zone | None:
         found = self.r53.find_hosted_zone(candidate)
