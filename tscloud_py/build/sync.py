@@ -183,6 +183,9 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
         same_headers = (recorded.get("content_type") == f.content_type
                         and recorded.get("cache_control") == f.cache_control)
         if same_content and same_headers:
+            if recorded.get("md5") not in (None, f.md5):
+                # Uploaded by a run that died before writing its manifest: still a change to invalidate.
+                overwritten.append(key)
             continue
         uploads.append(f)
         if etag is not None:
