@@ -166,7 +166,7 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
             tip += f" — {b.error}"
         out.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{html.escape(b.id)}</text>')
         out.append(f'<rect class="{cls}" data-step="{html.escape(b.id)}" data-status="{html.escape(b.status)}" '
-                   f'data-start="{b.start - tl.started:.3f}" data-seconds="{b.seconds:.3f}" '
+                   f'data-start="{b.start - tl.started:.3f}" data-seconds="{b.seconds:.6f}" '
                    f'data-held-by="{html.escape(b.held_by or "")}" x="{x:.3f}" y="{y + 4}" width="{w:.3f}" '
                    f'height="{row_h - 8}" rx="2" fill="{STATUS_COLOR.get(b.status, "#1565c0")}">'
                    f'<title>{html.escape(tip)}</title></rect>')
