@@ -62,6 +62,12 @@ class Ecs:
         with ignoring("ClientException"):
             call(self.c.deregister_task_definition, "ecs:DeregisterTaskDefinition", taskDefinition=arn)
 
+    def delete_task_definitions(self, arns: list[str]) -> None:
+        """Delete INACTIVE revisions (at most 10 per call); AWS keeps them, and their tags, otherwise."""
+        for i in range(0, len(arns), 10):
+            with ignoring("ClientException", "InvalidParameterException"):
+                call(self.c.delete_task_definitions, "ecs:DeleteTaskDefinitions", taskDefinitions=arns[i:i + 10])
+
     # -- services --------------------------------------------------------------------
     def service(self, cluster: str, name: str) -> dict[str, Any] | None:
         with ignoring("ClusterNotFoundException"):

@@ -327,11 +327,13 @@ class TaskDefinitionStep(FsStep):
                 "revision": observed["revision"], "container": self.role}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        for arn in self.env.ecs.task_definition_arns(self.family):
+        arns = self.env.ecs.task_definition_arns(self.family)
+        for arn in arns:
             self.env.ecs.deregister_task_definition(arn)
+        self.env.ecs.delete_task_definitions(arns)
 
     def destroy_changes(self, observed: Any) -> list[Change]:
-        return [Change(f"deregister every revision of {self.family}")]
+        return [Change(f"deregister and delete every revision of {self.family}")]
 
 
 def comparable(observed: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
