@@ -188,7 +188,9 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
                 overwritten.append(key)
             continue
         uploads.append(f)
-        if etag is not None:
+        # Changed for viewers only if it was there before with other bytes or other headers; a new file
+        # that a killed run already uploaded (no record of it in the manifest) was never served.
+        if etag is not None and (etag != f.md5 or (recorded and not same_headers)):
             overwritten.append(key)
     uploads.sort(key=lambda f: (f.key.endswith((".html", ".htm")), f.key))
 
