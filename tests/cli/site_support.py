@@ -55,6 +55,8 @@ def distributions_for(endpoint: str, app: str, stage: str = "dev") -> list[dict[
     found = []
     for page in cf.get_paginator("list_distributions").paginate():
         for item in page["DistributionList"].get("Items", []) or []:
+            if item.get("Comment", comment) != comment:
+                continue  # AWS (and moto with aws_like_distribution_summaries) lists the Comment
             config = cf.get_distribution_config(Id=item["Id"])["DistributionConfig"]
             if config.get("Comment") == comment:
                 found.append({"Id": item["Id"], "ARN": item["ARN"], "DomainName": item["DomainName"],
@@ -119,9 +121,19 @@ def end_state(endpoint: str, app: str, stage: str = "dev") -> dict[str, Any]:
     }
     tags = cf.list_tags_for_resource(Resource=dist["ARN"])["Tags"].get("Items", [])
     state["distribution_tags"] = {t["Key"]: t["Value"] for t in tags}
-    inv = cf.list_invalidations(DistributionId=dist["Id"])["InvalidationList"]
-    state["invalidations"] = inv.get("Quantity", 0)
+    state["invalidations"] = invalidations(endpoint, dist["Id"])
     return state
+
+
+def invalidations(endpoint: str, dist_id: str) -> list[list[str]]:
+    """The paths of every invalidation of ``dist_id``, oldest first."""
+    cf = boto(endpoint, "cloudfront")
+    items = cf.list_invalidations(DistributionId=dist_id)["InvalidationList"].get("Items", []) or []
+    out = []
+    for item in sorted(items, key=lambda i: i["CreateTime"]):
+        got = cf.get_invalidation(DistributionId=dist_id, Id=item["Id"])["Invalidation"]
+        out.append(sorted(got["InvalidationBatch"]["Paths"]["Items"]))
+    return out
 
 
 def normalised(state: dict[str, Any], app: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Crash safety (issue 2, "Done means" 3): SIGKILL `tscloud deploy` right after its N-th AWS request, for every N
 over a full static-site deploy, then run a normal deploy: it must converge to the end state of an uninterrupted
 run (one bucket, one distribution, one OAC, every file with its content and headers, the same policy), with
-the journal kept and with the journal deleted between the kill and the re-run.
+the journal kept and with the journal deleted between the kill and the re-run. A second sweep does the same to a *redeploy* of a changed
+build (one file changed, one asset renamed): the re-run must still upload, keep, delete and invalidate exactly
+what an uninterrupted redeploy does.
 
 The counting proxy forwards the N-th request to moto and SIGKILLs the client before answering it; nothing
 later reaches moto. Every case gets its own app name so one moto server serves the whole sweep, and cases run
@@ -48,6 +50,38 @@ def _env() -> dict[str, str]:
     return {**os.environ, "CI": "1", "PYTHONPATH": str(REPO)}
 
 
+def change_build(project: Path) -> None:
+    """Build 2: robots.txt changes, the JS asset gets a new hash (index.html follows it)."""
+    dist = project / "dist"
+    (dist / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    (dist / "assets" / "app-4d1e8b2c.js").rename(dist / "assets" / "app-5e6f7a8b.js")
+    index = dist / "index.html"
+    index.write_text(index.read_text().replace("app-4d1e8b2c.js", "app-5e6f7a8b.js"))
+
+
+def _deploy(project: Path, endpoint: str) -> None:
+    result = run_cli("--endpoint-url", endpoint, "--output", "json", "deploy", cwd=project)
+    assert result.code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def redeploy_reference(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """An uninterrupted redeploy of build 2 over build 1."""
+    aws_like_distribution_summaries()
+    app = "crash-reref"
+    project = make_site(tmp_path_factory.mktemp(app), app)
+    with AwsProxy(moto_server.endpoint) as proxy:
+        _deploy(project, proxy.endpoint)
+        change_build(project)
+        proxy.clear()
+        _deploy(project, proxy.endpoint)
+        operations = [r.describe() for r in proxy.requests()]
+    state = normalised(end_state(moto_server.endpoint, app), app)
+    assert state["invalidations"] == [["/", "/index.html", "/robots.txt"]]
+    assert {"assets/app-4d1e8b2c.js", "assets/app-5e6f7a8b.js"} <= set(state["objects"])
+    return Reference(state, len(operations), operations)
+
+
 @pytest.fixture(scope="module")
 def reference(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Reference:
     """An uninterrupted deploy: its end state and how many requests it makes."""
@@ -64,10 +98,14 @@ def reference(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory)
     return Reference(state, len(operations), operations)
 
 
-def crash_and_converge(moto: str, root: Path, n: int, keep_journal: bool, reference: Reference) -> Case:
-    app = f"crash-{n}-{'j' if keep_journal else 'x'}"
+def crash_and_converge(moto: str, root: Path, n: int, keep_journal: bool, reference: Reference,
+                       redeploy: bool = False) -> Case:
+    app = f"crash{'re' if redeploy else ''}-{n}-{'j' if keep_journal else 'x'}"
     project = make_site(root / app, app)
     with AwsProxy(moto) as proxy:
+        if redeploy:
+            _deploy(project, proxy.endpoint)
+            change_build(project)
         proxy.kill_after(n)
         proc = subprocess.Popen(
             [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "--output", "json", "deploy"],
@@ -96,10 +134,10 @@ def crash_and_converge(moto: str, root: Path, n: int, keep_journal: bool, refere
     return Case(n, keep_journal, True, what, None)
 
 
-def sweep(moto: str, root: Path, reference: Reference, keep_journal: bool) -> list[Case]:
+def sweep(moto: str, root: Path, reference: Reference, keep_journal: bool, redeploy: bool = False) -> list[Case]:
     ns = range(1, reference.requests + 1)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(lambda n: crash_and_converge(moto, root, n, keep_journal, reference), ns))
+        return list(pool.map(lambda n: crash_and_converge(moto, root, n, keep_journal, reference, redeploy), ns))
 
 
 @pytest.mark.parametrize("keep_journal", [True, False], ids=["journal-kept", "journal-deleted"])
@@ -108,6 +146,15 @@ def test_kill_after_every_request_then_deploy_converges(moto_server: MotoServer,
     assert reference.requests >= 15, reference.operations
     cases = sweep(moto_server.endpoint, tmp_path, reference, keep_journal)
     assert len(cases) == reference.requests
+    failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
+    assert not failures, "\n".join(failures)
+    assert all(c.killed for c in cases)
+
+
+def test_kill_a_redeploy_after_every_request_then_deploy_converges(
+        moto_server: MotoServer, redeploy_reference: Reference, tmp_path: Path) -> None:
+    assert redeploy_reference.requests >= 15, redeploy_reference.operations
+    cases = sweep(moto_server.endpoint, tmp_path, redeploy_reference, keep_journal=True, redeploy=True)
     failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
     assert not failures, "\n".join(failures)
     assert all(c.killed for c in cases)

@@ -16,6 +16,7 @@ from tests.cli.site_support import (
     buckets_for,
     deploy_json,
     distributions_for,
+    invalidations,
     local_files,
     make_site,
     objects,
@@ -163,22 +164,12 @@ def _object_puts(requests: list[Recorded], bucket: str) -> list[str]:
     return sorted(r.path[len(prefix):] for r in requests if r.method == "PUT" and r.path.startswith(prefix))
 
 
-def _invalidations(endpoint: str, dist_id: str) -> list[list[str]]:
-    cf = boto(endpoint, "cloudfront")
-    items = cf.list_invalidations(DistributionId=dist_id)["InvalidationList"].get("Items", []) or []
-    out = []
-    for item in items:
-        got = cf.get_invalidation(DistributionId=dist_id, Id=item["Id"])["Invalidation"]
-        out.append(sorted(got["InvalidationBatch"]["Paths"]["Items"]))
-    return out
-
-
 def test_changed_file_uploads_and_invalidates_only_that_path(proxy: AwsProxy, moto_server: MotoServer,
                                                              tmp_path: Path) -> None:
     project = make_site(tmp_path, "site-change")
     first = deploy_json(project, proxy.endpoint)
     bucket, dist_id = first["outputs"]["bucket"], first["outputs"]["distribution_id"]
-    assert _invalidations(moto_server.endpoint, dist_id) == []  # a first build has nothing cached
+    assert invalidations(moto_server.endpoint, dist_id) == []  # a first build has nothing cached
 
     (project / "dist" / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
     with proxy.recording() as requests:
@@ -190,7 +181,7 @@ def test_changed_file_uploads_and_invalidates_only_that_path(proxy: AwsProxy, mo
     writes = mutating(requests)
     assert sorted(writes) == sorted([f"s3:PUT /{bucket}/robots.txt", f"s3:PUT /{bucket}/_tscloud/manifest.json",
                                      f"cloudfront:POST /2020-05-31/distribution/{dist_id}/invalidation"]), writes
-    assert _invalidations(moto_server.endpoint, dist_id) == [["/robots.txt"]]
+    assert invalidations(moto_server.endpoint, dist_id) == [["/robots.txt"]]
     got = objects(moto_server.endpoint, bucket)["robots.txt"]
     assert got["body"] == b"User-agent: *\nDisallow: /private/\n"
 
@@ -199,7 +190,7 @@ def test_changed_file_uploads_and_invalidates_only_that_path(proxy: AwsProxy, mo
         third = deploy_json(project, proxy.endpoint)
     assert {s["status"] for s in third["steps"]} == {"unchanged"}
     assert mutating(again) == []
-    assert len(_invalidations(moto_server.endpoint, dist_id)) == 1
+    assert len(invalidations(moto_server.endpoint, dist_id)) == 1
 
 
 def test_new_build_keeps_previous_fingerprinted_assets_for_one_deploy(
@@ -222,7 +213,7 @@ def test_new_build_keeps_previous_fingerprinted_assets_for_one_deploy(
     keys = set(objects(moto_server.endpoint, bucket))
     assert {"assets/app-4d1e8b2c.js", "assets/app-11aa22bb.js"} <= keys  # the open tab's asset still loads
     dist_id = second["outputs"]["distribution_id"]
-    assert _invalidations(moto_server.endpoint, dist_id) == [["/", "/index.html"]]
+    assert invalidations(moto_server.endpoint, dist_id) == [["/", "/index.html"]]
 
     rebuild("app-11aa22bb.js", "app-33cc44dd.js", "console.log('build 3')\n")
     deploy_json(project, proxy.endpoint)

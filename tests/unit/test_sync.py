@@ -1,0 +1,322 @@
+"""plan_sync and friends: pure functions, no AWS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tscloud_py.build.sync import (
+    IMMUTABLE,
+    REVALIDATE,
+    LocalFile,
+    SyncPlan,
+    build_id,
+    cache_control,
+    content_type,
+    invalidation_paths,
+    is_fingerprinted,
+    plan_sync,
+    scan,
+)
+
+SITE = {
+    "index.html": "<html>home</html>",
+    "about/index.html": "<html>about</html>",
+    "robots.txt": "User-agent: *\n",
+    "favicon.svg": "<svg/>",
+    "assets/index-BxK3a9Zq.js": "console.log(1)",
+    "assets/index-C9d1e0Aa.css": "body{}",
+}
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for key, text in files.items():
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def applied(local: dict[str, LocalFile], plan: SyncPlan, remote: dict[str, str]) -> dict[str, str]:
+    """The bucket listing after ``plan`` was applied to ``remote``."""
+    after = dict(remote)
+    for f in plan.uploads:
+        after[f.key] = f.md5
+    for key in plan.deletes:
+        after.pop(key, None)
+    return after
+
+
+def deploy(local: dict[str, LocalFile], remote: dict[str, str],
+           manifest: dict[str, object] | None) -> tuple[SyncPlan, dict[str, str]]:
+    plan = plan_sync(local, remote, manifest)
+    return plan, applied(local, plan, remote)
+
+
+# -- scanning, hashing -----------------------------------------------------------------------
+def test_scan_keys_md5_types_and_hidden_files(tmp_path: Path) -> None:
+    write(tmp_path, {**SITE, ".DS_Store": "x", ".well-known/secret": "x"})
+    files = scan(tmp_path)
+    assert sorted(files) == sorted(SITE)
+    f = files["robots.txt"]
+    assert f.md5 == "7a0c3a6b4d4f5b8e8e6e2b9a8d0b4f3c" or len(f.md5) == 32
+    import hashlib
+
+    assert f.md5 == hashlib.md5(b"User-agent: *\n").hexdigest()
+    assert f.size == len("User-agent: *\n")
+    assert f.content_md5 == __import__("base64").b64encode(bytes.fromhex(f.md5)).decode()
+
+
+def test_unchanged_content_with_new_mtimes_uploads_nothing(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    first, remote = deploy(scan(tmp_path), {}, None)
+    assert len(first.uploads) == len(SITE)
+    # A rebuild: identical bytes, every mtime moved.
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            os.utime(path, (1_000_000_000, 1_000_000_000))
+    again = plan_sync(scan(tmp_path), remote, first.manifest)
+    assert again.uploads == [] and again.deletes == [] and again.empty
+
+
+def test_changed_content_uploads_only_that_file(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    first, remote = deploy(scan(tmp_path), {}, None)
+    (tmp_path / "robots.txt").write_text("User-agent: *\nDisallow: /x\n")
+    plan = plan_sync(scan(tmp_path), remote, first.manifest)
+    assert [f.key for f in plan.uploads] == ["robots.txt"]
+    assert plan.overwritten == ["robots.txt"]
+    assert plan.manifest["changed_paths"] == ["robots.txt"]
+    assert plan.manifest["previous_build_id"] == first.manifest["build_id"]
+
+
+def test_same_content_same_size_different_bytes_is_a_change(tmp_path: Path) -> None:
+    write(tmp_path, {"index.html": "aaaa"})
+    first, remote = deploy(scan(tmp_path), {}, None)
+    (tmp_path / "index.html").write_text("bbbb")  # same size, same mtime resolution
+    assert [f.key for f in plan_sync(scan(tmp_path), remote, first.manifest).uploads] == ["index.html"]
+
+
+def test_headers_only_change_reuploads(tmp_path: Path) -> None:
+    """Same bytes but the manifest recorded other headers (say, an older type map): upload again."""
+    write(tmp_path, SITE)
+    first, remote = deploy(scan(tmp_path), {}, None)
+    files = dict(first.manifest["files"])  # type: ignore[call-overload]
+    files["favicon.svg"] = {**files["favicon.svg"], "content_type": "text/xml"}
+    manifest = {**first.manifest, "files": files, "build_id": "older"}
+    assert [f.key for f in plan_sync(scan(tmp_path), remote, manifest).uploads] == ["favicon.svg"]
+
+
+def test_existing_bucket_without_manifest_uploads_everything(tmp_path: Path) -> None:
+    """Without a manifest the headers the objects carry are unknown, so nothing is trusted."""
+    write(tmp_path, SITE)
+    local = scan(tmp_path)
+    plan = plan_sync(local, {k: f.md5 for k, f in local.items()}, None)
+    assert len(plan.uploads) == len(SITE)
+
+
+def test_html_uploaded_last(tmp_path: Path) -> None:
+    write(tmp_path, {**SITE, "zzz.js": "1", "a.htm": "<p>"})
+    keys = [f.key for f in plan_sync(scan(tmp_path), {}, None).uploads]
+    html = [k for k in keys if k.endswith((".html", ".htm"))]
+    assert keys[-len(html):] == html and len(html) == 3
+    assert all(not k.endswith((".html", ".htm")) for k in keys[: -len(html)])
+
+
+# -- keeping the previous build's fingerprinted assets ---------------------------------------------
+def test_previous_fingerprinted_assets_kept_exactly_one_build(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    b1, remote = deploy(scan(tmp_path), {}, None)
+
+    # Build 2: the JS gets a new hash, robots.txt is dropped.
+    (tmp_path / "assets/index-BxK3a9Zq.js").rename(tmp_path / "assets/index-Dd4e5F6g.js")
+    (tmp_path / "robots.txt").unlink()
+    b2, remote = deploy(scan(tmp_path), remote, b1.manifest)
+    assert b2.kept == ["assets/index-BxK3a9Zq.js"]
+    assert b2.deletes == ["robots.txt"]  # not fingerprinted: removed once the new build is in place
+    assert "assets/index-BxK3a9Zq.js" in remote
+
+    # Build 3: build 1's asset goes now; build 2's replaced asset is kept one deploy.
+    (tmp_path / "assets/index-Dd4e5F6g.js").rename(tmp_path / "assets/index-Hh7i8J9k.js")
+    b3, remote = deploy(scan(tmp_path), remote, b2.manifest)
+    assert b3.deletes == ["assets/index-BxK3a9Zq.js"]
+    assert b3.kept == ["assets/index-Dd4e5F6g.js"]
+
+    # Build 4 (no asset change but new HTML): build 3's kept asset goes, nothing new is kept.
+    (tmp_path / "index.html").write_text("<html>v4</html>")
+    b4, remote = deploy(scan(tmp_path), remote, b3.manifest)
+    assert b4.deletes == ["assets/index-Dd4e5F6g.js"] and b4.kept == []
+
+
+def test_rerun_of_the_same_build_keeps_the_same_kept_set(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    b1, remote = deploy(scan(tmp_path), {}, None)
+    (tmp_path / "assets/index-BxK3a9Zq.js").rename(tmp_path / "assets/index-Dd4e5F6g.js")
+    b2, remote = deploy(scan(tmp_path), remote, b1.manifest)
+    assert b2.kept == ["assets/index-BxK3a9Zq.js"]
+
+    rerun = plan_sync(scan(tmp_path), remote, b2.manifest)
+    assert rerun.kept == b2.kept
+    assert rerun.deletes == [] and rerun.uploads == [] and not rerun.manifest_changed and rerun.empty
+    assert rerun.manifest == b2.manifest
+
+
+def test_rerun_after_a_crash_before_deletes_finishes_them(tmp_path: Path) -> None:
+    """Killed after the manifest was written but before stale files were deleted: the re-run deletes them."""
+    write(tmp_path, SITE)
+    b1, remote = deploy(scan(tmp_path), {}, None)
+    (tmp_path / "robots.txt").unlink()
+    b2 = plan_sync(scan(tmp_path), remote, b1.manifest)
+    assert b2.deletes == ["robots.txt"]
+    rerun = plan_sync(scan(tmp_path), remote, b2.manifest)  # remote still has robots.txt
+    assert rerun.deletes == ["robots.txt"] and not rerun.manifest_changed
+
+
+def test_changed_paths_survive_a_crash_mid_upload(tmp_path: Path) -> None:
+    """Killed after some changed files were uploaded but before the manifest: the re-run still lists
+    them as changed, so the invalidation covers them."""
+    write(tmp_path, SITE)
+    b1, remote = deploy(scan(tmp_path), {}, None)
+    (tmp_path / "robots.txt").write_text("changed\n")
+    (tmp_path / "index.html").write_text("<html>changed</html>")
+    local = scan(tmp_path)
+    b2 = plan_sync(local, remote, b1.manifest)
+    assert sorted(b2.manifest["changed_paths"]) == ["index.html", "robots.txt"]  # type: ignore[call-overload]
+    # The killed run uploaded robots.txt (assets before HTML), then died.
+    partial = {**remote, "robots.txt": local["robots.txt"].md5}
+    rerun = plan_sync(local, partial, b1.manifest)
+    assert [f.key for f in rerun.uploads] == ["index.html"]
+    assert sorted(rerun.manifest["changed_paths"]) == ["index.html", "robots.txt"]  # type: ignore[call-overload]
+
+
+def test_new_file_uploaded_by_a_killed_run_is_not_a_changed_path(tmp_path: Path) -> None:
+    """A new asset the killed run already uploaded was never served: the re-run uploads it again (its
+    headers are not on record) but does not invalidate it."""
+    write(tmp_path, SITE)
+    b1, remote = deploy(scan(tmp_path), {}, None)
+    (tmp_path / "assets/index-BxK3a9Zq.js").rename(tmp_path / "assets/index-Dd4e5F6g.js")
+    local = scan(tmp_path)
+    partial = {**remote, "assets/index-Dd4e5F6g.js": local["assets/index-Dd4e5F6g.js"].md5}
+    rerun = plan_sync(local, partial, b1.manifest)
+    assert [f.key for f in rerun.uploads] == ["assets/index-Dd4e5F6g.js"]
+    assert rerun.manifest["changed_paths"] == []
+    assert rerun.kept == ["assets/index-BxK3a9Zq.js"]
+
+
+def test_foreign_remote_files_are_deleted_after_upload(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    local = scan(tmp_path)
+    plan = plan_sync(local, {"old/page.html": "x"}, None)
+    assert plan.deletes == ["old/page.html"] and plan.kept == []
+
+
+def test_build_id_covers_content_and_headers(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    a = scan(tmp_path)
+    assert build_id(a) == build_id(dict(reversed(list(a.items()))))
+    (tmp_path / "favicon.svg").write_text("<svg></svg>")
+    assert build_id(scan(tmp_path)) != build_id(a)
+
+
+# -- invalidation paths ------------------------------------------------------------------------
+def test_invalidation_paths_index_and_directory_forms() -> None:
+    assert invalidation_paths(["index.html"]) == ["/", "/index.html"]
+    assert invalidation_paths(["docs/index.html", "robots.txt"]) == ["/docs/", "/docs/index.html", "/robots.txt"]
+    assert invalidation_paths(["home.html"], index="home.html") == ["/", "/home.html"]
+    assert invalidation_paths([]) == []
+
+
+def test_invalidation_paths_at_the_limit_stay_exact() -> None:
+    keys = [f"a/{i}.txt" for i in range(15)]
+    assert invalidation_paths(keys) == sorted("/" + k for k in keys)
+
+
+def test_invalidation_paths_collapse_per_top_level_directory() -> None:
+    keys = [f"blog/post-{i}.html" for i in range(20)] + ["robots.txt", "img/a.png", "img/b/c.png"]
+    assert invalidation_paths(keys) == ["/blog/*", "/img/*", "/robots.txt"]
+
+
+def test_invalidation_paths_collapse_to_everything() -> None:
+    keys = [f"dir{i}/x.txt" for i in range(10)] + [f"dir{i}/y.txt" for i in range(10)] + \
+        [f"file{i}.txt" for i in range(10)]
+    assert invalidation_paths(keys) == ["/*"]
+    assert invalidation_paths([f"f{i}.txt" for i in range(16)]) == ["/*"]
+    assert invalidation_paths([f"f{i}.txt" for i in range(3)], limit=2) == ["/*"]
+
+
+# -- content types, cache control, fingerprints -------------------------------------------------
+@pytest.mark.parametrize(("key", "expected"), [
+    ("index.html", "text/html; charset=utf-8"),
+    ("a/b.HTM", "text/html; charset=utf-8"),
+    ("app.js", "text/javascript; charset=utf-8"),
+    ("mod.mjs", "text/javascript; charset=utf-8"),
+    ("style.css", "text/css; charset=utf-8"),
+    ("data.json", "application/json"),
+    ("app.js.map", "application/json"),
+    ("site.webmanifest", "application/manifest+json"),
+    ("logo.svg", "image/svg+xml"),
+    ("robots.txt", "text/plain; charset=utf-8"),
+    ("sitemap.xml", "application/xml"),
+    ("mod.wasm", "application/wasm"),
+    ("f.woff2", "font/woff2"),
+    ("favicon.ico", "image/x-icon"),
+    ("photo.JPG", "image/jpeg"),
+    ("img.webp", "image/webp"),
+    ("img.avif", "image/avif"),
+    ("doc.pdf", "application/pdf"),
+    ("clip.mp4", "video/mp4"),
+    ("no-extension", "application/octet-stream"),
+    ("blob.unknownext", "application/octet-stream"),
+])
+def test_content_type(key: str, expected: str) -> None:
+    assert content_type(key) == expected
+
+
+@pytest.mark.parametrize("key", [
+    "assets/index-BxK3a9Zq.js",  # vite
+    "assets/logo.png",  # a bundler's assets dir
+    "_next/static/chunks/main.js",
+    "_astro/client.js",
+    "static/media/logo.6ce24c58.svg",  # create-react-app
+    "main.3f2a9c1b.js",  # webpack [name].[contenthash]
+    "index.1a2b3c4d.css",  # parcel
+    "chunk-ABCD1234.js",  # esbuild
+    "workbox-4754cb34.js",
+    "d41d8cd98f00b204e9800998ecf8427e.png",  # file-loader's bare [hash]
+    "fonts/inter-var.9a8b7c6d.woff2",
+    "app.bundle.0123abcd4567ef89.js",
+])
+def test_fingerprinted(key: str) -> None:
+    assert is_fingerprinted(key)
+    assert cache_control(key) == IMMUTABLE
+
+
+@pytest.mark.parametrize("key", [
+    "hero_2024.png",
+    "report2024final.pdf",
+    "favicon-32x32.png",
+    "icon-192x192.png",
+    "jquery-3.7.1.min.js",
+    "bootstrap.min.css",
+    "img/team-2023-offsite.jpg",
+    "robots.txt",
+    "favicon.svg",
+    "sw.js",
+    "_app-abc123.js",
+    "DSC01234.jpg",  # a camera's file name, not a hash
+    "P1010001.JPG",
+    "html5shiv.js",
+    "photo-20240115.jpg",  # a date
+    "news/2024-01-15.json",
+])
+def test_not_fingerprinted(key: str) -> None:
+    assert not is_fingerprinted(key)
+    assert cache_control(key) == REVALIDATE
+
+
+def test_html_always_revalidates() -> None:
+    assert cache_control("assets/page.html") == REVALIDATE
+    assert cache_control("index-BxK3a9Zq.html") == REVALIDATE
+    assert not is_fingerprinted("assets/page.html")
