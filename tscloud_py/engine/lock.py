@@ -36,16 +36,23 @@ class RunLock:
         if force and self.path.exists():
             self.took_over = self.holder()
             self.path.unlink()
-        fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = self.holder() or {}
+        for _attempt in range(20):
+            fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self.holder() or {}
+                fh.close()
+                raise LockHeldError(
+                    f"{self.scope} is locked by {describe_holder(holder)}",
+                    "wait for that run to finish; if it is stuck, re-run with --force-unlock",
+                ) from None
+            if _same_file(fh, self.path):
+                break
+            # We locked a file that its holder unlinked on release (or --force-unlock replaced): retry.
             fh.close()
-            raise LockHeldError(
-                f"{self.scope} is locked by {describe_holder(holder)}",
-                "wait for that run to finish; if it is stuck, re-run with --force-unlock",
-            ) from None
+        else:
+            raise LockHeldError(f"{self.scope}: the lock file keeps changing under us", None)
         previous = self.holder()
         if previous and not force:
             # The file names a holder but nobody holds the flock: that run died.
@@ -81,6 +88,11 @@ class RunLock:
         if self._fh is None:
             return
         try:
+            # Unlink while still holding the flock, and only our own file: a run that --force-unlock
+            # took the lock from must not delete the new holder's lock when it finally finishes.
+            if _same_file(self._fh, self.path):
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
             self._fh.seek(0)
             self._fh.truncate()
             self._fh.flush()
@@ -88,8 +100,6 @@ class RunLock:
         finally:
             self._fh.close()
             self._fh = None
-        with contextlib.suppress(OSError):
-            self.path.unlink()
 
     def __enter__(self) -> RunLock:
         self.acquire(force=self.force)
@@ -97,6 +107,15 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _same_file(fh: IO[str], path: Path) -> bool:
+    """Whether ``path`` still names the file ``fh`` has open."""
+    try:
+        here, there = os.fstat(fh.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def describe_holder(holder: dict[str, Any]) -> str:
