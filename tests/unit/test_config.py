@@ -1,0 +1,203 @@
+"""tscloud.toml loading: valid configs type correctly; every malformed config or flag exits 2 with one line
+naming the key (and, through the real CLI, no traceback)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, MotoServer, run_cli
+from tscloud_py.config import load_config
+from tscloud_py.errors import ConfigError
+
+STATIC = 'app = "shop"\npreset = "static-site"\n\n[site]\ndir = "dist"\n'
+
+
+def write(tmp_path: Path, text: str, name: str = "tscloud.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    (tmp_path / "dist").mkdir(exist_ok=True)
+    (tmp_path / "dist" / "index.html").write_text("<html></html>")
+    return path
+
+
+# -- valid ----------------------------------------------------------------------------------------
+def test_minimal_static_site_gets_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, STATIC))
+    assert (config.app, config.preset, config.region, config.stage) == ("shop", "static-site", "us-east-1", "dev")
+    assert config.site is not None
+    assert (config.site.dir, config.site.spa, config.site.domain, config.site.index) == ("dist", False, None,
+                                                                                       "index.html")
+    assert config.dns.provider == "route53"
+    assert config.base_dir == tmp_path.resolve()
+    assert config.site.resolved_dir(config.base_dir) == (tmp_path / "dist").resolve()
+    assert not config.is_production
+
+
+def test_full_static_site(tmp_path: Path) -> None:
+    text = ('app = "my-shop2"\npreset = "static-site"\nregion = "eu-west-1"\nstage = "prod"\n\n'
+            '[site]\ndir = "build/out"\nspa = true\ndomain = "www.example.com"\nindex = "home.html"\n'
+            'price_class = "PriceClass_All"\nretain = true\n\n'
+            '[dns]\nprovider = "cloudflare"\nzone = "example.com"\nproxied = false\n')
+    config = load_config(write(tmp_path, text))
+    assert config.region == "eu-west-1" and config.is_production
+    assert config.site is not None and config.site.spa and config.site.domain == "www.example.com"
+    assert config.site.price_class == "PriceClass_All" and config.site.retain
+    assert config.dns.provider == "cloudflare" and config.dns.zone == "example.com"
+
+
+def test_flags_override_the_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, STATIC + "\n"), stage="qa", region="us-west-2")
+    assert (config.stage, config.region) == ("qa", "us-west-2")
+
+
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in (REPO / "examples").glob("*/tscloud.toml")))
+def test_bundled_examples_load(example: str) -> None:
+    config = load_config(REPO / "examples" / example / "tscloud.toml")
+    assert config.app and config.preset
+
+
+# -- malformed: in-process --------------------------------------------------------------------------
+BAD_CONFIGS: list[tuple[str, str, str]] = [
+    # (id, file text, the key the one-line error must name)
+    ("app-missing", 'preset = "static-site"\n[site]\n', "app"),
+    ("app-uppercase", 'app = "Shop"\npreset = "static-site"\n[site]\n', "app"),
+    ("app-too-long", f'app = "{"a" * 31}"\npreset = "static-site"\n[site]\n', "app"),
+    ("app-integer", 'app = 5\npreset = "static-site"\n[site]\n', "app"),
+    ("app-trailing-dash", 'app = "shop-"\npreset = "static-site"\n[site]\n', "app"),
+    ("preset-missing", 'app = "shop"\n[site]\n', "preset"),
+    ("preset-unknown", 'app = "shop"\npreset = "static"\n[site]\n', "preset"),
+    ("unknown-top-key", 'app = "shop"\npreset = "static-site"\nregoin = "us-east-1"\n[site]\n', "regoin"),
+    ("region-bad", 'app = "shop"\npreset = "static-site"\nregion = "mars"\n[site]\n', "region"),
+    ("stage-bad", 'app = "shop"\npreset = "static-site"\nstage = "Prod!"\n[site]\n', "stage"),
+    ("site-missing", 'app = "shop"\npreset = "static-site"\n', "[site]"),
+    ("site-not-a-table", 'app = "shop"\npreset = "static-site"\nsite = "dist"\n', "site"),
+    ("site-unknown-key", 'app = "shop"\npreset = "static-site"\n[site]\ndri = "dist"\n', "site.dri"),
+    ("site-dir-integer", 'app = "shop"\npreset = "static-site"\n[site]\ndir = 5\n', "site.dir"),
+    ("site-spa-string", 'app = "shop"\npreset = "static-site"\n[site]\nspa = "yes"\n', "site.spa"),
+    ("site-domain-bad", 'app = "shop"\npreset = "static-site"\n[site]\ndomain = "not a domain"\n', "site.domain"),
+    ("site-price-class", 'app = "shop"\npreset = "static-site"\n[site]\nprice_class = "PriceClass_50"\n',
+     "site.price_class"),
+    ("site-retain-int", 'app = "shop"\npreset = "static-site"\n[site]\nretain = 1\n', "site.retain"),
+    ("dns-provider", 'app = "shop"\npreset = "static-site"\n[site]\n[dns]\nprovider = "namecheap"\n',
+     "dns.provider"),
+    ("dns-unknown-key", 'app = "shop"\npreset = "static-site"\n[site]\n[dns]\nprovder = "route53"\n',
+     "dns.provder"),
+    ("dns-zone-bad", 'app = "shop"\npreset = "static-site"\n[site]\n[dns]\nzone = "-bad-"\n', "dns.zone"),
+    ("dns-proxied-string", 'app = "shop"\npreset = "static-site"\n[site]\n[dns]\nproxied = "true"\n',
+     "dns.proxied"),
+    ("table-of-other-preset", 'app = "shop"\npreset = "static-site"\n[site]\n[api]\nport = 80\n', "[api]"),
+    ("app-and-stage-too-long", f'app = "{"a" * 30}"\nstage = "{"b" * 15}"\npreset = "static-site"\n[site]\n',
+     "app"),
+    ("invalid-toml", 'app = "shop\npreset = "static-site"\n', "invalid TOML"),
+    ("site-array-of-tables", 'app = "shop"\npreset = "static-site"\n[[site]]\ndir = "x"\n', "site"),
+]
+
+
+def _one_line_naming(message: str, key: str) -> None:
+    assert "\n" not in message, message
+    assert "Traceback" not in message
+    assert key in message, f"{key!r} not named in: {message}"
+
+
+@pytest.mark.parametrize(("text", "key"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
+def test_malformed_config_names_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    error = info.value
+    assert error.exit_code == 2
+    assert error.message.startswith(f"{path}: ")  # names the file
+    _one_line_naming(error.message, key)
+
+
+def test_at_least_twenty_malformed_configs() -> None:
+    assert len(BAD_CONFIGS) >= 20
+
+
+@pytest.mark.parametrize(("text", "suggestion"), [
+    ('app = "shop"\npreset = "static-site"\nregoin = "x"\n[site]\n', "did you mean 'region'?"),
+    ('app = "shop"\npreset = "static-site"\n[site]\ndri = "dist"\n', "did you mean 'dir'?"),
+    ('app = "shop"\npreset = "static-sit"\n[site]\n', "did you mean 'static-site'?"),
+    ('app = "shop"\npreset = "static-site"\n[site]\n[dns]\nprovider = "route-53"\n', "did you mean 'route53'?"),
+])
+def test_did_you_mean(tmp_path: Path, text: str, suggestion: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(suggestion)):
+        load_config(write(tmp_path, text))
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "tscloud.toml"
+    path.write_bytes(b'app = "\xff\xfe"\n')
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path)
+
+
+# -- malformed: through the real CLI ------------------------------------------------------------------
+def _assert_usage_error(result_code: int, stdout: str, stderr: str, key: str) -> None:
+    assert result_code == 2, stderr
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    assert key in errors[0], f"{key!r} not named in: {errors[0]}"
+    assert all(line.startswith(("error: ", "hint: ")) for line in stderr.splitlines()), stderr
+
+
+CLI_BAD_CONFIGS = ["site-unknown-key", "preset-unknown", "invalid-toml", "site-missing", "dns-provider",
+                   "app-uppercase"]
+
+
+@pytest.mark.parametrize("case", CLI_BAD_CONFIGS)
+def test_cli_malformed_config(tmp_path: Path, case: str) -> None:
+    _, text, key = next(c for c in BAD_CONFIGS if c[0] == case)
+    write(tmp_path, text)
+    result = run_cli("plan", cwd=tmp_path)
+    _assert_usage_error(result.code, result.stdout, result.stderr, key)
+
+
+def test_cli_malformed_config_with_json_output(tmp_path: Path) -> None:
+    write(tmp_path, 'app = "shop"\npreset = "static-site"\n[site]\nspa = "yes"\n')
+    result = run_cli("--output", "json", "deploy", cwd=tmp_path)
+    _assert_usage_error(result.code, "", result.stderr, "site.spa")
+    doc = result.json()
+    assert "site.spa" in doc["error"] and doc["hint"]
+
+
+CLI_BAD_FLAGS: list[tuple[list[str], str]] = [
+    (["--stage", "BAD_STAGE", "plan"], "--stage"),
+    (["--region", "mars", "plan"], "--region"),
+    (["--output", "xml", "plan"], "--output"),
+    (["--config", "missing.toml", "plan"], "missing.toml"),
+    (["--local", "--endpoint-url", "http://127.0.0.1:1", "plan"], "--endpoint-url"),
+    (["deploy", "--only", "bucket", "--from", "upload"], "--only"),
+    (["nosuchcommand"], "nosuchcommand"),
+    (["deploy", "--bogus"], "--bogus"),
+    (["local", "serve", "--port", "99999"], "--port"),
+]
+
+
+@pytest.mark.parametrize(("args", "key"), CLI_BAD_FLAGS, ids=[" ".join(a) for a, _ in CLI_BAD_FLAGS])
+def test_cli_bad_flags(tmp_path: Path, args: list[str], key: str) -> None:
+    write(tmp_path, STATIC)
+    result = run_cli(*args, cwd=tmp_path)
+    _assert_usage_error(result.code, result.stdout, result.stderr, key)
+
+
+@pytest.mark.parametrize(("args", "key"), [
+    (["deploy", "--only", "nosuch"], "--only"),
+    (["deploy", "--from", "nosuch"], "--from"),
+    (["destroy"], "--yes"),  # not a terminal and no --yes
+])
+def test_cli_bad_flags_needing_the_step_graph(moto_server: MotoServer, tmp_path: Path, args: list[str],
+                                              key: str) -> None:
+    write(tmp_path, STATIC)
+    result = run_cli("--endpoint-url", moto_server.endpoint, *args, cwd=tmp_path)
+    _assert_usage_error(result.code, result.stdout, result.stderr, key)
+
+
+def test_cli_missing_site_dir_names_site_dir(moto_server: MotoServer, tmp_path: Path) -> None:
+    write(tmp_path, 'app = "shop"\npreset = "static-site"\n[site]\ndir = "nothere"\n')
+    result = run_cli("--endpoint-url", moto_server.endpoint, "plan", cwd=tmp_path)
+    _assert_usage_error(result.code, result.stdout, result.stderr, "site.dir")
