@@ -25,7 +25,7 @@ import re
 import signal
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,6 +95,9 @@ class AwsProxy:
         self._pid: int | None = None
         self._pid_set = threading.Event()
         self.killed = threading.Event()
+        self._hold: Callable[[str, str], bool] | None = None
+        self._released = threading.Event()
+        self.holding = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -144,6 +147,16 @@ class AwsProxy:
             self._kill_at = n
         if pid is not None:
             self.set_pid(pid)
+
+    def hold(self, matches: Callable[[str, str], bool]) -> None:
+        """Keep every request for which ``matches(method, path)`` waiting until ``release()``."""
+        self._released.clear()
+        self.holding.clear()
+        self._hold = matches
+
+    def release(self) -> None:
+        self._hold = None
+        self._released.set()
 
     def disarm(self) -> None:
         """Back to a plain counting proxy (after a kill, for the run that must converge)."""
@@ -216,6 +229,10 @@ class AwsProxy:
             self._seen += 1
             number = self._seen
             kill_at = self._kill_at
+        hold = self._hold
+        if hold is not None and hold(h.command, path):
+            self.holding.set()
+            self._released.wait(120)
         if kill_at is not None and number > kill_at:
             # The client is being killed: nothing after the n-th request reaches AWS.
             h.close_connection = True

@@ -1,0 +1,100 @@
+"""The run lock through the real CLI (issue 2, "Done means" 4): a second concurrent deploy of the same app and
+stage exits at once naming the holder; a dead holder's lock is taken over; --force-unlock breaks a stuck one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.site_support import make_site, tscloud
+from tests.conftest import REPO, MotoServer
+from tests.fakes.aws_proxy import AwsProxy
+
+
+@pytest.fixture
+def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
+    with AwsProxy(moto_server.endpoint) as p:
+        yield p
+        p.release()
+
+
+def start_holder(project: Path, proxy: AwsProxy) -> subprocess.Popen[str]:
+    """A deploy that takes the lock and then waits on its first bucket request (held by the proxy)."""
+    proxy.hold(lambda method, path: method == "HEAD" and path.count("/") == 1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "deploy"], cwd=project,
+        env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    assert proxy.holding.wait(60), "the first deploy never reached AWS"
+    return proc
+
+
+def finish(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)
+        proc.kill()
+    proc.communicate(timeout=30)
+
+
+def test_second_concurrent_deploy_exits_promptly_naming_the_holder(proxy: AwsProxy, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "lock-busy")
+    first = start_holder(project, proxy)
+    try:
+        started = time.monotonic()
+        second = tscloud(project, proxy.endpoint, "deploy")
+        elapsed = time.monotonic() - started
+        assert second.code == 1, second.output
+        assert elapsed < 15, f"the second deploy took {elapsed:.1f}s to give up"
+        assert f"lock-busy-dev (us-east-1) is locked by pid {first.pid} on {socket.gethostname()}" in second.stderr
+        assert "--force-unlock" in second.stderr
+        assert "Traceback" not in second.stderr
+        as_json = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
+        assert as_json.code == 1 and f"pid {first.pid}" in as_json.json()["error"]
+
+        proxy.release()
+        _out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+    finally:
+        finish(first)
+    # Once the first run is over, the lock is free again.
+    again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
+    assert again.code == 0, again.output
+    assert "took over" not in again.stderr
+
+
+def test_dead_holder_is_taken_over_with_a_notice(proxy: AwsProxy, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "lock-dead")
+    first = start_holder(project, proxy)
+    first.kill()
+    finish(first)
+    proxy.release()
+    result = tscloud(project, proxy.endpoint, "deploy")
+    assert result.code == 0, result.output
+    assert f"note: took over the lock from pid {first.pid}" in result.stderr
+
+
+def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "lock-stuck")
+    first = start_holder(project, proxy)
+    try:
+        first.send_signal(signal.SIGSTOP)  # alive, holding the flock, going nowhere
+        refused = tscloud(project, proxy.endpoint, "deploy")
+        assert refused.code == 1 and f"pid {first.pid}" in refused.stderr
+        proxy.release()
+        forced = tscloud(project, proxy.endpoint, "deploy", "--force-unlock")
+        assert forced.code == 0, forced.output
+        assert f"took over the lock from pid {first.pid}" in forced.stderr
+        assert "bucket" in forced.stdout
+    finally:
+        finish(first)
+    after = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
+    assert after.code == 0, after.output
+    assert {s["status"] for s in after.json()["steps"]} == {"unchanged"}
