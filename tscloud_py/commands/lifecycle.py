@@ -194,15 +194,24 @@ def status(app: AppContext, timeline: bool) -> None:
         rows.append({"id": step.id, "journal": rec.get("status", "never"), "at": rec.get("at"),
                      "live": state, "changes": [c.describe() for c in p.changes]})
     outputs = _journal_outputs(ws, required=False)
+    extra = ws.preset.live_status(ws.journal.outputs()) if outputs else {}
     if app.json:
         print_json({"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
-                    "steps": rows, "outputs": outputs, "last_run": ws.journal.data.get("last_run")})
+                    "steps": rows, "outputs": outputs, "last_run": ws.journal.data.get("last_run"),
+                    **({"live": extra} if extra else {})})
         return
     echo(f"{ws.config.app}-{ws.config.stage} ({ws.config.preset}, {ws.aws.region})")
     for r in rows:
         echo(f"  {r['id']:<22} {r['live']:<9} last: {r['journal']}" + (f" at {r['at']}" if r["at"] else ""))
         for c in r["changes"]:
             echo(f"      {c}")
+    if extra:
+        echo("live:")
+        for key, value in extra.items():
+            echo(f"  {key}: {value}" if not isinstance(value, dict) else f"  {key}:")
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    echo(f"    {k}: {v}")
     if outputs:
         echo("outputs:")
         from tscloud_py.ui import print_outputs

@@ -50,6 +50,10 @@ class Preset(ABC):
         """Extra plan facts (a monthly cost, a NAT gateway's price) for `tscloud plan`."""
         return {}
 
+    def live_status(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        """Extra live facts for `tscloud status` (running tasks, rollout state, target health)."""
+        return {}
+
     @abstractmethod
     def steps(self) -> list[Step]:
         """The step graph for this config."""

@@ -112,6 +112,14 @@ class FullstackApp(Preset):
                                     path=cfg.frontend.path if cfg.frontend else "/api/*"))
         return steps
 
+    def env(self) -> Env:
+        return Env(self.config, self.aws, self.options)
+
+    def live_status(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        from tscloud_py.presets.fullstack.operate import live_status
+
+        return live_status(self.env(), step_outputs)
+
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         lb = step_outputs["load-balancer"]
         out: dict[str, Any] = {
