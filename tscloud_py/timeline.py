@@ -197,7 +197,7 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
 <body data-seconds="{tl.seconds:.3f}" data-scale="{scale:.6f}">
 <h1>{html.escape(tl.title)} — {duration(tl.seconds)}</h1>
 <div class="summary" id="critical-path">{html.escape(tl.summary())}</div>
-<div class="legend">{legend}<span><i style="background:url(#hatch);border:1px solid #333"></i>waiting</span>
+<div class="legend">{legend}<span><i style="background:repeating-linear-gradient(45deg,#0008 0 2px,#fff 2px 5px)"></i>waiting</span>
 <span>dashed line: held up by (the need that finished last)</span><span>black outline: critical path</span></div>
 <svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{height}" viewBox="0 0 {total_w} {height}">
 <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
