@@ -1,0 +1,67 @@
+"""Shared bench plumbing: a moto server on loopback, the counting proxy, running tscloud as users do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+ENV = {**os.environ, "CI": "1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+       "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(REPO)}
+for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    ENV.pop(var, None)
+
+
+def tscloud_command() -> list[str]:
+    """The installed console script if there is one (what a user runs), else the module."""
+    script = shutil.which("tscloud")
+    return [script] if script else [sys.executable, "-m", "tscloud_py"]
+
+
+@dataclass
+class Run:
+    code: int
+    seconds: float
+    stdout: str
+    stderr: str
+
+
+def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    started = time.perf_counter()
+    proc = subprocess.run(args, cwd=cwd, env=env or ENV, capture_output=True, text=True)
+    return Run(proc.returncode, time.perf_counter() - started, proc.stdout, proc.stderr)
+
+
+def moto_server() -> tuple[Any, str]:
+    from moto.server import ThreadedMotoServer
+
+    from tests.fakes.aws_proxy import aws_like_distribution_summaries
+    from tscloud_py.local_fidelity import patch_moto_fidelity
+
+    patch_moto_fidelity()
+    aws_like_distribution_summaries()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def site_config(project: Path, app: str) -> None:
+    (project / "tscloud.toml").write_text(
+        f'app = "{app}"\npreset = "static-site"\nregion = "us-east-1"\nstage = "bench"\n\n[site]\ndir = "dist"\n')
