@@ -39,8 +39,10 @@ def deploy_json(project: Path, endpoint: str, *args: str) -> dict[str, Any]:
 def boto(endpoint: str, service: str) -> Any:
     import boto3
 
-    return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name="us-east-1")
+    client: Any = session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+    return client
 
 
 def local_files(project: Path) -> dict[str, bytes]:

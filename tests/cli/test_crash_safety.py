@@ -140,6 +140,9 @@ def sweep(moto: str, root: Path, reference: Reference, keep_journal: bool, redep
         return list(pool.map(lambda n: crash_and_converge(moto, root, n, keep_journal, reference, redeploy), ns))
 
 
+# slow: each sweep is ~20 kills plus ~20 converging deploys (two CLI subprocesses per N, three at a time),
+# 35-60 s on 2 cores; every N is the point of the test, so it is not sampled.
+@pytest.mark.slow
 @pytest.mark.parametrize("keep_journal", [True, False], ids=["journal-kept", "journal-deleted"])
 def test_kill_after_every_request_then_deploy_converges(moto_server: MotoServer, reference: Reference,
                                                          tmp_path: Path, keep_journal: bool) -> None:
@@ -151,6 +154,7 @@ def test_kill_after_every_request_then_deploy_converges(moto_server: MotoServer,
     assert all(c.killed for c in cases)
 
 
+@pytest.mark.slow  # as above: a full deploy, a kill and a converging deploy for every N of the redeploy
 def test_kill_a_redeploy_after_every_request_then_deploy_converges(
         moto_server: MotoServer, redeploy_reference: Reference, tmp_path: Path) -> None:
     assert redeploy_reference.requests >= 15, redeploy_reference.operations

@@ -267,7 +267,7 @@ def test_journal_written_after_each_step(tmp_path: Path) -> None:
     steps = [FakeStep(w, "a", journal=journal), FakeStep(w, "b", ["a"], journal=journal),
              FakeStep(w, "c", ["b"], journal=journal)]
     Runner(steps, ctx(), journal).deploy()
-    seen = {s.id: sorted(s.journal_seen_before_apply.get("steps", {})) for s in steps}  # type: ignore[attr-defined]
+    seen = {s.id: sorted(s.journal_seen_before_apply.get("steps", {})) for s in steps}
     # Each step, when it starts applying, already finds every earlier step on disk.
     assert seen == {"a": [], "b": ["a"], "c": ["a", "b"]}
     on_disk = json.loads(journal.path.read_text())
