@@ -1,4 +1,8 @@
-"""SES (v2): domain identities with Easy DKIM and a custom MAIL FROM domain."""
+"""SES: domain identities (v2 API, with tags) with Easy DKIM and a custom MAIL FROM domain.
+
+DKIM tokens and MAIL FROM are read and set through the classic API as well: they are the same
+identities in AWS, and some emulators implement only the classic calls for them.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ if TYPE_CHECKING:
 class Ses:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("sesv2", region)
+        self.classic = factory.client("ses", region)
 
     def identity(self, domain: str) -> dict[str, Any] | None:
         with ignoring("NotFoundException"):
@@ -24,9 +29,23 @@ class Ses:
         return dict(call(self.c.create_email_identity, "sesv2:CreateEmailIdentity", EmailIdentity=domain,
                          Tags=tag_list(tags)))
 
+    def dkim_tokens(self, domain: str, identity: dict[str, Any] | None = None) -> list[str]:
+        tokens = list(((identity or {}).get("DkimAttributes") or {}).get("Tokens") or [])
+        if tokens:
+            return tokens
+        attrs = call(self.classic.get_identity_dkim_attributes, "ses:GetIdentityDkimAttributes",
+                     Identities=[domain])["DkimAttributes"]
+        return list(attrs.get(domain, {}).get("DkimTokens") or [])
+
+    def mail_from(self, domain: str) -> str | None:
+        attrs = call(self.classic.get_identity_mail_from_domain_attributes, "ses:GetIdentityMailFromDomainAttributes",
+                     Identities=[domain])["MailFromDomainAttributes"]
+        found = attrs.get(domain, {}).get("MailFromDomain")
+        return str(found) if found else None
+
     def set_mail_from(self, domain: str, mail_from: str) -> None:
-        call(self.c.put_email_identity_mail_from_attributes, "sesv2:PutEmailIdentityMailFromAttributes",
-             EmailIdentity=domain, MailFromDomain=mail_from, BehaviorOnMxFailure="USE_DEFAULT_VALUE")
+        call(self.classic.set_identity_mail_from_domain, "ses:SetIdentityMailFromDomain", Identity=domain,
+             MailFromDomain=mail_from, BehaviorOnMXFailure="UseDefaultValue")
 
     def delete_identity(self, domain: str) -> None:
         with ignoring("NotFoundException"):

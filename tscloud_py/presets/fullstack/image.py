@@ -85,9 +85,11 @@ class ImageStep(FsStep):
         return {"image": f"{repo['repositoryUri']}@{observed['digest']}", "repository_arn": repo["repositoryArn"],
                 "repository": self.repo_name, "tag": observed["tag"]}
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
-        if "prebuilt" not in observed:
-            self.env.ecr.delete_repository(self.repo_name)
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        if "prebuilt" in observed:
+            return "kept"  # a prebuilt image is not ours to delete
+        self.env.ecr.delete_repository(self.repo_name)
+        return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         if "prebuilt" in observed:

@@ -40,19 +40,20 @@ class MailStep(FsStep):
         identity = self.env.ses.identity(self.domain)
         if identity is None:
             return None
-        tokens = list(identity.get("DkimAttributes", {}).get("Tokens", []))
+        tokens = self.env.ses.dkim_tokens(self.domain, identity)
         provider = self._provider()
         present = []
         for rec in self.records(tokens):
             current = provider.get(rec.name, rec.type)
             present.append(current is not None and provider.same(current, rec))
-        return {"identity": identity, "tokens": tokens, "records_ok": present}
+        return {"identity": identity, "tokens": tokens, "records_ok": present,
+                "mail_from": self.env.ses.mail_from(self.domain)}
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
             return [Change("SES identity", None, self.domain), Change("DKIM + MAIL FROM records", None, self.mail_from)]
         changes: list[Change] = []
-        have_from = observed["identity"].get("MailFromAttributes", {}).get("MailFromDomain")
+        have_from = observed["mail_from"]
         if have_from != self.mail_from:
             changes.append(Change("MAIL FROM domain", have_from, self.mail_from))
         for rec, ok in zip(self.records(observed["tokens"]), observed["records_ok"], strict=True):
@@ -64,11 +65,11 @@ class MailStep(FsStep):
         ses = self.env.ses
         if observed is None:
             created = ses.create_identity(self.domain, self.tags)
-            tokens = list(created.get("DkimAttributes", {}).get("Tokens", []))
+            tokens = ses.dkim_tokens(self.domain, created)
             have_from = None
         else:
             tokens = observed["tokens"]
-            have_from = observed["identity"].get("MailFromAttributes", {}).get("MailFromDomain")
+            have_from = observed["mail_from"]
         if have_from != self.mail_from:
             ses.set_mail_from(self.domain, self.mail_from)
         provider = self._provider()

@@ -168,9 +168,9 @@ class NetworkStep(FsStep):
             "assign_public_ip": not private_tasks,
         }
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         if not self.new_vpc or observed.get("default_missing"):
-            return
+            return "kept"  # the account's default VPC is not ours
         ec2 = self.env.ec2
         vpc_id = observed["vpc_id"]
         if observed.get("nat"):
@@ -184,6 +184,7 @@ class NetworkStep(FsStep):
         if observed.get("igw"):
             ec2.delete_internet_gateway(observed["igw"], vpc_id)
         ec2.delete_vpc(vpc_id)
+        return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         if not self.new_vpc:
