@@ -197,7 +197,7 @@ def check_fullstack(config: object, shown: str) -> None:
     schedules: list[ScheduleConfig] = getattr(config, "schedules", [])
     names = [s.name for s in schedules]
     for i, s in enumerate(schedules):
-        if names.count(s.name) > 1:
+        if s.name in names[:i]:
             raise ConfigError(shown, f"schedules[{i}].name", f"duplicate schedule name {s.name!r}")
     if getattr(config, "frontend", None) is not None and getattr(config, "site", None) is not None:
         raise ConfigError(shown, "frontend", "use [frontend] (an existing distribution) or [site] (a new one), "
