@@ -115,6 +115,10 @@ class Elbv2:
         call(self.c.modify_listener, "elbv2:ModifyListener", ListenerArn=listener_arn,
              DefaultActions=default_actions)
 
+    def set_default_certificate(self, listener_arn: str, certificate_arn: str) -> None:
+        call(self.c.modify_listener, "elbv2:ModifyListener", ListenerArn=listener_arn,
+             Certificates=[{"CertificateArn": certificate_arn}])
+
     def delete_listener(self, listener_arn: str) -> None:
         with ignoring("ListenerNotFound"):
             call(self.c.delete_listener, "elbv2:DeleteListener", ListenerArn=listener_arn)

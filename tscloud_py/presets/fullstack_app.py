@@ -97,7 +97,20 @@ class FullstackApp(Preset):
             distribution_step = "distribution"
         if self.attached:
             steps.append(OriginSecretStep(env))
-        steps.append(LoadBalancerStep(env, verify=self.attached))
+        certificate_step = dns_step = None
+        if cfg.api is not None and cfg.api.domain:
+            from tscloud_py.aws.acm import Acm
+            from tscloud_py.dns import get_provider
+            from tscloud_py.presets.common_steps import CertificateStep, DnsRecordStep
+
+            provider = get_provider(cfg.dns, self.aws)
+            certificate_step, dns_step = "api-certificate", "api-dns"
+            steps.append(CertificateStep(certificate_step, Acm(self.aws, self.aws.region), provider, [cfg.api.domain],
+                                         app=cfg.app, stage=cfg.stage))
+            steps.append(DnsRecordStep(dns_step, provider, cfg.api.domain, ("load-balancer", "dns_name"),
+                                       record_type="ALIAS", alias_zone_id=("load-balancer", "zone_id"),
+                                       needs=("load-balancer",)))
+        steps.append(LoadBalancerStep(env, verify=self.attached, certificate_step=certificate_step))
         steps.append(RolesStep(env, tuple(role_needs)))
         td_needs = ("roles", "logs", "image", *data_needs)
         steps += [TaskDefinitionStep(env, "api", td_needs), ClusterStep(env), ServiceStep(env, "api", with_lb=True)]
@@ -109,7 +122,7 @@ class FullstackApp(Preset):
         if self.attached:
             steps.append(AttachStep(env, distribution_step=distribution_step,
                                     distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
-                                    path=cfg.frontend.path if cfg.frontend else "/api/*"))
+                                    path=cfg.frontend.path if cfg.frontend else "/api/*", dns_step=dns_step))
         return steps
 
     def env(self) -> Env:
@@ -143,6 +156,8 @@ class FullstackApp(Preset):
             out["distribution_id"] = step_outputs["distribution"]["distribution_id"]
         if "attach" in step_outputs:
             out["url"] = step_outputs["attach"]["url"]
+        elif "api-dns" in step_outputs and self.config.api is not None:
+            out["url"] = f"https://{self.config.api.domain}/"
         else:
             out["url"] = f"http://{lb['dns_name']}/"
         out["log_group"] = step_outputs["logs"]["group"]

@@ -45,6 +45,10 @@ class ApiConfig:
     build: BuildConfig | None = field(default=None, metadata=meta(
         "build the image with docker and push it to ECR (or use image)"))
     port: int = field(default=8080, metadata=meta("the container port", min=1, max=65535))
+    domain: str | None = field(default=None, metadata=meta(
+        "custom domain for the load balancer: an ACM certificate (validated through [dns]), an HTTPS "
+        "listener with HTTP -> HTTPS redirect, and CloudFront reaches the API over HTTPS",
+        pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
     cpu: int = field(default=256, metadata=meta("Fargate CPU units", choices=FARGATE_CPU))
     memory: int = field(default=512, metadata=meta("Fargate memory in MiB (valid sizes depend on cpu)", min=512))
     architecture: Literal["x86_64", "arm64"] = field(default="x86_64", metadata=meta(

@@ -8,6 +8,7 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from tscloud_py.aws.elbv2 import redirect_to_https_action
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import AwsError
 from tscloud_py.presets.fullstack.common import ORIGIN_HEADER, FsStep, compare, token
@@ -55,19 +56,30 @@ def _in_use(exc: BaseException) -> bool:
 
 
 class LoadBalancerStep(FsStep):
-    """Internet-facing ALB, ip target group (health check path, 30-60 s deregistration delay), HTTP listener.
+    """Internet-facing ALB, ip target group (health check path, 30-60 s deregistration delay), listeners.
 
-    With an origin-verify secret the listener's default action is 403, and one rule forwards only
-    requests that carry the secret header.
+    With an origin-verify secret the main listener's default action is 403, and one rule forwards
+    only requests that carry the secret header. With a certificate the main listener is HTTPS on 443
+    and port 80 only redirects to HTTPS.
     """
 
     id = "load-balancer"
     kind = "application load balancer"
 
-    def __init__(self, env: Any, *, verify: bool) -> None:
+    def __init__(self, env: Any, *, verify: bool, certificate_step: str | None = None) -> None:
         super().__init__(env)
         self.verify = verify
-        self.needs = ("network", "security-groups", *(("origin-secret",) if verify else ()))
+        self.certificate_step = certificate_step
+        self.needs = ("network", "security-groups", *(("origin-secret",) if verify else ()),
+                      *((certificate_step,) if certificate_step else ()))
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_step is not None
+
+    @property
+    def main_port(self) -> int:
+        return 443 if self.https else 80
 
     @property
     def lb_name(self) -> str:
@@ -89,22 +101,36 @@ class LoadBalancerStep(FsStep):
         assert api is not None
         return {"deregistration_delay.timeout_seconds": str(api.deregistration_delay)}
 
+    def _certificate(self, ctx: StepContext) -> str | None:
+        return str(ctx.output(self.certificate_step, "certificate_arn")) if self.certificate_step else None
+
     def read(self, ctx: StepContext) -> Any | None:
         elb = self.env.elbv2
         lb = elb.find_load_balancer(self.lb_name)
         tg = elb.find_target_group(self.tg_name)
         if lb is None and tg is None:
             return None
-        found: dict[str, Any] = {"lb": lb, "tg": tg, "listener": None, "rule": None}
+        found: dict[str, Any] = {"lb": lb, "tg": tg, "listener": None, "rule": None, "http": None,
+                                 "stray_listeners": [], "extra_rules": []}
         if tg is not None:
             found["tg_attributes"] = elb.target_group_attributes(tg["TargetGroupArn"])
         if lb is not None:
-            listener = next((li for li in elb.listeners(lb["LoadBalancerArn"]) if li.get("Port") == 80), None)
-            found["listener"] = listener
-            if listener is not None:
-                rules = [r for r in elb.rules(listener["ListenerArn"]) if not r.get("IsDefault")]
-                found["rule"] = rules[0] if rules else None
-                found["extra_rules"] = [r["RuleArn"] for r in rules[1:]]
+            for li in elb.listeners(lb["LoadBalancerArn"]):
+                if li.get("Port") == self.main_port:
+                    found["listener"] = li
+                elif self.https and li.get("Port") == 80:
+                    found["http"] = li
+                else:
+                    found["stray_listeners"].append(li["ListenerArn"])
+            for key in ("listener", "http"):
+                li = found[key]
+                if li is None:
+                    continue
+                rules = [r for r in elb.rules(li["ListenerArn"]) if not r.get("IsDefault")]
+                if key == "listener":
+                    found["rule"] = rules[0] if rules else None
+                    rules = rules[1:]
+                found["extra_rules"] += [r["RuleArn"] for r in rules]
         return found
 
     def _secret(self, ctx: StepContext) -> str:
@@ -134,10 +160,24 @@ class LoadBalancerStep(FsStep):
         compare(changes, "load balancer subnets",
                 sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])),
                 sorted(ctx.output("network", "alb_subnets")))
+        for arn in observed["stray_listeners"]:
+            changes.append(Change("unmanaged listener", arn, None))
+        for arn in observed["extra_rules"]:
+            changes.append(Change("unmanaged listener rule", arn, None))
+        if self.https:
+            http = observed["http"]
+            if http is None:
+                changes.append(Change("HTTP listener", None, "port 80: redirect to HTTPS"))
+            else:
+                compare(changes, "HTTP listener default action", _actions(http.get("DefaultActions", [])),
+                        _actions([redirect_to_https_action()]))
         listener = observed["listener"]
         if listener is None:
-            changes.append(Change("HTTP listener", None, "port 80"))
+            changes.append(Change("HTTPS listener" if self.https else "HTTP listener", None, f"port {self.main_port}"))
             return changes
+        if self.https:
+            have = [c.get("CertificateArn") for c in listener.get("Certificates", [])][:1]
+            compare(changes, "HTTPS listener certificate", have, [self._certificate(ctx)])
         if tg is None:
             return changes
         default, forward = self._wanted_actions(tg["TargetGroupArn"])
@@ -147,19 +187,18 @@ class LoadBalancerStep(FsStep):
             if rule is None:
                 changes.append(Change("origin-verify rule", None, f"{ORIGIN_HEADER} -> forward"))
             else:
-                have = _header_values(rule)
+                have_values = _header_values(rule)
                 want = [_fingerprint(self._secret(ctx))]
-                compare(changes, "origin-verify rule header", [_fingerprint(v) for v in have], want)
+                compare(changes, "origin-verify rule header", [_fingerprint(v) for v in have_values], want)
                 compare(changes, "origin-verify rule action", _actions(rule.get("Actions", [])), _actions(forward))
         elif rule is not None:
             changes.append(Change("origin-verify rule", "present", None))
-        for arn in observed.get("extra_rules", []):
-            changes.append(Change("unmanaged listener rule", arn, None))
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         elb = self.env.elbv2
-        observed = observed or {"lb": None, "tg": None, "listener": None, "rule": None}
+        observed = observed or {"lb": None, "tg": None, "listener": None, "rule": None, "http": None,
+                                "stray_listeners": [], "extra_rules": []}
         vpc_id = ctx.output("network", "vpc_id")
         subnets = sorted(ctx.output("network", "alb_subnets"))
         sg = ctx.output("security-groups", "alb_sg")
@@ -184,15 +223,30 @@ class LoadBalancerStep(FsStep):
                 elb.set_security_groups(lb["LoadBalancerArn"], [sg])
             if sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])) != subnets:
                 elb.set_subnets(lb["LoadBalancerArn"], subnets)
+        for arn in observed["extra_rules"]:
+            elb.delete_rule(arn)
+        for arn in observed["stray_listeners"]:
+            elb.delete_listener(arn)
         default, forward = self._wanted_actions(tg_arn)
+        certificate = self._certificate(ctx)
         listener = observed["listener"]
         if listener is None:
-            listener = elb.create_listener(lb["LoadBalancerArn"], 80, default, self.tags)
-        elif _actions(listener.get("DefaultActions", [])) != _actions(default):
-            elb.modify_listener_default(listener["ListenerArn"], default)
+            listener = elb.create_listener(lb["LoadBalancerArn"], self.main_port, default, self.tags,
+                                           protocol="HTTPS" if self.https else "HTTP", certificate_arn=certificate)
+        else:
+            if _actions(listener.get("DefaultActions", [])) != _actions(default):
+                elb.modify_listener_default(listener["ListenerArn"], default)
+            have = [c.get("CertificateArn") for c in listener.get("Certificates", [])][:1]
+            if certificate and have != [certificate]:
+                elb.set_default_certificate(listener["ListenerArn"], certificate)
+        if self.https:
+            redirect = [redirect_to_https_action()]
+            http = observed["http"]
+            if http is None:
+                elb.create_listener(lb["LoadBalancerArn"], 80, redirect, self.tags)
+            elif _actions(http.get("DefaultActions", [])) != _actions(redirect):
+                elb.modify_listener_default(http["ListenerArn"], redirect)
         rule = observed["rule"]
-        for arn in observed.get("extra_rules", []):
-            elb.delete_rule(arn)
         if self.verify:
             secret = self._secret(ctx)
             conditions = [{"Field": "http-header",
@@ -208,7 +262,7 @@ class LoadBalancerStep(FsStep):
     def _outputs(self, lb: dict[str, Any], tg_arn: str, listener_arn: str) -> Outputs:
         return {"lb_arn": lb["LoadBalancerArn"], "dns_name": lb["DNSName"], "zone_id": lb.get("CanonicalHostedZoneId"),
                 "tg_arn": tg_arn, "listener_arn": listener_arn, "lb_name": self.lb_name,
-                "tg_name": self.tg_name}
+                "tg_name": self.tg_name, "https": self.https}
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return self._outputs(observed["lb"], observed["tg"]["TargetGroupArn"], observed["listener"]["ListenerArn"])
@@ -233,6 +287,10 @@ def _actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             arn = a.get("TargetGroupArn") or next(
                 (t.get("TargetGroupArn") for t in a.get("ForwardConfig", {}).get("TargetGroups", [])), None)
             out.append({"Type": "forward", "TargetGroupArn": arn})
+        elif a.get("Type") == "redirect":
+            cfg = a.get("RedirectConfig", {})
+            out.append({"Type": "redirect", "Protocol": cfg.get("Protocol"), "Port": str(cfg.get("Port")),
+                        "StatusCode": cfg.get("StatusCode")})
         elif a.get("Type") == "fixed-response":
             cfg = a.get("FixedResponseConfig", {})
             out.append({"Type": "fixed-response", "StatusCode": str(cfg.get("StatusCode"))})
@@ -256,12 +314,15 @@ class AttachStep(FsStep):
     id = "attach"
     kind = "CloudFront behavior"
 
-    def __init__(self, env: Any, *, distribution_step: str | None, distribution_id: str | None, path: str) -> None:
+    def __init__(self, env: Any, *, distribution_step: str | None, distribution_id: str | None, path: str,
+                 dns_step: str | None = None) -> None:
         super().__init__(env)
         self.distribution_step = distribution_step
         self.distribution_id = distribution_id
         self.path = path
-        self.needs = ("load-balancer", "origin-secret", *((distribution_step,) if distribution_step else ()))
+        self.dns_step = dns_step
+        self.needs = ("load-balancer", "origin-secret", *((distribution_step,) if distribution_step else ()),
+                      *((dns_step,) if dns_step else ()))
 
     @property
     def origin_id(self) -> str:
@@ -282,8 +343,14 @@ class AttachStep(FsStep):
         from tscloud_py.aws.cloudfront_splice import Behavior, CustomOrigin
 
         secret = self.env.secrets.value(ctx.output("origin-secret", "secret_arn"))
-        origin = CustomOrigin(id=self.origin_id, domain=str(ctx.output("load-balancer", "dns_name")),
-                              protocol="http-only", verify_secret=secret, read_timeout=60)
+        api = self.env.config.api
+        assert api is not None
+        if api.domain:  # the ALB's certificate names api.domain: CloudFront connects over TLS
+            origin = CustomOrigin(id=self.origin_id, domain=api.domain, protocol="https-only", verify_secret=secret,
+                                  read_timeout=60)
+        else:
+            origin = CustomOrigin(id=self.origin_id, domain=str(ctx.output("load-balancer", "dns_name")),
+                                  protocol="http-only", verify_secret=secret, read_timeout=60)
         return origin, Behavior(path_pattern=self.path)
 
     def read(self, ctx: StepContext) -> Any | None:

@@ -212,7 +212,7 @@ class SecurityGroupsStep(FsStep):
         cfg = self.env.config
         assert cfg.api is not None
         rules: dict[str, set[tuple[int, int, str]]] = {
-            "alb": {(80, 80, "cidr:0.0.0.0/0")},
+            "alb": {(80, 80, "cidr:0.0.0.0/0"), *(((443, 443, "cidr:0.0.0.0/0"),) if cfg.api.domain else ())},
             "service": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('alb', 'alb')}")},
         }
         if cfg.database is not None:
