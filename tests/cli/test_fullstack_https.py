@@ -1,6 +1,7 @@
 """fullstack-app with api.domain: an ACM certificate validated through the DNS provider (Route53 here),
 an HTTPS listener with the origin-verify rule, port 80 redirecting to HTTPS, an alias record for the
-domain, and CloudFront reaching the ALB over HTTPS by that name. A second deploy changes nothing."""
+domain, CloudFront reaching the ALB over HTTPS by that name, and ALB ingress limited to CloudFront's
+origin-facing managed prefix list. A second deploy changes nothing."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ image = "public.ecr.aws/docker/library/nginx:1.27-alpine"
 port = 80
 health_check = "/"
 domain = "api.{ZONE}"
+alb_ingress = "cloudfront"
 
 [frontend]
 distribution_id = "{dist_id}"
@@ -52,7 +54,12 @@ provider = "route53"
         assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
         groups = boto(endpoint, "ec2").describe_security_groups(
             Filters=[{"Name": "group-name", "Values": ["fsh-dev-alb"]}])["SecurityGroups"]
-        assert sorted(p["FromPort"] for p in groups[0]["IpPermissions"]) == [80, 443]
+        # only CloudFront's origin-facing prefix list, and only on 443
+        perms = groups[0]["IpPermissions"]
+        assert [(p["FromPort"], p.get("IpRanges"), len(p.get("PrefixListIds", []))) for p in perms] == [(443, [], 1)]
+        prefix = perms[0]["PrefixListIds"][0]["PrefixListId"]
+        lists = boto(endpoint, "ec2").describe_managed_prefix_lists(PrefixListIds=[prefix])["PrefixLists"]
+        assert lists[0]["PrefixListName"] == "com.amazonaws.global.cloudfront.origin-facing"
 
         sets = boto(endpoint, "route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
         alias = [s for s in sets if s["Name"].rstrip(".") == f"api.{ZONE}" and s["Type"] == "A"]

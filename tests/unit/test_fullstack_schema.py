@@ -61,6 +61,7 @@ def test_defaults() -> None:
     ({"frontend": {"distribution_id": "E2QWRUHAPOMQZL"}, "site": {"dir": "dist"}}, "frontend", "not both"),
     ({"frontend": {"distribution_id": "nope"}}, "frontend.distribution_id", "distribution id"),
     ({"network": {"vpc": "new", "cidr": "10.0.0.0/8"}}, "network.cidr", "a /16"),
+    ({"api": {"alb_ingress": "cloudfront"}}, "api.alb_ingress", "needs [frontend] or [site]"),
 ])
 def test_errors_name_the_key(tables: dict[str, Any], key: str, text: str) -> None:
     message = error(**tables)

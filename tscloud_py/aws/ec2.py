@@ -150,6 +150,12 @@ class Ec2:
         with ignoring("InvalidAllocationID.NotFound"):
             call(self.c.release_address, "ec2:ReleaseAddress", AllocationId=allocation_id)
 
+    def managed_prefix_list(self, name: str) -> str | None:
+        """The id of an AWS-managed prefix list (e.g. com.amazonaws.global.cloudfront.origin-facing)."""
+        found = call(self.c.describe_managed_prefix_lists, "ec2:DescribeManagedPrefixLists",
+                     Filters=[{"Name": "prefix-list-name", "Values": [name]}])["PrefixLists"]
+        return str(found[0]["PrefixListId"]) if found else None
+
     # -- security groups ---------------------------------------------------------------
     def find_security_group(self, vpc_id: str, name: str) -> dict[str, Any] | None:
         groups = call(self.c.describe_security_groups, "ec2:DescribeSecurityGroups",

@@ -49,6 +49,9 @@ class ApiConfig:
         "custom domain for the load balancer: an ACM certificate (validated through [dns]), an HTTPS "
         "listener with HTTP -> HTTPS redirect, and CloudFront reaches the API over HTTPS",
         pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
+    alb_ingress: Literal["anywhere", "cloudfront"] = field(default="anywhere", metadata=meta(
+        "who may reach the load balancer: anywhere, or only CloudFront's origin-facing managed prefix list "
+        "(needs [frontend] or [site]; the list counts as about 55 rules of the security group's quota of 60)"))
     cpu: int = field(default=256, metadata=meta("Fargate CPU units", choices=FARGATE_CPU))
     memory: int = field(default=512, metadata=meta("Fargate memory in MiB (valid sizes depend on cpu)", min=512))
     architecture: Literal["x86_64", "arm64"] = field(default="x86_64", metadata=meta(
@@ -203,6 +206,10 @@ def check_fullstack(config: object, shown: str) -> None:
     for i, s in enumerate(schedules):
         if s.name in names[:i]:
             raise ConfigError(shown, f"schedules[{i}].name", f"duplicate schedule name {s.name!r}")
+    attached = getattr(config, "frontend", None) is not None or getattr(config, "site", None) is not None
+    if api.alb_ingress == "cloudfront" and not attached:
+        raise ConfigError(shown, "api.alb_ingress", "'cloudfront' needs [frontend] or [site] (the API is only "
+                          "reachable through CloudFront then)")
     if getattr(config, "frontend", None) is not None and getattr(config, "site", None) is not None:
         raise ConfigError(shown, "frontend", "use [frontend] (an existing distribution) or [site] (a new one), "
                           "not both")

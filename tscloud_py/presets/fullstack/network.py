@@ -9,6 +9,7 @@ from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError
 from tscloud_py.presets.fullstack.common import FsStep, token
 
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 NAT_MONTHLY_USD = 32.85  # one NAT gateway, us-east-1, 730 h at $0.045/h, before data processing
 
 
@@ -211,8 +212,14 @@ class SecurityGroupsStep(FsStep):
     def wanted_rules(self, ids: dict[str, str]) -> dict[str, set[tuple[int, int, str]]]:
         cfg = self.env.config
         assert cfg.api is not None
+        if cfg.api.alb_ingress == "cloudfront":
+            # only CloudFront's origin-facing servers, on the one port CloudFront uses
+            port = 443 if cfg.api.domain else 80
+            alb = {(port, port, f"pl:{self._cloudfront_prefix_list()}")}
+        else:
+            alb = {(80, 80, "cidr:0.0.0.0/0"), *(((443, 443, "cidr:0.0.0.0/0"),) if cfg.api.domain else ())}
         rules: dict[str, set[tuple[int, int, str]]] = {
-            "alb": {(80, 80, "cidr:0.0.0.0/0"), *(((443, 443, "cidr:0.0.0.0/0"),) if cfg.api.domain else ())},
+            "alb": alb,
             "service": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('alb', 'alb')}")},
         }
         if cfg.database is not None:
@@ -220,6 +227,15 @@ class SecurityGroupsStep(FsStep):
         if cfg.cache is not None:
             rules["cache"] = {(6379, 6379, f"sg:{ids.get('service', 'service')}")}
         return rules
+
+    def _cloudfront_prefix_list(self) -> str:
+        if not hasattr(self, "_prefix_list"):
+            found = self.env.ec2.managed_prefix_list(CLOUDFRONT_PREFIX_LIST)
+            if found is None:
+                raise TscloudError(f"api.alb_ingress: no managed prefix list {CLOUDFRONT_PREFIX_LIST} in "
+                                   f"{self.env.region}", "use alb_ingress = \"anywhere\" in this region")
+            self._prefix_list = found
+        return self._prefix_list
 
     def read(self, ctx: StepContext) -> Any | None:
         vpc_id = ctx.output("network", "vpc_id")
