@@ -1,7 +1,8 @@
 """Crash safety (issue 2, "Done means" 3): SIGKILL `tscloud deploy` right after its N-th AWS request, for every N
 over a full static-site deploy, then run a normal deploy: it must converge to the end state of an uninterrupted
 run (one bucket, one distribution, one OAC, every file with its content and headers, the same policy), with
-the journal kept and with the journal deleted between the kill and the re-run. A second sweep does the same to a *redeploy* of a changed
+the journal kept and with the journal deleted between the kill and the re-run. Destroy gets the same treatment: killed after its N-th
+request, a second destroy removes everything. A further sweep does the same to a *redeploy* of a changed
 build (one file changed, one asset renamed): the re-run must still upload, keep, delete and invalidate exactly
 what an uninterrupted redeploy does.
 
@@ -28,6 +29,8 @@ from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 
 WORKERS = int(os.environ.get("TSCLOUD_CRASH_WORKERS", "3"))
+# The destroy sweep runs every 3rd N (and the last) unless TSCLOUD_CRASH_FULL=1: every N passed when written.
+FULL = os.environ.get("TSCLOUD_CRASH_FULL") == "1"
 
 
 @dataclass
@@ -162,3 +165,54 @@ def test_kill_a_redeploy_after_every_request_then_deploy_converges(
     failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
     assert not failures, "\n".join(failures)
     assert all(c.killed for c in cases)
+
+
+@pytest.fixture(scope="module")
+def destroy_requests(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> int:
+    """How many requests an uninterrupted destroy of a deployed site makes."""
+    aws_like_distribution_summaries()
+    app = "crash-dsref"
+    project = make_site(tmp_path_factory.mktemp(app), app)
+    with AwsProxy(moto_server.endpoint) as proxy:
+        _deploy(project, proxy.endpoint)
+        proxy.clear()
+        result = run_cli("--endpoint-url", proxy.endpoint, "--yes", "destroy", cwd=project)
+        assert result.code == 0, result.output
+        return len(proxy.requests())
+
+
+def kill_destroy_and_rerun(moto: str, root: Path, n: int) -> Case:
+    app = f"crashds-{n}"
+    project = make_site(root / app, app)
+    with AwsProxy(moto) as proxy:
+        _deploy(project, proxy.endpoint)
+        proxy.kill_after(n)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "--yes", "destroy"],
+            cwd=project, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proxy.set_pid(proc.pid)
+        proc.communicate(timeout=120)
+        what = proxy.requests()[-1].describe() if proxy.requests() else "?"
+        proxy.disarm()
+        rerun = run_cli("--endpoint-url", proxy.endpoint, "--yes", "destroy", cwd=project)
+    if proc.returncode != -9:
+        return Case(n, True, False, what, f"not killed (exit {proc.returncode})")
+    if rerun.code != 0:
+        return Case(n, True, True, what, f"re-run failed: {rerun.output[-1500:]}")
+    left = end_state(moto, app)
+    if left != {"buckets": 0, "distributions": 0, "oacs": 0}:
+        return Case(n, True, True, what, f"left behind: {left}")
+    return Case(n, True, True, what, None)
+
+
+@pytest.mark.slow  # a deploy, a killed destroy and a converging destroy per N
+def test_kill_destroy_after_its_nth_request_then_destroy_finishes(
+        moto_server: MotoServer, destroy_requests: int, tmp_path: Path) -> None:
+    assert destroy_requests >= 15
+    ns = list(range(1, destroy_requests + 1))
+    if not FULL:
+        ns = sorted({*ns[::3], ns[-1]})
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        cases = list(pool.map(lambda n: kill_destroy_and_rerun(moto_server.endpoint, tmp_path, n), ns))
+    failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
+    assert not failures, "\n".join(failures)

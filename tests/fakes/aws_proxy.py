@@ -83,6 +83,15 @@ def classify(method: str, path_and_query: str, headers: dict[str, str], body: by
     return parsed.path, parsed.query, target, action, service
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client SIGKILLed mid-request resets its connections: expected here, not worth a traceback.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class AwsProxy:
     def __init__(self, upstream: str) -> None:
         parsed = urlparse(upstream)
@@ -115,7 +124,7 @@ class AwsProxy:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
