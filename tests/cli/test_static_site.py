@@ -221,3 +221,57 @@ def test_new_build_keeps_previous_fingerprinted_assets_for_one_deploy(
     assert "assets/app-4d1e8b2c.js" not in keys  # kept exactly one more deploy, then removed
     assert {"assets/app-11aa22bb.js", "assets/app-33cc44dd.js"} <= keys
 
+
+
+def test_outputs_and_status_after_deploy(proxy: AwsProxy, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-outputs")
+    deployed = deploy_json(project, proxy.endpoint)["outputs"]
+    outputs = tscloud(project, proxy.endpoint, "--output", "json", "outputs")
+    assert outputs.code == 0 and outputs.json() == deployed
+    status = tscloud(project, proxy.endpoint, "--output", "json", "status")
+    assert status.code == 0, status.output
+    doc = status.json()
+    assert {s["id"]: s["live"] for s in doc["steps"]} == dict.fromkeys(
+        ("bucket", "oac", "distribution", "bucket-policy", "upload", "invalidation"), "in sync")
+    assert doc["outputs"] == deployed and doc["last_run"]["ok"] is True
+
+
+def test_only_and_from_select_what_is_applied(proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-select")
+    first = deploy_json(project, proxy.endpoint)
+    dist_id = first["outputs"]["distribution_id"]
+    (project / "dist" / "robots.txt").write_text("changed\n")
+
+    only = deploy_json(project, proxy.endpoint, "--only", "upload")
+    assert [(s["id"], s["status"]) for s in only["steps"]] == [("upload", "updated")]
+    assert invalidations(moto_server.endpoint, dist_id) == []  # the invalidation step was not selected
+    assert only["outputs"] == first["outputs"]
+
+    rest = deploy_json(project, proxy.endpoint, "--from", "invalidation")
+    assert [(s["id"], s["status"]) for s in rest["steps"]] == [("invalidation", "updated")]
+    assert invalidations(moto_server.endpoint, dist_id) == [["/robots.txt"]]
+
+
+def test_failed_step_exits_1_naming_step_code_and_hint_and_skips_only_dependents(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-fail")
+    proxy.fail(lambda method, path, query: method == "PUT" and query == "policy", 403, "AccessDenied",
+               "not allowed to put bucket policies")
+    result = tscloud(project, proxy.endpoint, "deploy")
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("error: step 'bucket-policy' failed: ")  # the step
+    assert "AccessDenied" in errors[0] and "PutBucketPolicy" in errors[0]  # the AWS error code, the operation
+    assert any(line.startswith("hint: ") and "permission" in line for line in result.stderr.splitlines())
+
+    as_json = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
+    assert as_json.code == 1
+    statuses = {s["id"]: s["status"] for s in as_json.json()["steps"]}
+    assert statuses["bucket-policy"] == "failed" and statuses["invalidation"] == "skipped"
+    assert statuses["upload"] == "unchanged" and statuses["distribution"] == "unchanged"
+
+    proxy.fail_none()
+    fixed = deploy_json(project, proxy.endpoint)
+    assert {s["id"]: s["status"] for s in fixed["steps"]}["bucket-policy"] == "created"

@@ -105,6 +105,7 @@ class AwsProxy:
         self._pid_set = threading.Event()
         self.killed = threading.Event()
         self._hold: Callable[[str, str], bool] | None = None
+        self._fail: tuple[Callable[[str, str, str], bool], int, bytes] | None = None
         self._released = threading.Event()
         self.holding = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -162,6 +163,16 @@ class AwsProxy:
         self._released.clear()
         self.holding.clear()
         self._hold = matches
+
+    def fail(self, matches: Callable[[str, str, str], bool], status: int, code: str, message: str) -> None:
+        """Answer every request for which ``matches(method, path, query)`` with an S3/CloudFront-style
+        XML error instead of forwarding it (``fail_none()`` stops)."""
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+                f"<RequestId>tscloud-test</RequestId></Error>").encode()
+        self._fail = (matches, status, body)
+
+    def fail_none(self) -> None:
+        self._fail = None
 
     def release(self) -> None:
         self._hold = None
@@ -246,7 +257,11 @@ class AwsProxy:
             # The client is being killed: nothing after the n-th request reaches AWS.
             h.close_connection = True
             return
-        status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
+        fail = self._fail
+        if fail is not None and fail[0](h.command, path, query):
+            status, out_headers, out_body = fail[1], [("Content-Type", "application/xml")], fail[2]
+        else:
+            status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
         with self._lock:
             self.log.append(Recorded(h.command, path, query, target, action, service, status))
         if kill_at is not None and number == kill_at:
