@@ -275,3 +275,14 @@ def test_failed_step_exits_1_naming_step_code_and_hint_and_skips_only_dependents
     proxy.fail_none()
     fixed = deploy_json(project, proxy.endpoint)
     assert {s["id"]: s["status"] for s in fixed["steps"]}["bucket-policy"] == "created"
+
+
+def test_aws_endpoint_url_env_is_honoured(proxy: AwsProxy, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    project = make_site(tmp_path, "site-envurl")
+    with proxy.recording() as requests:
+        result = run_cli("--output", "json", "deploy", cwd=project, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    assert result.code == 0, result.output
+    assert {s["status"] for s in result.json()["steps"]} >= {"created"}
+    assert any(r.service == "s3" for r in requests) and any(r.service == "cloudfront" for r in requests)
