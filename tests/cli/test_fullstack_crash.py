@@ -19,10 +19,10 @@ from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 
 WORKERS = int(os.environ.get("TSCLOUD_CRASH_WORKERS", "2"))
-SAMPLE = ("CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "CreateDBInstance", "CreateReplicationGroup",
-          "CreateSecret", "CreateQueue", "CreateTargetGroup", "CreateLoadBalancer", "CreateRule", "CreateRole",
-          "PutRolePolicy", "RegisterTaskDefinition", "CreateService", "RegisterScalableTarget", "CreateSchedule",
-          "UpdateDistribution")
+# the first call of each: a kill right after it leaves a resource the journal never heard of
+SAMPLE = ("CreateSecurityGroup", "CreateDBInstance", "CreateReplicationGroup", "CreateSecret", "CreateTargetGroup",
+          "CreateLoadBalancer", "CreateRule", "CreateRole", "RegisterTaskDefinition", "CreateService",
+          "CreateSchedule", "UpdateDistribution")
 
 
 def project_for(root: Path, app: str, endpoint: str) -> Path:
@@ -149,7 +149,7 @@ def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp
             firsts["UpdateDistribution"] = next(i for i, r in enumerate(requests, start=1)
                                                 if r.mutating and r.method == "PUT")
         cases = [(n, k % 2 == 0) for k, n in enumerate(sorted(firsts.values()))]
-        assert len(cases) >= 12, firsts
+        assert len(cases) == len(SAMPLE), firsts
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         failures = [f for f in pool.map(lambda c: _crash_case(moto, tmp_path, c[0], c[1]), cases) if f]
     assert failures == [], "\n".join(failures)
