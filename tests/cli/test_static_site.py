@@ -286,3 +286,71 @@ def test_aws_endpoint_url_env_is_honoured(proxy: AwsProxy, tmp_path: Path) -> No
     assert result.code == 0, result.output
     assert {s["status"] for s in result.json()["steps"]} >= {"created"}
     assert any(r.service == "s3" for r in requests) and any(r.service == "cloudfront" for r in requests)
+
+
+def test_plan_before_first_deploy_sends_no_writes(proxy: AwsProxy, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-fresh")
+    with proxy.recording() as requests:
+        plan = tscloud(project, proxy.endpoint, "--output", "json", "plan")
+    assert plan.code == 0, plan.output
+    actions = {s["id"]: s["action"] for s in plan.json()["steps"]}
+    assert actions["bucket"] == "create" and actions["distribution"] == "create" and actions["oac"] == "create"
+    assert mutating(requests) == []
+
+
+def test_drift_is_planned_and_repaired_leaving_foreign_origins_alone(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    app = "site-drift"
+    project = make_site(tmp_path, app)
+    outputs = deploy_json(project, proxy.endpoint)["outputs"]
+    bucket, dist_id = outputs["bucket"], outputs["distribution_id"]
+
+    # Someone else, through the same strict ETag layer: opens the bucket, swaps the policy, edits the
+    # distribution and adds their own origin and behavior to it.
+    s3 = boto(proxy.endpoint, "s3")
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "Other", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    cf = boto(proxy.endpoint, "cloudfront")
+    got = cf.get_distribution_config(Id=dist_id)
+    config = got["DistributionConfig"]
+    config["DefaultCacheBehavior"]["Compress"] = False
+    config["PriceClass"] = "PriceClass_All"
+    config["Origins"]["Items"].append({
+        "Id": "api", "DomainName": "api.example.com", "OriginPath": "",
+        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}})
+    config["Origins"]["Quantity"] = 2
+    config["CacheBehaviors"] = {"Quantity": 1, "Items": [{
+        "PathPattern": "/api/*", "TargetOriginId": "api", "ViewerProtocolPolicy": "https-only",
+        "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}]}
+    cf.update_distribution(Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
+
+    plan = tscloud(project, proxy.endpoint, "--output", "json", "plan")
+    assert plan.code == 0, plan.output
+    steps = {s["id"]: s for s in plan.json()["steps"]}
+    assert {k: v["action"] for k, v in steps.items()} == {
+        "bucket": "update", "oac": "none", "distribution": "update", "bucket-policy": "update", "upload": "none",
+        "invalidation": "none"}
+    fields = {c["field"] for c in steps["distribution"]["changes"]}
+    assert {"DefaultCacheBehavior.Compress", "PriceClass"} <= fields
+    assert "public_access_block" in {c["field"] for c in steps["bucket"]["changes"]}
+
+    repaired = deploy_json(project, proxy.endpoint)
+    assert {s["id"]: s["status"] for s in repaired["steps"]} == {
+        "bucket": "updated", "oac": "unchanged", "distribution": "updated", "bucket-policy": "updated",
+        "upload": "unchanged", "invalidation": "unchanged"}
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
+    sids = {s["Sid"] for s in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
+    assert sids == {"AllowCloudFrontOAC", "DenyInsecureTransport"}
+    live = cf.get_distribution_config(Id=dist_id)["DistributionConfig"]
+    assert live["DefaultCacheBehavior"]["Compress"] is True and live["PriceClass"] == "PriceClass_100"
+    assert [o["Id"] for o in live["Origins"]["Items"]] == ["s3-site", "api"]  # theirs kept, in place
+    assert [b["PathPattern"] for b in live["CacheBehaviors"]["Items"]] == ["/api/*"]
+
+    with proxy.recording() as requests:
+        again = deploy_json(project, proxy.endpoint)
+    assert {s["status"] for s in again["steps"]} == {"unchanged"}
+    assert mutating(requests) == []
