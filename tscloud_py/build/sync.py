@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -237,11 +238,17 @@ def invalidation_paths(keys: Iterable[str], *, index: str = "index.html", limit:
         elif key.endswith("/" + index):
             paths.add("/" + key[: -len(index)])
     if len(paths) <= limit:
-        return sorted(paths)
+        return sorted(_url_path(p) for p in paths)
     grouped: set[str] = set()
     for p in paths:
         parts = p.strip("/").split("/")
         grouped.add(f"/{parts[0]}/*" if len(parts) > 1 else p)
     if len(grouped) <= limit:
-        return sorted(grouped)
+        return sorted(_url_path(p) for p in grouped)
     return ["/*"]
+
+
+def _url_path(path: str) -> str:
+    """CloudFront wants non-ASCII and RFC 1738-unsafe characters (space, %, #, ...) URL-encoded in an
+    invalidation path, and nothing else: a key like "docs/My Report.pdf" is "/docs/My%20Report.pdf"."""
+    return quote(path, safe="/!$&'()*+,;=:@?~")
