@@ -228,6 +228,15 @@ def test_invalidation_paths_index_and_directory_forms() -> None:
     assert invalidation_paths([]) == []
 
 
+def test_invalidation_paths_are_url_encoded_where_cloudfront_requires() -> None:
+    # AWS: URL-encode non-ASCII and RFC 1738-unsafe characters, nothing else (else InvalidArgument).
+    assert invalidation_paths(["docs/My Report.pdf", "café/menü.html", "a+b=c.txt", "100%.txt", "x#y.txt"]) == [
+        "/100%25.txt", "/a+b=c.txt", "/caf%C3%A9/men%C3%BC.html", "/docs/My%20Report.pdf", "/x%23y.txt"]
+    assert invalidation_paths(["über uns/index.html"]) == ["/%C3%BCber%20uns/", "/%C3%BCber%20uns/index.html"]
+    many = [f"neue seiten/{i}.html" for i in range(20)]
+    assert invalidation_paths(many) == ["/neue%20seiten/*"]
+
+
 def test_invalidation_paths_at_the_limit_stay_exact() -> None:
     keys = [f"a/{i}.txt" for i in range(15)]
     assert invalidation_paths(keys) == sorted("/" + k for k in keys)
