@@ -354,3 +354,24 @@ def test_drift_is_planned_and_repaired_leaving_foreign_origins_alone(
         again = deploy_json(project, proxy.endpoint)
     assert {s["status"] for s in again["steps"]} == {"unchanged"}
     assert mutating(requests) == []
+
+
+def test_file_names_with_spaces_and_non_ascii(proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-names")
+    names = {"docs/My Report.txt": "v1", "café/menü.html": "<p>v1</p>", "a+b (1).txt": "v1"}
+    for name, text in names.items():
+        (project / "dist" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "dist" / name).write_text(text)
+    first = deploy_json(project, proxy.endpoint)
+    bucket, dist_id = first["outputs"]["bucket"], first["outputs"]["distribution_id"]
+    assert set(names) <= set(objects(moto_server.endpoint, bucket))
+
+    with proxy.recording() as requests:
+        deploy_json(project, proxy.endpoint)
+    assert mutating(requests) == []  # the keys round-trip through the listing
+
+    for name in names:
+        (project / "dist" / name).write_text("v2")
+    deploy_json(project, proxy.endpoint)
+    assert invalidations(moto_server.endpoint, dist_id) == [
+        ["/a+b%20(1).txt", "/caf%C3%A9/men%C3%BC.html", "/docs/My%20Report.txt"]]
