@@ -145,9 +145,10 @@ def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp
         for i, r in enumerate(requests, start=1):
             if r.mutating and r.operation in SAMPLE and r.operation not in firsts:
                 firsts[r.operation] = i
-        if any(r.mutating and not r.operation for r in requests):  # CloudFront is REST: PUT .../config
-            firsts["UpdateDistribution"] = next(i for i, r in enumerate(requests, start=1)
-                                                if r.mutating and r.method == "PUT")
+        rest = {"UpdateDistribution": lambda r: r.method == "PUT" and "/distribution/" in r.path,
+                "CreateSchedule": lambda r: r.method == "POST" and r.path.startswith("/schedules/")}
+        for name, matches in rest.items():  # REST APIs carry no operation name on the wire
+            firsts[name] = next(i for i, r in enumerate(requests, start=1) if r.mutating and matches(r))
         cases = [(n, k % 2 == 0) for k, n in enumerate(sorted(firsts.values()))]
         assert len(cases) == len(SAMPLE), firsts
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
