@@ -76,6 +76,10 @@ health_check = "/"
 [api.environment]
 LOG_LEVEL = "{log_level}"
 
+[api.secrets]
+STRIPE_KEY = "{app}/stripe"
+FLAG_TOKEN = "ssm:/{app}/flag-token"
+
 [frontend]
 distribution_id = "{distribution_id}"
 
@@ -96,7 +100,7 @@ command = ["nginx", "-v"]
 def secret_values(endpoint: str, app: str) -> list[str]:
     """Every secret value this app's deploy created or uses (they must never leak)."""
     sm = boto(endpoint, "secretsmanager")
-    values = []
+    values = ["sk_live_abc123xyz789", "flag-0123456789"]
     for s in sm.list_secrets()["SecretList"]:
         if app in s["Name"] or s["Name"].startswith("rds!"):
             raw = sm.get_secret_value(SecretId=s["ARN"])["SecretString"]
@@ -130,7 +134,7 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
     assert [s["Resource"] for s in task_doc["Statement"]] == [[f"arn:aws:sqs:us-east-1:123456789012:{app}-dev-jobs"]]
     exec_doc = iam.get_role_policy(RoleName=f"{app}-dev-exec", PolicyName=f"{app}-dev-exec")["PolicyDocument"]
     secrets_stmt = next(s for s in exec_doc["Statement"] if s["Sid"] == "ReadSecrets")
-    assert len(secrets_stmt["Resource"]) == 2 and all(":secret:" in r for r in secrets_stmt["Resource"])
+    assert all(":secret:" in r and "*" not in r for r in secrets_stmt["Resource"])
 
     db = boto(endpoint, "rds").describe_db_instances(DBInstanceIdentifier=f"{app}-dev-db")["DBInstances"][0]
     assert db["PubliclyAccessible"] is False and db["StorageEncrypted"] is True
@@ -202,6 +206,8 @@ def test_fullstack_deploy_redeploy_env_change_destroy(proxy: AwsProxy, moto_serv
     app = "fsx"
     endpoint = moto_server.endpoint
     dist_id, before = existing_distribution(endpoint, app)
+    stripe = boto(endpoint, "secretsmanager").create_secret(Name=f"{app}/stripe", SecretString="sk_live_abc123xyz789")
+    boto(endpoint, "ssm").put_parameter(Name=f"/{app}/flag-token", Value="flag-0123456789", Type="SecureString")
     project = write_project(tmp_path, app, dist_id)
 
     first = tscloud(project, proxy.endpoint, "deploy")
@@ -221,6 +227,16 @@ def test_fullstack_deploy_redeploy_env_change_destroy(proxy: AwsProxy, moto_serv
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == "site"
 
     check_security_posture(endpoint, app, project, first.output)
+    ecs = boto(endpoint, "ecs")
+    td = ecs.describe_task_definition(taskDefinition=f"{app}-dev-api")["taskDefinition"]
+    value_from = {s["name"]: s["valueFrom"] for s in td["containerDefinitions"][0]["secrets"]}
+    assert value_from["STRIPE_KEY"] == stripe["ARN"]
+    assert value_from["FLAG_TOKEN"] == f"arn:aws:ssm:us-east-1:123456789012:parameter/{app}/flag-token"
+    exec_doc = boto(endpoint, "iam").get_role_policy(RoleName=f"{app}-dev-exec",
+                                                     PolicyName=f"{app}-dev-exec")["PolicyDocument"]
+    by_sid = {st["Sid"]: st["Resource"] for st in exec_doc["Statement"]}
+    assert stripe["ARN"] in by_sid["ReadSecrets"] and len(by_sid["ReadSecrets"]) == 3
+    assert by_sid["ReadParameters"] == [value_from["FLAG_TOKEN"]]
 
     # 2. a second deploy: every step unchanged, zero mutating requests on the wire
     proxy.clear()
@@ -237,7 +253,6 @@ def test_fullstack_deploy_redeploy_env_change_destroy(proxy: AwsProxy, moto_serv
     assert mutating_ops(proxy) == Counter({"RegisterTaskDefinition": 1, "UpdateService": 1})
     changed = {s["id"]: s["status"] for s in third.json()["steps"] if s["status"] != "unchanged"}
     assert changed == {"api-task-definition": "updated", "service": "updated"}
-    ecs = boto(endpoint, "ecs")
     svc = ecs.describe_services(cluster=f"{app}-dev", services=[f"{app}-dev-api"])["services"][0]
     assert svc["taskDefinition"].endswith(f"{app}-dev-api:2")
 

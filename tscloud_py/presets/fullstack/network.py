@@ -5,12 +5,23 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
 from tscloud_py.engine.step import Change, Outputs, StepContext
-from tscloud_py.errors import TscloudError
+from tscloud_py.errors import AwsError, TscloudError
 from tscloud_py.presets.fullstack.common import FsStep, token
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 NAT_MONTHLY_USD = 32.85  # one NAT gateway, us-east-1, 730 h at $0.045/h, before data processing
+
+
+def _dependency(exc: BaseException) -> bool:
+    """ENIs of stopped tasks and deleted load balancers take minutes to go; until then EC2 says so."""
+    return isinstance(exc, AwsError) and exc.code in ("DependencyViolation", "InvalidIPAddress.InUse")
+
+
+_until_released = retry(retry=retry_if_exception(_dependency), stop=stop_after_delay(600),
+                        wait=wait_exponential(multiplier=2, max=30), reraise=True)
 
 
 class NetworkStep(FsStep):
@@ -176,15 +187,15 @@ class NetworkStep(FsStep):
         vpc_id = observed["vpc_id"]
         if observed.get("nat"):
             ec2.delete_nat_gateway(observed["nat"])
-        for address in ec2.addresses(self.tags):
-            ec2.release_address(str(address["AllocationId"]))
         for rt in ec2.route_tables(vpc_id, self.tags):
             ec2.delete_route_table(rt)
         for sid in observed["cidrs"].values():
-            ec2.delete_subnet(sid)
+            _until_released(ec2.delete_subnet)(sid)  # waits out the NAT gateway's and tasks' ENIs
+        for address in ec2.addresses(self.tags):
+            _until_released(ec2.release_address)(str(address["AllocationId"]))
         if observed.get("igw"):
-            ec2.delete_internet_gateway(observed["igw"], vpc_id)
-        ec2.delete_vpc(vpc_id)
+            _until_released(ec2.delete_internet_gateway)(observed["igw"], vpc_id)
+        _until_released(ec2.delete_vpc)(vpc_id)
         return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
@@ -292,7 +303,7 @@ class SecurityGroupsStep(FsStep):
                 self.env.ec2.revoke_ingress(g["id"], refs)
         for role in ("cache", "db", "service", "alb"):
             if role in observed:
-                self.env.ec2.delete_security_group(observed[role]["id"])
+                _until_released(self.env.ec2.delete_security_group)(observed[role]["id"])
 
 
 def _rules(permissions: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
