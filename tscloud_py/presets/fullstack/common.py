@@ -171,7 +171,3 @@ def compare(changes: list[Change], field: str, old: Any, new: Any, *, destructiv
     """Append a Change when ``old`` and ``new`` differ (compared as canonical JSON)."""
     if canonical(old) != canonical(new):
         changes.append(Change(field, old, new, destructive))
-
-
-def missing_tags(have: dict[str, str], want: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in want.items() if have.get(k) != v}

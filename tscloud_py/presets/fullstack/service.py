@@ -22,9 +22,7 @@ class LogGroupStep(FsStep):
 
     def read(self, ctx: StepContext) -> Any | None:
         group = self.env.logs.group(self.group_name)
-        if group is None:
-            return None
-        return {"group": group, "tags": self.env.logs.tags(str(group.get("arn", "")))}
+        return None if group is None else {"group": group}
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         api = self.env.config.api
