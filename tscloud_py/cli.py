@@ -8,6 +8,7 @@ rich, presets) are imported inside commands so ``tscloud --help`` stays fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -65,7 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="tscloud", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _interrupted(as_json)
         _fail("aborted", None, 130, as_json)
     except click.ClickException as exc:
         # Click's usage errors: one line, exit 2.
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         _fail(exc.message, exc.hint, exc.exit_code, as_json, aws_code=getattr(exc, "code", None))
     except KeyboardInterrupt:
-        _fail("interrupted; re-run the same command to resume", None, 130, as_json)
+        _interrupted(as_json)
     except BrokenPipeError:
         sys.exit(1)
     except Exception as exc:  # a bug: still one line unless -v
@@ -84,6 +87,17 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"internal error: {type(exc).__name__}: {exc}", "re-run with -v and report the traceback", 1,
               as_json)
     sys.exit(0)
+
+
+def _interrupted(as_json: bool) -> None:
+    try:
+        _fail("interrupted; re-run the same command to resume", None, 130, as_json)
+    finally:
+        # Step threads may still be inside an AWS call or a long wait, and the interpreter would join
+        # them before exiting. The lock is released and the journal is whole (as after a kill): leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def _click_message(exc: click.ClickException) -> str:

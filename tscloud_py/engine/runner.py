@@ -155,29 +155,31 @@ class Runner:
         results: dict[str, StepResult] = {}
         waiting = list(order)
         running: dict[Future[StepResult], Step] = {}
-        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
-            try:
-                while waiting or running:
-                    for step in list(waiting):
-                        pre = prerequisites(step)
-                        blocked = [p for p in pre if p in results and results[p].status in ("failed", "skipped")]
-                        if blocked:
-                            waiting.remove(step)
-                            results[step.id] = self._skip(step, blocked)
-                            continue
-                        if all(p in results for p in pre):
-                            waiting.remove(step)
-                            running[pool.submit(work, step)] = step
-                    if not running:
+        pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step")
+        try:
+            while waiting or running:
+                for step in list(waiting):
+                    pre = prerequisites(step)
+                    blocked = [p for p in pre if p in results and results[p].status in ("failed", "skipped")]
+                    if blocked:
+                        waiting.remove(step)
+                        results[step.id] = self._skip(step, blocked)
                         continue
-                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        step = running.pop(fut)
-                        results[step.id] = fut.result()
-            except KeyboardInterrupt:
-                for fut in running:
-                    fut.cancel()
-                raise
+                    if all(p in results for p in pre):
+                        waiting.remove(step)
+                        running[pool.submit(work, step)] = step
+                if not running:
+                    continue
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    step = running.pop(fut)
+                    results[step.id] = fut.result()
+        except KeyboardInterrupt:
+            # Do not sit out a running step's wait (a CloudFront deploy can take many minutes): stop
+            # now. Abandoning a step mid-call is what a kill does, and every step is safe to re-run.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         run.results = [results[s.id] for s in order if s.id in results]
         run.ended = time.time()
         return run
