@@ -98,3 +98,22 @@ def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> 
     after = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
     assert after.code == 0, after.output
     assert {s["status"] for s in after.json()["steps"]} == {"unchanged"}
+
+
+def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: AwsProxy, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "lock-intr")
+    first = start_holder(project, proxy)  # in the middle of a step, its AWS call held by the proxy
+    try:
+        started = time.monotonic()
+        first.send_signal(signal.SIGINT)
+        _out, err = first.communicate(timeout=30)
+        assert time.monotonic() - started < 10, "Ctrl-C waited for the running step"
+        assert first.returncode == 130, err
+        assert "interrupted; re-run the same command to resume" in err
+        assert "Traceback" not in err
+    finally:
+        finish(first)
+    proxy.release()
+    again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
+    assert again.code == 0, again.output
+    assert "took over" not in again.stderr  # the lock was released, not left for a takeover

@@ -346,3 +346,21 @@ def test_destroy_skips_steps_without_resources_and_blocks_on_failure(tmp_path: P
     result = Runner(steps, c, None).destroy(observed)
     by = {r.id: r.status for r in result.results}
     assert by == {"leaf": "deleted", "upload": "absent", "root": "failed"}
+
+
+def test_interrupt_does_not_wait_for_running_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C stops the run at once; a step in a long wait is abandoned (as a kill would), not sat out."""
+    from tscloud_py.engine import runner as runner_mod
+
+    real_wait = runner_mod.wait
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        real_wait(*args, timeout=0.1, **{k: v for k, v in kwargs.items() if k != "timeout"})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner_mod, "wait", interrupted)
+    w = World()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        Runner([FakeStep(w, "slow", delay=3)], ctx(), None).deploy()
+    assert time.monotonic() - started < 2.0
