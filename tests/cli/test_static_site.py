@@ -375,3 +375,15 @@ def test_file_names_with_spaces_and_non_ascii(proxy: AwsProxy, moto_server: Moto
     deploy_json(project, proxy.endpoint)
     assert invalidations(moto_server.endpoint, dist_id) == [
         ["/a+b%20(1).txt", "/caf%C3%A9/men%C3%BC.html", "/docs/My%20Report.txt"]]
+
+
+@pytest.mark.xfail(strict=True, reason="the distribution (Comment 'tscloud <app>-<stage> distribution') and the "
+                   "OAC are named without the region, while the bucket, journal and lock are per region: a "
+                   "second region adopts the first region's distribution and repoints its origin")
+def test_same_app_and_stage_in_two_regions_keep_separate_distributions(moto_server: MotoServer,
+                                                                        tmp_path: Path) -> None:
+    project = make_site(tmp_path, "site-tworeg")
+    east = tscloud(project, moto_server.endpoint, "--region", "us-east-1", "--output", "json", "deploy")
+    west = tscloud(project, moto_server.endpoint, "--region", "eu-west-1", "--output", "json", "deploy")
+    assert east.code == 0 and west.code == 0
+    assert east.json()["outputs"]["distribution_id"] != west.json()["outputs"]["distribution_id"]
