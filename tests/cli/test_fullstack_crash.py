@@ -56,37 +56,45 @@ command = ["true"]
     return project
 
 
+def pages(client: Any, method: str, key: str, **kwargs: Any) -> list[Any]:
+    """Every item, across pages: a full sweep puts hundreds of apps into one moto server."""
+    return [item for page in client.get_paginator(method).paginate(**kwargs) for item in page.get(key, [])]
+
+
 def end_state(endpoint: str, app: str, dist_id: str) -> dict[str, Any]:
     p = f"{app}-dev"
     ec2, elb, ecs = boto(endpoint, "ec2"), boto(endpoint, "elbv2"), boto(endpoint, "ecs")
-    groups = [g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"].startswith(p)]
-    lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"].startswith(p)]
-    tgs = [t for t in elb.describe_target_groups()["TargetGroups"] if t["TargetGroupName"].startswith(p)]
+    groups = pages(ec2, "describe_security_groups", "SecurityGroups",
+                   Filters=[{"Name": "group-name", "Values": [f"{p}-*"]}])
+    lbs = [lb for lb in pages(elb, "describe_load_balancers", "LoadBalancers") if lb["LoadBalancerName"].startswith(p)]
+    tgs = [t for t in pages(elb, "describe_target_groups", "TargetGroups") if t["TargetGroupName"].startswith(p)]
     rules = [r for lb in lbs for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
              for r in elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"] if not r["IsDefault"]]
     services = [s for s in ecs.describe_services(cluster=p, services=[f"{p}-api"])["services"]
                 if s["status"] == "ACTIVE"]
     config = boto(endpoint, "cloudfront").get_distribution_config(Id=dist_id)["DistributionConfig"]
     iam = boto(endpoint, "iam")
-    roles = sorted(r["RoleName"].removeprefix(p) for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(p))
+    roles = sorted(r["RoleName"].removeprefix(p) for r in pages(iam, "list_roles", "Roles")
+                   if r["RoleName"].startswith(f"{p}-"))
+    asg = boto(endpoint, "application-autoscaling")
     return {
         "security_groups": sorted(g["GroupName"].removeprefix(p) for g in groups),
         "ingress": sorted(len(g["IpPermissions"]) for g in groups),
         "load_balancers": len(lbs), "target_groups": len(tgs), "rules": len(rules),
-        "db": len([d for d in boto(endpoint, "rds").describe_db_instances()["DBInstances"]
+        "db": len([d for d in pages(boto(endpoint, "rds"), "describe_db_instances", "DBInstances")
                    if d["DBInstanceIdentifier"].startswith(p)]),
-        "redis": len([g for g in boto(endpoint, "elasticache").describe_replication_groups()["ReplicationGroups"]
-                      if g["ReplicationGroupId"].startswith(p)]),
+        "redis": len([g for g in pages(boto(endpoint, "elasticache"), "describe_replication_groups",
+                                       "ReplicationGroups") if g["ReplicationGroupId"].startswith(p)]),
         "queues": len(boto(endpoint, "sqs").list_queues(QueueNamePrefix=p).get("QueueUrls", [])),
-        "secrets": len([s for s in boto(endpoint, "secretsmanager").list_secrets()["SecretList"]
-                        if f"/{app}/" in s["Name"]]),
+        "secrets": len(pages(boto(endpoint, "secretsmanager"), "list_secrets", "SecretList",
+                             Filters=[{"Key": "name", "Values": [f"tscloud/{app}/"]}])),
         "roles": roles,
         "policies": sorted(len(iam.list_role_policies(RoleName=f"{p}{r}")["PolicyNames"]) for r in roles),
         "task_definitions": len(ecs.list_task_definitions(familyPrefix=f"{p}-api")["taskDefinitionArns"]),
         "services": len(services),
         "service_revision": services[0]["taskDefinition"].rsplit(":", 1)[-1] if services else None,
-        "scalable_targets": len([t for t in boto(endpoint, "application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="ecs")["ScalableTargets"] if f"/{p}/" in t["ResourceId"]]),
+        "scalable_targets": len(asg.describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[f"service/{p}/{p}-api"])["ScalableTargets"]),
         "schedules": len(boto(endpoint, "scheduler").list_schedules(GroupName=p)["Schedules"]),
         "origins": sorted(o["Id"].removeprefix(p) for o in config["Origins"]["Items"]),
         "behaviors": [b["PathPattern"] for b in config.get("CacheBehaviors", {}).get("Items", [])],
