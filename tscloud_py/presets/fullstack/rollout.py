@@ -13,7 +13,7 @@ from tscloud_py.aws.ecs import task_ips
 from tscloud_py.aws.waiters import Poll, WaitPolicy, wait_for
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError, WaitTimeoutError
-from tscloud_py.presets.fullstack.common import Env, FsStep, compare, token
+from tscloud_py.presets.fullstack.common import Env, FsStep, compare, retry_new_role, token
 
 
 class RolloutFailedError(TscloudError):
@@ -185,7 +185,7 @@ class ServiceStep(FsStep):
         cluster = ctx.output("cluster", "cluster")
         want = self._settings(ctx)
         if observed is None:
-            observed = self.env.ecs.create_service(
+            observed = retry_new_role(self.env.ecs.create_service)(
                 cluster=cluster, serviceName=self.name, desiredCount=self._desired(), launchType="FARGATE",
                 platformVersion="LATEST", schedulingStrategy="REPLICA", propagateTags="SERVICE",
                 enableECSManagedTags=True, clientToken=token(self.env.prefix, self.name), tags=self.tags, **want)

@@ -8,7 +8,14 @@ from typing import Any
 
 from tscloud_py.aws.autoscaling import resource_id
 from tscloud_py.engine.step import Change, Outputs, StepContext
-from tscloud_py.presets.fullstack.common import Env, FsStep, canonical, compare, token
+from tscloud_py.presets.fullstack.common import (
+    Env,
+    FsStep,
+    canonical,
+    compare,
+    retry_new_role,
+    token,
+)
 
 
 class AutoscalingStep(FsStep):
@@ -185,9 +192,10 @@ class SchedulesStep(FsStep):
         for name, config in want.items():
             have = observed.get(name)
             if have is None:
-                sched.create(self.group, name, token(self.group, name, canonical(config))[:64], **config)
+                retry_new_role(sched.create)(self.group, name, token(self.group, name, canonical(config))[:64],
+                                             **config)
             elif canonical(_subset(have, config)) != canonical(config):
-                sched.update(self.group, name, **config)
+                retry_new_role(sched.update)(self.group, name, **config)
         for name in set(observed) - set(want):
             sched.delete(self.group, name)
         return self.outputs(ctx, None)
