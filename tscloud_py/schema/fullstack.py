@@ -112,6 +112,8 @@ class DatabaseConfig:
     backup_retention: int = field(default=7, metadata=meta("days of automated backups", min=1, max=35))
     deletion_protection: bool | None = field(default=None, metadata=meta(
         "refuse deletes (default: on for a stage named prod or production)"))
+    retain: bool = field(default=False, metadata=meta(
+        "keep the database (and the network it lives in) on destroy"))
 
 
 @dataclass
@@ -120,6 +122,8 @@ class CacheConfig:
     node_type: str = field(default="cache.t4g.micro", metadata=meta(
         "node type", pattern=r"cache\.[a-z0-9]+\.[a-z0-9]+", pattern_help="expected e.g. cache.t4g.micro"))
     replicas: int = field(default=0, metadata=meta("read replicas (1+ enables automatic failover)", min=0, max=5))
+    retain: bool = field(default=False, metadata=meta(
+        "keep the replication group, its auth token and the network it lives in on destroy"))
 
 
 @dataclass

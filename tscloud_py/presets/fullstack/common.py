@@ -77,6 +77,9 @@ class Env:
         self.app = config.app
         self.stage = config.stage
         self.prefix = f"{config.app}-{config.stage}"
+        # A retained data store keeps its subnets and security groups alive, so those stay too.
+        self.retains_data = bool((config.database and config.database.retain)
+                                 or (config.cache and config.cache.retain))
 
     def name(self, role: str, limit: int = 255) -> str:
         return short_name(f"{self.prefix}-{role}", limit)

@@ -193,7 +193,10 @@ class DatabaseStep(FsStep):
         return {"identifier": self.identifier, "endpoint": endpoint, "port": int(port or 5432), "name": db.name,
                 "secret_arn": secret, "arn": arn}
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        if self.env.config.database is not None and self.env.config.database.retain:
+            ctx.log(f"retain = true: keeping database {self.identifier}")
+            return "kept"
         rds = self.env.rds
         res = observed.get("cluster") if self.aurora else observed.get("instance")
         if res is not None and res.get("DeletionProtection"):
@@ -213,8 +216,11 @@ class DatabaseStep(FsStep):
         if snapshot and res is not None:
             ctx.log(f"final snapshot: {snapshot}")
         rds.delete_subnet_group(self.identifier)
+        return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
+        if self.env.config.database is not None and self.env.config.database.retain:
+            return [Change(f"database {self.identifier} kept (retain = true)")]
         keep = "no final snapshot" if self.env.options.no_snapshot else "a final snapshot is kept"
         return [Change(f"delete database {self.identifier} ({keep})", destructive=True)]
 
@@ -300,7 +306,10 @@ class CacheStep(FsStep):
         return {"group_id": self.group_id, "endpoint": endpoint["Address"], "port": int(endpoint.get("Port", 6379)),
                 "auth_secret_arn": observed["secret"]["ARN"], "tls": True}
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        if self.env.config.cache is not None and self.env.config.cache.retain:
+            ctx.log(f"retain = true: keeping redis {self.group_id} and its auth token")
+            return "kept"
         ec = self.env.elasticache
         if observed.get("group") is not None:
             snapshot = None if self.env.options.no_snapshot else _final_snapshot(self.group_id)
@@ -308,6 +317,7 @@ class CacheStep(FsStep):
             ec.wait(self.group_id, gone=True, progress=ctx.progress(), clock=ctx.clock)
         ec.delete_subnet_group(self.group_id)
         self.env.secrets.delete(self.secret_name)
+        return None
 
 
 class QueueStep(FsStep):

@@ -183,6 +183,9 @@ class NetworkStep(FsStep):
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         if not self.new_vpc or observed.get("default_missing"):
             return "kept"  # the account's default VPC is not ours
+        if self.env.retains_data:
+            ctx.log("kept: a retained data store still lives in this VPC")
+            return "kept"
         ec2 = self.env.ec2
         vpc_id = observed["vpc_id"]
         if observed.get("nat"):
@@ -295,7 +298,10 @@ class SecurityGroupsStep(FsStep):
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return {f"{role}_sg": g["id"] for role, g in observed.items()}
 
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        if self.env.retains_data:
+            ctx.log("kept: a retained data store still uses these security groups")
+            return "kept"
         # Revoke SG-to-SG references first, or the referenced groups cannot be deleted.
         for g in observed.values():
             refs = [_permission(r) for r in g["rules"] if r[2].startswith("sg:")]
@@ -304,6 +310,7 @@ class SecurityGroupsStep(FsStep):
         for role in ("cache", "db", "service", "alb"):
             if role in observed:
                 _until_released(self.env.ec2.delete_security_group)(observed[role]["id"])
+        return None
 
 
 def _rules(permissions: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
