@@ -342,18 +342,23 @@ class EdgeFunctionStep(Step):
     def wanted(self, ctx: StepContext) -> Any:
         return {"name": self.name, "code": self.code.decode()}
 
+    def _unsupported(self, exc: AwsError) -> bool:
+        # moto versions differ in how much of CloudFront Functions they answer (some create but
+        # cannot publish); against an emulator any such gap means "not emulated".
+        return self.emulator and exc.code in ("404", "NotFound", "NotImplemented", "InvalidAction")
+
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         try:
             found = self.cloudfront.describe_function(self.name, "DEVELOPMENT")
+            if found is None:
+                return None
+            summary, etag = found
+            return {"etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
+                    "live_code": self.cloudfront.get_function_code(self.name, "LIVE")}
         except AwsError as exc:
-            if self.emulator and exc.code in ("404", "NotFound", "NotImplemented", "InvalidAction"):
+            if self._unsupported(exc):
                 return {"unsupported": True}
             raise
-        if found is None:
-            return None
-        summary, etag = found
-        return {"etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
-                "live_code": self.cloudfront.get_function_code(self.name, "LIVE")}
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
@@ -365,11 +370,17 @@ class EdgeFunctionStep(Step):
         return []
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
-        if observed is None:
-            etag = self.cloudfront.create_function(self.name, self.code, self.comment)
-        else:
-            etag = self.cloudfront.update_function(self.name, self.code, self.comment, observed["etag"])
-        return {"function_arn": self.cloudfront.publish_function(self.name, etag)}
+        try:
+            if observed is None:
+                etag = self.cloudfront.create_function(self.name, self.code, self.comment)
+            else:
+                etag = self.cloudfront.update_function(self.name, self.code, self.comment, observed["etag"])
+            return {"function_arn": self.cloudfront.publish_function(self.name, etag)}
+        except AwsError as exc:
+            if not self._unsupported(exc):
+                raise
+            ctx.log("the endpoint does not emulate CloudFront Functions; x-forwarded-host is not attached")
+            return {"function_arn": None}
 
     def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
         if observed.get("unsupported"):
