@@ -171,7 +171,24 @@ def s3_origin(origin_id: str, bucket_domain: str, oac_id: str) -> dict[str, Any]
     }
 
 
-class SiteDistributionStep(Step):
+class DistributionStepBase(Step):
+    """What every distribution step shares: its outputs, and a destroy that disables, waits, deletes."""
+
+    kind = "CloudFront distribution"
+    cloudfront: CloudFront
+
+    def outputs(self, ctx: StepContext, observed: DistributionInfo) -> Outputs:
+        return {"distribution_id": observed.id, "distribution_arn": observed.arn,
+                "distribution_domain": observed.domain_name}
+
+    def destroy(self, ctx: StepContext, observed: DistributionInfo) -> None:
+        self.cloudfront.disable_and_delete(observed.id, progress=ctx.progress(), clock=ctx.clock)
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        return [Change(f"disable, wait until deployed, delete distribution {observed.id}", destructive=True)]
+
+
+class SiteDistributionStep(DistributionStepBase):
     """The distribution, found by its comment; updates leave origins and behaviors others added alone."""
 
     kind = "CloudFront distribution"
@@ -227,15 +244,6 @@ class SiteDistributionStep(Step):
         self.cloudfront.wait_deployed(info.id, progress=ctx.progress(), clock=ctx.clock)
         return {"distribution_id": info.id, "distribution_arn": info.arn, "distribution_domain": info.domain_name}
 
-    def outputs(self, ctx: StepContext, observed: DistributionInfo) -> Outputs:
-        return {"distribution_id": observed.id, "distribution_arn": observed.arn,
-                "distribution_domain": observed.domain_name}
-
-    def destroy(self, ctx: StepContext, observed: DistributionInfo) -> None:
-        self.cloudfront.disable_and_delete(observed.id, progress=ctx.progress(), clock=ctx.clock)
-
-    def destroy_changes(self, observed: Any) -> list[Change]:
-        return [Change(f"disable, wait until deployed, delete distribution {observed.id}", destructive=True)]
 
 
 def _managed_diff(wanted: dict[str, Any], actual: dict[str, Any]) -> list[Change]:

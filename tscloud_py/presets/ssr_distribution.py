@@ -18,9 +18,9 @@ from typing import Any
 from tscloud_py.aws import cloudfront as cf
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.build.nitro import PublicEntry
-from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
+from tscloud_py.engine.step import Change, Outputs, StepContext, fingerprint
 from tscloud_py.presets.diffing import overlay, subset_diff, tag_dict
-from tscloud_py.presets.site_steps import s3_origin
+from tscloud_py.presets.site_steps import DistributionStepBase, s3_origin
 
 SERVER_ORIGIN_ID = "server"
 ASSETS_ORIGIN_ID = "assets"
@@ -139,7 +139,7 @@ def merge_config(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, A
     return merged
 
 
-class SsrDistributionStep(Step):
+class SsrDistributionStep(DistributionStepBase):
     kind = "CloudFront distribution"
 
     def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, entries: list[PublicEntry],
@@ -190,12 +190,3 @@ class SsrDistributionStep(Step):
         self.cloudfront.wait_deployed(info.id, progress=ctx.progress(), clock=ctx.clock)
         return self.outputs(ctx, info)
 
-    def outputs(self, ctx: StepContext, observed: DistributionInfo) -> Outputs:
-        return {"distribution_id": observed.id, "distribution_arn": observed.arn,
-                "distribution_domain": observed.domain_name}
-
-    def destroy(self, ctx: StepContext, observed: DistributionInfo) -> None:
-        self.cloudfront.disable_and_delete(observed.id, progress=ctx.progress(), clock=ctx.clock)
-
-    def destroy_changes(self, observed: Any) -> list[Change]:
-        return [Change(f"disable, wait until deployed, delete distribution {observed.id}", destructive=True)]
