@@ -102,7 +102,7 @@ def test_destroy_removes_everything_in_order_then_is_a_noop(proxy: AwsProxy, mot
     assert outputs_after.code == 2 and "has no recorded deploy" in outputs_after.stderr
 
     with proxy.recording() as again:
-        second = tscloud(project, proxy.endpoint, "--yes", "destroy")
+        second = tscloud(project, proxy.endpoint, "destroy", "--yes")  # --yes after the command works too
     assert second.code == 0, second.output
     assert "nothing to destroy for gone-site-dev" in second.stderr
     assert [r.describe() for r in again if r.mutating] == []
@@ -116,7 +116,7 @@ def test_destroy_without_yes_off_a_terminal_exits_2_and_deletes_nothing(
     with proxy.recording() as requests:
         result = tscloud(project, proxy.endpoint, "destroy")
     assert result.code == 2
-    assert "--yes" in result.stderr and "Traceback" not in result.stderr
+    assert "`tscloud destroy --yes`" in result.stderr and "Traceback" not in result.stderr
     assert [r for r in requests if r.mutating] == []
     assert len(buckets_for(moto_server.endpoint, app)) == 1
     assert len(distributions_for(moto_server.endpoint, app)) == 1

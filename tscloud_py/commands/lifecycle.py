@@ -252,8 +252,9 @@ def outputs(app: AppContext) -> None:
 @click.option("--no-snapshot", is_flag=True, help="Do not keep a final snapshot of data stores.")
 @click.option("--confirm", metavar="APP-STAGE", help="Required for prod stages: the app-stage being destroyed.")
 @click.option("--force-unlock", is_flag=True, help="Break a stale lock left by a dead or stuck run.")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Ask nothing (same as the global --yes).")
 @pass_app
-def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unlock: bool) -> None:
+def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unlock: bool, yes: bool) -> None:
     """Remove everything this app and stage created, in reverse order."""
     from tscloud_py.engine.plan import destroy_plan
     from tscloud_py.engine.runner import Runner
@@ -267,9 +268,10 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
         raise UsageError(f"--confirm: destroying the production stage needs --confirm {target}")
     if confirm is not None and confirm != target:
         raise UsageError(f"--confirm: expected {target}, got {confirm}")
-    if not app.yes and not ws.config.is_production:
+    if not (app.yes or yes) and not ws.config.is_production:
         if not sys.stdin.isatty():
-            raise UsageError("--yes: destroy asks for confirmation; pass --yes when not on a terminal")
+            raise UsageError("--yes: destroy asks for confirmation when not on a terminal; "
+                             "run `tscloud destroy --yes` (or `tscloud --yes destroy`)")
         click.confirm(f"destroy every resource of {target}?", abort=True)
     with ws.lock(force=force_unlock) as lock:
         lock_notice(app, lock.took_over)
