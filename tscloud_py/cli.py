@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(_click_message(exc), None, 2 if exc.exit_code == 2 else exc.exit_code, as_json)
     except TscloudError as exc:
         if verbose:
-            traceback.print_exc()
+            _traceback()
         _fail(exc.message, exc.hint, exc.exit_code, as_json, aws_code=getattr(exc, "code", None))
     except KeyboardInterrupt:
         _interrupted(as_json)
@@ -83,10 +83,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except Exception as exc:  # a bug: still one line unless -v
         if verbose:
-            traceback.print_exc()
+            _traceback()
         _fail(f"internal error: {type(exc).__name__}: {exc}", "re-run with -v and report the traceback", 1,
               as_json)
     sys.exit(0)
+
+
+def _traceback() -> None:
+    from tscloud_py.redact import scrub
+
+    sys.stderr.write(scrub(traceback.format_exc()))
 
 
 def _interrupted(as_json: bool) -> None:
@@ -117,6 +123,10 @@ def _wants_json(args: list[str]) -> bool:
 
 
 def _fail(message: str, hint: str | None, code: int, as_json: bool, **extra: Any) -> None:
+    from tscloud_py.redact import scrub
+
+    message = scrub(message)
+    hint = scrub(hint) if hint else hint
     if as_json:
         doc: dict[str, Any] = {"error": message}
         if hint:

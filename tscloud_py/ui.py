@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from tscloud_py.aws.waiters import format_duration
 from tscloud_py.engine.events import Event, EventSink, NullSink
+from tscloud_py.redact import scrub, scrub_obj
 
 STATUS_STYLE = {
     "created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "failed": "bold red",
@@ -39,7 +40,7 @@ class PlainSink:
             return
         with self._lock:
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-            print(f"{stamp} {event.step_id}: {line}", file=self.stream, flush=True)
+            print(scrub(f"{stamp} {event.step_id}: {line}"), file=self.stream, flush=True)
 
     def _line(self, e: Event) -> str | None:
         if e.kind == "started":
@@ -92,11 +93,11 @@ class LiveSink:
             if event.kind == "started":
                 row.update(state="running", start=event.at)
             elif event.kind == "waiting":
-                row.update(state="waiting", detail=f"{event.what}: {event.state}")
+                row.update(state="waiting", detail=scrub(f"{event.what}: {event.state}"))
             elif event.kind == "message":
-                row["detail"] = event.what
+                row["detail"] = scrub(event.what)
             elif event.kind == "finished":
-                row.update(state=event.status, end=event.at, detail=event.error or event.what or "")
+                row.update(state=event.status, end=event.at, detail=scrub(event.error or event.what or ""))
                 row["start"] = row["start"] or event.at - event.elapsed
 
     def _render(self) -> Any:
@@ -131,12 +132,12 @@ def make_sink(step_ids: Sequence[str], *, output: str, title: str) -> tuple[Even
 
 
 def print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.write(scrub(json.dumps(scrub_obj(doc), indent=2, sort_keys=False, default=str)) + "\n")
     sys.stdout.flush()
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    print(scrub(text), file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def print_outputs(outputs: dict[str, Any]) -> None:

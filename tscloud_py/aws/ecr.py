@@ -6,6 +6,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from tscloud_py import redact
 from tscloud_py.aws._tags import tag_list
 from tscloud_py.aws.session import call, ignoring
 
@@ -54,7 +55,9 @@ class Ecr:
     def login(self) -> tuple[str, str, str]:
         """(username, password, registry endpoint) from GetAuthorizationToken. Keep the password in memory only."""
         data = call(self.c.get_authorization_token, "ecr:GetAuthorizationToken")["authorizationData"][0]
+        redact.register(str(data["authorizationToken"]))
         user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+        redact.register(password)
         return user, password, str(data["proxyEndpoint"])
 
     def delete_repository(self, name: str) -> None:

@@ -91,6 +91,12 @@ class ClientFactory:
                 kwargs["profile_name"] = self.profile
             if self._credentials:
                 kwargs.update(self._credentials)
+            from tscloud_py import redact
+
+            # the credentials themselves (never the local emulator's fixed pair, which is no secret)
+            if not self._credentials:
+                for var in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+                    redact.register(os.environ.get(var))
             try:
                 self._session = boto3.session.Session(**kwargs)
             except Exception as exc:  # ProfileNotFound and friends

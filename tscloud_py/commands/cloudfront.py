@@ -189,6 +189,9 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
             if not secret:
                 raise UsageError(f"--origin-verify-secret-env: environment variable "
                                  f"{origin_verify_secret_env} is not set")
+            from tscloud_py import redact
+
+            redact.register(secret)
         origin = CustomOrigin(origin_id, domain, origin_path=origin_path, protocol=protocol or "https-only",
                               read_timeout=read_timeout, keepalive_timeout=keepalive_timeout, headers=pairs,
                               verify_secret=secret)

@@ -2,8 +2,9 @@
 
 429 responses (and 5xx for idempotent requests) are retried a bounded number
 of times, honouring ``Retry-After`` (seconds or an HTTP date). Auth failures become one line that
-names the provider and the environment variables to check. Credentials are
-redacted from every message this module produces.
+names the provider and the environment variables to check. Credentials are registered with
+``tscloud_py.redact`` and scrubbed from a response body before any of it is shortened, so no part
+of one reaches a message.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tscloud_py import redact
 from tscloud_py.dns.base import DnsAuthError, DnsError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ERROR_TEXT_LIMIT = 300
+# a body larger than this is not an API answer; reading it whole would only cost memory
+MAX_BODY = 8 * 1024 * 1024
 
 
 @dataclass
@@ -58,7 +63,7 @@ class JsonApi:
         headers: dict[str, str] | None = None,
         secrets: Sequence[str] = (),
         is_auth_failure: Callable[[int, Any], bool] = lambda status, body: status in (401, 403),
-        error_text: Callable[[Any], str] = lambda body: json.dumps(body)[:300] if body is not None else "",
+        error_text: Callable[[Any], str] = lambda body: json.dumps(body) if body is not None else "",
         retry_hint: Callable[[Any], float | None] = lambda body: None,
         max_attempts: int = 6,
         max_wait: float = 60.0,
@@ -69,7 +74,8 @@ class JsonApi:
         self.base_url = base_url.rstrip("/")
         self.credential_vars = tuple(credential_vars)
         self._headers = {"Accept": "application/json", "User-Agent": "tscloud/0.1", **(headers or {})}
-        self._secrets = [s for s in secrets if s]
+        for secret in secrets:
+            redact.register(secret)
         self.is_auth_failure = is_auth_failure
         self.error_text = error_text
         self.retry_hint = retry_hint
@@ -83,9 +89,7 @@ class JsonApi:
         return f"<JsonApi {self.provider} {self.base_url}>"
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact.scrub(text)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         url = self.base_url + "/" + path.lstrip("/")
@@ -137,7 +141,8 @@ class JsonApi:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def failure(self, where: str, resp: Response) -> DnsError:
-        text = self.redact(self.error_text(resp.body)) or f"HTTP {resp.status}"
+        # scrub the whole body first: the provider's text and the cut below only ever see masked values
+        text = redact.cut(self.error_text(redact.scrub_obj(resp.body)), ERROR_TEXT_LIMIT) or f"HTTP {resp.status}"
         if self.is_auth_failure(resp.status, resp.body):
             return DnsAuthError(
                 self.provider, f"the API rejected the credentials (HTTP {resp.status}: {text})",
@@ -157,9 +162,9 @@ class JsonApi:
         opener = urllib.request.build_opener(*handlers)
         try:
             with opener.open(req, timeout=self.timeout) as raw:
-                return Response(raw.status, _parse(raw.read()), {k.lower(): v for k, v in raw.headers.items()})
+                return Response(raw.status, _parse(raw.read(MAX_BODY)), {k.lower(): v for k, v in raw.headers.items()})
         except urllib.error.HTTPError as err:
-            payload = err.read()
+            payload = err.read(MAX_BODY)
             return Response(err.code, _parse(payload), {k.lower(): v for k, v in err.headers.items()})
 
 
@@ -169,4 +174,5 @@ def _parse(payload: bytes) -> Any:
     try:
         return json.loads(payload)
     except ValueError:
-        return payload.decode("utf-8", "replace")[:300]
+        # whole: a cut here would come before redaction (failure() scrubs, then shortens)
+        return payload.decode("utf-8", "replace")
