@@ -173,6 +173,68 @@ def test_plan_read_pending_output() -> None:
     assert info.value.step_id == "a" and info.value.key == "id"
 
 
+def test_plan_reads_independent_steps_at_once_and_each_after_its_needs() -> None:
+    """Plan walks deploy's graph in parallel: a and b can only pass a two-party barrier together, and c
+    (which needs a) is read only once a has been read."""
+    both = threading.Barrier(2, timeout=30)
+
+    class Meets(FakeStep):
+        def read(self, ctx: StepContext) -> Any:
+            self.world.note("read", self.id)
+            if self.id in ("a", "b"):
+                both.wait()
+            return super().read(ctx)
+
+    w = World()
+    Runner(graph(w), ctx(), None).deploy()
+    w.log.clear()
+    steps: list[Step] = [Meets(w, "a"), Meets(w, "b"), Meets(w, "c", ["a"]), Meets(w, "d", ["c", "b"])]
+    plan = Planner(steps, ctx()).plan()
+    assert [p.id for p in plan.steps] == ["a", "b", "c", "d"]
+    assert {p.action for p in plan.steps} == {"none"}
+    reads = w.events("read")
+    assert sorted(reads) == ["a", "b", "c", "d"]
+    assert reads.index("c") > reads.index("a") and reads.index("d") > max(reads.index("c"), reads.index("b"))
+
+
+def test_plan_failing_read_propagates_without_waiting_for_slow_reads() -> None:
+    release = threading.Event()
+
+    class Slow(FakeStep):
+        def read(self, ctx: StepContext) -> Any:
+            release.wait(30)
+            return None
+
+    class Broken(FakeStep):
+        def read(self, ctx: StepContext) -> Any:
+            raise RuntimeError("AccessDenied")
+
+    w = World()
+    try:
+        with pytest.raises(RuntimeError, match="AccessDenied"):
+            Planner([Slow(w, "slow"), Broken(w, "broken"), FakeStep(w, "after", ["broken"])], ctx()).plan()
+        assert not release.is_set()  # the slow read was abandoned, not sat out
+    finally:
+        release.set()
+
+
+def test_destroy_plan_reads_in_parallel_and_lists_in_reverse() -> None:
+    both = threading.Barrier(2, timeout=30)
+
+    class Meets(FakeStep):
+        def read(self, ctx: StepContext) -> Any:
+            if self.id in ("a", "b"):
+                both.wait()
+            return super().read(ctx)
+
+    w = World()
+    Runner(graph(w), ctx(), None).deploy()
+    steps: list[Step] = [Meets(w, "a"), Meets(w, "b"), Meets(w, "c", ["a"]), Meets(w, "d", ["c", "b"])]
+    plan, observed = destroy_plan(steps, ctx(), {})
+    assert [p.id for p in plan.steps] == ["d", "c", "b", "a"]
+    assert list(observed) == ["a", "b", "c", "d"]
+
+
 # -- deploy --------------------------------------------------------------------------------------
 def test_independent_slow_steps_overlap() -> None:
     w = World()
@@ -350,15 +412,15 @@ def test_destroy_skips_steps_without_resources_and_blocks_on_failure(tmp_path: P
 
 def test_interrupt_does_not_wait_for_running_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C stops the run at once; a step in a long wait is abandoned (as a kill would), not sat out."""
-    from tscloud_py.engine import runner as runner_mod
+    from tscloud_py.engine import schedule as schedule_mod
 
-    real_wait = runner_mod.wait
+    real_wait = schedule_mod.wait
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         real_wait(*args, timeout=0.1, **{k: v for k, v in kwargs.items() if k != "timeout"})
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner_mod, "wait", interrupted)
+    monkeypatch.setattr(schedule_mod, "wait", interrupted)
     w = World()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):

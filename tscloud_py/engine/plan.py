@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tscloud_py.engine.graph import topo_order
+from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
 
 
@@ -52,17 +53,17 @@ class Plan:
 
 
 class Planner:
-    """Reads every step in dependency order, threading known outputs forward."""
+    """Reads every step on deploy's graph, in parallel: each as soon as the steps it needs are read,
+    threading known outputs forward."""
 
-    def __init__(self, steps: Sequence[Step], ctx: StepContext) -> None:
-        self.steps = list(steps)
+    def __init__(self, steps: Sequence[Step], ctx: StepContext, *, max_workers: int = DEFAULT_WORKERS) -> None:
+        self.steps = topo_order(steps)
         self.ctx = ctx
+        self.max_workers = max_workers
 
     def plan(self) -> Plan:
-        planned: list[PlannedStep] = []
-        for step in topo_order(self.steps):
-            planned.append(self.plan_step(step))
-        return Plan(planned)
+        planned = walk(self.steps, lambda s: s.needs, self.plan_step, max_workers=self.max_workers)
+        return Plan([planned[s.id] for s in self.steps])
 
     def plan_step(self, step: Step) -> PlannedStep:
         sctx = self.ctx.for_step(step.id)
@@ -88,28 +89,30 @@ class Planner:
         return PlannedStep(step.id, step.kind, action, changes, observed)
 
 
-def destroy_plan(steps: Sequence[Step], ctx: StepContext,
-                 recorded: Mapping[str, Outputs]) -> tuple[Plan, dict[str, Any]]:
-    """What destroy would remove: read every step (in dependency order, so outputs flow)."""
+def destroy_plan(steps: Sequence[Step], ctx: StepContext, recorded: Mapping[str, Outputs], *,
+                 max_workers: int = DEFAULT_WORKERS) -> tuple[Plan, dict[str, Any]]:
+    """What destroy would remove: read every step on the deploy graph (in parallel, so outputs flow
+    forward as each step is read)."""
+    order = topo_order(steps)
     observed_by_id: dict[str, Any] = {}
-    planned: list[PlannedStep] = []
-    for step in topo_order(steps):
+
+    def read(step: Step) -> PlannedStep:
         sctx = ctx.for_step(step.id)
         if not step.has_resources:
-            planned.append(PlannedStep(step.id, step.kind, "none", [], None))
-            continue
+            return PlannedStep(step.id, step.kind, "none", [], None)
         try:
             observed = step.read(sctx)
         except PendingOutput:
             observed = None
-        if observed is not None:
-            observed_by_id[step.id] = observed
-            try:
-                ctx.outputs[step.id] = step.outputs(sctx, observed)
-            except (PendingOutput, KeyError, TypeError):
-                ctx.outputs[step.id] = dict(recorded.get(step.id, {}))
-            planned.append(PlannedStep(step.id, step.kind, "delete", step.destroy_changes(observed), observed))
-        else:
-            planned.append(PlannedStep(step.id, step.kind, "none", [], None))
-    planned.reverse()
-    return Plan(planned), observed_by_id
+        if observed is None:
+            return PlannedStep(step.id, step.kind, "none", [], None)
+        observed_by_id[step.id] = observed
+        try:
+            ctx.outputs[step.id] = step.outputs(sctx, observed)
+        except (PendingOutput, KeyError, TypeError):
+            ctx.outputs[step.id] = dict(recorded.get(step.id, {}))
+        return PlannedStep(step.id, step.kind, "delete", step.destroy_changes(observed), observed)
+
+    planned = walk(order, lambda s: s.needs, read, max_workers=max_workers)
+    return Plan([planned[s.id] for s in reversed(order)]), {s.id: observed_by_id[s.id] for s in order
+                                                           if s.id in observed_by_id}

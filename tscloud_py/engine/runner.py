@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from tscloud_py.engine.events import Event
 from tscloud_py.engine.graph import topo_order
 from tscloud_py.engine.journal import Journal
+from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Outputs, Step, StepContext, fingerprint
 from tscloud_py.errors import NotDeployedError, StepFailedError, TscloudError
 
@@ -65,7 +65,7 @@ class Runner:
         ctx: StepContext,
         journal: Journal | None,
         *,
-        max_workers: int = 8,
+        max_workers: int = DEFAULT_WORKERS,
     ) -> None:
         self.steps = topo_order(steps)
         self.ctx = ctx
@@ -144,7 +144,7 @@ class Runner:
 
         return self._run(list(reversed(self.steps)), lambda s: tuple(needed_by[s.id]), work)
 
-    # -- the scheduler ----------------------------------------------------------
+    # -- the walk --------------------------------------------------------------
     def _run(
         self,
         order: Sequence[Step],
@@ -152,34 +152,8 @@ class Runner:
         work: Callable[[Step], StepResult],
     ) -> RunResult:
         run = RunResult(started=time.time(), outputs=self.ctx.outputs)
-        results: dict[str, StepResult] = {}
-        waiting = list(order)
-        running: dict[Future[StepResult], Step] = {}
-        pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step")
-        try:
-            while waiting or running:
-                for step in list(waiting):
-                    pre = prerequisites(step)
-                    blocked = [p for p in pre if p in results and results[p].status in ("failed", "skipped")]
-                    if blocked:
-                        waiting.remove(step)
-                        results[step.id] = self._skip(step, blocked)
-                        continue
-                    if all(p in results for p in pre):
-                        waiting.remove(step)
-                        running[pool.submit(work, step)] = step
-                if not running:
-                    continue
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    step = running.pop(fut)
-                    results[step.id] = fut.result()
-        except KeyboardInterrupt:
-            # Do not sit out a running step's wait (a CloudFront deploy can take many minutes): stop
-            # now. Abandoning a step mid-call is what a kill does, and every step is safe to re-run.
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        results = walk(order, prerequisites, work, max_workers=self.max_workers,
+                       blocks=lambda r: r.status in ("failed", "skipped"), skip=self._skip)
         run.results = [results[s.id] for s in order if s.id in results]
         run.ended = time.time()
         return run
