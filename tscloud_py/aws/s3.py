@@ -36,6 +36,17 @@ class RemoteObject:
     size: int
 
 
+_OBJECT_HEADERS = (("ContentType", "Content-Type"), ("ContentLength", "Content-Length"), ("ETag", "ETag"),
+                   ("CacheControl", "Cache-Control"), ("ContentEncoding", "Content-Encoding"),
+                   ("ContentDisposition", "Content-Disposition"))
+
+
+@dataclass
+class ObjectRead:
+    headers: dict[str, str]
+    body: Iterator[bytes] | None
+
+
 class S3:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.factory = factory
@@ -160,6 +171,22 @@ class S3:
         with ignoring("NoSuchKey", "404"):
             resp = call(self._client.get_object, "s3:GetObject", Bucket=name, Key=key)
             return bytes(resp["Body"].read())
+        return None
+
+    def read_object(self, name: str, key: str, *, head: bool = False) -> ObjectRead | None:
+        """An object's body (a stream of chunks; none for ``head``) and its HTTP headers; None if absent."""
+        op = "s3:HeadObject" if head else "s3:GetObject"
+        with ignoring("NoSuchKey", "404", "NotFound"):
+            resp = call(self._client.head_object if head else self._client.get_object, op, Bucket=name, Key=key)
+            headers = {http: str(resp[field]) for field, http in _OBJECT_HEADERS if resp.get(field) is not None}
+            if "LastModified" in resp:
+                from datetime import timezone
+                from email.utils import format_datetime
+
+                headers["Last-Modified"] = format_datetime(resp["LastModified"].astimezone(timezone.utc),
+                                                           usegmt=True)
+            body = None if head else resp["Body"].iter_chunks(64 * 1024)
+            return ObjectRead(headers=headers, body=body)
         return None
 
     def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str,

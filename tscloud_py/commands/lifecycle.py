@@ -72,8 +72,12 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 @click.option("--only", multiple=True, metavar="STEP", help="Apply only this step (repeatable).")
 @click.option("--from", "start", metavar="STEP", help="Apply this step and every step after it.")
 @click.option("--force-unlock", is_flag=True, help="Break a stale lock left by a dead or stuck run.")
+@click.option("--serve", is_flag=True, help="With --local: afterwards serve each distribution on loopback "
+              "as CloudFront would, until Ctrl-C.")
+@click.option("--log", "log_requests", is_flag=True, help="With --serve: one line per request served.")
 @pass_app
-def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: bool) -> None:
+def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: bool, serve: bool,
+           log_requests: bool) -> None:
     """Plan and apply. Re-running after any failure or kill converges."""
     from tscloud_py.engine.graph import select
     from tscloud_py.engine.runner import Runner
@@ -81,6 +85,10 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
 
     if only and start:
         raise UsageError("--only and --from exclude each other; pick one")
+    if serve and not app.local:
+        raise UsageError("--serve: needs --local (the local edge serves the embedded emulator's distributions)")
+    if log_requests and not serve:
+        raise UsageError("--log: needs --serve")
     ws = Workspace.open(app)
     selected = select(ws.steps, only, start)
     ws.preset.validate()
@@ -90,6 +98,10 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
         with live:
             result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
         _finish_run(app, ws, "deploy", result, sink)
+    if serve:
+        from tscloud_py.commands.local import serve_edge
+
+        serve_edge(app, ws.aws, log_requests=log_requests)
 
 
 def _sink(app: AppContext, ws: Workspace, title: str) -> tuple[RecordingSink, Any]:

@@ -1,10 +1,11 @@
-"""tscloud local serve: keep an embedded emulator running on loopback."""
+"""tscloud local serve: keep an embedded emulator running on loopback, each distribution served by the local edge."""
 
 from __future__ import annotations
 
 import contextlib
 import signal
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,18 +13,28 @@ from tscloud_py.commands import pass_app
 
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.edge.server import EdgeFleet, Served
+
+LOG_HELP = "Print one line per request the local edge serves: method, path, status, behavior, origin, ms."
 
 
 @click.group()
 def local() -> None:
-    """The embedded AWS emulator."""
+    """The embedded AWS emulator and its local edge."""
 
 
 @local.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option("--log", "log_requests", is_flag=True, help=LOG_HELP)
 @pass_app
-def serve(app: AppContext, port: int) -> None:
-    """Keep an emulator running; deploy to it with --endpoint-url (or --local from this directory)."""
+def serve(app: AppContext, port: int, log_requests: bool) -> None:
+    """Keep an emulator running; deploy to it with --endpoint-url (or --local from this directory).
+
+    Every CloudFront distribution deployed to it is served on its own loopback port, as CloudFront would.
+    """
+    from tscloud_py.app import LOCAL_CREDENTIALS
+    from tscloud_py.aws.session import ClientFactory
     from tscloud_py.local import Emulator, endpoint_file, write_endpoint
     from tscloud_py.ui import echo, print_json
 
@@ -39,22 +50,55 @@ def serve(app: AppContext, port: int) -> None:
         echo(f"emulator listening on {endpoint}")
         echo(f"  tscloud --endpoint-url {endpoint} deploy")
         echo(f"  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url {endpoint} s3 ls")
-        echo("press Ctrl-C to stop")
-
-    def stop(*_: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+        echo("each distribution deployed here is served below as CloudFront would; press Ctrl-C to stop")
+    factory = ClientFactory(endpoint_url=endpoint, credentials=LOCAL_CREDENTIALS, region="us-east-1")
     try:
-        emulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        serve_edge(app, factory, log_requests=log_requests, announce=not app.json)
     finally:
         emulator.stop()
         with contextlib.suppress(OSError):
             endpoint_file(app.project_dir).unlink()
         if not app.json:
             echo("emulator stopped", err=True)
+
+
+def serve_edge(app: AppContext, factory: ClientFactory, *, log_requests: bool, announce: bool = True) -> None:
+    """Serve every distribution the emulator holds (and any deployed later) until Ctrl-C or SIGTERM."""
+    from tscloud_py.edge.server import open_fleet
+    from tscloud_py.ui import echo
+
+    def on_new(served: Served) -> None:
+        if announce:
+            echo(describe_served(served), err=app.json)
+
+    def on_log(line: Any) -> None:
+        echo(line.render())
+
+    def on_error(exc: Exception) -> None:
+        echo(f"local edge: cannot list distributions: {exc}", err=True)
+
+    fleet: EdgeFleet = open_fleet(factory, log=on_log if log_requests else None, on_new=on_new)
+    stopped = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopped.set()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        fleet.sync()
+        fleet.poll(on_error=on_error)
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        fleet.close()
+
+
+def describe_served(served: Served) -> str:
+    names = ", ".join((served.domain, *served.aliases))
+    return f"distribution {served.id} {names} -> {served.url}"
 
 
 def register(group: click.Group) -> None:
