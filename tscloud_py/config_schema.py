@@ -53,6 +53,11 @@ class SiteConfig:
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = field(
         default="PriceClass_100", metadata=meta("CloudFront price class"))
     retain: bool = field(default=False, metadata=meta("keep the bucket and its files on destroy"))
+    include: list[str] = field(default_factory=list, metadata=meta(
+        "publish these private files after all (dotfiles, keys are never uploaded otherwise), "
+        "e.g. \".well-known/*\""))
+    allow_outside: bool = field(default=False, metadata=meta(
+        "allow dir to resolve outside the project directory (a warning is printed)"))
 
     def resolved_dir(self, base: Path) -> Path:
         return (base / self.dir).resolve()

@@ -14,10 +14,12 @@ import base64
 import hashlib
 import mimetypes
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
+
+from tscloud_py.build.publish import walk
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -115,15 +117,11 @@ def cache_control(key: str) -> str:
     return IMMUTABLE if is_fingerprinted(key) else REVALIDATE
 
 
-def scan(root: Path) -> dict[str, LocalFile]:
-    """Every file under ``root`` keyed by its S3 key (posix, relative). Hidden files are skipped."""
+def scan(root: Path, include: Sequence[str] = (), *, key_prefix: str = "") -> dict[str, LocalFile]:
+    """Every file under ``root`` keyed by its S3 key (posix, relative), as ``publish.walk`` allows:
+    private files (dotfiles, keys) only when ``include`` names them; a link out of ``root`` raises."""
     files: dict[str, LocalFile] = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")):
-            continue
+    for rel, path in walk(root, include=include, key_prefix=key_prefix).files.items():
         digest = hashlib.md5(usedforsecurity=False)
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -30,8 +30,11 @@ def plan(app: AppContext) -> None:
 
     ws = Workspace.open(app)
     ws.preset.validate()
+    _notices(app, ws)
     result = Planner(ws.steps, ws.context(NullSink())).plan()
     result.extra.update(ws.preset.plan_extras())
+    if ws.preset.notices:
+        result.extra["notices"] = list(ws.preset.notices)
     from tscloud_py.cost.hooks import plan_cost, plan_cost_line
 
     result.extra.update(plan_cost(ws))
@@ -92,6 +95,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     ws = Workspace.open(app)
     selected = select(ws.steps, only, start)
     ws.preset.validate()
+    _notices(app, ws)
     with ws.lock(force=force_unlock) as lock:
         lock_notice(app, lock.took_over)
         sink, live = _sink(app, ws, "deploy")
@@ -102,6 +106,14 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
         from tscloud_py.commands.local import serve_edge
 
         serve_edge(app, ws.aws, log_requests=log_requests)
+
+
+def _notices(app: AppContext, ws: Workspace) -> None:
+    from tscloud_py.ui import echo
+
+    if not app.json:
+        for notice in ws.preset.notices:
+            echo(f"note: {notice}", err=True)
 
 
 def _sink(app: AppContext, ws: Workspace, title: str) -> tuple[RecordingSink, Any]:

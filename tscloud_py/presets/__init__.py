@@ -11,6 +11,7 @@ from tscloud_py.engine.step import Outputs, Step
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.build.publish import Tree
     from tscloud_py.config_schema import Config
 
 PRESETS = {
@@ -36,6 +37,8 @@ class Preset(ABC):
         self.config = config
         self.aws = aws
         self.options = options or PresetOptions()
+        # what validate() found worth telling (private files held back, a directory outside the project)
+        self.notices: list[str] = []
 
     @property
     def prefix(self) -> str:
@@ -45,6 +48,30 @@ class Preset(ABC):
     def validate(self) -> None:
         """Checks that need the filesystem (a build dir exists, ...). Raise UsageError/ConfigError."""
         return None
+
+    def check_published(self, table: str, key: str, value: str, *, allow_outside: bool,
+                        include: tuple[str, ...] | list[str] = (), sub: str = "", private: bool = True,
+                        key_prefix: str = "") -> Tree:
+        """Refuse a published directory outside the project or with links leaving it; note private files.
+
+        ``value`` is the config value of ``{table}.{key}``; ``sub`` a directory under it that is what
+        gets published (an SSR build's ``public``). ``private=False`` for code that is not served.
+        """
+        from tscloud_py.build.publish import Tree, check_tree, inside_project
+
+        name = f"{table}.{key}"
+        root = inside_project(self.config.path, name, self.config.base_dir, value, allow_outside=allow_outside,
+                              notices=self.notices) / sub
+        if not root.is_dir():
+            return Tree()
+        tree = check_tree(self.config.path, name, root, include=tuple(include), skip_private=private,
+                          key_prefix=key_prefix)
+        if tree.private:
+            shown = ", ".join(tree.private[:8]) + (f" and {len(tree.private) - 8} more" if len(tree.private) > 8
+                                                   else "")
+            self.notices.append(f"{name}: not published (private): {shown}; list them in {table}.include "
+                                "to publish them")
+        return tree
 
     def plan_extras(self) -> dict[str, Any]:
         """Extra plan facts (a monthly cost, a NAT gateway's price) for `tscloud plan`."""

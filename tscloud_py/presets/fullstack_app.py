@@ -58,7 +58,10 @@ class FullstackApp(Preset):
             if not (context / api.build.dockerfile).is_file():
                 raise ConfigError(self.config.path, "api.build.dockerfile", f"{context / api.build.dockerfile} "
                                   "not found")
-        if self.config.site is not None and not self.config.site.resolved_dir(self.config.base_dir).is_dir():
+        site = self.config.site
+        if site is not None:
+            self.check_published("site", "dir", site.dir, allow_outside=site.allow_outside, include=site.include)
+        if site is not None and not site.resolved_dir(self.config.base_dir).is_dir():
             raise ConfigError(self.config.path, "site.dir", "the site directory does not exist; build it first")
 
     def plan_extras(self) -> dict[str, Any]:

@@ -102,6 +102,8 @@ class SsrApp(Preset):
         return data, code_sha256(data)
 
     def validate(self) -> None:
+        self.check_published("ssr", "dir", self.ssr.dir, allow_outside=self.ssr.allow_outside,
+                             include=self.ssr.include, sub="public")
         build = self._require_build()
         if not build.is_lambda:
             raise ConfigError(self.config.path, "ssr.dir",
@@ -143,6 +145,8 @@ class SsrApp(Preset):
             if worker.name in seen or worker.name in ("server", "assets", "forwarded-host"):
                 raise ConfigError(self.config.path, f"{key}.name", f"{worker.name!r} is taken; pick another name")
             seen.add(worker.name)
+            self.check_published("ssr", f"workers[{i}].dir", worker.dir, allow_outside=self.ssr.allow_outside,
+                                 private=False)
             code_dir = (self.config.base_dir / worker.dir).resolve()
             if not code_dir.is_dir() or not any(p.is_file() for p in code_dir.rglob("*")):
                 raise ConfigError(self.config.path, f"{key}.dir", f"{code_dir} is missing or has no files")
@@ -188,7 +192,7 @@ class SsrApp(Preset):
             ]
         steps += [
             BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
-            UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",)),
+            UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",), include=tuple(self.ssr.include)),
             InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
                              needs=("upload", "distribution", "bucket-policy")),
         ]

@@ -57,7 +57,7 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
                              price_class=site.price_class, domain=site.domain, needs=needs,
                              certificate_step=certificate_step),
         BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
-        UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=("bucket",)),
+        UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=("bucket",), include=tuple(site.include)),
         InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
                          needs=("upload", "distribution", "bucket-policy"), index=site.index),
     ]
@@ -80,6 +80,8 @@ class StaticSite(Preset):
         return self.config.site
 
     def validate(self) -> None:
+        self.check_published("site", "dir", self.site.dir, allow_outside=self.site.allow_outside,
+                             include=self.site.include)
         source = self.site.resolved_dir(self.config.base_dir)
         if not source.is_dir():
             raise ConfigError(self.config.path, "site.dir", f"directory {source} does not exist; build the site first")

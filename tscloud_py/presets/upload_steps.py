@@ -34,7 +34,8 @@ class UploadStep(Step):
     has_resources = False
 
     def __init__(self, step_id: str, s3: S3, source: Path, *, needs: tuple[str, ...],
-                 bucket_step: str = "bucket", prefix: str = "", workers: int = 16) -> None:
+                 bucket_step: str = "bucket", prefix: str = "", workers: int = 16,
+                 include: tuple[str, ...] = ()) -> None:
         self.id = step_id
         self.s3 = s3
         self.source = source
@@ -42,12 +43,13 @@ class UploadStep(Step):
         self.bucket_step = bucket_step
         self.prefix = prefix
         self.workers = workers
+        self.include = include
         self._local: dict[str, LocalFile] | None = None
 
     @property
     def local(self) -> dict[str, LocalFile]:
         if self._local is None:
-            files = scan(self.source)
+            files = scan(self.source, self.include, key_prefix=self.prefix)
             self._local = {self.prefix + k: LocalFile(self.prefix + k, f.path, f.md5, f.size, f.content_type,
                                                       f.cache_control) for k, f in files.items()}
         return self._local

@@ -80,5 +80,10 @@ class SsrConfig:
         "what the server's role may do besides writing its logs"))
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = field(
         default="PriceClass_100", metadata=meta("CloudFront price class"))
+    include: list[str] = field(default_factory=list, metadata=meta(
+        "publish these private files of the build's public assets after all (dotfiles, keys are never "
+        "uploaded otherwise), e.g. \".well-known/*\""))
+    allow_outside: bool = field(default=False, metadata=meta(
+        "allow dir and workers' dirs to resolve outside the project directory (a warning is printed)"))
     workers: list[SsrWorker] = field(default_factory=list, metadata=meta(
         "queue workers: a function fed by an SQS queue (with a DLQ) reporting partial batch failures"))
