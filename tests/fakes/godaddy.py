@@ -1,12 +1,24 @@
-"""A fake GoDaddy Domains API v1 (records) enforcing the real contract.
+"""A fake GoDaddy Domains API v1 (records) following GoDaddy's published Domains swagger
+(developer.godaddy.com/doc/endpoint/domains, as converted in public OpenAPI collections). It is a
+fake because GoDaddy's API cannot be reached here.
 
-Auth: ``sso-key KEY:SECRET`` or ``Bearer <personal access token>``; a missing
-or wrong credential gets 401 ``UNABLE_TO_AUTHENTICATE``, a malformed one 401
-``MALFORMED_CREDENTIALS``. Errors are ``{"code", "message", "fields"?}``.
-Record sets are addressed as ``records/{type}/{name}`` (``@`` is the apex) and
-replaced whole by PUT; lists page by ``offset``/``limit`` (capped at
-``max_limit``). TTL is at least 600; no CNAME at the apex; a CNAME has one
-value and shares its name with nothing. 429 carries ``retryAfterSec``.
+Rules and where they come from:
+- auth: ``Authorization: sso-key KEY:SECRET`` (the swagger's key scheme); a missing or wrong
+  credential gets 401 ``UNABLE_TO_AUTHENTICATE``, a malformed one 401 ``MALFORMED_CREDENTIALS``
+  (the swagger's Error model: ``code``, ``message``, ``fields``). Keys belong to one environment
+  (``environment``: production or ote, the swagger's server); another environment's key is a
+  wrong key. ``Bearer`` personal access tokens are not in the swagger: accepted on purpose,
+  because our client offers them (GODADDY_TOKEN) as GoDaddy issues them in practice.
+- ``{type}`` is one of the swagger's enum A, AAAA, CNAME, MX, NS, SOA, SRV, TXT (422 otherwise).
+- GET/PUT/DELETE ``records/{type}/{name}`` are the swagger's (recordGet, recordReplaceTypeName,
+  recordDeleteTypeName); GET ``records`` and ``records/{type}`` are not in it but served in
+  practice, so the fake serves them too. Lists page by ``offset``/``limit``; ``max_limit`` caps a
+  page below what was asked, as a server may.
+- DNSRecordCreateTypeName: ``data`` required; ``priority`` is "MX and SRV only" and optional
+  (0 when left out).
+- stricter than the swagger on purpose, as GoDaddy behaves: TTL at least 600 (422
+  OUT_OF_RANGE); no CNAME at the apex; a CNAME has one value and shares its name with nothing
+  (RFC 1034 3.6.2). 429 carries ``retryAfterSec`` (the swagger's ErrorLimit).
 """
 
 from __future__ import annotations
@@ -18,7 +30,10 @@ from tests.fakes.http_base import FakeServer, Reply, Req
 
 API_KEY = "gd-test-key"
 API_SECRET = "gd-test-secret"
+OTE_KEY = "gd-ote-key"
+OTE_SECRET = "gd-ote-secret"
 TOKEN = "gd-test-pat"
+RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "SOA", "SRV", "TXT")
 
 
 def err(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> Reply:
@@ -30,8 +45,9 @@ def err(status: int, code: str, message: str, fields: list[dict[str, str]] | Non
 
 class FakeGoDaddy(FakeServer):
     def __init__(self, domains: tuple[str, ...] = ("example.com",), *, max_limit: int = 500,
-                 retry_after_sec: int = 0) -> None:
+                 retry_after_sec: int = 0, environment: str = "production") -> None:
         super().__init__()
+        self.keys = (API_KEY, API_SECRET) if environment == "production" else (OTE_KEY, OTE_SECRET)
         self.max_limit = max_limit
         self.retry_after_sec = retry_after_sec
         self.domains: dict[str, list[dict[str, Any]]] = {d: [] for d in domains}
@@ -51,14 +67,18 @@ class FakeGoDaddy(FakeServer):
         if auth.startswith("sso-key "):
             if ":" not in auth:
                 return err(401, "MALFORMED_CREDENTIALS", "Malformed credentials")
-            if auth != f"sso-key {API_KEY}:{API_SECRET}":
+            if auth != f"sso-key {self.keys[0]}:{self.keys[1]}":
                 return err(401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate request")
         elif auth != f"Bearer {TOKEN}":
             return err(401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate request")
-        m = re.fullmatch(r"/v1/domains/([^/]+)(/records(?:/([A-Z]+)(?:/([^/]+))?)?)?", req.path)
+        m = re.fullmatch(r"/v1/domains/([^/]+)(/records(?:/([^/]+)(?:/([^/]+))?)?)?", req.path)
         if not m:
             return err(404, "NOT_FOUND", "The requested resource was not found")
         domain, sub, rtype, name = m.groups()
+        if rtype is not None and rtype not in RECORD_TYPES:
+            return err(422, "INVALID_BODY", "Request body doesn't fulfill schema, see details in `fields`",
+                       [{"path": "type", "code": "UNEXPECTED_VALUE",
+                         "message": f"must be one of {', '.join(RECORD_TYPES)}"}])
         if domain not in self.domains:
             return err(404, "NOT_FOUND", f"Domain {domain} not found")
         if sub is None:
@@ -99,13 +119,10 @@ class FakeGoDaddy(FakeServer):
             if (rtype == "CNAME" and others) or any(r["type"] == "CNAME" for r in others):
                 return err(409, "DUPLICATE_RECORD", f"{name} already has a record that conflicts with a CNAME")
             records[:] = [r for r in records if not (r["type"] == rtype and r["name"] == name)]
-            if rtype == "MX" and any("priority" not in item for item in body):
-                return err(422, "INVALID_BODY", "Request body doesn't fulfill schema, see details in `fields`",
-                           [{"path": "records[0].priority", "code": "MISSING", "message": "is required for MX"}])
             for item in body:
                 rec = {"data": item["data"], "name": name, "ttl": int(item.get("ttl", 3600)), "type": rtype}
-                if rtype == "MX":
-                    rec["priority"] = int(item["priority"])
+                if rtype in ("MX", "SRV"):
+                    rec["priority"] = int(item.get("priority") or 0)
                 records.append(rec)
             return Reply(200)
         return err(405, "METHOD_NOT_ALLOWED", f"{req.method} is not supported here")

@@ -2,9 +2,10 @@
 
 Credentials come only from environment variables:
 
-- cloudflare: ``CLOUDFLARE_API_TOKEN``
+- cloudflare: ``CLOUDFLARE_API_TOKEN``, or ``CLOUDFLARE_EMAIL`` and ``CLOUDFLARE_API_KEY`` (Global API Key)
 - porkbun: ``PORKBUN_API_KEY`` and ``PORKBUN_SECRET_API_KEY``
-- godaddy: ``GODADDY_API_KEY`` and ``GODADDY_API_SECRET``, or ``GODADDY_TOKEN``
+- godaddy: ``GODADDY_API_KEY`` and ``GODADDY_API_SECRET``, or ``GODADDY_TOKEN``; ``GODADDY_ENVIRONMENT``
+  (production or ote) says which environment the keys are for
 - route53: the AWS credentials of the run
 
 ``TSCLOUD_CLOUDFLARE_API_URL``, ``TSCLOUD_PORKBUN_API_URL`` and

@@ -7,6 +7,7 @@ value, and re-running never duplicates); delete removes the whole set.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -41,11 +42,45 @@ class DnsAuthError(DnsError):
     default_hint = "check the provider's API credentials"
 
 
-def _strip_quotes(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1].replace('\\"', '"')
-    return value
+#: RFC 1035 3.3: a TXT character-string holds at most 255 bytes
+TXT_CHUNK_BYTES = 255
+_QUOTED_RUN = re.compile(r'\s*"((?:[^"\\]|\\.)*)"')
+
+
+def txt_strings(value: str) -> list[str] | None:
+    """The character-strings of a TXT value written as quoted strings (``"a" "b"``), unescaped;
+    None if the value is not entirely quoted strings (then it is one plain value)."""
+    parts: list[str] = []
+    pos, text = 0, value.rstrip()
+    while pos < len(text):
+        m = _QUOTED_RUN.match(text, pos)
+        if m is None:
+            return None
+        parts.append(re.sub(r"\\(.)", r"\1", m.group(1)))
+        pos = m.end()
+    return parts or None
+
+
+def txt_quoted(value: str, chunk: int = TXT_CHUNK_BYTES) -> str:
+    """A TXT value as quoted character-strings of at most ``chunk`` UTF-8 bytes each (never splitting
+    a character), the form Route53 requires and Cloudflare stores."""
+    chunks: list[str] = []
+    current, size = "", 0
+    for ch in value:
+        width = len(ch.encode())
+        if size + width > chunk:
+            chunks.append(current)
+            current, size = "", 0
+        current += ch
+        size += width
+    chunks.append(current)
+    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+
+
+def txt_joined(value: str) -> str:
+    """One TXT value: quoted character-strings are concatenated (RFC 7208 3.3 reads them so)."""
+    strings = txt_strings(value)
+    return "".join(strings) if strings is not None else value.strip()
 
 
 def normalize_value(rtype: str, value: str) -> str:
@@ -58,7 +93,7 @@ def normalize_value(rtype: str, value: str) -> str:
             return f"{parts[0]} {normalize(parts[1])}"
         return value.strip()
     if rtype == "TXT":
-        return _strip_quotes(value)
+        return txt_joined(value)
     return value.strip()
 
 
@@ -141,6 +176,8 @@ class Provider(ABC):
     apex_cname_type: str | None = None
     #: the smallest TTL the provider accepts
     min_ttl: int = 1
+    #: the record types the provider's API takes (None: any)
+    record_types: frozenset[str] | None = None
 
     def __init__(self, *, zone: str | None = None, zone_id: str | None = None) -> None:
         self.zone_override = normalize(zone) if zone else None
@@ -215,8 +252,15 @@ class Provider(ABC):
             return self.zone_override
         return registrable_domain(norm)
 
+    def check_type(self, rtype: str) -> None:
+        """Refuse, before any request, a record type the provider's API does not take."""
+        if self.record_types is not None and rtype.upper() not in self.record_types:
+            raise UsageError(f"{self.name}: record type {rtype.upper()} is not supported",
+                             f"{self.name} takes {', '.join(sorted(self.record_types))}")
+
     def get(self, name: str, type: str) -> Record | None:
         """The record set at (name, type), or None. A CNAME at the apex is looked up as served."""
+        self.check_type(type)
         zone = self.find_zone(name)
         rtype = self._served_type(zone, normalize(name), type.upper())
         found = self.list_records(zone, normalize(name), rtype)
@@ -228,6 +272,7 @@ class Provider(ABC):
 
     def upsert(self, record: Record) -> str:
         """Make the set exactly ``record``: "created", "updated" or "unchanged". Idempotent."""
+        self.check_type(record.type)
         zone = self.find_zone(record.name)
         record = self.served_form(zone, record)
         found = self.list_records(zone, record.name, record.type)

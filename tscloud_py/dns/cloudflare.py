@@ -1,10 +1,13 @@
-"""Cloudflare DNS (API v4, API token auth).
+"""Cloudflare DNS (API v4), held to Cloudflare's OpenAPI schema (cloudflare/api-schemas) and
+the SDK generated from it (cloudflare-python).
 
-Zones are found by name (the most specific zone in the account wins) or taken
-from a configured zone id. Lists are paginated (``page``/``per_page``,
-``result_info.total_pages``). On update the record's ``proxied`` flag is
-carried over unless the caller sets it. A CNAME at the apex is allowed:
-Cloudflare flattens it.
+Auth is an API token (``Authorization: Bearer``) or, as the schema also allows, the Global API
+Key (``X-Auth-Email`` + ``X-Auth-Key``). Zones are found by name among *active* zones (the most
+specific wins) or taken from a configured zone id. Lists page by ``page``/``per_page`` until a
+short page, since ``result_info`` promises only ``page``, ``per_page``, ``count`` and
+``total_count``. Records are changed with PATCH ("Update"), never PUT ("Overwrite"), so a
+record's ``comment``, ``tags`` and ``settings`` survive; ``proxied`` is carried over unless the
+caller sets it. A CNAME at the apex is allowed: Cloudflare flattens it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tscloud_py.dns.base import (
     merge_sets,
     normalize_value,
     split_mx,
+    txt_quoted,
 )
 from tscloud_py.dns.http import JsonApi
 from tscloud_py.dns.names import normalize
@@ -29,8 +33,16 @@ from tscloud_py.errors import UsageError
 
 DEFAULT_URL = "https://api.cloudflare.com/client/v4"
 TOKEN_VAR = "CLOUDFLARE_API_TOKEN"
+# the Global API Key pair, under the names cloudflare-python reads them from
+KEY_VAR = "CLOUDFLARE_API_KEY"
+EMAIL_VAR = "CLOUDFLARE_EMAIL"
 PROXIABLE = frozenset({"A", "AAAA", "CNAME"})
-PER_PAGE = 100
+# GET /zones `per_page`: the schema bounds it to 5..50 (default 20)
+ZONES_PER_PAGE = 50
+# GET /zones/{zone_id}/dns_records `per_page`: the schema's default, inside its bounds (5..5000000)
+RECORDS_PER_PAGE = 100
+# dns-records_ttl: 1 means automatic, else 60..86400 (30 for Enterprise zones, not assumed here)
+TTL_AUTO, TTL_MIN, TTL_MAX = 1, 60, 86400
 _AUTH_CODES = frozenset({6003, 6100, 6101, 6102, 6103, 6111, 9103, 9106, 9109, 10000, 10001})
 
 
@@ -57,33 +69,59 @@ def _is_auth_failure(status: int, body: Any) -> bool:
     return status in (401, 403) or (status == 400 and any(c in _AUTH_CODES for c in _codes(body)))
 
 
+def _credentials(token: str | None, api_key: str | None, email: str | None
+                 ) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+    """(headers, secrets, variable names): a token wins over a Global API Key pair."""
+    if token is None and api_key is None and email is None:
+        token = os.environ.get(TOKEN_VAR) or None
+        api_key = os.environ.get(KEY_VAR) or None
+        email = os.environ.get(EMAIL_VAR) or None
+    if token:
+        return {"Authorization": f"Bearer {token}"}, (token,), (TOKEN_VAR,)
+    if api_key and email:
+        return {"X-Auth-Email": email, "X-Auth-Key": api_key}, (api_key,), (EMAIL_VAR, KEY_VAR)
+    if api_key or email:
+        missing = EMAIL_VAR if api_key else KEY_VAR
+        raise UsageError(f"cloudflare: {missing} is not set (the Global API Key needs {EMAIL_VAR} and {KEY_VAR})",
+                         f"set {missing}, or use an API token in {TOKEN_VAR} instead")
+    raise UsageError(f"cloudflare: {TOKEN_VAR} is not set",
+                     f"create an API token with Zone:DNS:Edit and export it as {TOKEN_VAR} "
+                     f"(or set {EMAIL_VAR} and {KEY_VAR} for the Global API Key)")
+
+
 class CloudflareProvider(Provider):
     name = "cloudflare"
     apex_cname_type = "CNAME"  # flattened at the apex
-    min_ttl = 1
+    min_ttl = TTL_MIN
 
-    def __init__(self, *, token: str | None = None, zone: str | None = None, zone_id: str | None = None,
-                 proxied: bool = False, base_url: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, *, token: str | None = None, api_key: str | None = None, email: str | None = None,
+                 zone: str | None = None, zone_id: str | None = None, proxied: bool = False,
+                 base_url: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(zone=zone, zone_id=zone_id)
-        token = token if token is not None else os.environ.get(TOKEN_VAR, "")
-        if not token:
-            raise UsageError(f"cloudflare: {TOKEN_VAR} is not set",
-                             "create an API token with Zone:DNS:Edit and export it as CLOUDFLARE_API_TOKEN")
+        headers, secrets, variables = _credentials(token, api_key, email)
         self.default_proxied = proxied
         self.api = JsonApi(
             "cloudflare", base_url or os.environ.get("TSCLOUD_CLOUDFLARE_API_URL") or DEFAULT_URL,
-            credential_vars=(TOKEN_VAR,), headers={"Authorization": f"Bearer {token}"}, secrets=(token,),
+            credential_vars=variables, headers=headers, secrets=secrets,
             is_auth_failure=_is_auth_failure, error_text=_error_text, sleep=sleep)
 
     # -- paging ------------------------------------------------------------------
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        page = 1
+    def _pages(self, path: str, params: dict[str, Any], per_page: int) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list. A page shorter than the page size the server says it used
+        (``result_info.per_page``, else the one asked for) is the last; ``total_pages`` is not in
+        the schema's result_info, so it is never relied on."""
+        page, seen = 1, set[str]()
         while True:
-            body = self.api.request("GET", path, params={**params, "page": page, "per_page": PER_PAGE}).body
-            yield from body.get("result") or []
+            body = self.api.request("GET", path, params={**params, "page": page, "per_page": per_page}).body
+            items = [i for i in (body.get("result") or []) if isinstance(i, dict)]
+            ids = {str(i.get("id")) for i in items}
+            if not items or ids <= seen:  # empty, or a server that ignores `page`
+                return
+            seen |= ids
+            yield from items
             info = body.get("result_info") or {}
-            if page >= int(info.get("total_pages") or 1):
+            size = int(info.get("per_page") or per_page)
+            if len(items) < size:
                 return
             page += 1
 
@@ -91,17 +129,26 @@ class CloudflareProvider(Provider):
     def _lookup_zone(self, name: str) -> Zone:
         return self._zone_by_id_or_probe(
             name, zone_of_id=self._zone_of_id, probe=self._probe, zone_word="zone",
-            missing_hint=f"add the domain to Cloudflare, or check that {TOKEN_VAR} can read its zone")
+            missing_hint=f"add the domain to Cloudflare, or check that the credentials ({', '.join(self.api.credential_vars)}) "
+                         "can read its zone")
 
     def _zone_of_id(self, zone_id: str) -> Zone:
         z = self.api.request("GET", f"zones/{zone_id}").body["result"]
+        if z.get("status", "active") != "active":
+            raise UsageError(f"cloudflare: zone {z['name']} ({zone_id}) is {z.get('status')}, not active",
+                             "finish adding the zone in Cloudflare, or fix [dns] zone_id in tscloud.toml")
         return Zone(z["id"], normalize(z["name"]))
 
     def _probe(self, candidate: str) -> Zone | None:
-        for z in self._pages("zones", {"name": candidate}):
-            if normalize(z["name"]) == candidate:
-                return Zone(z["id"], candidate)
-        return None
+        # zones-0-get `status`: only an active zone serves DNS; a pending or moved zone of the same
+        # name (another account the credentials can see) must never be picked
+        found = [z for z in self._pages("zones", {"name": candidate, "status": "active"}, ZONES_PER_PAGE)
+                 if normalize(z["name"]) == candidate and z.get("status", "active") == "active"]
+        if len(found) > 1:
+            ids = ", ".join(str(z["id"]) for z in found)
+            raise UsageError(f"cloudflare: {len(found)} active zones are named {candidate} ({ids})",
+                             "set [dns] zone_id in tscloud.toml to the one to use")
+        return Zone(found[0]["id"], candidate) if found else None
 
     # -- records -----------------------------------------------------------------
     def _raw(self, zone: Zone, name: str | None, rtype: str | None) -> list[dict[str, Any]]:
@@ -110,7 +157,7 @@ class CloudflareProvider(Provider):
             params["name"] = normalize(name)
         if rtype:
             params["type"] = rtype.upper()
-        return list(self._pages(f"zones/{zone.id}/dns_records", params))
+        return list(self._pages(f"zones/{zone.id}/dns_records", params, RECORDS_PER_PAGE))
 
     @staticmethod
     def _value(raw: dict[str, Any]) -> str:
@@ -128,6 +175,11 @@ class CloudflareProvider(Provider):
     def list_records(self, zone: Zone, name: str | None = None, type: str | None = None) -> list[Record]:
         return merge_sets([self._record(r) for r in self._raw(zone, name, type)])
 
+    def effective_ttl(self, ttl: int) -> int:
+        if ttl == TTL_AUTO:
+            return TTL_AUTO
+        return min(max(ttl, TTL_MIN), TTL_MAX)
+
     def same(self, current: Record, wanted: Record) -> bool:
         if wanted.proxied is None and current.proxied is not None:
             wanted = Record(wanted.name, wanted.type, wanted.values, wanted.ttl, current.proxied)
@@ -142,10 +194,13 @@ class CloudflareProvider(Provider):
                                "ttl": self.effective_ttl(record.ttl)}
         if record.type == "MX":
             doc["priority"], doc["content"] = split_mx(value)
+        if record.type == "TXT":
+            # TXTRecord `content`: quoted character-strings of at most 255 bytes each
+            doc["content"] = txt_quoted(value)
         if record.type in PROXIABLE:
             doc["proxied"] = bool(proxied)
             if proxied:
-                doc["ttl"] = 1  # proxied records are always "automatic"
+                doc["ttl"] = TTL_AUTO  # proxied records are always "automatic"
         return doc
 
     def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
@@ -155,21 +210,26 @@ class CloudflareProvider(Provider):
         keep = [by_value[v] for v in wanted if v in by_value]
         spare = [r for v, r in by_value.items() if v not in wanted]
         base = f"zones/{zone.id}/dns_records"
+        # PATCH is the schema's "Update" (PUT is "Overwrite", which would wipe a comment, tags and
+        # settings someone else set), so only the fields we own are sent
         for raw in keep:  # same value: update ttl/proxied in place if needed
             proxied = record.proxied if record.proxied is not None else raw.get("proxied")
             payload = self._payload(record, self._value(raw), proxied)
             if int(raw.get("ttl") or 1) != payload["ttl"] or bool(raw.get("proxied")) != bool(payload.get("proxied")):
-                self.api.request("PUT", f"{base}/{raw['id']}", body=payload)
+                self.api.request("PATCH", f"{base}/{raw['id']}", idempotent=True,
+                                 body={k: payload[k] for k in ("ttl", "proxied") if k in payload})
         for value in (v for v in wanted if v not in by_value):
-            if spare:  # reuse a record whose value is no longer wanted (keeps its id and proxied flag)
+            if spare:  # reuse a record whose value is no longer wanted (keeps its id, proxied flag, comment)
                 raw = spare.pop(0)
                 proxied = record.proxied if record.proxied is not None else raw.get("proxied")
-                self.api.request("PUT", f"{base}/{raw['id']}", body=self._payload(record, value, proxied))
+                self.api.request("PATCH", f"{base}/{raw['id']}", body=self._payload(record, value, proxied),
+                                 idempotent=True)
             else:
                 proxied = record.proxied if record.proxied is not None else self._default_proxied(record)
+                # a lost response leaves a record a re-run finds by value (an identical one is refused)
                 self.api.request("POST", base, body=self._payload(record, value, proxied), idempotent=False)
         for raw in spare:
-            self.api.request("DELETE", f"{base}/{raw['id']}")
+            self.api.request("DELETE", f"{base}/{raw['id']}", allow=(404,))
 
     def _remove(self, zone: Zone, current: Record) -> None:
         for raw in self._raw(zone, current.name, current.type):

@@ -1,10 +1,12 @@
-"""GoDaddy DNS (Domains API v1).
+"""GoDaddy DNS (Domains API v1, held to GoDaddy's published Domains swagger).
 
 Auth is ``sso-key KEY:SECRET`` (``GODADDY_API_KEY`` + ``GODADDY_API_SECRET``)
-or a personal access token as a Bearer token (``GODADDY_TOKEN``). Record sets
-are addressed by type and name (``@`` is the apex) and replaced whole with
-PUT, which makes upsert naturally idempotent. GoDaddy has no ALIAS and no
-CNAME flattening, so a CNAME at the apex is refused.
+or a personal access token as a Bearer token (``GODADDY_TOKEN``). Keys belong
+to one environment: ``GODADDY_ENVIRONMENT=ote`` selects the test environment
+(the swagger's own server, api.ote-godaddy.com), the default is production.
+Record sets are addressed by type and name (``@`` is the apex) and replaced
+whole with PUT, which makes upsert naturally idempotent. GoDaddy has no ALIAS
+and no CNAME flattening, so a CNAME at the apex is refused.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tscloud_py.dns.base import Provider, Record, Zone, join_mx, merge_sets, split_mx
-from tscloud_py.dns.http import JsonApi
+from tscloud_py.dns.http import JsonApi, Response
 from tscloud_py.dns.names import absolute_name, normalize, relative_name
 from tscloud_py.errors import UsageError
 
 DEFAULT_URL = "https://api.godaddy.com"
+ENV_VAR = "GODADDY_ENVIRONMENT"
+ENVIRONMENTS = {"production": DEFAULT_URL, "ote": "https://api.ote-godaddy.com"}
+# the swagger's record `type` enum (DNSRecord.type, and the {type} path parameter of records/{type}/{name})
+RECORD_TYPES = frozenset({"A", "AAAA", "CNAME", "MX", "NS", "SOA", "SRV", "TXT"})
 KEY_VAR = "GODADDY_API_KEY"
 SECRET_VAR = "GODADDY_API_SECRET"
 TOKEN_VAR = "GODADDY_TOKEN"
@@ -37,7 +43,8 @@ def _error_text(body: Any) -> str:
     return str(body or "")
 
 
-def _retry_hint(body: Any) -> float | None:
+def _retry_hint(resp: Response) -> float | None:
+    body = resp.body
     if isinstance(body, dict) and body.get("retryAfterSec") is not None:
         try:
             return float(body["retryAfterSec"])
@@ -50,15 +57,26 @@ def _q(part: str) -> str:
     return urllib.parse.quote(part, safe="@*_")
 
 
+def _environment(name: str | None) -> str:
+    env = (name if name is not None else os.environ.get(ENV_VAR) or "production").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise UsageError(f"{ENV_VAR}: unknown GoDaddy environment '{env}'", "expected production or ote")
+    return env
+
+
 class GoDaddyProvider(Provider):
     name = "godaddy"
     apex_cname_type = None
+    # the swagger gives `ttl` no minimum; GoDaddy refuses under 600 s in practice (its DNS manager's
+    # shortest choice, and the 422 OUT_OF_RANGE it answers), so 600 is the floor
     min_ttl = 600
+    record_types = RECORD_TYPES
 
     def __init__(self, *, api_key: str | None = None, api_secret: str | None = None, token: str | None = None,
-                 zone: str | None = None, base_url: str | None = None,
+                 zone: str | None = None, base_url: str | None = None, environment: str | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(zone=zone)
+        self.environment = _environment(environment)
         if api_key is None and api_secret is None and token is None:
             api_key = os.environ.get(KEY_VAR) or None
             api_secret = os.environ.get(SECRET_VAR) or None
@@ -71,10 +89,13 @@ class GoDaddyProvider(Provider):
             auth, secrets, variables = f"Bearer {token}", (token,), (TOKEN_VAR,)
         else:
             raise UsageError(f"godaddy: set {KEY_VAR} and {SECRET_VAR}, or {TOKEN_VAR}",
-                             "create a production API key at developer.godaddy.com/keys")
+                             f"create a {self.environment} API key at developer.godaddy.com/keys")
+        # a key of the other environment is refused like a wrong one; the hint says so
+        other = "ote" if self.environment == "production" else "production"
+        auth_hint = f" (they must be {self.environment} credentials; for {other} ones set {ENV_VAR}={other})"
         self.api = JsonApi(
-            "godaddy", base_url or os.environ.get("TSCLOUD_GODADDY_API_URL") or DEFAULT_URL,
-            credential_vars=variables, headers={"Authorization": auth}, secrets=secrets,
+            "godaddy", base_url or os.environ.get("TSCLOUD_GODADDY_API_URL") or ENVIRONMENTS[self.environment],
+            credential_vars=variables, auth_hint=auth_hint, headers={"Authorization": auth}, secrets=secrets,
             error_text=_error_text, retry_hint=_retry_hint, sleep=sleep)
 
     def _lookup_zone(self, name: str) -> Zone:
@@ -89,15 +110,20 @@ class GoDaddyProvider(Provider):
         return Zone(wanted, wanted)
 
     def _pages(self, path: str) -> Iterator[dict[str, Any]]:
+        """Every record of a list, paged by ``offset``/``limit`` until an empty page: a server may cap
+        ``limit`` below what was asked, so a short page is not taken as the last one."""
         offset = 0
         while True:
             page = self.api.request("GET", path, params={"offset": offset, "limit": PAGE}).body or []
-            yield from page
-            if len(page) < PAGE:
+            if not isinstance(page, list) or not page:
                 return
+            yield from page
             offset += len(page)
 
     def list_records(self, zone: Zone, name: str | None = None, type: str | None = None) -> list[Record]:
+        # The swagger declares GET only on records/{type}/{name}; GET records and GET records/{type}
+        # are not in it, yet GoDaddy serves both (every published client lists a zone with them), so
+        # they are used for listing a zone or a type.
         path = f"v1/domains/{_q(zone.id)}/records"
         if type:
             path += f"/{_q(type.upper())}"

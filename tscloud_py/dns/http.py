@@ -1,10 +1,10 @@
 """A small JSON-over-HTTPS client for DNS provider APIs (stdlib only).
 
 429 responses (and 5xx for idempotent requests) are retried a bounded number
-of times, honouring ``Retry-After`` (seconds or an HTTP date). Auth failures become one line that
-names the provider and the environment variables to check. Credentials are registered with
-``tscloud_py.redact`` and scrubbed from a response body before any of it is shortened, so no part
-of one reaches a message.
+of times, honouring ``Retry-After`` (seconds or an HTTP date), else the provider's own hint
+(``retry_hint``). Auth failures become one line that names the provider and the environment
+variables to check. Credentials are registered with ``tscloud_py.redact`` and scrubbed from a
+response body before any of it is shortened, so no part of one reaches a message.
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ class JsonApi:
         base_url: str,
         *,
         credential_vars: Sequence[str],
+        auth_hint: str = "",
         headers: dict[str, str] | None = None,
         secrets: Sequence[str] = (),
         is_auth_failure: Callable[[int, Any], bool] = lambda status, body: status in (401, 403),
         error_text: Callable[[Any], str] = lambda body: json.dumps(body) if body is not None else "",
-        retry_hint: Callable[[Any], float | None] = lambda body: None,
+        retry_hint: Callable[[Response], float | None] = lambda resp: None,
         max_attempts: int = 6,
         max_wait: float = 60.0,
         timeout: float = 30.0,
@@ -73,6 +74,7 @@ class JsonApi:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.credential_vars = tuple(credential_vars)
+        self.auth_hint = auth_hint
         self._headers = {"Accept": "application/json", "User-Agent": "tscloud/0.1", **(headers or {})}
         for secret in secrets:
             redact.register(secret)
@@ -100,11 +102,15 @@ class JsonApi:
         return url
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-                allow: Sequence[int] = (), idempotent: bool | None = None) -> Response:
-        """Send one request (with retries). Statuses in ``allow`` are returned, not raised."""
+                allow: Sequence[int] = (), idempotent: bool | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+        """Send one request (with retries). Statuses in ``allow`` are returned, not raised.
+
+        ``headers`` are added to this request only (every attempt sends the same ones, so an
+        ``Idempotency-Key`` makes a retried create replay rather than repeat)."""
         url = self.url(path, params)
         data = json.dumps(body).encode() if body is not None else None
-        headers = dict(self._headers)
+        headers = {**self._headers, **(headers or {})}
         if data is not None:
             headers["Content-Type"] = "application/json"
         if idempotent is None:
@@ -129,7 +135,7 @@ class JsonApi:
             if retryable and attempt < self.max_attempts:
                 wait = retry_after_seconds(resp.headers.get("retry-after"))
                 if wait is None:
-                    wait = self.retry_hint(resp.body)
+                    wait = self.retry_hint(resp)
                 if wait is None:
                     wait = backoff
                     backoff *= 2
@@ -146,7 +152,7 @@ class JsonApi:
         if self.is_auth_failure(resp.status, resp.body):
             return DnsAuthError(
                 self.provider, f"the API rejected the credentials (HTTP {resp.status}: {text})",
-                f"check {' and '.join(self.credential_vars)}", code="AuthFailed", status=resp.status)
+                f"check {' and '.join(self.credential_vars)}{self.auth_hint}", code="AuthFailed", status=resp.status)
         if resp.status in RETRY_STATUSES:
             return DnsError(self.provider, f"{where}: still HTTP {resp.status} after {self.max_attempts} attempts: "
                             f"{text}", "the provider is rate limiting or failing; re-run shortly",

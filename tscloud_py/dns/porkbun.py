@@ -1,8 +1,12 @@
-"""Porkbun DNS (JSON API v3).
+"""Porkbun DNS (JSON API v3, held to Porkbun's OpenAPI spec at /api/json/v3/spec).
 
 Every call is a POST whose JSON body carries ``apikey`` and ``secretapikey``.
-Errors come back as ``{"status": "ERROR", "message": ...}``. Porkbun serves a
-CNAME at the apex as an ALIAS record.
+Errors come back as ``{"status": "ERROR", "code": ..., "message": ...}`` and are
+told apart by ``code``. A rate-limited call is retried after ``Retry-After``,
+else ``X-RateLimit-Reset`` (a Unix time), else the body's ``ttlRemaining``.
+Creates carry an ``Idempotency-Key`` (Porkbun replays the first answer for 24 h),
+so a create whose response was lost is resent safely. Porkbun serves a CNAME at
+the apex as an ALIAS record.
 
 A freshly registered Porkbun domain carries parked defaults: an ALIAS at the
 apex and a wildcard CNAME, both pointing at Porkbun's parking host. An ALIAS
@@ -16,10 +20,12 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from tscloud_py.dns.base import (
+    DnsAuthError,
     DnsError,
     Provider,
     Record,
@@ -29,7 +35,7 @@ from tscloud_py.dns.base import (
     normalize_value,
     split_mx,
 )
-from tscloud_py.dns.http import JsonApi
+from tscloud_py.dns.http import JsonApi, Response
 from tscloud_py.dns.names import absolute_name, normalize, relative_name
 from tscloud_py.errors import UsageError
 
@@ -38,6 +44,14 @@ KEY_VAR = "PORKBUN_API_KEY"
 SECRET_VAR = "PORKBUN_SECRET_API_KEY"
 PARKED_TARGETS = frozenset({"pixie.porkbun.com", "uixie.porkbun.com"})
 ADDRESS_TYPES = frozenset({"A", "AAAA"})
+
+
+def _int(value: Any, default: int) -> int:
+    """An integer field the API may send as a number, a numeric string or null."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def conflicts(new_type: str, other_type: str) -> bool:
@@ -51,15 +65,40 @@ def conflicts(new_type: str, other_type: str) -> bool:
     return "ALIAS" in pair and bool(pair & ADDRESS_TYPES)
 
 
+# error `code`s that mean the key pair itself is missing or wrong
+AUTH_CODES = frozenset({"API_KEY_REQUIRED", "INVALID_API_KEYS_001", "INVALID_API_KEYS_002", "INVALID_USER"})
+
+
+def _code(body: Any) -> str:
+    return str(body.get("code") or "") if isinstance(body, dict) else ""
+
+
 def _error_text(body: Any) -> str:
     if isinstance(body, dict):
-        return str(body.get("message") or body.get("status") or "")
+        text = str(body.get("message") or body.get("status") or "")
+        return f"{body['code']}: {text}" if body.get("code") else text
     return str(body or "")
 
 
 def _is_auth_failure(status: int, body: Any) -> bool:
-    text = _error_text(body).lower()
-    return status in (401, 403) or "api key" in text or "api requests" in text
+    # 403 is not a wrong key: the keys were accepted and more authentication is asked for (see _post)
+    return status == 401 or _code(body) in AUTH_CODES
+
+
+def _retry_hint(resp: Response, now: Callable[[], float] = time.time) -> float | None:
+    reset = resp.headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now())
+        except ValueError:
+            pass
+    body = resp.body
+    if isinstance(body, dict) and body.get("ttlRemaining") is not None:
+        try:
+            return max(0.0, float(body["ttlRemaining"]))
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 class PorkbunProvider(Provider):
@@ -80,11 +119,22 @@ class PorkbunProvider(Provider):
         self.api = JsonApi(
             "porkbun", base_url or os.environ.get("TSCLOUD_PORKBUN_API_URL") or DEFAULT_URL,
             credential_vars=(KEY_VAR, SECRET_VAR), secrets=(api_key, secret_key),
-            is_auth_failure=_is_auth_failure, error_text=_error_text, sleep=sleep)
+            is_auth_failure=_is_auth_failure, error_text=_error_text, retry_hint=_retry_hint, sleep=sleep)
 
-    def _post(self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = True) -> dict[str, Any]:
-        resp = self.api.request("POST", path, body={**(body or {}), **self._auth}, idempotent=idempotent)
+    def _post(self, path: str, body: dict[str, Any] | None = None, *,
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+        # every call but a create changes nothing or converges when resent; a create is made safe to
+        # resend by its Idempotency-Key
+        resp = self.api.request("POST", path, body={**(body or {}), **self._auth}, idempotent=True,
+                                headers=headers, allow=(403,))
         doc = resp.body if isinstance(resp.body, dict) else {}
+        if resp.status == 403:
+            raise DnsAuthError(
+                "porkbun", f"POST /{path}: the API asks for additional authentication (HTTP 403: "
+                f"{self.api.redact(_error_text(resp.body)) or 'forbidden'})",
+                "the keys were accepted, but the account wants more: approve API access for this key and "
+                "turn on API ACCESS for the domain at porkbun.com/account (two-factor accounts)",
+                code="AdditionalAuthRequired", status=403)
         if doc.get("status") != "SUCCESS":
             raise self.api.failure(f"POST /{path}", resp)
         return doc
@@ -121,7 +171,7 @@ class PorkbunProvider(Provider):
     @staticmethod
     def _record(zone: Zone, raw: dict[str, Any]) -> Record:
         rec = Record(absolute_name(raw["name"], zone.name), raw["type"], [PorkbunProvider._value(raw)],
-                     int(raw.get("ttl") or 600))
+                     _int(raw.get("ttl"), 600))
         rec.ids.append(str(raw["id"]))
         return rec
 
@@ -149,11 +199,11 @@ class PorkbunProvider(Provider):
                 f"with a {record.type} record", f"remove that {rec.type} record first if it is no longer needed")
 
     def _fields(self, zone: Zone, record: Record, value: str) -> dict[str, Any]:
-        doc = {"name": relative_name(record.name, zone.name), "type": record.type, "content": value,
-               "ttl": str(self.effective_ttl(record.ttl))}
+        # `ttl` and `prio` are integers in the spec (its examples still quote them)
+        doc: dict[str, Any] = {"name": relative_name(record.name, zone.name), "type": record.type,
+                               "content": value, "ttl": self.effective_ttl(record.ttl)}
         if record.type == "MX":
-            prio, doc["content"] = split_mx(value)
-            doc["prio"] = str(prio)
+            doc["prio"], doc["content"] = split_mx(value)
         return doc
 
     def _write(self, zone: Zone, record: Record, current: Record | None) -> None:
@@ -162,16 +212,17 @@ class PorkbunProvider(Provider):
                     if absolute_name(r["name"], zone.name) == record.name and r["type"] == record.type]
         by_value = {normalize_value(record.type, self._value(r)): r for r in existing}
         spare = [r for v, r in by_value.items() if v not in record.values]
-        ttl = str(self.effective_ttl(record.ttl))
+        ttl = self.effective_ttl(record.ttl)
         for value in record.values:
             raw = by_value.get(value)
             if raw is not None:
-                if str(raw.get("ttl")) != ttl:
+                if _int(raw.get("ttl"), 0) != ttl:
                     self._post(f"dns/edit/{zone.id}/{raw['id']}", self._fields(zone, record, self._value(raw)))
             elif spare:
                 self._post(f"dns/edit/{zone.id}/{spare.pop(0)['id']}", self._fields(zone, record, value))
             else:
-                doc = self._post(f"dns/create/{zone.id}", self._fields(zone, record, value), idempotent=False)
+                doc = self._post(f"dns/create/{zone.id}", self._fields(zone, record, value),
+                                 headers={"Idempotency-Key": str(uuid.uuid4())})
                 if not doc.get("id"):
                     raise DnsError("porkbun", f"create {record.type} {record.name}: no record id in the response")
         for raw in spare:

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from tscloud_py.aws.route53 import Route53
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.dns.base import Provider, Record, Zone
+from tscloud_py.dns.base import Provider, Record, Zone, txt_joined, txt_quoted
 from tscloud_py.dns.names import normalize
-
-_TXT_CHUNK = 255
 
 
 def txt_to_route53(value: str) -> str:
-    """A TXT value as Route53 wants it: quoted, split into 255-character strings."""
-    chunks = [value[i:i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [""]
-    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+    """A TXT value as Route53 wants it: quoted, split into 255-byte strings."""
+    return txt_quoted(value)
 
 
 def txt_from_route53(value: str) -> str:
     """Join Route53's quoted TXT strings back into one value."""
-    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', value)
-    if not parts:
-        return value
-    return "".join(p.replace('\\"', '"').replace("\\\\", "\\") for p in parts)
+    return txt_joined(value)
 
 
 class Route53Provider(Provider):
