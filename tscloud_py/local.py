@@ -33,6 +33,7 @@ class Emulator:
         self.port = port
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._registry: Any = None
 
     @property
     def endpoint(self) -> str:
@@ -60,13 +61,29 @@ class Emulator:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
+        self._start_registry()
         return self.endpoint
+
+    def _start_registry(self) -> None:
+        """ECR repositories get a real registry to push to, when Debian's docker-registry is installed."""
+        from tscloud_py import local_registry
+
+        if local_registry.registry_binary() is None:
+            return
+        self._registry = local_registry.Registry()
+        local_registry.attach(self._registry.start())
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._registry is not None:
+            from tscloud_py import local_registry
+
+            local_registry.detach()
+            self._registry.stop()
+            self._registry = None
 
     def serve_forever(self) -> None:
         if self._thread is not None:

@@ -1,10 +1,12 @@
-"""Image build and push with the real docker SDK against a fake Docker Engine on a unix socket, and
-ECR in moto: content-hash tags, ECR login token handling, no credential left on disk, digest pinning,
-skip when the digest is already in ECR, scan-on-push and a lifecycle policy."""
+"""The image step on a real Docker engine and a real registry (CNCF distribution, htpasswd user AWS)
+standing behind moto's ECR (tscloud_py/local_registry.py): content-hash tags, the registry's own
+digest pinned, nothing rebuilt or pushed when the context is unchanged, every build failure named."""
 
 from __future__ import annotations
 
-import hashlib
+import json
+import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,117 +16,224 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.fakes.docker_engine import FakeDockerEngine, socket_path
+from tests.docker_support import RealDocker, real_docker, unique_app
+from tscloud_py import local_registry
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.container import ImageBuildError
+from tscloud_py.build.docker_engine import EngineUnavailableError, buildx_available
 from tscloud_py.config import config_from_dict
+from tscloud_py.engine.events import RecordingSink
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets import PresetOptions
 from tscloud_py.presets.fullstack.common import Env
 from tscloud_py.presets.fullstack.image import LIFECYCLE, ImageStep
 
-REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+@pytest.fixture
+def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealDocker]:
+    real = real_docker()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with mock_aws():
+        local_registry.attach(real.registry, real.password)
+        try:
+            yield real
+        finally:
+            local_registry.detach()
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, docker: RealDocker) -> Path:
     ctx = tmp_path / "api"
-    ctx.mkdir()
-    (ctx / "Dockerfile").write_text("FROM oven/bun:1\nCOPY . /app\nCMD [\"bun\", \"start\"]\n")
-    (ctx / "server.ts").write_text("Bun.serve({ fetch: () => new Response('ok') })\n")
+    (ctx / "www").mkdir(parents=True)
+    (ctx / "Dockerfile").write_text(
+        f"FROM {docker.base_image}\nRUN echo built > /built.txt\nCOPY www /www\n"
+        "CMD [\"httpd\", \"-f\", \"-p\", \"3000\", \"-h\", \"/www\"]\n")
+    (ctx / "www" / "index.html").write_text("<h1>v1</h1>\n")
     (ctx / ".env.local").write_text("NEVER_IN_THE_IMAGE=1\n")
     (ctx / ".dockerignore").write_text(".env.local\n")
     return tmp_path
 
 
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDockerEngine]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    with mock_aws():
-        ecr = boto3.client("ecr", region_name="us-east-1")
-        valid = {"ok": True}
-
-        def check_auth(registry: str, username: str, password: str) -> bool:
-            return valid["ok"] and registry == REGISTRY and username == "AWS" and password == "123456789012-auth-token"
-
-        def on_push(name: str, tag: str, manifest: str) -> str:
-            digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()  # what a registry computes
-            image = ecr.put_image(repositoryName=name.split("/", 1)[1], imageManifest=manifest, imageTag=tag,
-                                  imageDigest=digest)
-            return str(image["image"]["imageId"]["imageDigest"])
-
-        fake = FakeDockerEngine(socket_path(tmp_path), check_auth=check_auth, on_push=on_push)
-        fake.valid = valid  # type: ignore[attr-defined]
-        monkeypatch.setenv("DOCKER_HOST", fake.start())
-        yield fake
-        fake.stop()
+def image_step(base: Path, app: str, verbose: bool = False, **build: Any) -> ImageStep:
+    config = config_from_dict({"app": app, "preset": "fullstack-app",
+                               "api": {"build": {"context": "api", "network": "none", **build}, "port": 3000}},
+                              "tscloud.toml", base_dir=base)
+    return ImageStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions(verbose=verbose)))
 
 
-def image_step(base: Path) -> ImageStep:
-    config = config_from_dict({"app": "shop", "preset": "fullstack-app",
-                               "api": {"build": {"context": "api"}, "port": 3000}}, "tscloud.toml", base_dir=base)
-    return ImageStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions()))
-
-
-def leftover_configs() -> list[Path]:
-    return list(Path(tempfile.gettempdir()).glob("tscloud-docker-*"))
-
-
-def run(step: ImageStep) -> tuple[list[Any], dict[str, Any]]:
-    ctx = StepContext("shop", "dev", step_id="image")
+def run(step: ImageStep, sink: RecordingSink | None = None) -> tuple[list[Any], dict[str, Any]]:
+    ctx = StepContext(step.env.config.app, "dev", step_id="image", sink=sink or RecordingSink())
     observed = step.read(ctx)
     changes = step.diff(ctx, observed)
     return changes, (step.apply(ctx, observed) if changes else step.outputs(ctx, observed))
 
 
-def test_build_push_pin_by_digest_and_skip_when_present(project: Path, engine: FakeDockerEngine) -> None:
-    step = image_step(project)
+def engine_ps(docker: RealDocker) -> list[str]:
+    done = subprocess.run(["docker", "ps", "-aq"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "DOCKER_HOST": docker.docker_host})
+    return done.stdout.split()
+
+
+def test_build_push_pin_the_registry_digest_and_skip_when_present(project: Path, docker: RealDocker) -> None:
+    app = unique_app()
+    repo = f"{app}-dev-api"
+    step = image_step(project, app)
     changes, out = run(step)
     assert [c.field for c in changes] == ["ECR repository", "image"]
     tag = step.tag()
-    assert len(engine.builds) == 1 and len(engine.pushes) == 1
-    build = engine.builds[0]
-    assert build.tag == f"{REGISTRY}/shop-dev-api:{tag}" and build.platform == "linux/amd64"
-    assert "server.ts" in build.files and ".env.local" not in build.files
-
-    push = engine.pushes[0]
-    assert push.ok and push.auth is not None and push.auth["username"] == "AWS"
-    # the token lived in a private DOCKER_CONFIG (0600) while pushing, and nowhere afterwards
-    assert [(Path(p).name, mode) for p, mode in push.config_files] == [("config.json", 0o600)]
-    assert leftover_configs() == []
-    assert not (project / "home" / ".docker").exists()
-
+    registry_digest = docker.manifest_digest(repo, tag)
+    assert registry_digest is not None
+    assert out["image"] == f"{docker.registry}/{repo}@{registry_digest}"  # pinned by the registry's digest
     ecr = boto3.client("ecr", region_name="us-east-1")
-    digest = ecr.describe_images(repositoryName="shop-dev-api", imageIds=[{"imageTag": tag}])["imageDetails"][0][
-        "imageDigest"]
-    assert out["image"] == f"{REGISTRY}/shop-dev-api@{digest}"  # pinned by digest, not by tag
-    repo = ecr.describe_repositories(repositoryNames=["shop-dev-api"])["repositories"][0]
-    assert repo["imageScanningConfiguration"]["scanOnPush"] is True
-    assert repo["imageTagMutability"] == "IMMUTABLE"
-    assert ecr.get_lifecycle_policy(repositoryName="shop-dev-api")["lifecyclePolicyText"]
-    assert step.env.ecr.lifecycle_policy("shop-dev-api") == LIFECYCLE
+    found = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])["imageDetails"][0]
+    assert found["imageDigest"] == registry_digest  # DescribeImages sees the push, as in AWS
+    described = ecr.describe_repositories(repositoryNames=[repo])["repositories"][0]
+    assert described["imageScanningConfiguration"]["scanOnPush"] is True
+    assert described["imageTagMutability"] == "IMMUTABLE"
+    assert step.env.ecr.lifecycle_policy(repo) == LIFECYCLE
+    log = project / ".tscloud" / "build" / f"image-{tag}.log"
+    assert "Step 2/4 : RUN echo built" in log.read_text()
 
-    # the same context again: the digest is in ECR, so no build and no push
-    changes, again = run(image_step(project))
+    # The same context again: nothing to do, nothing pushed.
+    changes, again = run(image_step(project, app))
     assert changes == [] and again["image"] == out["image"]
-    assert len(engine.builds) == 1 and len(engine.pushes) == 1
+    assert docker.tags(repo) == [tag]
 
-    # one changed file: a new content hash, so a new build and push
-    (project / "api" / "server.ts").write_text("Bun.serve({ fetch: () => new Response('v2') })\n")
-    changes, third = run(image_step(project))
+    # An ignored file changes nothing Docker is sent: same tag.
+    (project / "api" / ".env.local").write_text("NEVER_IN_THE_IMAGE=2\n")
+    assert image_step(project, app).tag() == tag
+
+    # One changed file that Docker sends: a new tag, a new build and push, a new digest.
+    (project / "api" / "www" / "index.html").write_text("<h1>v2</h1>\n")
+    sink = RecordingSink()
+    changes, third = run(image_step(project, app), sink)
     assert [c.field for c in changes] == ["image"]
-    assert len(engine.builds) == 2 and third["image"] != out["image"]
+    assert third["image"] != out["image"] and sorted(docker.tags(repo)) == sorted([tag, third["tag"]])
+    pushed = [e.what for e in sink.events if e.what.startswith("pushed ")]
+    assert pushed and "already in the registry" in pushed[0]
+    assert not pushed[0].endswith(" 0 already in the registry")  # the base layers were reused
 
 
-def test_rejected_token_fails_and_still_leaves_no_credential(project: Path, engine: FakeDockerEngine) -> None:
-    engine.valid["ok"] = False  # type: ignore[attr-defined]
-    with pytest.raises(ImageBuildError, match="unauthorized"):
-        run(image_step(project))
-    assert engine.pushes and engine.pushes[0].auth is not None
-    assert leftover_configs() == []
+def test_nested_file_under_a_root_only_pattern_is_sent_and_changes_the_image(
+        project: Path, docker: RealDocker) -> None:
+    app = unique_app()
+    ctx = project / "api"
+    (ctx / ".dockerignore").write_text("*.md\n*.txt\n!keep.txt\n")
+    (ctx / "www" / "guide.md").write_text("v1\n")
+    (ctx / "keep.txt").write_text("v1\n")
+    (ctx / "Dockerfile").write_text(f"FROM {docker.base_image}\nCOPY . /ctx\n")
+    first = image_step(project, app)
+    tag = first.tag()
+    (ctx / "README.md").write_text("ignored: *.md matches at the root only\n")
+    (ctx / "notes.txt").write_text("ignored\n")
+    assert image_step(project, app).tag() == tag
+    for edited in (ctx / "www" / "guide.md", ctx / "keep.txt"):
+        edited.write_text(edited.read_text() + "edit\n")
+        assert image_step(project, app).tag() != tag, edited
+        tag = image_step(project, app).tag()
+    _, out = run(image_step(project, app))
+    assert out["tag"] == tag
+
+
+def test_rejected_token_fails_the_push(project: Path, docker: RealDocker, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ECR hands out a token the registry does not accept (an expired one, say)
+    monkeypatch.setattr(local_registry, "token_password", lambda account: f"{account}-expired-token")
+    with pytest.raises(ImageBuildError, match=r"docker push failed: .*(unauthorized|authentication required)"):
+        run(image_step(project, unique_app()))
+
+
+def test_dockerfile_syntax_error_is_one_line_naming_the_line(project: Path, docker: RealDocker) -> None:
+    (project / "api" / "Dockerfile").write_text(f"FROM {docker.base_image}\nFORM nothing\n")
+    with pytest.raises(ImageBuildError) as err:
+        run(image_step(project, unique_app()))
+    assert str(err.value) == "Dockerfile:2: unknown instruction: FORM"
+
+
+def test_failed_step_names_the_line_and_the_log_and_leaves_no_container(
+        project: Path, docker: RealDocker) -> None:
+    (project / "api" / "Dockerfile").write_text(
+        f"FROM {docker.base_image}\n# a comment\nRUN echo about to fail && \\\n    exit 3\nCOPY www /www\n")
+    before = engine_ps(docker)
+    sink = RecordingSink()
+    with pytest.raises(ImageBuildError) as err:
+        run(image_step(project, unique_app(), verbose=True), sink)
+    message = str(err.value)
+    assert "Dockerfile:3: `RUN echo about to fail && exit 3` failed" in message
+    assert "returned a non-zero code: 3" in message
+    log = Path(message.split("(build log: ", 1)[1].rstrip(")"))
+    assert log.is_relative_to(project / ".tscloud") and "about to fail" in log.read_text()
+    assert any("about to fail" in e.what for e in sink.events)  # -v streams the build output
+    assert engine_ps(docker) == before  # forcerm: no stopped intermediate container
+
+
+def test_pull_policy_missing_uses_a_local_only_base_and_never_refuses_an_absent_one(
+        project: Path, docker: RealDocker) -> None:
+    _, out = run(image_step(project, unique_app()))  # default "missing": the local-only base is used
+    assert "@sha256:" in out["image"]
+    (project / "api" / "Dockerfile").write_text("FROM tscloud-ci/not-here:1\nCOPY www /www\n")
+    with pytest.raises(ImageBuildError, match=r'^Dockerfile:1: base image tscloud-ci/not-here:1 is not in the '
+                                              r'engine and api.build.pull = "never"$'):
+        run(image_step(project, unique_app(), pull="never"))
+
+
+def test_architecture_mismatch_fails_before_the_push(project: Path, docker: RealDocker) -> None:
+    app = unique_app()
+    config = config_from_dict({"app": app, "preset": "fullstack-app",
+                               "api": {"build": {"context": "api", "network": "none"}, "port": 3000,
+                                       "architecture": "arm64"}}, "tscloud.toml", base_dir=project)
+    step = ImageStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions()))
+    with pytest.raises(ImageBuildError, match=r"built image is linux/amd64 but api.architecture needs linux/arm64"):
+        run(step)
+    assert docker.tags(f"{app}-dev-api") == []
+
+
+@pytest.mark.skipif(buildx_available(), reason="docker buildx is installed: the BuildKit build runs instead")
+def test_buildkit_only_dockerfile_without_buildx_is_one_line(project: Path, docker: RealDocker) -> None:
+    (project / "api" / "Dockerfile").write_text(
+        f"FROM {docker.base_image}\nRUN --mount=type=cache,target=/cache true\n")
+    with pytest.raises(ImageBuildError) as err:
+        run(image_step(project, unique_app()))
+    assert str(err.value) == "Dockerfile:2: `RUN --mount` needs BuildKit, and `docker buildx` is not available here"
+    assert "buildx" in err.value.hint
+
+
+@pytest.mark.skipif(not buildx_available(), reason="docker buildx is not installed (Debian bookworm has no "
+                                                   "docker-buildx package); the one-line refusal is tested")
+def test_buildkit_only_dockerfile_builds_through_buildx(project: Path, docker: RealDocker) -> None:
+    app = unique_app()
+    (project / "api" / "Dockerfile").write_text(
+        f"FROM {docker.base_image}\nCOPY <<EOF /hello.txt\nhello\nEOF\nCOPY www /www\n")
+    _, out = run(image_step(project, app))
+    tag = out["tag"]
+    assert out["image"].endswith(f"@{docker.manifest_digest(f'{app}-dev-api', tag)}")
+
+
+def test_current_docker_context_is_used_when_docker_host_is_unset(
+        project: Path, docker: RealDocker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("DOCKER_HOST")
+    subprocess.run(["docker", "context", "create", "ci", "--docker", f"host={docker.docker_host}"],
+                   env=env, check=True, capture_output=True)
+    subprocess.run(["docker", "context", "use", "ci"], env=env, check=True, capture_output=True)
+    monkeypatch.delenv("DOCKER_HOST")
+    _, out = run(image_step(project, unique_app()))
+    assert "@sha256:" in out["image"]
+
+    monkeypatch.setenv("DOCKER_CONTEXT", "missing")
+    with pytest.raises(EngineUnavailableError, match="docker context 'missing' does not exist"):
+        run(image_step(project, unique_app()))
 
 
 def test_no_engine_is_a_clear_error(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing.sock")
-    with mock_aws(), pytest.raises(ImageBuildError, match="no Docker engine reachable"):
-        run(image_step(project))
+    with pytest.raises(EngineUnavailableError, match=r"^no Docker engine reachable at unix://.*nothing\.sock "
+                                                     r"\(from DOCKER_HOST\)"):
+        run(image_step(project, unique_app()))
+
+
+def test_stale_credential_dirs_of_older_versions_are_swept(project: Path, docker: RealDocker) -> None:
+    stale = Path(tempfile.mkdtemp(prefix="tscloud-docker-"))
+    (stale / "config.json").write_text(json.dumps({"auths": {"x": {"auth": "QVdTOnNlY3JldA=="}}}))
+    run(image_step(project, unique_app()))
+    assert not stale.exists()

@@ -1,30 +1,41 @@
-"""Container images: a content hash of the build context, docker SDK build, ECR push.
+"""Container images: a content hash of exactly what Docker is sent, a docker build, a push to ECR.
 
-No AWS CLI and no credential left on disk: the ECR token is written to a private
-temporary DOCKER_CONFIG (directory 0700, config.json 0600) that the docker SDK reads,
-and the directory is removed when the push ends, whatever happens.
+The build context is chosen by the docker SDK's own ``.dockerignore`` code (the code that builds its
+tarball), and the very file list that is hashed is the one put into the tarball we send, so the tag
+changes exactly when what the engine receives changes. tscloud's own state directory (``.tscloud``,
+journals and build logs) is never sent.
+
+The ECR token stays in memory: it is handed to the engine as the push's ``X-Registry-Auth`` header,
+never written to a docker config.
 """
 
 from __future__ import annotations
 
-import base64
-import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from tscloud_py.build import dockerfile as df
+from tscloud_py.build.docker_engine import api_client, buildx_available
 from tscloud_py.errors import TscloudError
+
+#: never sent to the engine, whatever .dockerignore says: tscloud's journals, locks and build logs
+ALWAYS_EXCLUDED = (".tscloud",)
+PULL_POLICIES = ("missing", "always", "never")
 
 
 class ImageBuildError(TscloudError):
-    default_hint = "fix the Dockerfile or build context; the build output above shows the failing step"
+    default_hint = "fix the Dockerfile or build context; the build log named above has the full output"
 
 
 @dataclass
@@ -34,108 +45,271 @@ class BuildSpec:
     target: str | None = None
     args: dict[str, str] = field(default_factory=dict)
     platform: str = "linux/amd64"
+    pull: str = "missing"
+    network: str | None = None  # the RUN steps' network mode; None is the engine's default
+    log_dir: Path | None = None
 
 
-def _ignore_patterns(context: Path) -> list[str]:
+@dataclass(frozen=True)
+class PushResult:
+    digest: str
+    bytes_pushed: int  # layer bytes the registry did not have yet
+    layers_pushed: int
+    layers_reused: int
+
+
+def dockerignore_patterns(context: Path) -> list[str]:
+    """The .dockerignore lines exactly as the docker SDK reads them before building its tarball."""
     path = context / ".dockerignore"
     if not path.exists():
-        return [".git", ".tscloud"]
-    lines = [ln.strip() for ln in path.read_text().splitlines()]
-    return [ln.rstrip("/") for ln in lines if ln and not ln.startswith("#") and not ln.startswith("!")] + [".tscloud"]
+        return []
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    return [line for line in lines if line != "" and line[0] != "#"]
 
 
-def _ignored(rel: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatch(rel, p) or rel.startswith(p.rstrip("*") + "/") or fnmatch.fnmatch(rel, p + "/*")
-               for p in patterns)
+def context_files(spec: BuildSpec) -> list[str]:
+    """Every path (files and directories, relative, sorted) that a build of ``spec`` sends."""
+    from docker.utils.build import exclude_paths
+
+    _check_paths(spec)
+    patterns = dockerignore_patterns(spec.context) + list(ALWAYS_EXCLUDED)
+    return sorted(exclude_paths(str(spec.context.resolve()), patterns, dockerfile=spec.dockerfile))
 
 
-def context_hash(spec: BuildSpec) -> str:
-    """sha256 over every file of the context (path, mode, bytes) and the build options; 16 hex chars."""
+def _check_paths(spec: BuildSpec) -> None:
     if not spec.context.is_dir():
         raise ImageBuildError(f"api.build.context: {spec.context} is not a directory")
     if not (spec.context / spec.dockerfile).is_file():
         raise ImageBuildError(f"api.build.dockerfile: {spec.context / spec.dockerfile} not found")
-    patterns = _ignore_patterns(spec.context)
+
+
+def context_hash(spec: BuildSpec, files: list[str] | None = None) -> str:
+    """sha256 over what the build sends (path, type, mode, bytes) and the build options; 16 hex chars."""
+    files = context_files(spec) if files is None else files
     h = hashlib.sha256()
     h.update(json.dumps({"dockerfile": spec.dockerfile, "target": spec.target, "args": spec.args,
                          "platform": spec.platform}, sort_keys=True).encode())
-    for path in sorted(p for p in spec.context.rglob("*") if p.is_file()):
-        rel = path.relative_to(spec.context).as_posix()
-        if _ignored(rel, patterns) and rel != spec.dockerfile:
-            continue
-        h.update(rel.encode() + b"\0" + oct(path.stat().st_mode & 0o111).encode() + b"\0")
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        h.update(b"\0")
+    root = spec.context.resolve()
+    for rel in files:
+        path = root / rel
+        info = path.lstat()
+        mode = oct(stat.S_IMODE(info.st_mode)).encode()
+        if stat.S_ISLNK(info.st_mode):
+            h.update(b"l\0" + rel.encode() + b"\0" + os.readlink(path).encode() + b"\0")
+        elif stat.S_ISDIR(info.st_mode):
+            h.update(b"d\0" + rel.encode() + b"\0" + mode + b"\0")
+        elif stat.S_ISREG(info.st_mode):
+            h.update(b"f\0" + rel.encode() + b"\0" + mode + b"\0" + str(info.st_size).encode() + b"\0")
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
     return h.hexdigest()[:16]
 
 
+def sweep_stale_credentials() -> list[Path]:
+    """Remove the private DOCKER_CONFIG directories older tscloud versions left in TMPDIR (with a token)."""
+    removed = []
+    uid = os.getuid()
+    for path in Path(tempfile.gettempdir()).glob("tscloud-docker-*"):
+        try:
+            if path.is_dir() and not path.is_symlink() and path.lstat().st_uid == uid:
+                shutil.rmtree(path)
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+class _BuildLog:
+    """Every line of build output goes to the log file; with ``-v`` also to the progress view."""
+
+    def __init__(self, path: Path | None, say: Callable[[str], None], verbose: bool) -> None:
+        self.path = path
+        self.say = say
+        self.verbose = verbose
+        self._fh: IO[str] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("w", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        if self._fh is not None:
+            self._fh.write(text)
+            self._fh.flush()
+        if self.verbose:
+            for line in text.splitlines():
+                if line.strip():
+                    self.say(line.rstrip())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+    def where(self) -> str:
+        return f" (build log: {self.path})" if self.path is not None else ""
+
+
 @contextmanager
-def private_docker_config(registry: str, username: str, password: str) -> Iterator[Path]:
-    """A temporary DOCKER_CONFIG holding only this registry's credentials; removed on exit."""
-    directory = Path(tempfile.mkdtemp(prefix="tscloud-docker-"))
+def _context_tar(spec: BuildSpec, files: list[str]) -> Iterator[IO[bytes]]:
+    from docker.utils.build import create_archive
+
+    with tempfile.TemporaryFile() as fh:  # unnamed: gone with the process whatever happens
+        create_archive(str(spec.context.resolve()), files=files, fileobj=fh)
+        yield fh
+
+
+def build_image(client: Any, spec: BuildSpec, ref: str, blog: _BuildLog) -> None:
+    """Build ``spec`` as ``ref`` in the engine ``client`` talks to; raise ImageBuildError naming the line."""
+    text = df.read(spec.context, spec.dockerfile)
+    if spec.pull == "never":
+        _require_local_bases(client, spec, text)
+    files = context_files(spec)
+    need = df.buildkit_need(text)
+    with _context_tar(spec, files) as tar:
+        if need is not None:
+            if not buildx_available():
+                line, what = need
+                raise ImageBuildError(
+                    f"{spec.dockerfile}:{line}: {what} needs BuildKit, and `docker buildx` is not available here",
+                    "install the docker buildx plugin (Docker's docker-buildx-plugin package), or write the "
+                    "Dockerfile without BuildKit-only syntax")
+            _buildx(spec, ref, tar, blog)
+        else:
+            _classic(client, spec, ref, tar, df.instructions(text), blog)
+    _check_platform(client, spec, ref)
+
+
+def _require_local_bases(client: Any, spec: BuildSpec, text: str) -> None:
+    import docker.errors
+
+    for line, image in df.base_images(text, spec.args):
+        try:
+            client.inspect_image(image)
+        except docker.errors.ImageNotFound:
+            raise ImageBuildError(
+                f"{spec.dockerfile}:{line}: base image {image} is not in the engine and api.build.pull = \"never\"",
+                f"`docker pull {image}` first, or set api.build.pull = \"missing\"") from None
+
+
+_PARSE_ERROR = re.compile(r"(?:dockerfile parse error )?line (\d+): (.+)", re.IGNORECASE | re.DOTALL)
+_STEP = re.compile(r"^Step (\d+)/\d+ : ")
+
+
+def _classic(client: Any, spec: BuildSpec, ref: str, tar: IO[bytes], steps: list[df.Instruction],
+             blog: _BuildLog) -> None:
+    import docker.errors
+
+    current: df.Instruction | None = None
     try:
-        os.chmod(directory, 0o700)
-        config = directory / "config.json"
-        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        auth = base64.b64encode(f"{username}:{password}".encode()).decode()
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"auths": {registry: {"auth": auth}}}, fh)
-        yield config
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        stream = client.build(fileobj=tar, custom_context=True, dockerfile=spec.dockerfile, tag=ref,
+                              target=spec.target, buildargs=spec.args or None, platform=spec.platform,
+                              rm=True, forcerm=True, pull=spec.pull == "always", network_mode=spec.network,
+                              decode=True)
+        for chunk in stream:
+            text = chunk.get("stream") or chunk.get("status") or ""
+            if text:
+                blog.write(text if text.endswith("\n") else text + "\n")
+                match = _STEP.match(text)
+                if match and int(match.group(1)) <= len(steps):
+                    current = steps[int(match.group(1)) - 1]
+            if "error" in chunk:
+                message = str(chunk["error"]).strip()
+                blog.write(f"ERROR: {message}\n")
+                where = f"{spec.dockerfile}:{current.line}: `{current.short()}` failed: " if current else ""
+                raise ImageBuildError(f"docker build failed: {where}{message}{blog.where()}")
+    except docker.errors.APIError as exc:
+        message = str(exc.explanation or exc).strip()
+        blog.write(f"ERROR: {message}\n")
+        parsed = _PARSE_ERROR.search(message)
+        if parsed and "parse error" in message.lower():
+            raise ImageBuildError(f"{spec.dockerfile}:{parsed.group(1)}: {parsed.group(2).strip()}",
+                                  "fix that line of the Dockerfile") from None
+        raise ImageBuildError(f"docker build failed: {message}{blog.where()}") from None
 
 
-def _client() -> Any:
-    try:
-        import docker
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ImageBuildError("the docker package is not installed", "pip install docker") from exc
-    try:
-        client = docker.APIClient(base_url=os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock",
-                                  version="auto", timeout=600)
-        client.ping()
-    except Exception as exc:
-        raise ImageBuildError(f"no Docker engine reachable ({type(exc).__name__}: {exc})",
-                              "start Docker (or set DOCKER_HOST), or use a prebuilt api.image") from exc
-    return client
+def _buildx(spec: BuildSpec, ref: str, tar: IO[bytes], blog: _BuildLog) -> None:
+    cli = shutil.which("docker") or "docker"
+    cmd = [cli, "buildx", "build", "--load", "--progress", "plain", "-t", ref, "-f", spec.dockerfile,
+           "--platform", spec.platform]
+    if spec.target:
+        cmd += ["--target", spec.target]
+    for key, value in sorted(spec.args.items()):
+        cmd += ["--build-arg", f"{key}={value}"]
+    if spec.pull == "always":
+        cmd.append("--pull")
+    if spec.network:
+        cmd += ["--network", spec.network]
+    cmd.append("-")  # the context is our tarball on stdin: the same files, hashed above
+    blog.write(f"$ {' '.join(cmd)}\n")
+    tar.seek(0)
+    proc = subprocess.Popen(cmd, stdin=tar, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    tail: list[str] = []
+    for line in proc.stdout:
+        blog.write(line)
+        tail = [*tail, line.rstrip()][-40:]
+    if proc.wait() != 0:
+        error = next((ln for ln in reversed(tail) if ln.startswith("ERROR")), tail[-1] if tail else "failed")
+        line_ref = next((m.group(1) for ln in tail if (m := re.match(r"^\S*?:(\d+)$", ln.strip()))), None)
+        where = f"{spec.dockerfile}:{line_ref}: " if line_ref else ""
+        raise ImageBuildError(f"docker buildx build failed: {where}{error}{blog.where()}")
 
 
-def build_and_push(spec: BuildSpec, repository_uri: str, tag: str, login: tuple[str, str, str],
-                   log: Callable[[str], None] | None = None) -> str:
-    """Build ``spec`` as ``repository_uri:tag`` and push it; returns the pushed manifest digest."""
-    client = _client()
-    ref = f"{repository_uri}:{tag}"
-    say = log or (lambda _text: None)
-    say(f"building {ref}")
-    image_id = None
-    for chunk in client.build(path=str(spec.context), dockerfile=spec.dockerfile, tag=ref, target=spec.target,
-                              buildargs=spec.args or None, platform=spec.platform, rm=True, pull=True,
-                              decode=True):
-        if "error" in chunk:
-            raise ImageBuildError(f"docker build failed: {chunk['error'].strip()}")
-        aux = chunk.get("aux") or {}
-        if aux.get("ID"):
-            image_id = aux["ID"]
-    if image_id is None:
-        image_id = client.inspect_image(ref).get("Id")
+def _check_platform(client: Any, spec: BuildSpec, ref: str) -> None:
+    info = client.inspect_image(ref)
+    built = f"{info.get('Os', 'linux')}/{info.get('Architecture', '?')}"
+    if built != spec.platform:
+        raise ImageBuildError(
+            f"the built image is {built} but api.architecture needs {spec.platform}: a base image has no "
+            f"{spec.platform} variant in this engine; nothing was pushed",
+            f"use a base image published for {spec.platform}, or set api.architecture to match")
+
+
+def push_image(client: Any, repository_uri: str, tag: str, login: tuple[str, str, str],
+               say: Callable[[str], None]) -> PushResult:
     username, password, endpoint = login
     registry = endpoint.removeprefix("https://").removeprefix("http://")
+    auth = {"username": username, "password": password, "serveraddress": registry}
     digest = None
-    with private_docker_config(registry, username, password) as config:
-        client.reload_config(str(config))
-        try:
-            say(f"pushing {ref}")
-            for chunk in client.push(repository_uri, tag=tag, stream=True, decode=True):
-                if "error" in chunk:
-                    raise ImageBuildError(f"docker push failed: {chunk['error'].strip()}",
-                                          "check the ECR repository and the token's account/region")
-                aux = chunk.get("aux") or {}
-                if aux.get("Digest"):
-                    digest = str(aux["Digest"])
-        finally:
-            client.reload_config(os.devnull)  # drop the credentials from the client's memory too
+    sizes: dict[str, int] = {}
+    pushed: set[str] = set()
+    reused: set[str] = set()
+    for chunk in client.push(repository_uri, tag=tag, auth_config=auth, stream=True, decode=True):
+        if "error" in chunk:
+            raise ImageBuildError(f"docker push failed: {str(chunk['error']).strip()}",
+                                  "check the ECR repository and the token's account/region")
+        layer, status = chunk.get("id"), str(chunk.get("status", ""))
+        total = (chunk.get("progressDetail") or {}).get("total")
+        if layer and total:
+            sizes[layer] = max(sizes.get(layer, 0), int(total))
+        if layer and status == "Pushed":
+            pushed.add(layer)
+        elif layer and status == "Layer already exists":
+            reused.add(layer)
+        aux = chunk.get("aux") or {}
+        if aux.get("Digest"):
+            digest = str(aux["Digest"])
     if digest is None:
-        raise ImageBuildError(f"docker push of {ref} reported no digest")
-    return digest
+        raise ImageBuildError(f"docker push of {repository_uri}:{tag} reported no digest")
+    result = PushResult(digest, sum(sizes.get(layer, 0) for layer in pushed), len(pushed), len(reused))
+    say(f"pushed {result.layers_pushed} layer(s), {result.bytes_pushed} bytes; "
+        f"{result.layers_reused} already in the registry")
+    return result
+
+
+def build_and_push(spec: BuildSpec, repository_uri: str, tag: str, login: Callable[[], tuple[str, str, str]],
+                   log: Callable[[str], None] | None = None, verbose: bool = False) -> PushResult:
+    """Build ``spec`` as ``repository_uri:tag`` and push it; returns what the registry reported."""
+    say = log or (lambda _text: None)
+    sweep_stale_credentials()
+    client = api_client()
+    ref = f"{repository_uri}:{tag}"
+    log_path = spec.log_dir / f"image-{tag}.log" if spec.log_dir is not None else None
+    blog = _BuildLog(log_path, say, verbose)
+    try:
+        say(f"building {ref}{blog.where()}")
+        build_image(client, spec, ref, blog)
+    finally:
+        blog.close()
+    say(f"pushing {ref}")
+    return push_image(client, repository_uri, tag, login(), say)

@@ -36,6 +36,12 @@ class BuildConfig:
         "build arguments (never secrets: they end up in the image history)", key_pattern=ENV_NAME))
     platform: str | None = field(default=None, metadata=meta(
         "build platform (default: from api.architecture)", choices=("linux/amd64", "linux/arm64")))
+    pull: str = field(default="missing", metadata=meta(
+        "when the build pulls base images: missing (only those the engine lacks), always, or never",
+        choices=("missing", "always", "never")))
+    network: str | None = field(default=None, metadata=meta(
+        "the network RUN steps get (default: the engine's; `none` or `host` where the engine has no bridge)",
+        choices=("default", "none", "host")))
 
 
 @dataclass

@@ -29,7 +29,8 @@ class ImageStep(FsStep):
         b = api.build
         platform = b.platform or ("linux/arm64" if api.architecture == "arm64" else "linux/amd64")
         return BuildSpec((self.env.config.base_dir / b.context).resolve(), b.dockerfile, b.target, dict(b.args),
-                         platform)
+                         platform, pull=b.pull, network=b.network,
+                         log_dir=self.env.config.base_dir / ".tscloud" / "build")
 
     def tag(self) -> str:
         from tscloud_py.build.container import context_hash
@@ -74,8 +75,8 @@ class ImageStep(FsStep):
         if digest is None:
             from tscloud_py.build.container import build_and_push
 
-            digest = build_and_push(self._spec(), str(repo["repositoryUri"]), observed["tag"], ecr.login(),
-                                    log=ctx.log)
+            digest = build_and_push(self._spec(), str(repo["repositoryUri"]), observed["tag"], ecr.login,
+                                    log=ctx.log, verbose=self.env.options.verbose).digest
         return self.outputs(ctx, {**observed, "digest": digest})
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:

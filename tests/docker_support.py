@@ -1,0 +1,70 @@
+"""The real Docker engine and registry that .ci/run starts (.ci/engines.sh), for the image tests.
+
+They are found through the environment .ci/engines.sh exports. Off CI, without them, the tests skip
+and say how to get them; on CI (``CI`` set) a missing engine is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.request
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class RealDocker:
+    docker_host: str
+    registry: str  # host:port
+    password: str  # the registry's htpasswd password for user AWS (moto's ECR token)
+    base_image: str  # a local-only static busybox image
+
+    def manifest_digest(self, name: str, tag: str) -> str | None:
+        """The registry's own Docker-Content-Digest for name:tag, None if it has no such tag."""
+        auth = base64.b64encode(f"AWS:{self.password}".encode()).decode()
+        req = urllib.request.Request(
+            f"http://{self.registry}/v2/{name}/manifests/{tag}", method="HEAD",
+            headers={"Authorization": f"Basic {auth}",
+                     "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return str(resp.headers["Docker-Content-Digest"])
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def tags(self, name: str) -> list[str]:
+        auth = base64.b64encode(f"AWS:{self.password}".encode()).decode()
+        req = urllib.request.Request(f"http://{self.registry}/v2/{name}/tags/list",
+                                     headers={"Authorization": f"Basic {auth}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return list(json.loads(resp.read()).get("tags") or [])
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return []
+            raise
+
+
+def real_docker() -> RealDocker:
+    """The engine and registry from the environment, or skip (off CI) / fail (on CI) saying why."""
+    names = ("DOCKER_HOST", "TSCLOUD_TEST_REGISTRY", "TSCLOUD_TEST_REGISTRY_PASSWORD", "TSCLOUD_TEST_BASE_IMAGE")
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        reason = (f"no real Docker engine/registry ({', '.join(missing)} unset): "
+                  "`source .ci/engines.sh && engines_install && engines_up` starts them")
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the image tests on a real engine: {reason}")
+        pytest.skip(reason)
+    return RealDocker(os.environ["DOCKER_HOST"], os.environ["TSCLOUD_TEST_REGISTRY"],
+                      os.environ["TSCLOUD_TEST_REGISTRY_PASSWORD"], os.environ["TSCLOUD_TEST_BASE_IMAGE"])
+
+
+def unique_app(prefix: str = "img") -> str:
+    """Apps (so repositories) unique per test: the registry outlives each test's moto state."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"

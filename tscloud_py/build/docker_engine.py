@@ -1,0 +1,76 @@
+"""Finding the Docker engine the way the docker CLI does, and the docker CLI for BuildKit builds.
+
+Order, as the CLI resolves it: ``DOCKER_CONTEXT`` only when ``DOCKER_HOST`` is unset, ``DOCKER_HOST``
+(with ``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``), then the current context of the docker config
+(``docker context use``), then the default socket.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from tscloud_py.errors import TscloudError
+
+
+class EngineUnavailableError(TscloudError):
+    default_hint = "start Docker (or set DOCKER_HOST / `docker context use`), or use a prebuilt api.image"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    source: str  # where it came from, for the error: "DOCKER_HOST", "docker context ci", "default socket"
+    tls: Any = None
+
+
+def resolve_endpoint(environ: dict[str, str] | None = None) -> Endpoint:
+    from docker.context import ContextAPI
+    from docker.context.config import get_current_context_name
+    from docker.utils import kwargs_from_env
+
+    env = dict(os.environ if environ is None else environ)
+    if env.get("DOCKER_HOST"):
+        kwargs = kwargs_from_env(env)
+        return Endpoint(str(kwargs["base_url"]), "DOCKER_HOST", kwargs.get("tls"))
+    name = env.get("DOCKER_CONTEXT") or get_current_context_name()
+    if name and name != "default":
+        context = ContextAPI.get_context(name)
+        if context is None:
+            raise EngineUnavailableError(f"docker context {name!r} does not exist",
+                                         "`docker context ls` lists them; `docker context use default` resets")
+        return Endpoint(str(context.Host), f"docker context {name}", context.TLSConfig)
+    kwargs = kwargs_from_env(env)  # DOCKER_TLS_VERIFY without DOCKER_HOST still applies to the default
+    return Endpoint("unix:///var/run/docker.sock", "the default socket", kwargs.get("tls"))
+
+
+def api_client() -> Any:
+    """A connected low-level docker SDK client; a one-line error when no engine answers."""
+    try:
+        import docker
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise EngineUnavailableError("the docker package is not installed", "pip install docker") from exc
+    endpoint = resolve_endpoint()
+    try:
+        client = docker.APIClient(base_url=endpoint.host, tls=endpoint.tls, version="auto", timeout=600)
+        client.ping()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise EngineUnavailableError(
+            f"no Docker engine reachable at {endpoint.host} (from {endpoint.source}): {reason}") from exc
+    return client
+
+
+def buildx_available() -> bool:
+    """Whether `docker buildx` runs here (the docker CLI with its buildx plugin)."""
+    cli = shutil.which("docker")
+    if cli is None:
+        return False
+    try:
+        done = subprocess.run([cli, "buildx", "version"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
