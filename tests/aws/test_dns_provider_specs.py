@@ -136,6 +136,20 @@ def test_cloudflare_picks_only_an_active_zone() -> None:
                 _cf(pending_only, zone_id=zid).find_zone("www.example.com")
 
 
+def test_cloudflare_create_with_a_lost_response_is_adopted_not_doubled() -> None:
+    fake = cf_fake.FakeCloudflare()
+    with fake.running():
+        p = _cf(fake)
+        p.find_zone("example.com")
+        fake.lose_create_responses = 1
+        assert p.upsert(Record("_v.example.com", "TXT", ["one", "two"], 300)) == "created"
+        assert sorted(r["content"] for r in fake.records.values()) == ['"one"', '"two"']
+        assert len(_writes(fake, "POST")) == 2  # each value once: the lost one was found, not resent
+        fake.fail_next(1, status=502, method="POST")  # refused before anything was made
+        assert p.upsert(Record("_w.example.com", "TXT", ["x"], 300)) == "created"  # looked, then sent again
+        assert len([r for r in fake.records.values() if r["name"] == "_w.example.com"]) == 1
+
+
 def test_cloudflare_global_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = cf_fake.FakeCloudflare()
     with fake.running():

@@ -330,16 +330,18 @@ def test_cloudflare_proxied_default_spares_service_names() -> None:
         assert proxied == {"app.example.com": True, "_abc.app.example.com": False}
 
 
-def test_a_5xx_on_a_create_is_not_resent() -> None:
+def test_a_5xx_on_a_create_is_not_blindly_resent() -> None:
     fake = cf_fake.FakeCloudflare()
     with fake.running():
         sleeps: list[float] = []
         p = _make("cloudflare", fake, sleeps)
         p.find_zone("api.example.com")
-        fake.fail_next(1, status=502, retry_after="0", method="POST")
+        fake.fail_next(2, status=502, retry_after="0", method="POST")
         with pytest.raises(DnsError) as info:
             p.upsert(Record("api.example.com", "A", ["192.0.2.1"], 600))
         assert info.value.code == "ServerError" and sleeps == []
+        methods = [r.method for r in fake.log[-3:]]
+        assert methods == ["POST", "GET", "POST"]  # resent only after a read found nothing made
         assert p.upsert(Record("api.example.com", "A", ["192.0.2.1"], 600)) == "created"  # a re-run converges
 
 

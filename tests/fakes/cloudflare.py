@@ -51,6 +51,8 @@ class FakeCloudflare(FakeServer):
         super().__init__()
         self.token = TOKEN
         self.max_per_page = max_per_page
+        #: process the next N creates, then answer 502 as if the response were lost on the way back
+        self.lose_create_responses = 0
         self._ids = itertools.count(1)
         self.zones: dict[str, dict[str, Any]] = {}
         self.records: dict[str, dict[str, Any]] = {}
@@ -145,7 +147,11 @@ class FakeCloudflare(FakeServer):
                      and req.query.get("type", r["type"]) == r["type"]]
             return self._paged(found, req, RECORDS_PER_PAGE)
         if req.method == "POST" and rid is None:
-            return self._write(zid, None, req.body or {}, base=dict(OPTIONAL_FIELDS))
+            reply = self._write(zid, None, req.body or {}, base=dict(OPTIONAL_FIELDS))
+            if reply.status == 200 and self.lose_create_responses:
+                self.lose_create_responses -= 1
+                return Reply(502, {"error": "bad gateway"})
+            return reply
         if rid is None or rid not in self.records or self.records[rid]["zone_id"] != zid:
             return error(404, 81044, "Record does not exist.")
         if req.method == "PUT":  # dns-records-for-a-zone-update-dns-record: "Overwrite an existing DNS record"
@@ -178,7 +184,7 @@ class FakeCloudflare(FakeServer):
             return error(400, 9004, "This record type cannot be proxied.")
         if rtype == "TXT":
             content = _txt_content(str(content))
-        # MXRecord: `priority` is required (dns-records_priority, 0..65535)
+        # components.schemas.MXRecord: required [type, name, content, priority] (priority 0..65535)
         priority = fields["priority"]
         if rtype == "MX" and not (isinstance(priority, int) and 0 <= priority <= 65535):
             return error(400, 9101, "priority is required for MX records")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tscloud_py.dns.base import (
+    DnsError,
     Provider,
     Record,
     Zone,
@@ -226,10 +227,25 @@ class CloudflareProvider(Provider):
                                  idempotent=True)
             else:
                 proxied = record.proxied if record.proxied is not None else self._default_proxied(record)
-                # a lost response leaves a record a re-run finds by value (an identical one is refused)
-                self.api.request("POST", base, body=self._payload(record, value, proxied), idempotent=False)
+                self._create(zone, record, value, self._payload(record, value, proxied))
         for raw in spare:
             self.api.request("DELETE", f"{base}/{raw['id']}", allow=(404,))
+
+    def _create(self, zone: Zone, record: Record, value: str, payload: dict[str, Any]) -> None:
+        """POST a record. The API offers no idempotency key, so a create is never blindly resent:
+        when its answer is lost (5xx, connection dropped) the set is read again and a record with
+        the value adopted; only if none is there is the create sent once more."""
+        base = f"zones/{zone.id}/dns_records"
+        try:
+            self.api.request("POST", base, body=payload, idempotent=False)
+            return
+        except DnsError as exc:
+            if exc.code != "ConnectionError" and not (exc.status or 0) >= 500:
+                raise
+            if any(normalize_value(record.type, self._value(r)) == value
+                   for r in self._raw(zone, record.name, record.type)):
+                return
+        self.api.request("POST", base, body=payload, idempotent=False)
 
     def _remove(self, zone: Zone, current: Record) -> None:
         for raw in self._raw(zone, current.name, current.type):

@@ -56,7 +56,10 @@ def _int(value: Any, default: int) -> int:
 
 def conflicts(new_type: str, other_type: str) -> bool:
     """Whether two record types cannot share a name: a CNAME shares it with nothing; an ALIAS (a
-    synthesised A/AAAA) not with A/AAAA, but happily with MX, TXT and the rest at the apex."""
+    synthesised A/AAAA) not with A/AAAA, but happily with MX, TXT and the rest at the apex.
+
+    Porkbun's spec is silent on this; the rule is RFC 1034 3.6.2 for the CNAME and Porkbun's own
+    refusal in practice ("a CNAME or ALIAS record already exists with the host")."""
     if new_type == other_type:
         return False
     pair = {new_type, other_type}
@@ -160,6 +163,7 @@ class PorkbunProvider(Provider):
 
     # -- records -----------------------------------------------------------------
     def _raw(self, zone: Zone) -> list[dict[str, Any]]:
+        # dns/retrieve/{domain} answers every record at once: the spec gives it no paging
         return list(self._post(f"dns/retrieve/{zone.id}").get("records") or [])
 
     @staticmethod
