@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nitro"
 
@@ -48,17 +51,27 @@ def test_config_streaming_and_dir(cli: Any, tmp_path: Path) -> None:
     assert cli("ssr", "doctor", cwd=tmp_path).code == 0
 
 
+def _nitro_project(root: Path, package: str, version: str) -> None:
+    (root / "node_modules" / package).mkdir(parents=True)
+    (root / "node_modules" / package / "package.json").write_text(json.dumps({"name": package, "version": version}))
+
+
 def test_eject_entry(cli: Any, tmp_path: Path) -> None:
+    _nitro_project(tmp_path, "nitro", "3.0.260903-beta")
     result = cli("--output", "json", "ssr", "eject-entry", "--dir", "web/src/nitro", cwd=tmp_path)
     assert result.code == 0, result.output
     doc = result.json()
     assert doc["entry"] == "web/src/nitro/aws-lambda-response"
+    assert doc["nitro"] == {"package": "nitro", "version": "3.0.260903-beta", "polyfills": "#nitro/virtual/polyfills"}
+    assert doc["streaming"] is None  # no build yet
     assert [f["status"] for f in doc["files"]] == ["written", "written"]
     streaming = (tmp_path / "web/src/nitro/aws-lambda-response-streaming.mjs").read_text()
-    for needle in ("awslambda.streamifyResponse", "awslambda.HttpResponseStream.from(responseStream",
+    for needle in ('import "#nitro/virtual/polyfills";', 'from "nitro/app"', "awslambda.streamifyResponse",
+                   "awslambda.HttpResponseStream.from(responseStream", 'responseStream.write("")',
                    "pipeline(Readable.fromWeb(response.body), responseStream)",
                    "context.callbackWaitsForEmptyEventLoop = false", "request.runtime.aws ??= { event, context }"):
         assert needle in streaming
+    assert "#nitro-internal-pollyfills" not in streaming
     assert "callbackWaitsForEmptyEventLoop = false" in (tmp_path / "web/src/nitro/aws-lambda-response.mjs").read_text()
     # a changed file is not overwritten without --force
     (tmp_path / "web/src/nitro/aws-lambda-response.mjs").write_text("// mine\n")
@@ -66,3 +79,28 @@ def test_eject_entry(cli: Any, tmp_path: Path) -> None:
     assert result.code == 2 and "--force" in result.stderr
     assert cli("ssr", "eject-entry", "--dir", "web/src/nitro", "--force", cwd=tmp_path).code == 0
     assert "streamifyResponse" not in (tmp_path / "web/src/nitro/aws-lambda-response.mjs").read_text()
+
+
+@pytest.mark.parametrize(("package", "version", "polyfills", "app_module"), [
+    ("nitro", "3.0.1-alpha.1", "#nitro-internal-pollyfills", "nitro/app"),
+    ("nitro", "3.0.1-alpha.2", "#nitro/virtual/polyfills", "nitro/app"),
+    ("nitropack", "2.13.6", "#nitro-internal-pollyfills", "nitropack/runtime"),
+])
+def test_eject_entry_follows_the_installed_nitro(cli: Any, tmp_path: Path, package: str, version: str,
+                                                 polyfills: str, app_module: str) -> None:
+    _nitro_project(tmp_path, package, version)
+    shutil.copytree(FIXTURES / "clean", tmp_path / ".output")
+    result = cli("ssr", "eject-entry", cwd=tmp_path)
+    assert result.code == 0, result.output
+    assert f"detected: {package} {version}; polyfills import {polyfills}; streaming: streaming" in result.output
+    assert 'nitro({ preset: "aws-lambda", entry: "./src/nitro/aws-lambda-response", awsLambda: { streaming: true } })' \
+        in result.output
+    for name in ("aws-lambda-response.mjs", "aws-lambda-response-streaming.mjs"):
+        text = (tmp_path / "src/nitro" / name).read_text()
+        assert f'import "{polyfills}";' in text and f'from "{app_module}"' in text
+
+
+def test_eject_entry_without_nitro_is_a_usage_error(cli: Any, tmp_path: Path) -> None:
+    result = cli("ssr", "eject-entry", cwd=tmp_path)
+    assert result.code == 2 and "no nitro or nitropack" in result.stderr
+    assert not (tmp_path / "src").exists()

@@ -78,23 +78,43 @@ def _print_findings(shown: str, preset: str, streaming: bool, findings: list[Fin
 @click.option("--force", is_flag=True, help="Overwrite entry files that differ.")
 @pass_app
 def eject_entry(app: AppContext, dest: Path, force: bool) -> None:
-    """Write correct streaming and non-streaming Nitro entry files for Lambda."""
-    from tscloud_py.build.entry_files import eject, nitro_entry_setting
+    """Write streaming and non-streaming Nitro entry files for Lambda, for the Nitro this project uses."""
+    from tscloud_py.build.entry_files import detect_flavor, eject, nitro_entry_setting
+    from tscloud_py.build.nitro import DEFAULT_DIR, NotNitroBuildError, read_nitro_build
+    from tscloud_py.errors import UsageError
     from tscloud_py.ui import echo, print_json
 
-    written = eject(dest, force=force)
-    entry = nitro_entry_setting(dest, Path.cwd())
+    project = Path.cwd()
+    config = _ssr_config(app)
+    build_dir = config.base_dir / config.ssr.dir if config is not None and config.ssr is not None \
+        else project / DEFAULT_DIR
+    try:
+        build = read_nitro_build(build_dir)
+    except NotNitroBuildError:
+        build = None
+    flavor = detect_flavor(project, build.meta if build is not None else None)
+    if flavor is None:
+        raise UsageError("eject-entry: no nitro or nitropack in ./node_modules or ./package.json",
+                         "run it in the app's directory after `npm install`")
+    streaming: bool | None = build.streaming if build is not None else (
+        config.ssr.streaming if config is not None and config.ssr is not None else None)
+    written = eject(dest, flavor, force=force)
+    entry = nitro_entry_setting(dest, project)
+    wants = "true" if streaming is not False else "false"
+    line = f'nitro({{ preset: "aws-lambda", entry: "./{entry}", awsLambda: {{ streaming: {wants} }} }})'
     if app.json:
-        print_json({"files": [{"path": str(e.path), "status": e.status} for e in written], "entry": entry})
+        print_json({"files": [{"path": str(e.path), "status": e.status} for e in written], "entry": entry,
+                    "nitro": {"package": flavor.package, "version": flavor.version, "polyfills": flavor.polyfills},
+                    "streaming": streaming, "config": line})
         return
     for e in written:
         echo(f"{e.status:<9} {e.path}")
-    echo("")
-    echo("Nitro config (vite.config.ts `nitro({...})` or nitro.config.ts):")
-    echo('  preset: "aws-lambda",')
-    echo(f'  entry: "{entry}",  // no extension: Nitro appends -streaming itself')
-    echo("  awsLambda: { streaming: true },")
-    echo("then rebuild and run `tscloud ssr doctor`.")
+    said = {True: "streaming (from the build's nitro.json)", False: "buffered (from the build's nitro.json)",
+            None: "unknown (no build yet; the line below streams)"}[streaming]
+    echo(f"detected: {flavor.label}; polyfills import {flavor.polyfills}; streaming: {said}")
+    echo("add to your Nitro config (vite.config.ts plugins, or the same keys in nitro.config.ts):")
+    echo(f"  {line}")
+    echo("  (entry has no extension: Nitro appends -streaming itself); then rebuild and run `tscloud ssr doctor`.")
 
 
 @ssr.command()

@@ -1,13 +1,15 @@
-// Nitro entry for AWS Lambda without streaming. Written by `tscloud ssr eject-entry`.
+// Nitro entry for AWS Lambda without streaming. Written by `tscloud ssr eject-entry` for __NITRO_NAME__.
 //
 // Nitro config (vite.config.ts `nitro({...})` or nitro.config.ts):
 //   preset: "aws-lambda",
 //   entry: "src/nitro/aws-lambda-response",   // NO extension: Nitro appends "-streaming" itself
 //   awsLambda: { streaming: false },
 // Keep aws-lambda-response-streaming.mjs next to this file (used when streaming is on).
-// (Nitro 2 / nitropack: import { useNitroApp } from "nitropack/runtime" and use nitroApp.localFetch.)
-import "#nitro-internal-pollyfills";
-import { useNitroApp } from "nitro/app";
+//
+// The polyfill import is the one this Nitro version ships (an unknown `#nitro...` import fails
+// Lambda's init with ERR_PACKAGE_IMPORT_NOT_DEFINED); re-run eject-entry after upgrading Nitro.
+import "__NITRO_POLYFILLS__";
+import { useNitroApp } from "__NITRO_APP_MODULE__";
 
 const nitroApp = useNitroApp();
 
@@ -17,8 +19,7 @@ export async function handler(event, context) {
   // Open sockets (a DB pool) keep the event loop alive; do not wait for them to close.
   if (context) context.callbackWaitsForEmptyEventLoop = false;
 
-  const request = awsRequest(event, context);
-  const response = await nitroApp.fetch(request);
+  const response = await appFetch(event, context);
 
   const meta = responseMeta(event, response);
   const bytes = Buffer.from(await response.arrayBuffer());
@@ -30,9 +31,8 @@ function isV2(event) {
   return event.version === "2.0" || Boolean(event.requestContext && event.requestContext.http);
 }
 
-// A web Request for a Function URL / HTTP API (payload 2.0) or REST API (1.0) event,
-// carrying Nitro's runtime hints on the SAME object that is passed to nitroApp.fetch().
-function awsRequest(event, context) {
+// The request a Function URL / HTTP API (payload 2.0) or REST API (1.0) event stands for.
+function awsRequest(event) {
   const v2 = isV2(event);
   const headers = new Headers();
   for (const [name, values] of Object.entries(event.multiValueHeaders || {})) {
@@ -50,10 +50,21 @@ function awsRequest(event, context) {
   const query = v2 ? event.rawQueryString || "" : restQuery(event);
   const hasBody = event.body != null && method !== "GET" && method !== "HEAD";
   const body = hasBody ? Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8") : undefined;
-  const request = new Request(`${proto}://${host}${path}${query ? `?${query}` : ""}`, { method, headers, body });
-  request.runtime ??= { name: "aws-lambda" };
-  request.runtime.aws ??= { event, context };
-  return request;
+  return { url: `${proto}://${host}${path}${query ? `?${query}` : ""}`, path: `${path}${query ? `?${query}` : ""}`,
+    method, headers, body };
+}
+
+// Nitro 3 apps answer a web Request (carrying the runtime hints on the SAME object);
+// nitropack 2 apps answer through localFetch, which takes a path, not a URL.
+function appFetch(event, context) {
+  const { url, path, method, headers, body } = awsRequest(event);
+  if (typeof nitroApp.fetch === "function") {
+    const request = new Request(url, { method, headers, body });
+    request.runtime ??= { name: "aws-lambda" };
+    request.runtime.aws ??= { event, context };
+    return nitroApp.fetch(request);
+  }
+  return nitroApp.localFetch(path, { method, headers, body, context: { aws: { event, context } } });
 }
 
 function restQuery(event) {

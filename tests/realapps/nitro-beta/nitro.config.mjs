@@ -1,0 +1,10 @@
+import { defineConfig } from "nitro/config";
+
+// routes/ is a copy of ../nitro-routes/routes made by build.py; the environment picks the build variant.
+export default defineConfig({
+  serverDir: "./",
+  preset: "aws-lambda",
+  compatibilityDate: "2025-07-01",
+  awsLambda: { streaming: process.env.NITRO_STREAMING !== "0" },
+  ...(process.env.REALAPP_ENTRY ? { entry: process.env.REALAPP_ENTRY } : {}),
+});

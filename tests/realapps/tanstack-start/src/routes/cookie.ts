@@ -1,0 +1,14 @@
+import { createFileRoute } from "@tanstack/react-router";
+
+export const Route = createFileRoute("/cookie")({
+  server: {
+    handlers: {
+      GET: () => {
+        const headers = new Headers({ "content-type": "text/plain" });
+        headers.append("set-cookie", "session=abc; Path=/; HttpOnly");
+        headers.append("set-cookie", "theme=dark; Path=/");
+        return new Response("cookies set", { headers });
+      },
+    },
+  },
+});

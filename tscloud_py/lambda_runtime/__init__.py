@@ -1,0 +1,26 @@
+"""Running Lambda functions on this machine under AWS's own runtime interface client.
+
+``api`` is a local Lambda Runtime API that records, per invocation, what the
+runtime client sent and when; ``node`` starts a function's code under the
+``aws-lambda-ric`` npm package against it; ``events`` turns HTTP requests into
+Lambda events and Lambda results back into HTTP responses.
+
+The entry point for callers (doctor, the emulator, the local edge)::
+
+    with NodeFunction(code_dir, "index.handler", timeout_s=15) as fn:
+        inv = fn.start(function_url_event("GET", "/"))   # returns at once
+        inv.wait_prelude(30)                               # status + headers (streamed or buffered)
+        for chunk in inv.body():                           # bytes, as the runtime writes them
+            ...
+        inv.wait_done(30)                                  # the runtime asked for its next event
+"""
+
+from tscloud_py.lambda_runtime.api import Invocation, RuntimeApi
+from tscloud_py.lambda_runtime.node import (
+    NodeFunction,
+    RuntimeClientMissingError,
+    find_node,
+    find_ric,
+)
+
+__all__ = ["Invocation", "NodeFunction", "RuntimeApi", "RuntimeClientMissingError", "find_node", "find_ric"]
