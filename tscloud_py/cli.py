@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -57,18 +58,27 @@ def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str |
 register_all(cli)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so it unwinds (lock released, journal whole) as Ctrl-C does."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "-v" in args or "--verbose" in args
     as_json = _wants_json(args)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=args, prog_name="tscloud", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-            _interrupted(as_json)
+            _interrupted(as_json, isinstance(exc.__cause__, Terminated))
         _fail("aborted", None, 130, as_json)
     except click.ClickException as exc:
         # Click's usage errors: one line, exit 2.
@@ -77,8 +87,8 @@ def main(argv: list[str] | None = None) -> None:
         if verbose:
             _traceback()
         _fail(exc.message, exc.hint, exc.exit_code, as_json, aws_code=getattr(exc, "code", None))
-    except KeyboardInterrupt:
-        _interrupted(as_json)
+    except KeyboardInterrupt as exc:
+        _interrupted(as_json, isinstance(exc, Terminated))
     except BrokenPipeError:
         sys.exit(1)
     except Exception as exc:  # a bug: still one line unless -v
@@ -95,15 +105,19 @@ def _traceback() -> None:
     sys.stderr.write(scrub(traceback.format_exc()))
 
 
-def _interrupted(as_json: bool) -> None:
+def _interrupted(as_json: bool, terminated: bool = False) -> None:
+    code = 143 if terminated else 130
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
+    # Ignore a second signal while the lock and files are being let go.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        _fail("interrupted; re-run the same command to resume", None, 130, as_json)
+        _fail(f"{what}; re-run the same command to resume", None, code, as_json)
     finally:
         # Step threads may still be inside an AWS call or a long wait, and the interpreter would join
         # them before exiting. The lock is released and the journal is whole (as after a kill): leave now.
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(code)
 
 
 def _click_message(exc: click.ClickException) -> str:

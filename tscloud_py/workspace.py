@@ -47,7 +47,7 @@ class Workspace:
     def scope(self) -> str:
         return f"{self.config.app}-{self.config.stage} ({self.aws.region})"
 
-    def lock(self, *, force: bool = False) -> RunLock:
+    def lock(self, *, force: int = 0) -> RunLock:
         return RunLock(self.state_dir / "lock", scope=self.scope, force=force)
 
     def context(self, sink: EventSink) -> StepContext:

@@ -82,16 +82,23 @@ def test_dead_holder_is_taken_over_with_a_notice(proxy: AwsProxy, tmp_path: Path
 
 
 def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> None:
+    """A holder alive on this host is not broken by one --force-unlock (both would write at once);
+    given twice it is, and the notice says the holder still runs."""
     project = make_site(tmp_path, "lock-stuck")
     first = start_holder(project, proxy)
     try:
         first.send_signal(signal.SIGSTOP)  # alive, holding the flock, going nowhere
         refused = tscloud(project, proxy.endpoint, "deploy")
         assert refused.code == 1 and f"pid {first.pid}" in refused.stderr
+        once = tscloud(project, proxy.endpoint, "deploy", "--force-unlock")
+        assert once.code == 1, once.output
+        assert f"pid {first.pid}" in once.stderr and "running on this host" in once.stderr
+        assert "twice" in once.stderr and "no longer running" not in once.stderr
         proxy.release()
-        forced = tscloud(project, proxy.endpoint, "deploy", "--force-unlock")
+        forced = tscloud(project, proxy.endpoint, "deploy", "--force-unlock", "--force-unlock")
         assert forced.code == 0, forced.output
         assert f"took over the lock from pid {first.pid}" in forced.stderr
+        assert "STILL RUNNING on this host" in forced.stderr and "no longer running" not in forced.stderr
         assert "bucket" in forced.stdout
     finally:
         finish(first)
@@ -117,3 +124,22 @@ def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: Aws
     again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
     assert again.code == 0, again.output
     assert "took over" not in again.stderr  # the lock was released, not left for a takeover
+
+
+def test_sigterm_is_handled_like_ctrl_c(proxy: AwsProxy, tmp_path: Path) -> None:
+    """SIGTERM (a CI runner cancelling, `kill`): a message, the lock file removed, exit 143, a clean re-run."""
+    project = make_site(tmp_path, "lock-term")
+    first = start_holder(project, proxy)
+    try:
+        first.send_signal(signal.SIGTERM)
+        _out, err = first.communicate(timeout=30)
+        assert first.returncode == 143, err
+        assert "terminated (SIGTERM); re-run the same command to resume" in err
+        assert "Traceback" not in err
+    finally:
+        finish(first)
+    assert not list((project / ".tscloud" / "state").rglob("lock"))
+    proxy.release()
+    again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
+    assert again.code == 0, again.output
+    assert "took over" not in again.stderr

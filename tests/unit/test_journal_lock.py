@@ -162,8 +162,12 @@ def test_force_breaks_a_live_but_stuck_holder(tmp_path: Path, holder: subprocess
     holder.send_signal(signal.SIGSTOP)
     with pytest.raises(LockHeldError):
         RunLock(tmp_path / "lock", scope="s").acquire()
-    with RunLock(tmp_path / "lock", scope="s", force=True) as lock:
+    # alive on this host: one force is refused, two take over and say the holder still runs
+    with pytest.raises(LockHeldError, match="running on this host"):
+        RunLock(tmp_path / "lock", scope="s", force=1).acquire()
+    with RunLock(tmp_path / "lock", scope="s", force=2) as lock:
         assert lock.took_over is not None and lock.took_over["pid"] == holder.pid
+        assert lock.took_over_state == "alive"
         record = json.loads((tmp_path / "lock").read_text())
         assert record["pid"] == os.getpid() and record["host"] == socket.gethostname()
         # While we hold it, a third run is refused and told it is us.
@@ -175,7 +179,7 @@ def test_forced_out_holder_finishing_late_does_not_free_the_new_lock(
         tmp_path: Path, holder: subprocess.Popen[bytes]) -> None:
     """The stuck run resumes after --force-unlock and releases: it must not delete the new holder's lock."""
     holder.send_signal(signal.SIGSTOP)
-    with RunLock(tmp_path / "lock", scope="s", force=True):
+    with RunLock(tmp_path / "lock", scope="s", force=2):
         holder.send_signal(signal.SIGCONT)
         assert holder.stdin is not None and holder.stdout is not None
         holder.stdin.write(b"go\n")

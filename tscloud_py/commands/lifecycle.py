@@ -13,6 +13,7 @@ from tscloud_py.errors import DeployFailedError, NotDeployedError, UsageError
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
     from tscloud_py.engine.events import RecordingSink
+    from tscloud_py.engine.lock import RunLock
     from tscloud_py.engine.plan import Plan
     from tscloud_py.engine.runner import RunResult
     from tscloud_py.workspace import Workspace
@@ -74,12 +75,13 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 @click.command()
 @click.option("--only", multiple=True, metavar="STEP", help="Apply only this step (repeatable).")
 @click.option("--from", "start", metavar="STEP", help="Apply this step and every step after it.")
-@click.option("--force-unlock", is_flag=True, help="Break a stale lock left by a dead or stuck run.")
+@click.option("--force-unlock", count=True,
+              help="Break a lock whose holder is gone or on another host; twice: even one running here.")
 @click.option("--serve", is_flag=True, help="With --local: afterwards serve each distribution on loopback "
               "as CloudFront would, until Ctrl-C.")
 @click.option("--log", "log_requests", is_flag=True, help="With --serve: one line per request served.")
 @pass_app
-def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: bool, serve: bool,
+def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: int, serve: bool,
            log_requests: bool) -> None:
     """Plan and apply. Re-running after any failure or kill converges."""
     from tscloud_py.engine.graph import select
@@ -97,7 +99,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     ws.preset.validate()
     _notices(app, ws)
     with ws.lock(force=force_unlock) as lock:
-        lock_notice(app, lock.took_over)
+        lock_notice(app, lock)
         sink, live = _sink(app, ws, "deploy")
         with live:
             result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
@@ -125,12 +127,17 @@ def _sink(app: AppContext, ws: Workspace, title: str) -> tuple[RecordingSink, An
     return RecordingSink(inner), live
 
 
-def lock_notice(app: AppContext, took_over: dict[str, Any] | None) -> None:
-    if took_over and not app.json:
+LOCK_STATE_NOTE = {"dead": "which is no longer running", "alive": "which is STILL RUNNING on this host",
+                   "unknown": "on another host, which this host cannot check"}
+
+
+def lock_notice(app: AppContext, lock: RunLock) -> None:
+    if lock.took_over and not app.json:
         from tscloud_py.engine.lock import describe_holder
         from tscloud_py.ui import echo
 
-        echo(f"note: took over the lock from {describe_holder(took_over)}, which is no longer running", err=True)
+        echo(f"note: took over the lock from {describe_holder(lock.took_over)}, "
+             f"{LOCK_STATE_NOTE[lock.took_over_state]}", err=True)
 
 
 def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, sink: RecordingSink) -> None:
@@ -275,10 +282,11 @@ def outputs(app: AppContext) -> None:
 @click.command()
 @click.option("--no-snapshot", is_flag=True, help="Do not keep a final snapshot of data stores.")
 @click.option("--confirm", metavar="APP-STAGE", help="Required for prod stages: the app-stage being destroyed.")
-@click.option("--force-unlock", is_flag=True, help="Break a stale lock left by a dead or stuck run.")
+@click.option("--force-unlock", count=True,
+              help="Break a lock whose holder is gone or on another host; twice: even one running here.")
 @click.option("--yes", "-y", "yes", is_flag=True, help="Ask nothing (same as the global --yes).")
 @pass_app
-def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unlock: bool, yes: bool) -> None:
+def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unlock: int, yes: bool) -> None:
     """Remove everything this app and stage created, in reverse order."""
     from tscloud_py.engine.plan import destroy_plan
     from tscloud_py.engine.runner import Runner
@@ -298,7 +306,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
                              "run `tscloud destroy --yes` (or `tscloud --yes destroy`)")
         click.confirm(f"destroy every resource of {target}?", abort=True)
     with ws.lock(force=force_unlock) as lock:
-        lock_notice(app, lock.took_over)
+        lock_notice(app, lock)
         sink, live = _sink(app, ws, "destroy")
         ctx = ws.context(sink)
         _the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())

@@ -3,8 +3,9 @@
 The lock is a file holding who took it (pid, host, user, command, time) with an
 exclusive ``flock`` held for the run. The kernel drops the flock when the
 holder dies, even by SIGKILL, so a dead run's lock is recognised as stale and
-taken over with a notice. A live but stuck holder (say, a stopped process, or
-one on a shared filesystem we cannot see) is broken only by ``--force-unlock``.
+taken over with a notice. A holder on another host (a shared filesystem) is
+broken by ``--force-unlock``; a holder that is alive on this host only by
+``--force-unlock`` given twice, since both runs would then write at once.
 """
 
 from __future__ import annotations
@@ -24,17 +25,29 @@ from tscloud_py.errors import LockHeldError
 
 
 class RunLock:
-    def __init__(self, path: Path, *, scope: str, force: bool = False) -> None:
+    def __init__(self, path: Path, *, scope: str, force: int = 0) -> None:
         self.path = path
         self.scope = scope
         self.force = force
         self._fh: IO[str] | None = None
         self.took_over: dict[str, Any] | None = None
+        # of the holder taken over: "dead", "alive" (on this host) or "unknown" (another host)
+        self.took_over_state = "dead"
 
-    def acquire(self, *, force: bool = False) -> None:
+    def acquire(self, *, force: int | None = None) -> None:
+        """Take the lock. ``force`` (default: the constructor's) 1 breaks a holder this host cannot
+        see; 2 also one alive here."""
+        force = self.force if force is None else force
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if force and self.path.exists():
-            self.took_over = self.holder()
+        if force and self.path.exists() and self._held_by_someone():
+            holder = self.holder() or {}
+            state = holder_state(holder)
+            if state == "alive" and force < 2:
+                raise LockHeldError(
+                    f"{self.scope} is locked by {describe_holder(holder)}, which is running on this host",
+                    "wait for it, or stop it; --force-unlock given twice takes the lock anyway, and then "
+                    "both runs write at once")
+            self.took_over, self.took_over_state = holder, state
             self.path.unlink()
         for _attempt in range(20):
             fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
@@ -54,7 +67,7 @@ class RunLock:
         else:
             raise LockHeldError(f"{self.scope}: the lock file keeps changing under us", None)
         previous = self.holder()
-        if previous and not force:
+        if previous and self.took_over is None:
             # The file names a holder but nobody holds the flock: that run died.
             self.took_over = previous
         fh.seek(0)
@@ -72,6 +85,19 @@ class RunLock:
         fh.flush()
         os.fsync(fh.fileno())
         self._fh = fh
+
+    def _held_by_someone(self) -> bool:
+        try:
+            fh = open(self.path)  # noqa: SIM115 - probed and closed here
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            fh.close()  # closing drops a probe lock we may have taken
+        return False
 
     def holder(self) -> dict[str, Any] | None:
         try:
@@ -116,6 +142,25 @@ def _same_file(fh: IO[str], path: Path) -> bool:
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def holder_state(holder: dict[str, Any]) -> str:
+    """"alive" when the holder's pid runs on this host, "dead" when it does not, "unknown" elsewhere."""
+    if holder.get("host") != socket.gethostname():
+        return "unknown"
+    try:
+        pid = int(holder.get("pid", 0))
+    except (TypeError, ValueError):
+        return "unknown"
+    if pid <= 0:
+        return "unknown"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "dead"
+    except PermissionError:
+        return "alive"  # it exists, under another user
+    return "alive"
 
 
 def describe_holder(holder: dict[str, Any]) -> str:
