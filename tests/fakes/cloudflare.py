@@ -1,6 +1,7 @@
 """A fake Cloudflare API v4 (zones + dns_records) that follows Cloudflare's published OpenAPI
-schema (github.com/cloudflare/api-schemas, openapi.json) and the SDK generated from it
-(cloudflare-python), not our client. It is a fake because no real Cloudflare runs here.
+schema (github.com/cloudflare/api-schemas, openapi.yaml as stored at 00055f640a7b) and, for newer
+wording (TXT character-strings, zone status, comment/tags/settings), the SDK generated from a later
+schema (cloudflare-python 4.3.1), not our client. It is a fake because no real Cloudflare runs here.
 
 Each rule names where it comes from: a schema path and field, or, where the fake is stricter or
 more specific than the schema on purpose, the live behaviour it copies.
@@ -19,11 +20,13 @@ TOKEN = "cf-test-token-0123456789abcdefghijklmnopq"
 EMAIL = "owner@example.com"
 GLOBAL_KEY = "cf-global-key-0123456789abcdef0123456789"
 PROXIABLE = {"A", "AAAA", "CNAME"}
-# GET /zones `per_page`: minimum 5, maximum 50, default 20 (zones-0-get parameters)
+# GET /zones `per_page`: components.schemas.per_page-dGx3LTAw ("Maximum number of results per
+# page"), minimum 5, maximum 50, default 20 (openapi.yaml at api-schemas 00055f640a7b)
 ZONES_PER_PAGE = (5, 50, 20)
-# GET /zones/{zone_id}/dns_records `per_page` (dns-records_per_page): minimum 5, maximum 5000000, default 100
-RECORDS_PER_PAGE = (5, 5_000_000, 100)
-# zones-0-get `status` / Zone.status
+# GET /zones/{zone_id}/dns_records `per_page`: components.schemas.per_page-Mp9VSZz9 ("Number of DNS
+# records per page"), minimum 5, maximum 50000, default 100
+RECORDS_PER_PAGE = (5, 50_000, 100)
+# GET /zones `status` filter and Zone.status (cloudflare-python ZoneListParams, Zone)
 ZONE_STATUSES = ("initializing", "pending", "active", "moved")
 # fields a PUT ("Overwrite") resets when the body leaves them out, and PATCH ("Update") keeps
 OPTIONAL_FIELDS = {"comment": None, "tags": [], "settings": {}, "proxied": False, "priority": None}
@@ -154,9 +157,9 @@ class FakeCloudflare(FakeServer):
             return reply
         if rid is None or rid not in self.records or self.records[rid]["zone_id"] != zid:
             return error(404, 81044, "Record does not exist.")
-        if req.method == "PUT":  # dns-records-for-a-zone-update-dns-record: "Overwrite an existing DNS record"
+        if req.method == "PUT":  # PUT /zones/{zone_id}/dns_records/{id}: "Overwrite an existing DNS record"
             return self._write(zid, rid, req.body or {}, base=dict(OPTIONAL_FIELDS))
-        if req.method == "PATCH":  # dns-records-for-a-zone-patch-dns-record: "Update an existing DNS record"
+        if req.method == "PATCH":  # PATCH /zones/{zone_id}/dns_records/{id}: "Update an existing DNS record"
             current = self.records[rid]
             merged = {k: current[k] for k in ("name", "type", "content", "ttl")}
             return self._write(zid, rid, {**merged, **(req.body or {})},
@@ -174,12 +177,12 @@ class FakeCloudflare(FakeServer):
         if name != zone and not name.endswith("." + zone):
             return error(400, 9005, "Content for record name is invalid: not within the zone")
         ttl = int(body.get("ttl", 1))
-        # dns-records_ttl: "Setting to 1 means 'automatic'. Value must be between 60 and 86400"
+        # a record's `ttl` (TTLParam): "Setting to 1 means 'automatic'. Value must be between 60 and 86400"
         if ttl != 1 and not 60 <= ttl <= 86400:
             return error(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.")
         fields = {**base, **{k: body[k] for k in OPTIONAL_FIELDS if k in body}}
         proxied = bool(fields["proxied"])
-        # dns-records_proxied applies to A, AAAA and CNAME only (the `proxied` of those record schemas)
+        # `proxied` is a property of ARecord, AAAARecord and CNAMERecord only
         if proxied and rtype not in PROXIABLE:
             return error(400, 9004, "This record type cannot be proxied.")
         if rtype == "TXT":
@@ -191,8 +194,9 @@ class FakeCloudflare(FakeServer):
         others = [r for r in self.records.values() if r["zone_id"] == zid and r["name"] == name and r["id"] != rid]
         if any(r["type"] == rtype and r["content"] == content for r in others):
             return error(400, 81058, "An identical record already exists.")
-        # CNAMERecord: a CNAME shares its name with no A, AAAA or CNAME record (the live answer is
-        # 81053, "An A, AAAA, or CNAME record with that host already exists")
+        # not in the schema (CNAMERecord says only that the content must not match the name): the
+        # live API refuses a CNAME beside an A, AAAA or CNAME with 81053 "An A, AAAA, or CNAME
+        # record with that host already exists", so the fake refuses exactly those, no other types
         address = {"A", "AAAA", "CNAME"}
         if (rtype == "CNAME" and any(r["type"] in address for r in others)) or (
                 rtype in address and any(r["type"] == "CNAME" for r in others)):

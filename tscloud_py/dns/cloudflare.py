@@ -38,11 +38,13 @@ TOKEN_VAR = "CLOUDFLARE_API_TOKEN"
 KEY_VAR = "CLOUDFLARE_API_KEY"
 EMAIL_VAR = "CLOUDFLARE_EMAIL"
 PROXIABLE = frozenset({"A", "AAAA", "CNAME"})
-# GET /zones `per_page`: the schema bounds it to 5..50 (default 20)
+# GET /zones `per_page`: the schema bounds it to 5..50, default 20 (components.schemas.per_page-dGx3LTAw)
 ZONES_PER_PAGE = 50
-# GET /zones/{zone_id}/dns_records `per_page`: the schema's default, inside its bounds (5..5000000)
+# GET /zones/{zone_id}/dns_records `per_page`: the schema's default, inside its 5..50000
+# (components.schemas.per_page-Mp9VSZz9)
 RECORDS_PER_PAGE = 100
-# dns-records_ttl: 1 means automatic, else 60..86400 (30 for Enterprise zones, not assumed here)
+# a record's `ttl` (cloudflare-python TTLParam): 1 means automatic, else 60..86400 (30 for
+# Enterprise zones, not assumed here)
 TTL_AUTO, TTL_MIN, TTL_MAX = 1, 60, 86400
 _AUTH_CODES = frozenset({6003, 6100, 6101, 6102, 6103, 6111, 9103, 9106, 9109, 10000, 10001})
 
@@ -141,7 +143,7 @@ class CloudflareProvider(Provider):
         return Zone(z["id"], normalize(z["name"]))
 
     def _probe(self, candidate: str) -> Zone | None:
-        # zones-0-get `status`: only an active zone serves DNS; a pending or moved zone of the same
+        # GET /zones `status` (initializing, pending, active, moved): only an active zone serves DNS; a pending or moved zone of the same
         # name (another account the credentials can see) must never be picked
         found = [z for z in self._pages("zones", {"name": candidate, "status": "active"}, ZONES_PER_PAGE)
                  if normalize(z["name"]) == candidate and z.get("status", "active") == "active"]
