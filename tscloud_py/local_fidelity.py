@@ -27,6 +27,9 @@ def patch_moto_fidelity() -> None:
     _empty_base_path_mappings()
     _v2_domain_regional_targets()
     _elasticache_delete_finishes()
+    from tscloud_py.local_cloudfront_functions import add_cloudfront_functions
+
+    add_cloudfront_functions()
     _applied = True
 
 

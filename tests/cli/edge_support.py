@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,17 +86,31 @@ def deploy_and_serve(project: Path, *extra: str, timeout: float = 240) -> Iterat
 @dataclass
 class Fetched:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-cased names; a repeated header keeps its last value
     body: bytes
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.raw_headers if k.lower() == name.lower()]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is the answer under test, and it may point off this machine
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = None) -> Fetched:
+    """One request to the edge; redirects are returned, never followed."""
     req = urllib.request.Request(url, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return Fetched(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+        with _OPENER.open(req, timeout=60) as resp:
+            return Fetched(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read(),
+                           list(resp.headers.items()))
     except urllib.error.HTTPError as exc:
-        return Fetched(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+        return Fetched(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read(), list(exc.headers.items()))
 
 
 def wait_for_log(serving: Serving, needle: str, timeout: float = 30) -> list[str]:

@@ -40,9 +40,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "tscloud-local-edge"
-    sys_version = ""
     server: _Server
+
+    def version_string(self) -> str:
+        return "tscloud-local-edge"
 
     def log_message(self, format: str, *args: Any) -> None:
         return

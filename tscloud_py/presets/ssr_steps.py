@@ -327,9 +327,9 @@ class UrlPermissionStep(Step):
 class EdgeFunctionStep(Step):
     """The viewer-request CloudFront Function that copies Host into x-forwarded-host.
 
-    moto does not emulate CloudFront Functions (every call is a bare 404): against a custom
-    endpoint that answers that way, the step reports itself unsupported and the distribution
-    is deployed without the association.
+    The embedded emulator has CloudFront Functions (tscloud_py/local_cloudfront_functions.py);
+    plain moto does not (every call is a bare 404): against a custom endpoint that answers that
+    way, the step reports itself unsupported and the distribution is deployed without the association.
     """
 
     kind = "CloudFront Function"
