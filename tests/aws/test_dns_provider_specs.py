@@ -213,6 +213,16 @@ def test_godaddy_ote_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         assert p.upsert(Record("api.example.com", "A", ["192.0.2.1"], 600)) == "created"
 
 
+def test_godaddy_account_without_api_access_is_not_a_wrong_key() -> None:
+    fake = gd_fake.FakeGoDaddy()
+    with fake.running():
+        fake.access_denied = True
+        with pytest.raises(DnsAuthError) as info:
+            _gd(fake).find_zone("example.com")
+        assert info.value.code == "AccessDenied" and "ACCESS_DENIED" in info.value.message
+        assert "10 or more domains" in info.value.hint and "GODADDY_ENVIRONMENT=ote" in info.value.hint
+
+
 # -- Porkbun ----------------------------------------------------------------------------------
 def test_porkbun_rate_limit_waits_for_the_reset_time() -> None:
     fake = pb_fake.FakePorkbun(rate_limit_ttl=5)

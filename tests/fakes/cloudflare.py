@@ -29,7 +29,7 @@ RECORDS_PER_PAGE = (5, 50_000, 100)
 # GET /zones `status` filter and Zone.status (cloudflare-python ZoneListParams, Zone)
 ZONE_STATUSES = ("initializing", "pending", "active", "moved")
 # fields a PUT ("Overwrite") resets when the body leaves them out, and PATCH ("Update") keeps
-OPTIONAL_FIELDS = {"comment": None, "tags": [], "settings": {}, "proxied": False, "priority": None}
+OPTIONAL_FIELDS: dict[str, Any] = {"comment": None, "tags": [], "settings": {}, "proxied": False, "priority": None}
 
 
 def envelope(result: Any, info: dict[str, int] | None = None) -> dict[str, Any]:

@@ -7,8 +7,8 @@ Rules and where they come from:
   credential gets 401 ``UNABLE_TO_AUTHENTICATE``, a malformed one 401 ``MALFORMED_CREDENTIALS``
   (the swagger's Error model: ``code``, ``message``, ``fields``). Keys belong to one environment
   (``environment``: production or ote, the swagger's server); another environment's key is a
-  wrong key. ``Bearer`` personal access tokens are not in the swagger: accepted on purpose,
-  because our client offers them (GODADDY_TOKEN) as GoDaddy issues them in practice.
+  wrong key. ``Bearer`` personal access tokens are not in the v1 swagger: accepted on purpose,
+  because GoDaddy issues them in practice and is moving its clients to them from sso-key.
 - ``{type}`` is one of the swagger's enum A, AAAA, CNAME, MX, NS, SOA, SRV, TXT (422 otherwise).
 - GET/PUT/DELETE ``records/{type}/{name}`` are the swagger's (recordGet, recordReplaceTypeName,
   recordDeleteTypeName); GET ``records`` and ``records/{type}`` are not in it but served in
@@ -16,6 +16,8 @@ Rules and where they come from:
   page below what was asked, as a server may.
 - DNSRecordCreateTypeName: ``data`` required; ``priority`` is "MX and SRV only" and optional
   (0 when left out).
+- ``access_denied``: 403 ``ACCESS_DENIED`` "Authenticated user is not allowed access", GoDaddy's
+  answer to a valid production key of an account below its API threshold (developer.godaddy.com/getstarted).
 - stricter than the swagger on purpose, as GoDaddy behaves: TTL at least 600 (422
   OUT_OF_RANGE); no CNAME at the apex; a CNAME has one value and shares its name with nothing
   (RFC 1034 3.6.2). 429 carries ``retryAfterSec`` (the swagger's ErrorLimit).
@@ -48,6 +50,7 @@ class FakeGoDaddy(FakeServer):
                  retry_after_sec: int = 0, environment: str = "production") -> None:
         super().__init__()
         self.keys = (API_KEY, API_SECRET) if environment == "production" else (OTE_KEY, OTE_SECRET)
+        self.access_denied = False
         self.max_limit = max_limit
         self.retry_after_sec = retry_after_sec
         self.domains: dict[str, list[dict[str, Any]]] = {d: [] for d in domains}
@@ -71,6 +74,8 @@ class FakeGoDaddy(FakeServer):
                 return err(401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate request")
         elif auth != f"Bearer {TOKEN}":
             return err(401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate request")
+        if self.access_denied:
+            return err(403, "ACCESS_DENIED", "Authenticated user is not allowed access")
         m = re.fullmatch(r"/v1/domains/([^/]+)(/records(?:/([^/]+)(?:/([^/]+))?)?)?", req.path)
         if not m:
             return err(404, "NOT_FOUND", "The requested resource was not found")

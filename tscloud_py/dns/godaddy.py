@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tscloud_py.dns.base import Provider, Record, Zone, join_mx, merge_sets, split_mx
+from tscloud_py.dns.base import DnsAuthError, Provider, Record, Zone, join_mx, merge_sets, split_mx
 from tscloud_py.dns.http import JsonApi, Response
 from tscloud_py.dns.names import absolute_name, normalize, relative_name
 from tscloud_py.errors import UsageError
@@ -98,11 +98,27 @@ class GoDaddyProvider(Provider):
             credential_vars=variables, auth_hint=auth_hint, headers={"Authorization": auth}, secrets=secrets,
             error_text=_error_text, retry_hint=_retry_hint, sleep=sleep)
 
+    def _request(self, method: str, path: str, **kw: Any) -> Response:
+        """One API call. A 403 ACCESS_DENIED is not a wrong key: GoDaddy accepted it but keeps its
+        production Management and DNS APIs to accounts with 10 or more domains or a Domain Pro
+        plan (developer.godaddy.com/getstarted, "API access"); OTE keys are not limited."""
+        try:
+            return self.api.request(method, path, **kw)
+        except DnsAuthError as exc:
+            if exc.status != 403:
+                raise
+            raise DnsAuthError(
+                "godaddy", f"{method} /{path}: GoDaddy accepted the key but refuses this account the API "
+                f"({exc.message.removeprefix('godaddy: ')})",
+                "GoDaddy opens its production DNS API only to accounts with 10 or more domains or a Domain "
+                f"Pro plan; move the zone's DNS elsewhere, or use test keys with {ENV_VAR}=ote",
+                code="AccessDenied", status=403) from None
+
     def _lookup_zone(self, name: str) -> Zone:
         wanted = self.default_zone_name(name)
         if self._probed.get(wanted):
             return Zone(wanted, wanted)
-        resp = self.api.request("GET", f"v1/domains/{_q(wanted)}", allow=(404,))
+        resp = self._request("GET", f"v1/domains/{_q(wanted)}", allow=(404,))
         if resp.status == 404:
             raise UsageError(f"godaddy: {wanted} is not a domain in this GoDaddy account",
                              "check the domain, or set [dns] provider to where its DNS is served")
@@ -114,7 +130,7 @@ class GoDaddyProvider(Provider):
         ``limit`` below what was asked, so a short page is not taken as the last one."""
         offset = 0
         while True:
-            page = self.api.request("GET", path, params={"offset": offset, "limit": PAGE}).body or []
+            page = self._request("GET", path, params={"offset": offset, "limit": PAGE}).body or []
             if not isinstance(page, list) or not page:
                 return
             yield from page
@@ -152,7 +168,7 @@ class GoDaddyProvider(Provider):
                 body.append({"data": host, "ttl": ttl, "priority": prio})
             else:
                 body.append({"data": value, "ttl": ttl})
-        self.api.request("PUT", self._path(zone, record), body=body)
+        self._request("PUT", self._path(zone, record), body=body)
 
     def _remove(self, zone: Zone, current: Record) -> None:
-        self.api.request("DELETE", self._path(zone, current), allow=(404,))
+        self._request("DELETE", self._path(zone, current), allow=(404,))
