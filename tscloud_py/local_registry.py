@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import signal
 import socket
@@ -100,7 +101,9 @@ class Registry:
             raise EmulatorUnavailableError(
                 "--local: the emulator's registry needs Debian's docker-registry, which is not installed",
                 "apt-get install docker-registry (or use a prebuilt api.image)")
+        sweep_stale_dirs()
         self._dir = Path(tempfile.mkdtemp(prefix="tscloud-registry-"))
+        (self._dir / "owner").write_text(str(os.getpid()))
         self.port = _free_port()
         (self._dir / "htpasswd").write_text(f"AWS:{_bcrypt(self.password)}\n")
         (self._dir / "config.yml").write_text(json.dumps({  # YAML is a superset of JSON
@@ -138,6 +141,23 @@ class Registry:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+def sweep_stale_dirs() -> None:
+    """Remove registry directories whose owning process is gone (it was killed before ``stop``)."""
+    for path in Path(tempfile.gettempdir()).glob("tscloud-registry-*"):
+        try:
+            if path.lstat().st_uid != os.getuid() or path.is_symlink():
+                continue
+            pid = int((path / "owner").read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 def _answers(host: str) -> bool:

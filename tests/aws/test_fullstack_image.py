@@ -228,7 +228,7 @@ def test_current_docker_context_is_used_when_docker_host_is_unset(
 def test_no_engine_is_a_clear_error(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing.sock")
     with pytest.raises(EngineUnavailableError, match=r"^no Docker engine reachable at unix://.*nothing\.sock "
-                                                     r"\(from DOCKER_HOST\)"):
+                                                     r"\(from DOCKER_HOST\): no such socket$"):
         run(image_step(project, unique_app()))
 
 

@@ -58,7 +58,11 @@ def api_client() -> Any:
         client = docker.APIClient(base_url=endpoint.host, tls=endpoint.tls, version="auto", timeout=600)
         client.ping()
     except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        socket = endpoint.host.removeprefix("unix://") if endpoint.host.startswith("unix://") else None
+        if socket is not None and not os.path.exists(socket):
+            reason = "no such socket"
+        else:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EngineUnavailableError(
             f"no Docker engine reachable at {endpoint.host} (from {endpoint.source}): {reason}") from exc
     return client
