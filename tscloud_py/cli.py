@@ -49,6 +49,10 @@ def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str |
     """Deploy real applications to AWS, step by step, with state that survives a crash."""
     if local and endpoint_url:
         raise click.UsageError("--local and --endpoint-url exclude each other; pick one")
+    if endpoint_url is not None:
+        _check_endpoint("--endpoint-url", endpoint_url)
+    elif os.environ.get("AWS_ENDPOINT_URL") and not local:
+        _check_endpoint("AWS_ENDPOINT_URL", os.environ["AWS_ENDPOINT_URL"])
     app = AppContext(config_path=config_path, stage=stage, profile=profile, region=region,
                      endpoint_url=endpoint_url, local=local, output=output, yes=yes, verbose=verbose)
     ctx.obj = app
@@ -56,6 +60,18 @@ def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str |
 
 
 register_all(cli)
+
+
+def _check_endpoint(flag: str, url: str) -> None:
+    from urllib.parse import urlparse
+
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise click.UsageError(f"{flag}: expected an http:// or https:// URL like http://127.0.0.1:5000, got {url!r}")
 
 
 class Terminated(KeyboardInterrupt):

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import os
 import re
+import stat
 import sys
 import types
 import typing
@@ -26,19 +29,43 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
+# a config is a page of settings; anything this large is not one (and /dev/zero never ends)
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text, refusing what is not a regular file of sane size (a FIFO would hang the read)."""
+    shown = str(path)
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer must not wait for one
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ConfigError(shown, "", "file not found", "create one with `tscloud init`, or pass --config PATH") from None
+    except OSError as exc:
+        raise ConfigError(shown, "", f"cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(shown, "", "not a regular file", "pass --config the path of a tscloud.toml")
+        data = fh.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(shown, "", f"larger than {MAX_CONFIG_BYTES // 1024} KiB; not a tscloud config")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(shown, "", "not UTF-8 text") from None
 
 
 def load_config(path: Path, *, stage: str | None = None, region: str | None = None) -> Config:
     """Read, validate and type ``path``. Flags (stage, region) override the file."""
     shown = str(path)
-    if not path.exists():
-        raise ConfigError(shown, "", "file not found", "create one with `tscloud init`, or pass --config PATH")
+    text = read_config_text(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(shown, "", "not UTF-8 text") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(shown, "", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(shown, "", "invalid TOML: arrays or tables nested too deep") from None
     return config_from_dict(raw, shown, base_dir=path.resolve().parent, stage=stage, region=region)
 
 
@@ -173,6 +200,8 @@ def _scalar(tp: Any, value: Any, meta: typing.Mapping[str, Any], shown: str, key
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(shown, key, f"expected a number, got {value!r}")
         value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(shown, key, f"expected a finite number, got {value!r}")
     elif tp is str:
         if not isinstance(value, str):
             raise ConfigError(shown, key, f"expected a string, got {_tname(value)} {value!r}")

@@ -26,7 +26,7 @@ from tscloud_py.schema.fullstack import (
     ScheduleConfig,
     check_fullstack,
 )
-from tscloud_py.schema.ssr import SsrConfig
+from tscloud_py.schema.ssr import SsrConfig, check_ssr
 
 Preset = Literal["static-site", "fullstack-app", "api-domain", "ssr-app"]
 
@@ -38,7 +38,9 @@ class DnsConfig:
     zone: str | None = field(default=None, metadata=meta(
         "zone name override (default: the registrable domain from the Public Suffix List)",
         pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
-    zone_id: str | None = field(default=None, metadata=meta("provider zone id (route53 hosted zone id or Cloudflare zone id)"))
+    zone_id: str | None = field(default=None, metadata=meta(
+        "provider zone id (route53 hosted zone id or Cloudflare zone id)", pattern=r"(/hostedzone/)?[A-Za-z0-9]{1,64}",
+        pattern_help="expected a zone id of letters and digits, like Z0123456789ABC or a 32-character Cloudflare id"))
     proxied: bool = field(default=False, metadata=meta("cloudflare only: proxy records through Cloudflare"))
 
 
@@ -119,6 +121,8 @@ class Config:
         checks: list[Callable[[str], None]] = [self._check_names]
         if self.preset == "fullstack-app":
             checks.append(lambda shown: check_fullstack(self, shown))
+        if self.preset == "ssr-app":
+            checks.append(lambda shown: check_ssr(self, shown))
         return checks
 
     def _check_names(self, shown: str) -> None:

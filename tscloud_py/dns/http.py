@@ -94,6 +94,13 @@ class JsonApi:
         return redact.scrub(text)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
+        # Path segments come from config and API answers (zone ids, record ids): one that could climb
+        # out of the API's path or start a query is refused, never sent.
+        for segment in path.split("/"):
+            if segment in (".", "..") or any(c in segment for c in "?#\\") or any(ord(c) < 0x21 for c in segment):
+                raise DnsError(self.provider, f"refusing to request {path!r}: {segment!r} is not a plain path "
+                               "segment", "check the zone or record id (a [dns] zone_id in tscloud.toml?)",
+                               code="BadPath")
         url = self.base_url + "/" + path.lstrip("/")
         if params:
             clean = {k: v for k, v in params.items() if v is not None}

@@ -139,12 +139,9 @@ class SsrApp(Preset):
         return bucket, key
 
     def _validate_workers(self) -> None:
-        seen: set[str] = set()
+        # unique, unreserved names: the config's check_ssr
         for i, worker in enumerate(self.ssr.workers):
             key = f"ssr.workers[{i}]"
-            if worker.name in seen or worker.name in ("server", "assets", "forwarded-host"):
-                raise ConfigError(self.config.path, f"{key}.name", f"{worker.name!r} is taken; pick another name")
-            seen.add(worker.name)
             self.check_published("ssr", f"workers[{i}].dir", worker.dir, allow_outside=self.ssr.allow_outside,
                                  private=False)
             code_dir = (self.config.base_dir / worker.dir).resolve()

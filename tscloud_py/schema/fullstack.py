@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tscloud_py.errors import ConfigError
+from tscloud_py.schema import limits
 from tscloud_py.schema.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -202,6 +203,10 @@ def check_fullstack(config: object, shown: str) -> None:
     for name, ref in api.secrets.items():
         if not ref or (ref.startswith("ssm:") and not ref[4:].startswith("/")):
             raise ConfigError(shown, f"api.secrets.{name}", "expected a secret name/ARN or ssm:/parameter/name")
+    limits.task_environment(shown, "api.environment", api.environment, api.secrets)
+    network: NetworkConfig | None = getattr(config, "network", None)
+    if network is not None:
+        limits.vpc_cidr(shown, "network.cidr", network.cidr)
     queue: QueueConfig | None = getattr(config, "queue", None)
     if queue is not None:
         if queue.worker == "service" and not queue.worker_command:
@@ -211,11 +216,15 @@ def check_fullstack(config: object, shown: str) -> None:
     db: DatabaseConfig | None = getattr(config, "database", None)
     if db is not None and db.min_capacity > db.max_capacity:
         raise ConfigError(shown, "database.min_capacity", "must be at most max_capacity")
+    if db is not None and db.version is not None:
+        limits.engine_version(shown, "database.version", db.engine, db.version)
     schedules: list[ScheduleConfig] = getattr(config, "schedules", [])
     names = [s.name for s in schedules]
     for i, s in enumerate(schedules):
         if s.name in names[:i]:
             raise ConfigError(shown, f"schedules[{i}].name", f"duplicate schedule name {s.name!r}")
+        limits.schedule_expression(shown, f"schedules[{i}].expression", s.expression)
+        limits.timezone(shown, f"schedules[{i}].timezone", s.timezone)
     attached = getattr(config, "frontend", None) is not None or getattr(config, "site", None) is not None
     if api.alb_ingress == "cloudfront" and not attached:
         raise ConfigError(shown, "api.alb_ingress", "'cloudfront' needs [frontend] or [site] (the API is only "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tscloud_py.errors import ConfigError
+from tscloud_py.schema import limits
 from tscloud_py.schema.common import meta
 
 IAM_ACTION_PATTERN = r"[a-zA-Z0-9-]+:[A-Za-z0-9*]+"
@@ -87,3 +89,21 @@ class SsrConfig:
         "allow dir and workers' dirs to resolve outside the project directory (a warning is printed)"))
     workers: list[SsrWorker] = field(default_factory=list, metadata=meta(
         "queue workers: a function fed by an SQS queue (with a DLQ) reporting partial batch failures"))
+
+
+# names the ssr-app preset gives steps and resources of its own
+RESERVED_WORKER_NAMES = ("server", "assets", "forwarded-host")
+
+
+def check_ssr(config: object, shown: str) -> None:
+    """Cross-field rules of [ssr]: worker names are unique; environments fit Lambda's rules."""
+    ssr: SsrConfig | None = getattr(config, "ssr", None)
+    if ssr is None:
+        return
+    limits.lambda_environment(shown, "ssr.environment", ssr.environment)
+    seen: set[str] = set()
+    for i, worker in enumerate(ssr.workers):
+        if worker.name in seen or worker.name in RESERVED_WORKER_NAMES:
+            raise ConfigError(shown, f"ssr.workers[{i}].name", f"{worker.name!r} is taken; pick another name")
+        seen.add(worker.name)
+        limits.lambda_environment(shown, f"ssr.workers[{i}].environment", worker.environment)
