@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -126,14 +127,16 @@ class Invocation:
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                self._cond.wait_for(lambda seen=sent: len(self.chunks) > seen or self.response_end_at is not None
-                                    or self.ended_at is not None, max(0.0, deadline - time.monotonic()))
+                self._cond.wait_for(partial(self._has_more, sent), max(0.0, deadline - time.monotonic()))
                 fresh = [c.data for c in self.chunks[sent:]]
                 sent += len(fresh)
                 finished = (self.response_end_at is not None or self.ended_at is not None) and sent == len(self.chunks)
             yield from fresh
             if finished or time.monotonic() >= deadline:
                 return
+
+    def _has_more(self, sent: int) -> bool:
+        return len(self.chunks) > sent or self.response_end_at is not None or self.ended_at is not None
 
     def summary(self) -> dict[str, Any]:
         return {"request_id": self.request_id, "streaming": self.streaming, "prelude": self.prelude,
