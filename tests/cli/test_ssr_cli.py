@@ -13,23 +13,23 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nitro"
 
 
 def test_clean_build_exits_0(cli: Any, tmp_path: Path) -> None:
-    result = cli("ssr", "doctor", str(FIXTURES / "clean"), cwd=tmp_path)
+    result = cli("ssr", "doctor", "--static", str(FIXTURES / "clean"), cwd=tmp_path)
     assert result.code == 0, result.output
     assert "no findings" in result.stdout
 
 
 def test_findings_exit_1_with_fix(cli: Any, tmp_path: Path) -> None:
-    result = cli("ssr", "doctor", str(FIXTURES / "raw-stream"), cwd=tmp_path)
+    result = cli("ssr", "doctor", "--static", str(FIXTURES / "entry-extension"), cwd=tmp_path)
     assert result.code == 1, result.output
-    assert "[raw-response-stream]" in result.stdout and "fix:" in result.stdout
+    assert "[entry-extension]" in result.stdout and "fix:" in result.stdout
 
 
 def test_json_lists_findings(cli: Any, tmp_path: Path) -> None:
-    result = cli("--output", "json", "ssr", "doctor", str(FIXTURES / "db-pool"), cwd=tmp_path)
+    result = cli("--output", "json", "ssr", "doctor", "--static", str(FIXTURES / "no-handler"), cwd=tmp_path)
     assert result.code == 1, result.output
     doc = result.json()
-    assert doc["ok"] is False and doc["streaming"] is False and doc["preset"] == "aws-lambda"
-    assert [f["code"] for f in doc["findings"]] == ["event-loop-db-pool"]
+    assert doc["ok"] is False and doc["mode"] == "static" and doc["preset"] == "aws-lambda"
+    assert [f["code"] for f in doc["findings"]] == ["missing-handler"]
     assert {"code", "title", "detail", "fix", "file"} <= set(doc["findings"][0])
 
 
@@ -44,11 +44,11 @@ def test_config_streaming_and_dir(cli: Any, tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "clean", tmp_path / "web" / ".output")
     (tmp_path / "tscloud.toml").write_text(
         'app = "shop"\npreset = "ssr-app"\n[ssr]\ndir = "web/.output"\nstreaming = false\n')
-    result = cli("--output", "json", "ssr", "doctor", cwd=tmp_path)
+    result = cli("--output", "json", "ssr", "doctor", "--static", cwd=tmp_path)
     assert result.code == 1, result.output
     assert [f["code"] for f in result.json()["findings"]] == ["streaming-mismatch"]
     (tmp_path / "tscloud.toml").write_text('app = "shop"\npreset = "ssr-app"\n[ssr]\ndir = "web/.output"\n')
-    assert cli("ssr", "doctor", cwd=tmp_path).code == 0
+    assert cli("ssr", "doctor", "--static", cwd=tmp_path).code == 0
 
 
 def _nitro_project(root: Path, package: str, version: str) -> None:

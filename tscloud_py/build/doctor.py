@@ -1,22 +1,25 @@
-"""`tscloud ssr doctor`: find the known Lambda streaming bugs in a Nitro build.
+"""`tscloud ssr doctor` static checks: fast pre-checks on a Nitro build's files (and `--static`).
 
-Pure analysis of files on disk. Each finding names the bug, where it was seen,
-and the fix. The checks come from builds that pinned every invocation at the
-function timeout (20 s in the field report):
+The measured checks (the build run under AWS's runtime client) are in
+``doctor_run``; these read the whole server bundle as one text (Nitro splits the
+handler and its helpers across files), with comments stripped so minified and
+unminified builds read alike:
 
-- ``streaming-mismatch``: the streaming setting in tscloud.toml, nitro.json and
-  the server bundle disagree (a Function URL in RESPONSE_STREAM mode in front of
-  a buffered handler, or the other way round);
-- ``raw-response-stream``: the streaming runtime creates the
-  ``awslambda.HttpResponseStream.from(...)`` wrapper but writes the body to the
-  raw ``responseStream`` (Nitro 3.0.1-alpha.1), or never wraps it at all;
-- ``event-loop-db-pool``: the bundle uses a DB pool (pg, postgres, mysql2,
-  drizzle, prisma) and no handler sets ``callbackWaitsForEmptyEventLoop = false``,
-  so Lambda waits for the pool's sockets until the timeout;
-- ``entry-extension``: a Nitro ``entry`` with a file extension, so Nitro cannot
-  append ``-streaming`` and silently uses the non-streaming entry;
-- ``missing-handler``: the output has no ``index.*`` exporting ``handler``.
-- ``not-lambda-preset``: the build was not made with an aws-lambda preset.
+- ``not-lambda-preset`` / ``missing-handler``: the build cannot run as ``index.handler``;
+- ``streaming-mismatch``: tscloud.toml, nitro.json and the bundle disagree about streaming;
+- ``unwrapped-stream``: the handler streams but never calls ``HttpResponseStream.from``, so
+  status, headers and cookies are lost (from() sets the prelude on the stream it is given and
+  returns that same stream: writing to either name is the same);
+- ``nitro-streaming-runtime``: Nitro's built-in streaming runtime of 3.0.0 to 3.0.1-alpha.1, which
+  sends nothing for a bodyless response (the invocation runs to its timeout) and sets
+  transfer-encoding on frozen headers (routes returning a plain object throw);
+- ``event-loop-db-pool``: a streaming handler with a DB client (pg, postgres, mysql2, prisma,
+  drizzle, ioredis, mongodb, @neondatabase/serverless) and no
+  ``callbackWaitsForEmptyEventLoop = false``: the pool's sockets hold each invocation open after
+  its response (buffered handlers answer first, so they are not flagged);
+- ``unresolved-nitro-import``: a ``#nitro...`` import left in the output (an entry file written for
+  another Nitro version): Lambda's init fails with ERR_PACKAGE_IMPORT_NOT_DEFINED;
+- ``entry-extension``: a Nitro ``entry`` with a file extension.
 """
 
 from __future__ import annotations
@@ -27,28 +30,41 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tscloud_py.build.entry_files import uses_old_polyfills
 from tscloud_py.build.nitro import HANDLER_FILES, LAMBDA_PRESETS, NitroBuild
 
 BUNDLE_SUFFIXES = (".mjs", ".js", ".cjs")
 MAX_FILE_BYTES = 8 * 1024 * 1024
-EJECT_HINT = ("`tscloud ssr eject-entry` writes correct entry files to src/nitro/; then set Nitro "
-              "`entry: \"src/nitro/aws-lambda-response\"` (no extension)")
+EJECT_HINT = ("`tscloud ssr eject-entry` writes entry files for your Nitro version; then set Nitro "
+              "`entry: \"./src/nitro/aws-lambda-response\"` (no extension) and rebuild")
+NO_WAIT_FIX = "set `context.callbackWaitsForEmptyEventLoop = false` first thing in the handler; " + EJECT_HINT
 
-# DB client packages whose pools keep sockets (and so the event loop) open.
+# DB client packages whose pools keep sockets (and so the event loop) open: {package: label}.
 DB_PACKAGES = {
     "pg": "pg", "pg-pool": "pg", "postgres": "postgres", "mysql2": "mysql2", "drizzle-orm": "drizzle",
-    "@prisma/client": "prisma", ".prisma": "prisma", "@neondatabase/serverless": "neon",
+    "@prisma/client": "prisma", ".prisma": "prisma", "@neondatabase/serverless": "@neondatabase/serverless",
+    "ioredis": "ioredis", "mongodb": "mongodb",
 }
 _DB_IMPORT = re.compile(
     r"""(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*|\bimport\s+)["']"""
-    r"""(pg|pg-pool|postgres|mysql2|drizzle-orm|@prisma/client|@neondatabase/serverless)(?:/[^"']*)?["']"""
+    r"""(pg|pg-pool|postgres|mysql2|drizzle-orm|@prisma/client|@neondatabase/serverless|ioredis|mongodb)"""
+    r"""(?:/[^"']*)?["']"""
 )
-_DB_MARKERS = {"PrismaClient": "prisma", "drizzle-orm": "drizzle", "pg-pool": "pg", "mysql2/promise": "mysql2"}
+# Bundlers inline a package into a chunk named after it (Nitro 3: server/_libs/pg.mjs, _libs/ioredis.mjs).
+_DB_CHUNK = re.compile(r"(?:^|[/+])(pg|pg-pool|postgres|mysql2|ioredis|mongodb|drizzle-orm|neondatabase__serverless)"
+                       r"(?:[+.@]|$)")
+_DB_MARKERS = {"PrismaClient": "prisma", "drizzle-orm": "drizzle", "pg-pool": "pg", "mysql2/promise": "mysql2",
+               "class Redis extends": "ioredis", "MongoClient": "mongodb", "neonConfig": "@neondatabase/serverless"}
 _NO_WAIT = re.compile(r"callbackWaitsForEmptyEventLoop\s*=\s*(?:false|!1|0)\b")
 _STREAMIFY = re.compile(r"\bstreamifyResponse\s*\(")
-_WRAP = re.compile(
-    r"(?:(?:const|let|var)\s+)?([\w$]+)\s*=\s*(?:[\w$.]+\.)?HttpResponseStream\.from\(\s*([\w$]+)\s*[,)]")
-_WRAP_ANY = re.compile(r"HttpResponseStream\.from\(")
+_WRAP = re.compile(r"HttpResponseStream\s*\.\s*from\s*\(")
+# Nitro <= 3.0.1-alpha.1's streaming runtime: from() only inside `if (response.body) {...}`, and
+# transfer-encoding set on the response's (possibly frozen) headers.
+_WRAP_ONLY_WITH_BODY = re.compile(r"if\s*\(\s*[\w$]+\.body\s*\)\s*\{[^{}]*?HttpResponseStream\s*\.\s*from\s*\(")
+_SET_TE = re.compile(r"""\.headers\.set\(\s*["']transfer-encoding["']""", re.IGNORECASE)
+_NITRO_IMPORT = re.compile(r"""(?:\bimport\s*|\bfrom\s*|\bimport\(\s*)["'](#nitro[^"']*)["']""")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_LINE_COMMENT = re.compile(r"(?m)(^|[\s;{}(,])//[^\n]*")
 _ENTRY = re.compile(r"""\bentry\s*:\s*["'`]([^"'`]+)["'`]""")
 _CODE_EXT = re.compile(r"\.(?:mjs|cjs|js|mts|cts|ts|jsx|tsx)$")
 PROJECT_CONFIGS = ("nitro.config.ts", "nitro.config.mts", "nitro.config.js", "nitro.config.mjs",
@@ -72,11 +88,16 @@ class Finding:
 class SourceFile:
     path: Path
     rel: str
-    text: str
+    text: str  # comments stripped
 
     @property
     def vendored(self) -> bool:
         return "node_modules/" in self.rel
+
+
+def strip_comments(text: str) -> str:
+    """JS without block and line comments (a `//` inside a string such as a URL is kept)."""
+    return _LINE_COMMENT.sub(r"\1", _BLOCK_COMMENT.sub(" ", text))
 
 
 def bundle_files(build: NitroBuild) -> Iterator[SourceFile]:
@@ -84,20 +105,40 @@ def bundle_files(build: NitroBuild) -> Iterator[SourceFile]:
     for path in sorted(build.server_dir.rglob("*")):
         if path.suffix in BUNDLE_SUFFIXES and path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
             rel = path.relative_to(build.root).as_posix()
-            yield SourceFile(path, rel, path.read_text(encoding="utf-8", errors="replace"))
+            yield SourceFile(path, rel, strip_comments(path.read_text(encoding="utf-8", errors="replace")))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The server's own files (not node_modules), read as one."""
+
+    files: list[SourceFile]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f.text for f in self.files)
+
+    def first(self, pattern: re.Pattern[str]) -> SourceFile | None:
+        return next((f for f in self.files if pattern.search(f.text)), None)
+
+
+def nitro_version(build: NitroBuild) -> str | None:
+    versions = build.meta.get("versions")
+    version = versions.get("nitro") if isinstance(versions, dict) else None
+    return version if isinstance(version, str) and version else None
 
 
 def diagnose(build: NitroBuild, *, configured_streaming: bool | None = None,
              project_dir: Path | None = None) -> list[Finding]:
-    """Every finding for ``build``; ``project_dir`` (default: the build's parent) holds nitro/vite config."""
-    files = [f for f in bundle_files(build) if not f.vendored]
-    vendored_dirs = _vendored_packages(build)
+    """Every static finding for ``build``; ``project_dir`` (default: the build's parent) holds nitro/vite config."""
+    bundle = Bundle([f for f in bundle_files(build) if not f.vendored])
     findings: list[Finding] = []
     findings += _check_preset(build)
     findings += _check_handler(build)
-    findings += _check_streaming(build, files, configured_streaming)
-    findings += _check_raw_stream(build, files)
-    findings += _check_event_loop(files, vendored_dirs)
+    findings += _check_streaming(build, bundle, configured_streaming)
+    findings += _check_wrapper(build, bundle)
+    findings += _check_nitro_imports(build, bundle)
+    findings += _check_event_loop(build, bundle)
     findings += _check_entry(build, project_dir if project_dir is not None else build.root.parent)
     return findings
 
@@ -129,7 +170,7 @@ def _check_handler(build: NitroBuild) -> list[Finding]:
     return []
 
 
-def _check_streaming(build: NitroBuild, files: list[SourceFile], configured: bool | None) -> list[Finding]:
+def _check_streaming(build: NitroBuild, bundle: Bundle, configured: bool | None) -> list[Finding]:
     found: list[Finding] = []
     wanted = "streaming" if build.streaming else "buffered"
     if configured is not None and configured != build.streaming:
@@ -145,86 +186,113 @@ def _check_streaming(build: NitroBuild, files: list[SourceFile], configured: boo
             "streaming-mismatch", "nitro.json contradicts itself",
             "preset is aws-lambda-streaming but config.awsLambda.streaming is false",
             "use preset \"aws-lambda\" with awsLambda: { streaming: true } (or false) and rebuild", "nitro.json"))
-    if not build.is_lambda or not files:
+    if not build.is_lambda or not bundle.files:
         return found
-    streamified = [f for f in files if _STREAMIFY.search(f.text)]
-    if build.streaming and not streamified:
+    streamified = bundle.first(_STREAMIFY)
+    if build.streaming and streamified is None:
         found.append(Finding(
             "streaming-mismatch", "nitro.json asks for streaming but the handler is not streamed",
             "no server file calls awslambda.streamifyResponse; with InvokeMode RESPONSE_STREAM the "
             "buffered handler's result is sent as the body",
             "a custom entry needs a -streaming variant (`<entry>-streaming.mjs`); " + EJECT_HINT))
-    if not build.streaming and streamified:
+    if not build.streaming and streamified is not None:
         found.append(Finding(
             "streaming-mismatch", "the handler streams but nitro.json does not",
-            f"{streamified[0].rel} calls awslambda.streamifyResponse, but nitro.json builds a buffered "
+            f"{streamified.rel} calls awslambda.streamifyResponse, but nitro.json builds a buffered "
             "handler, so the Function URL is deployed with InvokeMode BUFFERED",
-            "set Nitro awsLambda: { streaming: true } and rebuild", streamified[0].rel))
+            "set Nitro awsLambda: { streaming: true } and rebuild", streamified.rel))
     return found
 
 
-def _check_raw_stream(build: NitroBuild, files: list[SourceFile]) -> list[Finding]:
-    found: list[Finding] = []
-    for f in files:
-        if not _STREAMIFY.search(f.text) and not _WRAP_ANY.search(f.text):
-            continue
-        if _STREAMIFY.search(f.text) and not _WRAP_ANY.search(f.text):
-            found.append(Finding(
-                "raw-response-stream", "the streaming handler never wraps the response stream",
-                f"{f.rel} calls streamifyResponse but not awslambda.HttpResponseStream.from, so status, "
-                "headers and cookies are lost and the body goes to the raw stream",
-                "wrap first: `responseStream = awslambda.HttpResponseStream.from(responseStream, "
-                "{ statusCode, headers, cookies })`; " + EJECT_HINT, f.rel))
-            continue
-        for m in _WRAP.finditer(f.text):
-            wrapper, raw = m.group(1), m.group(2)
-            if wrapper == raw:
-                continue
-            after = f.text[m.end(): m.end() + 4000]
-            r = re.escape(raw)
-            raw_write = re.search(rf"(?<![\w$.]){r}\.write\(|,\s*{r}\s*\)|\.pipe\(\s*{r}\s*\)", after)
-            if raw_write:
-                line = f.text.count("\n", 0, m.end() + raw_write.start()) + 1
-                found.append(Finding(
-                    "raw-response-stream", "the body is written to the raw responseStream, not the wrapper",
-                    f"{f.rel}:{line}: `{wrapper}` = HttpResponseStream.from({raw}, ...) but the body is "
-                    f"written to `{raw}` (the Nitro 3.0.1-alpha.1 aws-lambda-streaming runtime bug): "
-                    "responses buffer or hang until the timeout",
-                    f"write to the wrapper: `await pipeline(Readable.fromWeb(response.body), {wrapper})`; "
-                    + EJECT_HINT, f"{f.rel}:{line}"))
-                break
-    return found
+def _check_wrapper(build: NitroBuild, bundle: Bundle) -> list[Finding]:
+    streamified = bundle.first(_STREAMIFY)
+    if streamified is None:
+        return []
+    if bundle.first(_WRAP) is None:
+        return [Finding(
+            "unwrapped-stream", "the streaming handler never wraps the response stream",
+            f"{streamified.rel} calls streamifyResponse but no server file calls "
+            "awslambda.HttpResponseStream.from, so status, headers and cookies never reach the client",
+            "send the prelude first: `responseStream = awslambda.HttpResponseStream.from(responseStream, "
+            "{ statusCode, headers, cookies })`; " + EJECT_HINT, streamified.rel)]
+    text = bundle.text
+    bodyless = _WRAP_ONLY_WITH_BODY.search(text) is not None and len(_WRAP.findall(text)) == 1
+    frozen = _SET_TE.search(text) is not None
+    if not (bodyless or frozen):
+        return []
+    version = nitro_version(build)
+    problems = []
+    if bodyless:
+        problems.append("a response without a body (204, a redirect) is never written or ended, so the "
+                        "invocation runs to the function timeout and the client gets nothing")
+    if frozen:
+        problems.append("`response.headers.set(\"transfer-encoding\", ...)` throws \"Headers are frozen\" "
+                        "for routes that return a plain object")
+    where = bundle.first(_WRAP_ONLY_WITH_BODY if bodyless else _SET_TE)
+    known = f"Nitro {version}" if version else "this Nitro"
+    return [Finding(
+        "nitro-streaming-runtime", f"{known}'s built-in streaming runtime mishandles some responses",
+        "; ".join(problems) + " (the aws-lambda streaming runtime of Nitro 3.0.0 to 3.0.1-alpha.1)",
+        "upgrade Nitro (3.0.1-alpha.2 and later use srvx's Lambda adapter), or " + EJECT_HINT,
+        where.rel if where else None)]
 
 
-def _vendored_packages(build: NitroBuild) -> dict[str, str]:
-    """DB packages traced into server/node_modules: {package: label}."""
+def _check_nitro_imports(build: NitroBuild, bundle: Bundle) -> list[Finding]:
+    for f in bundle.files:
+        m = _NITRO_IMPORT.search(f.text)
+        if m is None:
+            continue
+        version = nitro_version(build)
+        renamed = ""
+        if m.group(1) == "#nitro-internal-pollyfills" and version and not uses_old_polyfills("nitro", version):
+            renamed = f" (Nitro {version} calls it #nitro/virtual/polyfills; the old name was dropped in 3.0.1-alpha.2)"
+        elif m.group(1) == "#nitro/virtual/polyfills" and version and uses_old_polyfills("nitro", version):
+            renamed = f" (Nitro {version} calls it #nitro-internal-pollyfills)"
+        return [Finding(
+            "unresolved-nitro-import", "the output imports a Nitro virtual module the build did not resolve",
+            f"{f.rel} still imports {m.group(1)!r}{renamed}: Lambda's init fails with "
+            "ERR_PACKAGE_IMPORT_NOT_DEFINED",
+            "re-run `tscloud ssr eject-entry --force` (it writes the import your Nitro ships) and rebuild", f.rel)]
+    return []
+
+
+def db_holders(build: NitroBuild, bundle: Bundle | None = None) -> dict[str, str]:
+    """DB clients in the server: {label: where seen}, from node_modules, bundled chunks and imports."""
+    bundle = bundle or Bundle([f for f in bundle_files(build) if not f.vendored])
     found: dict[str, str] = {}
     modules = build.server_dir / "node_modules"
     if modules.is_dir():
         for package, label in DB_PACKAGES.items():
             if (modules / package).is_dir():
-                found[package] = label
+                found.setdefault(label, f"server/node_modules/{package}")
+    for f in bundle.files:
+        chunk = _DB_CHUNK.search(Path(f.rel).stem)
+        if chunk and "/_libs/" in f"/{f.rel}":
+            name = chunk.group(1)
+            found.setdefault(DB_PACKAGES.get(name, "@neondatabase/serverless"), f.rel)
+        for m in _DB_IMPORT.finditer(f.text):
+            found.setdefault(DB_PACKAGES[m.group(1)], f.rel)
+        for marker, label in _DB_MARKERS.items():
+            if marker in f.text:
+                found.setdefault(label, f.rel)
     return found
 
 
-def _check_event_loop(files: list[SourceFile], vendored: dict[str, str]) -> list[Finding]:
-    uses: dict[str, str] = {f"server/node_modules/{p}": label for p, label in vendored.items()}
-    for f in files:
-        for m in _DB_IMPORT.finditer(f.text):
-            uses.setdefault(f.rel, DB_PACKAGES[m.group(1)])
-        for marker, label in _DB_MARKERS.items():
-            if marker in f.text:
-                uses.setdefault(f.rel, label)
-    if not uses or any(_NO_WAIT.search(f.text) for f in files):
+def _check_event_loop(build: NitroBuild, bundle: Bundle) -> list[Finding]:
+    # A buffered handler's answer is returned before Lambda waits for the event loop: no pin to report.
+    if not build.streaming or bundle.first(_STREAMIFY) is None:
         return []
-    labels = sorted(set(uses.values()))
-    where = sorted(uses)[0]
+    holders = db_holders(build, bundle)
+    if not holders or bundle.first(_NO_WAIT) is not None:
+        return []
+    labels = sorted(holders)
+    where = holders[labels[0]]
     return [Finding(
-        "event-loop-db-pool", "a DB pool keeps the event loop alive",
-        f"the server uses {', '.join(labels)} (seen in {where}) and no handler sets "
-        "context.callbackWaitsForEmptyEventLoop = false, so every invocation runs until the timeout",
-        "set `context.callbackWaitsForEmptyEventLoop = false` first thing in the handler; " + EJECT_HINT,
-        where)]
+        "event-loop-db-pool", "a DB pool keeps the event loop alive after the response",
+        f"the streaming handler uses {', '.join(labels)} (seen in {where}) and nothing sets "
+        "context.callbackWaitsForEmptyEventLoop = false, so an invocation that used the pool lasts until "
+        "the pool's idle sockets close (or the timeout), billed and holding the concurrency slot",
+        NO_WAIT_FIX, where)]
 
 
 def _check_entry(build: NitroBuild, project_dir: Path) -> list[Finding]:
@@ -245,7 +313,8 @@ def _check_entry(build: NitroBuild, project_dir: Path) -> list[Finding]:
             found.append(Finding(
                 "entry-extension", "the Nitro entry path has a file extension",
                 f"entry {entry!r} ({where}): Nitro appends -streaming to the entry when awsLambda.streaming "
-                "is true, which cannot work with an extension, so the streaming entry is never used",
+                "is true, so it looks for a file that does not exist and the build fails "
+                "(`Could not resolve entry module`)",
                 f"set entry: {stem!r} (no extension) and keep both {stem}.mjs and {stem}-streaming.mjs",
                 where))
     return found

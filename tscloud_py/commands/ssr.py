@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,39 +32,122 @@ def _ssr_config(app: AppContext) -> Config | None:
 
 @ssr.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--static", "static_only", is_flag=True, help="Only read the files; do not run the handler.")
+@click.option("--probe", "probes", multiple=True, metavar="PATH", help="Also request PATH (repeatable).")
+@click.option("--probe-bodyless", is_flag=True,
+              help="Also send a request the Nitro app answers with a bodyless 204 (Nitro 3).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(1, 900), default=None,
+              help="Seconds each invocation may run (default: [ssr] timeout, at most 15).")
+@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Environment for the function, over [ssr.environment] (repeatable).")
 @pass_app
-def doctor(app: AppContext, directory: Path | None) -> None:
-    """Check a Nitro build (default: [ssr] dir, else .output) for the known streaming bugs.
+def doctor(app: AppContext, directory: Path | None, static_only: bool, probes: tuple[str, ...],
+           probe_bodyless: bool, timeout_s: float | None, env_pairs: tuple[str, ...]) -> None:
+    """Run a Nitro build (default: [ssr] dir, else .output) under AWS's Lambda runtime client and explain it.
 
+    Probes GET / (and --probe paths) and prints, per request: status, first byte, response end,
+    invocation end and the gap. Without node or aws-lambda-ric it falls back to the static checks.
     Exits 1 when it finds anything, 0 when the build is clean, 2 when DIR is not a Nitro build.
     """
-    from tscloud_py.build.doctor import diagnose
+    from tscloud_py.build.doctor import diagnose, nitro_version
     from tscloud_py.build.nitro import DEFAULT_DIR, read_nitro_build
+    from tscloud_py.errors import UsageError
     from tscloud_py.ui import print_json
 
     config = _ssr_config(app)
     configured: bool | None = None
+    env: dict[str, str] = {}
+    config_timeout: float | None = None
     if config is not None and config.ssr is not None:
         configured = config.ssr.streaming
+        env.update({str(k): str(v) for k, v in (config.ssr.environment or {}).items()})
+        config_timeout = float(config.ssr.timeout)
         if directory is None:
             directory = config.base_dir / config.ssr.dir
+    for pair in env_pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env: expected KEY=VALUE, got {pair!r}")
+        env[key] = value
+    bad = [p for p in probes if not p.startswith("/")]
+    if bad:
+        raise UsageError(f"--probe: expected a path starting with /, got {bad[0]!r}")
+    timeout = timeout_s if timeout_s is not None else min(config_timeout or 15.0, 15.0)
     directory = directory if directory is not None else Path(DEFAULT_DIR)
     build = read_nitro_build(directory, shown=str(directory))
     project_dir = config.base_dir if config is not None else build.root.resolve().parent
     findings = diagnose(build, configured_streaming=configured, project_dir=project_dir)
+    run, note = None, None
+    if not static_only:
+        run, note = _run_build(build, project_dir, probes, probe_bodyless, timeout, env)
+    if run is not None:
+        from tscloud_py.build.doctor_run import measured_findings
+
+        measured = measured_findings(build, run, timeout_s=timeout)
+        # What the run measured replaces the static guess about the same thing.
+        superseded = {"event-loop-db-pool"} if run.init_error is None else set()
+        if any(f.code in ("response-never-ends", "invocation-error") for f in measured):
+            superseded.add("nitro-streaming-runtime")
+        if run.init_error is not None:
+            superseded |= {"unresolved-nitro-import", "missing-handler"}
+        findings = [f for f in findings if f.code not in superseded] + measured
     if app.json:
-        print_json({"dir": str(directory), "preset": build.preset, "streaming": build.streaming,
-                    "ok": not findings, "findings": [f.to_json() for f in findings]})
+        doc: dict[str, Any] = {"dir": str(directory), "preset": build.preset, "streaming": build.streaming,
+                               "nitro": nitro_version(build), "mode": "run" if run is not None else "static",
+                               "ok": not findings, "findings": [f.to_json() for f in findings]}
+        if note:
+            doc["note"] = note
+        if run is not None:
+            doc.update({"init_ms": run.init_ms, "probes": [r.to_json() for r in run.rows],
+                        "logs": run.logs[-50:]})
+        print_json(doc)
     else:
-        _print_findings(str(directory), build.preset, build.streaming, findings)
+        _print_doctor(str(directory), build.preset, build.streaming, nitro_version(build), run, note, findings)
     if findings:
         raise SystemExit(1)
 
 
-def _print_findings(shown: str, preset: str, streaming: bool, findings: list[Finding]) -> None:
+def _run_build(build: Any, project_dir: Path, probes: tuple[str, ...], bodyless: bool, timeout: float,
+               env: dict[str, str]) -> tuple[Any, str | None]:
+    """The measured run, or (None, why not) when node or the runtime client is missing."""
+    from tscloud_py.build.doctor_run import Probe, run_probes
+    from tscloud_py.lambda_runtime import RuntimeClientMissingError, find_node, find_ric
+
+    if not build.is_lambda or build.handler_file() is None:
+        return None, "not run: the build has no Lambda handler (see the findings)"
+    if find_node() is None:
+        return None, "node is not on PATH, so the handler was not run: static checks only"
+    ric = find_ric(project_dir, build.root)
+    if ric is None:
+        return None, f"{RuntimeClientMissingError.default_hint}: static checks only"
+    wanted = [Probe("/")] + [Probe(p) for p in dict.fromkeys(probes) if p != "/"]
+    if bodyless:
+        wanted.append(Probe("/", bodyless=True))
+    return run_probes(build, wanted, timeout_s=timeout, env=env, ric=ric), None
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
+def _print_doctor(shown: str, preset: str, streaming: bool, version: str | None, run: Any, note: str | None,
+                  findings: list[Finding]) -> None:
     from tscloud_py.ui import echo
 
-    echo(f"{shown}: preset {preset or '(none)'}, {'streaming' if streaming else 'buffered'}, handler index.handler")
+    echo(f"{shown}: preset {preset or '(none)'}, {'streaming' if streaming else 'buffered'}, "
+         f"nitro {version or '?'}, handler index.handler")
+    if note:
+        echo(f"  note: {note}")
+    if run is not None:
+        echo(f"  ran under aws-lambda-ric: init {_ms(run.init_ms)}" if run.init_error is None
+             else "  ran under aws-lambda-ric: init failed")
+        if run.rows:
+            width = max(len(r.label) for r in run.rows)
+            echo(f"  {'request':<{width}}  status  first byte  response end  invocation end       gap")
+            for r in run.rows:
+                status = str(r.status) if r.status is not None else ("timeout" if r.timed_out else "error")
+                echo(f"  {r.label:<{width}}  {status:>6}  {_ms(r.first_byte_ms):>10}  {_ms(r.response_end_ms):>12}  "
+                     f"{_ms(r.end_ms):>14}  {_ms(r.gap_ms):>8}")
     for f in findings:
         echo(f"  [{f.code}] {f.title}")
         echo(f"      {f.detail}")
