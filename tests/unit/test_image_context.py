@@ -3,6 +3,8 @@ the tarball the SDK itself builds for `docker build` of the same folder, per .do
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tarfile
 from pathlib import Path
 
@@ -104,3 +106,31 @@ def test_base_images_skip_stages_and_scratch_and_expand_args() -> None:
     text = "ARG BASE=busybox:1\nFROM ${BASE} AS build\nFROM scratch\nFROM build\nFROM --platform=x node AS node\n"
     assert df.base_images(text, {}) == [(2, "busybox:1"), (5, "node")]
     assert df.base_images(text, {"BASE": "alpine:3"})[0] == (2, "alpine:3")
+
+
+def test_engine_discovery_follows_the_docker_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tscloud_py.build.docker_engine import resolve_endpoint
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (certs / name).write_text("-----BEGIN CERTIFICATE-----\n")
+    tls = resolve_endpoint({"DOCKER_HOST": "tcp://10.0.0.5:2376", "DOCKER_TLS_VERIFY": "1",
+                            "DOCKER_CERT_PATH": str(certs), "DOCKER_CONTEXT": "ignored-when-host-is-set"})
+    assert (tls.host, tls.source) == ("tcp://10.0.0.5:2376", "DOCKER_HOST")
+    assert tls.tls is not None and tls.tls.ca_cert == str(certs / "ca.pem")
+    assert tls.tls.cert == (str(certs / "cert.pem"), str(certs / "key.pem")) and tls.tls.verify
+
+    home = tmp_path / "home"
+    (home / ".docker").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    assert resolve_endpoint({}).host == "unix:///var/run/docker.sock"
+    meta = home / ".docker" / "contexts" / "meta" / hashlib.sha256(b"remote").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(json.dumps({"Name": "remote", "Metadata": {},
+                                                "Endpoints": {"docker": {"Host": "unix:///run/remote.sock"}}}))
+    (home / ".docker" / "config.json").write_text(json.dumps({"currentContext": "remote"}))
+    current = resolve_endpoint({})
+    assert (current.host, current.source) == ("unix:///run/remote.sock", "docker context remote")
+    assert resolve_endpoint({"DOCKER_CONTEXT": "default"}).host == "unix:///var/run/docker.sock"

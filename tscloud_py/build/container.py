@@ -279,12 +279,14 @@ def push_image(client: Any, repository_uri: str, tag: str, login: tuple[str, str
             raise ImageBuildError(f"docker push failed: {str(chunk['error']).strip()}",
                                   "check the ECR repository and the token's account/region")
         layer, status = chunk.get("id"), str(chunk.get("status", ""))
-        total = (chunk.get("progressDetail") or {}).get("total")
-        if layer and total:
-            sizes[layer] = max(sizes.get(layer, 0), int(total))
+        detail = chunk.get("progressDetail") or {}
+        if layer and status == "Pushing":
+            # "current" counts bytes sent; "total" is the layer's size before compression
+            sent = max(int(detail.get("current") or 0), int(detail.get("total") or 0))
+            sizes[layer] = max(sizes.get(layer, 0), sent)
         if layer and status == "Pushed":
             pushed.add(layer)
-        elif layer and status == "Layer already exists":
+        elif layer and (status == "Layer already exists" or status.startswith("Mounted from")):
             reused.add(layer)
         aux = chunk.get("aux") or {}
         if aux.get("Digest"):
