@@ -56,6 +56,11 @@ class AppContext:
             return self.emulator_endpoint()
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
+    @property
+    def embedded_emulator(self) -> bool:
+        """Whether this command runs its own emulator (not a `tscloud local serve` it found)."""
+        return self._emulator is not None
+
     def emulator_endpoint(self) -> str:
         from tscloud_py.local import Emulator, running_endpoint
 

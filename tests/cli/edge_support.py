@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -40,12 +42,13 @@ class Serving:
 
 
 @contextmanager
-def deploy_and_serve(project: Path, *extra: str, timeout: float = 240) -> Iterator[Serving]:
+def deploy_and_serve(project: Path, *extra: str, timeout: float = 240,
+                     env: dict[str, str] | None = None) -> Iterator[Serving]:
     """`tscloud --local deploy --serve --log` in ``project``, until its first distribution is served."""
     stderr_path = project / "serve.stderr"
     with stderr_path.open("w") as stderr:
         proc = subprocess.Popen([sys.executable, "-m", "tscloud_py", "--local", "deploy", "--serve", "--log", *extra],
-                                cwd=project, env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO)},
+                                cwd=project, env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO), **(env or {})},
                                 stdout=subprocess.PIPE, stderr=stderr, text=True)
     lines: list[str] = []
     found: queue.Queue[re.Match[str] | None] = queue.Queue()
@@ -111,6 +114,28 @@ def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = Non
                            list(resp.headers.items()))
     except urllib.error.HTTPError as exc:
         return Fetched(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read(), list(exc.headers.items()))
+
+
+def raw_chunks(url: str) -> tuple[bytes, list[bytes]]:
+    """GET ``url`` on a bare socket: the response head and the body's chunked-encoding frames as sent."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
+        sock.sendall(f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+                     .encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower(), head
+    frames = []
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        frames.append(rest[:size])
+        rest = rest[size + 2:]
+    return head, frames
 
 
 def wait_for_log(serving: Serving, needle: str, timeout: float = 30) -> list[str]:

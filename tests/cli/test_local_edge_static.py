@@ -103,3 +103,13 @@ def test_a_bucket_policy_without_this_distribution_gives_403(served: Serving) ->
     finally:
         s3.put_bucket_policy(Bucket=bucket, Policy=original)
     assert fetch(served.url.rstrip("/") + "/robots.txt").status == 200
+
+
+def test_serve_flags_need_local(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    shutil.copytree(EXAMPLE, tmp_path / "site", ignore=shutil.ignore_patterns(".tscloud"))
+    no_local = run_cli("deploy", "--serve", cwd=tmp_path / "site")
+    assert no_local.code == 2 and "--serve: needs --local" in no_local.stderr
+    no_serve = run_cli("--local", "deploy", "--log", cwd=tmp_path / "site")
+    assert no_serve.code == 2 and "--log: needs --serve" in no_serve.stderr

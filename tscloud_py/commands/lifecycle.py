@@ -107,6 +107,13 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     if serve:
         from tscloud_py.commands.local import serve_edge
 
+        if not app.embedded_emulator:
+            from tscloud_py.ui import echo
+
+            # That process holds the emulator, so only its edge can run the deployed functions.
+            echo("note: `tscloud local serve` serves this emulator's distributions; their local URLs are in its output",
+                 err=True)
+            return
         serve_edge(app, ws.aws, log_requests=log_requests)
 
 

@@ -68,6 +68,8 @@ class OriginBackend(Protocol):
 
     def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse: ...
 
+    def close(self) -> None: ...
+
 
 def origin_kind(origin: Mapping[str, Any]) -> str:
     domain = str(origin.get("DomainName", ""))
@@ -105,6 +107,10 @@ class Origins:
     def __init__(self, s3: S3, backends: Mapping[str, OriginBackend] | None = None) -> None:
         self.s3 = s3
         self.backends = dict(backends or {})
+
+    def close(self) -> None:
+        for backend in self.backends.values():
+            backend.close()
 
     def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
         kind = origin_kind(origin)

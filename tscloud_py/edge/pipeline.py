@@ -53,6 +53,10 @@ class Edge:
                  log: Callable[[LogLine], None] | None = None) -> None:
         self.cloudfront, self.origins, self.functions, self.log = cloudfront, origins, functions, log
 
+    def close(self) -> None:
+        self.functions.close()
+        self.origins.close()
+
     def handle(self, dist_id: str, req: EdgeRequest) -> EdgeResponse:
         started = time.monotonic()
         behavior: Behavior | None = None

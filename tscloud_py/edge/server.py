@@ -160,7 +160,7 @@ class EdgeFleet:
         with self._lock:
             for dist_id in list(self._servers):
                 self._close(dist_id)
-        self.edge.functions.close()
+        self.edge.close()
 
 
 def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
@@ -168,8 +168,9 @@ def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
     """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
     from tscloud_py.aws.s3 import S3
     from tscloud_py.edge.functions import FunctionRuntime
+    from tscloud_py.edge.lambda_origin import FunctionUrlOrigin
     from tscloud_py.edge.origins import Origins
 
     cloudfront = CloudFront(factory)
-    edge = Edge(cloudfront, Origins(S3(factory)), FunctionRuntime(), log=log)
+    edge = Edge(cloudfront, Origins(S3(factory), {"lambda-url": FunctionUrlOrigin()}), FunctionRuntime(), log=log)
     return EdgeFleet(edge, cloudfront, on_new=on_new)

@@ -1,0 +1,47 @@
+"""What the embedded emulator holds for a Lambda function, for running it on this machine.
+
+moto keeps a function's code in memory and hands out a Code.Location nobody can
+download, so whatever runs a deployed function locally (the local edge) reads
+it here, from the emulator in this process. Nothing here mutates moto.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    name: str
+    region: str
+    runtime: str
+    handler: str
+    timeout_s: int
+    memory_mb: int
+    code_sha256: str
+    zip_bytes: bytes = field(repr=False)
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
+    invoke_mode: str = "BUFFERED"
+
+
+def function_for_url(url_host: str) -> LocalFunction | None:
+    """The function whose Function URL has this host (``<id>.lambda-url.<region>.on.aws``), if the emulator
+    in this process has it."""
+    try:
+        from moto.awslambda.models import lambda_backends
+    except ImportError:
+        return None
+    for regions in list(lambda_backends.values()):
+        for region, backend in list(regions.items()):
+            for fn in list(backend._lambdas.latest()):
+                config = fn.url_config
+                if config is None or config.url.removeprefix("https://").rstrip("/") != url_host:
+                    continue
+                return LocalFunction(
+                    name=fn.function_name, region=region, runtime=str(fn.run_time or ""),
+                    handler=str(fn.handler or ""), timeout_s=int(fn.timeout or 3),
+                    memory_mb=int(fn.memory_size or 128), code_sha256=str(fn.code_sha_256),
+                    zip_bytes=bytes(fn.code_bytes or b""),
+                    environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
+                    invoke_mode=str(config.config.get("InvokeMode") or "BUFFERED").upper())
+    return None
