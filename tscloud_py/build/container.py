@@ -18,6 +18,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tscloud_py.build import dockerfile as df
-from tscloud_py.build.docker_engine import api_client, buildx_available
+from tscloud_py.build.docker_engine import BuildkitCli, api_client, buildkit_cli
 from tscloud_py.errors import TscloudError
 
 #: never sent to the engine, whatever .dockerignore says: tscloud's journals, locks and build logs
@@ -167,13 +168,14 @@ def build_image(client: Any, spec: BuildSpec, ref: str, blog: _BuildLog) -> None
     need = df.buildkit_need(text)
     with _context_tar(spec, files) as tar:
         if need is not None:
-            if not buildx_available():
+            cli = buildkit_cli()
+            if cli is None:
                 line, what = need
                 raise ImageBuildError(
                     f"{spec.dockerfile}:{line}: {what} needs BuildKit, and `docker buildx` is not available here",
                     "install the docker buildx plugin (Docker's docker-buildx-plugin package), or write the "
                     "Dockerfile without BuildKit-only syntax")
-            _buildx(spec, ref, tar, blog)
+            _buildkit(cli, spec, ref, tar, df.instructions(text), blog)
         else:
             _classic(client, spec, ref, tar, df.instructions(text), blog)
     _check_platform(client, spec, ref)
@@ -227,10 +229,47 @@ def _classic(client: Any, spec: BuildSpec, ref: str, tar: IO[bytes], steps: list
         raise ImageBuildError(f"docker build failed: {message}{blog.where()}") from None
 
 
-def _buildx(spec: BuildSpec, ref: str, tar: IO[bytes], blog: _BuildLog) -> None:
-    cli = shutil.which("docker") or "docker"
-    cmd = [cli, "buildx", "build", "--load", "--progress", "plain", "-t", ref, "-f", spec.dockerfile,
-           "--platform", spec.platform]
+@contextmanager
+def _plain_tar(sdk_tar: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The SDK's tarball, member for member, in GNU format with whole-second mtimes.
+
+    The SDK writes PAX headers (its mtimes are floats); the docker CLI sniffs a context on stdin from
+    its first bytes and takes a PAX-headed tar for a Dockerfile.
+    """
+    sdk_tar.seek(0)
+    with tempfile.TemporaryFile() as out:
+        with tarfile.open(fileobj=sdk_tar, mode="r:") as src, \
+                tarfile.open(fileobj=out, mode="w:", format=tarfile.GNU_FORMAT) as dst:
+            for member in src:
+                member.mtime = int(member.mtime)
+                member.pax_headers = {}
+                dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+        out.seek(0)
+        yield out
+
+
+_BUILDKIT_STEP = re.compile(r"^\s*> \[[^\]]*\] (.+?):?$")
+
+
+def _buildkit_where(dockerfile: str, tail: list[str], steps: list[df.Instruction]) -> str:
+    """``Dockerfile:N: `INSTRUCTION` failed: `` from BuildKit's output: its own ``Dockerfile:N`` line
+    (newer versions), else the failing step it echoes (``> [stage-0 3/3] RUN …:``) matched to the file."""
+    for ln in tail:
+        if (m := re.match(r"^Dockerfile:(\d+)$", ln.strip())) and int(m.group(1)) >= 1:
+            found = next((s for s in steps if s.line == int(m.group(1))), None)
+            return f"{dockerfile}:{m.group(1)}: " + (f"`{found.short()}` failed: " if found else "")
+    for ln in reversed(tail):
+        if m := _BUILDKIT_STEP.match(ln):
+            echoed = " ".join(m.group(1).split())
+            found = next((s for s in steps if " ".join(s.text.split()) == echoed), None)
+            if found:
+                return f"{dockerfile}:{found.line}: `{found.short()}` failed: "
+    return ""
+
+
+def _buildkit(cli: BuildkitCli, spec: BuildSpec, ref: str, tar: IO[bytes], steps: list[df.Instruction],
+              blog: _BuildLog) -> None:
+    cmd = [*cli.argv, "--progress", "plain", "-t", ref, "-f", spec.dockerfile, "--platform", spec.platform]
     if spec.target:
         cmd += ["--target", spec.target]
     for key, value in sorted(spec.args.items()):
@@ -241,18 +280,18 @@ def _buildx(spec: BuildSpec, ref: str, tar: IO[bytes], blog: _BuildLog) -> None:
         cmd += ["--network", spec.network]
     cmd.append("-")  # the context is our tarball on stdin: the same files, hashed above
     blog.write(f"$ {' '.join(cmd)}\n")
-    tar.seek(0)
-    proc = subprocess.Popen(cmd, stdin=tar, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    tail: list[str] = []
-    for line in proc.stdout:
-        blog.write(line)
-        tail = [*tail, line.rstrip()][-40:]
+    with _plain_tar(tar) as plain:
+        proc = subprocess.Popen(cmd, stdin=plain, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **cli.env})
+        assert proc.stdout is not None
+        tail: list[str] = []
+        for line in proc.stdout:
+            blog.write(line)
+            tail = [*tail, line.rstrip()][-40:]
     if proc.wait() != 0:
         error = next((ln for ln in reversed(tail) if ln.startswith("ERROR")), tail[-1] if tail else "failed")
-        line_ref = next((m.group(1) for ln in tail if (m := re.match(r"^\S*?:(\d+)$", ln.strip()))), None)
-        where = f"{spec.dockerfile}:{line_ref}: " if line_ref else ""
-        raise ImageBuildError(f"docker buildx build failed: {where}{error}{blog.where()}")
+        where = _buildkit_where(spec.dockerfile, tail, steps)
+        raise ImageBuildError(f"{cli.name} build failed: {where}{error}{blog.where()}")
 
 
 def _check_platform(client: Any, spec: BuildSpec, ref: str) -> None:

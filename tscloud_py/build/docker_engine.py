@@ -8,6 +8,7 @@ Order, as the CLI resolves it: ``DOCKER_CONTEXT`` only when ``DOCKER_HOST`` is u
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -68,13 +69,39 @@ def api_client() -> Any:
     return client
 
 
-def buildx_available() -> bool:
-    """Whether `docker buildx` runs here (the docker CLI with its buildx plugin)."""
+@dataclass(frozen=True)
+class BuildkitCli:
+    """How to run a BuildKit build with the docker CLI here: ``argv`` + build flags + context."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    name: str  # for messages: "docker buildx" or "docker 20.10 (built-in BuildKit)"
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def buildkit_cli() -> BuildkitCli | None:
+    """`docker buildx build --load` when the buildx plugin runs; else the docker CLI's own BuildKit
+    (DOCKER_BUILDKIT=1, built in from 18.09 through 22.x; from 23 the CLI needs buildx for it)."""
     cli = shutil.which("docker")
     if cli is None:
-        return False
-    try:
-        done = subprocess.run([cli, "buildx", "version"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+        return None
+    done = _run([cli, "buildx", "version"])
+    if done is not None and done.returncode == 0:
+        return BuildkitCli((cli, "buildx", "build", "--load"), {}, "docker buildx")
+    done = _run([cli, "--version"])
+    match = re.match(r"Docker version (\d+)\.(\d+)", done.stdout if done is not None else "")
+    if match and (18, 9) <= (int(match.group(1)), int(match.group(2))) < (23, 0):
+        return BuildkitCli((cli, "build"), {"DOCKER_BUILDKIT": "1"},
+                           f"docker {match.group(1)}.{match.group(2)} (built-in BuildKit)")
+    return None
+
+
+def buildx_available() -> bool:
+    """Whether a BuildKit build can run here (`docker buildx`, or an older CLI's built-in BuildKit)."""
+    return buildkit_cli() is not None
