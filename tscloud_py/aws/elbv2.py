@@ -41,6 +41,14 @@ class Elbv2:
             return found[0] if found else None
         return None
 
+    def load_balancer_by_dns(self, dns_name: str) -> dict[str, Any] | None:
+        """The load balancer whose DNSName is ``dns_name`` (case-insensitive, as DNS is); None if absent."""
+        wanted = dns_name.lower().rstrip(".")
+        for lb in paginate(self.c, "describe_load_balancers", "LoadBalancers"):
+            if str(lb.get("DNSName", "")).lower() == wanted:
+                return dict(lb)
+        return None
+
     def create_load_balancer(self, name: str, subnets: list[str], security_groups: list[str],
                              tags: dict[str, str], *, internal: bool = False) -> dict[str, Any]:
         lb = call(self.c.create_load_balancer, "elbv2:CreateLoadBalancer", Name=name, Subnets=subnets,

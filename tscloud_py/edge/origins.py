@@ -198,9 +198,6 @@ def _stream(resp: http.client.HTTPResponse, conn: http.client.HTTPConnection) ->
 
 
 def _unreachable(kind: str, domain: str) -> str:
-    if kind == "alb":
-        return (f"the origin {domain} is an Application Load Balancer; the local edge runs its service only "
-                "with a reachable Docker engine, and none is connected")
-    if kind in ("lambda-url", "rest-api"):
-        return f"the origin {domain} is a Lambda origin the emulator cannot invoke here"
+    if kind in ("lambda-url", "rest-api", "alb"):
+        return f"the origin {domain} ({kind}) is not run by the local edge"
     return f"the origin {domain} is not on this machine, and the local edge sends no traffic off loopback"

@@ -166,11 +166,14 @@ class EdgeFleet:
 def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
                on_new: Callable[[Served], None] | None = None) -> EdgeFleet:
     """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
+    from tscloud_py.aws.elbv2 import Elbv2
     from tscloud_py.aws.s3 import S3
+    from tscloud_py.edge.alb_origin import AlbOrigin
     from tscloud_py.edge.functions import FunctionRuntime
     from tscloud_py.edge.lambda_origin import FunctionUrlOrigin
-    from tscloud_py.edge.origins import Origins
+    from tscloud_py.edge.origins import OriginBackend, Origins
 
     cloudfront = CloudFront(factory)
-    edge = Edge(cloudfront, Origins(S3(factory), {"lambda-url": FunctionUrlOrigin()}), FunctionRuntime(), log=log)
+    backends: dict[str, OriginBackend] = {"lambda-url": FunctionUrlOrigin(), "alb": AlbOrigin(Elbv2(factory))}
+    edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
     return EdgeFleet(edge, cloudfront, on_new=on_new)

@@ -1,0 +1,109 @@
+"""An Application Load Balancer origin at the local edge: its listener's rules, evaluated as the ALB would.
+
+The rules come from the emulator (describe-listeners / describe-rules): by
+priority, the default last, the first whose conditions all match wins; an
+http-header condition compares the name case-insensitively and the values with
+``*``/``?`` wildcards, case-insensitively, as ALB documents. So the origin-verify
+rule holds locally: a request without the header gets the listener's default
+action (the preset's fixed 403). A fixed-response or redirect action is answered
+here; a forward would reach the service's tasks, which the local edge does not
+run, so it answers 502 naming the target group.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tscloud_py.aws.elbv2 import Elbv2
+from tscloud_py.edge.origins import Distribution, EdgeRequest, EdgeResponse, error_page
+from tscloud_py.edge.routing import items_of
+
+
+def _like(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value.lower(), pattern.lower())
+
+
+def condition_matches(condition: Mapping[str, Any], *, path: str, host: str, method: str,
+                      headers: list[tuple[str, str]]) -> bool:
+    field = condition.get("Field")
+    if field == "http-header":
+        config = condition.get("HttpHeaderConfig") or {}
+        name = str(config.get("HttpHeaderName", "")).lower()
+        values = [v for k, v in headers if k.lower() == name]
+        return any(_like(str(p), v) for p in config.get("Values") or [] for v in values)
+    if field == "path-pattern":
+        patterns = (condition.get("PathPatternConfig") or {}).get("Values") or condition.get("Values") or []
+        return any(fnmatch.fnmatchcase(path, str(p)) for p in patterns)
+    if field == "host-header":
+        patterns = (condition.get("HostHeaderConfig") or {}).get("Values") or condition.get("Values") or []
+        return any(_like(str(p), host.rsplit(":", 1)[0]) for p in patterns)
+    if field == "http-request-method":
+        return method in ((condition.get("HttpRequestMethodConfig") or {}).get("Values") or [])
+    return False  # a condition the edge does not evaluate never matches, so nothing is let through by mistake
+
+
+def choose_actions(rules: Sequence[Mapping[str, Any]], *, path: str, host: str, method: str,
+                   headers: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The actions of the first rule (by priority, the default last) whose conditions all match."""
+    def order(rule: Mapping[str, Any]) -> float:
+        return float("inf") if rule.get("IsDefault") or rule.get("Priority") == "default" else float(rule["Priority"])
+
+    for rule in sorted(rules, key=order):
+        conditions = rule.get("Conditions") or []
+        if rule.get("IsDefault") or all(condition_matches(c, path=path, host=host, method=method, headers=headers)
+                                        for c in conditions):
+            return [dict(a) for a in rule.get("Actions") or []]
+    return []
+
+
+class AlbOrigin:
+    def __init__(self, elbv2: Elbv2) -> None:
+        self.elbv2 = elbv2
+
+    def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
+        domain = str(origin.get("DomainName"))
+        label = f"{origin.get('Id')} (alb)"
+        custom = origin.get("CustomOriginConfig") or {}
+        https = custom.get("OriginProtocolPolicy") == "https-only"
+        port = int(custom.get("HTTPSPort") or 443) if https else int(custom.get("HTTPPort") or 80)
+        lb = self.elbv2.load_balancer_by_dns(domain)
+        if lb is None:
+            return error_page(502, "Bad gateway", f"no load balancer in this emulator has the DNS name {domain}",
+                              label)
+        listener = self.elbv2.listener_on_port(str(lb["LoadBalancerArn"]), port)
+        if listener is None:
+            return error_page(502, "Bad gateway", f"load balancer {lb.get('LoadBalancerName')} has no listener "
+                              f"on port {port}", label)
+        headers = list(req.headers) + [(str(h.get("HeaderName")), str(h.get("HeaderValue")))
+                                       for h in items_of(origin.get("CustomHeaders"))]
+        return self.answer(str(listener["ListenerArn"]), req, headers, domain, label)
+
+    def answer(self, listener_arn: str, req: EdgeRequest, headers: list[tuple[str, str]], host: str,
+               label: str) -> EdgeResponse:
+        """What the listener answers ``req`` carrying ``headers`` (what a viewer sends straight to the ALB)."""
+        actions = choose_actions(self.elbv2.rules(listener_arn), path=req.uri, host=host, method=req.method,
+                                 headers=headers)
+        action = next((a for a in actions if a.get("Type") in ("fixed-response", "redirect", "forward")), None)
+        if action is None:
+            return error_page(502, "Bad gateway", "the listener has no action the local edge can take", label)
+        if action["Type"] == "fixed-response":
+            config = action.get("FixedResponseConfig") or {}
+            body = str(config.get("MessageBody") or "").encode()
+            return EdgeResponse(int(config.get("StatusCode") or 200),
+                                [("Content-Type", str(config.get("ContentType") or "text/plain")),
+                                 ("Content-Length", str(len(body)))], [body], origin=label,
+                                notes=["ALB fixed response"])
+        if action["Type"] == "redirect":
+            config = action.get("RedirectConfig") or {}
+            status = 301 if config.get("StatusCode") == "HTTP_301" else 302
+            location = (f"{str(config.get('Protocol', 'https')).lower()}://{host}:{config.get('Port', '443')}"
+                        f"{req.uri}" + (f"?{req.query}" if req.query else ""))
+            return EdgeResponse(status, [("Location", location), ("Content-Length", "0")], [b""], origin=label)
+        group = str(action.get("TargetGroupArn") or "").rsplit("/", 2)[-2:]
+        return error_page(502, "Bad gateway", f"the ALB forwards this request to target group {group[0]}; the "
+                          "local edge does not run the service's ECS tasks, so nothing answers it", label)
+
+    def close(self) -> None:
+        return None
