@@ -54,6 +54,9 @@ class Emulator:
         from tscloud_py.local_fidelity import patch_moto_fidelity
 
         patch_moto_fidelity()
+        from tscloud_py import local_invoke
+
+        local_invoke.FUNCTION_URLS.enabled = True
         # werkzeug logs every request; a user watching a deploy does not want that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = DomainDispatcherApplication(create_backend_app)
@@ -74,10 +77,14 @@ class Emulator:
         local_registry.attach(self._registry.start())
 
     def stop(self) -> None:
+        from tscloud_py import local_invoke
+
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        local_invoke.FUNCTION_URLS.close()
+        local_invoke.ENVIRONMENTS.close()
         if self._registry is not None:
             from tscloud_py import local_registry
 
@@ -99,6 +106,26 @@ def write_endpoint(project_dir: Path, endpoint: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"endpoint": endpoint, "pid": os.getpid()}))
     return path
+
+
+def function_urls_file(project_dir: Path) -> Path:
+    return project_dir / ".tscloud" / "local" / "function-urls.json"
+
+
+def write_function_urls(project_dir: Path, urls: dict[str, str]) -> None:
+    """{AWS Function URL: its loopback address} for the emulator `tscloud local serve` keeps running."""
+    path = function_urls_file(project_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(urls, indent=2, sort_keys=True))
+
+
+def local_function_url(project_dir: Path, aws_url: str) -> str | None:
+    try:
+        urls = json.loads(function_urls_file(project_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    found = urls.get(aws_url.rstrip("/") + "/") if isinstance(urls, dict) else None
+    return str(found) if found else None
 
 
 def running_endpoint(project_dir: Path) -> str | None:

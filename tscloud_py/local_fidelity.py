@@ -7,6 +7,7 @@ test suite's moto server alike. Idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 from typing import Any
@@ -27,6 +28,7 @@ def patch_moto_fidelity() -> None:
     _empty_base_path_mappings()
     _v2_domain_regional_targets()
     _elasticache_delete_finishes()
+    _lambda_runs_node_functions()
     from tscloud_py.local_cloudfront_functions import add_cloudfront_functions
 
     add_cloudfront_functions()
@@ -167,3 +169,47 @@ def _elasticache_delete_finishes() -> None:
             return EmptyResult()
 
         ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]
+
+
+def _lambda_runs_node_functions() -> None:
+    """Lambda runs a function's code on Invoke; moto does that only in Docker.
+
+    A nodejs function runs here instead, under AWS's runtime client (tscloud_py.local_invoke),
+    and its Function URL is served on loopback once the emulator serves URLs (Emulator.start).
+    Other runtimes keep moto's Docker execution.
+    """
+    import json
+
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+    from tscloud_py import local_invoke
+
+    invoke = LambdaFunction._invoke_lambda
+
+    def _invoke_lambda(self: Any, event: Any = None) -> Any:
+        if local_invoke.runs_here(self):
+            return local_invoke.invoke(self, json.dumps(event if event is not None else {}).encode())
+        return invoke(self, event)
+
+    create_url = LambdaFunction.create_url_config
+    delete_url = LambdaFunction.delete_url_config
+    delete_function = LambdaBackend.delete_function
+
+    def create_url_config(self: Any, config: dict[str, Any]) -> Any:
+        url_config = create_url(self, config)
+        local_invoke.FUNCTION_URLS.add(self, url_config)
+        return url_config
+
+    def delete_url_config(self: Any) -> None:
+        delete_url(self)
+        local_invoke.FUNCTION_URLS.remove(self)
+
+    def delete(self: Any, function_name: str, qualifier: str | None = None) -> Any:
+        with contextlib.suppress(Exception):
+            local_invoke.FUNCTION_URLS.remove(self.get_function(function_name))
+        return delete_function(self, function_name, qualifier)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    LambdaFunction.create_url_config = create_url_config  # type: ignore[method-assign]
+    LambdaFunction.delete_url_config = delete_url_config  # type: ignore[method-assign]
+    LambdaBackend.delete_function = delete  # type: ignore[method-assign]

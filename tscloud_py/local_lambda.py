@@ -8,6 +8,7 @@ it here, from the emulator in this process. Nothing here mutates moto.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,18 @@ def function_for_url(url_host: str) -> LocalFunction | None:
                 config = fn.url_config
                 if config is None or config.url.removeprefix("https://").rstrip("/") != url_host:
                     continue
-                return LocalFunction(
-                    name=fn.function_name, region=region, runtime=str(fn.run_time or ""),
-                    handler=str(fn.handler or ""), timeout_s=int(fn.timeout or 3),
-                    memory_mb=int(fn.memory_size or 128), code_sha256=str(fn.code_sha_256),
-                    zip_bytes=bytes(fn.code_bytes or b""),
-                    environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
-                    invoke_mode=str(config.config.get("InvokeMode") or "BUFFERED").upper())
+                return describe(fn, region)
     return None
+
+
+def describe(fn: Any, region: str | None = None) -> LocalFunction:
+    """A moto LambdaFunction as what running it needs."""
+    config = getattr(fn, "url_config", None)
+    mode = config.config.get("InvokeMode") if config is not None else None
+    return LocalFunction(
+        name=fn.function_name, region=region or str(fn.region), runtime=str(fn.run_time or ""),
+        handler=str(fn.handler or ""), timeout_s=int(fn.timeout or 3),
+        memory_mb=int(fn.memory_size or 128), code_sha256=str(fn.code_sha_256),
+        zip_bytes=bytes(fn.code_bytes or b""),
+        environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
+        invoke_mode=str(mode or "BUFFERED").upper())

@@ -25,6 +25,8 @@ class Chunked(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
+        if "rid=" in self.path:  # as a Function URL does: the Lambda request id of the invocation
+            self.send_header("x-amzn-RequestId", self.path.split("rid=", 1)[1])
         if self.path == "/buffered":
             body = b"<html>all at once</html>"
             self.send_header("Content-Length", str(len(body)))
@@ -68,17 +70,31 @@ def test_verify(cli: Any, moto_server: Any, tmp_path: Path, site: str) -> None:
     checks = {c["check"]: c for c in ok.json()["checks"]}
     assert checks["invoke-mode"]["ok"] and "RESPONSE_STREAM" in checks["invoke-mode"]["detail"]
     assert checks["durations"]["ok"] and "1 recent invocations" in checks["durations"]["detail"]
+    assert checks["probe-invocation"]["ok"]  # no request id: not a Lambda answering directly
     assert checks["probe"]["ok"] and "chunked" in checks["probe"]["detail"]
 
     buffered = cli(*base, "ssr", "verify", "--url", f"{site}/buffered", cwd=tmp_path / "app")
     assert buffered.code == 1 and "FAIL probe" in buffered.stdout
+
+    # The probe's own invocation: a 10 s REPORT for a ~40 ms response is flagged; a clean one passes.
+    slow_id, clean_id = "aaaaaaaa-2222-3333-4444-555555555555", "bbbbbbbb-2222-3333-4444-555555555555"
+    logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
+        {"timestamp": now - 500, "message": fast.replace("11111111", "aaaaaaaa").replace("41.20 ms", "10035.00 ms")},
+        {"timestamp": now - 400, "message": fast.replace("11111111", "bbbbbbbb").replace("41.20 ms", "38.00 ms")}])
+    slow = cli(*base, "--output", "json", "ssr", "verify", "--url", f"{site}/?rid={slow_id}", cwd=tmp_path / "app")
+    assert slow.code == 1, slow.output
+    invocation = {c["check"]: c for c in slow.json()["checks"]}["probe-invocation"]
+    assert not invocation["ok"] and "REPORT duration 10,035 ms" in invocation["detail"]
+    clean = cli(*base, "--output", "json", "ssr", "verify", "--url", f"{site}/?rid={clean_id}", cwd=tmp_path / "app")
+    assert clean.code == 0, clean.output
+    assert {c["check"]: c for c in clean.json()["checks"]}["probe-invocation"]["ok"]
 
     pinned = fast.replace("41.20 ms", "59800.00 ms")
     logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[{"timestamp": now, "message": pinned}])
     bad = cli(*base, "--output", "json", "ssr", "verify", "--no-probe", cwd=tmp_path / "app")
     assert bad.code == 1, bad.output
     durations = {c["check"]: c for c in bad.json()["checks"]}["durations"]
-    assert not durations["ok"] and "1 of 2" in durations["detail"]
+    assert not durations["ok"] and "1 of 4" in durations["detail"]
 
 
 def test_verify_before_deploy(cli: Any, moto_server: Any, tmp_path: Path) -> None:

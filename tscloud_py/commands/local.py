@@ -35,7 +35,7 @@ def serve(app: AppContext, port: int, log_requests: bool) -> None:
     """
     from tscloud_py.app import LOCAL_CREDENTIALS
     from tscloud_py.aws.session import ClientFactory
-    from tscloud_py.local import Emulator, endpoint_file, write_endpoint
+    from tscloud_py.local import Emulator, endpoint_file, function_urls_file, write_endpoint
     from tscloud_py.ui import echo, print_json
 
     emulator = Emulator(port=port)
@@ -58,8 +58,25 @@ def serve(app: AppContext, port: int, log_requests: bool) -> None:
         emulator.stop()
         with contextlib.suppress(OSError):
             endpoint_file(app.project_dir).unlink()
+        with contextlib.suppress(OSError):
+            function_urls_file(app.project_dir).unlink()
         if not app.json:
             echo("emulator stopped", err=True)
+
+
+def _announce_function_urls(app: AppContext, announce: bool) -> None:
+    """Print each Function URL's local address as it is created (nodejs functions run under aws-lambda-ric)."""
+    from tscloud_py import local_invoke
+    from tscloud_py.local import write_function_urls
+    from tscloud_py.ui import echo
+
+    def on_url(served: local_invoke.ServedUrl) -> None:
+        write_function_urls(app.project_dir, {s.aws_url: s.local_url for s in local_invoke.FUNCTION_URLS.served()})
+        if announce:
+            echo(f"function URL {served.function_name} ({served.region}) -> {served.local_url}  [{served.aws_url}]",
+                 err=app.json)
+
+    local_invoke.FUNCTION_URLS.on_new(on_url)
 
 
 def serve_edge(app: AppContext, factory: ClientFactory, *, log_requests: bool, announce: bool = True) -> None:
@@ -77,6 +94,7 @@ def serve_edge(app: AppContext, factory: ClientFactory, *, log_requests: bool, a
     def on_error(exc: Exception) -> None:
         echo(f"local edge: cannot list distributions: {exc}", err=True)
 
+    _announce_function_urls(app, announce)
     fleet: EdgeFleet = open_fleet(factory, log=on_log if log_requests else None, on_new=on_new)
     stopped = threading.Event()
 

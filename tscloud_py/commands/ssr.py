@@ -201,23 +201,29 @@ def eject_entry(app: AppContext, dest: Path, force: bool) -> None:
 
 
 @ssr.command()
-@click.option("--url", help="URL to probe (default: the deployed distribution's URL).")
+@click.option("--url", help="URL to probe (default: the deployed distribution; on the emulator, the local "
+                            "Function URL `tscloud local serve` serves).")
 @click.option("--no-probe", is_flag=True, help="Skip the HTTP probe.")
 @click.option("--minutes", type=click.IntRange(1, 10080), default=60, show_default=True,
               help="How far back to read REPORT lines.")
+@click.option("--report-wait", type=click.FloatRange(0, 900), default=15.0, show_default=True,
+              help="Seconds to wait for the REPORT of the probe's own invocation.")
 @pass_app
-def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> None:
-    """Check a deployed ssr-app: InvokeMode, recent durations (pinned at the timeout?), a chunked response.
+def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, report_wait: float) -> None:
+    """Check a deployed ssr-app: InvokeMode, the probe's REPORT against its response time, recent durations.
 
     Exits 1 when a check fails.
     """
     import time
 
     from tscloud_py.aws.lambda_ import Lambda
-    from tscloud_py.aws.logs import Logs
-    from tscloud_py.aws.session import ignoring
     from tscloud_py.build.nitro import NotNitroBuildError, read_nitro_build
-    from tscloud_py.build.verify import Check, check_durations, check_invoke_mode, parse_report
+    from tscloud_py.build.verify import (
+        Check,
+        check_durations,
+        check_invoke_mode,
+        check_probe_invocation,
+    )
     from tscloud_py.errors import NotDeployedError, UsageError
     from tscloud_py.ui import echo, print_json
 
@@ -236,6 +242,7 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> No
         raise NotDeployedError(f"function {function} does not exist in {factory.region}")
     timeout = int(fn["Configuration"].get("Timeout") or config.ssr.timeout)
     checks: list[Check] = []
+    url_config = None
     if config.ssr.origin == "function-url":
         url_config = lam.get_function_url_config(function)
         checks.append(check_invoke_mode(url_config.get("InvokeMode") if url_config else None, streaming)
@@ -243,17 +250,15 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> No
                                                "run `tscloud deploy`"))
     else:
         checks.append(_api_transfer_mode(factory, function, streaming))
-    reports = []
     start_ms = int((time.time() - minutes * 60) * 1000)
-    with ignoring("ResourceNotFoundException"):
-        for event in Logs(factory).events(f"/aws/lambda/{function}", start_ms=start_ms, filter_pattern="REPORT"):
-            report = parse_report(str(event.get("message", "")))
-            if report is not None:
-                reports.append(report)
-    checks.append(check_durations(reports[-50:], timeout))
     if not no_probe:
-        target = url or _deployed_url(app)
-        checks.append(_probe(target, streaming))
+        target = url or _default_probe_url(app, factory, url_config)
+        probe_check, request_id, response_ms = _probe(target, streaming)
+        checks.append(probe_check)
+        if response_ms is not None:
+            report, waited = _wait_for_report(factory, function, request_id, start_ms, report_wait)
+            checks.append(check_probe_invocation(request_id, report, response_ms, waited))
+    checks.insert(1, check_durations(_reports(factory, function, start_ms)[-50:], timeout))
     if app.json:
         print_json({"function": function, "streaming": streaming, "ok": all(c.ok for c in checks),
                     "checks": [c.to_json() for c in checks]})
@@ -264,6 +269,58 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int) -> No
                 echo(f"     fix: {c.fix}")
     if not all(c.ok for c in checks):
         raise SystemExit(1)
+
+
+def _reports(factory: ClientFactory, function: str, start_ms: int) -> list[Any]:
+    from tscloud_py.aws.logs import Logs
+    from tscloud_py.aws.session import ignoring
+    from tscloud_py.build.verify import parse_report
+
+    reports = []
+    with ignoring("ResourceNotFoundException"):
+        for event in Logs(factory).events(f"/aws/lambda/{function}", start_ms=start_ms, filter_pattern="REPORT"):
+            report = parse_report(str(event.get("message", "")))
+            if report is not None:
+                reports.append(report)
+    return reports
+
+
+def _wait_for_report(factory: ClientFactory, function: str, request_id: str | None, start_ms: int,
+                     wait_s: float) -> tuple[Any, float]:
+    """The REPORT of ``request_id``, polled until it appears or ``wait_s`` passes: (report or None, waited)."""
+    import time
+
+    began = time.monotonic()
+    while request_id:
+        found = next((r for r in _reports(factory, function, start_ms) if r.request_id == request_id), None)
+        waited = time.monotonic() - began
+        if found is not None or waited >= wait_s:
+            return found, waited
+        time.sleep(min(1.0, max(0.05, wait_s - waited)))
+    return None, 0.0
+
+
+def _default_probe_url(app: AppContext, factory: ClientFactory, url_config: dict[str, Any] | None) -> str:
+    """On the emulator, the Function URL's loopback address (the distribution's domain resolves nowhere)."""
+    from tscloud_py.errors import NotDeployedError
+
+    endpoint = factory.endpoint_url
+    if endpoint and _host_of(endpoint) in ("127.0.0.1", "localhost", "::1"):
+        from tscloud_py.local import local_function_url
+
+        local = local_function_url(app.project_dir, str(url_config.get("FunctionUrl"))) if url_config else None
+        if local is None:
+            raise NotDeployedError("on the emulator, verify probes the Function URL that `tscloud local serve` "
+                                   "serves, and none is recorded",
+                                   "run `tscloud local serve` in this directory, deploy with --local, or pass --url")
+        return local
+    return _deployed_url(app)
+
+
+def _host_of(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).hostname or ""
 
 
 def _api_transfer_mode(factory: ClientFactory, api_name: str, streaming: bool) -> Check:
@@ -290,26 +347,31 @@ def _deployed_url(app: AppContext) -> str:
     return f"https://{domain}/"
 
 
-def _probe(url: str, streaming: bool) -> Check:
+def _probe(url: str, streaming: bool) -> tuple[Check, str | None, float | None]:
+    """GET ``url``, timing each piece of the body: (check, x-amzn-RequestId, response end in ms)."""
     import http.client
+    import time
     from urllib.parse import urlparse
 
-    from tscloud_py.build.verify import Check, check_transfer
+    from tscloud_py.build.verify import Check, ProbeTiming, check_transfer
 
     parsed = urlparse(url)
     conn_cls = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
-    conn = conn_cls(parsed.netloc, timeout=30)
+    conn = conn_cls(parsed.netloc, timeout=60)
+    began = time.monotonic()
     try:
         conn.request("GET", (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else ""),
                      headers={"User-Agent": "tscloud-ssr-verify", "Accept": "text/html"})
         resp = conn.getresponse()
         headers = {k.lower(): v for k, v in resp.getheaders()}
-        reads = 0
+        chunk_ms: list[float] = []
         while resp.read1(65536):
-            reads += 1
-        return check_transfer(resp.status, headers, reads, streaming)
+            chunk_ms.append((time.monotonic() - began) * 1000)
+        end_ms = (time.monotonic() - began) * 1000
+        timing = ProbeTiming(chunk_ms[0] if chunk_ms else None, end_ms, tuple(chunk_ms))
+        return check_transfer(resp.status, headers, timing, streaming), headers.get("x-amzn-requestid"), end_ms
     except OSError as exc:
-        return Check("probe", False, f"GET {url} failed: {exc}", "check the URL, or pass --no-probe")
+        return Check("probe", False, f"GET {url} failed: {exc}", "check the URL, or pass --no-probe"), None, None
     finally:
         conn.close()
 

@@ -1,9 +1,9 @@
 """A Lambda Function URL origin at the local edge: the deployed code run under AWS's runtime client.
 
 The function's code comes from the emulator in this process (moto hands out no
-downloadable code), is unpacked once per code hash, and runs in one warm
-execution environment per function (``tscloud_py.lambda_runtime``), as Lambda
-would: invocations queue on it one at a time, a streamed response reaches the
+downloadable code) and runs in the emulator's warm execution environment for
+that function (``tscloud_py.local_invoke``, shared with Invoke and the Function
+URL), as Lambda would: invocations queue on it one at a time, a streamed response reaches the
 viewer chunk by chunk. CloudFront sends the viewer's headers without Host
 (the AllViewerExceptHostHeader policy the presets use), so the function sees its
 own URL's host, and the viewer's host only through a header like x-forwarded-host.
@@ -11,13 +11,7 @@ own URL's host, and the viewer's host only through a header like x-forwarded-hos
 
 from __future__ import annotations
 
-import io
-import shutil
-import tempfile
-import threading
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from tscloud_py.edge.origins import HOP_BY_HOP, Distribution, EdgeRequest, EdgeResponse, error_page
@@ -31,8 +25,6 @@ INIT_GRACE_S = 15.0
 class FunctionUrlOrigin:
     def __init__(self, lookup: Callable[[str], LocalFunction | None] = function_for_url) -> None:
         self.lookup = lookup
-        self._lock = threading.Lock()
-        self._envs: dict[str, tuple[str, Any, Path]] = {}  # name -> (code hash, NodeFunction, unpacked dir)
 
     def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
         from tscloud_py.lambda_runtime.events import function_url_event, response_head
@@ -74,30 +66,10 @@ class FunctionUrlOrigin:
                             origin=label, notes=[f"function {fn.name} ran under aws-lambda-ric"])
 
     def _environment(self, fn: LocalFunction) -> Any:
-        from tscloud_py.lambda_runtime import NodeFunction
+        # The emulator's one warm environment for this function, shared with Invoke and its Function URL.
+        from tscloud_py.local_invoke import ENVIRONMENTS
 
-        with self._lock:
-            current = self._envs.get(fn.name)
-            if current is not None and current[0] == fn.code_sha256:
-                return current[1]
-            if current is not None:
-                current[1].close()
-                shutil.rmtree(current[2], ignore_errors=True)
-            code_dir = Path(tempfile.mkdtemp(prefix=f"tscloud-edge-{fn.name}-"))
-            with zipfile.ZipFile(io.BytesIO(fn.zip_bytes)) as archive:
-                archive.extractall(code_dir)
-            try:
-                env = NodeFunction(code_dir, fn.handler, timeout_s=float(fn.timeout_s), env=fn.environment,
-                                   name=fn.name, memory_mb=fn.memory_mb, region=fn.region)
-            except TscloudError:
-                shutil.rmtree(code_dir, ignore_errors=True)
-                raise
-            self._envs[fn.name] = (fn.code_sha256, env, code_dir)
-            return env
+        return ENVIRONMENTS.get(fn)
 
     def close(self) -> None:
-        with self._lock:
-            envs, self._envs = list(self._envs.values()), {}
-        for _sha, env, code_dir in envs:
-            env.close()
-            shutil.rmtree(code_dir, ignore_errors=True)
+        """Nothing of its own to stop: the environments belong to the emulator (closed with it)."""

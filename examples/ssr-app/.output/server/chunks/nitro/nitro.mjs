@@ -1,4 +1,5 @@
-// Nitro entry for AWS Lambda with response streaming. Written by `tscloud ssr eject-entry`.
+// (bundled: the polyfills import is in ../../index.mjs, nitro/app is ./app.mjs)
+// Nitro entry for AWS Lambda with response streaming. Written by `tscloud ssr eject-entry` for nitro 3.0.1-alpha.1.
 //
 // Nitro config (vite.config.ts `nitro({...})` or nitro.config.ts):
 //   preset: "aws-lambda",
@@ -6,10 +7,8 @@
 //   awsLambda: { streaming: true },
 // Keep aws-lambda-response.mjs next to this file (used when streaming is off).
 //
-// Why not Nitro's built-in runtime: Nitro 3.0.1-alpha.1 creates the HttpResponseStream.from()
-// wrapper but writes the body to the raw responseStream, and nothing sets
-// callbackWaitsForEmptyEventLoop = false, so a DB pool pins every invocation at the timeout.
-// (Nitro 2 / nitropack: import { useNitroApp } from "nitropack/runtime" and use nitroApp.localFetch.)
+// The polyfill import is the one this Nitro version ships (an unknown `#nitro...` import fails
+// Lambda's init with ERR_PACKAGE_IMPORT_NOT_DEFINED); re-run eject-entry after upgrading Nitro.
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { useNitroApp } from "./app.mjs";
@@ -20,11 +19,12 @@ const handler = awslambda.streamifyResponse(async (event, responseStream, contex
   // Open sockets (a DB pool) keep the event loop alive; do not wait for them to close.
   if (context) context.callbackWaitsForEmptyEventLoop = false;
 
-  const request = awsRequest(event, context);
-  const response = await nitroApp.fetch(request);
+  const response = await appFetch(event, context);
 
-  // Status, headers and cookies travel in the wrapper's prelude; the body MUST go to the wrapper.
+  // Status, headers and cookies travel in the prelude, which the runtime client sends with the
+  // first write: write an empty chunk first so a bodyless 204 or 302 still carries them.
   responseStream = awslambda.HttpResponseStream.from(responseStream, responseMeta(event, response));
+  responseStream.write("");
   if (response.body) {
     // pipeline() handles backpressure and ends (or destroys) the stream for us.
     await pipeline(Readable.fromWeb(response.body), responseStream);
@@ -37,9 +37,8 @@ function isV2(event) {
   return event.version === "2.0" || Boolean(event.requestContext && event.requestContext.http);
 }
 
-// A web Request for a Function URL / HTTP API (payload 2.0) or REST API (1.0) event,
-// carrying Nitro's runtime hints on the SAME object that is passed to nitroApp.fetch().
-function awsRequest(event, context) {
+// The request a Function URL / HTTP API (payload 2.0) or REST API (1.0) event stands for.
+function awsRequest(event) {
   const v2 = isV2(event);
   const headers = new Headers();
   for (const [name, values] of Object.entries(event.multiValueHeaders || {})) {
@@ -57,10 +56,21 @@ function awsRequest(event, context) {
   const query = v2 ? event.rawQueryString || "" : restQuery(event);
   const hasBody = event.body != null && method !== "GET" && method !== "HEAD";
   const body = hasBody ? Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8") : undefined;
-  const request = new Request(`${proto}://${host}${path}${query ? `?${query}` : ""}`, { method, headers, body });
-  request.runtime ??= { name: "aws-lambda" };
-  request.runtime.aws ??= { event, context };
-  return request;
+  return { url: `${proto}://${host}${path}${query ? `?${query}` : ""}`, path: `${path}${query ? `?${query}` : ""}`,
+    method, headers, body };
+}
+
+// Nitro 3 apps answer a web Request (carrying the runtime hints on the SAME object);
+// nitropack 2 apps answer through localFetch, which takes a path, not a URL.
+function appFetch(event, context) {
+  const { url, path, method, headers, body } = awsRequest(event);
+  if (typeof nitroApp.fetch === "function") {
+    const request = new Request(url, { method, headers, body });
+    request.runtime ??= { name: "aws-lambda" };
+    request.runtime.aws ??= { event, context };
+    return nitroApp.fetch(request);
+  }
+  return nitroApp.localFetch(path, { method, headers, body, context: { aws: { event, context } } });
 }
 
 function restQuery(event) {
