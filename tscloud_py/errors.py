@@ -54,11 +54,14 @@ class AwsError(TscloudError):
 
     default_hint = "check the AWS error code in the AWS documentation for this operation"
 
-    def __init__(self, operation: str, code: str, message: str, hint: str | None = None) -> None:
+    def __init__(self, operation: str, code: str, message: str, hint: str | None = None, *,
+                 status: int | None = None, ambiguous: bool = False) -> None:
         super().__init__(f"{operation} failed: {code}: {message}", hint or _hint_for_code(code))
         self.operation = operation
         self.code = code
         self.aws_message = message
+        self.status = status  # the HTTP status, when AWS answered
+        self.ambiguous = ambiguous  # no answer (connection dropped, timeout): AWS may have acted
 
 
 class StepFailedError(TscloudError):

@@ -15,11 +15,17 @@ Crash mode (``kill_after(n, pid)``): the n-th request is forwarded to upstream,
 then the client process is SIGKILLed before the response is returned; later
 requests are dropped without being forwarded. That is "the process died right
 after AWS acted on its n-th request".
+
+Lost-response mode (``lose(predicate, mode)``): a request for which ``predicate(recorded)`` is true is
+forwarded, so AWS acts on it, and then its answer is replaced by a 500 (``mode="500"``) or the
+connection is closed without one (``mode="drop"``). That is "the create took effect, the client never
+heard": what a client that retries blindly turns into a duplicate.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -108,6 +114,8 @@ class AwsProxy:
         self._fail: tuple[Callable[[str, str, str], bool], int, bytes] | None = None
         self._released = threading.Event()
         self.holding = threading.Event()
+        self._lose: tuple[Callable[[Recorded], bool], str] | None = None
+        self.lost: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -173,6 +181,11 @@ class AwsProxy:
 
     def fail_none(self) -> None:
         self._fail = None
+
+    def lose(self, predicate: Callable[[Recorded], bool] | None, mode: str = "500") -> None:
+        """Forward each request ``predicate`` picks, then lose its answer (``None`` stops)."""
+        assert mode in ("500", "drop")
+        self._lose = (predicate, mode) if predicate is not None else None
 
     def release(self) -> None:
         self._hold = None
@@ -262,8 +275,17 @@ class AwsProxy:
             status, out_headers, out_body = fail[1], [("Content-Type", "application/xml")], fail[2]
         else:
             status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
+        recorded = Recorded(h.command, path, query, target, action, service, status)
         with self._lock:
-            self.log.append(Recorded(h.command, path, query, target, action, service, status))
+            self.log.append(recorded)
+        lose = self._lose
+        if lose is not None and lose[0](recorded):
+            with self._lock:
+                self.lost.append(recorded)
+            if lose[1] == "drop":
+                h.close_connection = True
+                return
+            status, out_headers, out_body = 500, *_internal_error(recorded)
         if kill_at is not None and number == kill_at:
             self._pid_set.wait(30)
             if self._pid is not None:
@@ -283,6 +305,25 @@ class AwsProxy:
         h.end_headers()
         if h.command != "HEAD":
             h.wfile.write(out_body)
+
+
+def _internal_error(r: Recorded) -> tuple[list[tuple[str, str]], bytes]:
+    """A 500 in the protocol of the request, as AWS sends one (InternalError / InternalFailure)."""
+    message = "We encountered an internal error. Please try again."
+    if r.target:
+        return ([("Content-Type", "application/x-amz-json-1.1")],
+                json.dumps({"__type": "InternalFailure", "message": message}).encode())
+    if r.action and r.service == "ec2":
+        return ([("Content-Type", "text/xml")],
+                f"<Response><Errors><Error><Code>InternalError</Code><Message>{message}</Message></Error></Errors>"
+                f"<RequestID>tscloud-test</RequestID></Response>".encode())
+    if r.action:
+        return ([("Content-Type", "text/xml")],
+                f"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>{message}"
+                f"</Message></Error><RequestId>tscloud-test</RequestId></ErrorResponse>".encode())
+    return ([("Content-Type", "application/xml")],
+            f"<Error><Code>InternalError</Code><Message>{message}</Message><RequestId>tscloud-test</RequestId>"
+            f"</Error>".encode())
 
 
 def aws_like_distribution_summaries() -> None:

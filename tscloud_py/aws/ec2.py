@@ -1,11 +1,16 @@
-"""EC2 networking: VPCs, subnets, gateways, route tables, security groups."""
+"""EC2 networking: VPCs, subnets, gateways, route tables, security groups.
+
+EC2's creates here carry no idempotency token (CreateNatGateway aside), so each is sent through a
+client that never resends on its own, tagged at creation, and on a lost answer looked up by its tags
+or name and adopted (``create_or_adopt``). Associations and routes treat "already there" as done.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
-from tscloud_py.aws.session import call, ignoring, paginate
+from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 
 if TYPE_CHECKING:
@@ -24,6 +29,7 @@ def _by_tags(tags: dict[str, str]) -> list[dict[str, Any]]:
 class Ec2:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("ec2", region)
+        self.once = factory.client("ec2", region, once=True)
 
     # -- VPCs and subnets -------------------------------------------------------------
     def default_vpc(self) -> str | None:
@@ -36,9 +42,14 @@ class Ec2:
         return vpcs[0] if vpcs else None
 
     def create_vpc(self, cidr: str, tags: dict[str, str]) -> str:
-        vpc = call(self.c.create_vpc, "ec2:CreateVpc", CidrBlock=cidr,
-                   TagSpecifications=_spec("vpc", tags))["Vpc"]
-        vpc_id = str(vpc["VpcId"])
+        def find() -> str | None:
+            found = self.find_vpc(tags)
+            return str(found["VpcId"]) if found else None
+
+        vpc_id = create_or_adopt(
+            lambda: str(call(self.once.create_vpc, "ec2:CreateVpc", CidrBlock=cidr,
+                             TagSpecifications=_spec("vpc", tags))["Vpc"]["VpcId"]),
+            find, "ec2:CreateVpc")
         call(self.c.modify_vpc_attribute, "ec2:ModifyVpcAttribute", VpcId=vpc_id,
              EnableDnsHostnames={"Value": True})
         return vpc_id
@@ -48,9 +59,13 @@ class Ec2:
         return list(paginate(self.c, "describe_subnets", "Subnets", Filters=filters))
 
     def create_subnet(self, vpc_id: str, cidr: str, az: str, tags: dict[str, str]) -> str:
-        sub = call(self.c.create_subnet, "ec2:CreateSubnet", VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az,
-                   TagSpecifications=_spec("subnet", tags))["Subnet"]
-        return str(sub["SubnetId"])
+        def find() -> str | None:
+            return next((str(s["SubnetId"]) for s in self.subnets(vpc_id) if s.get("CidrBlock") == cidr), None)
+
+        return create_or_adopt(
+            lambda: str(call(self.once.create_subnet, "ec2:CreateSubnet", VpcId=vpc_id, CidrBlock=cidr,
+                             AvailabilityZone=az, TagSpecifications=_spec("subnet", tags))["Subnet"]["SubnetId"]),
+            find, "ec2:CreateSubnet", exists=("InvalidSubnet.Conflict",))
 
     def availability_zones(self) -> list[str]:
         zones = call(self.c.describe_availability_zones, "ec2:DescribeAvailabilityZones",
@@ -73,11 +88,20 @@ class Ec2:
         return str(igws[0]["InternetGatewayId"]) if igws else None
 
     def create_internet_gateway(self, vpc_id: str, tags: dict[str, str]) -> str:
-        igw = call(self.c.create_internet_gateway, "ec2:CreateInternetGateway",
-                   TagSpecifications=_spec("internet-gateway", tags))["InternetGateway"]
-        igw_id = str(igw["InternetGatewayId"])
-        call(self.c.attach_internet_gateway, "ec2:AttachInternetGateway", InternetGatewayId=igw_id, VpcId=vpc_id)
+        def find() -> str | None:
+            igws = call(self.c.describe_internet_gateways, "ec2:DescribeInternetGateways",
+                        Filters=_by_tags(tags))["InternetGateways"]
+            return str(igws[0]["InternetGatewayId"]) if igws else None
+
+        igw_id = create_or_adopt(
+            lambda: str(call(self.once.create_internet_gateway, "ec2:CreateInternetGateway",
+                             TagSpecifications=_spec("internet-gateway", tags))["InternetGateway"]["InternetGatewayId"]),
+            find, "ec2:CreateInternetGateway")
+        with ignoring("Resource.AlreadyAssociated"):  # a retried attach whose first answer was lost
+            call(self.c.attach_internet_gateway, "ec2:AttachInternetGateway", InternetGatewayId=igw_id,
+                 VpcId=vpc_id)
         return igw_id
+
 
     def delete_internet_gateway(self, igw_id: str, vpc_id: str) -> None:
         with ignoring("Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"):
@@ -91,9 +115,14 @@ class Ec2:
                              Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, *_by_tags(tags)]))
 
     def create_route_table(self, vpc_id: str, tags: dict[str, str]) -> str:
-        rt = call(self.c.create_route_table, "ec2:CreateRouteTable", VpcId=vpc_id,
-                  TagSpecifications=_spec("route-table", tags))["RouteTable"]
-        return str(rt["RouteTableId"])
+        def find() -> str | None:
+            tables = self.route_tables(vpc_id, tags)
+            return str(tables[0]["RouteTableId"]) if tables else None
+
+        return create_or_adopt(
+            lambda: str(call(self.once.create_route_table, "ec2:CreateRouteTable", VpcId=vpc_id,
+                             TagSpecifications=_spec("route-table", tags))["RouteTable"]["RouteTableId"]),
+            find, "ec2:CreateRouteTable")
 
     def create_route(self, rt_id: str, *, gateway_id: str | None = None, nat_gateway_id: str | None = None) -> None:
         kwargs: dict[str, Any] = {"RouteTableId": rt_id, "DestinationCidrBlock": "0.0.0.0/0"}
@@ -101,10 +130,12 @@ class Ec2:
             kwargs["GatewayId"] = gateway_id
         if nat_gateway_id:
             kwargs["NatGatewayId"] = nat_gateway_id
-        call(self.c.create_route, "ec2:CreateRoute", **kwargs)
+        with ignoring("RouteAlreadyExists"):  # a retried create whose first answer was lost
+            call(self.c.create_route, "ec2:CreateRoute", **kwargs)
 
     def associate_route_table(self, rt_id: str, subnet_id: str) -> None:
-        call(self.c.associate_route_table, "ec2:AssociateRouteTable", RouteTableId=rt_id, SubnetId=subnet_id)
+        with ignoring("Resource.AlreadyAssociated"):
+            call(self.c.associate_route_table, "ec2:AssociateRouteTable", RouteTableId=rt_id, SubnetId=subnet_id)
 
     def delete_route_table(self, rt: dict[str, Any]) -> None:
         for assoc in rt.get("Associations", []):
@@ -121,10 +152,16 @@ class Ec2:
         return [g for g in gws if g.get("State") not in ("deleted", "deleting", "failed")]
 
     def create_nat_gateway(self, subnet_id: str, tags: dict[str, str], token: str) -> str:
-        eip = call(self.c.allocate_address, "ec2:AllocateAddress", Domain="vpc",
-                   TagSpecifications=_spec("elastic-ip", tags))
+        def find() -> str | None:
+            free = [a for a in self.addresses(tags) if not a.get("AssociationId")]
+            return str(free[0]["AllocationId"]) if free else None
+
+        allocation = create_or_adopt(
+            lambda: str(call(self.once.allocate_address, "ec2:AllocateAddress", Domain="vpc",
+                             TagSpecifications=_spec("elastic-ip", tags))["AllocationId"]),
+            find, "ec2:AllocateAddress")
         gw = call(self.c.create_nat_gateway, "ec2:CreateNatGateway", SubnetId=subnet_id,
-                  AllocationId=eip["AllocationId"], ClientToken=token,
+                  AllocationId=allocation, ClientToken=token,
                   TagSpecifications=_spec("natgateway", tags))["NatGateway"]
         return str(gw["NatGatewayId"])
 
@@ -171,9 +208,15 @@ class Ec2:
         return None
 
     def create_security_group(self, vpc_id: str, name: str, description: str, tags: dict[str, str]) -> str:
-        sg = call(self.c.create_security_group, "ec2:CreateSecurityGroup", VpcId=vpc_id, GroupName=name,
-                  Description=description, TagSpecifications=_spec("security-group", tags))
-        return str(sg["GroupId"])
+        def find() -> str | None:
+            found = self.find_security_group(vpc_id, name)
+            return str(found["GroupId"]) if found else None
+
+        return create_or_adopt(
+            lambda: str(call(self.once.create_security_group, "ec2:CreateSecurityGroup", VpcId=vpc_id,
+                             GroupName=name, Description=description,
+                             TagSpecifications=_spec("security-group", tags))["GroupId"]),
+            find, "ec2:CreateSecurityGroup", exists=("InvalidGroup.Duplicate",))
 
     def authorize_ingress(self, group_id: str, permissions: list[dict[str, Any]]) -> None:
         with ignoring("InvalidPermission.Duplicate"):

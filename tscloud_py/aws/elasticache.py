@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
-from tscloud_py.aws.session import call, ignoring
+from tscloud_py.aws.session import call, create_or_adopt, ignoring
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 
 if TYPE_CHECKING:
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class ElastiCache:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("elasticache", region)
+        self.once = factory.client("elasticache", region, once=True)  # no tokens: see create_or_adopt
 
     def subnet_group(self, name: str) -> dict[str, Any] | None:
         with ignoring("CacheSubnetGroupNotFoundFault"):
@@ -24,8 +25,12 @@ class ElastiCache:
         return None
 
     def create_subnet_group(self, name: str, subnets: list[str], tags: dict[str, str]) -> None:
-        call(self.c.create_cache_subnet_group, "elasticache:CreateCacheSubnetGroup", CacheSubnetGroupName=name,
-             CacheSubnetGroupDescription=f"tscloud {name}", SubnetIds=subnets, Tags=tag_list(tags))
+        create_or_adopt(
+            lambda: call(self.once.create_cache_subnet_group, "elasticache:CreateCacheSubnetGroup",
+                         CacheSubnetGroupName=name, CacheSubnetGroupDescription=f"tscloud {name}", SubnetIds=subnets,
+                         Tags=tag_list(tags)),
+            lambda: self.subnet_group(name), "elasticache:CreateCacheSubnetGroup",
+            exists=("CacheSubnetGroupAlreadyExists", "CacheSubnetGroupAlreadyExistsFault"))
 
     def delete_subnet_group(self, name: str) -> None:
         with ignoring("CacheSubnetGroupNotFoundFault"):
@@ -39,8 +44,12 @@ class ElastiCache:
         return None
 
     def create_replication_group(self, tags: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        return dict(call(self.c.create_replication_group, "elasticache:CreateReplicationGroup",
-                         Tags=tag_list(tags), **kwargs)["ReplicationGroup"])
+        group_id = str(kwargs["ReplicationGroupId"])
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_replication_group, "elasticache:CreateReplicationGroup",
+                              Tags=tag_list(tags), **kwargs)["ReplicationGroup"]),
+            lambda: self.replication_group(group_id), "elasticache:CreateReplicationGroup",
+            exists=("ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"))
 
     def modify_replication_group(self, group_id: str, **kwargs: Any) -> None:
         call(self.c.modify_replication_group, "elasticache:ModifyReplicationGroup", ReplicationGroupId=group_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list, tags_dict
-from tscloud_py.aws.session import call, ignoring, paginate
+from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -30,6 +30,9 @@ def is_https_redirect(actions: list[dict[str, Any]]) -> bool:
 class Elbv2:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("elbv2", region)
+        # CreateRule is not idempotent (a resend answers PriorityInUse); the other creates answer a resend
+        # with the same settings with the same resource on AWS, but not on every emulator: one path for all.
+        self.once = factory.client("elbv2", region, once=True)
 
     # -- load balancers ----------------------------------------------------------------
     def find_load_balancer(self, name: str) -> dict[str, Any] | None:
@@ -51,10 +54,11 @@ class Elbv2:
 
     def create_load_balancer(self, name: str, subnets: list[str], security_groups: list[str],
                              tags: dict[str, str], *, internal: bool = False) -> dict[str, Any]:
-        lb = call(self.c.create_load_balancer, "elbv2:CreateLoadBalancer", Name=name, Subnets=subnets,
-                  SecurityGroups=security_groups, Scheme="internal" if internal else "internet-facing",
-                  Type="application", IpAddressType="ipv4", Tags=tag_list(tags))
-        return dict(lb["LoadBalancers"][0])
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_load_balancer, "elbv2:CreateLoadBalancer", Name=name, Subnets=subnets,
+                              SecurityGroups=security_groups, Scheme="internal" if internal else "internet-facing",
+                              Type="application", IpAddressType="ipv4", Tags=tag_list(tags))["LoadBalancers"][0]),
+            lambda: self.find_load_balancer(name), "elbv2:CreateLoadBalancer", exists=("DuplicateLoadBalancerName",))
 
     def set_security_groups(self, lb_arn: str, groups: list[str]) -> None:
         call(self.c.set_security_groups, "elbv2:SetSecurityGroups", LoadBalancerArn=lb_arn,
@@ -81,9 +85,11 @@ class Elbv2:
 
     def create_target_group(self, name: str, vpc_id: str, port: int, health: dict[str, Any],
                             tags: dict[str, str]) -> dict[str, Any]:
-        tg = call(self.c.create_target_group, "elbv2:CreateTargetGroup", Name=name, Protocol="HTTP",
-                  Port=port, VpcId=vpc_id, TargetType="ip", Tags=tag_list(tags), **health)
-        return dict(tg["TargetGroups"][0])
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_target_group, "elbv2:CreateTargetGroup", Name=name, Protocol="HTTP",
+                              Port=port, VpcId=vpc_id, TargetType="ip", Tags=tag_list(tags),
+                              **health)["TargetGroups"][0]),
+            lambda: self.find_target_group(name), "elbv2:CreateTargetGroup", exists=("DuplicateTargetGroupName",))
 
     def modify_target_group(self, arn: str, health: dict[str, Any]) -> None:
         call(self.c.modify_target_group, "elbv2:ModifyTargetGroup", TargetGroupArn=arn, **health)
@@ -117,7 +123,12 @@ class Elbv2:
         if certificate_arn:
             kwargs["Certificates"] = [{"CertificateArn": certificate_arn}]
             kwargs["SslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-        return dict(call(self.c.create_listener, "elbv2:CreateListener", **kwargs)["Listeners"][0])
+        def find() -> dict[str, Any] | None:
+            return next((dict(li) for li in self.listeners(lb_arn) if li.get("Port") == port), None)
+
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_listener, "elbv2:CreateListener", **kwargs)["Listeners"][0]),
+            find, "elbv2:CreateListener", exists=("DuplicateListener",))
 
     def modify_listener_default(self, listener_arn: str, default_actions: list[dict[str, Any]]) -> None:
         call(self.c.modify_listener, "elbv2:ModifyListener", ListenerArn=listener_arn,
@@ -136,9 +147,14 @@ class Elbv2:
 
     def create_rule(self, listener_arn: str, priority: int, conditions: list[dict[str, Any]],
                     actions: list[dict[str, Any]], tags: dict[str, str]) -> str:
-        rule = call(self.c.create_rule, "elbv2:CreateRule", ListenerArn=listener_arn, Priority=priority,
-                    Conditions=conditions, Actions=actions, Tags=tag_list(tags))["Rules"][0]
-        return str(rule["RuleArn"])
+        def find() -> str | None:
+            return next((str(r["RuleArn"]) for r in self.rules(listener_arn) if str(r.get("Priority")) == str(priority)),
+                        None)
+
+        return create_or_adopt(
+            lambda: str(call(self.once.create_rule, "elbv2:CreateRule", ListenerArn=listener_arn, Priority=priority,
+                             Conditions=conditions, Actions=actions, Tags=tag_list(tags))["Rules"][0]["RuleArn"]),
+            find, "elbv2:CreateRule", exists=("PriorityInUse",))
 
     def modify_rule(self, rule_arn: str, conditions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> None:
         call(self.c.modify_rule, "elbv2:ModifyRule", RuleArn=rule_arn, Conditions=conditions, Actions=actions)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from tscloud_py.aws._tags import tag_list, tags_dict
-from tscloud_py.aws.session import call, ignoring, paginate
+from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -22,6 +22,7 @@ def _doc(value: Any) -> dict[str, Any]:
 class Iam:
     def __init__(self, factory: ClientFactory) -> None:
         self.c = factory.client("iam")
+        self.once = factory.client("iam", once=True)  # CreateRole has no token: see create_or_adopt
 
     def role(self, name: str) -> dict[str, Any] | None:
         with ignoring("NoSuchEntity"):
@@ -32,9 +33,15 @@ class Iam:
         return None
 
     def create_role(self, name: str, trust: dict[str, Any], tags: dict[str, str], description: str) -> str:
-        role = call(self.c.create_role, "iam:CreateRole", RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
-                    Description=description, Tags=tag_list(tags))["Role"]
-        return str(role["Arn"])
+        def find() -> str | None:
+            found = self.role(name)
+            return str(found["Arn"]) if found else None
+
+        return create_or_adopt(
+            lambda: str(call(self.once.create_role, "iam:CreateRole", RoleName=name,
+                             AssumeRolePolicyDocument=json.dumps(trust), Description=description,
+                             Tags=tag_list(tags))["Role"]["Arn"]),
+            find, "iam:CreateRole", exists=("EntityAlreadyExists",))
 
     def update_trust(self, name: str, trust: dict[str, Any]) -> None:
         call(self.c.update_assume_role_policy, "iam:UpdateAssumeRolePolicy", RoleName=name,

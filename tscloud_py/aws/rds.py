@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
-from tscloud_py.aws.session import call, ignoring
+from tscloud_py.aws.session import call, create_or_adopt, ignoring
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ DB_WAIT = WaitPolicy(timeout=3600, first_interval=5, max_interval=30)
 class Rds:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("rds", region)
+        self.once = factory.client("rds", region, once=True)  # creates have no token: see create_or_adopt
 
     def subnet_group(self, name: str) -> dict[str, Any] | None:
         with ignoring("DBSubnetGroupNotFoundFault"):
@@ -26,8 +27,11 @@ class Rds:
         return None
 
     def create_subnet_group(self, name: str, subnets: list[str], tags: dict[str, str]) -> None:
-        call(self.c.create_db_subnet_group, "rds:CreateDBSubnetGroup", DBSubnetGroupName=name,
-             DBSubnetGroupDescription=f"tscloud {name}", SubnetIds=subnets, Tags=tag_list(tags))
+        create_or_adopt(
+            lambda: call(self.once.create_db_subnet_group, "rds:CreateDBSubnetGroup", DBSubnetGroupName=name,
+                         DBSubnetGroupDescription=f"tscloud {name}", SubnetIds=subnets, Tags=tag_list(tags)),
+            lambda: self.subnet_group(name), "rds:CreateDBSubnetGroup", exists=("DBSubnetGroupAlreadyExists",
+                                                                                "DBSubnetGroupAlreadyExistsFault"))
 
     def modify_subnet_group(self, name: str, subnets: list[str]) -> None:
         call(self.c.modify_db_subnet_group, "rds:ModifyDBSubnetGroup", DBSubnetGroupName=name, SubnetIds=subnets)
@@ -45,8 +49,12 @@ class Rds:
         return None
 
     def create_instance(self, tags: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        return dict(call(self.c.create_db_instance, "rds:CreateDBInstance", Tags=tag_list(tags),
-                         **kwargs)["DBInstance"])
+        identifier = str(kwargs["DBInstanceIdentifier"])
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_db_instance, "rds:CreateDBInstance", Tags=tag_list(tags),
+                              **kwargs)["DBInstance"]),
+            lambda: self.instance(identifier), "rds:CreateDBInstance",
+            exists=("DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"))
 
     def modify_instance(self, identifier: str, **kwargs: Any) -> None:
         call(self.c.modify_db_instance, "rds:ModifyDBInstance", DBInstanceIdentifier=identifier,
@@ -89,8 +97,12 @@ class Rds:
         return None
 
     def create_cluster(self, tags: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        return dict(call(self.c.create_db_cluster, "rds:CreateDBCluster", Tags=tag_list(tags),
-                         **kwargs)["DBCluster"])
+        identifier = str(kwargs["DBClusterIdentifier"])
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_db_cluster, "rds:CreateDBCluster", Tags=tag_list(tags),
+                              **kwargs)["DBCluster"]),
+            lambda: self.cluster(identifier), "rds:CreateDBCluster",
+            exists=("DBClusterAlreadyExists", "DBClusterAlreadyExistsFault"))
 
     def modify_cluster(self, identifier: str, **kwargs: Any) -> None:
         call(self.c.modify_db_cluster, "rds:ModifyDBCluster", DBClusterIdentifier=identifier,

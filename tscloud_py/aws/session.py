@@ -110,16 +110,23 @@ class ClientFactory:
         if model is not None:
             self.requests.record(model.service_model.service_name, model.name)
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A cached boto3 client for ``service`` in ``region`` (default: the factory's)."""
+    def client(self, service: str, region: str | None = None, *, once: bool = False) -> Any:
+        """A cached boto3 client for ``service`` in ``region`` (default: the factory's).
+
+        ``once``: a client that sends each request exactly once. For creates without an idempotency
+        token: botocore's automatic retry after a 500 or a dropped connection would send the create
+        again although AWS may have acted on the first one; ``create_or_adopt`` retries instead, and
+        looks for the resource first.
+        """
         region = region or self.region
-        key = (service, region)
+        key = (service + ("#once" if once else ""), region)
         with self._lock:
             if key not in self._clients:
                 from botocore.config import Config
 
                 config = Config(
-                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    retries={"mode": "standard", "total_max_attempts": 1} if once else
+                    {"mode": "standard", "max_attempts": self.max_attempts},
                     connect_timeout=10,
                     read_timeout=60,
                     max_pool_connections=32,
@@ -149,12 +156,18 @@ def error_code(exc: BaseException) -> str | None:
 def call(fn: Callable[..., T], operation: str, /, **kwargs: Any) -> T:
     """Invoke a boto3 method, turning botocore errors into ``AwsError``."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.parsers import ResponseParserError
 
     try:
         return fn(**kwargs)
+    except ResponseParserError as exc:  # an answer that is not AWS's (a proxy's 5xx page): AWS may have acted
+        raise AwsError(operation, "ResponseParserError", str(exc).splitlines()[0],
+                       "a proxy or load balancer between here and AWS answered; re-run", ambiguous=True) from exc
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        raise AwsError(operation, str(err.get("Code", "Unknown")), str(err.get("Message", exc))) from exc
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        raise AwsError(operation, str(err.get("Code", "Unknown")), str(err.get("Message", exc)),
+                       status=int(status) if status else None) from exc
     except NoCredentialsError as exc:
         raise AwsError(
             operation,
@@ -163,7 +176,53 @@ def call(fn: Callable[..., T], operation: str, /, **kwargs: Any) -> T:
             "set AWS_PROFILE / --profile, or use --local for the embedded emulator",
         ) from exc
     except BotoCoreError as exc:
-        raise AwsError(operation, type(exc).__name__, str(exc), "check network access and --endpoint-url") from exc
+        raise AwsError(operation, type(exc).__name__, str(exc), "check network access and --endpoint-url",
+                       ambiguous=True) from exc
+
+
+# Retry-worthy answers that say AWS did NOT act (so the request can be sent again as it is).
+THROTTLED = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+                       "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
+                       "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"})
+
+
+def outcome_unknown(exc: AwsError) -> bool:
+    """Whether AWS may have acted on a request that failed this way (a 5xx, or no answer at all)."""
+    return exc.ambiguous or (exc.status is not None and exc.status >= 500)
+
+
+def create_or_adopt(create: Callable[[], T], find: Callable[[], T | None], operation: str, *,
+                    exists: tuple[str, ...] = (), attempts: int = 6,
+                    sleep: Callable[[float], None] | None = None) -> T:
+    """Create a resource that has no idempotency token, so that a lost response never makes a second one.
+
+    ``create`` must send its request once (a client from ``factory.client(..., once=True)``). When the
+    answer is a 5xx or never arrives, AWS may have created the resource: ``find`` looks it up (by its
+    deterministic name or tag) and adopts it, and only if it is not there is the create sent again. An
+    ``exists`` error (the name is taken) is resolved the same way. Throttling is simply retried.
+    """
+    import time
+
+    pause = sleep or time.sleep
+    delay = 1.0
+    for attempt in range(1, attempts + 1):
+        try:
+            return create()
+        except AwsError as exc:
+            unknown = outcome_unknown(exc)
+            if unknown or exc.code in exists:
+                found = find()
+                if found is not None:
+                    return found
+                if exc.code in exists and not unknown:
+                    raise
+            elif exc.code not in THROTTLED:
+                raise
+            if attempt == attempts:
+                raise
+            pause(delay)
+            delay = min(delay * 2, 20.0)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def paginate(client: Any, method: str, result_key: str, **kwargs: Any) -> Iterator[Any]:

@@ -1,0 +1,107 @@
+"""A create whose response is lost (AWS acted, the client got a 500 or no answer) makes no duplicate.
+
+The proxy forwards each create call once and loses its answer (tests/fakes/aws_proxy.py ``lose``): the
+deploy converges in the same run, nothing exists twice, a second deploy is a no-op, and a destroy leaves
+nothing tagged. A fake fault on top of the real moto server: no real AWS can be made to lose an answer
+on demand. CI runs one fullstack-app sweep per loss mode (every create of the preset loses its first
+answer); bench/lost_response_sweep.py runs every preset.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.cli.site_support import boto
+from tests.cli.test_fullstack_cli import assert_nothing_tagged
+from tests.conftest import REPO, MotoServer, run_cli
+from tests.fakes.aws_proxy import AwsProxy, Recorded
+
+CREATE_PREFIXES = ("Create", "Allocate")
+
+
+def each_create_once() -> tuple[set[str], object]:
+    lost: set[str] = set()
+
+    def pick(r: Recorded) -> bool:
+        op = r.operation
+        if op.startswith(CREATE_PREFIXES) and op not in lost:
+            lost.add(op)
+            return True
+        return False
+
+    return lost, pick
+
+
+def fullstack_project(tmp: Path, app: str) -> Path:
+    project = tmp / app
+    shutil.copytree(REPO / "examples" / "fullstack-app", project, ignore=shutil.ignore_patterns(".tscloud"))
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('app = "shopfs"', f'app = "{app}"')
+                    + '\n[network]\nvpc = "new"\n')
+    return project
+
+
+def tagged_counts(endpoint: str, app: str) -> Counter[str]:
+    """How many of each EC2/IAM/RDS/ElastiCache/ELB resource this app owns (by tag or name)."""
+    ec2 = boto(endpoint, "ec2")
+    mine = [{"Name": "tag:tscloud:app", "Values": [app]}]
+    prefix = f"{app}-dev"
+    counts: Counter[str] = Counter()
+    counts["vpc"] = len(ec2.describe_vpcs(Filters=mine)["Vpcs"])
+    counts["subnet"] = len(ec2.describe_subnets(Filters=mine)["Subnets"])
+    counts["igw"] = len(ec2.describe_internet_gateways(Filters=mine)["InternetGateways"])
+    counts["route-table"] = len(ec2.describe_route_tables(Filters=mine)["RouteTables"])
+    counts["security-group"] = len([g for g in ec2.describe_security_groups()["SecurityGroups"]
+                                    if g["GroupName"].startswith(prefix)])
+    counts["role"] = len([r for r in boto(endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)])
+    counts["db"] = len([d for d in boto(endpoint, "rds").describe_db_instances()["DBInstances"]
+                        if d["DBInstanceIdentifier"].startswith(prefix)])
+    counts["cache"] = len([g for g in boto(endpoint, "elasticache").describe_replication_groups()["ReplicationGroups"]
+                           if g["ReplicationGroupId"].startswith(prefix)])
+    elb = boto(endpoint, "elbv2")
+    lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"].startswith(prefix)]
+    counts["load-balancer"] = len(lbs)
+    for lb in lbs:
+        for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            counts["listener"] += 1
+            counts["rule"] += len([r for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+                                   if not r.get("IsDefault")])
+    return counts
+
+
+@pytest.mark.parametrize("mode", ["500", "drop"])
+def test_fullstack_every_create_loses_its_first_answer(mode: str, moto_server: MotoServer, tmp_path: Path) -> None:
+    app = f"lost-{mode}"
+    project = fullstack_project(tmp_path, app)
+    # the same deploy without losses, for the counts a clean run gives
+    reference = fullstack_project(tmp_path, f"ref-{mode}")
+    with AwsProxy(moto_server.endpoint) as proxy:
+        clean = run_cli("--endpoint-url", proxy.endpoint, "deploy", cwd=reference, timeout=600)
+        assert clean.code == 0, clean.output[-3000:]
+        want = tagged_counts(moto_server.endpoint, f"ref-{mode}")
+
+        lost, pick = each_create_once()
+        proxy.lose(pick, mode)  # type: ignore[arg-type]
+        first = run_cli("--endpoint-url", proxy.endpoint, "deploy", cwd=project, timeout=600)
+        proxy.lose(None)
+        assert first.code == 0, first.output[-3000:]
+        assert {"CreateVpc", "CreateSubnet", "CreateInternetGateway", "CreateSecurityGroup", "CreateRole",
+                "CreateDBInstance", "CreateCacheSubnetGroup", "CreateReplicationGroup", "CreateRule"} <= lost
+        assert tagged_counts(moto_server.endpoint, app) == want
+
+        proxy.clear()
+        again = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project, timeout=600)
+        assert again.code == 0, again.output[-3000:]
+        assert {s["status"] for s in again.json()["steps"]} == {"unchanged"}
+        assert [r.describe() for r in proxy.mutating()] == []
+
+        for done in (project, reference):
+            gone = run_cli("--endpoint-url", proxy.endpoint, "--yes", "destroy", "--no-snapshot", cwd=done,
+                           timeout=600)
+            assert gone.code == 0, gone.output[-3000:]
+    assert_nothing_tagged(moto_server.endpoint, app)
+    assert sum(tagged_counts(moto_server.endpoint, app).values()) == 0
