@@ -104,6 +104,22 @@ class Ecs:
         wait_for(check, what=f"service {name} drained", policy=WaitPolicy(timeout=900, first_interval=2),
                  clock=clock, progress=progress)
 
+    def services_for_target_group(self, tg_arn: str) -> list[dict[str, Any]]:
+        """Every ACTIVE service, in any cluster, whose load balancer configuration names this target group."""
+        found: list[dict[str, Any]] = []
+        for cluster in paginate(self.c, "list_clusters", "clusterArns"):
+            arns = list(paginate(self.c, "list_services", "serviceArns", cluster=cluster))
+            for i in range(0, len(arns), 10):
+                services = call(self.c.describe_services, "ecs:DescribeServices", cluster=cluster,
+                                services=arns[i:i + 10])["services"]
+                found += [s for s in services if s.get("status") == "ACTIVE" and any(
+                    lb.get("targetGroupArn") == tg_arn for lb in s.get("loadBalancers") or [])]
+        return found
+
+    def task_definition(self, arn: str) -> dict[str, Any]:
+        return dict(call(self.c.describe_task_definition, "ecs:DescribeTaskDefinition",
+                         taskDefinition=arn)["taskDefinition"])
+
     # -- tasks -----------------------------------------------------------------------
     def tasks(self, cluster: str, service: str, desired_status: str = "RUNNING") -> list[dict[str, Any]]:
         arns = list(paginate(self.c, "list_tasks", "taskArns", cluster=cluster, serviceName=service,

@@ -6,18 +6,21 @@ http-header condition compares the name case-insensitively and the values with
 ``*``/``?`` wildcards, case-insensitively, as ALB documents. So the origin-verify
 rule holds locally: a request without the header gets the listener's default
 action (the preset's fixed 403). A fixed-response or redirect action is answered
-here; a forward would reach the service's tasks, which the local edge does not
-run, so it answers 502 naming the target group.
+here; a forward reaches the service's task definition run as a local container
+on a real Docker engine (``alb_tasks``), or a 502 page saying why it cannot run.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import threading
 from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tscloud_py.aws.elbv2 import Elbv2
-from tscloud_py.edge.origins import Distribution, EdgeRequest, EdgeResponse, error_page
+from tscloud_py.edge.alb_tasks import ServiceTasks, TaskUnavailableError
+from tscloud_py.edge.origins import Distribution, EdgeRequest, EdgeResponse, error_page, forward
 from tscloud_py.edge.routing import items_of
 
 
@@ -59,8 +62,39 @@ def choose_actions(rules: Sequence[Mapping[str, Any]], *, path: str, host: str, 
 
 
 class AlbOrigin:
-    def __init__(self, elbv2: Elbv2) -> None:
-        self.elbv2 = elbv2
+    def __init__(self, elbv2: Elbv2, tasks: ServiceTasks | None = None) -> None:
+        self.elbv2, self.tasks = elbv2, tasks
+        self._lock = threading.Lock()
+        self._listeners: dict[str, ThreadingHTTPServer] = {}
+
+    def listener_url(self, listener_arn: str, host: str) -> str:
+        """A loopback port that answers as this ALB listener does, for requests sent straight to the ALB."""
+        from tscloud_py.edge.server import read_request, write_response
+
+        with self._lock:
+            server = self._listeners.get(listener_arn)
+            if server is None:
+                origin = self
+
+                class Handler(BaseHTTPRequestHandler):
+                    protocol_version = "HTTP/1.1"
+
+                    def log_message(self, *args: Any) -> None:
+                        return
+
+                    def _serve(self) -> None:
+                        req = read_request(self)
+                        if req is not None:
+                            write_response(self, origin.answer(listener_arn, req, req.headers, host,
+                                                               "local ALB listener"))
+
+                    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+                server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+                server.daemon_threads = True
+                threading.Thread(target=server.serve_forever, name="alb-listener", daemon=True).start()
+                self._listeners[listener_arn] = server
+            return f"http://127.0.0.1:{server.server_address[1]}/"
 
     def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
         domain = str(origin.get("DomainName"))
@@ -78,7 +112,10 @@ class AlbOrigin:
                               f"on port {port}", label)
         headers = list(req.headers) + [(str(h.get("HeaderName")), str(h.get("HeaderValue")))
                                        for h in items_of(origin.get("CustomHeaders"))]
-        return self.answer(str(listener["ListenerArn"]), req, headers, domain, label)
+        listener_arn = str(listener["ListenerArn"])
+        response = self.answer(listener_arn, req, headers, domain, label)
+        response.headers.append(("X-Tscloud-Alb-Listener", self.listener_url(listener_arn, domain)))
+        return response
 
     def answer(self, listener_arn: str, req: EdgeRequest, headers: list[tuple[str, str]], host: str,
                label: str) -> EdgeResponse:
@@ -101,9 +138,29 @@ class AlbOrigin:
             location = (f"{str(config.get('Protocol', 'https')).lower()}://{host}:{config.get('Port', '443')}"
                         f"{req.uri}" + (f"?{req.query}" if req.query else ""))
             return EdgeResponse(status, [("Location", location), ("Content-Length", "0")], [b""], origin=label)
-        group = str(action.get("TargetGroupArn") or "").rsplit("/", 2)[-2:]
-        return error_page(502, "Bad gateway", f"the ALB forwards this request to target group {group[0]}; the "
-                          "local edge does not run the service's ECS tasks, so nothing answers it", label)
+        tg_arn = str(action.get("TargetGroupArn") or "")
+        group = tg_arn.rsplit("/", 2)[-2] if "/" in tg_arn else tg_arn
+        if self.tasks is None:
+            return error_page(502, "Bad gateway", f"the ALB forwards this request to target group {group}; the "
+                              "local edge runs no ECS tasks here, so nothing answers it", label)
+        try:
+            task = self.tasks.endpoint(tg_arn)
+        except TaskUnavailableError as exc:
+            return error_page(502, "Bad gateway", f"the ALB forwards this request to target group {group}, "
+                              f"whose service cannot run here: {exc}", label)
+        # ALB adds these for its targets; CloudFront's own hop is already in the headers it sent.
+        sent = [*headers, ("X-Forwarded-For", req.client_ip), ("X-Forwarded-Proto", "http")]
+        path = req.uri + (f"?{req.query}" if req.query else "")
+        response = forward("127.0.0.1", task.port, req.method, path, sent, req.body, label)
+        response.notes.append(f"ALB target group {group} -> service {task.service} in container "
+                              f"{task.container_id[:12]}")
+        return response
 
     def close(self) -> None:
-        return None
+        with self._lock:
+            servers, self._listeners = list(self._listeners.values()), {}
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        if self.tasks is not None:
+            self.tasks.close()

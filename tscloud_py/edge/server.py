@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tscloud_py.aws.cloudfront import CloudFront
-from tscloud_py.edge.origins import EdgeRequest
+from tscloud_py.edge.origins import EdgeRequest, EdgeResponse
 from tscloud_py.edge.pipeline import Edge
 
 MAX_BODY = 10 * 1024 * 1024
@@ -27,6 +27,41 @@ class Served:
     domain: str
     aliases: tuple[str, ...]
     url: str
+
+
+def read_request(handler: BaseHTTPRequestHandler) -> EdgeRequest | None:
+    """The request a handler received, or None after answering 413 for an oversized body."""
+    parts = urlsplit(handler.path)
+    length = int(handler.headers.get("Content-Length") or 0)
+    if length > MAX_BODY:
+        handler.send_error(413, "request body too large for the local edge")
+        return None
+    body = handler.rfile.read(length) if length else b""
+    return EdgeRequest(handler.command, parts.path or "/", parts.query, list(handler.headers.items()), body,
+                       handler.client_address[0])
+
+
+def write_response(handler: BaseHTTPRequestHandler, response: EdgeResponse) -> None:
+    """Send ``response``: sized bodies as they are, others chunked, one chunk per piece the origin produced."""
+    handler.send_response(response.status, response.reason or None)
+    headers = [(k, v) for k, v in response.headers if k.lower() not in ("transfer-encoding", "connection")]
+    sized = any(k.lower() == "content-length" for k, _ in headers)
+    for name, value in headers:
+        handler.send_header(name, value)
+    if not sized and handler.command != "HEAD":
+        handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    if handler.command == "HEAD":
+        for _ in response.body:
+            pass
+        return
+    for chunk in response.body:
+        if not chunk:
+            continue
+        handler.wfile.write(chunk if sized else b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.flush()
+    if not sized:
+        handler.wfile.write(b"0\r\n\r\n")
 
 
 class _Server(ThreadingHTTPServer):
@@ -49,38 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.send_error(413, "request body too large for the local edge")
+        req = read_request(self)
+        if req is None:
             return
-        body = self.rfile.read(length) if length else b""
-        req = EdgeRequest(self.command, parts.path or "/", parts.query, list(self.headers.items()), body,
-                          self.client_address[0])
         dist_id = self.server.fleet.route(self.headers.get("Host"), self.server.dist_id)
-        response = self.server.fleet.edge.handle(dist_id, req)
-        self.send_response(response.status, response.reason or None)
-        headers = [(k, v) for k, v in response.headers if k.lower() not in ("transfer-encoding", "connection")]
-        sized = any(k.lower() == "content-length" for k, _ in headers)
-        for name, value in headers:
-            self.send_header(name, value)
-        if not sized and self.command != "HEAD":
-            self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        if self.command == "HEAD":
-            for _ in response.body:
-                pass
-            return
-        for chunk in response.body:
-            if not chunk:
-                continue
-            if sized:
-                self.wfile.write(chunk)
-            else:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.flush()
-        if not sized:
-            self.wfile.write(b"0\r\n\r\n")
+        write_response(self, self.server.fleet.edge.handle(dist_id, req))
 
     def _safe(self) -> None:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -166,14 +174,19 @@ class EdgeFleet:
 def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
                on_new: Callable[[Served], None] | None = None) -> EdgeFleet:
     """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
+    from tscloud_py.aws.ecr import Ecr
+    from tscloud_py.aws.ecs import Ecs
     from tscloud_py.aws.elbv2 import Elbv2
     from tscloud_py.aws.s3 import S3
+    from tscloud_py.aws.secrets import Secrets
     from tscloud_py.edge.alb_origin import AlbOrigin
+    from tscloud_py.edge.alb_tasks import ServiceTasks
     from tscloud_py.edge.functions import FunctionRuntime
     from tscloud_py.edge.lambda_origin import FunctionUrlOrigin
     from tscloud_py.edge.origins import OriginBackend, Origins
 
     cloudfront = CloudFront(factory)
-    backends: dict[str, OriginBackend] = {"lambda-url": FunctionUrlOrigin(), "alb": AlbOrigin(Elbv2(factory))}
+    tasks = ServiceTasks(Ecs(factory), Ecr(factory), Secrets(factory))
+    backends: dict[str, OriginBackend] = {"lambda-url": FunctionUrlOrigin(), "alb": AlbOrigin(Elbv2(factory), tasks)}
     edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
     return EdgeFleet(edge, cloudfront, on_new=on_new)
