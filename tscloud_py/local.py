@@ -54,9 +54,10 @@ class Emulator:
         from tscloud_py.local_fidelity import patch_moto_fidelity
 
         patch_moto_fidelity()
-        from tscloud_py import local_invoke
+        from tscloud_py import local_invoke, local_rest_api
 
         local_invoke.FUNCTION_URLS.enabled = True
+        local_rest_api.STAGES.enabled = True
         # werkzeug logs every request; a user watching a deploy does not want that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = DomainDispatcherApplication(create_backend_app)
@@ -77,13 +78,14 @@ class Emulator:
         local_registry.attach(self._registry.start())
 
     def stop(self) -> None:
-        from tscloud_py import local_invoke
+        from tscloud_py import local_invoke, local_rest_api
 
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
         local_invoke.FUNCTION_URLS.close()
+        local_rest_api.STAGES.close()
         local_invoke.ENVIRONMENTS.close()
         if self._registry is not None:
             from tscloud_py import local_registry

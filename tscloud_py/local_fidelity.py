@@ -175,7 +175,8 @@ def _lambda_runs_node_functions() -> None:
     """Lambda runs a function's code on Invoke; moto does that only in Docker.
 
     A nodejs function runs here instead, under AWS's runtime client (tscloud_py.local_invoke),
-    and its Function URL is served on loopback once the emulator serves URLs (Emulator.start).
+    and its Function URL, and each REST API stage whose Lambda proxy integration calls it, are
+    served on loopback once the emulator serves them (Emulator.start).
     Other runtimes keep moto's Docker execution.
     """
     import json
@@ -209,6 +210,18 @@ def _lambda_runs_node_functions() -> None:
             local_invoke.FUNCTION_URLS.remove(self.get_function(function_name))
         return delete_function(self, function_name, qualifier)
 
+    from moto.apigateway.models import APIGatewayBackend
+
+    from tscloud_py import local_rest_api
+
+    create_deployment = APIGatewayBackend.create_deployment
+
+    def deploy(self: Any, function_id: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        deployment = create_deployment(self, function_id, name, *args, **kwargs)
+        local_rest_api.STAGES.add(function_id, name, self.region_name, self.account_id)
+        return deployment
+
+    APIGatewayBackend.create_deployment = deploy  # type: ignore[method-assign]
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     LambdaFunction.create_url_config = create_url_config  # type: ignore[method-assign]
     LambdaFunction.delete_url_config = delete_url_config  # type: ignore[method-assign]

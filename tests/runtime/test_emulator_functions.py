@@ -26,6 +26,7 @@ from tests.conftest import REPO, run_cli
 
 EXAMPLE = REPO / "examples" / "ssr-app"
 URL_LINE = re.compile(r"^function URL (\S+) \((\S+)\) -> (http://127\.0\.0\.1:\d+/)  \[(https://\S+)\]$")
+STAGE_LINE = re.compile(r"^REST API (\S+) stage (\S+) \((\S+)\) -> (http://127\.0\.0\.1:\d+/)$")
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Served:
     project: Path
     endpoint: str
     urls: queue.Queue[re.Match[str]]
+    stages: queue.Queue[re.Match[str]]
     env: dict[str, str]
 
 
@@ -45,6 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, ric: Path) -> Iterator[Serv
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     endpoint: queue.Queue[str] = queue.Queue()
     urls: queue.Queue[re.Match[str]] = queue.Queue()
+    stages: queue.Queue[re.Match[str]] = queue.Queue()
 
     def read() -> None:
         assert proc.stdout is not None
@@ -55,10 +58,13 @@ def served(tmp_path_factory: pytest.TempPathFactory, ric: Path) -> Iterator[Serv
             match = URL_LINE.match(line)
             if match:
                 urls.put(match)
+            stage = STAGE_LINE.match(line)
+            if stage:
+                stages.put(stage)
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        yield Served(project, endpoint.get(timeout=120), urls, env)
+        yield Served(project, endpoint.get(timeout=120), urls, stages, env)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -130,3 +136,25 @@ def test_function_url_streams_the_app_and_invoke_runs_it(served: Served) -> None
     checks: dict[str, Any] = {c["check"]: c for c in verify.json()["checks"]}
     assert checks["invoke-mode"]["ok"] and checks["probe"]["ok"] and checks["probe-invocation"]["ok"]
     assert "piece(s)" in checks["probe"]["detail"] and "REPORT duration" in checks["probe-invocation"]["detail"]
+
+
+def test_rest_api_proxy_integration_invokes_the_function(served: Served, tmp_path: Path) -> None:
+    project = tmp_path / "api-app"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".tscloud"))
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('app = "shop"', 'app = "shopapi"')
+                    .replace('origin = "function-url"', 'origin = "api-gateway"'))
+    deployed = run_cli("--endpoint-url", served.endpoint, "--yes", "--output", "json", "deploy", cwd=project,
+                       env=served.env, timeout=300)
+    assert deployed.code == 0, deployed.output
+    api_id = deployed.json()["outputs"]["api_id"]
+    stage = served.stages.get(timeout=60)
+    assert stage.group(1) == api_id
+    status, headers, pieces = _get(stage.group(4) + "products/42")
+    page = b"".join(b for _, b in pieces).decode()
+    assert status == 200 and f"Hello from {api_id}.execute-api.us-east-1.amazonaws.com" in page
+    assert headers["x-amzn-requestid"]
+    # The streaming integration URI streams: the page's three pieces arrive apart.
+    assert len(pieces) >= 2 and pieces[-1][0] - pieces[0][0] >= 0.1
+    health_status, _, health = _get(stage.group(4) + "api/health")
+    assert health_status == 200 and json.loads(b"".join(b for _, b in health)) == {"ok": True}

@@ -66,7 +66,7 @@ def serve(app: AppContext, port: int, log_requests: bool) -> None:
 
 def _announce_function_urls(app: AppContext, announce: bool) -> None:
     """Print each Function URL's local address as it is created (nodejs functions run under aws-lambda-ric)."""
-    from tscloud_py import local_invoke
+    from tscloud_py import local_invoke, local_rest_api
     from tscloud_py.local import write_function_urls
     from tscloud_py.ui import echo
 
@@ -76,7 +76,13 @@ def _announce_function_urls(app: AppContext, announce: bool) -> None:
             echo(f"function URL {served.function_name} ({served.region}) -> {served.local_url}  [{served.aws_url}]",
                  err=app.json)
 
+    def on_stage(served: local_rest_api.ServedStage) -> None:
+        if announce:
+            echo(f"REST API {served.api_id} stage {served.stage} ({served.region}) -> {served.local_url}",
+                 err=app.json)
+
     local_invoke.FUNCTION_URLS.on_new(on_url)
+    local_rest_api.STAGES.on_new(on_stage)
 
 
 def serve_edge(app: AppContext, factory: ClientFactory, *, log_requests: bool, announce: bool = True) -> None:
