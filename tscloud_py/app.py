@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
@@ -128,7 +127,3 @@ class AppContext:
 def _is_loopback(url: str) -> bool:
     host = urlparse(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def short_hash(*parts: Any, length: int = 8) -> str:
-    return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()[:length]

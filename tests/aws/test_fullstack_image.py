@@ -58,7 +58,7 @@ def image_step(base: Path, app: str, verbose: bool = False, **build: Any) -> Ima
     config = config_from_dict({"app": app, "preset": "fullstack-app",
                                "api": {"build": {"context": "api", "network": "none", **build}, "port": 3000}},
                               "tscloud.toml", base_dir=base)
-    return ImageStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions(verbose=verbose)))
+    return ImageStep("image", Env(config, ClientFactory(region="us-east-1"), PresetOptions(verbose=verbose)))
 
 
 def run(step: ImageStep, sink: RecordingSink | None = None) -> tuple[list[Any], dict[str, Any]]:
@@ -181,7 +181,7 @@ def test_architecture_mismatch_fails_before_the_push(project: Path, docker: Real
     config = config_from_dict({"app": app, "preset": "fullstack-app",
                                "api": {"build": {"context": "api", "network": "none"}, "port": 3000,
                                        "architecture": "arm64"}}, "tscloud.toml", base_dir=project)
-    step = ImageStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions()))
+    step = ImageStep("image", Env(config, ClientFactory(region="us-east-1"), PresetOptions()))
     with pytest.raises(ImageBuildError, match=r"built image is linux/amd64 but api.architecture needs linux/arm64"):
         run(step)
     assert docker.tags(f"{app}-dev-api") == []

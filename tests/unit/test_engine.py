@@ -426,3 +426,31 @@ def test_interrupt_does_not_wait_for_running_steps(monkeypatch: pytest.MonkeyPat
     with pytest.raises(KeyboardInterrupt):
         Runner([FakeStep(w, "slow", delay=3)], ctx(), None).deploy()
     assert time.monotonic() - started < 2.0
+
+
+# -- needs are enforced -------------------------------------------------------------------------
+class ReadsUndeclared(FakeStep):
+    """Reads a's outputs without listing a in its needs: the race the check exists to catch."""
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return {"a": ctx.output("a", "id")}
+
+
+def test_reading_a_step_outside_needs_raises_in_plan_and_fails_the_step_in_deploy() -> None:
+    from tscloud_py.engine.step import UndeclaredNeedError
+
+    w = World()
+    steps: list[Step] = [FakeStep(w, "a"), FakeStep(w, "b"), ReadsUndeclared(w, "x", ["b"])]
+    with pytest.raises(UndeclaredNeedError, match=r"step 'x' reads the outputs of 'a' but its needs list only b"):
+        Planner(steps, ctx()).plan()
+    run = Runner(steps, ctx(), None).deploy()
+    failed = {r.id: r for r in run.failed}
+    assert set(failed) == {"x"} and failed["x"].error is not None
+    assert "add 'a' to its needs" in failed["x"].error.message
+    assert "x" not in w.resources  # nothing applied on a guess
+
+
+def test_a_context_made_outside_the_engine_checks_nothing() -> None:
+    c = StepContext("app", "dev", outputs={"a": {"id": "a-id"}})
+    assert c.output("a", "id") == "a-id"
+    assert c.for_step("x", ["a"]).output("a", "id") == "a-id"

@@ -77,7 +77,7 @@ def test_prod_turns_deletion_protection_on_by_default() -> None:
 
     for stage, expected in (("dev", False), ("prod", True), ("production", True)):
         config = load(stage=stage, database={})
-        assert DatabaseStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions())).deletion_protection \
+        assert DatabaseStep("database", Env(config, ClientFactory(region="us-east-1"), PresetOptions())).deletion_protection \
             is expected
     config = load(stage="prod", database={"deletion_protection": False})
-    assert not DatabaseStep(Env(config, ClientFactory(region="us-east-1"), PresetOptions())).deletion_protection
+    assert not DatabaseStep("database", Env(config, ClientFactory(region="us-east-1"), PresetOptions())).deletion_protection

@@ -56,8 +56,9 @@ import sys
 from pathlib import Path
 from tscloud_py.engine.journal import atomic_write_json
 path = Path(sys.argv[1])
-n = 0
-print("ready", flush=True)
+n = 1
+atomic_write_json(path, {"n": n, "pad": "x" * 20000})
+print("ready", flush=True)  # only once a journal exists: a busy machine may not reach the loop in time
 while True:
     n += 1
     atomic_write_json(path, {"n": n, "pad": "x" * 20000})

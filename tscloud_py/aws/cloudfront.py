@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
-from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, WaitPolicy, wait_for
+from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, SystemClock, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
 
 if TYPE_CHECKING:
@@ -64,8 +64,9 @@ class DistributionInfo:
 
 
 class CloudFront:
-    def __init__(self, factory: ClientFactory) -> None:
+    def __init__(self, factory: ClientFactory, clock: Clock | None = None) -> None:
         self.factory = factory
+        self.clock: Clock = clock or SystemClock()
 
     @property
     def _client(self) -> Any:
@@ -264,7 +265,7 @@ class CloudFront:
                 _log.warning(message)
                 if notify is not None:
                     notify(message)
-                time.sleep(min(2.0, 0.2 * attempt))
+                self.clock.sleep(min(2.0, 0.2 * attempt))
                 continue
             return ConfigUpdate(config, new, new_etag, attempt, written=True)
         raise ConfigConflictError(

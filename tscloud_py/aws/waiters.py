@@ -8,28 +8,17 @@ injectable clock so tests and benchmarks never sleep for real.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
+from tscloud_py.engine.clock import Clock, ProgressCallback, SystemClock, WaitProgress
 from tscloud_py.errors import WaitTimeoutError
 
+__all__ = ["Clock", "Poll", "ProgressCallback", "SystemClock", "WaitPolicy", "WaitProgress", "format_duration",
+           "wait_for"]
+
 T = TypeVar("T")
-
-
-class Clock(Protocol):
-    def monotonic(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -47,17 +36,6 @@ class Poll(Generic[T]):
     @staticmethod
     def pending(state: str) -> Poll[T]:
         return Poll(False, state, None)
-
-
-@dataclass(frozen=True)
-class WaitProgress:
-    what: str
-    state: str
-    elapsed: float
-    timeout: float
-
-
-ProgressCallback = Callable[[WaitProgress], None]
 
 
 @dataclass

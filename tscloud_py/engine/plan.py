@@ -66,7 +66,7 @@ class Planner:
         return Plan([planned[s.id] for s in self.steps])
 
     def plan_step(self, step: Step) -> PlannedStep:
-        sctx = self.ctx.for_step(step.id)
+        sctx = self.ctx.for_step(step.id, step.needs)
         try:
             observed = step.read(sctx)
         except PendingOutput as pending:
@@ -97,7 +97,7 @@ def destroy_plan(steps: Sequence[Step], ctx: StepContext, recorded: Mapping[str,
     observed_by_id: dict[str, Any] = {}
 
     def read(step: Step) -> PlannedStep:
-        sctx = ctx.for_step(step.id)
+        sctx = ctx.for_step(step.id, step.needs)
         if not step.has_resources:
             return PlannedStep(step.id, step.kind, "none", [], None)
         try:

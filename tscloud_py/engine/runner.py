@@ -82,7 +82,7 @@ class Runner:
         return self._run(self.steps, lambda s: s.needs, work)
 
     def _deploy_step(self, step: Step, selected: bool) -> StepResult:
-        ctx = self.ctx.for_step(step.id)
+        ctx = self.ctx.for_step(step.id, step.needs)
         started = time.time()
         if selected:
             ctx.sink.emit(Event(step.id, "started", at=started))
@@ -128,7 +128,7 @@ class Runner:
 
         def work(step: Step) -> StepResult:
             started = time.time()
-            ctx = self.ctx.for_step(step.id)
+            ctx = self.ctx.for_step(step.id, step.needs)
             if step.id not in observed_by_id:
                 if self.journal is not None:
                     self.journal.forget(step.id)

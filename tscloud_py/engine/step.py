@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tscloud_py.aws.waiters import Clock, ProgressCallback, SystemClock, WaitProgress
+from tscloud_py.engine.clock import Clock, ProgressCallback, SystemClock, WaitProgress
 from tscloud_py.engine.events import Event, EventSink, NullSink
 
 Outputs = dict[str, Any]
@@ -71,6 +71,19 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+class UndeclaredNeedError(RuntimeError):
+    """A step read the outputs of a step it does not list in ``needs``: a race the graph cannot see.
+
+    A programming error in a preset, not a user error: it fails the step (deploy) or the plan at once."""
+
+    def __init__(self, reader: str, step_id: str, needs: frozenset[str]) -> None:
+        listed = ", ".join(sorted(needs)) or "nothing"
+        super().__init__(f"step '{reader}' reads the outputs of '{step_id}' but its needs list only {listed}; "
+                         f"add '{step_id}' to its needs")
+        self.reader = reader
+        self.step_id = step_id
+
+
 @dataclass
 class StepContext:
     """What a step may use while it runs: outputs of other steps, progress, waiting."""
@@ -82,23 +95,36 @@ class StepContext:
     sink: EventSink = field(default_factory=NullSink)
     clock: Clock = field(default_factory=SystemClock)
     step_id: str = ""
+    #: the steps whose outputs this one may read; None (a context made outside the engine) checks nothing
+    needs: frozenset[str] | None = None
 
     def output(self, step_id: str, key: str) -> Any:
-        """Output ``key`` of the step ``step_id``; PendingOutput while unknown."""
+        """Output ``key`` of the step ``step_id``; PendingOutput while unknown.
+
+        Raises UndeclaredNeedError when ``step_id`` is not among this step's needs: the runner starts a
+        step once its needs are done, so reading anything else would race."""
+        self._check_need(step_id)
         values = self.outputs.get(step_id)
         if values is None or key not in values:
             raise PendingOutput(step_id, key)
         return values[key]
 
     def has_output(self, step_id: str) -> bool:
+        self._check_need(step_id)
         return step_id in self.outputs
+
+    def _check_need(self, step_id: str) -> None:
+        if self.needs is not None and step_id != self.step_id and step_id not in self.needs:
+            raise UndeclaredNeedError(self.step_id, step_id, self.needs)
 
     def recorded(self, key: str, default: Any = None) -> Any:
         """What the journal recorded for this step last time (a hint, never the truth)."""
         return self.previous.get(self.step_id, {}).get(key, default)
 
-    def for_step(self, step_id: str) -> StepContext:
-        return StepContext(self.app, self.stage, self.outputs, self.previous, self.sink, self.clock, step_id)
+    def for_step(self, step_id: str, needs: Iterable[str] | None = None) -> StepContext:
+        """The context step ``step_id`` runs in; given ``needs``, it may read exactly their outputs."""
+        return StepContext(self.app, self.stage, self.outputs, self.previous, self.sink, self.clock, step_id,
+                           None if needs is None else frozenset(needs))
 
     def progress(self) -> ProgressCallback:
         """A waiters progress callback that reports this step's waits to the sink."""
@@ -120,8 +146,6 @@ class Step(ABC):
     needs: tuple[str, ...] = ()
     #: a short word for what the step manages ("S3 bucket"), for plan output
     kind: str = ""
-    #: whether destroy removes data (a bucket's objects, a database)
-    holds_data: bool = False
     #: False for steps that only act (an upload, an invalidation): destroy skips them
     has_resources: bool = True
 

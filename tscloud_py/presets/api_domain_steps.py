@@ -8,7 +8,7 @@ from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.elbv2 import Elbv2, is_https_redirect, redirect_to_https_action
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
 from tscloud_py.errors import TscloudError, UsageError
-from tscloud_py.presets.common_steps import tscloud_tags
+from tscloud_py.presets.naming import tag_dict
 
 NOT_FOUND_ACTION = {"Type": "fixed-response",
                     "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain",
@@ -46,7 +46,7 @@ class ApiGatewayDomainStep(Step):
         self.apigw = apigw
         self.flavor = flavor
         self.domain = domain
-        self.tags = tscloud_tags(app, stage, step_id)
+        self.tags = tag_dict(app, stage, step_id)
         self.certificate_step = certificate_step
         self.needs = needs
 
@@ -215,7 +215,7 @@ class AlbHttpsStep(Step):
         self.id = step_id
         self.elbv2 = elbv2
         self.load_balancer = load_balancer
-        self.tags = tscloud_tags(app, stage, step_id)
+        self.tags = tag_dict(app, stage, step_id)
         self.certificate_step = certificate_step
         self.needs = needs
 

@@ -1,4 +1,5 @@
-"""Steps shared by presets: an ACM certificate validated through any DNS provider, and one DNS record.
+"""Steps shared by presets: an ACM certificate validated through any DNS provider, one DNS record, and a
+log group.
 
 ``CertificateStep`` finds (or requests) a certificate for exactly the given
 names, writes the DNS validation CNAMEs through the configured provider and
@@ -12,13 +13,11 @@ import hashlib
 from typing import Any
 
 from tscloud_py.aws.acm import Acm
+from tscloud_py.aws.logs import Logs
 from tscloud_py.dns.base import Provider, Record
 from tscloud_py.dns.names import normalize
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
-
-
-def tscloud_tags(app: str, stage: str, step_id: str) -> dict[str, str]:
-    return {"tscloud:app": app, "tscloud:stage": stage, "tscloud:step": step_id}
+from tscloud_py.presets.naming import tag_dict
 
 
 class CertificateStep(Step):
@@ -43,7 +42,7 @@ class CertificateStep(Step):
 
     @property
     def tags(self) -> dict[str, str]:
-        return tscloud_tags(self.app, self.stage, self.id)
+        return tag_dict(self.app, self.stage, self.id)
 
     def wanted(self, ctx: StepContext) -> Any:
         return {"domains": self.domains, "region": self.acm.region}
@@ -249,3 +248,38 @@ class DnsRecordStep(Step):
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change(f"delete {observed['type']} {self.name} -> {', '.join(observed.get('values') or [])}",
                        destructive=False)]
+
+
+class LogGroupStep(Step):
+    """A CloudWatch log group with a retention: where a function or a container writes."""
+
+    kind = "CloudWatch log group"
+
+    def __init__(self, step_id: str, logs: Logs, name: str, retention_days: int, *, app: str, stage: str) -> None:
+        self.id, self.logs, self.name, self.retention = step_id, logs, name, retention_days
+        self.app, self.stage = app, stage
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return {"name": self.name, "retention": self.retention}
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        return self.logs.group(self.name)
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        if observed is None:
+            return [Change(f"create log group {self.name} ({self.retention} days)")]
+        if observed.get("retentionInDays") != self.retention:
+            return [Change("retention_days", observed.get("retentionInDays"), self.retention)]
+        return []
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        if observed is None:
+            self.logs.create(self.name, tag_dict(self.app, self.stage, self.id))
+        self.logs.set_retention(self.name, self.retention)
+        return self.outputs(ctx, self.logs.group(self.name) or {})
+
+    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
+        return {"log_group": self.name, "log_group_arn": str(observed.get("arn", "")).removesuffix(":*")}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.logs.delete(self.name)

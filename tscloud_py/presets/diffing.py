@@ -7,6 +7,7 @@ AWS echoes back every field with its defaults filled in, so equality is
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tscloud_py.engine.step import Change
@@ -54,6 +55,21 @@ def overlay(base: Any, wanted: Any) -> Any:
     return wanted
 
 
-def tag_dict(app: str, stage: str, step: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The tags every resource carries."""
-    return {"tscloud:app": app, "tscloud:stage": stage, "tscloud:step": step, **(extra or {})}
+def canonical(value: Any) -> str:
+    """One JSON text per value, whatever its key order: equal texts mean equal values."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def canonical_policy(policy: Any) -> str:
+    """``canonical`` with IAM's reading of a policy: a one-item list is that item, and the order of a
+    list (actions, resources, statements) carries no meaning."""
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        if isinstance(v, list):
+            items = [norm(x) for x in v]
+            return items[0] if len(items) == 1 else sorted(items, key=canonical)
+        return v
+
+    return canonical(norm(policy))

@@ -1,17 +1,8 @@
 """fullstack-app: a container API on ECS Fargate behind an ALB, with RDS, Redis, SQS, SES and schedules,
 attached as ``/api/*`` to an existing CloudFront distribution (or to the one a [site] table creates).
 
-The step graph (independent steps run in parallel):
-
-    network -> security-groups -> database, cache            (slow: minutes)
-    queue, image, logs, mail, origin-secret                  (no needs)
-    network, security-groups, origin-secret -> load-balancer
-    logs, image, database, cache, queue, mail -> roles -> api-task-definition
-    cluster, api-task-definition, load-balancer -> service -> autoscaling
-    load-balancer, origin-secret [, distribution] -> attach
-    cluster, api-task-definition, roles -> schedules
-
-The service waits only for what it reads; attaching to CloudFront waits only for the ALB.
+``steps()`` is the graph: each step with its id and what it needs. Independent steps run in parallel;
+the service waits only for what it reads, attaching to CloudFront only for the ALB.
 """
 
 from __future__ import annotations
@@ -21,19 +12,16 @@ from typing import Any
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
+from tscloud_py.presets.common_steps import LogGroupStep
 from tscloud_py.presets.fullstack.common import Env
 from tscloud_py.presets.fullstack.data import CacheStep, DatabaseStep, QueueStep
 from tscloud_py.presets.fullstack.edge import AttachStep, LoadBalancerStep, OriginSecretStep
 from tscloud_py.presets.fullstack.image import ImageStep
+from tscloud_py.presets.fullstack.mail import MailStep
 from tscloud_py.presets.fullstack.network import NAT_MONTHLY_USD, NetworkStep, SecurityGroupsStep
 from tscloud_py.presets.fullstack.rollout import ServiceStep
 from tscloud_py.presets.fullstack.scaling import AutoscalingStep, SchedulesStep
-from tscloud_py.presets.fullstack.service import (
-    ClusterStep,
-    LogGroupStep,
-    RolesStep,
-    TaskDefinitionStep,
-)
+from tscloud_py.presets.fullstack.service import ClusterStep, RolesStep, TaskDefinitionStep
 
 
 class FullstackApp(Preset):
@@ -73,60 +61,83 @@ class FullstackApp(Preset):
 
     def steps(self) -> list[Step]:
         cfg = self.config
-        env = Env(cfg, self.aws, self.options)
-        steps: list[Step] = [NetworkStep(env), SecurityGroupsStep(env)]
-        data_needs: list[str] = []
-        if cfg.database is not None:
-            steps.append(DatabaseStep(env))
-            data_needs.append("database")
-        if cfg.cache is not None:
-            steps.append(CacheStep(env))
-            data_needs.append("cache")
-        if cfg.queue is not None:
-            steps.append(QueueStep(env))
-            data_needs.append("queue")
-        steps += [ImageStep(env), LogGroupStep(env)]
-        role_needs = ["logs", "image", *data_needs]
-        if cfg.mail is not None:
-            from tscloud_py.presets.fullstack.mail import MailStep
-
-            steps.append(MailStep(env))
-            role_needs.append("mail")
-        distribution_step = None
-        if cfg.site is not None:
+        env = self.env()
+        api = cfg.api
+        assert api is not None
+        database, cache, queue, mail = (cfg.database is not None, cfg.cache is not None, cfg.queue is not None,
+                                        cfg.mail is not None)
+        data = (*(("database",) if database else ()), *(("cache",) if cache else ()), *(("queue",) if queue else ()))
+        site = cfg.site is not None
+        https = bool(api.domain)
+        placement = ("network", "security-groups")  # where a task or a data store runs
+        steps: list[Step] = [
+            NetworkStep("network", env),
+            SecurityGroupsStep("security-groups", env, needs=("network",)),
+            *([DatabaseStep("database", env, needs=placement)] if database else []),
+            *([CacheStep("cache", env, needs=placement)] if cache else []),
+            *([QueueStep("queue", env)] if queue else []),
+            ImageStep("image", env),
+            LogGroupStep("logs", env.logs, f"/tscloud/{cfg.app}/{cfg.stage}", api.log_retention_days,
+                         app=cfg.app, stage=cfg.stage),
+            *([MailStep("mail", env)] if mail else []),
+        ]
+        if site:
+            assert cfg.site is not None
             from tscloud_py.presets.static_site import site_steps
 
             steps += site_steps(self, cfg.site)
-            distribution_step = "distribution"
         if self.attached:
-            steps.append(OriginSecretStep(env))
-        certificate_step = dns_step = None
-        if cfg.api is not None and cfg.api.domain:
-            from tscloud_py.aws.acm import Acm
-            from tscloud_py.dns import get_provider
-            from tscloud_py.presets.common_steps import CertificateStep, DnsRecordStep
-
-            provider = get_provider(cfg.dns, self.aws)
-            certificate_step, dns_step = "api-certificate", "api-dns"
-            steps.append(CertificateStep(certificate_step, Acm(self.aws, self.aws.region), provider, [cfg.api.domain],
-                                         app=cfg.app, stage=cfg.stage))
-            steps.append(DnsRecordStep(dns_step, provider, cfg.api.domain, ("load-balancer", "dns_name"),
-                                       record_type="ALIAS", alias_zone_id=("load-balancer", "zone_id"),
-                                       needs=("load-balancer",)))
-        steps.append(LoadBalancerStep(env, verify=self.attached, certificate_step=certificate_step))
-        steps.append(RolesStep(env, tuple(role_needs)))
-        td_needs = ("roles", "logs", "image", *data_needs)
-        steps += [TaskDefinitionStep(env, "api", td_needs), ClusterStep(env), ServiceStep(env, "api", with_lb=True)]
+            steps.append(OriginSecretStep("origin-secret", env))
+        if https:
+            steps += self._api_domain_steps()
+        steps += [
+            LoadBalancerStep("load-balancer", env, verify=self.attached,
+                             certificate_step="api-certificate" if https else None,
+                             needs=(*placement, *(("origin-secret",) if self.attached else ()),
+                                    *(("api-certificate",) if https else ()))),
+            RolesStep("roles", env, needs=("logs", "image", *data, *(("mail",) if mail else ()))),
+            TaskDefinitionStep("api-task-definition", env, role="api", needs=("roles", "logs", "image", *data)),
+            ClusterStep("cluster", env),
+            ServiceStep("service", env, role="api", task_definition_step="api-task-definition", with_lb=True,
+                        needs=("cluster", "api-task-definition", *placement, "load-balancer")),
+        ]
         if self.worker_service:
-            steps += [TaskDefinitionStep(env, "worker", td_needs), ServiceStep(env, "worker", with_lb=False)]
-        steps.append(AutoscalingStep(env, worker=self.worker_service))
+            steps += [
+                TaskDefinitionStep("worker-task-definition", env, role="worker",
+                                   needs=("roles", "logs", "image", *data)),
+                ServiceStep("worker-service", env, role="worker", task_definition_step="worker-task-definition",
+                            with_lb=False, needs=("cluster", "worker-task-definition", *placement)),
+            ]
+        steps.append(AutoscalingStep("autoscaling", env, worker=self.worker_service,
+                                     needs=("service", "cluster",
+                                            *(("worker-service", "queue") if self.worker_service else ()))))
         if cfg.schedules:
-            steps.append(SchedulesStep(env))
+            steps.append(SchedulesStep("schedules", env,
+                                       needs=("cluster", "api-task-definition", "roles", *placement)))
         if self.attached:
-            steps.append(AttachStep(env, distribution_step=distribution_step,
+            steps.append(AttachStep("attach", env, distribution_step="distribution" if site else None,
                                     distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
-                                    path=cfg.frontend.path if cfg.frontend else "/api/*", dns_step=dns_step))
+                                    path=cfg.frontend.path if cfg.frontend else "/api/*",
+                                    dns_step="api-dns" if https else None,
+                                    needs=("load-balancer", "origin-secret", *(("distribution",) if site else ()),
+                                           *(("api-dns",) if https else ()))))
         return steps
+
+    def _api_domain_steps(self) -> list[Step]:
+        """[api] domain: a certificate in the API's region, and the name pointed at the ALB."""
+        from tscloud_py.aws.acm import Acm
+        from tscloud_py.dns import get_provider
+        from tscloud_py.presets.common_steps import CertificateStep, DnsRecordStep
+
+        cfg = self.config
+        assert cfg.api is not None and cfg.api.domain
+        provider = get_provider(cfg.dns, self.aws)
+        return [
+            CertificateStep("api-certificate", Acm(self.aws, self.aws.region), provider, [cfg.api.domain],
+                            app=cfg.app, stage=cfg.stage),
+            DnsRecordStep("api-dns", provider, cfg.api.domain, ("load-balancer", "dns_name"), record_type="ALIAS",
+                          alias_zone_id=("load-balancer", "zone_id"), needs=("load-balancer",)),
+        ]
 
     def env(self) -> Env:
         return Env(self.config, self.aws, self.options)
@@ -163,5 +174,5 @@ class FullstackApp(Preset):
             out["url"] = f"https://{self.config.api.domain}/"
         else:
             out["url"] = f"http://{lb['dns_name']}/"
-        out["log_group"] = step_outputs["logs"]["group"]
+        out["log_group"] = step_outputs["logs"]["log_group"]
         return out

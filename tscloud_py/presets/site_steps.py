@@ -14,7 +14,8 @@ from tscloud_py.aws import cloudfront as cf
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
-from tscloud_py.presets.diffing import subset_diff, tag_dict
+from tscloud_py.presets.diffing import canonical_policy, subset_diff
+from tscloud_py.presets.naming import tag_dict
 
 SITE_ORIGIN_ID = "s3-site"
 
@@ -23,7 +24,6 @@ class BucketStep(Step):
     """A private bucket: Block Public Access, SSE-S3, owner-enforced, tagged."""
 
     kind = "S3 bucket"
-    holds_data = True
 
     def __init__(self, step_id: str, s3: S3, name: Callable[[], str], *, app: str, stage: str,
                  retain: bool = False) -> None:
@@ -322,7 +322,7 @@ class BucketPolicyStep(Step):
         wanted = self.wanted(ctx)
         if observed is None:
             return [Change("put policy: OAC read for this distribution only; deny non-TLS")]
-        if _canonical(observed) != _canonical(wanted):
+        if canonical_policy(observed) != canonical_policy(wanted):
             return [Change("policy", "differs", "OAC read for this distribution only; deny non-TLS")]
         return []
 
@@ -336,14 +336,3 @@ class BucketPolicyStep(Step):
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         self.s3.delete_policy(ctx.output(self.bucket_step, "bucket"))
 
-
-def _canonical(policy: dict[str, Any]) -> str:
-    def norm(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: norm(x) for k, x in sorted(v.items())}
-        if isinstance(v, list):
-            items = [norm(x) for x in v]
-            return items[0] if len(items) == 1 else sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
-        return v
-
-    return json.dumps(norm(policy), sort_keys=True)

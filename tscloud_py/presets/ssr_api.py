@@ -14,7 +14,7 @@ from typing import Any
 from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.presets.diffing import tag_dict
+from tscloud_py.presets.naming import tag_dict
 
 PROXY_PART = "{proxy+}"
 API_SID = "tscloud-apigateway"

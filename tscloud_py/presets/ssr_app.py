@@ -35,6 +35,7 @@ from tscloud_py.build.zipper import code_sha256
 from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
+from tscloud_py.presets.common_steps import LogGroupStep
 from tscloud_py.presets.site_steps import BucketPolicyStep, BucketStep, OriginAccessControlStep
 from tscloud_py.presets.ssr_api import ApiPermissionStep, RestApiStep
 from tscloud_py.presets.ssr_distribution import SsrDistributionStep
@@ -42,7 +43,6 @@ from tscloud_py.presets.ssr_steps import (
     EdgeFunctionStep,
     FunctionStep,
     FunctionUrlStep,
-    LogGroupStep,
     ServerRoleStep,
     UrlPermissionStep,
 )

@@ -19,7 +19,8 @@ from tscloud_py.aws import cloudfront as cf
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.engine.step import Change, Outputs, StepContext, fingerprint
-from tscloud_py.presets.diffing import overlay, subset_diff, tag_dict
+from tscloud_py.presets.diffing import overlay, subset_diff
+from tscloud_py.presets.naming import tag_dict
 from tscloud_py.presets.site_steps import DistributionStepBase, s3_origin
 
 SERVER_ORIGIN_ID = "server"

@@ -3,7 +3,6 @@ and the CloudFront Function that forwards the viewer host as ``x-forwarded-host`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -11,10 +10,10 @@ from urllib.parse import urlparse
 from tscloud_py.aws.cloudfront import CloudFront
 from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
-from tscloud_py.aws.logs import Logs
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import AwsError, UsageError
-from tscloud_py.presets.diffing import tag_dict
+from tscloud_py.presets.diffing import canonical
+from tscloud_py.presets.naming import tag_dict
 
 LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -31,44 +30,6 @@ FORWARDED_HOST_CODE = b"""function handler(event) {
   return request;
 }
 """
-
-
-def _canonical(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
-
-
-class LogGroupStep(Step):
-    kind = "CloudWatch log group"
-    holds_data = True
-
-    def __init__(self, step_id: str, logs: Logs, name: str, retention_days: int, *, app: str, stage: str) -> None:
-        self.id, self.logs, self.name, self.retention = step_id, logs, name, retention_days
-        self.app, self.stage = app, stage
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "retention": self.retention}
-
-    def read(self, ctx: StepContext) -> dict[str, Any] | None:
-        return self.logs.group(self.name)
-
-    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
-        if observed is None:
-            return [Change(f"create log group {self.name} ({self.retention} days)")]
-        if observed.get("retentionInDays") != self.retention:
-            return [Change("retention_days", observed.get("retentionInDays"), self.retention)]
-        return []
-
-    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
-        if observed is None:
-            self.logs.create(self.name, tag_dict(self.app, self.stage, self.id))
-        self.logs.set_retention(self.name, self.retention)
-        return self.outputs(ctx, self.logs.group(self.name) or {})
-
-    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
-        return {"log_group": self.name, "log_group_arn": str(observed.get("arn", "")).removesuffix(":*")}
-
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
-        self.logs.delete(self.name)
 
 
 class ServerRoleStep(Step):
@@ -111,10 +72,10 @@ class ServerRoleStep(Step):
             granted = "" if not self.permissions else f" + {len(self.permissions)} configured grants"
             return [Change(f"create role {self.name} (its logs{' + its queue' if self.granted else ''}{granted})")]
         changes = []
-        if _canonical(observed["role"]["AssumeRolePolicyDocument"]) != _canonical(LAMBDA_TRUST):
+        if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
             changes.append(Change("trust", "differs", "lambda.amazonaws.com"))
         current = observed["policies"].get(ROLE_POLICY)
-        if current is None or _canonical(current) != _canonical(self.policy(ctx)):
+        if current is None or canonical(current) != canonical(self.policy(ctx)):
             changes.append(Change(f"policy {ROLE_POLICY}", "differs" if current else None, "logs + config grants"))
         extra = sorted(set(observed["policies"]) - {ROLE_POLICY})
         if extra:
@@ -127,7 +88,7 @@ class ServerRoleStep(Step):
                                        "tscloud ssr-app server")
         else:
             arn = observed["role"]["Arn"]
-            if _canonical(observed["role"]["AssumeRolePolicyDocument"]) != _canonical(LAMBDA_TRUST):
+            if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
                 self.iam.update_trust(self.name, LAMBDA_TRUST)
             for name in set(observed["policies"]) - {ROLE_POLICY}:
                 self.iam.delete_policy(self.name, name)

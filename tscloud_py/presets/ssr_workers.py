@@ -18,8 +18,9 @@ from tscloud_py.aws.logs import Logs
 from tscloud_py.aws.sqs import Sqs
 from tscloud_py.build.zipper import code_sha256, zip_dir
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.presets.diffing import tag_dict
-from tscloud_py.presets.ssr_steps import FunctionStep, LogGroupStep, ServerRoleStep
+from tscloud_py.presets.common_steps import LogGroupStep
+from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.ssr_steps import FunctionStep, ServerRoleStep
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -31,7 +32,6 @@ QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttribu
 
 class QueueStep(Step):
     kind = "SQS queue + DLQ"
-    holds_data = True
 
     def __init__(self, step_id: str, sqs: Sqs, name: str, *, visibility: int, max_receive_count: int, app: str,
                  stage: str) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tscloud_py.app import short_hash
 from tscloud_py.aws.cloudfront import CLOUDFRONT_HOSTED_ZONE_ID, CloudFront
 from tscloud_py.aws.s3 import S3
 from tscloud_py.config_schema import SiteConfig
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
+from tscloud_py.presets.naming import short_hash
 from tscloud_py.presets.site_steps import (
     BucketPolicyStep,
     BucketStep,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tscloud_py.engine.step import Change, Step
+from tscloud_py.presets.diffing import canonical
+from tscloud_py.presets.naming import short_name, tag_dict
 
 if TYPE_CHECKING:
     from tscloud_py.aws.autoscaling import AutoScaling
@@ -50,23 +50,6 @@ def retry_new_role(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapped
 
 
-def short_name(name: str, limit: int) -> str:
-    """``name`` if it fits ``limit``, else a truncated prefix plus a stable hash (ALB names: 32)."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    return f"{name[: limit - 7].rstrip('-')}-{digest}"
-
-
-def token(*parts: str) -> str:
-    """A deterministic idempotency token (ECS clientToken, NAT ClientToken, ...)."""
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
 class Env:
     """The shared context of one fullstack-app run: config, names, tags and clients."""
 
@@ -85,7 +68,7 @@ class Env:
         return short_name(f"{self.prefix}-{role}", limit)
 
     def tags(self, step: str) -> dict[str, str]:
-        return {"tscloud:app": self.app, "tscloud:stage": self.stage, "tscloud:step": step}
+        return tag_dict(self.app, self.stage, step)
 
     def owner_tags(self) -> dict[str, str]:
         return {"tscloud:app": self.app, "tscloud:stage": self.stage}
@@ -180,9 +163,11 @@ class Env:
 
 
 class FsStep(Step):
-    """A fullstack step: holds the shared Env."""
+    """A fullstack step: its id and needs as the preset lists them, and the shared Env."""
 
-    def __init__(self, env: Env) -> None:
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str] = ()) -> None:
+        self.id = step_id
+        self.needs = tuple(needs)
         self.env = env
 
     @property

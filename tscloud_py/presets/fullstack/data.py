@@ -8,7 +8,8 @@ from typing import Any
 
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError
-from tscloud_py.presets.fullstack.common import FsStep, compare, token
+from tscloud_py.presets.fullstack.common import FsStep, compare
+from tscloud_py.presets.naming import token
 
 
 def _final_snapshot(identifier: str) -> str:
@@ -18,10 +19,7 @@ def _final_snapshot(identifier: str) -> str:
 class DatabaseStep(FsStep):
     """Postgres with ManageMasterUserPassword: the password lives only in Secrets Manager."""
 
-    id = "database"
-    needs = ("network", "security-groups")
     kind = "RDS Postgres"
-    holds_data = True
 
     @property
     def identifier(self) -> str:
@@ -228,10 +226,7 @@ class DatabaseStep(FsStep):
 class CacheStep(FsStep):
     """Redis replication group: transit + at-rest encryption, an AUTH token kept in Secrets Manager."""
 
-    id = "cache"
-    needs = ("network", "security-groups")
     kind = "ElastiCache Redis"
-    holds_data = True
 
     @property
     def group_id(self) -> str:
@@ -323,7 +318,6 @@ class CacheStep(FsStep):
 class QueueStep(FsStep):
     """An SQS queue with server-side encryption and a dead-letter queue (redrive after max_receive_count)."""
 
-    id = "queue"
     kind = "SQS"
 
     @property

@@ -4,6 +4,7 @@ splice of ``path`` -> ALB into a CloudFront distribution (the existing one, or t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
@@ -11,7 +12,8 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 from tscloud_py.aws.elbv2 import redirect_to_https_action
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import AwsError
-from tscloud_py.presets.fullstack.common import ORIGIN_HEADER, FsStep, compare, token
+from tscloud_py.presets.fullstack.common import ORIGIN_HEADER, Env, FsStep, compare
+from tscloud_py.presets.naming import token
 
 FORBIDDEN = {"Type": "fixed-response",
              "FixedResponseConfig": {"StatusCode": "403", "ContentType": "text/plain", "MessageBody": "Forbidden"}}
@@ -26,7 +28,6 @@ def _fingerprint(secret: str) -> str:
 class OriginSecretStep(FsStep):
     """A random value CloudFront sends as X-Origin-Verify; the ALB forwards only requests carrying it."""
 
-    id = "origin-secret"
     kind = "Secrets Manager secret"
 
     @property
@@ -63,15 +64,13 @@ class LoadBalancerStep(FsStep):
     and port 80 only redirects to HTTPS.
     """
 
-    id = "load-balancer"
     kind = "application load balancer"
 
-    def __init__(self, env: Any, *, verify: bool, certificate_step: str | None = None) -> None:
-        super().__init__(env)
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], verify: bool,
+                 certificate_step: str | None = None) -> None:
+        super().__init__(step_id, env, needs=needs)
         self.verify = verify
         self.certificate_step = certificate_step
-        self.needs = ("network", "security-groups", *(("origin-secret",) if verify else ()),
-                      *((certificate_step,) if certificate_step else ()))
 
     @property
     def https(self) -> bool:
@@ -311,18 +310,15 @@ def _header_values(rule: dict[str, Any]) -> list[str]:
 class AttachStep(FsStep):
     """Splices ``path`` -> ALB (with the origin-verify header) into the distribution; nothing else changes."""
 
-    id = "attach"
     kind = "CloudFront behavior"
 
-    def __init__(self, env: Any, *, distribution_step: str | None, distribution_id: str | None, path: str,
-                 dns_step: str | None = None) -> None:
-        super().__init__(env)
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], distribution_step: str | None,
+                 distribution_id: str | None, path: str, dns_step: str | None = None) -> None:
+        super().__init__(step_id, env, needs=needs)
         self.distribution_step = distribution_step
         self.distribution_id = distribution_id
         self.path = path
         self.dns_step = dns_step
-        self.needs = ("load-balancer", "origin-secret", *((distribution_step,) if distribution_step else ()),
-                      *((dns_step,) if dns_step else ()))
 
     @property
     def origin_id(self) -> str:

@@ -14,7 +14,6 @@ LIFECYCLE = {"rules": [{
 
 
 class ImageStep(FsStep):
-    id = "image"
     kind = "container image"
 
     @property

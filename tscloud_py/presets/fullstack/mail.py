@@ -9,7 +9,6 @@ from tscloud_py.presets.fullstack.common import FsStep
 
 
 class MailStep(FsStep):
-    id = "mail"
     kind = "SES identity"
 
     @property

@@ -9,7 +9,8 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import AwsError, TscloudError
-from tscloud_py.presets.fullstack.common import FsStep, token
+from tscloud_py.presets.fullstack.common import FsStep
+from tscloud_py.presets.naming import token
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 NAT_MONTHLY_USD = 32.85  # one NAT gateway, us-east-1, 730 h at $0.045/h, before data processing
@@ -25,7 +26,6 @@ _until_released = retry(retry=retry_if_exception(_dependency), stop=stop_after_d
 
 
 class NetworkStep(FsStep):
-    id = "network"
     kind = "VPC"
 
     @property
@@ -210,8 +210,6 @@ class NetworkStep(FsStep):
 class SecurityGroupsStep(FsStep):
     """ALB, service, database and cache groups; data tiers accept only the service group (SG-to-SG)."""
 
-    id = "security-groups"
-    needs = ("network",)
     kind = "security groups"
 
     def roles(self) -> list[str]:

@@ -7,13 +7,15 @@ step with the last service events, the stopped tasks' reasons and the target hea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.ecs import task_ips
 from tscloud_py.aws.waiters import Poll, WaitPolicy, wait_for
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError, WaitTimeoutError
-from tscloud_py.presets.fullstack.common import Env, FsStep, compare, retry_new_role, token
+from tscloud_py.presets.fullstack.common import Env, FsStep, compare, retry_new_role
+from tscloud_py.presets.naming import token
 
 
 class RolloutFailedError(TscloudError):
@@ -107,13 +109,12 @@ class ServiceStep(FsStep):
 
     kind = "ECS Fargate service"
 
-    def __init__(self, env: Env, role: str, *, with_lb: bool) -> None:
-        super().__init__(env)
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], role: str, task_definition_step: str,
+                 with_lb: bool) -> None:
+        super().__init__(step_id, env, needs=needs)
         self.role = role
+        self.task_definition_step = task_definition_step
         self.with_lb = with_lb
-        self.id = "service" if role == "api" else f"{role}-service"
-        self.needs = ("cluster", f"{role}-task-definition", "network", "security-groups",
-                      *(("load-balancer",) if with_lb else ()))
 
     @property
     def name(self) -> str:
@@ -124,7 +125,7 @@ class ServiceStep(FsStep):
         assert api is not None
         recreate = api.deployment == "recreate"
         out: dict[str, Any] = {
-            "taskDefinition": ctx.output(f"{self.role}-task-definition", "task_definition_arn"),
+            "taskDefinition": ctx.output(self.task_definition_step, "task_definition_arn"),
             "networkConfiguration": {"awsvpcConfiguration": {
                 "subnets": sorted(ctx.output("network", "task_subnets")),
                 "securityGroups": [ctx.output("security-groups", "service_sg")],

@@ -4,28 +4,22 @@ EventBridge Scheduler jobs run as ECS RunTask with a command override."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.autoscaling import resource_id
 from tscloud_py.engine.step import Change, Outputs, StepContext
-from tscloud_py.presets.fullstack.common import (
-    Env,
-    FsStep,
-    canonical,
-    compare,
-    retry_new_role,
-    token,
-)
+from tscloud_py.presets.diffing import canonical
+from tscloud_py.presets.fullstack.common import Env, FsStep, compare, retry_new_role
+from tscloud_py.presets.naming import token
 
 
 class AutoscalingStep(FsStep):
-    id = "autoscaling"
     kind = "Application Auto Scaling"
 
-    def __init__(self, env: Env, *, worker: bool) -> None:
-        super().__init__(env)
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], worker: bool) -> None:
+        super().__init__(step_id, env, needs=needs)
         self.worker = worker
-        self.needs = ("service", "cluster", *(("worker-service", "queue") if worker else ()))
 
     def wanted(self, ctx: StepContext) -> dict[str, dict[str, Any]]:
         """resource id -> {"min", "max", "policies": {name: config}}."""
@@ -126,9 +120,7 @@ def _subset(have: Any, want: Any) -> Any:
 class SchedulesStep(FsStep):
     """One schedule group per app and stage; each [[schedules]] entry runs the API task with a command."""
 
-    id = "schedules"
     kind = "EventBridge Scheduler"
-    needs = ("cluster", "api-task-definition", "roles", "network", "security-groups")
 
     @property
     def group(self) -> str:

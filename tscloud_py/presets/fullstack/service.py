@@ -1,54 +1,17 @@
-"""Compute tier, part 1: log group, IAM roles (least privilege), task definitions, the ECS cluster."""
+"""Compute tier, part 1: IAM roles (least privilege), task definitions, the ECS cluster."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import ConfigError, TscloudError
-from tscloud_py.presets.fullstack.common import Env, FsStep, canonical, compare
+from tscloud_py.presets.diffing import canonical
+from tscloud_py.presets.fullstack.common import Env, FsStep, compare
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
-
-
-class LogGroupStep(FsStep):
-    id = "logs"
-    kind = "CloudWatch log group"
-
-    @property
-    def group_name(self) -> str:
-        return f"/tscloud/{self.env.app}/{self.env.stage}"
-
-    def read(self, ctx: StepContext) -> Any | None:
-        group = self.env.logs.group(self.group_name)
-        return None if group is None else {"group": group}
-
-    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        api = self.env.config.api
-        assert api is not None
-        if observed is None:
-            return [Change("log group", None, f"{self.group_name} ({api.log_retention_days} days)")]
-        changes: list[Change] = []
-        compare(changes, "retention days", observed["group"].get("retentionInDays"), api.log_retention_days)
-        return changes
-
-    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        api = self.env.config.api
-        assert api is not None
-        if observed is None:
-            self.env.logs.create(self.group_name, self.tags)
-        self.env.logs.set_retention(self.group_name, api.log_retention_days)
-        return self._outputs()
-
-    def _outputs(self) -> Outputs:
-        return {"group": self.group_name, "arn": self.env.arn("logs", f"log-group:{self.group_name}")}
-
-    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        return self._outputs()
-
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
-        self.env.logs.delete(self.group_name)
 
 
 def resolve_secret_refs(env: Env) -> dict[str, dict[str, str]]:
@@ -85,12 +48,7 @@ class RolesStep(FsStep):
     """Execution role: read exactly these secrets, pull exactly this repository, write this log group.
     Task role: exactly this queue and this SES identity. Scheduler role: run exactly this task family."""
 
-    id = "roles"
     kind = "IAM roles"
-
-    def __init__(self, env: Env, needs: tuple[str, ...]) -> None:
-        super().__init__(env)
-        self.needs = needs
 
     def role_names(self) -> dict[str, str]:
         names = {"execution": self.env.name("exec", 64), "task": self.env.name("task", 64)}
@@ -106,7 +64,7 @@ class RolesStep(FsStep):
                              | ({ctx.output("database", "secret_arn")} if cfg.database else set())
                              | ({ctx.output("cache", "auth_secret_arn")} if cfg.cache else set()))
         ssm_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "ssm"})
-        log_arn = ctx.output("logs", "arn")
+        log_arn = ctx.output("logs", "log_group_arn")
         execution: list[dict[str, Any]] = [
             {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": [f"{log_arn}:log-stream:*"]},
@@ -213,11 +171,9 @@ class TaskDefinitionStep(FsStep):
 
     kind = "ECS task definition"
 
-    def __init__(self, env: Env, role: str, needs: tuple[str, ...]) -> None:
-        super().__init__(env)
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], role: str) -> None:
+        super().__init__(step_id, env, needs=needs)
         self.role = role
-        self.id = f"{role}-task-definition"
-        self.needs = needs
 
     @property
     def family(self) -> str:
@@ -267,7 +223,7 @@ class TaskDefinitionStep(FsStep):
             "environment": [{"name": k, "value": v} for k, v in sorted(self.environment(ctx).items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(self.secrets(ctx).items())],
             "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": ctx.output("logs", "group"), "awslogs-region": self.env.region,
+                "awslogs-group": ctx.output("logs", "log_group"), "awslogs-region": self.env.region,
                 "awslogs-stream-prefix": self.role}},
             "readonlyRootFilesystem": False,
         }
@@ -360,7 +316,6 @@ def comparable(observed: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]
 
 
 class ClusterStep(FsStep):
-    id = "cluster"
     kind = "ECS cluster"
 
     @property
