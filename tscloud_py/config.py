@@ -28,7 +28,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
 # a config is a page of settings; anything this large is not one (and /dev/zero never ends)
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -77,6 +76,7 @@ def config_from_dict(raw: dict[str, Any], shown: str, *, base_dir: Path,
         raw = {**raw, "region": region}
     try:
         config = build(Config, raw, shown, "")
+        _check_region(config.region, shown)
     except ConfigError as exc:
         # A bad --stage/--region came from the command line, not the file: name the flag.
         if exc.key in ("stage", "region") and {"stage": stage, "region": region}[exc.key] is not None:
@@ -87,6 +87,14 @@ def config_from_dict(raw: dict[str, Any], shown: str, *, base_dir: Path,
     _check_preset_tables(config, raw, shown)
     validate_semantics(config, shown)
     return config
+
+
+def _check_region(region: str, shown: str) -> None:
+    from tscloud_py.aws.regions import region_problem
+
+    problem = region_problem(region)
+    if problem is not None:
+        raise ConfigError(shown, "region", problem)
 
 
 def _check_preset_tables(config: Config, raw: dict[str, Any], shown: str) -> None:

@@ -152,7 +152,7 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
         x = label_w + t * scale
         out.append(f'<line class="axis" x1="{x:.2f}" y1="{top - 6}" x2="{x:.2f}" y2="{height - 14}"/>'
                    f'<text class="axis-label" x="{x:.2f}" y="{top - 10}" text-anchor="middle">'
-                   f'{format_duration(t)}</text>')
+                   f'{tick_label(t, step)}</text>')
         t += step
     for i, b in enumerate(tl.bars):
         y = top + i * row_h
@@ -210,6 +210,13 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
 <script>{JS}</script>
 </body></html>
 """
+
+
+def tick_label(t: float, step: float) -> str:
+    """A tick's label at the precision ticks are placed: 0.5 s apart reads 0.0s 0.5s 1.0s, not 0s 0s 1s."""
+    if step < 1:
+        return f"{t:.1f}s"
+    return format_duration(round(t))
 
 
 def _tick_step(seconds: float) -> float:

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.site_support import boto
 from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
@@ -133,6 +135,8 @@ def _crash_case(moto: str, root: Path, n: int, keep_journal: bool) -> str | None
 REFERENCE: dict[str, Any] = {}
 
 
+# About 25 fullstack deploys (a kill and a re-run per sampled request): minutes on a busy 2-core machine.
+@pytest.mark.timeout(1800)
 def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp_path: Path) -> None:
     aws_like_distribution_summaries()
     moto = moto_server.endpoint

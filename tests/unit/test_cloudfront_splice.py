@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tscloud_py.aws.cloudfront import (
+from tscloud_py.aws.cloudfront_model import (
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
     ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,

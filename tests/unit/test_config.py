@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, MotoServer, run_cli
-from tscloud_py.config import load_config
+from tscloud_py.config import config_from_dict, load_config
 from tscloud_py.errors import ConfigError
 
 STATIC = 'app = "shop"\npreset = "static-site"\n\n[site]\ndir = "dist"\n'
@@ -71,6 +71,7 @@ BAD_CONFIGS: list[tuple[str, str, str]] = [
     ("preset-unknown", 'app = "shop"\npreset = "static"\n[site]\n', "preset"),
     ("unknown-top-key", 'app = "shop"\npreset = "static-site"\nregoin = "us-east-1"\n[site]\n', "regoin"),
     ("region-bad", 'app = "shop"\npreset = "static-site"\nregion = "mars"\n[site]\n', "region"),
+    ("region-unknown", 'app = "shop"\npreset = "static-site"\nregion = "us-east-7"\n[site]\n', "region"),
     ("stage-bad", 'app = "shop"\npreset = "static-site"\nstage = "Prod!"\n[site]\n', "stage"),
     ("site-missing", 'app = "shop"\npreset = "static-site"\n', "[site]"),
     ("site-not-a-table", 'app = "shop"\npreset = "static-site"\nsite = "dist"\n', "site"),
@@ -168,6 +169,9 @@ def test_cli_malformed_config_with_json_output(tmp_path: Path) -> None:
 CLI_BAD_FLAGS: list[tuple[list[str], str]] = [
     (["--stage", "BAD_STAGE", "plan"], "--stage"),
     (["--region", "mars", "plan"], "--region"),
+    (["--region", "us-east-7", "deploy"], "--region"),
+    (["deploy", "--preset", "ssr-app"], "--preset"),
+    (["plan", "--preset", "fullstack-app"], "--preset"),
     (["--output", "xml", "plan"], "--output"),
     (["--config", "missing.toml", "plan"], "missing.toml"),
     (["--local", "--endpoint-url", "http://127.0.0.1:1", "plan"], "--endpoint-url"),
@@ -201,3 +205,28 @@ def test_cli_missing_site_dir_names_site_dir(moto_server: MotoServer, tmp_path: 
     write(tmp_path, 'app = "shop"\npreset = "static-site"\n[site]\ndir = "nothere"\n')
     result = run_cli("--endpoint-url", moto_server.endpoint, "plan", cwd=tmp_path)
     _assert_usage_error(result.code, result.stdout, result.stderr, "site.dir")
+
+
+def test_a_region_botocore_does_not_know_is_refused_with_a_did_you_mean(tmp_path: Path) -> None:
+    raw = {"app": "shop", "preset": "static-site", "region": "us-east-7", "site": {}}
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(raw, "tscloud.toml", base_dir=tmp_path)
+    assert info.value.key == "region" and "did you mean 'us-east-2'" in info.value.message
+    for known in ("eu-west-1", "us-gov-west-1", "cn-north-1", "ap-southeast-5"):
+        assert config_from_dict({**raw, "region": known}, "tscloud.toml", base_dir=tmp_path).region == known
+
+
+def test_preset_flag_without_a_config_says_in_one_line_what_it_needs(tmp_path: Path) -> None:
+    result = run_cli("deploy", "--preset", "static-site", cwd=tmp_path)
+    _assert_usage_error(result.code, result.stdout, result.stderr, "--preset static-site")
+    assert "[site]" in result.stderr and "tscloud init --preset static-site" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written, nothing deployed
+
+
+def test_preset_flag_that_agrees_with_the_config_plans(moto_server: MotoServer, tmp_path: Path) -> None:
+    write(tmp_path, STATIC)
+    (tmp_path / "dist" / "index.html").write_text("<h1>hi</h1>")
+    result = run_cli("--endpoint-url", moto_server.endpoint, "--output", "json", "plan", "--preset", "static-site",
+                     cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert {s["id"] for s in result.json()["steps"]} >= {"bucket", "distribution"}

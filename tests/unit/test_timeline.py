@@ -75,3 +75,13 @@ def test_failed_and_skipped_steps_are_drawn() -> None:
     tl = analyse(rec)
     assert {b.id: b.status for b in tl.bars}["service"] == "failed"
     assert "boom" in render_html(tl)
+
+
+def test_axis_ticks_are_labelled_at_the_precision_they_are_placed() -> None:
+    short = {"kind": "deploy", "app": "shop", "stage": "dev", "preset": "static-site", "ok": True,
+             "started": T0, "ended": T0 + 2.3, "needs": {"bucket": []}, "timeline": [step("bucket", 0, 2.3)],
+             "events": []}
+    labels = re.findall(r'class="axis-label"[^>]*>([^<]*)<', render_html(analyse(short)))
+    assert labels == ["0.0s", "0.5s", "1.0s", "1.5s", "2.0s"]  # not 0s 0s 1s 1s 2s
+    long_labels = re.findall(r'class="axis-label"[^>]*>([^<]*)<', render_html(analyse(record())))
+    assert long_labels[:3] == ["0s", "1m00s", "2m00s"] and len(set(long_labels)) == len(long_labels)

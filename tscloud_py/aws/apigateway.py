@@ -126,7 +126,7 @@ class ApiGateway:
             call(self.v2.delete_api_mapping, "apigatewayv2:DeleteApiMapping", DomainName=domain,
                  ApiMappingId=mapping_id)
 
-    # -- REST API with a Lambda proxy (added for ssr-app's api-gateway origin) -----------------
+    # -- REST API with a Lambda proxy (an origin for a function behind CloudFront) --------------
     def find_rest_api(self, name: str) -> dict[str, Any] | None:
         """The REST API named ``name`` (our deterministic name), or None."""
         for api in paginate(self.rest, "get_rest_apis", "items"):

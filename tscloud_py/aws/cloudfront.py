@@ -9,24 +9,24 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tscloud_py.aws.cloudfront_splice import (
+    Behavior,
+    Limits,
+    Origin,
+    SpliceConflictError,
+    SpliceResult,
+    UnknownDistributionError,
+    remove_origin,
+    splice_origin,
+    splice_status,
+)
 from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, SystemClock, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
 
-if TYPE_CHECKING:
-    from tscloud_py.aws.cloudfront_splice import Behavior, Limits, Origin, SpliceResult
-
 _log = logging.getLogger("tscloud.cloudfront")
-
-# Managed policy ids are fixed by AWS (documented in the CloudFront developer guide).
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-ORIGIN_REQUEST_CORS_S3 = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
-RESPONSE_HEADERS_SECURITY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
-CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 
 DEPLOY_WAIT = WaitPolicy(timeout=45 * 60, first_interval=5, max_interval=30)
 
@@ -204,8 +204,6 @@ class CloudFront:
         (someone else wrote in between) re-read and splice again on their
         version, at most ``max_attempts`` times; their change is never overwritten.
         """
-        from tscloud_py.aws.cloudfront_splice import splice_origin
-
         return self._splice(dist_id, origin.id,
                             lambda c: splice_origin(c, origin, behavior, replace=replace, limits=limits),
                             dry_run=dry_run, max_attempts=max_attempts, notify=notify)
@@ -213,19 +211,11 @@ class CloudFront:
     def detach_origin(self, dist_id: str, origin_id: str, *, dry_run: bool = False, max_attempts: int = 5,
                       notify: Callable[[str], None] | None = None) -> SpliceResult:
         """Remove ``origin_id`` and the behaviors that target it, with the same ETag round trip."""
-        from tscloud_py.aws.cloudfront_splice import remove_origin
-
         return self._splice(dist_id, origin_id, lambda c: remove_origin(c, origin_id), dry_run=dry_run,
                             max_attempts=max_attempts, notify=notify)
 
     def _splice(self, dist_id: str, origin_id: str, change: Callable[[dict[str, Any]], dict[str, Any]], *,
                 dry_run: bool, max_attempts: int, notify: Callable[[str], None] | None) -> SpliceResult:
-        from tscloud_py.aws.cloudfront_splice import (
-            SpliceConflictError,
-            SpliceResult,
-            splice_status,
-        )
-
         try:
             update = self.update_with_retry(
                 dist_id, change, dry_run=dry_run, max_attempts=max_attempts, notify=notify,
@@ -273,8 +263,6 @@ class CloudFront:
 
     def get_config_checked(self, dist_id: str) -> tuple[dict[str, Any], str]:
         """``get_config``, with an unknown id reported as a usage error (exit 2)."""
-        from tscloud_py.aws.cloudfront_splice import UnknownDistributionError
-
         try:
             return self.get_config(dist_id)
         except AwsError as exc:
@@ -287,7 +275,7 @@ class CloudFront:
         got = call(self._client.get_invalidation, "cloudfront:GetInvalidation", DistributionId=dist_id, Id=inv_id)
         return str(got["Invalidation"]["Status"])
 
-    # -- CloudFront Functions (added for ssr-app: the x-forwarded-host viewer-request function) ----
+    # -- CloudFront Functions (viewer-request code such as ssr-app's x-forwarded-host) -----------
     def describe_function(self, name: str, stage: str = "DEVELOPMENT") -> tuple[dict[str, Any], str] | None:
         """The function's summary and ETag in ``stage`` (DEVELOPMENT or LIVE), or None when absent."""
         with ignoring("NoSuchFunctionExists"):

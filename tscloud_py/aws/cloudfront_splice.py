@@ -27,12 +27,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tscloud_py.aws.cloudfront import CACHING_DISABLED, ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST
+from tscloud_py.aws.cloudfront_model import (
+    ALL_METHODS,
+    CACHING_DISABLED,
+    ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
+    READ_METHODS,
+)
 from tscloud_py.aws.cloudfront_patterns import normalize_pattern, pattern_subsumes
 from tscloud_py.errors import TscloudError, UsageError
 
-ALL_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
-READ_METHODS = ("GET", "HEAD")
 READ_OPTIONS_METHODS = ("GET", "HEAD", "OPTIONS")
 METHOD_SETS = {"all": ALL_METHODS, "get-head": READ_METHODS, "get-head-options": READ_OPTIONS_METHODS}
 PROTOCOL_POLICIES = ("https-only", "http-only", "match-viewer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tscloud_py.aws.cloudfront import (
+from tscloud_py.aws.cloudfront_model import (
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
     ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,

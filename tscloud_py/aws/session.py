@@ -24,7 +24,6 @@ from tscloud_py.errors import AwsError
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS = 10
-READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "Select", "Batch Get")
 
 
 def is_mutating(operation: str) -> bool:

@@ -164,7 +164,10 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
                allowed_methods: str, viewer_protocol_policy: str, no_compress: bool, max_origins: int,
                max_behaviors: int, replace: bool, dry_run: bool, wait: bool) -> None:
     """Splice an origin + cache behavior into a live distribution (GET + ETag, splice, PUT If-Match)."""
-    from tscloud_py.aws.cloudfront import CACHING_DISABLED, ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST
+    from tscloud_py.aws.cloudfront_model import (
+        CACHING_DISABLED,
+        ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
+    )
     from tscloud_py.aws.cloudfront_splice import (
         METHOD_SETS,
         Behavior,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tscloud_py.commands import pass_app
+from tscloud_py.commands.init_cmd import PRESET_NAMES
 from tscloud_py.errors import DeployFailedError, NotDeployedError, UsageError
 
 if TYPE_CHECKING:
@@ -21,14 +22,37 @@ if TYPE_CHECKING:
 ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "none": "dim"}
 
 
+PRESET_OPTION = click.option(
+    "--preset", "preset_name", type=click.Choice(PRESET_NAMES), metavar="NAME",
+    help="The preset this deploys; must be the config's `preset` (a guard against the wrong directory).")
+
+
+def check_preset(app: AppContext, preset_name: str | None) -> None:
+    """``--preset NAME``: the config decides what is deployed; the flag may only agree with it."""
+    if preset_name is None:
+        return
+    if not app.config_path.exists():
+        from tscloud_py.config_schema import PRESET_TABLES
+
+        tables = ", ".join(f"[{t}]" for t in PRESET_TABLES[preset_name].required)
+        raise UsageError(f"--preset {preset_name}: needs {app.config_path} (app = ..., preset = \"{preset_name}\", "
+                         f"{tables}); `tscloud init --preset {preset_name}` writes one")
+    config = app.config()
+    if config.preset != preset_name:
+        raise UsageError(f"--preset {preset_name}: {app.config_path} says preset = {config.preset!r}; "
+                         "drop the flag or use that preset's config")
+
+
 @click.command()
+@PRESET_OPTION
 @pass_app
-def plan(app: AppContext) -> None:
+def plan(app: AppContext, preset_name: str | None) -> None:
     """Show, per step, what deploy would do: create, update, none or delete."""
     from tscloud_py.engine.events import NullSink
     from tscloud_py.engine.plan import Planner
     from tscloud_py.workspace import Workspace
 
+    check_preset(app, preset_name)
     ws = Workspace.open(app)
     ws.preset.validate()
     _notices(app, ws)
@@ -80,9 +104,10 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 @click.option("--serve", is_flag=True, help="With --local: afterwards serve each distribution on loopback "
               "as CloudFront would, until Ctrl-C.")
 @click.option("--log", "log_requests", is_flag=True, help="With --serve: one line per request served.")
+@PRESET_OPTION
 @pass_app
 def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: int, serve: bool,
-           log_requests: bool) -> None:
+           log_requests: bool, preset_name: str | None) -> None:
     """Plan and apply. Re-running after any failure or kill converges."""
     from tscloud_py.engine.graph import select
     from tscloud_py.engine.runner import Runner
@@ -94,6 +119,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
         raise UsageError("--serve: needs --local (the local edge serves the embedded emulator's distributions)")
     if log_requests and not serve:
         raise UsageError("--log: needs --serve")
+    check_preset(app, preset_name)
     ws = Workspace.open(app)
     selected = select(ws.steps, only, start)
     ws.preset.validate()

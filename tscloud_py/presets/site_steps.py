@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tscloud_py.aws import cloudfront as cf
+from tscloud_py.aws import cloudfront_model as cfm
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
@@ -146,28 +146,18 @@ def site_distribution_config(*, comment: str, bucket_domain: str, oac_id: str, i
         "IsIPV6Enabled": True,
         "PriceClass": price_class,
         "Aliases": {"Quantity": len(aliases), "Items": aliases} if aliases else {"Quantity": 0},
-        "Origins": {"Quantity": 1, "Items": [s3_origin(SITE_ORIGIN_ID, bucket_domain, oac_id)]},
+        "Origins": {"Quantity": 1, "Items": [cfm.s3_origin(SITE_ORIGIN_ID, bucket_domain, oac_id)]},
         "DefaultCacheBehavior": {
             "TargetOriginId": SITE_ORIGIN_ID,
             "ViewerProtocolPolicy": "redirect-to-https",
             "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
                                "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
             "Compress": True,
-            "CachePolicyId": cf.CACHING_OPTIMIZED,
-            "ResponseHeadersPolicyId": cf.RESPONSE_HEADERS_SECURITY,
+            "CachePolicyId": cfm.CACHING_OPTIMIZED,
+            "ResponseHeadersPolicyId": cfm.RESPONSE_HEADERS_SECURITY,
         },
         "CustomErrorResponses": {"Quantity": len(errors), "Items": errors} if errors else {"Quantity": 0},
         "ViewerCertificate": viewer_cert,
-    }
-
-
-def s3_origin(origin_id: str, bucket_domain: str, oac_id: str) -> dict[str, Any]:
-    return {
-        "Id": origin_id,
-        "DomainName": bucket_domain,
-        "OriginPath": "",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-        "OriginAccessControlId": oac_id,
     }
 
 

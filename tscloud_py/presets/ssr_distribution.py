@@ -15,18 +15,17 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from tscloud_py.aws import cloudfront as cf
+from tscloud_py.aws import cloudfront_model as cfm
 from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.engine.step import Change, Outputs, StepContext, fingerprint
 from tscloud_py.presets.diffing import overlay, subset_diff
 from tscloud_py.presets.naming import tag_dict
-from tscloud_py.presets.site_steps import DistributionStepBase, s3_origin
+from tscloud_py.presets.site_steps import DistributionStepBase
 
 SERVER_ORIGIN_ID = "server"
 ASSETS_ORIGIN_ID = "assets"
 OUR_ORIGINS = (SERVER_ORIGIN_ID, ASSETS_ORIGIN_ID)
-ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 MAX_ORIGIN_READ_TIMEOUT = 60  # the default quota; higher needs a quota increase
 
 
@@ -62,12 +61,12 @@ def default_behavior(function_arn: str | None) -> dict[str, Any]:
     return {
         "TargetOriginId": SERVER_ORIGIN_ID,
         "ViewerProtocolPolicy": "redirect-to-https",
-        "AllowedMethods": {"Quantity": len(ALL_METHODS), "Items": list(ALL_METHODS),
+        "AllowedMethods": {"Quantity": len(cfm.ALL_METHODS), "Items": list(cfm.ALL_METHODS),
                            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
         "Compress": True,
-        "CachePolicyId": cf.CACHING_DISABLED,
-        "OriginRequestPolicyId": cf.ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
-        "ResponseHeadersPolicyId": cf.RESPONSE_HEADERS_SECURITY,
+        "CachePolicyId": cfm.CACHING_DISABLED,
+        "OriginRequestPolicyId": cfm.ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
+        "ResponseHeadersPolicyId": cfm.RESPONSE_HEADERS_SECURITY,
         "FunctionAssociations": functions,
     }
 
@@ -80,8 +79,8 @@ def asset_behavior(entry: PublicEntry) -> dict[str, Any]:
         "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
                            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
         "Compress": True,
-        "CachePolicyId": cf.CACHING_OPTIMIZED,
-        "ResponseHeadersPolicyId": cf.RESPONSE_HEADERS_SECURITY,
+        "CachePolicyId": cfm.CACHING_OPTIMIZED,
+        "ResponseHeadersPolicyId": cfm.RESPONSE_HEADERS_SECURITY,
     }
 
 
@@ -93,7 +92,7 @@ def ssr_distribution_config(*, comment: str, server: ServerOrigin, assets_domain
     foreign_origins = [o for o in current.get("Origins", {}).get("Items", []) or [] if o["Id"] not in OUR_ORIGINS]
     foreign_behaviors = [b for b in current.get("CacheBehaviors", {}).get("Items", []) or []
                          if b["TargetOriginId"] not in OUR_ORIGINS]
-    origins = [server_origin(server), s3_origin(ASSETS_ORIGIN_ID, assets_domain, assets_oac_id), *foreign_origins]
+    origins = [server_origin(server), cfm.s3_origin(ASSETS_ORIGIN_ID, assets_domain, assets_oac_id), *foreign_origins]
     behaviors = [asset_behavior(e) for e in entries] + foreign_behaviors
     return {
         "Comment": comment,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tscloud_py.aws.cloudfront import CLOUDFRONT_HOSTED_ZONE_ID, CloudFront
+from tscloud_py.aws.cloudfront import CloudFront
+from tscloud_py.aws.cloudfront_model import CLOUDFRONT_HOSTED_ZONE_ID
 from tscloud_py.aws.s3 import S3
 from tscloud_py.config_schema import SiteConfig
 from tscloud_py.engine.step import Outputs, Step

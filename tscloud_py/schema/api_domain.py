@@ -1,4 +1,4 @@
-"""api-domain table: [api_domain]. Owned by the DNS work (issue 4).
+"""api-domain table: [api_domain].
 
 Gives an existing API Gateway API (REST or HTTP, by id) or an existing ALB
 (by name or ARN) a custom domain; [dns] decides who writes the records.

@@ -1,6 +1,6 @@
 """fullstack-app tables: [api], [frontend], [database], [cache], [queue], [mail], [[schedules]], [network].
 
-Owned by the fullstack-app work (issue 5). Every field carries ``help``; the
+Every field carries ``help``; the
 cross-field rules live in ``check_fullstack`` (called from the root config's
 semantic checks).
 """

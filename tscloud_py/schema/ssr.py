@@ -1,4 +1,4 @@
-"""ssr-app table: [ssr]. Owned by the ssr-app work (issue 6)."""
+"""ssr-app table: [ssr]."""
 
 from __future__ import annotations
 

@@ -1,0 +1,33 @@
+"""The AWS regions botocore knows, from its own partition data (no request is made)."""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region of every partition (aws, aws-cn, aws-us-gov, the isolated ones) in botocore's data."""
+    from botocore.loaders import Loader
+
+    loader = Loader()
+    regions: set[str] = set()
+    for name in ("partitions", "endpoints"):  # partitions.json is newer; endpoints.json lists them too
+        try:
+            data = loader.load_data(name)
+        except Exception:  # an older or trimmed botocore lacks one of the files
+            continue
+        for partition in data.get("partitions", []):
+            regions.update(r for r in partition.get("regions", {}) if not r.startswith("aws-"))
+    return frozenset(regions)
+
+
+def region_problem(region: str) -> str | None:
+    """None for a known region, else what to say about it (with a did-you-mean)."""
+    known = known_regions()
+    if not known or region in known:
+        return None
+    close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown AWS region {region!r}{hint} (botocore knows {len(known)} regions, e.g. us-east-1)"
