@@ -80,7 +80,7 @@ def test_no_import_circle() -> None:
         state[node] = 1
         for dep in sorted(edges[node]):
             if state.get(dep) == 1:
-                circles.append(path[path.index(dep):] + [dep] if dep in path else [node, dep])
+                circles.append([*path[path.index(dep):], dep] if dep in path else [node, dep])
             elif dep not in state:
                 walk(dep, [*path, dep])
         state[node] = 2
