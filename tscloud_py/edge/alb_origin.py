@@ -20,6 +20,7 @@ from typing import Any
 
 from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.edge.alb_tasks import ServiceTasks, TaskUnavailableError
+from tscloud_py.edge.http_io import read_request, write_response
 from tscloud_py.edge.origins import Distribution, EdgeRequest, EdgeResponse, error_page, forward
 from tscloud_py.edge.routing import items_of
 
@@ -69,8 +70,6 @@ class AlbOrigin:
 
     def listener_url(self, listener_arn: str, host: str) -> str:
         """A loopback port that answers as this ALB listener does, for requests sent straight to the ALB."""
-        from tscloud_py.edge.server import read_request, write_response
-
         with self._lock:
             server = self._listeners.get(listener_arn)
             if server is None:
