@@ -53,3 +53,22 @@ def describe(fn: Any, region: str | None = None) -> LocalFunction:
         zip_bytes=bytes(fn.code_bytes or b""),
         environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
         invoke_mode=str(mode or "BUFFERED").upper())
+
+
+def function_by_arn(arn: str) -> LocalFunction | None:
+    """The function ``arn:aws:lambda:<region>:<account>:function:<name>`` names, if the emulator in this process
+    has it."""
+    parts = arn.split(":")
+    if len(parts) < 7:
+        return None
+    try:
+        from moto.awslambda.models import lambda_backends
+    except ImportError:
+        return None
+    region, account, name = parts[3], parts[4], parts[6]
+    regions = lambda_backends.get(account)
+    backend = regions.get(region) if regions is not None else None
+    if backend is None:
+        return None
+    fn = next((f for f in list(backend._lambdas.latest()) if f.function_name == name), None)
+    return describe(fn, region) if fn is not None else None

@@ -86,3 +86,20 @@ def test_chromium_renders_the_page(served: Serving, tmp_path: Path) -> None:
     lines = wait_for_log(served, "/assets/main-8d41e0c7.js")
     for asset in ("/assets/main-5f2c1a9b.css", "/assets/main-8d41e0c7.js"):
         assert any(ln.startswith(f"GET {asset} 200 behavior=1 /assets/* origin=assets (s3)") for ln in lines), lines
+
+
+def test_a_rest_api_origin_runs_the_same_server(tmp_path: Path) -> None:
+    """`origin = "api-gateway"`: the edge requests the stage's REST API, whose Lambda proxy integration runs the
+    function (payload 1.0), still streamed and still seeing the local host."""
+    if not realapps.ric_installed():
+        pytest.skip("aws-lambda-ric is not installed in tests/realapps/ric")
+    shutil.copytree(EXAMPLE, tmp_path / "app", ignore=shutil.ignore_patterns(".tscloud"))
+    toml = tmp_path / "app" / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('origin = "function-url"', 'origin = "api-gateway"'))
+    with deploy_and_serve(tmp_path / "app", env={"TSCLOUD_AWS_LAMBDA_RIC": str(realapps.RIC)}) as served:
+        head, frames = raw_chunks(served.url)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert b"x-tscloud-origin: server (rest-api)" in head.lower()
+        assert len(frames) > 1
+        assert f"<h1>Hello from {urlsplit(served.url).netloc}</h1>" in b"".join(frames).decode()
+        assert fetch(served.url.rstrip("/") + "/api/health").body == b'{"ok":true}'

@@ -136,6 +136,7 @@ class EdgeFleet:
 def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
                on_new: Callable[[Served], None] | None = None) -> EdgeFleet:
     """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
+    from tscloud_py.aws.apigateway import ApiGateway
     from tscloud_py.aws.ecr import Ecr
     from tscloud_py.aws.ecs import Ecs
     from tscloud_py.aws.elbv2 import Elbv2
@@ -144,11 +145,13 @@ def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
     from tscloud_py.edge.alb_origin import AlbOrigin
     from tscloud_py.edge.alb_tasks import ServiceTasks
     from tscloud_py.edge.functions import FunctionRuntime
-    from tscloud_py.edge.lambda_origin import FunctionUrlOrigin
+    from tscloud_py.edge.lambda_origin import FunctionUrlOrigin, RestApiOrigin
     from tscloud_py.edge.origins import OriginBackend, Origins
 
     cloudfront = CloudFront(factory)
     tasks = ServiceTasks(Ecs(factory), Ecr(factory), Secrets(factory))
-    backends: dict[str, OriginBackend] = {"lambda-url": FunctionUrlOrigin(), "alb": AlbOrigin(Elbv2(factory), tasks)}
+    functions = FunctionUrlOrigin()
+    backends: dict[str, OriginBackend] = {"lambda-url": functions, "alb": AlbOrigin(Elbv2(factory), tasks),
+                                          "rest-api": RestApiOrigin(ApiGateway(factory), functions)}
     edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
     return EdgeFleet(edge, cloudfront, on_new=on_new)
