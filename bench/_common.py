@@ -41,11 +41,14 @@ def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = N
 
 
 def moto_server() -> tuple[Any, str]:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
     from tests.fakes.aws_proxy import aws_like_distribution_summaries
     from tscloud_py.local_fidelity import patch_moto_fidelity
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     patch_moto_fidelity()
     aws_like_distribution_summaries()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -180,3 +180,23 @@ def test_iter_distributions_reads_every_page() -> None:
         stub.add_response("list_distributions", page([summary(3)], None), {"Marker": "m1"})
         found = cf.find_distribution_by_comment("c3")
     assert found is not None and found["Id"] == "E000000000003"
+
+
+def test_one_run_reads_a_config_once_until_it_writes(cf: CloudFront, dist_id: str) -> None:
+    """The per-run read cache: the plan's read, the dry run and apply's first read of one distribution
+    make one GetDistributionConfig; the write drops it, so the next read sees the new ETag. A wait's
+    polls (uncached) always ask."""
+    calls = cf.factory.requests.calls
+    config, etag = cf.get_config(dist_id, cached=True)
+    assert cf.attach_origin(dist_id, API, API_BEHAVIOR, dry_run=True).status != "unchanged"
+    result = cf.attach_origin(dist_id, API, API_BEHAVIOR)
+    assert result.written and calls["cloudfront:GetDistributionConfig"] == 1
+    assert calls["cloudfront:UpdateDistribution"] == 1
+    fresh, fresh_etag = cf.get_config(dist_id, cached=True)
+    assert fresh_etag != etag and calls["cloudfront:GetDistributionConfig"] == 2
+    assert any(o["Id"] == "api" for o in fresh["Origins"]["Items"])
+    assert "api" not in [o["Id"] for o in config["Origins"]["Items"]]
+    cf.get_distribution(dist_id, cached=True)
+    cf.get_distribution(dist_id, cached=True)
+    cf.get_distribution(dist_id)
+    assert calls["cloudfront:GetDistribution"] == 2

@@ -11,6 +11,10 @@ scope, and the query-protocol ``Action``. ``Recorded.mutating`` classifies it:
 - REST protocols (S3, CloudFront, Route53, Lambda, ...): mutating unless the
   method is GET or HEAD.
 
+Latency mode (``AwsProxy(upstream, latency=0.03)``): every request waits that long before it is
+forwarded, as a round trip to a far-away AWS endpoint would; requests in flight at once wait at once,
+so what a client pays is its chain of dependent requests, not their count.
+
 Crash mode (``kill_after(n, pid)``): the n-th request is forwarded to upstream,
 then the client process is SIGKILLed before the response is returned; later
 requests are dropped without being forwarded. That is "the process died right
@@ -30,6 +34,7 @@ import os
 import re
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -52,6 +57,8 @@ class Recorded:
     action: str  # Action (query protocol), else ""
     service: str  # from the SigV4 credential scope, else ""
     status: int  # upstream status; 0 when the request was not answered (crash mode)
+    started: float = 0.0  # time.monotonic() when the request arrived
+    ended: float = 0.0  # ... and when upstream's answer was in
 
     @property
     def operation(self) -> str:
@@ -99,8 +106,9 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class AwsProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, latency: float = 0.0) -> None:
         parsed = urlparse(upstream)
+        self.latency = latency
         self.upstream_host = parsed.hostname or "127.0.0.1"
         self.upstream_port = parsed.port or 80
         self.log: list[Recorded] = []
@@ -117,6 +125,7 @@ class AwsProxy:
         self._lose: tuple[Callable[[Recorded], bool], str] | None = None
         self.lost: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
+        self._upstream = threading.local()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> str:
@@ -245,16 +254,33 @@ class AwsProxy:
 
     def _forward(self, method: str, path: str, headers: dict[str, str],
                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=120)
-        try:
-            conn.request(method, path, body=body if body or method in ("PUT", "POST") else None,
-                         headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.getheaders(), resp.read()
-        finally:
-            conn.close()
+        # One kept-alive upstream connection per client connection (each is served by its own
+        # thread): a new connection per request would cost upstream a connection and a thread each.
+        conn: http.client.HTTPConnection | None = getattr(self._upstream, "conn", None)
+        for _attempt in (1, 2):
+            reused = conn is not None
+            if conn is None:
+                conn = self._upstream.conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port,
+                                                                       timeout=120)
+            try:
+                conn.request(method, path, body=body if body or method in ("PUT", "POST") else None,
+                             headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.will_close:
+                    conn.close()
+                    self._upstream.conn = None
+                return resp.status, resp.getheaders(), data
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                conn = self._upstream.conn = None
+                if not reused:
+                    raise
+                # upstream closed the idle connection we kept: send once more on a new one
+        raise AssertionError("unreachable")
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        started = time.monotonic()
         body = self._read_body(h)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP}
         path, query, target, action, service = classify(h.command, h.path, headers, body)
@@ -270,12 +296,14 @@ class AwsProxy:
             # The client is being killed: nothing after the n-th request reaches AWS.
             h.close_connection = True
             return
+        if self.latency:
+            time.sleep(self.latency)
         fail = self._fail
         if fail is not None and fail[0](h.command, path, query):
             status, out_headers, out_body = fail[1], [("Content-Type", "application/xml")], fail[2]
         else:
             status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
-        recorded = Recorded(h.command, path, query, target, action, service, status)
+        recorded = Recorded(h.command, path, query, target, action, service, status, started, time.monotonic())
         with self._lock:
             self.log.append(recorded)
         lose = self._lose

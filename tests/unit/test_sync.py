@@ -66,7 +66,30 @@ def test_scan_keys_md5_types_and_hidden_files(tmp_path: Path) -> None:
 
     assert f.md5 == hashlib.md5(b"User-agent: *\n").hexdigest()
     assert f.size == len("User-agent: *\n")
-    assert f.content_md5 == __import__("base64").b64encode(bytes.fromhex(f.md5)).decode()
+    assert f.etag == f.md5 and not f.multipart
+
+
+def test_a_big_file_is_compared_by_the_etag_its_multipart_upload_gets(tmp_path: Path) -> None:
+    import hashlib
+
+    from tscloud_py.build.sync import MULTIPART_THRESHOLD, PART_SIZE
+
+    data = bytes(range(256)) * ((PART_SIZE * 2 + 1000) // 256)
+    (tmp_path / "video.mp4").write_bytes(data)
+    (tmp_path / "small.txt").write_bytes(b"x" * (MULTIPART_THRESHOLD - 1))
+    files = scan(tmp_path)
+    big = files["video.mp4"]
+    parts = [data[i: i + PART_SIZE] for i in range(0, len(data), PART_SIZE)]
+    assert big.part_md5s == tuple(hashlib.md5(p).hexdigest() for p in parts) and len(parts) == 3
+    # S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, then "-" and the part count.
+    assert big.etag == hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-3"
+    assert big.md5 == hashlib.md5(data).hexdigest()
+    assert not files["small.txt"].multipart
+    first, _remote = deploy(files, {}, None)
+    assert {f.key for f in first.uploads} == {"video.mp4", "small.txt"}
+    again = plan_sync(scan(tmp_path), {"video.mp4": big.etag, "small.txt": files["small.txt"].md5},
+                      first.manifest)
+    assert again.uploads == [] and again.empty
 
 
 def test_unchanged_content_with_new_mtimes_uploads_nothing(tmp_path: Path) -> None:

@@ -86,15 +86,25 @@ class CloudFront:
                 return summary
         return None
 
-    def get_distribution(self, dist_id: str) -> DistributionInfo:
-        resp = call(self._client.get_distribution, "cloudfront:GetDistribution", Id=dist_id)
+    def get_distribution(self, dist_id: str, *, cached: bool = False) -> DistributionInfo:
+        """The distribution; ``cached``: as already read in this run (by another step), if nothing
+        was written to CloudFront since. A wait's polls never pass ``cached``."""
+        def fetch() -> Any:
+            return call(self._client.get_distribution, "cloudfront:GetDistribution", Id=dist_id)
+
+        resp = self.factory.reads.get("cloudfront", ("GetDistribution", dist_id), fetch) if cached else fetch()
         dist = resp["Distribution"]
         config = dist["DistributionConfig"]
         return DistributionInfo(dist["Id"], dist["ARN"], dist["DomainName"], dist["Status"],
                                 bool(config.get("Enabled")), config, resp["ETag"])
 
-    def get_config(self, dist_id: str) -> tuple[dict[str, Any], str]:
-        resp = call(self._client.get_distribution_config, "cloudfront:GetDistributionConfig", Id=dist_id)
+    def get_config(self, dist_id: str, *, cached: bool = False) -> tuple[dict[str, Any], str]:
+        """Config and ETag; ``cached`` as in ``get_distribution`` (a stale ETag only costs a
+        PreconditionFailed, which re-reads)."""
+        def fetch() -> Any:
+            return call(self._client.get_distribution_config, "cloudfront:GetDistributionConfig", Id=dist_id)
+
+        resp = self.factory.reads.get("cloudfront", ("GetDistributionConfig", dist_id), fetch) if cached else fetch()
         return resp["DistributionConfig"], resp["ETag"]
 
     def create_distribution(self, config: dict[str, Any], tags: dict[str, str]) -> DistributionInfo:
@@ -241,7 +251,8 @@ class CloudFront:
         """
         is_unchanged = unchanged or (lambda old, new: old == new)
         for attempt in range(1, max(1, max_attempts) + 1):
-            config, etag = self.get_config_checked(dist_id)
+            # The first read may be the one a step's plan already made; after a conflict, read afresh.
+            config, etag = self.get_config_checked(dist_id, cached=attempt == 1)
             new = change(config)
             if is_unchanged(config, new) or dry_run:
                 return ConfigUpdate(config, new, etag, attempt, written=False)
@@ -261,10 +272,10 @@ class CloudFront:
         raise ConfigConflictError(
             f"distribution {dist_id} changed between our read and our write {max_attempts} times in a row")
 
-    def get_config_checked(self, dist_id: str) -> tuple[dict[str, Any], str]:
+    def get_config_checked(self, dist_id: str, *, cached: bool = False) -> tuple[dict[str, Any], str]:
         """``get_config``, with an unknown id reported as a usage error (exit 2)."""
         try:
-            return self.get_config(dist_id)
+            return self.get_config(dist_id, cached=cached)
         except AwsError as exc:
             if exc.code == "NoSuchDistribution":
                 raise UnknownDistributionError(f"unknown distribution id {dist_id!r}") from exc

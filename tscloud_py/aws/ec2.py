@@ -58,6 +58,11 @@ class Ec2:
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}, *_by_tags(extra or {})]
         return list(paginate(self.c, "describe_subnets", "Subnets", Filters=filters))
 
+    def default_subnets(self) -> list[dict[str, Any]]:
+        """The region's default subnets: only the default VPC has them, so no VPC id is needed."""
+        return list(paginate(self.c, "describe_subnets", "Subnets",
+                             Filters=[{"Name": "default-for-az", "Values": ["true"]}]))
+
     def create_subnet(self, vpc_id: str, cidr: str, az: str, tags: dict[str, str]) -> str:
         def find() -> str | None:
             return next((str(s["SubnetId"]) for s in self.subnets(vpc_id) if s.get("CidrBlock") == cidr), None)
@@ -194,11 +199,11 @@ class Ec2:
         return str(found[0]["PrefixListId"]) if found else None
 
     # -- security groups ---------------------------------------------------------------
-    def find_security_group(self, vpc_id: str, name: str) -> dict[str, Any] | None:
-        groups = call(self.c.describe_security_groups, "ec2:DescribeSecurityGroups",
-                      Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
-                               {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
-        return groups[0] if groups else None
+    def find_security_groups(self, vpc_id: str, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The groups of ``vpc_id`` among ``names``, by name, in one request."""
+        groups = paginate(self.c, "describe_security_groups", "SecurityGroups",
+                          Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": names}])
+        return {str(g["GroupName"]): g for g in groups}
 
     def security_group(self, group_id: str) -> dict[str, Any] | None:
         with ignoring("InvalidGroup.NotFound"):
@@ -209,7 +214,7 @@ class Ec2:
 
     def create_security_group(self, vpc_id: str, name: str, description: str, tags: dict[str, str]) -> str:
         def find() -> str | None:
-            found = self.find_security_group(vpc_id, name)
+            found = self.find_security_groups(vpc_id, [name]).get(name)
             return str(found["GroupId"]) if found else None
 
         return create_or_adopt(

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from tscloud_py.aws._tags import tag_list, tags_dict
 from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
+from tscloud_py.concurrency import each
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -48,11 +49,13 @@ class Iam:
              PolicyDocument=json.dumps(trust))
 
     def inline_policies(self, role: str) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for pname in paginate(self.c, "list_role_policies", "PolicyNames", RoleName=role):
-            doc = call(self.c.get_role_policy, "iam:GetRolePolicy", RoleName=role, PolicyName=pname)
-            out[str(pname)] = _doc(doc["PolicyDocument"])
-        return out
+        """Every inline policy of ``role`` by name (fetched at once); empty if there is no such role."""
+        with ignoring("NoSuchEntity"):
+            names = [str(p) for p in paginate(self.c, "list_role_policies", "PolicyNames", RoleName=role)]
+            docs = each(names, lambda pname: call(self.c.get_role_policy, "iam:GetRolePolicy", RoleName=role,
+                                                  PolicyName=pname))
+            return {pname: _doc(doc["PolicyDocument"]) for pname, doc in zip(names, docs, strict=True)}
+        return {}
 
     def attached_policies(self, role: str) -> list[str]:
         return [str(p["PolicyArn"]) for p in paginate(self.c, "list_attached_role_policies", "AttachedPolicies",

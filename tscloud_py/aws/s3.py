@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tscloud_py.aws.session import ClientFactory, call, error_code, ignoring, paginate
+from tscloud_py.concurrency import each, together
 from tscloud_py.errors import AwsError
 
 BLOCK_ALL = {
@@ -27,6 +30,23 @@ class BucketState:
     public_access_block: dict[str, bool]
     encryption: str | None  # the default SSE algorithm
     ownership: str | None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file to put at ``key``, with the MD5s S3 checks it against (hex)."""
+
+    key: str
+    path: Path
+    md5: str
+    content_type: str
+    cache_control: str
+    part_md5s: tuple[str, ...] = ()  # a multipart upload of parts of ``part_size`` when not empty
+    part_size: int = 0
+
+
+def _b64(hex_md5: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_md5)).decode()
 
 
 @dataclass
@@ -76,27 +96,39 @@ class S3:
     def describe_bucket(self, name: str) -> BucketState | None:
         if not self.bucket_exists(name):
             return None
-        tags: dict[str, str] = {}
+        tags, pab, encryption, ownership = together(lambda: self._tags(name), lambda: self._public_access_block(name),
+                                                    lambda: self._encryption(name), lambda: self._ownership(name))
+        return BucketState(name, tags, pab, encryption, ownership)
+
+    def _tags(self, name: str) -> dict[str, str]:
         with ignoring("NoSuchTagSet", "NoSuchTagSetError"):
             resp = call(self._client.get_bucket_tagging, "s3:GetBucketTagging", Bucket=name)
-            tags = {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
-        pab: dict[str, bool] = {}
+            return {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
+        return {}
+
+    def _public_access_block(self, name: str) -> dict[str, bool]:
         with ignoring("NoSuchPublicAccessBlockConfiguration"):
             resp = call(self._client.get_public_access_block, "s3:GetPublicAccessBlock", Bucket=name)
-            pab = dict(resp.get("PublicAccessBlockConfiguration", {}))
-        encryption = None
+            return dict(resp.get("PublicAccessBlockConfiguration", {}))
+        return {}
+
+    def _encryption(self, name: str) -> str | None:
         with ignoring("ServerSideEncryptionConfigurationNotFoundError"):
             resp = call(self._client.get_bucket_encryption, "s3:GetBucketEncryption", Bucket=name)
             rules = resp.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
             if rules:
-                encryption = rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-        ownership = None
+                found = rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+                return str(found) if found else None
+        return None
+
+    def _ownership(self, name: str) -> str | None:
         with ignoring("OwnershipControlsNotFoundError"):
             resp = call(self._client.get_bucket_ownership_controls, "s3:GetBucketOwnershipControls", Bucket=name)
             rules = resp.get("OwnershipControls", {}).get("Rules", [])
             if rules:
-                ownership = rules[0].get("ObjectOwnership")
-        return BucketState(name, tags, pab, encryption, ownership)
+                found = rules[0].get("ObjectOwnership")
+                return str(found) if found else None
+        return None
 
     def create_bucket(self, name: str) -> None:
         kwargs: dict[str, Any] = {"Bucket": name, "ObjectOwnership": "BucketOwnerEnforced"}
@@ -189,13 +221,51 @@ class S3:
             return ObjectRead(headers=headers, body=body)
         return None
 
-    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str,
-                   content_md5: str | None = None) -> None:
-        kwargs: dict[str, Any] = {"Bucket": name, "Key": key, "Body": body, "ContentType": content_type,
-                                  "CacheControl": cache_control}
-        if content_md5:
-            kwargs["ContentMD5"] = content_md5
-        call(self._client.put_object, "s3:PutObject", **kwargs)
+    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str) -> None:
+        call(self._client.put_object, "s3:PutObject", Bucket=name, Key=key, Body=body, ContentType=content_type,
+             CacheControl=cache_control)
+
+    def upload(self, name: str, files: list[Upload], *, concurrency: int) -> None:
+        """Upload every file, ``concurrency`` requests at once on a client whose connection pool is as
+        big. A file with parts goes up as a multipart upload, its parts at once; the first error is
+        raised once the requests in flight have ended. Throttling (503 SlowDown) is retried by botocore's
+        standard retry mode with backoff: it slows an upload, it does not fail it."""
+        if not files:
+            return
+        client = self.factory.client("s3", self.region, connections=concurrency)
+        # Multipart files one after another, each with its parts in parallel; then the rest in parallel.
+        # The pool never holds more than ``concurrency`` requests, and no request waits on another's.
+        for f in files:
+            if f.part_md5s:
+                self._multipart(client, name, f, concurrency)
+        each([f for f in files if not f.part_md5s], lambda f: self._put_file(client, name, f), workers=concurrency)
+
+    def _put_file(self, client: Any, name: str, f: Upload) -> None:
+        call(client.put_object, "s3:PutObject", Bucket=name, Key=f.key, Body=f.path.read_bytes(),
+             ContentType=f.content_type, CacheControl=f.cache_control, ContentMD5=_b64(f.md5))
+
+    def _multipart(self, client: Any, name: str, f: Upload, concurrency: int) -> None:
+        upload_id = call(client.create_multipart_upload, "s3:CreateMultipartUpload", Bucket=name, Key=f.key,
+                         ContentType=f.content_type, CacheControl=f.cache_control)["UploadId"]
+
+        def part(number: int) -> dict[str, Any]:
+            with f.path.open("rb") as fh:
+                fh.seek((number - 1) * f.part_size)
+                body = fh.read(f.part_size)
+            resp = call(client.upload_part, "s3:UploadPart", Bucket=name, Key=f.key, UploadId=upload_id,
+                        PartNumber=number, Body=body, ContentMD5=_b64(f.part_md5s[number - 1]))
+            return {"PartNumber": number, "ETag": resp["ETag"]}
+
+        try:
+            parts = each(range(1, len(f.part_md5s) + 1), part, workers=concurrency)
+            call(client.complete_multipart_upload, "s3:CompleteMultipartUpload", Bucket=name, Key=f.key,
+                 UploadId=upload_id, MultipartUpload={"Parts": parts})
+        except BaseException:
+            # Parts of an upload never completed are stored (and billed) until aborted.
+            with contextlib.suppress(AwsError):
+                call(client.abort_multipart_upload, "s3:AbortMultipartUpload", Bucket=name, Key=f.key,
+                     UploadId=upload_id)
+            raise
 
     def delete_objects(self, name: str, keys: list[str]) -> int:
         removed = 0
@@ -203,14 +273,6 @@ class S3:
             chunk = keys[i: i + 1000]
             removed += self._delete_batch(name, [{"Key": k} for k in chunk])
         return removed
-
-    def parallel(self, jobs: list[Any], fn: Any, workers: int = 16) -> None:
-        """Run ``fn(job)`` for every job on a thread pool; the first error is raised."""
-        if not jobs:
-            return
-        with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="s3") as pool:
-            for _ in pool.map(fn, jobs):
-                pass
 
     def regional_domain(self, name: str) -> str:
         return f"{name}.s3.{self.region}.amazonaws.com"

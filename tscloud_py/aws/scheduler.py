@@ -29,7 +29,10 @@ class Scheduler:
             call(self.c.delete_schedule_group, "scheduler:DeleteScheduleGroup", Name=name)
 
     def schedules(self, group: str) -> list[str]:
-        return [str(s["Name"]) for s in paginate(self.c, "list_schedules", "Schedules", GroupName=group)]
+        """The names of the group's schedules; none if there is no such group."""
+        with ignoring("ResourceNotFoundException"):
+            return [str(s["Name"]) for s in paginate(self.c, "list_schedules", "Schedules", GroupName=group)]
+        return []
 
     def schedule(self, group: str, name: str) -> dict[str, Any] | None:
         with ignoring("ResourceNotFoundException"):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class Secrets:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
+        self.factory = factory
         self.c = factory.client("secretsmanager", region)
 
     def describe(self, name_or_arn: str) -> dict[str, Any] | None:
@@ -35,9 +36,14 @@ class Secrets:
     def restore(self, name: str) -> None:
         call(self.c.restore_secret, "secretsmanager:RestoreSecret", SecretId=name)
 
-    def value(self, name_or_arn: str) -> str:
-        value = str(call(self.c.get_secret_value, "secretsmanager:GetSecretValue",
-                         SecretId=name_or_arn)["SecretString"])
+    def value(self, name_or_arn: str, *, cached: bool = False) -> str:
+        """The secret's value; ``cached``: as already read in this run, if no secret was written since."""
+        def fetch() -> str:
+            return str(call(self.c.get_secret_value, "secretsmanager:GetSecretValue",
+                            SecretId=name_or_arn)["SecretString"])
+
+        value = self.factory.reads.get("secretsmanager", ("GetSecretValue", name_or_arn), fetch) if cached \
+            else fetch()
         redact.register(value)
         return value
 

@@ -11,10 +11,11 @@ boto3 is imported lazily so that ``tscloud --help`` starts fast.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from tscloud_py.errors import AwsError
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_CONNECTIONS = 32
 
 
 def is_mutating(operation: str) -> bool:
@@ -54,6 +56,60 @@ class RequestLog:
         return {k: n for k, n in self.calls.items() if is_mutating(k.split(":", 1)[1])}
 
 
+class ReadCache:
+    """One run's memo of reads that two steps make of the same resource (thread safe).
+
+    Only reads that opt in are kept (never a waiter's polls, which must see change), and any mutating
+    call to a service drops what was kept for that service, so a read made after a write is fresh.
+    Two steps asking at once make one request: the second waits for the first's answer. Callers get a
+    deep copy, so one step changing what it was given cannot change what the next step reads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, Hashable], Any] = {}
+        self._inflight: dict[tuple[str, Hashable], threading.Event] = {}
+        self._generation: Counter[str] = Counter()
+
+    def get(self, service: str, key: Hashable, fetch: Callable[[], T]) -> T:
+        slot = (service, key)
+        while True:
+            with self._lock:
+                if slot in self._values:
+                    return copy.deepcopy(self._values[slot])
+                pending = self._inflight.get(slot)
+                if pending is None:
+                    done = self._inflight[slot] = threading.Event()
+                    generation = self._generation[service]
+                    break
+            pending.wait()  # then take its value, or fetch ourselves if it failed or was dropped
+        try:
+            value = fetch()
+        except BaseException:
+            with self._lock:
+                self._inflight.pop(slot, None)
+            done.set()
+            raise
+        with self._lock:
+            self._inflight.pop(slot, None)
+            if self._generation[service] == generation:
+                self._values[slot] = copy.deepcopy(value)
+        done.set()
+        return value
+
+    def invalidate(self, service: str) -> None:
+        with self._lock:
+            self._generation[service] += 1
+            for slot in [s for s in self._values if s[0] == service]:
+                del self._values[slot]
+
+    def clear(self) -> None:
+        with self._lock:
+            for service in {s[0] for s in self._values}:
+                self._generation[service] += 1
+            self._values.clear()
+
+
 class ClientFactory:
     """Builds and caches boto3 clients for one (profile, region, endpoint)."""
 
@@ -71,9 +127,10 @@ class ClientFactory:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.max_attempts = max_attempts
         self.requests = RequestLog()
+        self.reads = ReadCache()
         self._credentials = credentials
         self._session: Any = None
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, int], Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
 
@@ -103,22 +160,37 @@ class ClientFactory:
 
                 raise UsageError(f"--profile: {exc}", "list profiles with `aws configure list-profiles`") from exc
             self._session.events.register("before-call", self._record_call)
+            self._session.events.register("after-call", self._after_call)
         return self._session
 
     def _record_call(self, model: Any = None, **_: Any) -> None:
         if model is not None:
-            self.requests.record(model.service_model.service_name, model.name)
+            service = model.service_model.service_name
+            self.requests.record(service, model.name)
+            if is_mutating(model.name):
+                self.reads.invalidate(service)
 
-    def client(self, service: str, region: str | None = None, *, once: bool = False) -> Any:
+    def _after_call(self, model: Any = None, **_: Any) -> None:
+        # Again once the write is answered: a read that started while it was in flight may hold the
+        # state from before it.
+        if model is not None and is_mutating(model.name):
+            self.reads.invalidate(model.service_model.service_name)
+
+    def client(self, service: str, region: str | None = None, *, once: bool = False,
+               connections: int = DEFAULT_CONNECTIONS) -> Any:
         """A cached boto3 client for ``service`` in ``region`` (default: the factory's).
 
         ``once``: a client that sends each request exactly once. For creates without an idempotency
         token: botocore's automatic retry after a 500 or a dropped connection would send the create
         again although AWS may have acted on the first one; ``create_or_adopt`` retries instead, and
         looks for the resource first.
+
+        ``connections``: how many requests it keeps open at once; a caller that makes more at once (an
+        upload) asks for a client whose pool matches, or connections beyond the pool are opened and
+        thrown away again for every request.
         """
         region = region or self.region
-        key = (service + ("#once" if once else ""), region)
+        key = (service + ("#once" if once else ""), region, connections)
         with self._lock:
             if key not in self._clients:
                 from botocore.config import Config
@@ -128,7 +200,7 @@ class ClientFactory:
                     {"mode": "standard", "max_attempts": self.max_attempts},
                     connect_timeout=10,
                     read_timeout=60,
-                    max_pool_connections=32,
+                    max_pool_connections=connections,
                     user_agent_extra="tscloud/0.1",
                 )
                 self._clients[key] = self._boto_session().client(

@@ -10,7 +10,6 @@ more deploy so that pages already open in a browser can still load them.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import mimetypes
 import re
@@ -63,23 +62,39 @@ _TYPES = {
 }
 
 
+# Files this big are uploaded in parts of PART_SIZE, several at once; S3 then reports an ETag made of
+# the parts' MD5s, which the sync plan must predict to recognise the file as unchanged. The sizes are
+# `aws s3`'s defaults, so a file it uploaded compares equal too.
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
+PART_SIZE = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class LocalFile:
     key: str
     path: Path
-    md5: str  # hex
+    md5: str  # hex, of the whole content
     size: int
     content_type: str
     cache_control: str
+    part_md5s: tuple[str, ...] = ()  # hex, of each PART_SIZE part, when the file is uploaded in parts
+
+    @property
+    def multipart(self) -> bool:
+        return bool(self.part_md5s)
+
+    @property
+    def etag(self) -> str:
+        """The ETag S3 reports once we uploaded this file (MD5 for one part; MD5 of part MD5s, -count)."""
+        if not self.part_md5s:
+            return self.md5
+        joined = b"".join(bytes.fromhex(m) for m in self.part_md5s)
+        return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(self.part_md5s)}"
 
     @property
     def fingerprinted(self) -> bool:
         return self.cache_control == IMMUTABLE
 
-    @property
-    def content_md5(self) -> str:
-        """The base64 Content-MD5 header value, so S3 verifies what it stored."""
-        return base64.b64encode(bytes.fromhex(self.md5)).decode()
 
 
 def content_type(key: str) -> str:
@@ -122,12 +137,16 @@ def scan(root: Path, include: Sequence[str] = (), *, key_prefix: str = "") -> di
     private files (dotfiles, keys) only when ``include`` names them; a link out of ``root`` raises."""
     files: dict[str, LocalFile] = {}
     for rel, path in walk(root, include=include, key_prefix=key_prefix).files.items():
+        size = path.stat().st_size
         digest = hashlib.md5(usedforsecurity=False)
+        parts: list[str] = []
         with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
+            for chunk in iter(lambda: fh.read(PART_SIZE), b""):
                 digest.update(chunk)
-        files[rel] = LocalFile(rel, path, digest.hexdigest(), path.stat().st_size, content_type(rel),
-                               cache_control(rel))
+                if size >= MULTIPART_THRESHOLD:
+                    parts.append(hashlib.md5(chunk, usedforsecurity=False).hexdigest())
+        files[rel] = LocalFile(rel, path, digest.hexdigest(), size, content_type(rel), cache_control(rel),
+                               tuple(parts))
     return files
 
 
@@ -178,7 +197,7 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
     for key, f in local.items():
         etag = remote_etags.get(key)
         recorded = prev_files.get(key, {})
-        same_content = etag == f.md5
+        same_content = etag == f.etag
         same_headers = (recorded.get("content_type") == f.content_type
                         and recorded.get("cache_control") == f.cache_control)
         if same_content and same_headers:
@@ -189,7 +208,7 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
         uploads.append(f)
         # Changed for viewers only if it was there before with other bytes or other headers; a new file
         # that a killed run already uploaded (no record of it in the manifest) was never served.
-        if etag is not None and (etag != f.md5 or (recorded and not same_headers)):
+        if etag is not None and (etag != f.etag or (recorded and not same_headers)):
             overwritten.append(key)
     uploads.sort(key=lambda f: (f.key.endswith((".html", ".htm")), f.key))
 

@@ -105,12 +105,15 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
               "as CloudFront would, until Ctrl-C.")
 @click.option("--log", "log_requests", is_flag=True, help="With --serve: one line per request served.")
 @PRESET_OPTION
+@click.option("--upload-concurrency", type=click.IntRange(1, 256), metavar="N",
+              help="At most N file uploads (or parts of a big file) at once (default 64).")
 @pass_app
 def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: int, serve: bool,
-           log_requests: bool, preset_name: str | None) -> None:
+           log_requests: bool, preset_name: str | None, upload_concurrency: int | None) -> None:
     """Plan and apply. Re-running after any failure or kill converges."""
     from tscloud_py.engine.graph import select
     from tscloud_py.engine.runner import Runner
+    from tscloud_py.presets import PresetOptions
     from tscloud_py.workspace import Workspace
 
     if only and start:
@@ -120,7 +123,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     if log_requests and not serve:
         raise UsageError("--log: needs --serve")
     check_preset(app, preset_name)
-    ws = Workspace.open(app)
+    ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=upload_concurrency))
     selected = select(ws.steps, only, start)
     ws.preset.validate()
     _notices(app, ws)

@@ -28,6 +28,7 @@ class PresetOptions:
 
     no_snapshot: bool = False
     verbose: bool = False
+    upload_concurrency: int | None = None  # files (or parts) uploaded at once; None: the default
 
 
 class Preset(ABC):

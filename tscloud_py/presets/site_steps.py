@@ -208,7 +208,7 @@ class SiteDistributionStep(DistributionStepBase):
         summary = self.cloudfront.find_distribution_by_comment(self.comment)
         if summary is None:
             return None
-        return self.cloudfront.get_distribution(summary["Id"])
+        return self.cloudfront.get_distribution(summary["Id"], cached=True)
 
     def diff(self, ctx: StepContext, observed: DistributionInfo | None) -> list[Change]:
         wanted = self.wanted(ctx)

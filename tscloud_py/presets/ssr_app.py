@@ -189,7 +189,8 @@ class SsrApp(Preset):
             ]
         steps += [
             BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
-            UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",), include=tuple(self.ssr.include)),
+            UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",), include=tuple(self.ssr.include),
+                       concurrency=self.options.upload_concurrency),
             InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
                              needs=("upload", "distribution", "bucket-policy")),
         ]

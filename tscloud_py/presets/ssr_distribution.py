@@ -167,7 +167,7 @@ class SsrDistributionStep(DistributionStepBase):
 
     def read(self, ctx: StepContext) -> DistributionInfo | None:
         summary = self.cloudfront.find_distribution_by_comment(self.comment)
-        return self.cloudfront.get_distribution(summary["Id"]) if summary else None
+        return self.cloudfront.get_distribution(summary["Id"], cached=True) if summary else None
 
     def diff(self, ctx: StepContext, observed: DistributionInfo | None) -> list[Change]:
         if observed is None:

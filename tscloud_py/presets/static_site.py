@@ -58,7 +58,8 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
                              price_class=site.price_class, domain=site.domain, needs=needs,
                              certificate_step=certificate_step),
         BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
-        UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=("bucket",), include=tuple(site.include)),
+        UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=("bucket",), include=tuple(site.include),
+                   concurrency=preset.options.upload_concurrency),
         InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
                          needs=("upload", "distribution", "bucket-policy"), index=site.index),
     ]

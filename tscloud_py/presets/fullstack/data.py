@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from tscloud_py.concurrency import together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError
 from tscloud_py.presets.fullstack.common import FsStep, compare
@@ -38,14 +39,14 @@ class DatabaseStep(FsStep):
 
     def read(self, ctx: StepContext) -> Any | None:
         rds = self.env.rds
-        group = rds.subnet_group(self.identifier)
         if self.aurora:
-            cluster = rds.cluster(self.identifier)
-            writer = rds.instance(f"{self.identifier}-1")
+            group, cluster, writer = together(lambda: rds.subnet_group(self.identifier),
+                                              lambda: rds.cluster(self.identifier),
+                                              lambda: rds.instance(f"{self.identifier}-1"))
             if group is None and cluster is None:
                 return None
             return {"subnet_group": group, "cluster": cluster, "instance": writer}
-        inst = rds.instance(self.identifier)
+        group, inst = together(lambda: rds.subnet_group(self.identifier), lambda: rds.instance(self.identifier))
         if group is None and inst is None:
             return None
         return {"subnet_group": group, "instance": inst}
@@ -237,9 +238,9 @@ class CacheStep(FsStep):
         return f"tscloud/{self.env.app}/{self.env.stage}/redis-auth"
 
     def read(self, ctx: StepContext) -> Any | None:
-        secret = self.env.secrets.describe(self.secret_name)
-        group = self.env.elasticache.subnet_group(self.group_id)
-        rg = self.env.elasticache.replication_group(self.group_id)
+        secret, group, rg = together(lambda: self.env.secrets.describe(self.secret_name),
+                                     lambda: self.env.elasticache.subnet_group(self.group_id),
+                                     lambda: self.env.elasticache.replication_group(self.group_id))
         if secret is None and group is None and rg is None:
             return None
         return {"secret": secret, "subnet_group": group, "group": rg}
@@ -325,12 +326,17 @@ class QueueStep(FsStep):
         return self.env.name("jobs", 80), self.env.name("jobs-dlq", 80)
 
     def read(self, ctx: StepContext) -> Any | None:
-        name, dlq_name = self.names
-        found: dict[str, Any] = {}
-        for key, qname in (("queue", name), ("dlq", dlq_name)):
-            url = self.env.sqs.queue_url(qname)
-            if url is not None:
-                found[key] = {"url": url, "attributes": self.env.sqs.attributes(url), "tags": self.env.sqs.tags(url)}
+        sqs = self.env.sqs
+
+        def one(qname: str) -> dict[str, Any] | None:
+            url = sqs.queue_url(qname)
+            if url is None:
+                return None
+            attributes, tags = together(lambda: sqs.attributes(url), lambda: sqs.tags(url))
+            return {"url": url, "attributes": attributes, "tags": tags}
+
+        queue, dlq = together(lambda: one(self.names[0]), lambda: one(self.names[1]))
+        found = {key: q for key, q in (("queue", queue), ("dlq", dlq)) if q is not None}
         return found or None
 
     def _wanted(self, dlq_arn: str) -> tuple[dict[str, str], dict[str, str]]:

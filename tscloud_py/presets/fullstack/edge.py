@@ -10,6 +10,7 @@ from typing import Any
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from tscloud_py.aws.elbv2 import redirect_to_https_action
+from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import AwsError
 from tscloud_py.presets.fullstack.common import ORIGIN_HEADER, Env, FsStep, compare
@@ -105,35 +106,37 @@ class LoadBalancerStep(FsStep):
 
     def read(self, ctx: StepContext) -> Any | None:
         elb = self.env.elbv2
-        lb = elb.find_load_balancer(self.lb_name)
-        tg = elb.find_target_group(self.tg_name)
+        # The origin secret is read now, alongside, so that diff finds it in the run's read cache.
+        lb, tg, _secret = together(lambda: elb.find_load_balancer(self.lb_name),
+                                   lambda: elb.find_target_group(self.tg_name),
+                                   lambda: self._secret(ctx) if self.verify else None)
         if lb is None and tg is None:
             return None
         found: dict[str, Any] = {"lb": lb, "tg": tg, "listener": None, "rule": None, "http": None,
                                  "stray_listeners": [], "extra_rules": []}
+        attributes, listeners = together(
+            lambda: elb.target_group_attributes(tg["TargetGroupArn"]) if tg is not None else None,
+            lambda: elb.listeners(lb["LoadBalancerArn"]) if lb is not None else [])
         if tg is not None:
-            found["tg_attributes"] = elb.target_group_attributes(tg["TargetGroupArn"])
-        if lb is not None:
-            for li in elb.listeners(lb["LoadBalancerArn"]):
-                if li.get("Port") == self.main_port:
-                    found["listener"] = li
-                elif self.https and li.get("Port") == 80:
-                    found["http"] = li
-                else:
-                    found["stray_listeners"].append(li["ListenerArn"])
-            for key in ("listener", "http"):
-                li = found[key]
-                if li is None:
-                    continue
-                rules = [r for r in elb.rules(li["ListenerArn"]) if not r.get("IsDefault")]
-                if key == "listener":
-                    found["rule"] = rules[0] if rules else None
-                    rules = rules[1:]
-                found["extra_rules"] += [r["RuleArn"] for r in rules]
+            found["tg_attributes"] = attributes
+        for li in listeners:
+            if li.get("Port") == self.main_port:
+                found["listener"] = li
+            elif self.https and li.get("Port") == 80:
+                found["http"] = li
+            else:
+                found["stray_listeners"].append(li["ListenerArn"])
+        keys = [key for key in ("listener", "http") if found[key] is not None]
+        for key, listener_rules in zip(keys, each(keys, lambda k: elb.rules(found[k]["ListenerArn"])), strict=True):
+            rules = [r for r in listener_rules if not r.get("IsDefault")]
+            if key == "listener":
+                found["rule"] = rules[0] if rules else None
+                rules = rules[1:]
+            found["extra_rules"] += [r["RuleArn"] for r in rules]
         return found
 
     def _secret(self, ctx: StepContext) -> str:
-        return self.env.secrets.value(ctx.output("origin-secret", "secret_arn"))
+        return self.env.secrets.value(ctx.output("origin-secret", "secret_arn"), cached=True)
 
     def _wanted_actions(self, tg_arn: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         forward = [{"Type": "forward", "TargetGroupArn": tg_arn}]
@@ -338,7 +341,7 @@ class AttachStep(FsStep):
     def _parts(self, ctx: StepContext) -> tuple[Any, Any]:
         from tscloud_py.aws.cloudfront_splice import Behavior, CustomOrigin
 
-        secret = self.env.secrets.value(ctx.output("origin-secret", "secret_arn"))
+        secret = self.env.secrets.value(ctx.output("origin-secret", "secret_arn"), cached=True)
         api = self.env.config.api
         assert api is not None
         if api.domain:  # the ALB's certificate names api.domain: CloudFront connects over TLS
@@ -353,7 +356,7 @@ class AttachStep(FsStep):
         from tscloud_py.aws.cloudfront_splice import UnknownDistributionError, items_of
 
         try:
-            config, _etag = self._cloudfront().get_config_checked(self._dist(ctx))
+            config, _etag = self._cloudfront().get_config_checked(self._dist(ctx), cached=True)
         except UnknownDistributionError:
             if self.distribution_step:
                 return None  # the [site] distribution is gone already
@@ -380,7 +383,7 @@ class AttachStep(FsStep):
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         dist = observed["distribution_id"]
-        domain = self._cloudfront().get_distribution(dist).domain_name
+        domain = self._cloudfront().get_distribution(dist, cached=True).domain_name
         return {"distribution_id": dist, "origin_id": self.origin_id, "path": self.path,
                 "url": f"https://{domain}{self.path.rstrip('*')}"}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
+from tscloud_py.concurrency import together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import AwsError, TscloudError
 from tscloud_py.presets.fullstack.common import FsStep
@@ -49,10 +50,10 @@ class NetworkStep(FsStep):
     def read(self, ctx: StepContext) -> Any | None:
         ec2 = self.env.ec2
         if not self.new_vpc:
-            vpc_id = ec2.default_vpc()
+            vpc_id, defaults = together(ec2.default_vpc, ec2.default_subnets)
             if vpc_id is None:
                 return {"default_missing": True}
-            subnets = [s for s in ec2.subnets(vpc_id) if s.get("DefaultForAz")]
+            subnets = [s for s in defaults if s.get("VpcId") == vpc_id]
             subnets.sort(key=lambda s: str(s["AvailabilityZone"]))
             ids = [str(s["SubnetId"]) for s in subnets]
             return {"vpc_id": vpc_id, "public": ids, "private": ids}
@@ -60,17 +61,20 @@ class NetworkStep(FsStep):
         if vpc is None:
             return None
         vpc_id = str(vpc["VpcId"])
+        subnets, igw, route_tables, nats = together(
+            lambda: ec2.subnets(vpc_id, self.tags), lambda: ec2.internet_gateway(vpc_id),
+            lambda: ec2.route_tables(vpc_id, self.tags), lambda: ec2.nat_gateways(vpc_id))
         found: dict[str, Any] = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}}
-        for sub in ec2.subnets(vpc_id, self.tags):
+        for sub in subnets:
             tier = next((t["Value"] for t in sub.get("Tags", []) if t["Key"] == "tscloud:tier"), None)
             if tier in ("public", "private"):
                 found[tier].append(str(sub["SubnetId"]))
                 found["cidrs"][str(sub["CidrBlock"])] = str(sub["SubnetId"])
         found["public"].sort()
         found["private"].sort()
-        found["igw"] = ec2.internet_gateway(vpc_id)
+        found["igw"] = igw
         tables = {next((t["Value"] for t in rt.get("Tags", []) if t["Key"] == "tscloud:tier"), ""): rt
-                  for rt in ec2.route_tables(vpc_id, self.tags)}
+                  for rt in route_tables}
         found["tables"] = {tier: {"id": rt["RouteTableId"],
                                   "routes": sorted(str(r.get("GatewayId") or r.get("NatGatewayId"))
                                                    for r in rt.get("Routes", [])
@@ -78,7 +82,6 @@ class NetworkStep(FsStep):
                                   "subnets": sorted(str(a["SubnetId"]) for a in rt.get("Associations", [])
                                                     if a.get("SubnetId"))}
                            for tier, rt in tables.items() if tier}
-        nats = ec2.nat_gateways(vpc_id)
         found["nat"] = str(nats[0]["NatGatewayId"]) if nats else None
         found["nat_state"] = str(nats[0].get("State")) if nats else None
         return found
@@ -251,9 +254,10 @@ class SecurityGroupsStep(FsStep):
 
     def read(self, ctx: StepContext) -> Any | None:
         vpc_id = ctx.output("network", "vpc_id")
+        groups = self.env.ec2.find_security_groups(vpc_id, [self.env.name(role) for role in self.roles()])
         found: dict[str, Any] = {}
         for role in self.roles():
-            sg = self.env.ec2.find_security_group(vpc_id, self.env.name(role))
+            sg = groups.get(self.env.name(role))
             if sg is not None:
                 found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", []))}
         return found or None

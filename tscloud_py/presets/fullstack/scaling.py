@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.autoscaling import resource_id
+from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.fullstack.common import Env, FsStep, compare, retry_new_role
@@ -53,11 +54,11 @@ class AutoscalingStep(FsStep):
         return out
 
     def read(self, ctx: StepContext) -> Any | None:
-        found: dict[str, Any] = {}
-        for rid in self.wanted(ctx):
-            target = self.env.autoscaling.target(rid)
-            if target is not None:
-                found[rid] = {"target": target, "policies": self.env.autoscaling.policies(rid)}
+        scaling = self.env.autoscaling
+        rids = list(self.wanted(ctx))
+        read = each(rids, lambda rid: together(lambda: scaling.target(rid), lambda: scaling.policies(rid)))
+        found = {rid: {"target": target, "policies": policies}
+                 for rid, (target, policies) in zip(rids, read, strict=True) if target is not None}
         return found or None
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
@@ -155,9 +156,11 @@ class SchedulesStep(FsStep):
         return out
 
     def read(self, ctx: StepContext) -> Any | None:
-        if self.env.scheduler.group(self.group) is None:
+        scheduler = self.env.scheduler
+        group, names = together(lambda: scheduler.group(self.group), lambda: scheduler.schedules(self.group))
+        if group is None:
             return None
-        return {name: self.env.scheduler.schedule(self.group, name) for name in self.env.scheduler.schedules(self.group)}
+        return dict(zip(names, each(names, lambda name: scheduler.schedule(self.group, name)), strict=True))
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import ConfigError, TscloudError
 from tscloud_py.presets.diffing import canonical
@@ -110,11 +111,11 @@ class RolesStep(FsStep):
         return docs
 
     def read(self, ctx: StepContext) -> Any | None:
-        found: dict[str, Any] = {}
-        for key, name in self.role_names().items():
-            role = self.env.iam.role(name)
-            if role is not None:
-                found[key] = {"role": role, "policies": self.env.iam.inline_policies(name)}
+        iam = self.env.iam
+        names = self.role_names()
+        read = each(names.values(), lambda name: together(lambda: iam.role(name), lambda: iam.inline_policies(name)))
+        found = {key: {"role": role, "policies": policies}
+                 for key, (role, policies) in zip(names, read, strict=True) if role is not None}
         return found or None
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:

@@ -1,0 +1,217 @@
+"""Speed where AWS is far away: every figure measured through the latency proxy, next to its floor.
+
+    python3 bench/latency.py [--ms 30] [--files 1005] [--runs 3]
+
+Every request, from tscloud and from `aws s3 sync` alike, goes through ``bench/latency_proxy.py`` in
+front of one in-process moto server, first adding nothing, then ``--ms`` per request.
+
+- no-op `plan` and no-op `deploy` of the bundled fullstack-app example (deployed first): the median of
+  ``--runs`` runs at 0 ms and at ``--ms``. "share of the serial latency cost paid" is
+  (time at ms - time at 0) / (requests x ms): 1.0 is one request after another. Floor: the longest
+  chain of dependent reads x ms, that is the step graph's critical path where each step weighs the
+  round trips its own reads take (measured with that step read alone), plus the run's requests made
+  outside any step (the account id), taken as one after another.
+- upload of ``--files`` files of 1-20 KB: a whole `tscloud deploy` of a static site (whose bucket and
+  distribution exist) against `aws s3 sync` of the same directory into an existing bucket, in the same
+  run, at ``--ms``. Floor: PUTs / concurrency x ms.
+
+Exits non-zero if a target of issue 14 is missed: no-op plan and deploy each pay at most 0.3 of the
+serial latency cost with zero writes, and the upload takes at most 0.4x the time of `aws s3 sync`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomllib
+from _common import ENV, REPO, moto_server, run, site_config, table, tscloud_command
+from latency_proxy import dependent_chain, far_endpoint
+
+from tests.fakes.aws_proxy import AwsProxy
+
+AWS_CLI_CONCURRENCY = 10  # `aws s3 sync`'s default max_concurrent_requests
+PLAN_SHARE_TARGET = 0.3
+UPLOAD_RATIO_TARGET = 0.4
+
+
+def timed(proxy: AwsProxy, args: list[str], cwd: Path, runs: int) -> tuple[float, int, int]:
+    """Median seconds of ``runs`` runs, and the requests (all, mutating) of the last one."""
+    seconds = []
+    requests = mutating = 0
+    for _ in range(runs):
+        proxy.clear()
+        result = run(args, cwd=cwd)
+        assert result.code == 0, result.stderr[-3000:]
+        seconds.append(result.seconds)
+        requests, mutating = len(proxy.requests()), len(proxy.mutating())
+    return statistics.median(seconds), requests, mutating
+
+
+def read_chain(proxy: AwsProxy, project: Path, latency: float) -> tuple[int, list[str], int]:
+    """The fullstack graph's longest chain of dependent reads: (round trips, steps on it, requests).
+
+    Each step is read alone, with every output it needs already known, so the requests seen are its
+    own; the round trips they took (however many ran at once) weigh the step on the graph."""
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.config import config_from_dict
+    from tscloud_py.engine.graph import topo_order
+    from tscloud_py.engine.plan import Planner
+    from tscloud_py.engine.step import StepContext
+    from tscloud_py.presets import PresetOptions, load_preset
+
+    config = config_from_dict(tomllib.loads((project / "tscloud.toml").read_text()), "tscloud.toml",
+                              base_dir=project)
+    factory = ClientFactory(region=config.region, endpoint_url=proxy.endpoint,
+                            credentials={"aws_access_key_id": "bench", "aws_secret_access_key": "bench"})
+    steps = topo_order(load_preset(config, factory, PresetOptions()).steps())
+    planner = Planner(steps, StepContext(config.app, config.stage))
+    proxy.latency = 0.0
+    planner.plan()  # every output known, every client built
+    proxy.latency = latency
+    weight: dict[str, int] = {}
+    total = 0
+    for step in steps:
+        factory.reads.clear()  # a step read alone pays for its own reads
+        proxy.clear()
+        planner.plan_step(step)
+        weight[step.id] = dependent_chain(proxy.requests())
+        total += len(proxy.requests())
+    proxy.latency = 0.0
+    finish: dict[str, tuple[int, list[str]]] = {}
+    for step in steps:
+        before = max((finish[n] for n in step.needs), default=(0, []), key=lambda f: f[0])
+        finish[step.id] = (before[0] + weight[step.id], [*before[1], step.id])
+    rounds, path = max(finish.values(), key=lambda f: f[0])
+    return rounds, path, total
+
+
+def make_build(dist: Path, count: int, seed: int = 11) -> int:
+    rng = random.Random(seed)
+    (dist / "index.html").write_text("<!doctype html><title>bench</title>")
+    total = 0
+    for i in range(count - 1):
+        folder = ("assets", "img", "docs", "blog")[i % 4]
+        path = dist / folder / (f"file-{i:05d}" + (".js" if folder == "assets" else ".txt"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = rng.randbytes(rng.randint(1024, 20 * 1024))
+        path.write_bytes(data)
+        total += len(data)
+    return total
+
+
+def object_puts(proxy: AwsProxy, bucket: str) -> int:
+    prefix = f"/{bucket}/"
+    return sum(1 for r in proxy.requests() if r.method == "PUT" and r.path.startswith(prefix)
+               and not r.path.startswith(prefix + "_tscloud/"))
+
+
+def upload_round(moto: str, work: Path, files: int, latency: float) -> dict[str, Any]:
+    aws_cli = shutil.which("aws")
+    if not aws_cli:
+        raise SystemExit("the aws CLI is not installed: pip install awscli")
+    project = work / "site"
+    (project / "dist").mkdir(parents=True)
+    site_config(project, "latencybench")
+    (project / "dist" / "index.html").write_text("<!doctype html><title>bench</title>")
+    with far_endpoint(moto, 0.0) as ours, far_endpoint(moto, 0.0) as theirs:
+        deploy = [*tscloud_command(), "--endpoint-url", ours.endpoint, "--output", "json", "deploy"]
+        first = run(deploy, cwd=project)
+        assert first.code == 0, first.stderr[-3000:]
+        our_bucket = json.loads(first.stdout)["outputs"]["bucket"]
+        aws = [aws_cli, "--endpoint-url", theirs.endpoint, "--region", "us-east-1"]
+        their_bucket = "aws-cli-latency-bench"
+        made = run([*aws, "s3", "mb", f"s3://{their_bucket}"], env=ENV)
+        assert made.code == 0, made.stderr
+        size = make_build(project / "dist", files)
+        ours.latency = theirs.latency = latency
+        ours.clear()
+        mine = run(deploy, cwd=project)
+        assert mine.code == 0, mine.stderr[-3000:]
+        sync = run([*aws, "s3", "sync", str(project / "dist"), f"s3://{their_bucket}", "--only-show-errors"],
+                   env=ENV)
+        assert sync.code == 0, sync.stderr[-3000:]
+        return {"ours_s": mine.seconds, "aws_s": sync.seconds, "our_puts": object_puts(ours, our_bucket),
+                "aws_puts": object_puts(theirs, their_bucket), "our_requests": len(ours.requests()),
+                "aws_requests": len(theirs.requests()), "bytes": size}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ms", type=float, default=30.0, help="latency added to every request (default 30)")
+    parser.add_argument("--files", type=int, default=1005, help="files in the upload (default 1005)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per no-op figure; the median counts")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON document")
+    args = parser.parse_args()
+    latency = args.ms / 1000
+    os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "1")  # the in-process moto server reads these
+    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+    server, moto = moto_server()
+    work = Path(tempfile.mkdtemp(prefix="tscloud-bench-"))
+    rows: list[list[Any]] = []
+    report: dict[str, Any] = {"ms": args.ms}
+    ok = True
+    try:
+        project = work / "fullstack"
+        shutil.copytree(REPO / "examples" / "fullstack-app", project)
+        with far_endpoint(moto, 0.0) as proxy:
+            base = [*tscloud_command(), "--endpoint-url", proxy.endpoint, "--output", "json"]
+            first = run([*base, "deploy"], cwd=project)
+            assert first.code == 0, first.stderr[-3000:]
+            rounds, path, step_requests = read_chain(proxy, project, latency)
+            for command in ("plan", "deploy"):
+                proxy.latency = 0.0
+                at0, _, _ = timed(proxy, [*base, command], project, args.runs)
+                proxy.latency = latency
+                atl, requests, mutating = timed(proxy, [*base, command], project, args.runs)
+                outside = max(requests - step_requests, 0)
+                floor = (rounds + outside) * latency
+                share = (atl - at0) / (requests * latency)
+                target = share <= PLAN_SHARE_TARGET and mutating == 0
+                ok &= target
+                rows.append([f"no-op `tscloud {command}`, fullstack-app", requests, mutating, f"{at0:.2f} s",
+                             f"{atl:.2f} s", f"{floor:.2f} s", f"{share:.2f}",
+                             f"<= {PLAN_SHARE_TARGET}, 0 writes: {'ok' if target else 'MISSED'}"])
+                report[command] = {"requests": requests, "mutating": mutating, "at_0_s": round(at0, 3),
+                                   "at_ms_s": round(atl, 3), "floor_s": round(floor, 3), "share": round(share, 3)}
+        report["read_chain"] = {"round_trips": rounds, "steps": path, "requests_outside_steps": outside}
+        up = upload_round(moto, work, args.files, latency)
+        from tscloud_py.presets.upload_steps import DEFAULT_UPLOAD_CONCURRENCY
+
+        ratio = up["ours_s"] / up["aws_s"]
+        target = ratio <= UPLOAD_RATIO_TARGET and up["our_puts"] == args.files
+        ok &= target
+        mb = up["bytes"] / 1e6
+        rows.append([f"upload of {args.files} files ({mb:.1f} MB): `tscloud deploy`", up["our_requests"], "",
+                     "", f"{up['ours_s']:.2f} s",
+                     f"{up['our_puts'] / DEFAULT_UPLOAD_CONCURRENCY * latency:.2f} s", "",
+                     f"ratio {ratio:.2f} <= {UPLOAD_RATIO_TARGET}: {'ok' if target else 'MISSED'}"])
+        rows.append(["  same files: `aws s3 sync`", up["aws_requests"], "", "", f"{up['aws_s']:.2f} s",
+                     f"{up['aws_puts'] / AWS_CLI_CONCURRENCY * latency:.2f} s", "", ""])
+        report["upload"] = {**up, "ratio": round(ratio, 3), "concurrency": DEFAULT_UPLOAD_CONCURRENCY}
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"every request through bench/latency_proxy.py (+0 ms, then +{args.ms:g} ms) to one moto server; "
+              f"median of {args.runs} runs per no-op figure")
+        print(table(["measure", "requests", "writes", "at 0 ms", f"at {args.ms:g} ms", "floor",
+                     "share of serial latency paid", "target"], rows))
+        print(f"longest chain of dependent reads: {rounds} round trips ({' -> '.join(path)})"
+              f" + {outside} requests outside the steps")
+    print(f"issue 14 targets: {'all met' if ok else 'MISSED'}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

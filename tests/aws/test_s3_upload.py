@@ -1,0 +1,89 @@
+"""S3.upload against a moto server behind the counting proxy: multipart for big files (with the ETag the
+sync plan predicts), the connection pool sized to the concurrency, and throttling that slows, never fails."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MotoServer
+from tests.fakes.aws_proxy import AwsProxy
+from tscloud_py.aws.s3 import S3, Upload
+from tscloud_py.aws.session import ClientFactory
+from tscloud_py.build.sync import PART_SIZE, plan_sync, scan
+from tscloud_py.presets.upload_steps import UploadStep
+
+
+@pytest.fixture
+def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
+    with AwsProxy(moto_server.endpoint) as p:
+        yield p
+
+
+def s3_through(proxy: AwsProxy) -> S3:
+    return S3(ClientFactory(region="us-east-1", endpoint_url=proxy.endpoint,
+                            credentials={"aws_access_key_id": "t", "aws_secret_access_key": "t"}))
+
+
+def uploads(root: Path) -> list[Upload]:
+    return [UploadStep._upload(f) for f in scan(root).values()]
+
+
+def test_big_files_go_up_in_parts_and_their_etag_is_the_one_the_plan_predicts(proxy: AwsProxy,
+                                                                               tmp_path: Path) -> None:
+    s3 = s3_through(proxy)
+    bucket = f"upload-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(bucket)
+    big = bytes(range(256)) * ((2 * PART_SIZE + 4096) // 256)
+    (tmp_path / "video.mp4").write_bytes(big)
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    proxy.clear()
+    s3.upload(bucket, uploads(tmp_path), concurrency=8)
+    ops = proxy.counts()
+    assert ops["s3:POST /" + bucket + "/video.mp4?uploads"] == 1
+    assert sum(n for op, n in ops.items() if "partNumber=" in op) == 3
+    assert sum(n for op, n in ops.items() if "uploadId=" in op and op.startswith("s3:POST")) == 1
+    assert ops[f"s3:PUT /{bucket}/index.html"] == 1
+    local = scan(tmp_path)
+    remote = {o.key: o.etag for o in s3.list_objects(bucket)}
+    assert remote["video.mp4"] == local["video.mp4"].etag and remote["video.mp4"].endswith("-3")
+    assert remote["index.html"] == local["index.html"].md5
+    assert hashlib.md5(s3.get_object_bytes(bucket, "video.mp4") or b"").hexdigest() == hashlib.md5(big).hexdigest()
+    # Against that listing (and the manifest of this upload) the sync plan uploads nothing again.
+    assert plan_sync(local, remote, plan_sync(local, {}, None).manifest).uploads == []
+    assert s3.factory.client("s3", connections=8).meta.config.max_pool_connections == 8
+
+
+def test_throttling_slows_the_upload_down_and_never_fails_it(proxy: AwsProxy, tmp_path: Path) -> None:
+    """S3 answers 503 SlowDown to the first PUT of every key (as it does under a burst): botocore's
+    standard retries send each again, and every file arrives."""
+    s3 = s3_through(proxy)
+    bucket = f"throttle-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(bucket)
+    for i in range(40):
+        (tmp_path / f"file-{i:02d}.txt").write_text(f"content {i}")
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def first_put_of_each_key(method: str, path: str, query: str) -> bool:
+        if method != "PUT" or not path.startswith(f"/{bucket}/"):
+            return False
+        with lock:
+            first = path not in seen
+            seen.add(path)
+        return first
+
+    proxy.fail(first_put_of_each_key, 503, "SlowDown", "Please reduce your request rate.")
+    proxy.clear()
+    try:
+        s3.upload(bucket, uploads(tmp_path), concurrency=16)
+    finally:
+        proxy.fail_none()
+    puts = [r for r in proxy.requests() if r.method == "PUT"]
+    assert len(puts) == 80 and sum(1 for r in puts if r.status == 503) == 40
+    assert sorted(o.key for o in s3.list_objects(bucket)) == sorted(f"file-{i:02d}.txt" for i in range(40))
