@@ -3,7 +3,7 @@
     python3 bench/latency.py [--ms 30] [--files 1005] [--runs 3]
 
 Every request, from tscloud and from `aws s3 sync` alike, goes through ``bench/latency_proxy.py`` in
-front of one in-process moto server, first adding nothing, then ``--ms`` per request.
+front of one moto server (a process of its own), first adding nothing, then ``--ms`` per request.
 
 - no-op `plan` and no-op `deploy` of the bundled fullstack-app example (deployed first): the median of
   ``--runs`` runs at 0 ms and at ``--ms``. "share of the serial latency cost paid" is
@@ -27,13 +27,16 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import tomllib
-from _common import ENV, REPO, moto_server, run, site_config, table, tscloud_command
+from _common import ENV, REPO, run, site_config, table, tscloud_command
 from latency_proxy import dependent_chain, far_endpoint
 
 from tests.fakes.aws_proxy import AwsProxy
@@ -41,6 +44,27 @@ from tests.fakes.aws_proxy import AwsProxy
 AWS_CLI_CONCURRENCY = 10  # `aws s3 sync`'s default max_concurrent_requests
 PLAN_SHARE_TARGET = 0.3
 UPLOAD_RATIO_TARGET = 0.4
+
+
+@contextmanager
+def moto_process() -> Iterator[str]:
+    """A moto server in a process of its own: the proxy, tscloud and moto then do not share one
+    interpreter lock, so what is measured is the clients, not moto's turn for the CPU."""
+    script = ("import sys, threading; sys.path.insert(0, sys.argv[1]); import _common; "
+              "server, endpoint = _common.moto_server(); print(endpoint, flush=True); threading.Event().wait()")
+    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "MOTO_ACM_VALIDATION_WAIT": "0",
+           "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(Path(__file__).parent)], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        endpoint = proc.stdout.readline().strip()
+        if not endpoint.startswith("http"):
+            raise SystemExit("the moto server did not start")
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def timed(proxy: AwsProxy, args: list[str], cwd: Path, runs: int) -> tuple[float, int, int]:
@@ -152,10 +176,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON document")
     args = parser.parse_args()
     latency = args.ms / 1000
-    os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "1")  # the in-process moto server reads these
-    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
-    server, moto = moto_server()
     work = Path(tempfile.mkdtemp(prefix="tscloud-bench-"))
+    stack = ExitStack()
+    moto = stack.enter_context(moto_process())
     rows: list[list[Any]] = []
     report: dict[str, Any] = {"ms": args.ms}
     ok = True
@@ -198,7 +221,7 @@ def main() -> int:
                      f"{up['aws_puts'] / AWS_CLI_CONCURRENCY * latency:.2f} s", "", ""])
         report["upload"] = {**up, "ratio": round(ratio, 3), "concurrency": DEFAULT_UPLOAD_CONCURRENCY}
     finally:
-        server.stop()
+        stack.close()
         shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(report, indent=2))
