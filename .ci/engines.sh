@@ -11,7 +11,7 @@ engines_install() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
-  [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+  _static_busybox >/dev/null || missing+=(busybox-static)  # a dynamic one would not run in a bare rootfs
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""; [ "$(id -u)" != 0 ] && sudo="sudo -n"
   { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"; } \
@@ -19,6 +19,16 @@ engines_install() {
 }
 
 _engines_now() { date +%s.%N; }
+
+_static_busybox() {
+  local bb out
+  for bb in /bin/busybox /usr/bin/busybox; do
+    [ -x "$bb" ] || continue
+    out=$(LC_ALL=C ldd "$bb" 2>&1 || true)  # ldd exits 1 on a static binary; pipefail would hide the match
+    case "$out" in *"not a dynamic executable"*|*"statically linked"*) echo "$bb"; return 0 ;; esac
+  done
+  return 1
+}
 
 engines_up() {
   ENGINES_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tscloud-ci-engines.XXXXXX")"
@@ -55,7 +65,7 @@ engines_up() {
 
   # A base image from a static busybox: `docker import` of a one-binary rootfs.
   local root="$ENGINES_DIR/rootfs" bb
-  bb=$(command -v busybox); [ -x /bin/busybox ] && bb=/bin/busybox
+  bb=$(_static_busybox)
   mkdir -p "$root/bin"
   cp "$bb" "$root/bin/busybox"
   for app in sh cat echo ls true false sleep wget httpd env; do ln -sf busybox "$root/bin/$app"; done
