@@ -78,6 +78,13 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "lambda-env-size": (lambda t: ssr(t, f'[ssr.environment]\nBIG = "{"y" * 5000}"\n'), "ssr.environment"),
     "worker-names": (lambda t: ssr(t, '[[ssr.workers]]\nname = "jobs"\ndir = "w"\n'
                                      '[[ssr.workers]]\nname = "jobs"\ndir = "w"\n'), "ssr.workers[1].name"),
+    "missing-secret": (lambda t: fullstack(t, add('[api.secrets]\nSTRIPE_KEY = "does/not/exist"')),
+                       "api.secrets.STRIPE_KEY"),
+    "missing-secret-arn": (lambda t: fullstack(t, add(
+        '[api.secrets]\nSTRIPE_KEY = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf"')),
+        "api.secrets.STRIPE_KEY"),
+    "missing-parameter": (lambda t: fullstack(t, add('[api.secrets]\nFLAG = "ssm:/hostile/not-there"')),
+                          "api.secrets.FLAG"),
     "deep-toml": (lambda t: ssr(t, "x = " + "[" * 3000 + "]" * 3000 + "\n"), "nested too deep"),
     "huge-file": (lambda t: fullstack(t, sub('LOG_LEVEL = "info"', f'LOG_LEVEL = "{"z" * (2 << 20)}"')),
                   "not a tscloud config"),

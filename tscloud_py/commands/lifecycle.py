@@ -56,6 +56,7 @@ def plan(app: AppContext, preset_name: str | None) -> None:
     ws = Workspace.open(app)
     ws.preset.validate()
     _notices(app, ws)
+    ws.preset.preflight()
     result = Planner(ws.steps, ws.context(NullSink())).plan()
     result.extra.update(ws.preset.plan_extras())
     if ws.preset.notices:
@@ -127,6 +128,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     selected = select(ws.steps, only, start)
     ws.preset.validate()
     _notices(app, ws)
+    ws.preset.preflight()
     with ws.lock(force=force_unlock) as lock:
         lock_notice(app, lock)
         sink, live = _sink(app, ws, "deploy")

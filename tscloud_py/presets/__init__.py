@@ -50,6 +50,11 @@ class Preset(ABC):
         """Checks that need the filesystem (a build dir exists, ...). Raise UsageError/ConfigError."""
         return None
 
+    def preflight(self) -> None:
+        """Checks that need AWS reads (what the config refers to exists). Plan and deploy run it before
+        the first write, so a deploy refuses what its plan would have refused, having changed nothing."""
+        return None
+
     def check_published(self, table: str, key: str, value: str, *, allow_outside: bool,
                         include: tuple[str, ...] | list[str] = (), sub: str = "", private: bool = True,
                         key_prefix: str = "") -> Tree:

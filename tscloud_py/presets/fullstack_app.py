@@ -52,6 +52,25 @@ class FullstackApp(Preset):
         if site is not None and not site.resolved_dir(self.config.base_dir).is_dir():
             raise ConfigError(self.config.path, "site.dir", "the site directory does not exist; build it first")
 
+    def preflight(self) -> None:
+        from tscloud_py.aws.ssm import Ssm
+        from tscloud_py.presets.fullstack.service import resolve_secret_refs
+
+        env = self.env()
+        assert self.config.api is not None
+        secrets = self.config.api.secrets
+        # names must resolve to a secret (raises naming the key); ARNs and parameters must exist
+        for var, ref in resolve_secret_refs(env).items():
+            key = f"api.secrets.{var}"
+            if ref["kind"] == "ssm":
+                name = "/" + ref["resource"].split(":parameter/", 1)[1].lstrip("/")
+                if Ssm(self.aws).parameter(name) is None:
+                    raise ConfigError(self.config.path, key, f"no SSM parameter {name} in {env.region}",
+                                      "create it first (aws ssm put-parameter --type SecureString)")
+            elif secrets[var].startswith("arn:") and env.secrets.describe(ref["resource"]) is None:
+                raise ConfigError(self.config.path, key, f"no Secrets Manager secret {ref['resource']}",
+                                  "create it first, or fix the ARN")
+
     def plan_extras(self) -> dict[str, Any]:
         net = self.config.network
         if net is not None and net.vpc == "new" and net.nat_gateway:
