@@ -9,6 +9,8 @@ answer); bench/lost_response_sweep.py runs every preset.
 
 from __future__ import annotations
 
+import os
+import random
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -21,6 +23,7 @@ from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, Recorded
 
 CREATE_PREFIXES = ("Create", "Allocate")
+FULL = os.environ.get("TSCLOUD_LOST_FULL") == "1"  # bench/lost_response_sweep.py
 
 
 def each_create_once() -> tuple[set[str], object]:
@@ -105,3 +108,28 @@ def test_fullstack_every_create_loses_its_first_answer(mode: str, moto_server: M
             assert gone.code == 0, gone.output[-3000:]
     assert_nothing_tagged(moto_server.endpoint, app)
     assert sum(tagged_counts(moto_server.endpoint, app).values()) == 0
+
+
+@pytest.mark.skipif(not FULL, reason="the random sweep runs from bench/lost_response_sweep.py")
+@pytest.mark.parametrize("seed", range(8))
+def test_fullstack_random_losses(seed: int, moto_server: MotoServer, tmp_path: Path) -> None:
+    """10 % of all write answers lost at random (half 500s, half dropped connections): the first deploy
+    converges, nothing is duplicated, the next deploy is a no-op."""
+    app = f"rand-{seed}"
+    project = fullstack_project(tmp_path, app)
+    rng = random.Random(seed)
+    with AwsProxy(moto_server.endpoint) as proxy:
+        proxy.lose(lambda r: r.mutating and rng.random() < 0.10, "500" if seed % 2 else "drop")
+        first = run_cli("--endpoint-url", proxy.endpoint, "deploy", cwd=project, timeout=900)
+        proxy.lose(None)
+        lost = [r.describe() for r in proxy.lost]
+        print(f"seed {seed}: {len(lost)} answers lost: {sorted(set(lost))}; exit {first.code}")
+        assert first.code == 0, first.output[-3000:]
+        counts = tagged_counts(moto_server.endpoint, app)
+        assert counts["vpc"] == 1 and counts["igw"] == 1 and counts["db"] == 1 and counts["cache"] == 1, counts
+        again = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project, timeout=600)
+        assert again.code == 0 and {s["status"] for s in again.json()["steps"]} == {"unchanged"}
+        gone = run_cli("--endpoint-url", proxy.endpoint, "--yes", "destroy", "--no-snapshot", cwd=project,
+                       timeout=600)
+        assert gone.code == 0, gone.output[-3000:]
+    assert_nothing_tagged(moto_server.endpoint, app)

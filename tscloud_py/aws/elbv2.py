@@ -71,6 +71,15 @@ class Elbv2:
         with ignoring("LoadBalancerNotFound"):
             call(self.c.delete_load_balancer, "elbv2:DeleteLoadBalancer", LoadBalancerArn=arn)
 
+    def load_balancer_attributes(self, arn: str) -> dict[str, str]:
+        attrs = call(self.c.describe_load_balancer_attributes, "elbv2:DescribeLoadBalancerAttributes",
+                     LoadBalancerArn=arn)["Attributes"]
+        return {str(a["Key"]): str(a["Value"]) for a in attrs}
+
+    def set_load_balancer_attributes(self, arn: str, attributes: dict[str, str]) -> None:
+        call(self.c.modify_load_balancer_attributes, "elbv2:ModifyLoadBalancerAttributes", LoadBalancerArn=arn,
+             Attributes=[{"Key": k, "Value": v} for k, v in sorted(attributes.items())])
+
     def tags(self, arn: str) -> dict[str, str]:
         desc = call(self.c.describe_tags, "elbv2:DescribeTags", ResourceArns=[arn])["TagDescriptions"]
         return tags_dict(desc[0].get("Tags")) if desc else {}

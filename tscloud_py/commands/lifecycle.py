@@ -131,6 +131,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     ws.preset.preflight()
     with ws.lock(force=force_unlock) as lock:
         lock_notice(app, lock)
+        ws.journal.check_writable()
         sink, live = _sink(app, ws, "deploy")
         with live:
             result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
@@ -152,7 +153,7 @@ def _notices(app: AppContext, ws: Workspace) -> None:
     from tscloud_py.ui import echo
 
     if not app.json:
-        for notice in ws.preset.notices:
+        for notice in [*ws.journal.notices, *ws.preset.notices]:
             echo(f"note: {notice}", err=True)
 
 
@@ -333,6 +334,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
     from tscloud_py.workspace import Workspace
 
     ws = Workspace.open(app, PresetOptions(no_snapshot=no_snapshot, verbose=app.verbose))
+    _notices(app, ws)
     target = f"{ws.config.app}-{ws.config.stage}"
     if ws.config.is_production and confirm != target:
         raise UsageError(f"--confirm: destroying the production stage needs --confirm {target}")
@@ -345,6 +347,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
         click.confirm(f"destroy every resource of {target}?", abort=True)
     with ws.lock(force=force_unlock) as lock:
         lock_notice(app, lock)
+        ws.journal.check_writable()
         sink, live = _sink(app, ws, "destroy")
         ctx = ws.context(sink)
         _the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())

@@ -30,15 +30,56 @@ class Journal:
             "preset": preset,
             "steps": {},
         }
-        if path.exists():
-            try:
-                loaded = json.loads(path.read_text())
-                if isinstance(loaded, dict) and loaded.get("version") == JOURNAL_VERSION:
+        # what the command should tell the user (a journal set aside)
+        self.notices: list[str] = []
+        if path.exists() or path.is_symlink():
+            self._load()
+
+    def _load(self) -> None:
+        """Take a journal that reads and has the right shape; set any other aside and start empty.
+
+        A journal is only a cache of what reality said, so an unusable one costs nothing but a notice;
+        left in place it would fail every run the same way.
+        """
+        problem = None
+        try:
+            loaded = json.loads(self.path.read_text())
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})"
+        except ValueError:
+            problem = "is not valid JSON"
+        else:
+            if not isinstance(loaded, dict):
+                problem = "is not a JSON object"
+            elif loaded.get("version") != JOURNAL_VERSION:
+                return  # another version's journal: not read, overwritten at the next record
+            else:
+                problem = _shape_problem(loaded)
+                if problem is None:
                     self.data["steps"] = dict(loaded.get("steps", {}))
                     self.data["last_run"] = loaded.get("last_run")
-            except (OSError, ValueError):
-                # A corrupt journal is only a lost cache: reality is read anyway.
-                pass
+                    return
+        aside = self.path.with_name(f"{self.path.name}.set-aside-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
+        try:
+            os.replace(self.path, aside)
+        except OSError as exc:
+            self.notices.append(f"the journal {self.path} {problem}, and cannot be set aside ({exc.strerror})")
+            return
+        self.notices.append(f"the journal {self.path} {problem}; set aside as {aside.name}, rebuilt from what "
+                            "AWS reports")
+
+    def check_writable(self) -> None:
+        """Stop a run before its first write if the journal cannot be written (it would apply steps and
+        then fail to record them)."""
+        with self._lock:
+            try:
+                self._write()
+            except OSError as exc:
+                from tscloud_py.errors import TscloudError
+
+                raise TscloudError(f"the journal {self.path} cannot be written ({exc.strerror or exc}); "
+                                   "nothing was changed",
+                                   "fix its permissions (or move it away) and re-run") from None
 
     @property
     def steps(self) -> dict[str, dict[str, Any]]:
@@ -69,6 +110,20 @@ class Journal:
 
     def _write(self) -> None:
         atomic_write_json(self.path, self.data)
+
+
+def _shape_problem(loaded: dict[str, Any]) -> str | None:
+    steps = loaded.get("steps", {})
+    if not isinstance(steps, dict):
+        return "has steps that are not a table"
+    for sid, record in steps.items():
+        if not isinstance(record, dict) or not isinstance(record.get("outputs", {}), dict):
+            return f"has a record for step {sid!r} of the wrong type"
+        if not isinstance(record.get("fingerprint", ""), str) or not isinstance(record.get("status", ""), str):
+            return f"has a record for step {sid!r} of the wrong type"
+    if loaded.get("last_run") is not None and not isinstance(loaded.get("last_run"), dict):
+        return "has a last run of the wrong type"
+    return None
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

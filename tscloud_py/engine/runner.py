@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tscloud_py.engine.events import Event
@@ -58,6 +58,13 @@ class RunResult:
         return not self.failed
 
 
+def _unusable_record(exc: BaseException) -> bool:
+    """Whether a failure looks like bad input from the journal rather than an answer from AWS."""
+    if isinstance(exc, (TypeError, KeyError, AttributeError, ValueError)):
+        return True
+    return getattr(exc, "code", None) == "ParamValidationError"
+
+
 class Runner:
     def __init__(
         self,
@@ -86,6 +93,9 @@ class Runner:
         started = time.time()
         if selected:
             ctx.sink.emit(Event(step.id, "started", at=started))
+        return self._attempt(step, ctx, selected, started, heal=True)
+
+    def _attempt(self, step: Step, ctx: StepContext, selected: bool, started: float, *, heal: bool) -> StepResult:
         try:
             observed = step.read(ctx)
             if not selected:
@@ -103,6 +113,14 @@ class Runner:
                 self.journal.record(step.id, status=status, outputs=outputs, fingerprint=fingerprint(step.wanted(ctx)))
             return self._finish(step, status, started)
         except Exception as exc:  # every failure is reported per step, never a traceback
+            if heal and self.journal is not None and step.id in ctx.previous and _unusable_record(exc):
+                # A journal record this code cannot use (a value of the wrong type) would fail the step the
+                # same way on every run: drop it and ask reality again, once.
+                self.journal.forget(step.id)
+                ctx.sink.emit(Event(step.id, "message", what=f"journal record unusable ({type(exc).__name__}); "
+                                    "set aside, reading AWS instead"))
+                healed = replace(ctx, previous={k: v for k, v in ctx.previous.items() if k != step.id})
+                return self._attempt(step, healed, selected, started, heal=False)
             return self._failure(step, exc, started)
 
     def _outputs_without_apply(self, step: Step, ctx: StepContext, observed: Any) -> Outputs:

@@ -101,6 +101,10 @@ class LoadBalancerStep(FsStep):
         assert api is not None
         return {"deregistration_delay.timeout_seconds": str(api.deregistration_delay)}
 
+    # Header names with characters outside RFC 7230 tokens are dropped, not passed to the app, where a
+    # proxy and the app parsing them differently is a request-smuggling risk.
+    LB_ATTRIBUTES = {"routing.http.drop_invalid_header_fields.enabled": "true"}
+
     def _certificate(self, ctx: StepContext) -> str | None:
         return str(ctx.output(self.certificate_step, "certificate_arn")) if self.certificate_step else None
 
@@ -114,9 +118,11 @@ class LoadBalancerStep(FsStep):
             return None
         found: dict[str, Any] = {"lb": lb, "tg": tg, "listener": None, "rule": None, "http": None,
                                  "stray_listeners": [], "extra_rules": []}
-        attributes, listeners = together(
+        attributes, listeners, lb_attributes = together(
             lambda: elb.target_group_attributes(tg["TargetGroupArn"]) if tg is not None else None,
-            lambda: elb.listeners(lb["LoadBalancerArn"]) if lb is not None else [])
+            lambda: elb.listeners(lb["LoadBalancerArn"]) if lb is not None else [],
+            lambda: elb.load_balancer_attributes(lb["LoadBalancerArn"]) if lb is not None else {})
+        found["lb_attributes"] = lb_attributes
         if tg is not None:
             found["tg_attributes"] = attributes
         for li in listeners:
@@ -157,6 +163,8 @@ class LoadBalancerStep(FsStep):
         if lb is None:
             changes.append(Change("load balancer", None, self.lb_name))
             return changes
+        for key, value in self.LB_ATTRIBUTES.items():
+            compare(changes, f"load balancer {key}", observed.get("lb_attributes", {}).get(key), value)
         compare(changes, "load balancer security groups", sorted(lb.get("SecurityGroups", [])),
                 [ctx.output("security-groups", "alb_sg")])
         compare(changes, "load balancer subnets",
@@ -220,7 +228,11 @@ class LoadBalancerStep(FsStep):
         lb = observed["lb"]
         if lb is None:
             lb = elb.create_load_balancer(self.lb_name, subnets, [sg], self.tags)
+            elb.set_load_balancer_attributes(str(lb["LoadBalancerArn"]), self.LB_ATTRIBUTES)
         else:
+            have = observed.get("lb_attributes", {})
+            if any(have.get(k) != v for k, v in self.LB_ATTRIBUTES.items()):
+                elb.set_load_balancer_attributes(str(lb["LoadBalancerArn"]), self.LB_ATTRIBUTES)
             if sorted(lb.get("SecurityGroups", [])) != [sg]:
                 elb.set_security_groups(lb["LoadBalancerArn"], [sg])
             if sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])) != subnets:
