@@ -93,7 +93,8 @@ class AppContext:
         return self._factories[key]
 
     def state_dir(self, factory: ClientFactory, app: str, stage: str) -> Path:
-        """Where the journal and lock live: keyed by target, account, region, app and stage.
+        """Where the local state backend keeps the journal and lock: keyed by target, account, region,
+        app and stage (the S3 backend keeps them in the account; state_backend.py chooses).
 
         A custom endpoint (the emulator, a moto server) gets its own tree, so a
         local journal never mixes with a real account's.

@@ -102,7 +102,7 @@ def _check_preset_tables(config: Config, raw: dict[str, Any], shown: str) -> Non
     for table in wanted.required:
         if raw.get(table) is None:
             raise ConfigError(shown, f"[{table}]", f"required by preset '{config.preset}'; add a [{table}] table")
-    allowed = set(wanted.required) | set(wanted.optional) | {"dns"}
+    allowed = set(wanted.required) | set(wanted.optional) | {"dns", "state"}
     for key, value in raw.items():
         if isinstance(value, (dict, list)) and key not in allowed and key in _table_names():
             raise ConfigError(shown, f"[{key}]", f"not used by preset '{config.preset}'; remove it or change preset")

@@ -45,6 +45,16 @@ class DnsConfig:
 
 
 @dataclass
+class StateConfig:
+    backend: Literal["s3", "local"] = field(default="s3", metadata=meta(
+        "where the lock and journal live: s3 (a state bucket in the account, safe for teams and CI) or local "
+        "(files under .tscloud/, one machine only); --local always uses local files"))
+    bucket: str | None = field(default=None, metadata=meta(
+        "an existing bucket of yours for the state (default: tscloud-state-<account>-<region>, made on first use)",
+        pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", pattern_help="expected an S3 bucket name"))
+
+
+@dataclass
 class SiteConfig:
     dir: str = field(default="dist", metadata=meta("the built site, relative to tscloud.toml"))
     spa: bool = field(default=False, metadata=meta("serve /index.html (200) for 403/404: single-page apps"))
@@ -93,6 +103,7 @@ class Config:
         pattern_help="expected 1-15 chars of a-z, 0-9 and '-', starting with a letter"))
     site: SiteConfig | None = field(default=None, metadata=meta("the static site"))
     dns: DnsConfig = field(default_factory=DnsConfig, metadata=meta("DNS provider for custom domains"))
+    state: StateConfig = field(default_factory=StateConfig, metadata=meta("where the lock and journal live"))
     # fullstack-app
     api: ApiConfig | None = field(default=None, metadata=meta("fullstack-app: the container API"))
     frontend: FrontendConfig | None = field(default=None, metadata=meta(

@@ -49,6 +49,12 @@ class LockHeldError(TscloudError):
     default_hint = "wait for it to finish, or pass --force-unlock if that run is dead"
 
 
+class StateConflictError(TscloudError):
+    """The lock or journal in the state store changed under this run: another run took over."""
+
+    default_hint = "another run took this stage over; re-run once it is done"
+
+
 class AwsError(TscloudError):
     """An AWS API call failed. Carries the AWS error code."""
 

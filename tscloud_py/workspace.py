@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.engine.journal import Journal, atomic_write_json
 from tscloud_py.engine.lock import RunLock
+from tscloud_py.engine.state import LeaseLock, ObjectJournalStore
 from tscloud_py.engine.step import Step, StepContext
 from tscloud_py.presets import Preset, PresetOptions, load_preset
+from tscloud_py.state_backend import StateBackend
 
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
@@ -28,6 +32,7 @@ class Workspace:
     steps: list[Step]
     state_dir: Path
     journal: Journal
+    state: StateBackend
 
     @classmethod
     def open(cls, app: AppContext, options: PresetOptions | None = None) -> Workspace:
@@ -39,16 +44,29 @@ class Workspace:
         from tscloud_py.engine.graph import check_graph
 
         check_graph(steps)
-        state_dir = app.state_dir(aws, config.app, config.stage)
-        journal = Journal(state_dir / "journal.json", app=config.app, stage=config.stage, preset=config.preset)
-        return cls(app, config, aws, preset, steps, state_dir, journal)
+        state = StateBackend.choose(app, aws, config)
+        journal = state.journal(preset=config.preset)
+        return cls(app, config, aws, preset, steps, state.local_dir, journal, state)
 
     @property
     def scope(self) -> str:
         return f"{self.config.app}-{self.config.stage} ({self.aws.region})"
 
-    def lock(self, *, force: int = 0) -> RunLock:
-        return RunLock(self.state_dir / "lock", scope=self.scope, force=force)
+    @contextmanager
+    def lock(self, *, force: int = 0,
+             confirm_break: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[RunLock | LeaseLock]:
+        """Hold the run lock; the journal is read again once held, so its ETag is the one we own.
+
+        ``force`` is how many --force-unlock were given; ``confirm_break`` is asked before a lock whose
+        lease is still live is broken.
+        """
+        lock = self.state.lock(scope=self.scope, force=force, confirm_break=confirm_break)
+        with lock:
+            store = self.journal.store
+            if isinstance(store, ObjectJournalStore) and isinstance(lock, LeaseLock):
+                store.lock = lock
+                self.journal.reload()
+            yield lock
 
     def context(self, sink: EventSink) -> StepContext:
         return StepContext(self.config.app, self.config.stage, outputs={}, previous=self.journal.outputs(), sink=sink)

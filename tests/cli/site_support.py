@@ -50,10 +50,11 @@ def local_files(project: Path) -> dict[str, bytes]:
     return {p.relative_to(dist).as_posix(): p.read_bytes() for p in sorted(dist.rglob("*")) if p.is_file()}
 
 
-def distributions_for(endpoint: str, app: str, stage: str = "dev") -> list[dict[str, Any]]:
-    """Every distribution whose Comment names this app and stage (the step's deterministic name)."""
+def distributions_for(endpoint: str, app: str, stage: str = "dev", region: str = "us-east-1",
+                      comment: str | None = None) -> list[dict[str, Any]]:
+    """Every distribution whose Comment names this app, stage and region (the step's deterministic name)."""
     cf = boto(endpoint, "cloudfront")
-    comment = f"tscloud {app}-{stage} distribution"
+    comment = comment or f"tscloud {app}-{stage} {region} distribution"
     found = []
     for page in cf.get_paginator("list_distributions").paginate():
         for item in page["DistributionList"].get("Items", []) or []:
@@ -72,10 +73,12 @@ def buckets_for(endpoint: str, app: str, stage: str = "dev") -> list[str]:
                   if b["Name"].startswith(f"{app}-{stage}-"))
 
 
-def oacs_for(endpoint: str, app: str, stage: str = "dev") -> list[dict[str, Any]]:
+def oacs_for(endpoint: str, app: str, stage: str = "dev", region: str = "us-east-1") -> list[dict[str, Any]]:
+    from tscloud_py.presets.naming import regional_name
+
     cf = boto(endpoint, "cloudfront")
     items = cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []
-    return [i for i in items if i["Name"] == f"{app}-{stage}-site"]
+    return [i for i in items if i["Name"] == regional_name(app, stage, region, "site")]
 
 
 def objects(endpoint: str, bucket: str) -> dict[str, dict[str, Any]]:

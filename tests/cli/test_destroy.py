@@ -105,7 +105,7 @@ def test_destroy_removes_everything_in_order_then_is_a_noop(proxy: AwsProxy, mot
         second = tscloud(project, proxy.endpoint, "destroy", "--yes")  # --yes after the command works too
     assert second.code == 0, second.output
     assert "nothing to destroy for gone-site-dev" in second.stderr
-    assert [r.describe() for r in again if r.mutating] == []
+    assert [r.describe() for r in again if r.resource_write] == []
 
 
 def test_destroy_without_yes_off_a_terminal_exits_2_and_deletes_nothing(
@@ -128,4 +128,4 @@ def test_destroy_of_a_never_deployed_app(proxy: AwsProxy, tmp_path: Path) -> Non
         result = tscloud(project, proxy.endpoint, "--yes", "destroy")
     assert result.code == 0, result.output
     assert "nothing to destroy" in result.stderr
-    assert [r for r in requests if r.mutating] == []
+    assert [r for r in requests if r.resource_write] == []

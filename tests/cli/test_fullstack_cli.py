@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.cli.site_support import boto, tscloud
+from tests.cli.state_support import journal_text
 from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
@@ -116,7 +117,7 @@ def secret_values(endpoint: str, app: str) -> list[str]:
 def check_security_posture(endpoint: str, app: str, project: Path, cli_output: str) -> None:
     iam = boto(endpoint, "iam")
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{app}-dev-")]
-    assert sorted(roles) == sorted(f"{app}-dev-{r}" for r in ("exec", "task", "scheduler"))
+    assert sorted(roles) == sorted(f"{app}-dev-use1-{r}" for r in ("exec", "task", "scheduler"))
     for role in roles:
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
         for pname in iam.list_role_policies(RoleName=role)["PolicyNames"]:
@@ -130,9 +131,9 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
                 if any(a.startswith(DATA_ACTION_PREFIXES) for a in actions):
                     assert all("*" not in r or (r.endswith((":log-stream:*", ":*")) and "log-group" in r)
                                or r.endswith("-api:*") for r in resources), (role, stmt)
-    task_doc = iam.get_role_policy(RoleName=f"{app}-dev-task", PolicyName=f"{app}-dev-task")["PolicyDocument"]
+    task_doc = iam.get_role_policy(RoleName=f"{app}-dev-use1-task", PolicyName=f"{app}-dev-use1-task")["PolicyDocument"]
     assert [s["Resource"] for s in task_doc["Statement"]] == [[f"arn:aws:sqs:us-east-1:123456789012:{app}-dev-jobs"]]
-    exec_doc = iam.get_role_policy(RoleName=f"{app}-dev-exec", PolicyName=f"{app}-dev-exec")["PolicyDocument"]
+    exec_doc = iam.get_role_policy(RoleName=f"{app}-dev-use1-exec", PolicyName=f"{app}-dev-use1-exec")["PolicyDocument"]
     secrets_stmt = next(s for s in exec_doc["Statement"] if s["Sid"] == "ReadSecrets")
     assert all(":secret:" in r and "*" not in r for r in secrets_stmt["Resource"])
 
@@ -171,11 +172,13 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
         assert container["healthCheck"]["command"][0] == "CMD-SHELL"
         assert td["runtimePlatform"]["cpuArchitecture"] == "X86_64"
         assert container["logConfiguration"]["logDriver"] == "awslogs"
-    journals = list((project / ".tscloud").rglob("journal.json")) + list((project / ".tscloud").rglob("*.json"))
-    assert journals
-    for path in journals:
+    records = list((project / ".tscloud").rglob("*.json"))
+    assert records
+    for path in records:
         text = path.read_text()
         assert not any(s in text for s in secrets), path
+    journal = journal_text(endpoint, app)
+    assert journal is not None and not any(s in journal for s in secrets)
     assert not any(s in cli_output for s in secrets)
 
     elb = boto(endpoint, "elbv2")
@@ -198,7 +201,7 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
 
 
 def mutating_ops(proxy: AwsProxy) -> Counter[str]:
-    return Counter(r.operation or f"{r.method} {r.path.split('?')[0]}" for r in proxy.mutating())
+    return Counter(r.operation or f"{r.method} {r.path.split('?')[0]}" for r in proxy.resource_writes())
 
 
 def test_fullstack_deploy_redeploy_env_change_destroy(proxy: AwsProxy, moto_server: MotoServer,
@@ -232,8 +235,8 @@ def test_fullstack_deploy_redeploy_env_change_destroy(proxy: AwsProxy, moto_serv
     value_from = {s["name"]: s["valueFrom"] for s in td["containerDefinitions"][0]["secrets"]}
     assert value_from["STRIPE_KEY"] == stripe["ARN"]
     assert value_from["FLAG_TOKEN"] == f"arn:aws:ssm:us-east-1:123456789012:parameter/{app}/flag-token"
-    exec_doc = boto(endpoint, "iam").get_role_policy(RoleName=f"{app}-dev-exec",
-                                                     PolicyName=f"{app}-dev-exec")["PolicyDocument"]
+    exec_doc = boto(endpoint, "iam").get_role_policy(RoleName=f"{app}-dev-use1-exec",
+                                                     PolicyName=f"{app}-dev-use1-exec")["PolicyDocument"]
     by_sid = {st["Sid"]: st["Resource"] for st in exec_doc["Statement"]}
     assert stripe["ARN"] in by_sid["ReadSecrets"] and len(by_sid["ReadSecrets"]) == 3
     assert by_sid["ReadParameters"] == [value_from["FLAG_TOKEN"]]

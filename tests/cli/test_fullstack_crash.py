@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.cli.site_support import boto
+from tests.cli.state_support import delete_journal, ensure_bucket
 from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 
@@ -118,10 +119,11 @@ def _crash_case(moto: str, root: Path, n: int, keep_journal: bool) -> str | None
             return f"n={n}: not killed (exit {proc.returncode}): {err.decode()[-400:]}"
         what = proxy.requests()[-1].describe()
         if not keep_journal:
-            for journal in (project / ".tscloud").rglob("journal.json"):
-                journal.unlink()
+            delete_journal(moto, app)
         proxy.disarm()
-        rerun = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project)
+        # The killed run's lock is live for its lease: the re-run breaks it, as a user who saw the kill would.
+        rerun = run_cli("--endpoint-url", proxy.endpoint, "--yes", "--output", "json", "deploy", "--force-unlock",
+                        cwd=project)
     if rerun.code != 0:
         return f"n={n} ({what}): re-run failed: {rerun.output[-1200:]}"
     state = end_state(moto, app, (project / ".dist").read_text())
@@ -140,6 +142,7 @@ REFERENCE: dict[str, Any] = {}
 def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp_path: Path) -> None:
     aws_like_distribution_summaries()
     moto = moto_server.endpoint
+    ensure_bucket(moto)
     project = project_for(tmp_path, "fscref", moto)
     with AwsProxy(moto) as proxy:
         result = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project)

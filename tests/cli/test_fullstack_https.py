@@ -74,7 +74,7 @@ provider = "route53"
         second = tscloud(tmp_path, proxy.endpoint, "--output", "json", "deploy")
         assert second.code == 0, second.output
         assert [s["id"] for s in second.json()["steps"] if s["status"] != "unchanged"] == []
-        assert [r.describe() for r in proxy.mutating()] == []
+        assert [r.describe() for r in proxy.resource_writes()] == []
 
         gone = tscloud(tmp_path, proxy.endpoint, "--yes", "destroy")
         assert gone.code == 0, gone.output

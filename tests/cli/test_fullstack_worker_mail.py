@@ -88,7 +88,7 @@ def test_worker_mail_and_aurora(moto_server: MotoServer, tmp_path: Path) -> None
         assert mail_from["MailFromDomainAttributes"][DOMAIN]["MailFromDomain"] == f"mail.{DOMAIN}"
 
         iam = boto(endpoint, "iam")
-        task_doc = iam.get_role_policy(RoleName="fsw-dev-task", PolicyName="fsw-dev-task")["PolicyDocument"]
+        task_doc = iam.get_role_policy(RoleName="fsw-dev-use1-task", PolicyName="fsw-dev-use1-task")["PolicyDocument"]
         mail = next(s for s in task_doc["Statement"] if s["Sid"] == "Mail")
         assert mail["Resource"] == [f"arn:aws:ses:us-east-1:123456789012:identity/{DOMAIN}"]
 
@@ -100,7 +100,7 @@ def test_worker_mail_and_aurora(moto_server: MotoServer, tmp_path: Path) -> None
         second = tscloud(tmp_path, proxy.endpoint, "--output", "json", "deploy")
         assert second.code == 0, second.output
         assert [s["id"] for s in second.json()["steps"] if s["status"] != "unchanged"] == []
-        assert [r.describe() for r in proxy.mutating()] == []
+        assert [r.describe() for r in proxy.resource_writes()] == []
 
         gone = tscloud(tmp_path, proxy.endpoint, "--yes", "--output", "json", "destroy")
         assert gone.code == 0, gone.output

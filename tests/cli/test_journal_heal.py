@@ -16,6 +16,14 @@ from tscloud_py.engine.journal import Journal
 from tscloud_py.errors import TscloudError
 
 
+def _local_site(root: Path, app: str) -> Path:
+    """A site whose journal is the local file (what healing is about; the state bucket keeps versions)."""
+    project = make_site(root, app)
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text() + '\n[state]\nbackend = "local"\n')
+    return project
+
+
 def _journal(project: Path) -> Path:
     (found,) = list((project / ".tscloud" / "state").rglob("journal.json"))
     return found
@@ -28,7 +36,7 @@ def _deploy(project: Path, endpoint: str) -> Any:
 @pytest.mark.parametrize("damage", ["steps-a-list", "outputs-a-string", "value-of-wrong-type", "a-directory",
                                     "not-json"])
 def test_a_damaged_journal_is_set_aside_and_rebuilt(damage: str, moto_server: Any, tmp_path: Path) -> None:
-    project = make_site(tmp_path / "p", f"heal-{damage}"[:28].rstrip("-"))
+    project = _local_site(tmp_path / "p", f"heal-{damage}"[:28].rstrip("-"))
     # one endpoint for every run: the journal is keyed by it
     with AwsProxy(moto_server.endpoint) as proxy:
         first = _deploy(project, proxy.endpoint)

@@ -1,5 +1,7 @@
-"""The run lock through the real CLI (issue 2, "Done means" 4): a second concurrent deploy of the same app and
-stage exits at once naming the holder; a dead holder's lock is taken over; --force-unlock breaks a stuck one."""
+"""The run lock through the real CLI: a second concurrent deploy of the same app and stage exits at once naming
+the holder; a killed holder's lock is refused for its lease, then taken over; --force-unlock breaks a stuck one
+after confirmation; Ctrl-C gives it back. The lock is the state bucket's (the default backend) unless a test
+says `[state] backend = "local"`."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import state_support as state
 from tests.cli.site_support import make_site, tscloud
 from tests.conftest import REPO, MotoServer
 from tests.fakes.aws_proxy import AwsProxy
+from tscloud_py.engine.state import LEASE_ENV
 
 
 @pytest.fixture
@@ -26,13 +30,13 @@ def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
         p.release()
 
 
-def start_holder(project: Path, proxy: AwsProxy) -> subprocess.Popen[str]:
+def start_holder(project: Path, proxy: AwsProxy, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """A deploy that takes the lock and then waits on its first bucket request (held by the proxy)."""
     proxy.hold(lambda method, path: method == "HEAD" and path.count("/") == 1)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "deploy"], cwd=project,
-        env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO), **(env or {})}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     assert proxy.holding.wait(60), "the first deploy never reached AWS"
     return proc
 
@@ -72,8 +76,32 @@ def test_second_concurrent_deploy_exits_promptly_naming_the_holder(proxy: AwsPro
     assert "took over" not in again.stderr
 
 
-def test_dead_holder_is_taken_over_with_a_notice(proxy: AwsProxy, tmp_path: Path) -> None:
+def test_killed_holder_is_refused_for_its_lease_then_taken_over(proxy: AwsProxy, moto_server: MotoServer,
+                                                                 tmp_path: Path) -> None:
     project = make_site(tmp_path, "lock-dead")
+    lease = 8.0  # seconds, recorded in the lock by its holder; the default is 120
+    first = start_holder(project, proxy, env={LEASE_ENV: str(lease)})
+    killed_at = time.monotonic()
+    first.kill()
+    finish(first)
+    proxy.release()
+    within = tscloud(project, proxy.endpoint, "deploy")
+    if time.monotonic() - killed_at < lease - 1:
+        assert within.code == 1, within.output
+        assert f"is locked by pid {first.pid}" in within.stderr and "lease expires in" in within.stderr
+    while time.monotonic() - killed_at < lease + 1.5:
+        time.sleep(0.5)
+    result = tscloud(project, proxy.endpoint, "deploy")
+    assert result.code == 0, result.output
+    assert f"note: took over the lock from pid {first.pid}" in result.stderr and "lease expired" in result.stderr
+    assert state.lock(moto_server.endpoint, "lock-dead") is None  # and gave it back
+
+
+def test_local_backend_takes_a_dead_holders_lock_at_once(proxy: AwsProxy, tmp_path: Path) -> None:
+    """The local lock is a flock, which the kernel drops when its holder dies: no lease to wait out."""
+    project = make_site(tmp_path, "lock-local")
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text() + '\n[state]\nbackend = "local"\n')
     first = start_holder(project, proxy)
     first.kill()
     finish(first)
@@ -81,15 +109,16 @@ def test_dead_holder_is_taken_over_with_a_notice(proxy: AwsProxy, tmp_path: Path
     result = tscloud(project, proxy.endpoint, "deploy")
     assert result.code == 0, result.output
     assert f"note: took over the lock from pid {first.pid}" in result.stderr
+    assert list((project / ".tscloud" / "state").rglob("journal.json"))
 
 
 def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> None:
-    """A holder alive on this host is not broken by one --force-unlock (both would write at once);
-    given twice it is, and the notice says the holder still runs."""
+    """A holder alive on this host is not broken by one --force-unlock (both would write at once); given
+    twice it is, after confirmation (--yes off a terminal), and the notice says the holder still runs."""
     project = make_site(tmp_path, "lock-stuck")
     first = start_holder(project, proxy)
     try:
-        first.send_signal(signal.SIGSTOP)  # alive, holding the flock, going nowhere
+        first.send_signal(signal.SIGSTOP)  # alive, its lease live, going nowhere
         refused = tscloud(project, proxy.endpoint, "deploy")
         assert refused.code == 1 and f"pid {first.pid}" in refused.stderr
         once = tscloud(project, proxy.endpoint, "deploy", "--force-unlock")
@@ -97,7 +126,9 @@ def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> 
         assert f"pid {first.pid}" in once.stderr and "running on this host" in once.stderr
         assert "twice" in once.stderr and "no longer running" not in once.stderr
         proxy.release()
-        forced = tscloud(project, proxy.endpoint, "deploy", "--force-unlock", "--force-unlock")
+        unconfirmed = tscloud(project, proxy.endpoint, "deploy", "--force-unlock", "--force-unlock")
+        assert unconfirmed.code == 2 and "--yes" in unconfirmed.stderr and f"pid {first.pid}" in unconfirmed.stderr
+        forced = tscloud(project, proxy.endpoint, "--yes", "deploy", "--force-unlock", "--force-unlock")
         assert forced.code == 0, forced.output
         assert f"took over the lock from pid {first.pid}" in forced.stderr
         assert "STILL RUNNING on this host" in forced.stderr and "no longer running" not in forced.stderr
@@ -109,7 +140,8 @@ def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> 
     assert {s["status"] for s in after.json()["steps"]} == {"unchanged"}
 
 
-def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: AwsProxy, tmp_path: Path) -> None:
+def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: AwsProxy, moto_server: MotoServer,
+                                                                       tmp_path: Path) -> None:
     project = make_site(tmp_path, "lock-intr")
     first = start_holder(project, proxy)  # in the middle of a step, its AWS call held by the proxy
     try:
@@ -125,13 +157,14 @@ def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: Aws
         assert "Traceback" not in err
     finally:
         finish(first)
+    assert state.lock(moto_server.endpoint, "lock-intr") is None  # released at once, not left to its lease
     proxy.release()
     again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
     assert again.code == 0, again.output
     assert "took over" not in again.stderr  # the lock was released, not left for a takeover
 
 
-def test_sigterm_is_handled_like_ctrl_c(proxy: AwsProxy, tmp_path: Path) -> None:
+def test_sigterm_is_handled_like_ctrl_c(proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
     """SIGTERM (a CI runner cancelling, `kill`): a message, the lock file removed, exit 143, a clean re-run."""
     project = make_site(tmp_path, "lock-term")
     first = start_holder(project, proxy)
@@ -143,7 +176,7 @@ def test_sigterm_is_handled_like_ctrl_c(proxy: AwsProxy, tmp_path: Path) -> None
         assert "Traceback" not in err
     finally:
         finish(first)
-    assert not list((project / ".tscloud" / "state").rglob("lock"))
+    assert state.lock(moto_server.endpoint, "lock-term") is None
     proxy.release()
     again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
     assert again.code == 0, again.output

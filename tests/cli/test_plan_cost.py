@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
+
+from tests.cli.state_support import journal as state_journal
 
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "ssr-app"
 
@@ -20,8 +21,8 @@ def test_plan_cost_delta_follows_deploys_and_destroys(cli: Any, moto_server: Any
     assert fresh["previous_monthly_usd"] is None and fresh["monthly_usd"] == 7.40   # see test_cost_examples
 
     assert cli(*target, "deploy", cwd=cwd).code == 0
-    journal = next((cwd / ".tscloud" / "state").rglob("journal.json"))
-    assert json.loads(journal.read_text())["last_run"]["cost_inputs"]["functions"][0]["memory"] == 2048
+    journal = state_journal(moto_server.endpoint, "shop")
+    assert journal is not None and journal["last_run"]["cost_inputs"]["functions"][0]["memory"] == 2048
 
     same = cli(*target, "--output", "json", "plan", cwd=cwd).json()["cost"]
     assert same["previous_monthly_usd"] == 7.40 and same["delta_usd"] == 0.0

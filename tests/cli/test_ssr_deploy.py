@@ -83,7 +83,7 @@ def test_deploy_shape_and_second_deploy_unchanged(cli: Any, moto_server: Any, tm
     (mapping,) = lam.list_event_source_mappings(FunctionName="shop-dev-jobs")["EventSourceMappings"]
     assert mapping["EventSourceArn"] == attrs["QueueArn"] and mapping["BatchSize"] == 10
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    worker_role = client(moto_server, "iam").get_role_policy(RoleName="shop-dev-jobs", PolicyName="tscloud-server")
+    worker_role = client(moto_server, "iam").get_role_policy(RoleName="shop-dev-use1-jobs", PolicyName="tscloud-server")
     queue_statement = worker_role["PolicyDocument"]["Statement"][1]
     assert queue_statement["Resource"] == [attrs["QueueArn"]] and "sqs:DeleteMessage" in queue_statement["Action"]
 
@@ -173,3 +173,57 @@ def test_destroy_removes_everything(cli: Any, moto_server: Any, tmp_path: Path) 
     assert client(moto_server, "iam").list_roles()["Roles"] == []
     logs = client(moto_server, "logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/shop-dev")
     assert logs["logGroups"] == []
+
+
+def test_two_regions_keep_their_own_global_resources_and_old_names_are_adopted(cli: Any, moto_server: Any,
+                                                                              tmp_path: Path) -> None:
+    """Distribution Comment, OACs and the IAM role carry the region; a deployment from before that keeps its
+    (unrenamable) role and its distribution, and redeploys without a resource write."""
+    moto_server.reset()
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    project = tmp_path / "app"
+    base = ("--endpoint-url", moto_server.endpoint, "--output", "json")
+    east = cli(*base, "--region", "us-east-1", "deploy", cwd=project)
+    west = cli(*base, "--region", "eu-west-1", "deploy", cwd=project)
+    assert east.code == 0 and west.code == 0, east.output + west.output
+    assert east.json()["outputs"]["distribution_id"] != west.json()["outputs"]["distribution_id"]
+    iam = client(moto_server, "iam")
+    roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
+    assert roles == ["shop-dev-euw1-jobs", "shop-dev-euw1-server", "shop-dev-use1-jobs", "shop-dev-use1-server"]
+    oacs = sorted(o["Name"] for o in client(moto_server, "cloudfront").list_origin_access_controls()
+                  ["OriginAccessControlList"]["Items"])
+    assert oacs == ["shop-dev-euw1-assets", "shop-dev-euw1-server", "shop-dev-use1-assets", "shop-dev-use1-server"]
+
+    # Before the rename: us-east-1's distribution had the old Comment and its server the old role name.
+    # Give them back, and check both are kept.
+    legacy_role(moto_server, "shop-dev-use1-server", "shop-dev-server")
+    cf = client(moto_server, "cloudfront")
+    dist_id = east.json()["outputs"]["distribution_id"]
+    got = cf.get_distribution_config(Id=dist_id)
+    cf.update_distribution(Id=dist_id, IfMatch=got["ETag"],
+                           DistributionConfig={**got["DistributionConfig"], "Comment": "tscloud shop-dev distribution"})
+    again = cli(*base, "-v", "--region", "us-east-1", "deploy", cwd=project)
+    assert again.code == 0, again.output
+    assert {s["status"] for s in again.json()["steps"]} == {"unchanged"}
+    assert again.json()["outputs"]["distribution_id"] == dist_id
+    assert again.json()["requests"]["resource"]["writes"] == 0
+    assert client(moto_server, "lambda").get_function(FunctionName="shop-dev-server")["Configuration"][
+        "Role"].endswith(":role/shop-dev-server")
+    west_again = cli(*base, "--region", "eu-west-1", "deploy", cwd=project)
+    assert {s["status"] for s in west_again.json()["steps"]} == {"unchanged"}
+    assert "shop-dev-use1-server" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
+
+
+def legacy_role(moto_server: Any, name: str, old: str) -> None:
+    """Move the us-east-1 server onto a copy of its role under the pre-region name, as an old deploy left it."""
+    iam = client(moto_server, "iam")
+    role = iam.get_role(RoleName=name)["Role"]
+    iam.create_role(RoleName=old, AssumeRolePolicyDocument=json.dumps(role["AssumeRolePolicyDocument"]),
+                    Tags=role.get("Tags", []))
+    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+        iam.put_role_policy(RoleName=old, PolicyName=policy, PolicyDocument=json.dumps(doc))
+        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    lam = client(moto_server, "lambda")
+    lam.update_function_configuration(FunctionName="shop-dev-server", Role=iam.get_role(RoleName=old)["Role"]["Arn"])
+    iam.delete_role(RoleName=name)

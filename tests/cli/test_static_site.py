@@ -19,11 +19,18 @@ from tests.cli.site_support import (
     invalidations,
     local_files,
     make_site,
+    oacs_for,
     objects,
     tscloud,
 )
+from tests.cli.state_support import delete_journal
 from tests.conftest import MotoServer
-from tests.fakes.aws_proxy import AwsProxy, Recorded, aws_like_distribution_summaries
+from tests.fakes.aws_proxy import (
+    STATE_BUCKET_PATH,
+    AwsProxy,
+    Recorded,
+    aws_like_distribution_summaries,
+)
 from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -60,7 +67,8 @@ def parse_outputs(stdout: str) -> dict[str, str]:
 
 
 def mutating(requests: list[Recorded]) -> list[str]:
-    return [r.describe() for r in requests if r.mutating]
+    """Resource writes: the state bucket's lock and journal requests are counted apart."""
+    return [r.describe() for r in requests if r.resource_write]
 
 
 def test_deploy_prints_outputs_then_noop_redeploy_sends_no_writes(
@@ -88,13 +96,19 @@ def test_deploy_prints_outputs_then_noop_redeploy_sends_no_writes(
     assert second["outputs"] == outputs
     assert second_requests, "the proxy saw nothing: is the deploy going around it?"
     assert mutating(second_requests) == []
+    # The lock and the journal are written (take, journal, release), and reported apart from the resources.
+    state_writes = [r for r in second_requests if r.state and r.mutating]
+    assert second["requests"]["resource"]["writes"] == 0
+    assert second["requests"]["state"] == {"backend": "s3", "writes": len(state_writes),
+                                           "total": len([r for r in second_requests if r.state])}
+    assert 2 <= len(state_writes) <= 4, [r.describe() for r in state_writes]
 
     with proxy.recording() as plan_requests:
         plan = tscloud(project, proxy.endpoint, "--output", "json", "plan")
     assert plan.code == 0, plan.output
     assert {s["id"]: s["action"] for s in plan.json()["steps"]} == dict.fromkeys(statuses, "none")
     assert all(s["changes"] == [] for s in plan.json()["steps"])
-    assert mutating(plan_requests) == []
+    assert [r.describe() for r in plan_requests if r.mutating] == []  # no lock, no journal write: nothing
 
     text_plan = tscloud(project, proxy.endpoint, "plan")
     assert text_plan.code == 0
@@ -141,7 +155,7 @@ def test_files_headers_policy_and_distribution(proxy: AwsProxy, moto_server: Mot
     config = dist["config"]
     (origin,) = config["Origins"]["Items"]
     (oac,) = [o for o in boto(moto_server.endpoint, "cloudfront").list_origin_access_controls()
-              ["OriginAccessControlList"]["Items"] if o["Name"] == f"{app}-dev-site"]
+              ["OriginAccessControlList"]["Items"] if o["Name"] == f"{app}-dev-use1-site"]
     assert origin["DomainName"] == f"{bucket}.s3.us-east-1.amazonaws.com"
     assert origin["OriginAccessControlId"] == oac["Id"]
     assert oac["SigningBehavior"] == "always" and oac["SigningProtocol"] == "sigv4"
@@ -255,7 +269,8 @@ def test_only_and_from_select_what_is_applied(proxy: AwsProxy, moto_server: Moto
 def test_failed_step_exits_1_naming_step_code_and_hint_and_skips_only_dependents(
         proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
     project = make_site(tmp_path, "site-fail")
-    proxy.fail(lambda method, path, query: method == "PUT" and query == "policy", 403, "AccessDenied",
+    proxy.fail(lambda method, path, query: method == "PUT" and query == "policy" and not path.startswith(
+        STATE_BUCKET_PATH), 403, "AccessDenied",
                "not allowed to put bucket policies")
     result = tscloud(project, proxy.endpoint, "deploy")
     assert result.code == 1
@@ -377,13 +392,55 @@ def test_file_names_with_spaces_and_non_ascii(proxy: AwsProxy, moto_server: Moto
         ["/a+b%20(1).txt", "/caf%C3%A9/men%C3%BC.html", "/docs/My%20Report.txt"]]
 
 
-@pytest.mark.xfail(strict=True, reason="the distribution (Comment 'tscloud <app>-<stage> distribution') and the "
-                   "OAC are named without the region, while the bucket, journal and lock are per region: a "
-                   "second region adopts the first region's distribution and repoints its origin")
 def test_same_app_and_stage_in_two_regions_keep_separate_distributions(moto_server: MotoServer,
                                                                         tmp_path: Path) -> None:
+    """CloudFront is global: the Comment and the OAC name carry the region, so each region has its own."""
     project = make_site(tmp_path, "site-tworeg")
     east = tscloud(project, moto_server.endpoint, "--region", "us-east-1", "--output", "json", "deploy")
     west = tscloud(project, moto_server.endpoint, "--region", "eu-west-1", "--output", "json", "deploy")
-    assert east.code == 0 and west.code == 0
+    assert east.code == 0 and west.code == 0, east.output + west.output
     assert east.json()["outputs"]["distribution_id"] != west.json()["outputs"]["distribution_id"]
+    (east_dist,) = distributions_for(moto_server.endpoint, "site-tworeg", region="us-east-1")
+    (west_dist,) = distributions_for(moto_server.endpoint, "site-tworeg", region="eu-west-1")
+    assert east_dist["config"]["Origins"]["Items"][0]["DomainName"].endswith(".s3.us-east-1.amazonaws.com")
+    assert west_dist["config"]["Origins"]["Items"][0]["DomainName"].endswith(".s3.eu-west-1.amazonaws.com")
+    assert len(oacs_for(moto_server.endpoint, "site-tworeg", region="us-east-1")) == 1
+    assert len(oacs_for(moto_server.endpoint, "site-tworeg", region="eu-west-1")) == 1
+    again = tscloud(project, moto_server.endpoint, "--region", "us-east-1", "--output", "json", "deploy")
+    assert {s["status"] for s in again.json()["steps"]} == {"unchanged"}
+
+
+def _as_before_the_rename(endpoint: str, app: str) -> None:
+    """Give a deployment the names tscloud used before they carried the region."""
+    cf = boto(endpoint, "cloudfront")
+    (dist,) = distributions_for(endpoint, app)
+    config, etag = dist["config"], cf.get_distribution_config(Id=dist["Id"])["ETag"]
+    cf.update_distribution(Id=dist["Id"], IfMatch=etag,
+                           DistributionConfig={**config, "Comment": f"tscloud {app}-dev distribution"})
+    (oac,) = oacs_for(endpoint, app)
+    got = cf.get_origin_access_control(Id=oac["Id"])
+    oac_config = got["OriginAccessControl"]["OriginAccessControlConfig"]
+    cf.update_origin_access_control(Id=oac["Id"], IfMatch=got["ETag"],
+                                    OriginAccessControlConfig={**oac_config, "Name": f"{app}-dev-site"})
+
+
+@pytest.mark.parametrize("keep_journal", [True, False], ids=["journal", "no-journal"])
+def test_a_deployment_from_before_the_rename_is_adopted_with_zero_writes(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path, keep_journal: bool) -> None:
+    app = f"site-legacy-{'j' if keep_journal else 'x'}"
+    project = make_site(tmp_path, app)
+    first = deploy_json(project, proxy.endpoint)
+    _as_before_the_rename(moto_server.endpoint, app)
+    assert distributions_for(moto_server.endpoint, app) == [] and oacs_for(moto_server.endpoint, app) == []
+    if not keep_journal:
+        delete_journal(moto_server.endpoint, app)
+    with proxy.recording() as requests:
+        second = deploy_json(project, proxy.endpoint)
+    assert {s["status"] for s in second["steps"]} == {"unchanged"}
+    assert second["outputs"] == first["outputs"]
+    assert mutating(requests) == []
+    # Still one of each, under the old names; the other region is free to make its own.
+    assert len(distributions_for(moto_server.endpoint, app, comment=f"tscloud {app}-dev distribution")) == 1
+    west = tscloud(project, moto_server.endpoint, "--region", "eu-west-1", "--output", "json", "deploy")
+    assert west.code == 0, west.output
+    assert west.json()["outputs"]["distribution_id"] != first["outputs"]["distribution_id"]

@@ -15,6 +15,9 @@ Latency mode (``AwsProxy(upstream, latency=0.03)``): every request waits that lo
 forwarded, as a round trip to a far-away AWS endpoint would; requests in flight at once wait at once,
 so what a client pays is its chain of dependent requests, not their count.
 
+``Recorded.state`` marks requests to a tscloud state bucket (lock and journal);
+``Recorded.resource_write`` is mutating and not state.
+
 Crash mode (``kill_after(n, pid)``): the n-th request is forwarded to upstream,
 then the client process is SIGKILLed before the response is returned; later
 requests are dropped without being forwarded. That is "the process died right
@@ -44,6 +47,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
+STATE_BUCKET_PATH = "/tscloud-state-"  # path-style, as boto3 addresses S3 on a loopback endpoint
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
@@ -72,6 +76,21 @@ class Recorded:
         if self.operation:
             return not self.operation.startswith(READ_PREFIXES)
         return self.method not in ("GET", "HEAD")
+
+    @property
+    def seconds(self) -> float:
+        """From the request's arrival to upstream's answer, latency included."""
+        return self.ended - self.started
+
+    @property
+    def state(self) -> bool:
+        """A request to a tscloud state bucket (the lock and journal), not to a deployed resource."""
+        return self.service == "s3" and self.path.startswith(STATE_BUCKET_PATH)
+
+    @property
+    def resource_write(self) -> bool:
+        """Mutating, and aimed at a deployed resource: what "a no-op redeploy writes nothing" counts."""
+        return self.mutating and not self.state
 
     def describe(self) -> str:
         op = self.operation or f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
@@ -232,6 +251,9 @@ class AwsProxy:
 
     def mutating(self) -> list[Recorded]:
         return [r for r in self.requests() if r.mutating]
+
+    def resource_writes(self) -> list[Recorded]:
+        return [r for r in self.requests() if r.resource_write]
 
     def counts(self) -> Counter[str]:
         return Counter(r.describe() for r in self.requests())

@@ -79,12 +79,17 @@ class CloudFront:
 
     def find_distribution_by_comment(self, comment: str) -> dict[str, Any] | None:
         """The distribution whose Comment is ``comment`` (our deterministic name for it)."""
+        return self.find_distributions_by_comment([comment]).get(comment)
+
+    def find_distributions_by_comment(self, comments: list[str]) -> dict[str, dict[str, Any]]:
+        """Comment -> the first distribution with that Comment, for each of ``comments`` found (one listing)."""
+        found: dict[str, dict[str, Any]] = {}
         for summary in self.iter_distributions():
             # AWS puts Comment in every summary; some emulators leave it out, so read the config then.
-            found = summary.get("Comment") if "Comment" in summary else self.get_config(summary["Id"])[0].get("Comment")
-            if found == comment:
-                return summary
-        return None
+            comment = summary.get("Comment") if "Comment" in summary else self.get_config(summary["Id"])[0].get("Comment")
+            if comment in comments and comment not in found:
+                found[comment] = summary
+        return found
 
     def get_distribution(self, dist_id: str, *, cached: bool = False) -> DistributionInfo:
         """The distribution; ``cached``: as already read in this run (by another step), if nothing
@@ -151,10 +156,15 @@ class CloudFront:
 
     # -- origin access control ----------------------------------------------------
     def find_oac(self, name: str) -> dict[str, Any] | None:
+        return self.find_oacs([name]).get(name)
+
+    def find_oacs(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Name -> origin access control, for each of ``names`` found (one listing)."""
+        found: dict[str, dict[str, Any]] = {}
         for item in paginate(self._client, "list_origin_access_controls", "OriginAccessControlList.Items"):
-            if item.get("Name") == name:
-                return dict(item)
-        return None
+            if item.get("Name") in names and item["Name"] not in found:
+                found[item["Name"]] = dict(item)
+        return found
 
     def create_oac(self, name: str, origin_type: str = "s3", description: str = "") -> str:
         resp = call(self._client.create_origin_access_control, "cloudfront:CreateOriginAccessControl",

@@ -159,9 +159,20 @@ class ClientFactory:
                 from tscloud_py.errors import UsageError
 
                 raise UsageError(f"--profile: {exc}", "list profiles with `aws configure list-profiles`") from exc
-            self._session.events.register("before-call", self._record_call)
-            self._session.events.register("after-call", self._after_call)
         return self._session
+
+    def sibling(self) -> ClientFactory:
+        """A factory on the same session and account whose requests are counted apart.
+
+        The state backend's lock and journal requests go through one, so a run can report its
+        resource requests and its state requests separately.
+        """
+        other = ClientFactory(profile=self.profile, region=self.region, endpoint_url=self.endpoint_url,
+                              max_attempts=self.max_attempts, credentials=self._credentials)
+        other._session = self._boto_session()
+        other._account_id = self._account_id
+        other._lock = self._lock  # boto3 sessions are not safe for concurrent client creation
+        return other
 
     def _record_call(self, model: Any = None, **_: Any) -> None:
         if model is not None:
@@ -203,9 +214,13 @@ class ClientFactory:
                     max_pool_connections=connections,
                     user_agent_extra="tscloud/0.1",
                 )
-                self._clients[key] = self._boto_session().client(
+                client = self._boto_session().client(
                     service, region_name=region, endpoint_url=self.endpoint_url, config=config
                 )
+                # Counted per client, not per session: a sibling factory shares the session.
+                client.meta.events.register("before-call", self._record_call)
+                client.meta.events.register("after-call", self._after_call)
+                self._clients[key] = client
             return self._clients[key]
 
     def account_id(self) -> str:

@@ -18,6 +18,7 @@ pass_app = click.make_pass_decorator(AppContext)
 COMMAND_MODULES = [
     "tscloud_py.commands.init_cmd",
     "tscloud_py.commands.lifecycle",
+    "tscloud_py.commands.state_cmd",
     "tscloud_py.commands.logs_cmd",
     "tscloud_py.commands.local",
     "tscloud_py.commands.cloudfront",

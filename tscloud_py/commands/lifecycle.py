@@ -9,9 +9,12 @@ import click
 
 from tscloud_py.commands import pass_app
 from tscloud_py.commands.init_cmd import PRESET_NAMES
+from tscloud_py.engine.state import LeaseLock
 from tscloud_py.errors import DeployFailedError, NotDeployedError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tscloud_py.app import AppContext
     from tscloud_py.engine.events import RecordingSink
     from tscloud_py.engine.lock import RunLock
@@ -129,13 +132,13 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     ws.preset.validate()
     _notices(app, ws)
     ws.preset.preflight()
-    with ws.lock(force=force_unlock) as lock:
+    with ws.lock(force=force_unlock, confirm_break=breaker(app, ws.scope)) as lock:
         lock_notice(app, lock)
         ws.journal.check_writable()
         sink, live = _sink(app, ws, "deploy")
         with live:
             result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
-        _finish_run(app, ws, "deploy", result, sink)
+        _finish_run(app, ws, "deploy", result, sink, lock)
     if serve:
         from tscloud_py.commands.local import serve_edge
 
@@ -167,10 +170,10 @@ def _sink(app: AppContext, ws: Workspace, title: str) -> tuple[RecordingSink, An
 
 
 LOCK_STATE_NOTE = {"dead": "which is no longer running", "alive": "which is STILL RUNNING on this host",
-                   "unknown": "on another host, which this host cannot check"}
+                   "unknown": "on another host, which this host cannot check", "expired": "whose lease expired"}
 
 
-def lock_notice(app: AppContext, lock: RunLock) -> None:
+def lock_notice(app: AppContext, lock: RunLock | LeaseLock) -> None:
     if lock.took_over and not app.json:
         from tscloud_py.engine.lock import describe_holder
         from tscloud_py.ui import echo
@@ -179,7 +182,26 @@ def lock_notice(app: AppContext, lock: RunLock) -> None:
              f"{LOCK_STATE_NOTE[lock.took_over_state]}", err=True)
 
 
-def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, sink: RecordingSink) -> None:
+def breaker(app: AppContext, scope: str, *, yes: bool = False) -> Callable[[dict[str, Any]], bool]:
+    """Asks before --force-unlock breaks a live lock (``yes``: already answered)."""
+    from tscloud_py.commands.state_cmd import confirm_lock_break
+
+    return lambda holder: yes or confirm_lock_break(app, scope, holder)
+
+
+def requests_report(ws: Workspace) -> dict[str, Any]:
+    """The run's AWS requests: resource requests, and the state backend's lock and journal requests apart."""
+    resource = ws.aws.requests
+    doc: dict[str, Any] = {"total": resource.total, "mutating": resource.mutating,
+                           "resource_writes": resource.mutating, "calls": dict(resource.calls)}
+    state = ws.state.requests
+    doc["state"] = {"backend": ws.state.kind, "total": state.total if state else 0,
+                    "writes": state.mutating if state else 0, "calls": dict(state.calls) if state else {}}
+    return doc
+
+
+def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, sink: RecordingSink,
+                lock: RunLock | LeaseLock) -> None:
     from tscloud_py.ui import echo, print_json, print_outputs
 
     steps = [r.to_json() for r in result.results if r.selected and r.status != "absent"]
@@ -195,14 +217,15 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
 
     summary.update(run_extras(ws, kind, result))
     ws.journal.mark_run(summary)
+    # The journal is final: give the lock back now, so the requests reported below include the release.
+    lock.release()
     record_path = ws.write_run_record(kind, {
         **summary, "app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
         "needs": {s.id: list(s.needs) for s in ws.steps},
         "timeline": [r.__dict__ | {"error": r.error.message if r.error else None} for r in result.results
                      if r.selected],
         "events": [e.__dict__ for e in sink.events],
-        "requests": {"total": ws.aws.requests.total, "mutating": ws.aws.requests.mutating,
-                     "calls": dict(ws.aws.requests.calls)},
+        "requests": requests_report(ws),
     })
     after_run_record(app.json, kind, record_path)
     if app.json:
@@ -210,6 +233,9 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
                                "steps": steps}
         if kind == "deploy":
             doc["outputs"] = outputs
+        report = requests_report(ws)
+        doc["requests"] = {"resource": {"total": report["total"], "writes": report["resource_writes"]},
+                           "state": {k: report["state"][k] for k in ("backend", "total", "writes")}}
         print_json(doc)
     else:
         for failure in result.failed:
@@ -224,7 +250,10 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
         echo(f"{kind} {'finished' if result.ok else 'FAILED'} in {result.ended - result.started:.1f}s: "
              + ", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
         if app.verbose:
-            echo(f"AWS requests: {ws.aws.requests.total} ({ws.aws.requests.mutating} mutating)", err=True)
+            report = requests_report(ws)
+            echo(f"AWS requests: {report['total']} ({report['resource_writes']} resource writes); "
+                 f"state ({report['state']['backend']}): {report['state']['total']} "
+                 f"({report['state']['writes']} writes)", err=True)
         if outputs:
             print_outputs(outputs)
     if not result.ok:
@@ -345,7 +374,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
             raise UsageError("--yes: destroy asks for confirmation when not on a terminal; "
                              "run `tscloud destroy --yes` (or `tscloud --yes destroy`)")
         click.confirm(f"destroy every resource of {target}?", abort=True)
-    with ws.lock(force=force_unlock) as lock:
+    with ws.lock(force=force_unlock, confirm_break=breaker(app, ws.scope, yes=yes)) as lock:
         lock_notice(app, lock)
         ws.journal.check_writable()
         sink, live = _sink(app, ws, "destroy")
@@ -355,7 +384,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
             echo(f"nothing to destroy for {target}", err=True)
         with live:
             result = Runner(ws.steps, ctx, ws.journal).destroy(observed)
-        _finish_run(app, ws, "destroy", result, sink)
+        _finish_run(app, ws, "destroy", result, sink, lock)
 
 
 def register(group: click.Group) -> None:

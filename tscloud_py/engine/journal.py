@@ -1,8 +1,9 @@
 """The journal: each step's last outputs and input fingerprint, written atomically.
 
-Written the moment a step finishes (temp file, fsync, rename, fsync of the
-directory), so a crash leaves either the old or the new journal, never a torn
-one. The journal is a cache of what reality said: deleting it must never cause
+Written the moment a step finishes, whole, to its store: a local file (temp
+file, fsync, rename, fsync of the directory) or an object in the state bucket
+(``engine/state.py``, a conditional write), so a crash leaves either the old or
+the new journal, never a torn one. The journal is a cache of what reality said: deleting it must never cause
 duplicates, because every step reads reality first.
 """
 
@@ -14,14 +15,48 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 JOURNAL_VERSION = 1
 
 
-class Journal:
-    def __init__(self, path: Path, *, app: str, stage: str, preset: str) -> None:
+class JournalStore(Protocol):
+    """Where a journal lives when it is not a local file (the state bucket: engine/state.py)."""
+
+    @property
+    def where(self) -> str: ...
+    def load(self) -> dict[str, Any] | None: ...
+    def save(self, data: dict[str, Any]) -> None: ...
+
+
+class FileJournalStore:
+    """A local journal file, read as JSON (for `tscloud state migrate`)."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def load(self) -> dict[str, Any] | None:
+        try:
+            loaded = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        return loaded if isinstance(loaded, dict) else None
+
+    def save(self, data: dict[str, Any]) -> None:
+        atomic_write_json(self.path, data)
+
+
+class Journal:
+    def __init__(self, path: Path | None = None, *, app: str, stage: str, preset: str,
+                 store: JournalStore | None = None) -> None:
+        if (path is None) == (store is None):
+            raise ValueError("a journal is a local file or lives in a store: one of the two")
+        self.path = path  # the local file, when there is one
+        self.store = store
         self._lock = threading.Lock()
         self.data: dict[str, Any] = {
             "version": JOURNAL_VERSION,
@@ -32,8 +67,29 @@ class Journal:
         }
         # what the command should tell the user (a journal set aside)
         self.notices: list[str] = []
-        if path.exists() or path.is_symlink():
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the journal (again: the state backend reads it once more when it holds the lock)."""
+        with self._lock:
+            self.data["steps"] = {}
+            self.data.pop("last_run", None)
+        if self.store is not None:
+            self._load_stored(self.store)
+        elif self.path is not None and (self.path.exists() or self.path.is_symlink()):
             self._load()
+
+    def _load_stored(self, store: JournalStore) -> None:
+        loaded = store.load()
+        if loaded is None or loaded.get("version") != JOURNAL_VERSION:
+            return
+        problem = _shape_problem(loaded)
+        if problem is not None:
+            # Overwritten by this run's first record (the bucket keeps the old version).
+            self.notices.append(f"the journal {store.where} {problem}; rebuilt from what AWS reports")
+            return
+        self.data["steps"] = dict(loaded.get("steps", {}))
+        self.data["last_run"] = loaded.get("last_run")
 
     def _load(self) -> None:
         """Take a journal that reads and has the right shape; set any other aside and start empty.
@@ -41,6 +97,7 @@ class Journal:
         A journal is only a cache of what reality said, so an unusable one costs nothing but a notice;
         left in place it would fail every run the same way.
         """
+        assert self.path is not None
         problem = None
         try:
             loaded = json.loads(self.path.read_text())
@@ -70,7 +127,10 @@ class Journal:
 
     def check_writable(self) -> None:
         """Stop a run before its first write if the journal cannot be written (it would apply steps and
-        then fail to record them)."""
+        then fail to record them). A journal in the state bucket needs no probe: taking the lock was
+        a conditional write to the same bucket."""
+        if self.store is not None:
+            return
         with self._lock:
             try:
                 self._write()
@@ -90,13 +150,19 @@ class Journal:
 
     def record(self, step_id: str, *, status: str, outputs: dict[str, Any], fingerprint: str) -> None:
         with self._lock:
+            before = self.steps.get(step_id)
+            # Nothing a re-run would need is new: kept in memory, written with the next change or with
+            # the run's summary. A no-op step costs no write, which counts when the journal is remote.
+            same = (status == "unchanged" and before is not None and before.get("fingerprint") == fingerprint
+                    and before.get("outputs") == outputs)
             self.steps[step_id] = {
                 "status": status,
                 "outputs": outputs,
                 "fingerprint": fingerprint,
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            self._write()
+            if not same:
+                self._write()
 
     def forget(self, step_id: str) -> None:
         with self._lock:
@@ -109,7 +175,11 @@ class Journal:
             self._write()
 
     def _write(self) -> None:
-        atomic_write_json(self.path, self.data)
+        if self.store is not None:
+            self.store.save(self.data)
+        else:
+            assert self.path is not None
+            atomic_write_json(self.path, self.data)
 
 
 def _shape_problem(loaded: dict[str, Any]) -> str | None:

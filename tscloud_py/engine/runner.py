@@ -18,7 +18,7 @@ from tscloud_py.engine.graph import topo_order
 from tscloud_py.engine.journal import Journal
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Outputs, Step, StepContext, fingerprint
-from tscloud_py.errors import NotDeployedError, StepFailedError, TscloudError
+from tscloud_py.errors import NotDeployedError, StateConflictError, StepFailedError, TscloudError
 
 OK_STATUSES = {"created", "updated", "unchanged", "deleted", "absent", "kept"}
 
@@ -112,6 +112,8 @@ class Runner:
             if self.journal is not None:
                 self.journal.record(step.id, status=status, outputs=outputs, fingerprint=fingerprint(step.wanted(ctx)))
             return self._finish(step, status, started)
+        except StateConflictError:
+            raise  # another run owns this stage now: stop the whole run, not just this step
         except Exception as exc:  # every failure is reported per step, never a traceback
             if heal and self.journal is not None and step.id in ctx.previous and _unusable_record(exc):
                 # A journal record this code cannot use (a value of the wrong type) would fail the step the
@@ -157,6 +159,8 @@ class Runner:
                 if self.journal is not None:
                     self.journal.forget(step.id)
                 return self._finish(step, outcome or "deleted", started)
+            except StateConflictError:
+                raise
             except Exception as exc:
                 return self._failure(step, exc, started)
 

@@ -15,7 +15,7 @@ from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
 from tscloud_py.presets.diffing import canonical_policy, subset_diff
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import distribution_comment, legacy_distribution_comment, tag_dict
 
 SITE_ORIGIN_ID = "s3-site"
 
@@ -97,17 +97,31 @@ class BucketStep(Step):
 class OriginAccessControlStep(Step):
     kind = "CloudFront OAC"
 
-    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, origin_type: str = "s3") -> None:
+    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, origin_type: str = "s3", *,
+                 legacy_name: str | None = None,
+                 legacy_is_ours: Callable[[StepContext, dict[str, Any]], bool] | None = None) -> None:
         self.id = step_id
         self.cloudfront = cloudfront
         self.name = name
         self.origin_type = origin_type
+        # An OAC made before its name carried the region: adopted (never renamed) when the journal
+        # recorded it, or ``legacy_is_ours`` shows this region's deployment uses it.
+        self.legacy_name = legacy_name
+        self.legacy_is_ours = legacy_is_ours
 
     def wanted(self, ctx: StepContext) -> Any:
         return {"name": self.name, "type": self.origin_type}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
-        return self.cloudfront.find_oac(self.name)
+        names = [self.name] + ([self.legacy_name] if self.legacy_name else [])
+        found = self.cloudfront.find_oacs(names)
+        if self.name in found or self.legacy_name is None:
+            return found.get(self.name)
+        legacy = found.get(self.legacy_name)
+        if legacy is None:
+            return None
+        recorded = ctx.previous.get(self.id, {}).get("oac_id") == legacy["Id"]
+        return legacy if recorded or (self.legacy_is_ours and self.legacy_is_ours(ctx, legacy)) else None
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
@@ -123,6 +137,18 @@ class OriginAccessControlStep(Step):
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         self.cloudfront.delete_oac(observed["Id"])
+
+
+def legacy_distribution_uses_oac(cloudfront: CloudFront, legacy_comment: str, bucket: str,
+                                 oac: dict[str, Any]) -> bool:
+    """Whether a pre-region OAC belongs to this region: the pre-region distribution serving this region's
+    bucket (whose name hashes the region in) signs one of its origins with it."""
+    summary = cloudfront.find_distribution_by_comment(legacy_comment)
+    if summary is None:
+        return False
+    origins = cloudfront.get_config(summary["Id"])[0].get("Origins", {}).get("Items", [])
+    return (any(o.get("DomainName", "").startswith(f"{bucket}.") for o in origins)
+            and any(o.get("OriginAccessControlId") == oac["Id"] for o in origins))
 
 
 def site_distribution_config(*, comment: str, bucket_domain: str, oac_id: str, index: str, spa: bool,
@@ -183,8 +209,8 @@ class SiteDistributionStep(DistributionStepBase):
 
     kind = "CloudFront distribution"
 
-    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, index: str, spa: bool,
-                 price_class: str, domain: str | None, needs: tuple[str, ...],
+    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, region: str, index: str,
+                 spa: bool, price_class: str, domain: str | None, needs: tuple[str, ...],
                  bucket_step: str = "bucket", oac_step: str = "oac", certificate_step: str | None = None) -> None:
         self.id = step_id
         self.cloudfront = cloudfront
@@ -192,11 +218,13 @@ class SiteDistributionStep(DistributionStepBase):
         self.index, self.spa, self.price_class, self.domain = index, spa, price_class, domain
         self.needs = needs
         self.bucket_step, self.oac_step, self.certificate_step = bucket_step, oac_step, certificate_step
-        self.comment = f"tscloud {app}-{stage} {step_id}"
+        self.comment = distribution_comment(app, stage, region, step_id)
+        self.legacy_comment = legacy_distribution_comment(app, stage, step_id)
 
-    def wanted(self, ctx: StepContext) -> dict[str, Any]:
+    def wanted(self, ctx: StepContext, observed: DistributionInfo | None = None) -> dict[str, Any]:
         return site_distribution_config(
-            comment=self.comment,
+            # A distribution adopted under its pre-region Comment keeps it: renaming would be a write.
+            comment=observed.config.get("Comment", self.comment) if observed is not None else self.comment,
             bucket_domain=ctx.output(self.bucket_step, "bucket_domain"),
             oac_id=ctx.output(self.oac_step, "oac_id"),
             index=self.index, spa=self.spa, price_class=self.price_class,
@@ -205,20 +233,26 @@ class SiteDistributionStep(DistributionStepBase):
         )
 
     def read(self, ctx: StepContext) -> DistributionInfo | None:
-        summary = self.cloudfront.find_distribution_by_comment(self.comment)
-        if summary is None:
+        found = self.cloudfront.find_distributions_by_comment([self.comment, self.legacy_comment])
+        if self.comment in found:
+            return self.cloudfront.get_distribution(found[self.comment]["Id"], cached=True)
+        if self.legacy_comment not in found:
             return None
-        return self.cloudfront.get_distribution(summary["Id"], cached=True)
+        # Made before the Comment named the region: ours only if it serves this region's bucket.
+        legacy = self.cloudfront.get_distribution(found[self.legacy_comment]["Id"], cached=True)
+        bucket_domain = ctx.output(self.bucket_step, "bucket_domain")
+        origins = legacy.config.get("Origins", {}).get("Items", [])
+        return legacy if any(o.get("DomainName") == bucket_domain for o in origins) else None
 
     def diff(self, ctx: StepContext, observed: DistributionInfo | None) -> list[Change]:
-        wanted = self.wanted(ctx)
+        wanted = self.wanted(ctx, observed)
         if observed is None:
             return [Change(f"create distribution ({'SPA, ' if self.spa else ''}OAC, HTTP/2+3, "
                            "redirect-to-https, SecurityHeaders)")]
         return _managed_diff(wanted, observed.config)
 
     def apply(self, ctx: StepContext, observed: DistributionInfo | None) -> Outputs:
-        wanted = self.wanted(ctx)
+        wanted = self.wanted(ctx, observed)
         if observed is None:
             config = {
                 **wanted,

@@ -36,7 +36,13 @@ from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
 from tscloud_py.presets.common_steps import LogGroupStep
-from tscloud_py.presets.site_steps import BucketPolicyStep, BucketStep, OriginAccessControlStep
+from tscloud_py.presets.naming import legacy_distribution_comment, regional_name
+from tscloud_py.presets.site_steps import (
+    BucketPolicyStep,
+    BucketStep,
+    OriginAccessControlStep,
+    legacy_distribution_uses_oac,
+)
 from tscloud_py.presets.ssr_api import ApiPermissionStep, RestApiStep
 from tscloud_py.presets.ssr_distribution import SsrDistributionStep
 from tscloud_py.presets.ssr_steps import (
@@ -156,20 +162,31 @@ class SsrApp(Preset):
         app, stage, prefix = config.app, config.stage, self.prefix
         s3, cloudfront, lam = S3(aws), CloudFront(aws), Lambda(aws)
         function_name = f"{prefix}-server"
+        region = aws.region
+
+        def assets_bucket() -> str:
+            return site_bucket_name(app, stage, aws.account_id(), region, "assets")
+
+        def oac_is_ours(ctx: StepContext, oac: dict[str, Any]) -> bool:
+            return legacy_distribution_uses_oac(cloudfront, legacy_distribution_comment(app, stage, "distribution"),
+                                                assets_bucket(), oac)
+
         steps: list[Step] = [
-            BucketStep("bucket", s3, lambda: site_bucket_name(app, stage, aws.account_id(), aws.region, "assets"),
-                       app=app, stage=stage),
-            OriginAccessControlStep("oac", cloudfront, f"{prefix}-assets"),
+            BucketStep("bucket", s3, assets_bucket, app=app, stage=stage),
+            OriginAccessControlStep("oac", cloudfront, regional_name(app, stage, region, "assets"),
+                                    legacy_name=f"{prefix}-assets", legacy_is_ours=oac_is_ours),
             LogGroupStep("log-group", Logs(aws), f"/aws/lambda/{function_name}", self.ssr.log_retention_days,
                          app=app, stage=stage),
-            ServerRoleStep("role", Iam(aws), f"{prefix}-server",
-                           [(list(p.actions), list(p.resources)) for p in self.ssr.permissions], app=app, stage=stage),
+            ServerRoleStep("role", Iam(aws), regional_name(app, stage, region, "server"),
+                           [(list(p.actions), list(p.resources)) for p in self.ssr.permissions], app=app, stage=stage,
+                           legacy_name=f"{prefix}-server"),
             FunctionStep("function", lam, function_name, lambda: self.server_code, runtime=self.runtime,
                          handler=self.build.handler if self.build else "index.handler", memory=self.ssr.memory,
                          timeout=self.ssr.timeout, architecture=self.ssr.architecture,
                          environment=dict(self.ssr.environment), layers=list(self.ssr.layers), app=app, stage=stage,
                          needs=("role", "log-group", "bucket"), stage_code=self._stage_code),
-            EdgeFunctionStep("edge-function", cloudfront, f"{prefix}-forwarded-host", emulator=aws.is_custom_endpoint),
+            EdgeFunctionStep("edge-function", cloudfront, regional_name(app, stage, region, "forwarded-host"),
+                             emulator=aws.is_custom_endpoint, legacy_name=f"{prefix}-forwarded-host"),
         ]
         if self.ssr.origin == "api-gateway":
             steps += [
@@ -181,7 +198,9 @@ class SsrApp(Preset):
             ]
         else:
             steps += [
-                OriginAccessControlStep("server-oac", cloudfront, f"{prefix}-server", origin_type="lambda"),
+                OriginAccessControlStep("server-oac", cloudfront, regional_name(app, stage, region, "server"),
+                                        origin_type="lambda", legacy_name=f"{prefix}-server",
+                                        legacy_is_ours=oac_is_ours),
                 FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming),
                 self._distribution(("bucket", "oac", "server-oac", "function-url", "edge-function"),
                                    ("function-url", "url_domain"), server_path="", server_oac_step="server-oac"),
@@ -204,7 +223,8 @@ class SsrApp(Preset):
         return SsrDistributionStep("distribution", CloudFront(self.aws), app=self.config.app, stage=self.config.stage,
                                    entries=self.entries, price_class=self.ssr.price_class,
                                    read_timeout=self.ssr.timeout, needs=needs, server_domain_ref=domain_ref,
-                                   server_path=server_path, server_oac_step=server_oac_step)
+                                   server_path=server_path, server_oac_step=server_oac_step,
+                                   region=self.aws.region)
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         dist = step_outputs["distribution"]

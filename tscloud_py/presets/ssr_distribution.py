@@ -20,7 +20,7 @@ from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.engine.step import Change, Outputs, StepContext, fingerprint
 from tscloud_py.presets.diffing import overlay, subset_diff
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import distribution_comment, legacy_distribution_comment, tag_dict
 from tscloud_py.presets.site_steps import DistributionStepBase
 
 SERVER_ORIGIN_ID = "server"
@@ -145,14 +145,15 @@ class SsrDistributionStep(DistributionStepBase):
     def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, entries: list[PublicEntry],
                  price_class: str, read_timeout: int, needs: tuple[str, ...], server_domain_ref: tuple[str, str],
                  server_path: str = "", server_oac_step: str | None = "server-oac",
-                 edge_function_step: str | None = "edge-function") -> None:
+                 edge_function_step: str | None = "edge-function", region: str = "us-east-1") -> None:
         self.id, self.cloudfront = step_id, cloudfront
         self.app, self.stage = app, stage
         self.entries, self.price_class, self.read_timeout = entries, price_class, read_timeout
         self.needs = needs
         self.server_domain_ref, self.server_path = server_domain_ref, server_path
         self.server_oac_step, self.edge_function_step = server_oac_step, edge_function_step
-        self.comment = f"tscloud {app}-{stage} {step_id}"
+        self.comment = distribution_comment(app, stage, region, step_id)
+        self.legacy_comment = legacy_distribution_comment(app, stage, step_id)
 
     def wanted(self, ctx: StepContext, current: dict[str, Any] | None = None) -> dict[str, Any]:
         server = ServerOrigin(
@@ -160,14 +161,24 @@ class SsrDistributionStep(DistributionStepBase):
             oac_id=ctx.output(self.server_oac_step, "oac_id") if self.server_oac_step else None,
             read_timeout=self.read_timeout)
         function_arn = ctx.output(self.edge_function_step, "function_arn") if self.edge_function_step else None
+        # A distribution adopted under its pre-region Comment keeps it: renaming would be a write.
+        comment = current.get("Comment", self.comment) if current is not None else self.comment
         return ssr_distribution_config(
-            comment=self.comment, server=server, assets_domain=ctx.output("bucket", "bucket_domain"),
+            comment=comment, server=server, assets_domain=ctx.output("bucket", "bucket_domain"),
             assets_oac_id=ctx.output("oac", "oac_id"), entries=self.entries, function_arn=function_arn,
             price_class=self.price_class, current=current)
 
     def read(self, ctx: StepContext) -> DistributionInfo | None:
-        summary = self.cloudfront.find_distribution_by_comment(self.comment)
-        return self.cloudfront.get_distribution(summary["Id"], cached=True) if summary else None
+        found = self.cloudfront.find_distributions_by_comment([self.comment, self.legacy_comment])
+        if self.comment in found:
+            return self.cloudfront.get_distribution(found[self.comment]["Id"], cached=True)
+        if self.legacy_comment not in found:
+            return None
+        # Made before the Comment named the region: ours only if it serves this region's assets bucket.
+        legacy = self.cloudfront.get_distribution(found[self.legacy_comment]["Id"], cached=True)
+        assets = ctx.output("bucket", "bucket_domain")
+        return legacy if any(o.get("DomainName") == assets
+                             for o in legacy.config.get("Origins", {}).get("Items", [])) else None
 
     def diff(self, ctx: StepContext, observed: DistributionInfo | None) -> list[Change]:
         if observed is None:

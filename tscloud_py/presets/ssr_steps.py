@@ -40,8 +40,11 @@ class ServerRoleStep(Step):
     def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]], *,
                  app: str, stage: str, log_group_step: str = "log-group",
                  granted: Callable[[StepContext], list[tuple[list[str], list[str]]]] | None = None,
-                 extra_needs: tuple[str, ...] = ()) -> None:
+                 extra_needs: tuple[str, ...] = (), legacy_name: str | None = None) -> None:
         self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
+        # The role's name before it carried the region: adopted (IAM cannot rename a role) when its
+        # policy lets it write this region's log group, so another region's role is never taken.
+        self.legacy_name = legacy_name
         self.app, self.stage = app, stage
         self.log_group_step = log_group_step
         self.granted = granted
@@ -63,9 +66,15 @@ class ServerRoleStep(Step):
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         role = self.iam.role(self.name)
-        if role is None:
+        if role is not None:
+            return {"name": self.name, "role": role, "policies": self.iam.inline_policies(self.name)}
+        if self.legacy_name is None or (legacy := self.iam.role(self.legacy_name)) is None:
             return None
-        return {"role": role, "policies": self.iam.inline_policies(self.name)}
+        policies = self.iam.inline_policies(self.legacy_name)
+        logs = next((st.get("Resource") for st in (policies.get(ROLE_POLICY) or {}).get("Statement", [])
+                     if st.get("Sid") == "WriteOwnLogs"), None)
+        own = [f"{ctx.output(self.log_group_step, 'log_group_arn')}:*"]
+        return {"name": self.legacy_name, "role": legacy, "policies": policies} if logs == own else None
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
@@ -83,23 +92,24 @@ class ServerRoleStep(Step):
         return changes
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        name = observed["name"] if observed is not None else self.name
         if observed is None:
-            arn = self.iam.create_role(self.name, LAMBDA_TRUST, tag_dict(self.app, self.stage, self.id),
+            arn = self.iam.create_role(name, LAMBDA_TRUST, tag_dict(self.app, self.stage, self.id),
                                        "tscloud ssr-app server")
         else:
             arn = observed["role"]["Arn"]
             if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
-                self.iam.update_trust(self.name, LAMBDA_TRUST)
-            for name in set(observed["policies"]) - {ROLE_POLICY}:
-                self.iam.delete_policy(self.name, name)
-        self.iam.put_policy(self.name, ROLE_POLICY, self.policy(ctx))
-        return {"role_arn": arn, "role_name": self.name}
+                self.iam.update_trust(name, LAMBDA_TRUST)
+            for policy in set(observed["policies"]) - {ROLE_POLICY}:
+                self.iam.delete_policy(name, policy)
+        self.iam.put_policy(name, ROLE_POLICY, self.policy(ctx))
+        return {"role_arn": arn, "role_name": name}
 
     def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
-        return {"role_arn": observed["role"]["Arn"], "role_name": self.name}
+        return {"role_arn": observed["role"]["Arn"], "role_name": observed["name"]}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        self.iam.delete_role(self.name)
+        self.iam.delete_role(observed["name"])
 
 
 class FunctionStep(Step):
@@ -296,9 +306,11 @@ class EdgeFunctionStep(Step):
     kind = "CloudFront Function"
 
     def __init__(self, step_id: str, cloudfront: CloudFront, name: str, *, emulator: bool,
-                 code: bytes = FORWARDED_HOST_CODE) -> None:
+                 code: bytes = FORWARDED_HOST_CODE, legacy_name: str | None = None) -> None:
         self.id, self.cloudfront, self.name, self.emulator, self.code = step_id, cloudfront, name, emulator, code
         self.comment = "tscloud: viewer Host -> x-forwarded-host"
+        # Its name before it carried the region: kept when the journal recorded it as this stage's.
+        self.legacy_name = legacy_name
 
     def wanted(self, ctx: StepContext) -> Any:
         return {"name": self.name, "code": self.code.decode()}
@@ -310,12 +322,17 @@ class EdgeFunctionStep(Step):
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         try:
-            found = self.cloudfront.describe_function(self.name, "DEVELOPMENT")
+            name = self.name
+            found = self.cloudfront.describe_function(name, "DEVELOPMENT")
+            recorded = ctx.previous.get(self.id, {}).get("function_arn")
+            if found is None and self.legacy_name and recorded and recorded.endswith(f":function/{self.legacy_name}"):
+                name = self.legacy_name
+                found = self.cloudfront.describe_function(name, "DEVELOPMENT")
             if found is None:
                 return None
             summary, etag = found
-            return {"etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
-                    "live_code": self.cloudfront.get_function_code(self.name, "LIVE")}
+            return {"name": name, "etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
+                    "live_code": self.cloudfront.get_function_code(name, "LIVE")}
         except AwsError as exc:
             if self._unsupported(exc):
                 return {"unsupported": True}
@@ -332,11 +349,12 @@ class EdgeFunctionStep(Step):
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         try:
+            name = observed.get("name", self.name) if observed is not None else self.name
             if observed is None:
-                etag = self.cloudfront.create_function(self.name, self.code, self.comment)
+                etag = self.cloudfront.create_function(name, self.code, self.comment)
             else:
-                etag = self.cloudfront.update_function(self.name, self.code, self.comment, observed["etag"])
-            return {"function_arn": self.cloudfront.publish_function(self.name, etag)}
+                etag = self.cloudfront.update_function(name, self.code, self.comment, observed["etag"])
+            return {"function_arn": self.cloudfront.publish_function(name, etag)}
         except AwsError as exc:
             if not self._unsupported(exc):
                 raise
@@ -351,6 +369,7 @@ class EdgeFunctionStep(Step):
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         if observed and not observed.get("unsupported"):
-            found = self.cloudfront.describe_function(self.name, "DEVELOPMENT")
+            name = observed.get("name", self.name)
+            found = self.cloudfront.describe_function(name, "DEVELOPMENT")
             if found is not None:
-                self.cloudfront.delete_function(self.name, found[1])
+                self.cloudfront.delete_function(name, found[1])

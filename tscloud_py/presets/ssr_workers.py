@@ -19,7 +19,7 @@ from tscloud_py.aws.sqs import Sqs
 from tscloud_py.build.zipper import code_sha256, zip_dir
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.common_steps import LogGroupStep
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import regional_name, tag_dict
 from tscloud_py.presets.ssr_steps import FunctionStep, ServerRoleStep
 
 if TYPE_CHECKING:
@@ -173,8 +173,10 @@ def worker_steps(aws: ClientFactory, worker: SsrWorker, *, base_dir: Path, app: 
         QueueStep(queue_id, Sqs(aws), name, visibility=max(30, 6 * worker.timeout),
                   max_receive_count=worker.max_receive_count, app=app, stage=stage),
         LogGroupStep(logs_id, Logs(aws), f"/aws/lambda/{name}", 14, app=app, stage=stage),
-        ServerRoleStep(role_id, Iam(aws), name, [(list(p.actions), list(p.resources)) for p in worker.permissions],
-                       app=app, stage=stage, log_group_step=logs_id, granted=queue_grant, extra_needs=(queue_id,)),
+        ServerRoleStep(role_id, Iam(aws), regional_name(app, stage, aws.region, worker.name),
+                       [(list(p.actions), list(p.resources)) for p in worker.permissions],
+                       app=app, stage=stage, log_group_step=logs_id, granted=queue_grant, extra_needs=(queue_id,),
+                       legacy_name=name),
         FunctionStep(fn_id, lam, name, code, runtime=worker.runtime or default_runtime, handler=worker.handler,
                      memory=worker.memory, timeout=worker.timeout, architecture=worker.architecture,
                      environment={**worker.environment}, layers=list(worker.layers), app=app, stage=stage,

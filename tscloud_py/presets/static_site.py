@@ -15,12 +15,18 @@ from tscloud_py.config_schema import SiteConfig
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
-from tscloud_py.presets.naming import short_hash
+from tscloud_py.presets.naming import (
+    legacy_distribution_comment,
+    legacy_name,
+    regional_name,
+    short_hash,
+)
 from tscloud_py.presets.site_steps import (
     BucketPolicyStep,
     BucketStep,
     OriginAccessControlStep,
     SiteDistributionStep,
+    legacy_distribution_uses_oac,
 )
 from tscloud_py.presets.upload_steps import InvalidationStep, UploadStep
 
@@ -36,10 +42,18 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
     app, stage = config.app, config.stage
     s3 = S3(aws)
     cloudfront = CloudFront(aws)
+
+    def bucket() -> str:
+        return site_bucket_name(app, stage, aws.account_id(), aws.region)
+
     steps: list[Step] = [
-        BucketStep("bucket", s3, lambda: site_bucket_name(app, stage, aws.account_id(), aws.region),
+        BucketStep("bucket", s3, bucket,
                    app=app, stage=stage, retain=site.retain),
-        OriginAccessControlStep("oac", cloudfront, f"{app}-{stage}-site"),
+        OriginAccessControlStep("oac", cloudfront, regional_name(app, stage, aws.region, "site"),
+                                legacy_name=legacy_name(app, stage, "site"),
+                                legacy_is_ours=lambda ctx, oac: legacy_distribution_uses_oac(
+                                    cloudfront, legacy_distribution_comment(app, stage, "distribution"), bucket(),
+                                    oac)),
     ]
     needs: tuple[str, ...] = ("bucket", "oac")
     certificate_step = None
@@ -54,7 +68,8 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
         needs += ("certificate",)
         certificate_step = "certificate"
     steps += [
-        SiteDistributionStep("distribution", cloudfront, app=app, stage=stage, index=site.index, spa=site.spa,
+        SiteDistributionStep("distribution", cloudfront, app=app, stage=stage, region=aws.region, index=site.index,
+                             spa=site.spa,
                              price_class=site.price_class, domain=site.domain, needs=needs,
                              certificate_step=certificate_step),
         BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),

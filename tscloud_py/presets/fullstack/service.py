@@ -11,6 +11,7 @@ from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import ConfigError, TscloudError
 from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.fullstack.common import Env, FsStep, compare
+from tscloud_py.presets.naming import region_code
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 
@@ -51,11 +52,26 @@ class RolesStep(FsStep):
 
     kind = "IAM roles"
 
-    def role_names(self) -> dict[str, str]:
-        names = {"execution": self.env.name("exec", 64), "task": self.env.name("task", 64)}
+    # Set by read() when this region's roles predate region-named roles: IAM cannot rename a role.
+    _legacy = False
+
+    def role_names(self, *, legacy: bool | None = None) -> dict[str, str]:
+        """IAM is global: the names carry the region's code, unless these are the roles made before that."""
+        legacy = self._legacy if legacy is None else legacy
+        code = "" if legacy else f"{region_code(self.env.region)}-"
+        names = {"execution": self.env.name(f"{code}exec", 64), "task": self.env.name(f"{code}task", 64)}
         if self.env.config.schedules:
-            names["scheduler"] = self.env.name("scheduler", 64)
+            names["scheduler"] = self.env.name(f"{code}scheduler", 64)
         return names
+
+    def _legacy_roles_are_ours(self, ctx: StepContext) -> bool:
+        """Pre-region roles belong to this region when the execution role writes this region's log group."""
+        name = self.role_names(legacy=True)["execution"]
+        if self.env.iam.role(name) is None:
+            return False
+        policy = self.env.iam.inline_policies(name).get(name) or {}
+        logs = next((st.get("Resource") for st in policy.get("Statement", []) if st.get("Sid") == "Logs"), None)
+        return bool(logs == [f"{ctx.output('logs', 'log_group_arn')}:log-stream:*"])
 
     def documents(self, ctx: StepContext) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
         """role -> (trust policy, inline policy or None)."""
@@ -111,12 +127,19 @@ class RolesStep(FsStep):
         return docs
 
     def read(self, ctx: StepContext) -> Any | None:
+        self._legacy = False
+        found = self._read_roles()
+        if not found and self._legacy_roles_are_ours(ctx):
+            self._legacy = True
+            found = self._read_roles()
+        return found or None
+
+    def _read_roles(self) -> dict[str, Any]:
         iam = self.env.iam
         names = self.role_names()
         read = each(names.values(), lambda name: together(lambda: iam.role(name), lambda: iam.inline_policies(name)))
-        found = {key: {"role": role, "policies": policies}
-                 for key, (role, policies) in zip(names, read, strict=True) if role is not None}
-        return found or None
+        return {key: {"role": role, "policies": policies}
+                for key, (role, policies) in zip(names, read, strict=True) if role is not None}
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         observed = observed or {}

@@ -1,0 +1,154 @@
+"""The state bucket's lock and journal against moto's S3 (in-process): conditional writes decide every race."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from tscloud_py.aws.session import ClientFactory
+from tscloud_py.aws.state_bucket import S3StateStore
+from tscloud_py.engine.journal import Journal
+from tscloud_py.engine.state import Conflict, LeaseLock, ObjectJournalStore
+from tscloud_py.errors import LockHeldError, StateConflictError
+from tscloud_py.presets.naming import region_code
+
+HOLDER = {"user": "u", "host": "h", "pid": 1, "command": "tscloud deploy", "started": "2026-01-01T00:00:00Z"}
+
+
+@pytest.fixture
+def store() -> Iterator[S3StateStore]:
+    with mock_aws():
+        yield S3StateStore(ClientFactory(region="us-east-1"), "tscloud-state-123456789012-us-east-1", owned=True)
+
+
+def lock(store: S3StateStore, pid: int, **kw: Any) -> LeaseLock:
+    return LeaseLock(store, "locks/app/dev", scope="app-dev (us-east-1)", holder={**HOLDER, "pid": pid}, **kw)
+
+
+def test_racing_creates_exactly_one_wins(store: S3StateStore) -> None:
+    store.ensure()
+    wins: list[int] = []
+    losses: list[int] = []
+    start = threading.Barrier(8)
+
+    def take(i: int) -> None:
+        start.wait()
+        try:
+            store.create("locks/race", json.dumps({"pid": i}).encode())
+            wins.append(i)
+        except Conflict:
+            losses.append(i)
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1 and len(losses) == 7
+    current = store.get("locks/race")
+    assert current is not None and json.loads(current.body) == {"pid": wins[0]}
+
+
+def test_a_live_lock_is_refused_an_expired_one_taken_over(store: S3StateStore) -> None:
+    first = lock(store, 1, lease=120)
+    first.acquire()
+    with pytest.raises(LockHeldError, match=r"locked by pid 1 on h .*lease expires in"):
+        lock(store, 2).acquire()
+    first._stop.set()  # the holder "dies": it renews no more
+    late = lock(store, 3, lease=120)
+    store_get = store.get
+
+    def aged(key: str) -> Any:
+        found = store_get(key)
+        if found is not None:
+            found.age = 121.0  # S3's clock says the lease ran out
+        return found
+
+    store.get = aged  # type: ignore[method-assign]
+    late.acquire()
+    assert late.took_over is not None and late.took_over["pid"] == 1 and late.took_over_state == "expired"
+    late.release()
+    assert store_get("locks/app/dev") is None
+
+
+def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStore) -> None:
+    holder = lock(store, 1)
+    holder.acquire()
+    journal_store = ObjectJournalStore(store, "journals/app/dev.json", lock=holder)
+    journal = Journal(app="app", stage="dev", preset="static-site", store=journal_store)
+    journal.record("bucket", status="created", outputs={"bucket": "b"}, fingerprint="f1")
+
+    # Another machine breaks the lock (--force-unlock) and writes the journal.
+    asked: list[int] = []
+    breaker = lock(store, 2, force=1, confirm_break=lambda holder: asked.append(holder["pid"]) is None)
+    breaker.acquire()
+    assert asked == [1]  # a live lease on another host: broken only after confirmation
+    assert breaker.took_over is not None and breaker.took_over["pid"] == 1
+    assert breaker.took_over_state == "unknown"
+    theirs = Journal(app="app", stage="dev", preset="static-site",
+                     store=ObjectJournalStore(store, "journals/app/dev.json", lock=breaker))
+    theirs.record("bucket", status="updated", outputs={"bucket": "theirs"}, fingerprint="f2")
+    written = store.get("journals/app/dev.json")
+    assert written is not None
+
+    # The first run's next journal write is refused by If-Match; nothing is overwritten.
+    with pytest.raises(StateConflictError, match="written by another run"):
+        journal.record("oac", status="created", outputs={"oac_id": "x"}, fingerprint="f3")
+    after = store.get("journals/app/dev.json")
+    assert after is not None and after.body == written.body
+
+    # Its renewal finds the lock gone to another ETag: it knows it lost, and stops writing at all.
+    holder.renew()
+    assert holder.lost.is_set()
+    with pytest.raises(StateConflictError, match="lost its lock"):
+        journal.mark_run({"ok": True})
+    holder.release()  # never deletes the new holder's lock
+    assert store.get("locks/app/dev") is not None
+    breaker.release()
+    assert store.get("locks/app/dev") is None
+
+
+def test_the_journal_round_trips_and_unchanged_steps_cost_no_write(store: S3StateStore) -> None:
+    js = ObjectJournalStore(store, "journals/app/dev.json")
+    journal = Journal(app="app", stage="dev", preset="static-site", store=js)
+    journal.record("bucket", status="created", outputs={"bucket": "b"}, fingerprint="f1")
+    assert js.writes == 1
+    again = Journal(app="app", stage="dev", preset="static-site",
+                    store=ObjectJournalStore(store, "journals/app/dev.json"))
+    assert again.outputs() == {"bucket": {"bucket": "b"}}
+    again.record("bucket", status="unchanged", outputs={"bucket": "b"}, fingerprint="f1")
+    assert again.store.writes == 0  # type: ignore[attr-defined]
+    assert again.steps["bucket"]["status"] == "unchanged"
+
+
+def test_the_owned_bucket_is_made_with_its_guard_rails(store: S3StateStore) -> None:
+    store.create("journals/x/dev.json", b"{}")
+    s3 = store.factory.client("s3")
+    assert s3.get_bucket_versioning(Bucket=store.bucket)["Status"] == "Enabled"
+    assert s3.get_public_access_block(Bucket=store.bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=store.bucket)["Rules"]
+    assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=store.bucket)["TagSet"]}
+    assert tags["tscloud:state"] == "v1"
+
+
+@pytest.mark.parametrize(("region", "code"), [
+    ("us-east-1", "use1"), ("eu-west-1", "euw1"), ("ap-southeast-2", "apse2"), ("ap-south-1", "aps1"),
+    ("us-gov-west-1", "usgw1"), ("eu-central-2", "euc2"), ("ap-northeast-3", "apne3")])
+def test_region_codes(region: str, code: str) -> None:
+    assert region_code(region) == code
+
+
+def test_region_codes_are_distinct_for_every_botocore_region() -> None:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions = {r for partition in session.get_available_partitions()
+               for r in session.get_available_regions("ec2", partition_name=partition)}
+    codes = {region_code(r) for r in regions}
+    assert len(codes) == len(regions)
