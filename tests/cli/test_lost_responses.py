@@ -100,7 +100,7 @@ def test_fullstack_every_create_loses_its_first_answer(mode: str, moto_server: M
         again = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", "deploy", cwd=project, timeout=600)
         assert again.code == 0, again.output[-3000:]
         assert {s["status"] for s in again.json()["steps"]} == {"unchanged"}
-        assert [r.describe() for r in proxy.mutating()] == []
+        assert [r.describe() for r in proxy.resource_writes()] == []
 
         for done in (project, reference):
             gone = run_cli("--endpoint-url", proxy.endpoint, "--yes", "destroy", "--no-snapshot", cwd=done,
