@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from tscloud_py.lambda_runtime import Invocation, NodeFunction, RuntimeClientMissingError, find_ric
 from tscloud_py.lambda_runtime.events import function_url_event, http_result, response_head
+from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
 from tscloud_py.local_lambda import LocalFunction, describe
 
 WAIT_S = 900.0  # Lambda's longest timeout
@@ -286,26 +287,10 @@ def _url_handler(urls: FunctionUrls, name: str, region: str, account: str) -> ty
             except RuntimeClientMissingError as exc:
                 self._plain(502, exc.message)
                 return
-            self.send_response(status)
-            for k, v in out:
-                if k.lower() not in ("transfer-encoding", "content-length", "connection"):
-                    self.send_header(k, v)
-            self.send_header("x-amzn-RequestId", request_id)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for chunk in chunks:
-                if chunk and self.command != "HEAD":
-                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                    self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
+            send_chunked(self, status, out, request_id, chunks)
 
         def _plain(self, status: int, message: str) -> None:
-            data = json.dumps({"Message": message}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_error(self, status, message, key="Message")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -11,7 +11,6 @@ integration types get a 502 that says so.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tscloud_py.lambda_runtime.events import http_result, response_head, rest_proxy_event
+from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
 from tscloud_py.lambda_runtime.node import RuntimeClientMissingError
 
 _FUNCTION = re.compile(r":lambda:path/[0-9-]+/functions/(?P<arn>arn:[^/]+)/(?P<kind>invocations|"
@@ -153,26 +153,10 @@ def _handler(api_id: str, stage: str, region: str, account: str) -> type[BaseHTT
                 inv.wait_response(WAIT_S)
                 result = http_result(inv)
                 status, out, chunks = result.status, result.headers, iter([result.body])
-            self.send_response(status)
-            for k, v in out:
-                if k.lower() not in ("transfer-encoding", "content-length", "connection"):
-                    self.send_header(k, v)
-            self.send_header("x-amzn-RequestId", inv.request_id)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for chunk in chunks:
-                if chunk and self.command != "HEAD":
-                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                    self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
+            send_chunked(self, status, out, inv.request_id, chunks)
 
         def _plain(self, status: int, message: str) -> None:
-            data = json.dumps({"message": message}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_error(self, status, message, key="message")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
