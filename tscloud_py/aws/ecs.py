@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list_lower, tags_dict
@@ -11,6 +13,74 @@ from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.aws.waiters import Clock
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """Where a service's tasks register: a target group, the container and port it sends to."""
+
+    target_group_arn: str
+    container: str
+    port: int
+    grace_period: int  # seconds the health checks are ignored after a task starts
+
+
+@dataclass(frozen=True)
+class FargateService:
+    """A Fargate service's settings that UpdateService changes in place."""
+
+    name: str
+    task_definition: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    public_ip: bool
+    recreate: bool  # stop the old tasks before starting new ones (else roll: 200 %, never below 100 %)
+    load_balancer: ServiceTarget | None = None
+
+    def api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "taskDefinition": self.task_definition,
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": sorted(self.subnets), "securityGroups": sorted(self.security_groups),
+                "assignPublicIp": "ENABLED" if self.public_ip else "DISABLED"}},
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                "maximumPercent": 100 if self.recreate else 200,
+                "minimumHealthyPercent": 0 if self.recreate else 100},
+        }
+        if self.load_balancer is not None:
+            lb = self.load_balancer
+            out["healthCheckGracePeriodSeconds"] = lb.grace_period
+            out["loadBalancers"] = [{"targetGroupArn": lb.target_group_arn, "containerName": lb.container,
+                                     "containerPort": lb.port}]
+        return out
+
+    def differences(self, described: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        """Each setting a DescribeServices answer does not match: (setting, have, want)."""
+        want = self.api()
+        net = (described.get("networkConfiguration") or {}).get("awsvpcConfiguration", {})
+        have: dict[str, Any] = {
+            "taskDefinition": described.get("taskDefinition"),
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": sorted(net.get("subnets", [])), "securityGroups": sorted(net.get("securityGroups", [])),
+                "assignPublicIp": net.get("assignPublicIp", "DISABLED")}},
+        }
+        if "deploymentConfiguration" in described:  # some emulators do not report it
+            dc = described["deploymentConfiguration"]
+            have["deploymentConfiguration"] = {
+                "deploymentCircuitBreaker": {k: dc.get("deploymentCircuitBreaker", {}).get(k)
+                                             for k in ("enable", "rollback")},
+                "maximumPercent": dc.get("maximumPercent"), "minimumHealthyPercent": dc.get("minimumHealthyPercent")}
+        if self.load_balancer is not None:
+            if "healthCheckGracePeriodSeconds" in described:
+                have["healthCheckGracePeriodSeconds"] = described["healthCheckGracePeriodSeconds"]
+            have["loadBalancers"] = [{k: lb.get(k) for k in ("targetGroupArn", "containerName", "containerPort")}
+                                     for lb in described.get("loadBalancers", [])]
+        return [(key, value, want[key]) for key, value in have.items() if _same_json(value) != _same_json(want[key])]
+
+
+def _same_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 class Ecs:
@@ -77,13 +147,18 @@ class Ecs:
             return live[0] if live else None
         return None
 
-    def create_service(self, **kwargs: Any) -> dict[str, Any]:
-        tags = kwargs.pop("tags", {})
-        return dict(call(self.c.create_service, "ecs:CreateService", tags=tag_list_lower(tags),
-                         **kwargs)["service"])
+    def create_service(self, cluster: str, service: FargateService, *, desired: int, token: str,
+                       tags: dict[str, str]) -> dict[str, Any]:
+        """A replica Fargate service on the latest platform; its tags propagate to its tasks."""
+        return dict(call(self.c.create_service, "ecs:CreateService", cluster=cluster, serviceName=service.name,
+                         desiredCount=desired, launchType="FARGATE", platformVersion="LATEST",
+                         schedulingStrategy="REPLICA", propagateTags="SERVICE", enableECSManagedTags=True,
+                         clientToken=token, tags=tag_list_lower(tags), **service.api())["service"])
 
-    def update_service(self, **kwargs: Any) -> dict[str, Any]:
-        return dict(call(self.c.update_service, "ecs:UpdateService", **kwargs)["service"])
+    def update_service(self, cluster: str, service: FargateService) -> dict[str, Any]:
+        """Change the settings; a new task definition starts a rollout, nothing else forces one."""
+        return dict(call(self.c.update_service, "ecs:UpdateService", cluster=cluster, service=service.name,
+                         forceNewDeployment=False, **service.api())["service"])
 
     def delete_service(self, cluster: str, name: str) -> None:
         with ignoring("ServiceNotFoundException", "ClusterNotFoundException"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
@@ -11,6 +12,18 @@ from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.aws.waiters import Clock
+
+
+@dataclass(frozen=True)
+class RedisGroup:
+    """A Redis replication group as tscloud makes it: TLS and at-rest encryption, AUTH, port 6379."""
+
+    group_id: str
+    description: str
+    node_type: str
+    replicas: int  # read replicas; one or more turns on automatic failover across AZs
+    subnet_group: str
+    security_group: str
 
 
 class ElastiCache:
@@ -43,17 +56,25 @@ class ElastiCache:
             return dict(found[0]) if found else None
         return None
 
-    def create_replication_group(self, tags: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        group_id = str(kwargs["ReplicationGroupId"])
+    def create_replication_group(self, group: RedisGroup, auth_token: str, tags: dict[str, str]) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "ReplicationGroupId": group.group_id, "ReplicationGroupDescription": group.description,
+            "Engine": "redis", "CacheNodeType": group.node_type, "NumCacheClusters": 1 + group.replicas,
+            "AutomaticFailoverEnabled": group.replicas > 0, "MultiAZEnabled": group.replicas > 0,
+            "CacheSubnetGroupName": group.subnet_group, "SecurityGroupIds": [group.security_group],
+            "TransitEncryptionEnabled": True, "AtRestEncryptionEnabled": True, "Port": 6379,
+            "AuthToken": auth_token, "SnapshotRetentionLimit": 1,
+        }
         return create_or_adopt(
             lambda: dict(call(self.once.create_replication_group, "elasticache:CreateReplicationGroup",
-                              Tags=tag_list(tags), **kwargs)["ReplicationGroup"]),
-            lambda: self.replication_group(group_id), "elasticache:CreateReplicationGroup",
+                              Tags=tag_list(tags), **args)["ReplicationGroup"]),
+            lambda: self.replication_group(group.group_id), "elasticache:CreateReplicationGroup",
             exists=("ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"))
 
-    def modify_replication_group(self, group_id: str, **kwargs: Any) -> None:
+    def change_node_type(self, group_id: str, node_type: str) -> None:
+        """Scale every node to ``node_type``, at once (not in the next maintenance window)."""
         call(self.c.modify_replication_group, "elasticache:ModifyReplicationGroup", ReplicationGroupId=group_id,
-             ApplyImmediately=True, **kwargs)
+             ApplyImmediately=True, CacheNodeType=node_type)
 
     def delete_replication_group(self, group_id: str, final_snapshot: str | None) -> None:
         kwargs: dict[str, Any] = {"ReplicationGroupId": group_id}

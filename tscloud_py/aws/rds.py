@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
@@ -13,6 +14,72 @@ if TYPE_CHECKING:
     from tscloud_py.aws.waiters import Clock
 
 DB_WAIT = WaitPolicy(timeout=3600, first_interval=5, max_interval=30)
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    """What is kept converged on a Postgres instance or an Aurora cluster: each one changes in place."""
+
+    backup_retention: int
+    deletion_protection: bool
+    security_groups: tuple[str, ...]
+    instance_class: str | None = None  # a Postgres instance
+    storage: int | None = None  # GiB, a Postgres instance
+    capacity: tuple[float, float] | None = None  # Aurora Serverless v2 ACUs, (min, max)
+    public: bool | None = None  # an instance; a cluster has no such setting
+
+    @classmethod
+    def of(cls, described: dict[str, Any], *, aurora: bool) -> DbSettings:
+        """The settings of a DescribeDBInstances/DescribeDBClusters answer, in the shape of ``want``."""
+        groups = tuple(sorted(str(g["VpcSecurityGroupId"]) for g in described.get("VpcSecurityGroups", [])))
+        base = cls(int(described.get("BackupRetentionPeriod") or 0), bool(described.get("DeletionProtection")),
+                   groups)
+        if aurora:
+            scaling = described.get("ServerlessV2ScalingConfiguration") or {}
+            return cls(base.backup_retention, base.deletion_protection, groups,
+                       capacity=(float(scaling.get("MinCapacity") or 0), float(scaling.get("MaxCapacity") or 0)))
+        return cls(base.backup_retention, base.deletion_protection, groups,
+                   instance_class=described.get("DBInstanceClass"), storage=described.get("AllocatedStorage"),
+                   public=bool(described.get("PubliclyAccessible")))
+
+    def differences(self, have: DbSettings) -> dict[str, tuple[Any, Any]]:
+        """Each setting this one sets that ``have`` does not match: name -> (have, want)."""
+        out: dict[str, tuple[Any, Any]] = {}
+        for f in fields(self):
+            want, current = getattr(self, f.name), getattr(have, f.name)
+            if want is not None and want != current:
+                out[f.name] = (current, want)
+        return out
+
+    def api(self, only: set[str] | None = None) -> dict[str, Any]:
+        """The settings as CreateDB*/ModifyDB* arguments (``only`` those named)."""
+        named: dict[str, dict[str, Any]] = {
+            "backup_retention": {"BackupRetentionPeriod": self.backup_retention},
+            "deletion_protection": {"DeletionProtection": self.deletion_protection},
+            "security_groups": {"VpcSecurityGroupIds": list(self.security_groups)},
+            "instance_class": {"DBInstanceClass": self.instance_class},
+            "storage": {"AllocatedStorage": self.storage},
+            "capacity": {"ServerlessV2ScalingConfiguration": {"MinCapacity": self.capacity[0],
+                                                              "MaxCapacity": self.capacity[1]}}
+            if self.capacity else {},
+            "public": {"PubliclyAccessible": self.public},
+        }
+        out: dict[str, Any] = {}
+        for name, args in named.items():
+            if getattr(self, name) is not None and (only is None or name in only):
+                out.update(args)
+        return out
+
+
+@dataclass(frozen=True)
+class NewDatabase:
+    """The fixed parts of a new database: encrypted, private, its password managed by Secrets Manager."""
+
+    identifier: str
+    subnet_group: str
+    database: str
+    username: str
+    version: str | None = None
 
 
 class Rds:
@@ -48,17 +115,35 @@ class Rds:
             return dict(found[0]) if found else None
         return None
 
-    def create_instance(self, tags: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        identifier = str(kwargs["DBInstanceIdentifier"])
+    def create_postgres(self, new: NewDatabase, settings: DbSettings, tags: dict[str, str]) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "DBInstanceIdentifier": new.identifier, "Engine": "postgres", "DBName": new.database,
+            "MasterUsername": new.username, "ManageMasterUserPassword": True, "StorageEncrypted": True,
+            "StorageType": "gp3", "DBSubnetGroupName": new.subnet_group, "CopyTagsToSnapshot": True,
+            "EnablePerformanceInsights": False, "AutoMinorVersionUpgrade": True, **settings.api(),
+        }
+        if new.version:
+            args["EngineVersion"] = new.version
+        return self._create_instance(args, tags)
+
+    def create_aurora_writer(self, identifier: str, cluster: str, tags: dict[str, str]) -> dict[str, Any]:
+        """The cluster's one Serverless v2 instance, private."""
+        return self._create_instance({"DBInstanceIdentifier": identifier, "Engine": "aurora-postgresql",
+                                      "DBInstanceClass": "db.serverless", "DBClusterIdentifier": cluster,
+                                      "PubliclyAccessible": False}, tags)
+
+    def _create_instance(self, args: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+        identifier = str(args["DBInstanceIdentifier"])
         return create_or_adopt(
             lambda: dict(call(self.once.create_db_instance, "rds:CreateDBInstance", Tags=tag_list(tags),
-                              **kwargs)["DBInstance"]),
+                              **args)["DBInstance"]),
             lambda: self.instance(identifier), "rds:CreateDBInstance",
             exists=("DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"))
 
-    def modify_instance(self, identifier: str, **kwargs: Any) -> None:
+    def modify_instance(self, identifier: str, settings: DbSettings, only: set[str]) -> None:
+        """Change the ``only`` named settings, at once (not in the next maintenance window)."""
         call(self.c.modify_db_instance, "rds:ModifyDBInstance", DBInstanceIdentifier=identifier,
-             ApplyImmediately=True, **kwargs)
+             ApplyImmediately=True, **settings.api(only))
 
     def delete_instance(self, identifier: str, final_snapshot: str | None) -> None:
         kwargs: dict[str, Any] = {"DBInstanceIdentifier": identifier}
@@ -96,17 +181,24 @@ class Rds:
             return dict(found[0]) if found else None
         return None
 
-    def create_cluster(self, tags: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        identifier = str(kwargs["DBClusterIdentifier"])
+    def create_aurora_cluster(self, new: NewDatabase, settings: DbSettings,
+                              tags: dict[str, str]) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "DBClusterIdentifier": new.identifier, "Engine": "aurora-postgresql", "DatabaseName": new.database,
+            "MasterUsername": new.username, "ManageMasterUserPassword": True, "StorageEncrypted": True,
+            "DBSubnetGroupName": new.subnet_group, "CopyTagsToSnapshot": True, **settings.api(),
+        }
+        if new.version:
+            args["EngineVersion"] = new.version
         return create_or_adopt(
             lambda: dict(call(self.once.create_db_cluster, "rds:CreateDBCluster", Tags=tag_list(tags),
-                              **kwargs)["DBCluster"]),
-            lambda: self.cluster(identifier), "rds:CreateDBCluster",
+                              **args)["DBCluster"]),
+            lambda: self.cluster(new.identifier), "rds:CreateDBCluster",
             exists=("DBClusterAlreadyExists", "DBClusterAlreadyExistsFault"))
 
-    def modify_cluster(self, identifier: str, **kwargs: Any) -> None:
+    def modify_cluster(self, identifier: str, settings: DbSettings, only: set[str]) -> None:
         call(self.c.modify_db_cluster, "rds:ModifyDBCluster", DBClusterIdentifier=identifier,
-             ApplyImmediately=True, **kwargs)
+             ApplyImmediately=True, **settings.api(only))
 
     def delete_cluster(self, identifier: str, final_snapshot: str | None) -> None:
         kwargs: dict[str, Any] = {"DBClusterIdentifier": identifier}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
@@ -9,6 +11,45 @@ from tscloud_py.aws.session import call, ignoring, paginate
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
+
+
+@dataclass(frozen=True)
+class TaskSchedule:
+    """A schedule that runs one Fargate task of a family's latest ACTIVE revision with a command override."""
+
+    expression: str
+    timezone: str
+    enabled: bool
+    cluster_arn: str
+    role_arn: str  # what the scheduler assumes to call ecs:RunTask
+    task_family_arn: str  # no revision, so a new revision does not touch the schedules
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    public_ip: bool
+    container: str
+    command: tuple[str, ...]
+
+    def api(self) -> dict[str, Any]:
+        """The schedule as CreateSchedule/UpdateSchedule arguments (also what GetSchedule answers)."""
+        return {
+            "ScheduleExpression": self.expression, "ScheduleExpressionTimezone": self.timezone,
+            "State": "ENABLED" if self.enabled else "DISABLED",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": self.cluster_arn,
+                "RoleArn": self.role_arn,
+                "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+                "EcsParameters": {
+                    "TaskDefinitionArn": self.task_family_arn,
+                    "LaunchType": "FARGATE", "TaskCount": 1, "PlatformVersion": "LATEST",
+                    "NetworkConfiguration": {"awsvpcConfiguration": {
+                        "Subnets": sorted(self.subnets), "SecurityGroups": list(self.security_groups),
+                        "AssignPublicIp": "ENABLED" if self.public_ip else "DISABLED"}},
+                },
+                "Input": json.dumps({"containerOverrides": [{"name": self.container, "command": list(self.command)}]},
+                                    sort_keys=True),
+            },
+        }
 
 
 class Scheduler:
@@ -39,12 +80,12 @@ class Scheduler:
             return dict(call(self.c.get_schedule, "scheduler:GetSchedule", GroupName=group, Name=name))
         return None
 
-    def create(self, group: str, name: str, token: str, **kwargs: Any) -> None:
+    def create(self, group: str, name: str, schedule: TaskSchedule, token: str) -> None:
         call(self.c.create_schedule, "scheduler:CreateSchedule", GroupName=group, Name=name, ClientToken=token,
-             **kwargs)
+             **schedule.api())
 
-    def update(self, group: str, name: str, **kwargs: Any) -> None:
-        call(self.c.update_schedule, "scheduler:UpdateSchedule", GroupName=group, Name=name, **kwargs)
+    def update(self, group: str, name: str, schedule: TaskSchedule) -> None:
+        call(self.c.update_schedule, "scheduler:UpdateSchedule", GroupName=group, Name=name, **schedule.api())
 
     def delete(self, group: str, name: str) -> None:
         with ignoring("ResourceNotFoundException"):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
+from tscloud_py.aws.elasticache import RedisGroup
+from tscloud_py.aws.rds import DbSettings, NewDatabase
 from tscloud_py.concurrency import together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError
 from tscloud_py.presets.fullstack.common import FsStep, compare
 from tscloud_py.presets.naming import token
+
+_WRITER = "writer instance"
 
 
 def _final_snapshot(identifier: str) -> str:
@@ -51,42 +56,21 @@ class DatabaseStep(FsStep):
             return None
         return {"subnet_group": group, "instance": inst}
 
-    def _wanted(self, ctx: StepContext) -> dict[str, Any]:
+    def _wanted(self, ctx: StepContext) -> DbSettings:
         db = self.env.config.database
         assert db is not None
-        want: dict[str, Any] = {
-            "BackupRetentionPeriod": db.backup_retention,
-            "DeletionProtection": self.deletion_protection,
-            "VpcSecurityGroupIds": [ctx.output("security-groups", "db_sg")],
-        }
+        groups = (ctx.output("security-groups", "db_sg"),)
         if self.aurora:
-            want["ServerlessV2ScalingConfiguration"] = {"MinCapacity": db.min_capacity,
-                                                        "MaxCapacity": db.max_capacity}
-        else:
-            want.update(DBInstanceClass=db.instance_class, AllocatedStorage=db.storage)
-        return want
+            return DbSettings(db.backup_retention, self.deletion_protection, groups,
+                              capacity=(db.min_capacity, db.max_capacity))
+        return DbSettings(db.backup_retention, self.deletion_protection, groups, instance_class=db.instance_class,
+                          storage=db.storage, public=False)
 
-    @staticmethod
-    def _observed_settings(res: dict[str, Any], aurora: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "BackupRetentionPeriod": res.get("BackupRetentionPeriod"),
-            "DeletionProtection": bool(res.get("DeletionProtection", False)),
-            "VpcSecurityGroupIds": sorted(str(g["VpcSecurityGroupId"]) for g in res.get("VpcSecurityGroups", [])),
-        }
-        if aurora:
-            scaling = res.get("ServerlessV2ScalingConfiguration", {})
-            out["ServerlessV2ScalingConfiguration"] = {"MinCapacity": scaling.get("MinCapacity"),
-                                                       "MaxCapacity": scaling.get("MaxCapacity")}
-        else:
-            out.update(DBInstanceClass=res.get("DBInstanceClass"), AllocatedStorage=res.get("AllocatedStorage"))
-        return out
-
-    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+    def _changes(self, ctx: StepContext, observed: dict[str, Any]) -> list[Change]:
+        """What differs, the one computation behind diff and apply (a change's field says what to do)."""
         subnets = sorted(ctx.output("network", "data_subnets"))
-        if observed is None:
-            return [Change("database", None, self.identifier)]
         changes: list[Change] = []
-        group = observed["subnet_group"]
+        group = observed.get("subnet_group")
         if group is None:
             changes.append(Change("subnet group", None, subnets))
         else:
@@ -95,84 +79,53 @@ class DatabaseStep(FsStep):
         res = observed.get("cluster") if self.aurora else observed.get("instance")
         if res is None:
             changes.append(Change("database", None, self.identifier))
-            return changes
-        have = self._observed_settings(res, self.aurora)
-        for key, value in self._wanted(ctx).items():
-            compare(changes, key, have.get(key), value)
-        if res.get("PubliclyAccessible"):
-            changes.append(Change("PubliclyAccessible", True, False))
-        if not res.get("StorageEncrypted"):
-            changes.append(Change("StorageEncrypted", False, True, destructive=True))
-        state = res.get("Status") if self.aurora else res.get("DBInstanceStatus")
-        if state not in ("available", "backing-up", "modifying"):
-            changes.append(Change("status", state, "available"))
+        else:
+            have = DbSettings.of(res, aurora=self.aurora)
+            changes += [Change(name, old, new) for name, (old, new) in self._wanted(ctx).differences(have).items()]
+            if not res.get("StorageEncrypted"):
+                changes.append(Change("StorageEncrypted", False, True, destructive=True))
+            state = res.get("Status") if self.aurora else res.get("DBInstanceStatus")
+            if state not in ("available", "backing-up", "modifying"):
+                changes.append(Change("status", state, "available"))
         if self.aurora and observed.get("instance") is None:
-            changes.append(Change("writer instance", None, f"{self.identifier}-1 (db.serverless)"))
+            changes.append(Change(_WRITER, None, f"{self.identifier}-1 (db.serverless)"))
         return changes
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("database", None, self.identifier)]
+        return self._changes(ctx, observed)
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         db = self.env.config.database
         assert db is not None
         rds = self.env.rds
-        subnets = sorted(ctx.output("network", "data_subnets"))
-        observed = observed or {"subnet_group": None, "instance": None, "cluster": None}
-        if observed["subnet_group"] is None:
-            rds.create_subnet_group(self.identifier, subnets, self.tags)
-        elif sorted(s["SubnetIdentifier"] for s in observed["subnet_group"].get("Subnets", [])) != subnets:
-            rds.modify_subnet_group(self.identifier, subnets)
+        changes = {c.field: c for c in self._changes(ctx, observed or {})}
+        if "subnet group" in changes:
+            subnets = sorted(ctx.output("network", "data_subnets"))
+            if changes["subnet group"].old is None:
+                rds.create_subnet_group(self.identifier, subnets, self.tags)
+            else:
+                rds.modify_subnet_group(self.identifier, subnets)
         want = self._wanted(ctx)
+        settings = {f.name for f in dataclass_fields(DbSettings)} & set(changes)
+        new = NewDatabase(self.identifier, self.identifier, db.name, db.username, db.version)
         if self.aurora:
-            return self._apply_aurora(ctx, observed, want)
-        inst = observed.get("instance")
-        if inst is None:
-            kwargs: dict[str, Any] = {
-                "DBInstanceIdentifier": self.identifier, "Engine": "postgres", "DBName": db.name,
-                "MasterUsername": db.username, "ManageMasterUserPassword": True,
-                "StorageEncrypted": True, "PubliclyAccessible": False, "StorageType": "gp3",
-                "DBSubnetGroupName": self.identifier, "CopyTagsToSnapshot": True,
-                "EnablePerformanceInsights": False, "AutoMinorVersionUpgrade": True, **want,
-            }
-            if db.version:
-                kwargs["EngineVersion"] = db.version
-            rds.create_instance(self.tags, **kwargs)
-        else:
-            have = self._observed_settings(inst, False)
-            mods = {k: v for k, v in want.items() if json.dumps(have.get(k), sort_keys=True)
-                    != json.dumps(v, sort_keys=True)}
-            if inst.get("PubliclyAccessible"):
-                mods["PubliclyAccessible"] = False
-            if mods:
-                rds.modify_instance(self.identifier, **mods)
+            if "database" in changes:
+                rds.create_aurora_cluster(new, want, self.tags)
+            elif settings:
+                rds.modify_cluster(self.identifier, want, settings)
+            if _WRITER in changes:
+                rds.create_aurora_writer(f"{self.identifier}-1", self.identifier, self.tags)
+            final = rds.wait_cluster(self.identifier, progress=ctx.progress(), clock=ctx.clock)
+            rds.wait_instance(f"{self.identifier}-1", progress=ctx.progress(), clock=ctx.clock)
+            return self.outputs(ctx, {"cluster": final, "subnet_group": True})
+        if "database" in changes:
+            rds.create_postgres(new, want, self.tags)
+        elif settings:
+            rds.modify_instance(self.identifier, want, settings)
         final = rds.wait_instance(self.identifier, progress=ctx.progress(), clock=ctx.clock)
         return self.outputs(ctx, {"instance": final, "subnet_group": True})
-
-    def _apply_aurora(self, ctx: StepContext, observed: dict[str, Any], want: dict[str, Any]) -> Outputs:
-        db = self.env.config.database
-        assert db is not None
-        rds = self.env.rds
-        cluster = observed.get("cluster")
-        if cluster is None:
-            kwargs: dict[str, Any] = {
-                "DBClusterIdentifier": self.identifier, "Engine": "aurora-postgresql", "DatabaseName": db.name,
-                "MasterUsername": db.username, "ManageMasterUserPassword": True, "StorageEncrypted": True,
-                "DBSubnetGroupName": self.identifier, "CopyTagsToSnapshot": True, **want,
-            }
-            if db.version:
-                kwargs["EngineVersion"] = db.version
-            rds.create_cluster(self.tags, **kwargs)
-        else:
-            have = self._observed_settings(cluster, True)
-            mods = {k: v for k, v in want.items() if json.dumps(have.get(k), sort_keys=True)
-                    != json.dumps(v, sort_keys=True)}
-            if mods:
-                rds.modify_cluster(self.identifier, **mods)
-        if observed.get("instance") is None:
-            rds.create_instance(self.tags, DBInstanceIdentifier=f"{self.identifier}-1", Engine="aurora-postgresql",
-                                DBInstanceClass="db.serverless", DBClusterIdentifier=self.identifier,
-                                PubliclyAccessible=False)
-        final = rds.wait_cluster(self.identifier, progress=ctx.progress(), clock=ctx.clock)
-        rds.wait_instance(f"{self.identifier}-1", progress=ctx.progress(), clock=ctx.clock)
-        return self.outputs(ctx, {"cluster": final, "subnet_group": True})
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         db = self.env.config.database
@@ -245,17 +198,16 @@ class CacheStep(FsStep):
             return None
         return {"secret": secret, "subnet_group": group, "group": rg}
 
-    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+    def _changes(self, observed: dict[str, Any]) -> list[Change]:
+        """What differs, the one computation behind diff and apply (a change's field says what to do)."""
         cache = self.env.config.cache
         assert cache is not None
-        if observed is None:
-            return [Change("redis", None, self.group_id)]
         changes: list[Change] = []
-        if observed["secret"] is None:
+        if observed.get("secret") is None:
             changes.append(Change("auth token secret", None, self.secret_name))
-        if observed["subnet_group"] is None:
+        if observed.get("subnet_group") is None:
             changes.append(Change("subnet group", None, self.group_id))
-        rg = observed["group"]
+        rg = observed.get("group")
         if rg is None:
             changes.append(Change("replication group", None, self.group_id))
             return changes
@@ -267,28 +219,27 @@ class CacheStep(FsStep):
             changes.append(Change("status", rg.get("Status"), "available"))
         return changes
 
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("redis", None, self.group_id)]
+        return self._changes(observed)
+
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         cache = self.env.config.cache
         assert cache is not None
         ec = self.env.elasticache
-        observed = observed or {"secret": None, "subnet_group": None, "group": None}
-        if observed["secret"] is None:
+        changes = {c.field for c in self._changes(observed or {})}
+        if "auth token secret" in changes:
             self.env.secrets.create_random(self.secret_name, f"Redis AUTH token of {self.group_id}", self.tags,
                                            token=token(self.secret_name, "v1"), length=64)
-        if observed["subnet_group"] is None:
+        if "subnet group" in changes:
             ec.create_subnet_group(self.group_id, sorted(ctx.output("network", "data_subnets")), self.tags)
-        rg = observed["group"]
-        if rg is None:
-            ec.create_replication_group(
-                self.tags, ReplicationGroupId=self.group_id,
-                ReplicationGroupDescription=f"tscloud {self.env.prefix}", Engine="redis",
-                CacheNodeType=cache.node_type, NumCacheClusters=1 + cache.replicas,
-                AutomaticFailoverEnabled=cache.replicas > 0, MultiAZEnabled=cache.replicas > 0,
-                CacheSubnetGroupName=self.group_id, SecurityGroupIds=[ctx.output("security-groups", "cache_sg")],
-                TransitEncryptionEnabled=True, AtRestEncryptionEnabled=True, Port=6379,
-                AuthToken=self.env.secrets.value(self.secret_name), SnapshotRetentionLimit=1)
-        elif rg.get("CacheNodeType") != cache.node_type:
-            ec.modify_replication_group(self.group_id, CacheNodeType=cache.node_type)
+        if "replication group" in changes:
+            group = RedisGroup(self.group_id, f"tscloud {self.env.prefix}", cache.node_type, cache.replicas,
+                               subnet_group=self.group_id, security_group=ctx.output("security-groups", "cache_sg"))
+            ec.create_replication_group(group, self.env.secrets.value(self.secret_name), self.tags)
+        elif "CacheNodeType" in changes:
+            ec.change_node_type(self.group_id, cache.node_type)
         final = ec.wait(self.group_id, progress=ctx.progress(), clock=ctx.clock)
         secret = self.env.secrets.describe(self.secret_name)
         return self.outputs(ctx, {"group": final, "secret": secret})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
@@ -51,6 +52,24 @@ class OriginSecretStep(FsStep):
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         self.env.secrets.delete(self.secret_name)
+
+
+@dataclass
+class _Plan:
+    """A step's differences as shown (``changes``) and the work they call for (``todo``)."""
+
+    changes: list[Change] = field(default_factory=list)
+    todo: set[str] = field(default_factory=set)
+
+    def add(self, action: str, change: Change) -> None:
+        self.changes.append(change)
+        self.todo.add(action)
+
+    def compare(self, action: str, label: str, old: Any, new: Any) -> None:
+        found = len(self.changes)
+        compare(self.changes, label, old, new)
+        if len(self.changes) > found:
+            self.todo.add(action)
 
 
 def _in_use(exc: BaseException) -> bool:
@@ -148,129 +167,129 @@ class LoadBalancerStep(FsStep):
         forward = [{"Type": "forward", "TargetGroupArn": tg_arn}]
         return ([FORBIDDEN] if self.verify else forward), forward
 
+    def _plan(self, ctx: StepContext, observed: dict[str, Any]) -> _Plan:
+        """What differs, the one computation behind diff and apply."""
+        plan = _Plan()
+        lb, tg = observed.get("lb"), observed.get("tg")
+        if tg is None:
+            plan.add("create target group", Change("target group", None, self.tg_name))
+        else:
+            for key, value in self._health().items():
+                plan.compare("target group health", f"target group {key}", tg.get(key), value)
+            for key, value in self._attributes().items():
+                plan.compare("target group attributes", f"target group {key}",
+                             observed.get("tg_attributes", {}).get(key), value)
+        if lb is None:
+            plan.add("create load balancer", Change("load balancer", None, self.lb_name))
+        else:
+            for key, value in self.LB_ATTRIBUTES.items():
+                plan.compare("load balancer attributes", f"load balancer {key}",
+                             observed.get("lb_attributes", {}).get(key), value)
+            plan.compare("security groups", "load balancer security groups", sorted(lb.get("SecurityGroups", [])),
+                         [ctx.output("security-groups", "alb_sg")])
+            plan.compare("subnets", "load balancer subnets",
+                         sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])),
+                         sorted(ctx.output("network", "alb_subnets")))
+        for arn in observed.get("stray_listeners", []):
+            plan.changes.append(Change("unmanaged listener", arn, None))
+        for arn in observed.get("extra_rules", []):
+            plan.changes.append(Change("unmanaged listener rule", arn, None))
+        if self.https:
+            http = observed.get("http")
+            if http is None:
+                plan.add("create http listener", Change("HTTP listener", None, "port 80: redirect to HTTPS"))
+            else:
+                plan.compare("http listener action", "HTTP listener default action",
+                             _actions(http.get("DefaultActions", [])), _actions([redirect_to_https_action()]))
+        # Before its target group exists, what forwards to it is new: it has no ARN yet to compare with.
+        tg_arn = str(tg["TargetGroupArn"]) if tg is not None else "(new target group)"
+        default, forward = self._wanted_actions(tg_arn)
+        listener = observed.get("listener")
+        if listener is None:
+            plan.add("create listener", Change("HTTPS listener" if self.https else "HTTP listener", None,
+                                               f"port {self.main_port}"))
+        else:
+            if self.https:
+                have = [c.get("CertificateArn") for c in listener.get("Certificates", [])][:1]
+                plan.compare("certificate", "HTTPS listener certificate", have, [self._certificate(ctx)])
+            plan.compare("listener action", "listener default action", _actions(listener.get("DefaultActions", [])),
+                         _actions(default))
+        rule = observed.get("rule")
+        if self.verify:
+            if rule is None:
+                plan.add("create rule", Change("origin-verify rule", None, f"{ORIGIN_HEADER} -> forward"))
+            else:
+                plan.compare("rule", "origin-verify rule header", [_fingerprint(v) for v in _header_values(rule)],
+                             [_fingerprint(self._secret(ctx))])
+                plan.compare("rule", "origin-verify rule action", _actions(rule.get("Actions", [])),
+                             _actions(forward))
+        elif rule is not None:
+            plan.add("delete rule", Change("origin-verify rule", "present", None))
+        return plan
+
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
             return [Change("load balancer", None, self.lb_name), Change("target group", None, self.tg_name)]
-        changes: list[Change] = []
-        lb, tg = observed["lb"], observed["tg"]
-        if tg is None:
-            changes.append(Change("target group", None, self.tg_name))
-        else:
-            for key, value in self._health().items():
-                compare(changes, f"target group {key}", tg.get(key), value)
-            for key, value in self._attributes().items():
-                compare(changes, f"target group {key}", observed["tg_attributes"].get(key), value)
-        if lb is None:
-            changes.append(Change("load balancer", None, self.lb_name))
-            return changes
-        for key, value in self.LB_ATTRIBUTES.items():
-            compare(changes, f"load balancer {key}", observed.get("lb_attributes", {}).get(key), value)
-        compare(changes, "load balancer security groups", sorted(lb.get("SecurityGroups", [])),
-                [ctx.output("security-groups", "alb_sg")])
-        compare(changes, "load balancer subnets",
-                sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])),
-                sorted(ctx.output("network", "alb_subnets")))
-        for arn in observed["stray_listeners"]:
-            changes.append(Change("unmanaged listener", arn, None))
-        for arn in observed["extra_rules"]:
-            changes.append(Change("unmanaged listener rule", arn, None))
-        if self.https:
-            http = observed["http"]
-            if http is None:
-                changes.append(Change("HTTP listener", None, "port 80: redirect to HTTPS"))
-            else:
-                compare(changes, "HTTP listener default action", _actions(http.get("DefaultActions", [])),
-                        _actions([redirect_to_https_action()]))
-        listener = observed["listener"]
-        if listener is None:
-            changes.append(Change("HTTPS listener" if self.https else "HTTP listener", None, f"port {self.main_port}"))
-            return changes
-        if self.https:
-            have = [c.get("CertificateArn") for c in listener.get("Certificates", [])][:1]
-            compare(changes, "HTTPS listener certificate", have, [self._certificate(ctx)])
-        if tg is None:
-            return changes
-        default, forward = self._wanted_actions(tg["TargetGroupArn"])
-        compare(changes, "listener default action", _actions(listener.get("DefaultActions", [])), _actions(default))
-        rule = observed["rule"]
-        if self.verify:
-            if rule is None:
-                changes.append(Change("origin-verify rule", None, f"{ORIGIN_HEADER} -> forward"))
-            else:
-                have_values = _header_values(rule)
-                want = [_fingerprint(self._secret(ctx))]
-                compare(changes, "origin-verify rule header", [_fingerprint(v) for v in have_values], want)
-                compare(changes, "origin-verify rule action", _actions(rule.get("Actions", [])), _actions(forward))
-        elif rule is not None:
-            changes.append(Change("origin-verify rule", "present", None))
-        return changes
+        return self._plan(ctx, observed).changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         elb = self.env.elbv2
-        observed = observed or {"lb": None, "tg": None, "listener": None, "rule": None, "http": None,
-                                "stray_listeners": [], "extra_rules": []}
-        vpc_id = ctx.output("network", "vpc_id")
+        observed = observed or {}
+        todo = self._plan(ctx, observed).todo
         subnets = sorted(ctx.output("network", "alb_subnets"))
         sg = ctx.output("security-groups", "alb_sg")
         api = self.env.config.api
         assert api is not None
-        tg = observed["tg"]
-        if tg is None:
-            tg = elb.create_target_group(self.tg_name, vpc_id, api.port, self._health(), self.tags)
-            elb.set_target_group_attributes(tg["TargetGroupArn"], self._attributes())
-        else:
-            health = self._health()
-            if any(tg.get(k) != v for k, v in health.items()):
-                elb.modify_target_group(tg["TargetGroupArn"], health)
-            if any(observed["tg_attributes"].get(k) != v for k, v in self._attributes().items()):
-                elb.set_target_group_attributes(tg["TargetGroupArn"], self._attributes())
+        tg = observed.get("tg")
+        if "create target group" in todo:
+            tg = elb.create_target_group(self.tg_name, ctx.output("network", "vpc_id"), api.port, self._health(),
+                                         self.tags)
+        assert tg is not None
         tg_arn = str(tg["TargetGroupArn"])
-        lb = observed["lb"]
-        if lb is None:
+        if "target group health" in todo:
+            elb.modify_target_group(tg_arn, self._health())
+        if todo & {"create target group", "target group attributes"}:
+            elb.set_target_group_attributes(tg_arn, self._attributes())
+        lb = observed.get("lb")
+        if "create load balancer" in todo:
             lb = elb.create_load_balancer(self.lb_name, subnets, [sg], self.tags)
-            elb.set_load_balancer_attributes(str(lb["LoadBalancerArn"]), self.LB_ATTRIBUTES)
-        else:
-            have = observed.get("lb_attributes", {})
-            if any(have.get(k) != v for k, v in self.LB_ATTRIBUTES.items()):
-                elb.set_load_balancer_attributes(str(lb["LoadBalancerArn"]), self.LB_ATTRIBUTES)
-            if sorted(lb.get("SecurityGroups", [])) != [sg]:
-                elb.set_security_groups(lb["LoadBalancerArn"], [sg])
-            if sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])) != subnets:
-                elb.set_subnets(lb["LoadBalancerArn"], subnets)
-        for arn in observed["extra_rules"]:
+        assert lb is not None
+        lb_arn = str(lb["LoadBalancerArn"])
+        if todo & {"create load balancer", "load balancer attributes"}:
+            elb.set_load_balancer_attributes(lb_arn, self.LB_ATTRIBUTES)
+        if "security groups" in todo:
+            elb.set_security_groups(lb_arn, [sg])
+        if "subnets" in todo:
+            elb.set_subnets(lb_arn, subnets)
+        for arn in observed.get("extra_rules", []):
             elb.delete_rule(arn)
-        for arn in observed["stray_listeners"]:
+        for arn in observed.get("stray_listeners", []):
             elb.delete_listener(arn)
         default, forward = self._wanted_actions(tg_arn)
-        certificate = self._certificate(ctx)
-        listener = observed["listener"]
-        if listener is None:
-            listener = elb.create_listener(lb["LoadBalancerArn"], self.main_port, default, self.tags,
-                                           protocol="HTTPS" if self.https else "HTTP", certificate_arn=certificate)
-        else:
-            if _actions(listener.get("DefaultActions", [])) != _actions(default):
-                elb.modify_listener_default(listener["ListenerArn"], default)
-            have = [c.get("CertificateArn") for c in listener.get("Certificates", [])][:1]
-            if certificate and have != [certificate]:
-                elb.set_default_certificate(listener["ListenerArn"], certificate)
-        if self.https:
-            redirect = [redirect_to_https_action()]
-            http = observed["http"]
-            if http is None:
-                elb.create_listener(lb["LoadBalancerArn"], 80, redirect, self.tags)
-            elif _actions(http.get("DefaultActions", [])) != _actions(redirect):
-                elb.modify_listener_default(http["ListenerArn"], redirect)
-        rule = observed["rule"]
-        if self.verify:
-            secret = self._secret(ctx)
+        listener = observed.get("listener")
+        if "create listener" in todo:
+            listener = elb.create_listener(lb_arn, self.main_port, default, self.tags,
+                                           protocol="HTTPS" if self.https else "HTTP",
+                                           certificate_arn=self._certificate(ctx))
+        assert listener is not None
+        if "listener action" in todo:
+            elb.modify_listener_default(listener["ListenerArn"], default)
+        if "certificate" in todo:
+            elb.set_default_certificate(listener["ListenerArn"], str(self._certificate(ctx)))
+        redirect = [redirect_to_https_action()]
+        if "create http listener" in todo:
+            elb.create_listener(lb_arn, 80, redirect, self.tags)
+        if "http listener action" in todo:
+            elb.modify_listener_default(observed["http"]["ListenerArn"], redirect)
+        if todo & {"create rule", "rule"}:
             conditions = [{"Field": "http-header",
-                           "HttpHeaderConfig": {"HttpHeaderName": ORIGIN_HEADER, "Values": [secret]}}]
-            if rule is None:
+                           "HttpHeaderConfig": {"HttpHeaderName": ORIGIN_HEADER, "Values": [self._secret(ctx)]}}]
+            if "create rule" in todo:
                 elb.create_rule(listener["ListenerArn"], RULE_PRIORITY, conditions, forward, self.tags)
-            elif _header_values(rule) != [secret] or _actions(rule.get("Actions", [])) != _actions(forward):
-                elb.modify_rule(rule["RuleArn"], conditions, forward)
-        elif rule is not None:
-            elb.delete_rule(rule["RuleArn"])
+            else:
+                elb.modify_rule(observed["rule"]["RuleArn"], conditions, forward)
+        if "delete rule" in todo:
+            elb.delete_rule(observed["rule"]["RuleArn"])
         return self._outputs(lb, tg_arn, str(listener["ListenerArn"]))
 
     def _outputs(self, lb: dict[str, Any], tg_arn: str, listener_arn: str) -> Outputs:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tscloud_py.aws.ecs import task_ips
+from tscloud_py.aws.ecs import FargateService, ServiceTarget, task_ips
 from tscloud_py.aws.waiters import Poll, WaitPolicy, wait_for
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError, WaitTimeoutError
-from tscloud_py.presets.fullstack.common import Env, FsStep, compare, retry_new_role
+from tscloud_py.presets.fullstack.common import Env, FsStep, retry_new_role
 from tscloud_py.presets.naming import token
 
 
@@ -120,26 +120,16 @@ class ServiceStep(FsStep):
     def name(self) -> str:
         return self.env.name(self.role)
 
-    def _settings(self, ctx: StepContext) -> dict[str, Any]:
+    def _service(self, ctx: StepContext) -> FargateService:
         api = self.env.config.api
         assert api is not None
-        recreate = api.deployment == "recreate"
-        out: dict[str, Any] = {
-            "taskDefinition": ctx.output(self.task_definition_step, "task_definition_arn"),
-            "networkConfiguration": {"awsvpcConfiguration": {
-                "subnets": sorted(ctx.output("network", "task_subnets")),
-                "securityGroups": [ctx.output("security-groups", "service_sg")],
-                "assignPublicIp": "ENABLED" if ctx.output("network", "assign_public_ip") else "DISABLED"}},
-            "deploymentConfiguration": {
-                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                "maximumPercent": 100 if recreate else 200,
-                "minimumHealthyPercent": 0 if recreate else 100},
-        }
-        if self.with_lb:
-            out["healthCheckGracePeriodSeconds"] = api.grace_period
-            out["loadBalancers"] = [{"targetGroupArn": ctx.output("load-balancer", "tg_arn"),
-                                     "containerName": self.role, "containerPort": api.port}]
-        return out
+        target = ServiceTarget(ctx.output("load-balancer", "tg_arn"), self.role, api.port, api.grace_period) \
+            if self.with_lb else None
+        return FargateService(self.name, ctx.output(self.task_definition_step, "task_definition_arn"),
+                              tuple(ctx.output("network", "task_subnets")),
+                              (ctx.output("security-groups", "service_sg"),),
+                              public_ip=bool(ctx.output("network", "assign_public_ip")),
+                              recreate=api.deployment == "recreate", load_balancer=target)
 
     def _desired(self) -> int:
         cfg = self.env.config
@@ -153,29 +143,9 @@ class ServiceStep(FsStep):
         return self.env.ecs.service(ctx.output("cluster", "cluster"), self.name)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        want = self._settings(ctx)
         if observed is None:
             return [Change("service", None, f"{self.name} ({self._desired()} tasks)")]
-        changes: list[Change] = []
-        compare(changes, "taskDefinition", observed.get("taskDefinition"), want["taskDefinition"])
-        net = (observed.get("networkConfiguration") or {}).get("awsvpcConfiguration", {})
-        have_net = {"awsvpcConfiguration": {"subnets": sorted(net.get("subnets", [])),
-                                            "securityGroups": sorted(net.get("securityGroups", [])),
-                                            "assignPublicIp": net.get("assignPublicIp", "DISABLED")}}
-        compare(changes, "networkConfiguration", have_net, want["networkConfiguration"])
-        if "deploymentConfiguration" in observed:  # some emulators do not report it
-            dc = observed["deploymentConfiguration"]
-            have_dc = {"deploymentCircuitBreaker": {k: dc.get("deploymentCircuitBreaker", {}).get(k)
-                                                    for k in ("enable", "rollback")},
-                       "maximumPercent": dc.get("maximumPercent"), "minimumHealthyPercent": dc.get("minimumHealthyPercent")}
-            compare(changes, "deploymentConfiguration", have_dc, want["deploymentConfiguration"])
-        if self.with_lb:
-            if "healthCheckGracePeriodSeconds" in observed:
-                compare(changes, "healthCheckGracePeriodSeconds", observed["healthCheckGracePeriodSeconds"],
-                        want["healthCheckGracePeriodSeconds"])
-            have_lb = [{k: lb.get(k) for k in ("targetGroupArn", "containerName", "containerPort")}
-                       for lb in observed.get("loadBalancers", [])]
-            compare(changes, "loadBalancers", have_lb, want["loadBalancers"])
+        changes = [Change(setting, have, want) for setting, have, want in self._service(ctx).differences(observed)]
         if not changes:
             primary = primary_deployment(observed)
             if len(observed.get("deployments", [])) > 1 or primary.get("rolloutState") not in (None, "COMPLETED"):
@@ -184,18 +154,13 @@ class ServiceStep(FsStep):
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         cluster = ctx.output("cluster", "cluster")
-        want = self._settings(ctx)
+        service = self._service(ctx)
         if observed is None:
             observed = retry_new_role(self.env.ecs.create_service)(
-                cluster=cluster, serviceName=self.name, desiredCount=self._desired(), launchType="FARGATE",
-                platformVersion="LATEST", schedulingStrategy="REPLICA", propagateTags="SERVICE",
-                enableECSManagedTags=True, clientToken=token(self.env.prefix, self.name), tags=self.tags, **want)
-        else:
-            needs_update = [c for c in self.diff(ctx, observed) if c.field != "rollout"]
-            if needs_update:
-                observed = self.env.ecs.update_service(cluster=cluster, service=self.name, forceNewDeployment=False,
-                                                       **want)
-        self.wait(ctx, cluster, want["taskDefinition"])
+                cluster, service, desired=self._desired(), token=token(self.env.prefix, self.name), tags=self.tags)
+        elif service.differences(observed):
+            observed = self.env.ecs.update_service(cluster, service)
+        self.wait(ctx, cluster, service.task_definition)
         return self.outputs(ctx, observed)
 
     def wait(self, ctx: StepContext, cluster: str, td_arn: str) -> None:

@@ -3,11 +3,11 @@ EventBridge Scheduler jobs run as ECS RunTask with a command override."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.autoscaling import resource_id
+from tscloud_py.aws.scheduler import TaskSchedule
 from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.presets.diffing import canonical
@@ -127,33 +127,15 @@ class SchedulesStep(FsStep):
     def group(self) -> str:
         return self.env.prefix
 
-    def wanted(self, ctx: StepContext) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for s in self.env.config.schedules:
-            out[s.name] = {
-                "ScheduleExpression": s.expression, "ScheduleExpressionTimezone": s.timezone,
-                "State": "ENABLED" if s.enabled else "DISABLED",
-                "FlexibleTimeWindow": {"Mode": "OFF"},
-                "Target": {
-                    "Arn": ctx.output("cluster", "cluster_arn"),
-                    "RoleArn": ctx.output("roles", "scheduler_role_arn"),
-                    "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
-                    "EcsParameters": {
-                        # the family ARN (no revision): runs the latest ACTIVE revision, so a new
-                        # revision does not touch the schedules
-                        "TaskDefinitionArn": self.env.arn(
-                            "ecs", f"task-definition/{ctx.output('api-task-definition', 'family')}"),
-                        "LaunchType": "FARGATE", "TaskCount": 1, "PlatformVersion": "LATEST",
-                        "NetworkConfiguration": {"awsvpcConfiguration": {
-                            "Subnets": sorted(ctx.output("network", "task_subnets")),
-                            "SecurityGroups": [ctx.output("security-groups", "service_sg")],
-                            "AssignPublicIp": "ENABLED" if ctx.output("network", "assign_public_ip") else "DISABLED"}},
-                    },
-                    "Input": json.dumps({"containerOverrides": [{"name": "api", "command": list(s.command)}]},
-                                        sort_keys=True),
-                },
-            }
-        return out
+    def wanted(self, ctx: StepContext) -> dict[str, TaskSchedule]:
+        family = self.env.arn("ecs", f"task-definition/{ctx.output('api-task-definition', 'family')}")
+        return {s.name: TaskSchedule(
+            s.expression, s.timezone, s.enabled, cluster_arn=ctx.output("cluster", "cluster_arn"),
+            role_arn=ctx.output("roles", "scheduler_role_arn"), task_family_arn=family,
+            subnets=tuple(ctx.output("network", "task_subnets")),
+            security_groups=(ctx.output("security-groups", "service_sg"),),
+            public_ip=bool(ctx.output("network", "assign_public_ip")), container="api", command=tuple(s.command))
+            for s in self.env.config.schedules}
 
     def read(self, ctx: StepContext) -> Any | None:
         scheduler = self.env.scheduler
@@ -162,37 +144,41 @@ class SchedulesStep(FsStep):
             return None
         return dict(zip(names, each(names, lambda name: scheduler.schedule(self.group, name)), strict=True))
 
-    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        if observed is None:
-            return [Change("schedule group", None, self.group),
-                    *(Change(f"schedule {n}", None, w["ScheduleExpression"]) for n, w in self.wanted(ctx).items())]
-        changes: list[Change] = []
+    def _changes(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        """What differs, the one computation behind diff and apply: per schedule, None -> create,
+        "different" -> update, to None -> delete; the group, when missing, comes first."""
         want = self.wanted(ctx)
-        for name, config in want.items():
-            have = observed.get(name)
+        changes = [Change("schedule group", None, self.group)] if observed is None else []
+        for name, schedule in want.items():
+            have = (observed or {}).get(name)
+            config = schedule.api()
             if have is None:
-                changes.append(Change(f"schedule {name}", None, config["ScheduleExpression"]))
+                changes.append(Change(f"schedule {name}", None, schedule.expression))
             elif canonical(_subset(have, config)) != canonical(config):
-                changes.append(Change(f"schedule {name}", "different", config["ScheduleExpression"]))
-        for name in set(observed) - set(want):
+                changes.append(Change(f"schedule {name}", "different", schedule.expression))
+        for name in set(observed or {}) - set(want):
             changes.append(Change(f"schedule {name}", "present", None))
         return changes
 
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        return self._changes(ctx, observed)
+
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         sched = self.env.scheduler
-        if observed is None:
-            sched.create_group(self.group, self.tags)
-            observed = {}
         want = self.wanted(ctx)
-        for name, config in want.items():
-            have = observed.get(name)
-            if have is None:
-                retry_new_role(sched.create)(self.group, name, token(self.group, name, canonical(config))[:64],
-                                             **config)
-            elif canonical(_subset(have, config)) != canonical(config):
-                retry_new_role(sched.update)(self.group, name, **config)
-        for name in set(observed) - set(want):
-            sched.delete(self.group, name)
+        for change in self._changes(ctx, observed):
+            if change.field == "schedule group":
+                sched.create_group(self.group, self.tags)
+                continue
+            name = change.field.removeprefix("schedule ")
+            if change.old is None:
+                schedule = want[name]
+                retry_new_role(sched.create)(self.group, name, schedule,
+                                             token(self.group, name, canonical(schedule.api()))[:64])
+            elif change.new is None:
+                sched.delete(self.group, name)
+            else:
+                retry_new_role(sched.update)(self.group, name, want[name])
         return self.outputs(ctx, None)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
