@@ -20,8 +20,9 @@ import typing
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from tscloud_py.config_schema import PRESET_TABLES, Config
+from tscloud_py.config_schema import Config
 from tscloud_py.errors import ConfigError, UsageError
+from tscloud_py.preset_registry import PRESETS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -98,7 +99,7 @@ def _check_region(region: str, shown: str) -> None:
 
 
 def _check_preset_tables(config: Config, raw: dict[str, Any], shown: str) -> None:
-    wanted = PRESET_TABLES[config.preset]
+    wanted = PRESETS[config.preset].tables
     for table in wanted.required:
         if raw.get(table) is None:
             raise ConfigError(shown, f"[{table}]", f"required by preset '{config.preset}'; add a [{table}] table")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from tscloud_py.errors import ConfigError
+from tscloud_py.preset_registry import PresetName
 from tscloud_py.schema.api_domain import ApiDomainConfig
 from tscloud_py.schema.common import DOMAIN_HELP, DOMAIN_PATTERN, DnsProviderName, meta
 from tscloud_py.schema.fullstack import (
@@ -27,8 +28,6 @@ from tscloud_py.schema.fullstack import (
     check_fullstack,
 )
 from tscloud_py.schema.ssr import SsrConfig, check_ssr
-
-Preset = Literal["static-site", "fullstack-app", "api-domain", "ssr-app"]
 
 
 @dataclass
@@ -76,26 +75,11 @@ class SiteConfig:
 
 
 @dataclass
-class PresetTables:
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
-
-
-PRESET_TABLES: dict[str, PresetTables] = {
-    "static-site": PresetTables(required=("site",)),
-    "fullstack-app": PresetTables(required=("api",), optional=(
-        "site", "frontend", "database", "cache", "queue", "mail", "schedules", "network")),
-    "api-domain": PresetTables(required=("api_domain",)),
-    "ssr-app": PresetTables(required=("ssr",)),
-}
-
-
-@dataclass
 class Config:
     app: str = field(metadata=meta(
         "the app name, used in every resource name", pattern=r"[a-z][a-z0-9-]{0,28}[a-z0-9]",
         pattern_help="expected 2-30 chars of a-z, 0-9 and '-', starting with a letter", example="shop"))
-    preset: Preset = field(metadata=meta("what to deploy", example="static-site"))
+    preset: PresetName = field(metadata=meta("what to deploy", example="static-site"))
     region: str = field(default="us-east-1", metadata=meta(
         "AWS region", pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d", pattern_help="expected an AWS region like us-east-1"))
     stage: str = field(default="dev", metadata=meta(

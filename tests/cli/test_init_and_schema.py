@@ -14,6 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from tscloud_py.config_doc import init_toml, json_schema
+from tscloud_py.preset_registry import PRESET_NAMES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,7 +22,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
-PRESETS = ("static-site", "fullstack-app", "api-domain", "ssr-app")
+PRESETS = PRESET_NAMES
 
 
 def plan_ok(cli: Any, cwd: Path, *target: str) -> dict[str, Any]:

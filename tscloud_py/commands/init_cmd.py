@@ -9,11 +9,11 @@ import click
 
 from tscloud_py.commands import pass_app
 from tscloud_py.errors import UsageError
+from tscloud_py.preset_registry import PRESET_NAMES
 
 if TYPE_CHECKING:
     from tscloud_py.app import AppContext
 
-PRESET_NAMES = ("static-site", "fullstack-app", "api-domain", "ssr-app")
 SITE_DIRS = ("dist", "build", "out", "public", "_site")
 
 

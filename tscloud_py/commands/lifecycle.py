@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tscloud_py.commands import pass_app
-from tscloud_py.commands.init_cmd import PRESET_NAMES
 from tscloud_py.engine.state import LeaseLock
 from tscloud_py.errors import DeployFailedError, NotDeployedError, UsageError
+from tscloud_py.preset_registry import PRESET_NAMES, PRESETS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,9 +35,7 @@ def check_preset(app: AppContext, preset_name: str | None) -> None:
     if preset_name is None:
         return
     if not app.config_path.exists():
-        from tscloud_py.config_schema import PRESET_TABLES
-
-        tables = ", ".join(f"[{t}]" for t in PRESET_TABLES[preset_name].required)
+        tables = ", ".join(f"[{t}]" for t in PRESETS[preset_name].tables.required)
         raise UsageError(f"--preset {preset_name}: needs {app.config_path} (app = ..., preset = \"{preset_name}\", "
                          f"{tables}); `tscloud init --preset {preset_name}` writes one")
     config = app.config()

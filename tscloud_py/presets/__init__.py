@@ -8,19 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.preset_registry import PRESETS
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.build.publish import Tree
     from tscloud_py.config_schema import Config
-
-PRESETS = {
-    "static-site": "tscloud_py.presets.static_site:StaticSite",
-    "fullstack-app": "tscloud_py.presets.fullstack_app:FullstackApp",
-    "api-domain": "tscloud_py.presets.api_domain:ApiDomain",
-    "ssr-app": "tscloud_py.presets.ssr_app:SsrApp",
-}
-
 
 @dataclass
 class PresetOptions:
@@ -32,8 +25,6 @@ class PresetOptions:
 
 
 class Preset(ABC):
-    name: str = ""
-
     def __init__(self, config: Config, aws: ClientFactory, options: PresetOptions | None = None) -> None:
         self.config = config
         self.aws = aws
@@ -97,7 +88,7 @@ class Preset(ABC):
 
 
 def load_preset(config: Config, aws: ClientFactory, options: PresetOptions | None = None) -> Preset:
-    module_name, _, class_name = PRESETS[config.preset].partition(":")
+    module_name, _, class_name = PRESETS[config.preset].loader.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     preset: Preset = cls(config, aws, options)
     return preset

@@ -23,7 +23,6 @@ APEX_CAPABLE = ("route53", "cloudflare", "porkbun")
 
 
 class ApiDomain(Preset):
-    name = "api-domain"
 
     @property
     def table(self) -> ApiDomainConfig:

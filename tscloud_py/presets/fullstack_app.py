@@ -25,7 +25,6 @@ from tscloud_py.presets.fullstack.service import ClusterStep, RolesStep, TaskDef
 
 
 class FullstackApp(Preset):
-    name = "fullstack-app"
 
     @property
     def worker_service(self) -> bool:

@@ -62,7 +62,6 @@ _PATH_PATTERN_CHARS = re.compile(r"^[A-Za-z0-9_\-.$~'@:+&]+$")
 
 
 class SsrApp(Preset):
-    name = "ssr-app"
 
     @property
     def ssr(self) -> SsrConfig:

@@ -89,7 +89,6 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
 
 
 class StaticSite(Preset):
-    name = "static-site"
 
     @property
     def site(self) -> SiteConfig:
