@@ -26,6 +26,8 @@ def patch_moto_fidelity() -> None:
         return
     _bucket_policy_conditions()
     _keep_cloudfront_origin_fields()
+    _cloudfront_distribution_arns()
+    _full_distribution_summaries()
     _empty_base_path_mappings()
     _v2_domain_regional_targets()
     _elasticache_delete_finishes()
@@ -97,6 +99,46 @@ def _keep_cloudfront_origin_fields() -> None:
             self.s3_origin_config = dict(origin["S3OriginConfig"])
 
     models.Origin.__init__ = init  # type: ignore[method-assign]
+
+
+def _cloudfront_distribution_arns() -> None:
+    """CloudFront is global: AWS's distribution ARN has an empty region field,
+    ``arn:aws:cloudfront::ACCOUNT:distribution/ID``. moto 5.2.1 drops that field
+    (``arn:aws:cloudfront:ACCOUNT:distribution/ID``); 5.2.5 has AWS's shape."""
+    from moto.cloudfront import models
+
+    original_init = models.Distribution.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        head, sep, rest = self.arn.partition(":cloudfront:")
+        if sep and not rest.startswith(":"):
+            self.arn = f"{head}:cloudfront::{rest}"
+
+    models.Distribution.__init__ = init  # type: ignore[method-assign]
+
+
+# the members of AWS's DistributionSummary that come from the distribution's config
+SUMMARY_CONFIG_FIELDS = ("Aliases", "Origins", "OriginGroups", "DefaultCacheBehavior", "CacheBehaviors",
+                         "CustomErrorResponses", "Comment", "PriceClass", "Enabled", "ViewerCertificate",
+                         "Restrictions", "WebACLId", "HttpVersion", "IsIPV6Enabled")
+
+
+def _full_distribution_summaries() -> None:
+    """AWS's ListDistributions summary carries the config's Comment, Origins, behaviors, ...; moto 5.2.1
+    leaves them out (a reader would fetch every config to find its distribution by Comment); 5.2.5 fills
+    them, the same way as here."""
+    from moto.cloudfront import models
+
+    if "__getattr__" in vars(models.Distribution):
+        return
+
+    def getattr_(self: Any, name: str) -> Any:
+        if name in SUMMARY_CONFIG_FIELDS:
+            return getattr(self.distribution_config, name)
+        raise AttributeError(name)
+
+    models.Distribution.__getattr__ = getattr_  # type: ignore[attr-defined]
 
 
 def _empty_base_path_mappings() -> None:
@@ -228,6 +270,8 @@ def _lambda_runs_node_functions() -> None:
     LambdaFunction.create_url_config = create_url_config  # type: ignore[method-assign]
     LambdaFunction.delete_url_config = delete_url_config  # type: ignore[method-assign]
     LambdaBackend.delete_function = delete  # type: ignore[method-assign]
+
+
 def _atomic_conditional_writes() -> None:
     """In AWS a conditional PutObject/DeleteObject (``If-None-Match: *``, ``If-Match``) checks and writes
     atomically: of two racing writes to one key, one wins and the other gets 412 PreconditionFailed (or 409

@@ -377,14 +377,13 @@ def _internal_error(r: Recorded) -> tuple[list[tuple[str, str]], bytes]:
 
 
 def aws_like_distribution_summaries() -> None:
-    """AWS puts each distribution's Comment in its ListDistributions summary; moto 5 leaves it out.
+    """AWS puts each distribution's Comment (and the rest of its config) in its ListDistributions summary;
+    moto 5.2.1 leaves them out, and tscloud_py.local_fidelity fills them (moto 5.2.5 does it itself).
 
-    Without it a reader falls back to one GetDistributionConfig per distribution, so the number of
-    requests a deploy makes would depend on how many other apps share the moto server. Patched on
-    the model class, so it holds for an in-process moto server.
+    Without them a reader falls back to one GetDistributionConfig per distribution, so the number of
+    requests a deploy makes would depend on how many other apps share the moto server. The tests that
+    count requests call this to say so; the session fixture has already applied it.
     """
-    from moto.cloudfront import models
+    from tscloud_py.local_fidelity import patch_moto_fidelity
 
-    if not hasattr(models.Distribution, "Comment"):
-        models.Distribution.Comment = property(  # type: ignore[attr-defined]
-            lambda self: self.distribution_config.__dict__.get("Comment", ""))
+    patch_moto_fidelity()
