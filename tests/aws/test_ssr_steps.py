@@ -17,18 +17,14 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tscloud_py.aws.cloudfront import CloudFront
+from tscloud_py.aws.cloudfront_model import config_changes, merge
 from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.build.zipper import ZipEntry, build_zip, code_sha256
 from tscloud_py.engine.step import StepContext
-from tscloud_py.presets.ssr_distribution import (
-    ServerOrigin,
-    config_diff,
-    merge_config,
-    ssr_distribution_config,
-)
+from tscloud_py.presets.ssr_distribution import ServerOrigin, ssr_owned
 from tscloud_py.presets.ssr_steps import (
     FORWARDED_HOST_CODE,
     EdgeFunctionStep,
@@ -197,12 +193,16 @@ def test_edge_function_on_an_emulator_without_cloudfront_functions() -> None:
 
 
 def dist_config(current: dict[str, Any] | None = None, function_arn: str | None = FN_ARN) -> dict[str, Any]:
-    return ssr_distribution_config(
+    return merge(current or {}, ssr_owned(
         comment="tscloud shop-dev distribution",
         server=ServerOrigin("abc.lambda-url.us-east-1.on.aws", oac_id="OAC-L", read_timeout=300),
         assets_domain="b.s3.us-east-1.amazonaws.com", assets_oac_id="OAC-S",
         entries=[PublicEntry("assets", True), PublicEntry("favicon.ico", False)], function_arn=function_arn,
-        price_class="PriceClass_100", current=current)
+        price_class="PriceClass_100"))
+
+
+def config_diff(wanted: dict[str, Any], echoed: dict[str, Any]) -> list[Any]:
+    return config_changes(echoed, wanted)
 
 
 def test_distribution_config_shape() -> None:
@@ -223,8 +223,9 @@ def test_distribution_keeps_foreign_origins_and_behaviors() -> None:
     live["CacheBehaviors"]["Items"].insert(0, {"PathPattern": "/api/*", "TargetOriginId": "api"})
     wanted = dist_config(current=live)
     assert [o["Id"] for o in wanted["Origins"]["Items"]] == ["server", "assets", "api"]
-    assert [b["PathPattern"] for b in wanted["CacheBehaviors"]["Items"]] == ["/assets/*", "/favicon.ico", "/api/*"]
-    merged = merge_config({**live, "CallerReference": "x", "Logging": {"Enabled": False}}, wanted)
+    # theirs stays where it stands: CloudFront evaluates behaviors in order
+    assert [b["PathPattern"] for b in wanted["CacheBehaviors"]["Items"]] == ["/api/*", "/assets/*", "/favicon.ico"]
+    merged = dist_config(current={**live, "CallerReference": "x", "Logging": {"Enabled": False}})
     assert merged["CallerReference"] == "x" and merged["Logging"] == {"Enabled": False}
 
 
@@ -234,7 +235,7 @@ def test_distribution_diff_tolerates_only_a_missing_oac_key() -> None:
     del echoed["Origins"]["Items"][0]["OriginAccessControlId"]  # what moto returns
     assert config_diff(wanted, echoed) == []
     echoed["Origins"]["Items"][0]["OriginAccessControlId"] = ""  # what AWS returns when it is unset
-    assert [c.field for c in config_diff(wanted, echoed)] == ["Origins.server.OriginAccessControlId"]
+    assert [c.path for c in config_diff(wanted, echoed)] == ["Origins.server.OriginAccessControlId"]
     echoed["Origins"]["Items"][0]["OriginAccessControlId"] = "OAC-L"
     echoed["CacheBehaviors"]["Items"].pop()
     echoed["CacheBehaviors"]["Quantity"] = 1

@@ -13,15 +13,18 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tscloud_py.aws.cloudfront_model import (
+    ALL_METHODS,
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
     ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
+    Behavior,
+    CustomOrigin,
+    S3Origin,
+    contains,
+    placement_index,
 )
 from tscloud_py.aws.cloudfront_patterns import normalize_pattern, pattern_matches, pattern_subsumes
 from tscloud_py.aws.cloudfront_splice import (
-    ALL_METHODS,
-    Behavior,
-    CustomOrigin,
     DefaultOriginError,
     InvalidOriginError,
     Limits,
@@ -31,13 +34,10 @@ from tscloud_py.aws.cloudfront_splice import (
     PathPatternCollisionError,
     QuotaExceededError,
     ReservedPatternError,
-    S3Origin,
     SpliceError,
-    contains,
     function_url_origin,
     mask_secrets,
     mask_value,
-    placement_index,
     remove_origin,
     render_diff,
     splice_origin,

@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from tscloud_py.aws.cloudfront_model import Behavior, Origin, config_changes
 from tscloud_py.aws.cloudfront_splice import (
-    Behavior,
     Limits,
-    Origin,
     SpliceConflictError,
     SpliceResult,
     UnknownDistributionError,
@@ -257,9 +256,9 @@ class CloudFront:
         On PreconditionFailed (someone wrote in between) re-read and apply
         ``change`` again to the fresh config, a bounded number of times, so a
         concurrent writer's change is never overwritten. No write is made when
-        ``change`` leaves the config as it was.
+        ``change`` leaves the config as it was (by the model's comparator).
         """
-        is_unchanged = unchanged or (lambda old, new: old == new)
+        is_unchanged = unchanged or (lambda old, new: not config_changes(old, new))
         for attempt in range(1, max(1, max_attempts) + 1):
             # The first read may be the one a step's plan already made; after a conflict, read afresh.
             config, etag = self.get_config_checked(dist_id, cached=attempt == 1)

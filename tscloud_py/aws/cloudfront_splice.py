@@ -1,20 +1,8 @@
-"""Pure functions that splice an origin + cache behavior into a CloudFront DistributionConfig.
+"""`tscloud cloudfront add-origin` / `remove-origin` as pure functions on a DistributionConfig.
 
-No boto3 here: everything works on the plain ``DistributionConfig`` dict that
-``GetDistributionConfig`` returns and ``UpdateDistribution`` accepts.
-
-- ``CustomOrigin`` (an ALB, an API Gateway domain, a Lambda Function URL) and
-  ``S3Origin`` (a bucket behind Origin Access Control) describe an origin;
-  ``Behavior`` describes its cache behavior, with the API defaults (all HTTP
-  methods, managed CachingDisabled, managed AllViewerExceptHostHeader,
-  redirect-to-https, compression), each overridable.
-- ``splice_origin`` / ``remove_origin`` return a new deep copy and touch
-  nothing else: every other field, list order and Quantity is preserved.
-  Empty lists use the AWS shape ``{"Quantity": 0}`` (no ``Items`` key).
-- CloudFront evaluates cache behaviors in list order, so the new behavior goes
-  in front of the first existing behavior whose pattern is more general
-  (``pattern_subsumes``); otherwise it goes last.
-- Refusals are ``UsageError`` subclasses (exit 2, one line).
+The origins, behaviors, merge and comparator are ``cloudfront_model``'s; this module adds what the
+command refuses (validation, collisions, quotas: ``UsageError`` subclasses, exit 2, one line),
+``remove_origin``, and the dry-run rendering. No boto3 here.
 """
 
 from __future__ import annotations
@@ -29,9 +17,20 @@ from typing import Any
 
 from tscloud_py.aws.cloudfront_model import (
     ALL_METHODS,
-    CACHING_DISABLED,
-    ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
     READ_METHODS,
+    Behavior,
+    CustomOrigin,
+    Origin,
+    Owned,
+    Route,
+    S3Origin,
+    behavior_index,
+    config_changes,
+    contains,
+    items_of,
+    merge,
+    origin_index,
+    set_items,
 )
 from tscloud_py.aws.cloudfront_patterns import normalize_pattern, pattern_subsumes
 from tscloud_py.errors import TscloudError, UsageError
@@ -41,7 +40,6 @@ METHOD_SETS = {"all": ALL_METHODS, "get-head": READ_METHODS, "get-head-options":
 PROTOCOL_POLICIES = ("https-only", "http-only", "match-viewer")
 VIEWER_PROTOCOL_POLICIES = ("redirect-to-https", "https-only", "allow-all")
 SSL_PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2")
-ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 DEFAULT_MAX_ORIGINS = 25
 DEFAULT_MAX_BEHAVIORS = 25
 MAX_CUSTOM_HEADERS = 10
@@ -110,157 +108,55 @@ class SpliceConflictError(TscloudError):
     default_hint = "another writer keeps changing this distribution; re-run when it is quiet"
 
 
-# -- origin and behavior descriptions ----------------------------------------------------
-@dataclass(frozen=True)
-class CustomOrigin:
-    """An HTTP(S) origin: an ALB, an API Gateway domain, a Lambda Function URL."""
-
-    id: str
-    domain: str
-    origin_path: str = ""
-    protocol: str = "https-only"
-    http_port: int = 80
-    https_port: int = 443
-    ssl_protocols: tuple[str, ...] = ("TLSv1.2",)
-    read_timeout: int = 30
-    keepalive_timeout: int = 5
-    connection_attempts: int = 3
-    connection_timeout: int = 10
-    headers: tuple[tuple[str, str], ...] = ()
-    verify_secret: str | None = None  # sent as X-Origin-Verify; never printed in full
-
-    def all_headers(self) -> list[tuple[str, str]]:
-        pairs = list(self.headers)
-        if self.verify_secret is not None:
-            pairs.append((ORIGIN_VERIFY_HEADER, self.verify_secret))
-        return pairs
-
-    def validate(self) -> None:
-        _validate_common(self.id, self.domain, self.origin_path, self.all_headers())
-        if self.protocol not in PROTOCOL_POLICIES:
-            raise InvalidOriginError(f"--protocol: expected one of {', '.join(PROTOCOL_POLICIES)}, "
-                                     f"got {self.protocol!r}")
-        for name, port in (("HTTP port", self.http_port), ("HTTPS port", self.https_port)):
-            if not 1 <= port <= 65535:
-                raise InvalidOriginError(f"origin {self.id}: {name} must be 1-65535, got {port}")
-        if not self.ssl_protocols or any(p not in SSL_PROTOCOLS for p in self.ssl_protocols):
-            raise InvalidOriginError(f"origin {self.id}: SSL protocols must be among {', '.join(SSL_PROTOCOLS)}")
-        for name, value, lo, hi in (("read timeout", self.read_timeout, 1, 180),
-                                    ("keepalive timeout", self.keepalive_timeout, 1, 180),
-                                    ("connection attempts", self.connection_attempts, 1, 3),
-                                    ("connection timeout", self.connection_timeout, 1, 10)):
-            if not lo <= value <= hi:
-                raise InvalidOriginError(f"origin {self.id}: {name} must be {lo}-{hi}, got {value}")
-        if self.verify_secret is not None and len(self.verify_secret) < 16:
-            raise InvalidOriginError(f"origin {self.id}: the origin-verify secret must be at least 16 characters")
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "Id": self.id,
-            "DomainName": self.domain,
-            "OriginPath": self.origin_path,
-            "CustomHeaders": _headers_api(self.all_headers()),
-            "CustomOriginConfig": {
-                "HTTPPort": self.http_port,
-                "HTTPSPort": self.https_port,
-                "OriginProtocolPolicy": self.protocol,
-                "OriginSslProtocols": {"Quantity": len(self.ssl_protocols), "Items": list(self.ssl_protocols)},
-                "OriginReadTimeout": self.read_timeout,
-                "OriginKeepaliveTimeout": self.keepalive_timeout,
-            },
-            "ConnectionAttempts": self.connection_attempts,
-            "ConnectionTimeout": self.connection_timeout,
-            "OriginShield": {"Enabled": False},
-        }
+# -- validation of the model's values ----------------------------------------------------
+def validate_custom_origin(origin: CustomOrigin) -> None:
+    _validate_common(origin.id, origin.domain, origin.origin_path, origin.all_headers())
+    if origin.protocol not in PROTOCOL_POLICIES:
+        raise InvalidOriginError(f"--protocol: expected one of {', '.join(PROTOCOL_POLICIES)}, "
+                                 f"got {origin.protocol!r}")
+    for name, port in (("HTTP port", origin.http_port), ("HTTPS port", origin.https_port)):
+        if not 1 <= port <= 65535:
+            raise InvalidOriginError(f"origin {origin.id}: {name} must be 1-65535, got {port}")
+    if not origin.ssl_protocols or any(p not in SSL_PROTOCOLS for p in origin.ssl_protocols):
+        raise InvalidOriginError(f"origin {origin.id}: SSL protocols must be among {', '.join(SSL_PROTOCOLS)}")
+    for name, value, lo, hi in (("read timeout", origin.read_timeout, 1, 180),
+                                ("keepalive timeout", origin.keepalive_timeout, 1, 180),
+                                ("connection attempts", origin.connection_attempts, 1, 3),
+                                ("connection timeout", origin.connection_timeout, 1, 10)):
+        if not lo <= value <= hi:
+            raise InvalidOriginError(f"origin {origin.id}: {name} must be {lo}-{hi}, got {value}")
+    if origin.verify_secret is not None and len(origin.verify_secret) < 16:
+        raise InvalidOriginError(f"origin {origin.id}: the origin-verify secret must be at least 16 characters")
 
 
-@dataclass(frozen=True)
-class S3Origin:
-    """A bucket origin (its regional domain) read through Origin Access Control."""
-
-    id: str
-    domain: str
-    oac_id: str
-    origin_path: str = ""
-    headers: tuple[tuple[str, str], ...] = ()
-    connection_attempts: int = 3
-    connection_timeout: int = 10
-
-    def validate(self) -> None:
-        _validate_common(self.id, self.domain, self.origin_path, list(self.headers))
-        if ".s3" not in self.domain or not self.domain.endswith((".amazonaws.com", ".amazonaws.com.cn")):
-            raise MalformedDomainError(f"--domain: {self.domain!r} is not an S3 bucket domain "
-                                       "(<bucket>.s3.<region>.amazonaws.com)")
-        if not re.fullmatch(r"[A-Za-z0-9]{1,64}", self.oac_id):
-            raise InvalidOriginError(f"--s3-oac-id: {self.oac_id!r} is not an Origin Access Control id")
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "Id": self.id,
-            "DomainName": self.domain,
-            "OriginPath": self.origin_path,
-            "CustomHeaders": _headers_api(list(self.headers)),
-            "S3OriginConfig": {"OriginAccessIdentity": ""},
-            "OriginAccessControlId": self.oac_id,
-            "ConnectionAttempts": self.connection_attempts,
-            "ConnectionTimeout": self.connection_timeout,
-            "OriginShield": {"Enabled": False},
-        }
+def validate_s3_origin(origin: S3Origin) -> None:
+    _validate_common(origin.id, origin.domain, origin.origin_path, list(origin.headers))
+    if ".s3" not in origin.domain or not origin.domain.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        raise MalformedDomainError(f"--domain: {origin.domain!r} is not an S3 bucket domain "
+                                   "(<bucket>.s3.<region>.amazonaws.com)")
+    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", origin.oac_id):
+        raise InvalidOriginError(f"--s3-oac-id: {origin.oac_id!r} is not an Origin Access Control id")
 
 
-Origin = CustomOrigin | S3Origin
+def validate_origin(origin: Origin) -> None:
+    if isinstance(origin, S3Origin):
+        validate_s3_origin(origin)
+    else:
+        validate_custom_origin(origin)
 
 
-@dataclass(frozen=True)
-class Behavior:
-    """A cache behavior; the defaults are the ones an API wants."""
-
-    path_pattern: str
-    allowed_methods: tuple[str, ...] = ALL_METHODS
-    cached_methods: tuple[str, ...] = READ_METHODS
-    cache_policy_id: str = CACHING_DISABLED
-    origin_request_policy_id: str | None = ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST
-    response_headers_policy_id: str | None = None
-    viewer_protocol_policy: str = "redirect-to-https"
-    compress: bool = True
-
-    def validate(self) -> None:
-        validate_path_pattern(self.path_pattern)
-        if self.viewer_protocol_policy not in VIEWER_PROTOCOL_POLICIES:
-            raise SpliceError(f"--viewer-protocol-policy: expected one of {', '.join(VIEWER_PROTOCOL_POLICIES)}, "
-                              f"got {self.viewer_protocol_policy!r}")
-        if tuple(sorted(self.allowed_methods)) not in {tuple(sorted(m)) for m in METHOD_SETS.values()}:
-            raise SpliceError("--allowed-methods: expected GET,HEAD or GET,HEAD,OPTIONS or all seven methods")
-        if not set(self.cached_methods) <= set(self.allowed_methods) or \
-                tuple(sorted(self.cached_methods)) not in {("GET", "HEAD"), ("GET", "HEAD", "OPTIONS")}:
-            raise SpliceError("cached methods must be GET,HEAD or GET,HEAD,OPTIONS and within the allowed methods")
-        if not self.cache_policy_id:
-            raise SpliceError("--cache-policy-id: must not be empty")
-
-    def to_api(self, origin_id: str) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "PathPattern": self.path_pattern,
-            "TargetOriginId": origin_id,
-            "TrustedSigners": {"Enabled": False, "Quantity": 0},
-            "TrustedKeyGroups": {"Enabled": False, "Quantity": 0},
-            "ViewerProtocolPolicy": self.viewer_protocol_policy,
-            "AllowedMethods": {
-                "Quantity": len(self.allowed_methods),
-                "Items": list(self.allowed_methods),
-                "CachedMethods": {"Quantity": len(self.cached_methods), "Items": list(self.cached_methods)},
-            },
-            "SmoothStreaming": False,
-            "Compress": self.compress,
-            "LambdaFunctionAssociations": {"Quantity": 0},
-            "FunctionAssociations": {"Quantity": 0},
-            "FieldLevelEncryptionId": "",
-            "CachePolicyId": self.cache_policy_id,
-        }
-        if self.origin_request_policy_id:
-            doc["OriginRequestPolicyId"] = self.origin_request_policy_id
-        if self.response_headers_policy_id:
-            doc["ResponseHeadersPolicyId"] = self.response_headers_policy_id
-        return doc
+def validate_behavior(behavior: Behavior) -> None:
+    validate_path_pattern(behavior.path_pattern)
+    if behavior.viewer_protocol_policy not in VIEWER_PROTOCOL_POLICIES:
+        raise SpliceError(f"--viewer-protocol-policy: expected one of {', '.join(VIEWER_PROTOCOL_POLICIES)}, "
+                          f"got {behavior.viewer_protocol_policy!r}")
+    if tuple(sorted(behavior.allowed_methods)) not in {tuple(sorted(m)) for m in METHOD_SETS.values()}:
+        raise SpliceError("--allowed-methods: expected GET,HEAD or GET,HEAD,OPTIONS or all seven methods")
+    if not set(behavior.cached_methods) <= set(behavior.allowed_methods) or \
+            tuple(sorted(behavior.cached_methods)) not in {("GET", "HEAD"), ("GET", "HEAD", "OPTIONS")}:
+        raise SpliceError("cached methods must be GET,HEAD or GET,HEAD,OPTIONS and within the allowed methods")
+    if not behavior.cache_policy_id:
+        raise SpliceError("--cache-policy-id: must not be empty")
 
 
 @dataclass(frozen=True)
@@ -317,64 +213,7 @@ def _validate_common(origin_id: str, domain: str, origin_path: str, headers: lis
         seen.add(low)
 
 
-def _headers_api(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    if not pairs:
-        return {"Quantity": 0}
-    return {"Quantity": len(pairs), "Items": [{"HeaderName": k, "HeaderValue": v} for k, v in pairs]}
-
-
-def placement_index(behaviors: list[dict[str, Any]], pattern: str) -> int:
-    """Where a new behavior goes: before the first more general (shadowing) one, else last."""
-    for i, existing in enumerate(behaviors):
-        if pattern_subsumes(str(existing.get("PathPattern", "")), pattern):
-            return i
-    return len(behaviors)
-
-
-# -- matching ---------------------------------------------------------------------------
-def _is_empty(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(_is_empty(v) for v in value.values())
-    return value in (None, "", False, 0, [])
-
-
-def contains(existing: Any, desired: Any) -> bool:
-    """Whether ``existing`` (as read back from CloudFront) already holds ``desired``.
-
-    Keys CloudFront adds are ignored; a key it leaves out counts as equal to an
-    empty desired value; list order is not significant (AWS reorders methods).
-    """
-    if isinstance(desired, dict):
-        if not isinstance(existing, dict):
-            return False
-        return all(contains(existing[k], v) if k in existing else _is_empty(v) for k, v in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(existing, list) or len(existing) != len(desired):
-            return False
-        remaining = list(existing)
-        for item in desired:
-            hit = next((i for i, e in enumerate(remaining) if contains(e, item)), None)
-            if hit is None:
-                return False
-            remaining.pop(hit)
-        return True
-    return bool(existing == desired)
-
-
 # -- splice / remove --------------------------------------------------------------------
-def items_of(node: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    return list((node or {}).get("Items") or [])
-
-
-def _set_items(parent: dict[str, Any], key: str, items: list[dict[str, Any]]) -> None:
-    node = parent.setdefault(key, {})
-    node["Quantity"] = len(items)
-    if items:
-        node["Items"] = items
-    else:
-        node.pop("Items", None)
-
-
 def origin_ids(config: Mapping[str, Any]) -> list[str]:
     return [str(o["Id"]) for o in items_of(config.get("Origins"))]
 
@@ -391,51 +230,30 @@ def splice_origin(config: Mapping[str, Any], origin: Origin, behavior: Behavior,
     taken by something different: refused unless ``replace`` (then replaced
     where it stands).
     """
-    origin.validate()
-    behavior.validate()
+    validate_origin(origin)
+    validate_behavior(behavior)
     limits = limits or Limits()
-    new = copy.deepcopy(dict(config))
-    want_origin = origin.to_api()
-    want_behavior = behavior.to_api(origin.id)
-    pattern = normalize_pattern(behavior.path_pattern)
-    if default_origin_id(new) == origin.id:
+    if default_origin_id(config) == origin.id:
         raise DefaultOriginError(f"--origin-id: {origin.id!r} is the default behavior's origin; "
                                  "this command never changes the default behavior")
-
-    origins = items_of(new.get("Origins"))
-    behaviors = items_of(new.get("CacheBehaviors"))
-    o_idx = next((i for i, o in enumerate(origins) if o.get("Id") == origin.id), None)
-    b_idx = next((i for i, b in enumerate(behaviors)
-                  if normalize_pattern(str(b.get("PathPattern", ""))) == pattern), None)
-    same_origin = o_idx is not None and contains(origins[o_idx], want_origin)
-    same_behavior = b_idx is not None and contains(behaviors[b_idx], want_behavior)
-    if same_origin and same_behavior:
-        return new
-    if o_idx is not None and not same_origin and not replace:
+    origins = items_of(config.get("Origins"))
+    behaviors = items_of(config.get("CacheBehaviors"))
+    o_idx = origin_index(origins, origin.id)
+    b_idx = behavior_index(behaviors, behavior.path_pattern)
+    if o_idx is not None and not replace and not contains(origins[o_idx], origin.to_api()):
         raise OriginIdCollisionError(f"--origin-id: origin {origin.id!r} already exists with a different "
                                      f"configuration (domain {origins[o_idx].get('DomainName')})")
-    if b_idx is not None and not same_behavior and not replace:
+    if b_idx is not None and not replace and not contains(behaviors[b_idx], behavior.to_api(origin.id)):
         target = behaviors[b_idx].get("TargetOriginId")
         raise PathPatternCollisionError(f"--path-pattern: {behavior.path_pattern!r} already has a behavior "
                                         f"(target origin {target!r})")
-
-    if o_idx is None:
-        origins.append(want_origin)
-    elif not same_origin:
-        origins[o_idx] = want_origin
-    if b_idx is None:
-        behaviors.insert(placement_index(behaviors, behavior.path_pattern), want_behavior)
-    elif not same_behavior:
-        behaviors[b_idx] = want_behavior
-
-    if o_idx is None and len(origins) > limits.max_origins:
-        raise QuotaExceededError(f"origin quota: the distribution would have {len(origins)} origins "
+    new = merge(config, Owned(origins=(origin,), routes=(Route(origin.id, behavior),)))
+    if o_idx is None and len(items_of(new.get("Origins"))) > limits.max_origins:
+        raise QuotaExceededError(f"origin quota: the distribution would have {len(origins) + 1} origins "
                                  f"(limit {limits.max_origins})")
-    if b_idx is None and len(behaviors) > limits.max_behaviors:
-        raise QuotaExceededError(f"cache-behavior quota: the distribution would have {len(behaviors)} cache "
+    if b_idx is None and len(items_of(new.get("CacheBehaviors"))) > limits.max_behaviors:
+        raise QuotaExceededError(f"cache-behavior quota: the distribution would have {len(behaviors) + 1} cache "
                                  f"behaviors (limit {limits.max_behaviors})")
-    _set_items(new, "Origins", origins)
-    _set_items(new, "CacheBehaviors", behaviors)
     return new
 
 
@@ -455,11 +273,11 @@ def remove_origin(config: Mapping[str, Any], origin_id: str) -> dict[str, Any]:
         members = items_of(group.get("Members") or {})
         if any(m.get("OriginId") == origin_id for m in members):
             raise OriginInUseError(f"--origin-id: {origin_id!r} is a member of origin group {group.get('Id')!r}")
-    _set_items(new, "Origins", [o for o in origins if o.get("Id") != origin_id])
+    set_items(new, "Origins", [o for o in origins if o.get("Id") != origin_id])
     behaviors = items_of(new.get("CacheBehaviors"))
     kept = [b for b in behaviors if b.get("TargetOriginId") != origin_id]
     if len(kept) != len(behaviors):
-        _set_items(new, "CacheBehaviors", kept)
+        set_items(new, "CacheBehaviors", kept)
     return new
 
 
@@ -499,7 +317,7 @@ class SpliceResult:
 
 
 def splice_status(previous: Mapping[str, Any], new: Mapping[str, Any], origin_id: str) -> str:
-    if previous == new:
+    if not config_changes(previous, new) and not config_changes(new, previous):
         return "unchanged"
     before, after = origin_id in origin_ids(previous), origin_id in origin_ids(new)
     if after and not before:

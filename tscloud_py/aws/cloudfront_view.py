@@ -10,8 +10,9 @@ from tscloud_py.aws.cloudfront_model import (
     CACHING_OPTIMIZED,
     ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
     ORIGIN_REQUEST_CORS_S3,
+    items_of,
 )
-from tscloud_py.aws.cloudfront_splice import items_of, mask_value
+from tscloud_py.aws.cloudfront_splice import mask_value
 
 _POLICY_NAMES = {
     CACHING_DISABLED: "CachingDisabled",

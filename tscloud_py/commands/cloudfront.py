@@ -167,15 +167,12 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
     from tscloud_py.aws.cloudfront_model import (
         CACHING_DISABLED,
         ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
-    )
-    from tscloud_py.aws.cloudfront_splice import (
-        METHOD_SETS,
         Behavior,
         CustomOrigin,
-        Limits,
         Origin,
         S3Origin,
     )
+    from tscloud_py.aws.cloudfront_splice import METHOD_SETS, Limits
 
     _check_id(dist_id)
     pairs = _parse_headers(headers)

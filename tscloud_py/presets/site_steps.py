@@ -6,16 +6,16 @@ static assets (fullstack-app's [site], ssr-app's assets).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from tscloud_py.aws import cloudfront_model as cfm
-from tscloud_py.aws.cloudfront import CloudFront, DistributionInfo
+from tscloud_py.aws.cloudfront import CloudFront
 from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
-from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
-from tscloud_py.presets.diffing import canonical_policy, subset_diff
-from tscloud_py.presets.naming import distribution_comment, legacy_distribution_comment, tag_dict
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
+from tscloud_py.presets.diffing import canonical_policy
+from tscloud_py.presets.distribution_step import DistributionStep
+from tscloud_py.presets.naming import tag_dict
 
 SITE_ORIGIN_ID = "s3-site"
 
@@ -146,14 +146,14 @@ def legacy_distribution_uses_oac(cloudfront: CloudFront, legacy_comment: str, bu
     summary = cloudfront.find_distribution_by_comment(legacy_comment)
     if summary is None:
         return False
-    origins = cloudfront.get_config(summary["Id"])[0].get("Origins", {}).get("Items", [])
+    origins = cfm.items_of(cloudfront.get_config(summary["Id"])[0].get("Origins"))
     return (any(o.get("DomainName", "").startswith(f"{bucket}.") for o in origins)
             and any(o.get("OriginAccessControlId") == oac["Id"] for o in origins))
 
 
-def site_distribution_config(*, comment: str, bucket_domain: str, oac_id: str, index: str, spa: bool,
-                             price_class: str, aliases: list[str], certificate_arn: str | None) -> dict[str, Any]:
-    """The parts of a static site's DistributionConfig that tscloud manages."""
+def site_owned(*, comment: str, bucket_domain: str, oac_id: str, index: str, spa: bool, price_class: str,
+               aliases: list[str], certificate_arn: str | None) -> cfm.Owned:
+    """What tscloud manages in a static site's distribution."""
     viewer_cert: dict[str, Any]
     if certificate_arn:
         viewer_cert = {"ACMCertificateArn": certificate_arn, "SSLSupportMethod": "sni-only",
@@ -164,67 +164,39 @@ def site_distribution_config(*, comment: str, bucket_domain: str, oac_id: str, i
     if spa:
         errors = [{"ErrorCode": code, "ResponsePagePath": f"/{index}", "ResponseCode": "200",
                    "ErrorCachingMinTTL": 0} for code in (403, 404)]
-    return {
-        "Comment": comment,
-        "Enabled": True,
-        "DefaultRootObject": index,
-        "HttpVersion": "http2and3",
-        "IsIPV6Enabled": True,
-        "PriceClass": price_class,
-        "Aliases": {"Quantity": len(aliases), "Items": aliases} if aliases else {"Quantity": 0},
-        "Origins": {"Quantity": 1, "Items": [cfm.s3_origin(SITE_ORIGIN_ID, bucket_domain, oac_id)]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": SITE_ORIGIN_ID,
-            "ViewerProtocolPolicy": "redirect-to-https",
-            "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
-                               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
-            "Compress": True,
-            "CachePolicyId": cfm.CACHING_OPTIMIZED,
-            "ResponseHeadersPolicyId": cfm.RESPONSE_HEADERS_SECURITY,
+    return cfm.Owned(
+        settings={
+            "Comment": comment,
+            "Enabled": True,
+            "DefaultRootObject": index,
+            "HttpVersion": "http2and3",
+            "IsIPV6Enabled": True,
+            "PriceClass": price_class,
+            "Aliases": cfm.list_api(aliases),
+            "CustomErrorResponses": cfm.list_api(errors),
+            "ViewerCertificate": viewer_cert,
         },
-        "CustomErrorResponses": {"Quantity": len(errors), "Items": errors} if errors else {"Quantity": 0},
-        "ViewerCertificate": viewer_cert,
-    }
+        origins=(cfm.S3Origin(SITE_ORIGIN_ID, bucket_domain, oac_id),),
+        default=cfm.Route(SITE_ORIGIN_ID, cfm.Behavior(
+            allowed_methods=cfm.READ_METHODS, cache_policy_id=cfm.CACHING_OPTIMIZED,
+            origin_request_policy_id=None, response_headers_policy_id=cfm.RESPONSE_HEADERS_SECURITY)),
+    )
 
 
-class DistributionStepBase(Step):
-    """What every distribution step shares: its outputs, and a destroy that disables, waits, deletes."""
-
-    kind = "CloudFront distribution"
-    cloudfront: CloudFront
-
-    def outputs(self, ctx: StepContext, observed: DistributionInfo) -> Outputs:
-        return {"distribution_id": observed.id, "distribution_arn": observed.arn,
-                "distribution_domain": observed.domain_name}
-
-    def destroy(self, ctx: StepContext, observed: DistributionInfo) -> None:
-        self.cloudfront.disable_and_delete(observed.id, progress=ctx.progress(), clock=ctx.clock)
-
-    def destroy_changes(self, observed: Any) -> list[Change]:
-        return [Change(f"disable, wait until deployed, delete distribution {observed.id}", destructive=True)]
-
-
-class SiteDistributionStep(DistributionStepBase):
-    """The distribution, found by its comment; updates leave origins and behaviors others added alone."""
-
-    kind = "CloudFront distribution"
+class SiteDistributionStep(DistributionStep):
+    """The static site's distribution: the bucket through OAC as the default behavior."""
 
     def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, region: str, index: str,
                  spa: bool, price_class: str, domain: str | None, needs: tuple[str, ...],
                  bucket_step: str = "bucket", oac_step: str = "oac", certificate_step: str | None = None) -> None:
-        self.id = step_id
-        self.cloudfront = cloudfront
-        self.app, self.stage = app, stage
+        super().__init__(step_id, cloudfront, app=app, stage=stage, region=region, needs=needs,
+                         bucket_step=bucket_step)
         self.index, self.spa, self.price_class, self.domain = index, spa, price_class, domain
-        self.needs = needs
-        self.bucket_step, self.oac_step, self.certificate_step = bucket_step, oac_step, certificate_step
-        self.comment = distribution_comment(app, stage, region, step_id)
-        self.legacy_comment = legacy_distribution_comment(app, stage, step_id)
+        self.oac_step, self.certificate_step = oac_step, certificate_step
 
-    def wanted(self, ctx: StepContext, observed: DistributionInfo | None = None) -> dict[str, Any]:
-        return site_distribution_config(
-            # A distribution adopted under its pre-region Comment keeps it: renaming would be a write.
-            comment=observed.config.get("Comment", self.comment) if observed is not None else self.comment,
+    def owned(self, ctx: StepContext, comment: str) -> cfm.Owned:
+        return site_owned(
+            comment=comment,
             bucket_domain=ctx.output(self.bucket_step, "bucket_domain"),
             oac_id=ctx.output(self.oac_step, "oac_id"),
             index=self.index, spa=self.spa, price_class=self.price_class,
@@ -232,73 +204,8 @@ class SiteDistributionStep(DistributionStepBase):
             certificate_arn=ctx.output(self.certificate_step, "certificate_arn") if self.certificate_step else None,
         )
 
-    def read(self, ctx: StepContext) -> DistributionInfo | None:
-        found = self.cloudfront.find_distributions_by_comment([self.comment, self.legacy_comment])
-        if self.comment in found:
-            return self.cloudfront.get_distribution(found[self.comment]["Id"], cached=True)
-        if self.legacy_comment not in found:
-            return None
-        # Made before the Comment named the region: ours only if it serves this region's bucket.
-        legacy = self.cloudfront.get_distribution(found[self.legacy_comment]["Id"], cached=True)
-        bucket_domain = ctx.output(self.bucket_step, "bucket_domain")
-        origins = legacy.config.get("Origins", {}).get("Items", [])
-        return legacy if any(o.get("DomainName") == bucket_domain for o in origins) else None
-
-    def diff(self, ctx: StepContext, observed: DistributionInfo | None) -> list[Change]:
-        wanted = self.wanted(ctx, observed)
-        if observed is None:
-            return [Change(f"create distribution ({'SPA, ' if self.spa else ''}OAC, HTTP/2+3, "
-                           "redirect-to-https, SecurityHeaders)")]
-        return _managed_diff(wanted, observed.config)
-
-    def apply(self, ctx: StepContext, observed: DistributionInfo | None) -> Outputs:
-        wanted = self.wanted(ctx, observed)
-        if observed is None:
-            config = {
-                **wanted,
-                "CallerReference": f"{self.app}-{self.stage}-{self.id}-{fingerprint(wanted)}",
-                "Origins": wanted["Origins"],
-                "Restrictions": {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}},
-            }
-            info = self.cloudfront.create_distribution(config, tag_dict(self.app, self.stage, self.id))
-        else:
-            info = observed
-            self.cloudfront.update_with_retry(observed.id, lambda current: merge_managed(current, wanted),
-                                              notify=ctx.log)
-        self.cloudfront.wait_deployed(info.id, progress=ctx.progress(), clock=ctx.clock)
-        return {"distribution_id": info.id, "distribution_arn": info.arn, "distribution_domain": info.domain_name}
-
-
-
-def _managed_diff(wanted: dict[str, Any], actual: dict[str, Any]) -> list[Change]:
-    managed = {k: v for k, v in wanted.items() if k != "Origins"}
-    changes = subset_diff(managed, actual)
-    ours = wanted["Origins"]["Items"][0]
-    theirs = {o["Id"]: o for o in actual.get("Origins", {}).get("Items", [])}
-    if ours["Id"] not in theirs:
-        changes.append(Change(f"Origins.{ours['Id']}", None, ours["DomainName"]))
-    else:
-        changes.extend(subset_diff(ours, theirs[ours["Id"]], f"Origins.{ours['Id']}"))
-    return changes
-
-
-def merge_managed(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
-    """The live config with our managed fields written over it; other origins and behaviors survive."""
-    merged = json.loads(json.dumps(current, default=str))
-    for key, value in wanted.items():
-        if key == "Origins":
-            continue
-        merged[key] = value
-    ours = wanted["Origins"]["Items"][0]
-    items: list[dict[str, Any]] = list(merged.get("Origins", {}).get("Items", []) or [])
-    for i, origin in enumerate(items):
-        if origin["Id"] == ours["Id"]:
-            items[i] = {**origin, **ours}  # in place: origin order is part of the config
-            break
-    else:
-        items.insert(0, ours)
-    merged["Origins"] = {"Quantity": len(items), "Items": items}
-    return merged
+    def create_summary(self) -> str:
+        return f"create distribution ({'SPA, ' if self.spa else ''}OAC, HTTP/2+3, redirect-to-https, SecurityHeaders)"
 
 
 class BucketPolicyStep(Step):

@@ -370,7 +370,7 @@ class AttachStep(FsStep):
         return CloudFront(self.env.aws)
 
     def _parts(self, ctx: StepContext) -> tuple[Any, Any]:
-        from tscloud_py.aws.cloudfront_splice import Behavior, CustomOrigin
+        from tscloud_py.aws.cloudfront_model import Behavior, CustomOrigin
 
         secret = self.env.secrets.value(ctx.output("origin-secret", "secret_arn"), cached=True)
         api = self.env.config.api
@@ -384,7 +384,8 @@ class AttachStep(FsStep):
         return origin, Behavior(path_pattern=self.path)
 
     def read(self, ctx: StepContext) -> Any | None:
-        from tscloud_py.aws.cloudfront_splice import UnknownDistributionError, items_of
+        from tscloud_py.aws.cloudfront_model import items_of
+        from tscloud_py.aws.cloudfront_splice import UnknownDistributionError
 
         try:
             config, _etag = self._cloudfront().get_config_checked(self._dist(ctx), cached=True)
