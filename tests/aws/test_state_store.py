@@ -81,7 +81,7 @@ def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStor
     holder.acquire()
     journal_store = ObjectJournalStore(store, "journals/app/dev.json", lock=holder)
     journal = Journal(app="app", stage="dev", preset="static-site", store=journal_store)
-    journal.record("bucket", status="created", outputs={"bucket": "b"}, fingerprint="f1")
+    journal.record("bucket", status="created", outputs={"bucket": "b"})
 
     # Another machine breaks the lock (--force-unlock) and writes the journal.
     asked: list[int] = []
@@ -92,13 +92,13 @@ def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStor
     assert breaker.took_over_state == "unknown"
     theirs = Journal(app="app", stage="dev", preset="static-site",
                      store=ObjectJournalStore(store, "journals/app/dev.json", lock=breaker))
-    theirs.record("bucket", status="updated", outputs={"bucket": "theirs"}, fingerprint="f2")
+    theirs.record("bucket", status="updated", outputs={"bucket": "theirs"})
     written = store.get("journals/app/dev.json")
     assert written is not None
 
     # The first run's next journal write is refused by If-Match; nothing is overwritten.
     with pytest.raises(StateConflictError, match="written by another run"):
-        journal.record("oac", status="created", outputs={"oac_id": "x"}, fingerprint="f3")
+        journal.record("oac", status="created", outputs={"oac_id": "x"})
     after = store.get("journals/app/dev.json")
     assert after is not None and after.body == written.body
 
@@ -116,12 +116,12 @@ def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStor
 def test_the_journal_round_trips_and_unchanged_steps_cost_no_write(store: S3StateStore) -> None:
     js = ObjectJournalStore(store, "journals/app/dev.json")
     journal = Journal(app="app", stage="dev", preset="static-site", store=js)
-    journal.record("bucket", status="created", outputs={"bucket": "b"}, fingerprint="f1")
+    journal.record("bucket", status="created", outputs={"bucket": "b"})
     assert js.writes == 1
     again = Journal(app="app", stage="dev", preset="static-site",
                     store=ObjectJournalStore(store, "journals/app/dev.json"))
     assert again.outputs() == {"bucket": {"bucket": "b"}}
-    again.record("bucket", status="unchanged", outputs={"bucket": "b"}, fingerprint="f1")
+    again.record("bucket", status="unchanged", outputs={"bucket": "b"})
     assert again.store.writes == 0  # type: ignore[attr-defined]
     assert again.steps["bucket"]["status"] == "unchanged"
 

@@ -87,15 +87,15 @@ def test_corrupt_or_foreign_journal_is_only_a_lost_cache(tmp_path: Path) -> None
         path.write_text(content)
         journal = Journal(path, app="a", stage="dev", preset="static-site")
         assert journal.steps == {} and journal.outputs() == {}
-    journal.record("bucket", status="created", outputs={"bucket": "b"}, fingerprint="f" * 16)
+    journal.record("bucket", status="created", outputs={"bucket": "b"})
     assert Journal(path, app="a", stage="dev", preset="static-site").outputs() == {"bucket": {"bucket": "b"}}
 
 
 def test_journal_records_forgets_and_keeps_last_run(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "dir" / "journal.json"
     journal = Journal(path, app="a", stage="dev", preset="static-site")
-    journal.record("a", status="created", outputs={"k": 1}, fingerprint="x")
-    journal.record("b", status="updated", outputs={}, fingerprint="y")
+    journal.record("a", status="created", outputs={"k": 1})
+    journal.record("b", status="updated", outputs={})
     journal.forget("a")
     journal.mark_run({"kind": "deploy", "ok": True})
     doc = json.loads(path.read_text())

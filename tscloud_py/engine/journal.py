@@ -1,4 +1,4 @@
-"""The journal: each step's last outputs and input fingerprint, written atomically.
+"""The journal: each step's last status and outputs, written atomically.
 
 Written the moment a step finishes, whole, to its store: a local file (temp
 file, fsync, rename, fsync of the directory) or an object in the state bucket
@@ -148,17 +148,15 @@ class Journal:
     def outputs(self) -> dict[str, dict[str, Any]]:
         return {sid: dict(rec.get("outputs", {})) for sid, rec in self.steps.items()}
 
-    def record(self, step_id: str, *, status: str, outputs: dict[str, Any], fingerprint: str) -> None:
+    def record(self, step_id: str, *, status: str, outputs: dict[str, Any]) -> None:
         with self._lock:
             before = self.steps.get(step_id)
             # Nothing a re-run would need is new: kept in memory, written with the next change or with
             # the run's summary. A no-op step costs no write, which counts when the journal is remote.
-            same = (status == "unchanged" and before is not None and before.get("fingerprint") == fingerprint
-                    and before.get("outputs") == outputs)
+            same = status == "unchanged" and before is not None and before.get("outputs") == outputs
             self.steps[step_id] = {
                 "status": status,
                 "outputs": outputs,
-                "fingerprint": fingerprint,
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             if not same:
@@ -189,7 +187,7 @@ def _shape_problem(loaded: dict[str, Any]) -> str | None:
     for sid, record in steps.items():
         if not isinstance(record, dict) or not isinstance(record.get("outputs", {}), dict):
             return f"has a record for step {sid!r} of the wrong type"
-        if not isinstance(record.get("fingerprint", ""), str) or not isinstance(record.get("status", ""), str):
+        if not isinstance(record.get("status", ""), str):
             return f"has a record for step {sid!r} of the wrong type"
     if loaded.get("last_run") is not None and not isinstance(loaded.get("last_run"), dict):
         return "has a last run of the wrong type"

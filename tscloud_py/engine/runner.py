@@ -17,7 +17,7 @@ from tscloud_py.engine.events import Event
 from tscloud_py.engine.graph import topo_order
 from tscloud_py.engine.journal import Journal
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
-from tscloud_py.engine.step import Outputs, Step, StepContext, fingerprint
+from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import NotDeployedError, StateConflictError, StepFailedError, TscloudError
 
 OK_STATUSES = {"created", "updated", "unchanged", "deleted", "absent", "kept"}
@@ -110,7 +110,7 @@ class Runner:
                 status = "created" if observed is None else "updated"
             self.ctx.outputs[step.id] = outputs
             if self.journal is not None:
-                self.journal.record(step.id, status=status, outputs=outputs, fingerprint=fingerprint(step.wanted(ctx)))
+                self.journal.record(step.id, status=status, outputs=outputs)
             return self._finish(step, status, started)
         except StateConflictError:
             raise  # another run owns this stage now: stop the whole run, not just this step

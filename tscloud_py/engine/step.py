@@ -66,7 +66,7 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def fingerprint(value: Any) -> str:
-    """A stable hash of a JSON-able value (a step's wanted inputs)."""
+    """A stable hash of a JSON-able value (what a create's idempotency reference is made from)."""
     blob = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -168,10 +168,6 @@ class Step(ABC):
     @abstractmethod
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         """Remove what read observed. Return "kept" when it deliberately leaves it (retain, shared)."""
-
-    def wanted(self, ctx: StepContext) -> Any:
-        """The inputs this step converges to; hashed into the journal's fingerprint."""
-        return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change("delete", destructive=True)]

@@ -50,9 +50,6 @@ class ApiGatewayDomainStep(Step):
         self.certificate_step = certificate_step
         self.needs = needs
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"domain": self.domain, "flavor": self.flavor.get()}
-
     def read(self, ctx: StepContext) -> Any | None:
         if self.flavor.get() == "rest":
             d = self.apigw.get_domain_name(self.domain)
@@ -150,9 +147,6 @@ class ApiMappingStep(Step):
                 self._stage = stages[0]
         return self._stage
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"domain": self.domain, "api_id": self.api_id, "stage": self.api_stage, "base_path": self.base_path}
-
     def read(self, ctx: StepContext) -> Any | None:
         if self.flavor.get() == "rest":
             for m in self.apigw.base_path_mappings(self.domain):
@@ -218,9 +212,6 @@ class AlbHttpsStep(Step):
         self.tags = tag_dict(app, stage, step_id)
         self.certificate_step = certificate_step
         self.needs = needs
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"load_balancer": self.load_balancer}
 
     def _ours(self, arn: str | None) -> bool:
         if not arn:

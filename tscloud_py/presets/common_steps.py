@@ -44,9 +44,6 @@ class CertificateStep(Step):
     def tags(self) -> dict[str, str]:
         return tag_dict(self.app, self.stage, self.id)
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"domains": self.domains, "region": self.acm.region}
-
     def _observed(self, cert: dict[str, Any], owned: bool) -> dict[str, Any]:
         return {"arn": cert["CertificateArn"], "status": cert.get("Status"), "owned": owned,
                 "names": self.acm.names(cert)}
@@ -197,12 +194,6 @@ class DnsRecordStep(Step):
                                                 prefer_alias=self.record_type == "ALIAS")
         return Record(self.name, self.record_type, [target], alias_zone_id=alias_zone)
 
-    def wanted(self, ctx: StepContext) -> Any:
-        try:
-            return {"name": self.name, "type": self.record_type, "target": self._target(ctx)}
-        except PendingOutput:
-            return {"name": self.name, "type": self.record_type}
-
     def _served_type(self, ctx: StepContext) -> str:
         try:
             return self._record(self._target(ctx), self._alias_zone(ctx)).type
@@ -258,9 +249,6 @@ class LogGroupStep(Step):
     def __init__(self, step_id: str, logs: Logs, name: str, retention_days: int, *, app: str, stage: str) -> None:
         self.id, self.logs, self.name, self.retention = step_id, logs, name, retention_days
         self.app, self.stage = app, stage
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "retention": self.retention}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         return self.logs.group(self.name)

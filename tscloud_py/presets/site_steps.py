@@ -37,9 +37,6 @@ class BucketStep(Step):
     def name(self) -> str:
         return self._name()
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "tags": self.tags}
-
     @property
     def tags(self) -> dict[str, str]:
         return tag_dict(self.app, self.stage, self.id)
@@ -108,9 +105,6 @@ class OriginAccessControlStep(Step):
         # recorded it, or ``legacy_is_ours`` shows this region's deployment uses it.
         self.legacy_name = legacy_name
         self.legacy_is_ours = legacy_is_ours
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "type": self.origin_type}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         names = [self.name] + ([self.legacy_name] if self.legacy_name else [])

@@ -42,10 +42,6 @@ class RestApiStep(Step):
     def uri(self, ctx: StepContext) -> str:
         return lambda_uri(self.region, ctx.output(self.function_step, "function_arn"), streaming=self.streaming)
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "uri": self.uri(ctx), "transfer_mode": self.transfer_mode,
-                "stage": self.stage_name}
-
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         found = self.api.find_rest_api(self.name)
         if found is None:
@@ -125,9 +121,6 @@ class ApiPermissionStep(Step):
 
     def source_arn(self, ctx: StepContext) -> str:
         return f"arn:aws:execute-api:{self.region}:{self._account()}:{ctx.output(self.api_step, 'api_id')}/*"
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"source": self.source_arn(ctx)}
 
     def read(self, ctx: StepContext) -> str | None:
         for statement in self.lam.policy_statements(self.function_name):

@@ -61,9 +61,6 @@ class ServerRoleStep(Step):
                                "Resource": sorted(resources)})
         return {"Version": "2012-10-17", "Statement": statements}
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "policy": self.policy(ctx)}
-
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         role = self.iam.role(self.name)
         if role is not None:
@@ -311,9 +308,6 @@ class EdgeFunctionStep(Step):
         self.comment = "tscloud: viewer Host -> x-forwarded-host"
         # Its name before it carried the region: kept when the journal recorded it as this stage's.
         self.legacy_name = legacy_name
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "code": self.code.decode()}
 
     def _unsupported(self, exc: AwsError) -> bool:
         # moto versions differ in how much of CloudFront Functions they answer (some create but

@@ -40,9 +40,6 @@ class QueueStep(Step):
         self.visibility, self.max_receive_count = visibility, max_receive_count
         self.app, self.stage = app, stage
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"name": self.name, "visibility": self.visibility, "max_receive_count": self.max_receive_count}
-
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         url, dlq_url = self.sqs.queue_url(self.name), self.sqs.queue_url(self.dlq_name)
         if url is None and dlq_url is None:

@@ -14,7 +14,6 @@ from tscloud_py.build.sync import (
     PART_SIZE,
     LocalFile,
     SyncPlan,
-    build_id,
     invalidation_paths,
     plan_sync,
     scan,
@@ -62,9 +61,6 @@ class UploadStep(Step):
     @property
     def manifest_key(self) -> str:
         return self.prefix + MANIFEST_KEY
-
-    def wanted(self, ctx: StepContext) -> Any:
-        return {"build_id": build_id(self.local)}
 
     def read(self, ctx: StepContext) -> BucketContents:
         bucket = ctx.output(self.bucket_step, "bucket")

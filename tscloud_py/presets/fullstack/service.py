@@ -276,9 +276,6 @@ class TaskDefinitionStep(FsStep):
             "containerDefinitions": [container],
         }
 
-    def wanted(self, ctx: StepContext) -> Any:
-        return self.definition(ctx)
-
     def read(self, ctx: StepContext) -> Any | None:
         return self.env.ecs.latest_task_definition(self.family)
 
