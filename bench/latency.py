@@ -13,15 +13,20 @@ front of one moto server (a process of its own), first adding nothing, then ``--
   outside any step (the account id), taken as one after another.
 - upload of ``--files`` files of 1-20 KB: a whole `tscloud deploy` of a static site (whose bucket and
   distribution exist) against `aws s3 sync` of the same directory into an existing bucket, in the same
-  run, at ``--ms``. Floor: PUTs / concurrency x ms.
+  run, at ``--ms``. Floor: PUTs / concurrency x ms. Next to each, the CPU seconds it cost the tool,
+  moto and the proxies: where they add up to more than the cores can give in the time, the figure
+  measures the CPU, not the wire.
 
 "chain on the wire": of the run's requests at ``--ms``, the longest chain each of which was sent only
 after the one before it was answered (as the proxy saw them), and that over the requests: the share of
 the serial latency cost as the wire shows it, which CPU contention on a busy machine hardly moves,
 while it can swamp the difference of two wall times.
 
+"writes" are resource writes; the lock and journal writes every deploy makes to its state bucket are
+shown apart ("+N state").
+
 Exits non-zero if a target of issue 14 is missed: no-op plan and deploy each pay at most 0.3 of the
-serial latency cost with zero writes, and the upload takes at most 0.4x the time of `aws s3 sync`.
+serial latency cost with zero resource writes, and the upload takes at most 0.4x the time of `aws s3 sync`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,11 +43,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomllib
-from _common import ENV, REPO, run, site_config, table, tscloud_command
+from _common import ENV, REPO, Run, run, site_config, table, tscloud_command
 from latency_proxy import dependent_chain, far_endpoint
 
 from tests.fakes.aws_proxy import AwsProxy
@@ -51,8 +58,43 @@ PLAN_SHARE_TARGET = 0.3
 UPLOAD_RATIO_TARGET = 0.4
 
 
+@dataclass
+class Moto:
+    endpoint: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the moto process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUse:
+    client: float  # the tool's own process
+    moto: float
+    proxy: float  # this process: the proxies' threads
+
+    def __str__(self) -> str:
+        return f"CPU {self.client:.1f} s client, {self.moto:.1f} s moto, {self.proxy:.1f} s proxy"
+
+
+def with_cpu(moto: Moto, args: list[str], cwd: Path | None = None,
+             env: dict[str, str] | None = None) -> tuple[Run, CpuUse]:
+    """``run(args)`` and the CPU time it cost each party: on a machine of few cores a run that waits
+    for the CPU rather than for the wire is told apart by this."""
+    def own() -> tuple[float, float]:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+    (me0, kids0), moto0 = own(), moto.cpu_seconds()
+    result = run(args, cwd=cwd, env=env)
+    (me1, kids1), moto1 = own(), moto.cpu_seconds()
+    return result, CpuUse(kids1 - kids0, moto1 - moto0, me1 - me0)
+
+
 @contextmanager
-def moto_process() -> Iterator[str]:
+def moto_process() -> Iterator[Moto]:
     """A moto server in a process of its own: the proxy, tscloud and moto then do not share one
     interpreter lock, so what is measured is the clients, not moto's turn for the CPU."""
     script = ("import sys, threading; sys.path.insert(0, sys.argv[1]); import _common; "
@@ -66,25 +108,29 @@ def moto_process() -> Iterator[str]:
         endpoint = proc.stdout.readline().strip()
         if not endpoint.startswith("http"):
             raise SystemExit("the moto server did not start")
-        yield endpoint
+        yield Moto(endpoint, proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
 
 
-def timed(proxy: AwsProxy, args: list[str], cwd: Path, runs: int) -> tuple[float, int, int, int]:
-    """Median seconds of ``runs`` runs; the requests (all, mutating) of the last one and the longest
-    chain of them that waited one for another on the wire (the median over the runs)."""
+def timed(proxy: AwsProxy, args: list[str], cwd: Path, runs: int) -> tuple[float, int, int, int, int]:
+    """Median seconds of ``runs`` runs; the requests of the last one (all, resource writes, state
+    writes: the lock and journal, which every deploy makes) and the longest chain of them that waited
+    one for another on the wire (the median over the runs)."""
     seconds, chains = [], []
-    requests = mutating = 0
+    requests = writes = state = 0
     for _ in range(runs):
         proxy.clear()
         result = run(args, cwd=cwd)
         assert result.code == 0, result.stderr[-3000:]
         seconds.append(result.seconds)
-        chains.append(dependent_chain(proxy.requests()))
-        requests, mutating = len(proxy.requests()), len(proxy.mutating())
-    return statistics.median(seconds), requests, mutating, int(statistics.median(chains))
+        seen = proxy.requests()
+        chains.append(dependent_chain(seen))
+        requests = len(seen)
+        writes = sum(1 for r in seen if r.resource_write)
+        state = sum(1 for r in seen if r.mutating and r.state)
+    return statistics.median(seconds), requests, writes, state, int(statistics.median(chains))
 
 
 def read_chain(proxy: AwsProxy, project: Path, latency: float) -> tuple[int, list[str], int]:
@@ -145,7 +191,7 @@ def object_puts(proxy: AwsProxy, bucket: str) -> int:
                and not r.path.startswith(prefix + "_tscloud/"))
 
 
-def upload_round(moto: str, work: Path, files: int, latency: float) -> dict[str, Any]:
+def upload_round(moto: Moto, work: Path, files: int, latency: float) -> dict[str, Any]:
     aws_cli = shutil.which("aws")
     if not aws_cli:
         raise SystemExit("the aws CLI is not installed: pip install awscli")
@@ -153,7 +199,7 @@ def upload_round(moto: str, work: Path, files: int, latency: float) -> dict[str,
     (project / "dist").mkdir(parents=True)
     site_config(project, "latencybench")
     (project / "dist" / "index.html").write_text("<!doctype html><title>bench</title>")
-    with far_endpoint(moto, 0.0) as ours, far_endpoint(moto, 0.0) as theirs:
+    with far_endpoint(moto.endpoint, 0.0) as ours, far_endpoint(moto.endpoint, 0.0) as theirs:
         deploy = [*tscloud_command(), "--endpoint-url", ours.endpoint, "--output", "json", "deploy"]
         first = run(deploy, cwd=project)
         assert first.code == 0, first.stderr[-3000:]
@@ -165,14 +211,15 @@ def upload_round(moto: str, work: Path, files: int, latency: float) -> dict[str,
         size = make_build(project / "dist", files)
         ours.latency = theirs.latency = latency
         ours.clear()
-        mine = run(deploy, cwd=project)
+        mine, our_cpu = with_cpu(moto, deploy, cwd=project)
         assert mine.code == 0, mine.stderr[-3000:]
-        sync = run([*aws, "s3", "sync", str(project / "dist"), f"s3://{their_bucket}", "--only-show-errors"],
-                   env=ENV)
+        sync, their_cpu = with_cpu(moto, [*aws, "s3", "sync", str(project / "dist"), f"s3://{their_bucket}",
+                                          "--only-show-errors"], env=ENV)
         assert sync.code == 0, sync.stderr[-3000:]
         return {"ours_s": mine.seconds, "aws_s": sync.seconds, "our_puts": object_puts(ours, our_bucket),
                 "aws_puts": object_puts(theirs, their_bucket), "our_requests": len(ours.requests()),
-                "aws_requests": len(theirs.requests()), "bytes": size}
+                "aws_requests": len(theirs.requests()), "bytes": size, "our_cpu": our_cpu,
+                "aws_cpu": their_cpu}
 
 
 def main() -> int:
@@ -192,26 +239,28 @@ def main() -> int:
     try:
         project = work / "fullstack"
         shutil.copytree(REPO / "examples" / "fullstack-app", project)
-        with far_endpoint(moto, 0.0) as proxy:
+        with far_endpoint(moto.endpoint, 0.0) as proxy:
             base = [*tscloud_command(), "--endpoint-url", proxy.endpoint, "--output", "json"]
             first = run([*base, "deploy"], cwd=project)
             assert first.code == 0, first.stderr[-3000:]
             rounds, path, step_requests = read_chain(proxy, project, latency)
             for command in ("plan", "deploy"):
                 proxy.latency = 0.0
-                at0, _, _, _ = timed(proxy, [*base, command], project, args.runs)
+                at0, _, _, _, _ = timed(proxy, [*base, command], project, args.runs)
                 proxy.latency = latency
-                atl, requests, mutating, wire = timed(proxy, [*base, command], project, args.runs)
+                atl, requests, mutating, state, wire = timed(proxy, [*base, command], project, args.runs)
                 outside = max(requests - step_requests, 0)
                 floor = (rounds + outside) * latency
                 share = (atl - at0) / (requests * latency)
                 target = share <= PLAN_SHARE_TARGET and mutating == 0
                 ok &= target
-                rows.append([f"no-op `tscloud {command}`, fullstack-app", requests, mutating, f"{at0:.2f} s",
+                rows.append([f"no-op `tscloud {command}`, fullstack-app", requests, f"{mutating} (+{state} state)",
+                             f"{at0:.2f} s",
                              f"{atl:.2f} s", f"{floor:.2f} s", f"{share:.2f}",
                              f"{wire} ({wire / requests:.2f})",
-                             f"<= {PLAN_SHARE_TARGET}, 0 writes: {'ok' if target else 'MISSED'}"])
-                report[command] = {"requests": requests, "mutating": mutating, "at_0_s": round(at0, 3),
+                             f"<= {PLAN_SHARE_TARGET}, 0 writes: {'ok' if target else 'MISSED'}", ""])
+                report[command] = {"requests": requests, "resource_writes": mutating, "state_writes": state,
+                                   "at_0_s": round(at0, 3),
                                    "at_ms_s": round(atl, 3), "floor_s": round(floor, 3), "share": round(share, 3),
                                    "chain_on_the_wire": wire}
         report["read_chain"] = {"round_trips": rounds, "steps": path, "requests_outside_steps": outside}
@@ -225,10 +274,15 @@ def main() -> int:
         rows.append([f"upload of {args.files} files ({mb:.1f} MB): `tscloud deploy`", up["our_requests"], "",
                      "", f"{up['ours_s']:.2f} s",
                      f"{up['our_puts'] / DEFAULT_UPLOAD_CONCURRENCY * latency:.2f} s", "", "",
-                     f"ratio {ratio:.2f} <= {UPLOAD_RATIO_TARGET}: {'ok' if target else 'MISSED'}"])
+                     f"ratio {ratio:.2f} <= {UPLOAD_RATIO_TARGET}: {'ok' if target else 'MISSED'}",
+                     str(up["our_cpu"])])
         rows.append(["  same files: `aws s3 sync`", up["aws_requests"], "", "", f"{up['aws_s']:.2f} s",
-                     f"{up['aws_puts'] / AWS_CLI_CONCURRENCY * latency:.2f} s", "", "", ""])
-        report["upload"] = {**up, "ratio": round(ratio, 3), "concurrency": DEFAULT_UPLOAD_CONCURRENCY}
+                     f"{up['aws_puts'] / AWS_CLI_CONCURRENCY * latency:.2f} s", "", "", "", str(up["aws_cpu"])])
+        report["upload"] = {**{k: v for k, v in up.items() if not k.endswith("_cpu")}, "ratio": round(ratio, 3),
+                            "concurrency": DEFAULT_UPLOAD_CONCURRENCY,
+                            "cpu_s": {who: {"client": round(up[f"{who}_cpu"].client, 2),
+                                            "moto": round(up[f"{who}_cpu"].moto, 2),
+                                            "proxy": round(up[f"{who}_cpu"].proxy, 2)} for who in ("our", "aws")}}
     finally:
         stack.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -238,7 +292,7 @@ def main() -> int:
         print(f"every request through bench/latency_proxy.py (+0 ms, then +{args.ms:g} ms) to one moto server; "
               f"median of {args.runs} runs per no-op figure")
         print(table(["measure", "requests", "writes", "at 0 ms", f"at {args.ms:g} ms", "floor",
-                     "share of serial latency paid", "chain on the wire (share)", "target"], rows))
+                     "share of serial latency paid", "chain on the wire (share)", "target", "CPU"], rows))
         print(f"longest chain of dependent reads: {rounds} round trips ({' -> '.join(path)})"
               f" + {outside} requests outside the steps")
     print(f"issue 14 targets: {'all met' if ok else 'MISSED'}", file=sys.stderr)
