@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tscloud_py.aws.s3_put import ObjectPutter, b64_md5
 from tscloud_py.aws.session import ClientFactory, call, error_code, ignoring, paginate
 from tscloud_py.concurrency import each, together
 from tscloud_py.errors import AwsError
@@ -43,10 +43,6 @@ class Upload:
     cache_control: str
     part_md5s: tuple[str, ...] = ()  # a multipart upload of parts of ``part_size`` when not empty
     part_size: int = 0
-
-
-def _b64(hex_md5: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_md5)).decode()
 
 
 @dataclass
@@ -227,9 +223,10 @@ class S3:
 
     def upload(self, name: str, files: list[Upload], *, concurrency: int) -> None:
         """Upload every file, ``concurrency`` requests at once on a client whose connection pool is as
-        big. A file with parts goes up as a multipart upload, its parts at once; the first error is
-        raised once the requests in flight have ended. Throttling (503 SlowDown) is retried by botocore's
-        standard retry mode with backoff: it slows an upload, it does not fail it."""
+        big. A file with parts goes up as a multipart upload, its parts at once; the others as one
+        PutObject each, signed and sent by ``ObjectPutter`` (a fraction of a boto3 call's CPU). The
+        first error is raised once the requests in flight have ended. Throttling (503 SlowDown) is
+        retried with backoff: it slows an upload, it does not fail it."""
         if not files:
             return
         client = self.factory.client("s3", self.region, connections=concurrency)
@@ -238,11 +235,16 @@ class S3:
         for f in files:
             if f.part_md5s:
                 self._multipart(client, name, f, concurrency)
-        each([f for f in files if not f.part_md5s], lambda f: self._put_file(client, name, f), workers=concurrency)
-
-    def _put_file(self, client: Any, name: str, f: Upload) -> None:
-        call(client.put_object, "s3:PutObject", Bucket=name, Key=f.key, Body=f.path.read_bytes(),
-             ContentType=f.content_type, CacheControl=f.cache_control, ContentMD5=_b64(f.md5))
+        singles = [f for f in files if not f.part_md5s]
+        if not singles:
+            return
+        putter = ObjectPutter(self.factory, client, name, self.region)
+        # A write drops what the run's read cache kept of S3, before (a read in flight) and after.
+        self.factory.reads.invalidate("s3")
+        try:
+            each(singles, putter.put, workers=concurrency)
+        finally:
+            self.factory.reads.invalidate("s3")
 
     def _multipart(self, client: Any, name: str, f: Upload, concurrency: int) -> None:
         upload_id = call(client.create_multipart_upload, "s3:CreateMultipartUpload", Bucket=name, Key=f.key,
@@ -253,7 +255,7 @@ class S3:
                 fh.seek((number - 1) * f.part_size)
                 body = fh.read(f.part_size)
             resp = call(client.upload_part, "s3:UploadPart", Bucket=name, Key=f.key, UploadId=upload_id,
-                        PartNumber=number, Body=body, ContentMD5=_b64(f.part_md5s[number - 1]))
+                        PartNumber=number, Body=body, ContentMD5=b64_md5(f.part_md5s[number - 1]))
             return {"PartNumber": number, "ETag": resp["ETag"]}
 
         try:

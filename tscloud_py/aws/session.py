@@ -223,6 +223,11 @@ class ClientFactory:
                 self._clients[key] = client
             return self._clients[key]
 
+    def credentials(self) -> Any:
+        """The session's botocore credentials (refreshed as they expire), for requests this package
+        signs itself."""
+        return self._boto_session().get_credentials()
+
     def account_id(self) -> str:
         if self._account_id is None:
             ident = call(self.client("sts").get_caller_identity, "sts:GetCallerIdentity")
