@@ -16,6 +16,7 @@ from tests.fakes.aws_proxy import AwsProxy
 from tscloud_py.aws.s3 import S3, Upload
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.sync import PART_SIZE, plan_sync, scan
+from tscloud_py.errors import AwsError
 from tscloud_py.presets.upload_steps import UploadStep
 
 
@@ -87,3 +88,40 @@ def test_throttling_slows_the_upload_down_and_never_fails_it(proxy: AwsProxy, tm
     puts = [r for r in proxy.requests() if r.method == "PUT"]
     assert len(puts) == 80 and sum(1 for r in puts if r.status == 503) == 40
     assert sorted(o.key for o in s3.list_objects(bucket)) == sorted(f"file-{i:02d}.txt" for i in range(40))
+
+
+def test_keys_with_spaces_unicode_and_reserved_characters_land_at_their_keys(proxy: AwsProxy,
+                                                                               tmp_path: Path) -> None:
+    """Each PutObject is signed and sent by aws/s3_put.py, which encodes the key into the URL itself."""
+    s3 = s3_through(proxy)
+    bucket = f"keys-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(bucket)
+    names = ["My Report.pdf", "café/naïve.txt", "a+b=c&d.txt", "100%.txt", "semi;colon,comma.txt",
+             "tilde~dollar$at@.txt", "deep/er/still/x.js"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"body of {name}")
+    s3.upload(bucket, uploads(tmp_path), concurrency=4)
+    assert sorted(o.key for o in s3.list_objects(bucket)) == sorted(names)
+    assert s3.get_object_bytes(bucket, "café/naïve.txt") == "body of café/naïve.txt".encode()
+    assert s3.factory.requests.calls["s3:PutObject"] == len(names)
+    head = s3.read_object(bucket, "My Report.pdf", head=True)
+    assert head is not None and head.headers["Content-Type"] == "application/pdf"
+
+
+def test_a_refused_put_fails_at_once_with_s3s_code_and_the_key(proxy: AwsProxy, tmp_path: Path) -> None:
+    s3 = s3_through(proxy)
+    bucket = f"refused-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(bucket)
+    (tmp_path / "a.txt").write_text("a")
+    proxy.fail(lambda method, path, query: method == "PUT" and path == f"/{bucket}/a.txt", 403, "AccessDenied",
+               "Access Denied")
+    proxy.clear()
+    try:
+        with pytest.raises(AwsError) as raised:
+            s3.upload(bucket, uploads(tmp_path), concurrency=4)
+    finally:
+        proxy.fail_none()
+    assert raised.value.code == "AccessDenied" and "a.txt" in str(raised.value)
+    assert raised.value.operation == "s3:PutObject"
+    assert sum(1 for r in proxy.requests() if r.method == "PUT") == 1  # not retried

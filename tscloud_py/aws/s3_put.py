@@ -63,6 +63,8 @@ class ObjectPutter:
                            "set AWS_PROFILE / --profile, or use --local for the embedded emulator")
         # The client's own connection pool: its size, TLS verification and proxies hold here too.
         self._http = client._endpoint.http_session
+        # Its before-send handlers may answer instead of the wire, as for its own calls (moto's mock_aws).
+        self._events = client.meta.events
         sample = client.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
         self._base = sample.split("?", 1)[0][:-1]  # up to and with the "/" before the key
         self._sleep = sleep
@@ -81,8 +83,11 @@ class ObjectPutter:
         for attempt in range(1, self.attempts + 1):
             request = AWSRequest("PUT", self.url(f.key), data=body, headers=dict(headers))
             self._signer(self._credentials.get_frozen_credentials(), "s3", self.region).add_auth(request)
+            prepared = request.prepare()
             try:
-                response = self._http.send(request.prepare())
+                answered = [r for _, r in self._events.emit("before-send.s3.PutObject", request=prepared)
+                            if r is not None]
+                response = answered[0] if answered else self._http.send(prepared)
             except BotoCoreError as exc:  # no answer: the PUT may or may not have landed; sending it again is safe
                 if attempt == self.attempts:
                     raise AwsError(OPERATION, type(exc).__name__, str(exc), "check network access and --endpoint-url",
