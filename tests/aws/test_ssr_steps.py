@@ -48,7 +48,8 @@ def record(factory: ClientFactory, event: str) -> list[dict[str, Any]]:
     def hook(params: dict[str, Any], **_: Any) -> None:
         seen.append(dict(params))
 
-    factory.client(event.split(".")[0]).meta.events.register(f"provide-client-params.{event}", hook)
+    for once in (False, True):  # creates go out on the send-once client
+        factory.client(event.split(".")[0], once=once).meta.events.register(f"provide-client-params.{event}", hook)
     return seen
 
 
@@ -127,7 +128,10 @@ def test_role_grants_logs_and_config_only(factory: ClientFactory) -> None:
 def stubbed_cloudfront() -> tuple[CloudFront, Stubber]:
     factory = ClientFactory(region="us-east-1")
     cloudfront = CloudFront(factory)
-    stubber = Stubber(cloudfront._client)
+    client = cloudfront._client
+    # One stubbed client answers for both: the retrying one and the send-once one creates use.
+    factory.client = lambda service, region=None, **_: client  # type: ignore[method-assign]
+    stubber = Stubber(client)
     return cloudfront, stubber
 
 

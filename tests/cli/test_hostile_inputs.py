@@ -135,3 +135,24 @@ def test_plan_refuses_the_same(proxy: AwsProxy, tmp_path: Path) -> Any:
     project = CASES["cidr"][0](tmp_path)
     result = run_cli("--endpoint-url", proxy.endpoint, "plan", cwd=project, timeout=120)
     assert result.code == 2 and "network.cidr" in result.stderr, result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+def test_local_with_an_unknown_region_names_region(command: str, tmp_path: Path) -> None:
+    """--local starts the embedded emulator, which would answer an unknown region with a werkzeug
+    traceback: the region is checked against botocore's partitions first."""
+    project = ssr(tmp_path, "")
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('region = "us-east-1"', 'region = "xx-fake-1"'))
+    result = run_cli("--local", "--yes", command, cwd=project, timeout=120)
+    assert result.code == 2, result.output[-2000:]
+    assert "region" in result.stderr and "xx-fake-1" in result.stderr, result.stderr
+    assert "Traceback" not in result.output and "werkzeug" not in result.output
+    assert len(result.stderr.splitlines()) <= 3, result.stderr
+
+
+def test_local_with_an_unknown_region_flag_names_it(tmp_path: Path) -> None:
+    project = ssr(tmp_path, "")
+    result = run_cli("--local", "--region", "xx-fake-1", "plan", cwd=project, timeout=120)
+    assert result.code == 2, result.output[-2000:]
+    assert "--region" in result.stderr and "Traceback" not in result.output, result.stderr

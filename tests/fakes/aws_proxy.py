@@ -72,6 +72,15 @@ class Recorded:
         return self.action
 
     @property
+    def api_operation(self) -> str:
+        """The API operation, also for REST calls (resolved from botocore's models: CreateFunction)."""
+        if self.operation:
+            return self.operation
+        from tests.fakes.rest_operations import rest_operation
+
+        return rest_operation(self.service, self.method, self.path, self.query)
+
+    @property
     def mutating(self) -> bool:
         if self.operation:
             return not self.operation.startswith(READ_PREFIXES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
+from tscloud_py.aws.session import ClientFactory, call, create_or_adopt, ignoring, paginate
 
 SECURITY_POLICY = "TLS_1_2"
 
@@ -21,6 +21,11 @@ class ApiGateway:
     @property
     def v2(self) -> Any:
         return self.factory.client("apigatewayv2", self.region)
+
+    def _once(self, service: str = "apigateway") -> Any:
+        """For creates: API Gateway has no client tokens, so a create goes out once and
+        ``create_or_adopt`` looks for what a lost answer may have made before sending it again."""
+        return self.factory.client(service, self.region, once=True)
 
     # -- APIs ----------------------------------------------------------------------
     def get_rest_api(self, api_id: str) -> dict[str, Any] | None:
@@ -51,11 +56,15 @@ class ApiGateway:
         return None
 
     def create_domain_name(self, domain: str, certificate_arn: str, tags: dict[str, str]) -> dict[str, Any]:
-        created: dict[str, Any] = call(
-            self.rest.create_domain_name, "apigateway:CreateDomainName", domainName=domain,
-            regionalCertificateArn=certificate_arn, endpointConfiguration={"types": ["REGIONAL"]},
-            securityPolicy=SECURITY_POLICY, tags=tags)
-        return created
+        def create() -> dict[str, Any]:
+            created: dict[str, Any] = call(
+                self._once().create_domain_name, "apigateway:CreateDomainName", domainName=domain,
+                regionalCertificateArn=certificate_arn, endpointConfiguration={"types": ["REGIONAL"]},
+                securityPolicy=SECURITY_POLICY, tags=tags)
+            return created
+
+        return create_or_adopt(create, lambda: self.get_domain_name(domain), "apigateway:CreateDomainName",
+                               exists=("ConflictException",))
 
     def set_domain_certificate(self, domain: str, certificate_arn: str) -> dict[str, Any]:
         updated: dict[str, Any] = call(
@@ -76,9 +85,16 @@ class ApiGateway:
         kwargs: dict[str, Any] = {"domainName": domain, "restApiId": api_id, "stage": stage}
         if base_path:
             kwargs["basePath"] = base_path
-        created: dict[str, Any] = call(self.rest.create_base_path_mapping, "apigateway:CreateBasePathMapping",
-                                       **kwargs)
-        return created
+        def create() -> dict[str, Any]:
+            created: dict[str, Any] = call(self._once().create_base_path_mapping,
+                                           "apigateway:CreateBasePathMapping", **kwargs)
+            return created
+
+        def find() -> dict[str, Any] | None:
+            wanted = base_path or "(none)"
+            return next((m for m in self.base_path_mappings(domain) if m.get("basePath", "(none)") == wanted), None)
+
+        return create_or_adopt(create, find, "apigateway:CreateBasePathMapping", exists=("ConflictException",))
 
     def delete_base_path_mapping(self, domain: str, base_path: str) -> None:
         with ignoring("NotFoundException"):
@@ -93,11 +109,15 @@ class ApiGateway:
         return None
 
     def create_domain_name_v2(self, domain: str, certificate_arn: str, tags: dict[str, str]) -> dict[str, Any]:
-        created: dict[str, Any] = call(
-            self.v2.create_domain_name, "apigatewayv2:CreateDomainName", DomainName=domain,
-            DomainNameConfigurations=[{"CertificateArn": certificate_arn, "EndpointType": "REGIONAL",
-                                       "SecurityPolicy": SECURITY_POLICY}], Tags=tags)
-        return created
+        def create() -> dict[str, Any]:
+            created: dict[str, Any] = call(
+                self._once("apigatewayv2").create_domain_name, "apigatewayv2:CreateDomainName", DomainName=domain,
+                DomainNameConfigurations=[{"CertificateArn": certificate_arn, "EndpointType": "REGIONAL",
+                                           "SecurityPolicy": SECURITY_POLICY}], Tags=tags)
+            return created
+
+        return create_or_adopt(create, lambda: self.get_domain_name_v2(domain), "apigatewayv2:CreateDomainName",
+                               exists=("ConflictException",))
 
     def set_domain_certificate_v2(self, domain: str, certificate_arn: str) -> dict[str, Any]:
         updated: dict[str, Any] = call(
@@ -117,9 +137,16 @@ class ApiGateway:
         return []
 
     def create_api_mapping(self, domain: str, api_id: str, stage: str, key: str) -> dict[str, Any]:
-        created: dict[str, Any] = call(self.v2.create_api_mapping, "apigatewayv2:CreateApiMapping",
-                                       DomainName=domain, ApiId=api_id, Stage=stage, ApiMappingKey=key)
-        return created
+        def create() -> dict[str, Any]:
+            created: dict[str, Any] = call(self._once("apigatewayv2").create_api_mapping,
+                                           "apigatewayv2:CreateApiMapping", DomainName=domain, ApiId=api_id,
+                                           Stage=stage, ApiMappingKey=key)
+            return created
+
+        def find() -> dict[str, Any] | None:
+            return next((m for m in self.api_mappings(domain) if m.get("ApiMappingKey", "") == key), None)
+
+        return create_or_adopt(create, find, "apigatewayv2:CreateApiMapping", exists=("ConflictException",))
 
     def delete_api_mapping(self, domain: str, mapping_id: str) -> None:
         with ignoring("NotFoundException"):
@@ -135,10 +162,20 @@ class ApiGateway:
         return None
 
     def create_rest_api(self, name: str, tags: dict[str, str], description: str = "") -> dict[str, Any]:
-        created: dict[str, Any] = call(self.rest.create_rest_api, "apigateway:CreateRestApi", name=name,
-                                       description=description, endpointConfiguration={"types": ["REGIONAL"]},
-                                       tags=tags)
-        return created
+        """Names are not unique in API Gateway, so a blind resend would make a second API: after a lost
+        answer the API with this name and these tags is adopted instead."""
+        def create() -> dict[str, Any]:
+            created: dict[str, Any] = call(self._once().create_rest_api, "apigateway:CreateRestApi", name=name,
+                                           description=description, endpointConfiguration={"types": ["REGIONAL"]},
+                                           tags=tags)
+            return created
+
+        def find() -> dict[str, Any] | None:
+            found = self.find_rest_api(name)
+            theirs = (found or {}).get("tags") or {}
+            return found if found and all(theirs.get(k) == v for k, v in tags.items()) else None
+
+        return create_or_adopt(create, find, "apigateway:CreateRestApi")
 
     def delete_rest_api(self, api_id: str) -> None:
         with ignoring("NotFoundException"):
@@ -148,9 +185,16 @@ class ApiGateway:
         return [dict(r) for r in paginate(self.rest, "get_resources", "items", restApiId=api_id)]
 
     def create_resource(self, api_id: str, parent_id: str, path_part: str) -> dict[str, Any]:
-        created: dict[str, Any] = call(self.rest.create_resource, "apigateway:CreateResource", restApiId=api_id,
-                                       parentId=parent_id, pathPart=path_part)
-        return created
+        def create() -> dict[str, Any]:
+            created: dict[str, Any] = call(self._once().create_resource, "apigateway:CreateResource",
+                                           restApiId=api_id, parentId=parent_id, pathPart=path_part)
+            return created
+
+        def find() -> dict[str, Any] | None:
+            return next((r for r in self.resources(api_id)
+                         if r.get("parentId") == parent_id and r.get("pathPart") == path_part), None)
+
+        return create_or_adopt(create, find, "apigateway:CreateResource", exists=("ConflictException",))
 
     def get_method(self, api_id: str, resource_id: str, method: str) -> dict[str, Any] | None:
         with ignoring("NotFoundException"):

@@ -21,7 +21,7 @@ from tscloud_py.aws.cloudfront_splice import (
     splice_origin,
     splice_status,
 )
-from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
+from tscloud_py.aws.session import ClientFactory, call, create_or_adopt, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, SystemClock, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
 
@@ -71,6 +71,11 @@ class CloudFront:
     def _client(self) -> Any:
         return self.factory.client("cloudfront", "us-east-1")
 
+    @property
+    def _once(self) -> Any:
+        """For creates without a CallerReference: sent once (see ``create_or_adopt``)."""
+        return self.factory.client("cloudfront", "us-east-1", once=True)
+
     # -- distributions ------------------------------------------------------------
     def iter_distributions(self) -> Iterator[dict[str, Any]]:
         """Every distribution summary, across all pages."""
@@ -112,15 +117,35 @@ class CloudFront:
         return resp["DistributionConfig"], resp["ETag"]
 
     def create_distribution(self, config: dict[str, Any], tags: dict[str, str]) -> DistributionInfo:
-        resp = call(self._client.create_distribution_with_tags, "cloudfront:CreateDistributionWithTags",
-                    DistributionConfigWithTags={
-                        "DistributionConfig": config,
-                        "Tags": {"Items": [{"Key": k, "Value": v} for k, v in tags.items()]},
-                    })
-        dist = resp["Distribution"]
-        return DistributionInfo(dist["Id"], dist["ARN"], dist["DomainName"], dist["Status"],
-                                bool(dist["DistributionConfig"].get("Enabled")), dist["DistributionConfig"],
-                                resp["ETag"])
+        """Create it, or adopt the one an earlier request with the same CallerReference made.
+
+        The CallerReference makes botocore's retry after a lost answer safe, but AWS (API 2020-05-31)
+        answers a CallerReference it has seen with DistributionAlreadyExists whatever the config: that
+        error after our own retry, or in a run after a lost answer, means the distribution is there.
+        """
+        def create() -> DistributionInfo:
+            resp = call(self._client.create_distribution_with_tags, "cloudfront:CreateDistributionWithTags",
+                        DistributionConfigWithTags={
+                            "DistributionConfig": config,
+                            "Tags": {"Items": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                        })
+            dist = resp["Distribution"]
+            return DistributionInfo(dist["Id"], dist["ARN"], dist["DomainName"], dist["Status"],
+                                    bool(dist["DistributionConfig"].get("Enabled")), dist["DistributionConfig"],
+                                    resp["ETag"])
+
+        return create_or_adopt(create, lambda: self.find_by_caller_reference(config), "cloudfront:CreateDistribution",
+                               exists=("DistributionAlreadyExists",))
+
+    def find_by_caller_reference(self, config: dict[str, Any]) -> DistributionInfo | None:
+        """The distribution created with ``config``'s CallerReference; only those with its Comment are read."""
+        for summary in self.iter_distributions():
+            if "Comment" in summary and summary["Comment"] != config.get("Comment"):
+                continue
+            info = self.get_distribution(summary["Id"])
+            if info.config.get("CallerReference") == config["CallerReference"]:
+                return info
+        return None
 
     def update_config(self, dist_id: str, config: dict[str, Any], etag: str) -> str:
         """PUT the whole config with If-Match; returns the new ETag."""
@@ -166,15 +191,25 @@ class CloudFront:
         return found
 
     def create_oac(self, name: str, origin_type: str = "s3", description: str = "") -> str:
-        resp = call(self._client.create_origin_access_control, "cloudfront:CreateOriginAccessControl",
-                    OriginAccessControlConfig={
-                        "Name": name,
-                        "Description": description,
-                        "SigningProtocol": "sigv4",
-                        "SigningBehavior": "always",
-                        "OriginAccessControlOriginType": origin_type,
-                    })
-        return str(resp["OriginAccessControl"]["Id"])
+        """OACs have no client token, and names are unique (OriginAccessControlAlreadyExists): sent once,
+        and after a lost answer the one with this name is adopted."""
+        def create() -> str:
+            resp = call(self._once.create_origin_access_control, "cloudfront:CreateOriginAccessControl",
+                        OriginAccessControlConfig={
+                            "Name": name,
+                            "Description": description,
+                            "SigningProtocol": "sigv4",
+                            "SigningBehavior": "always",
+                            "OriginAccessControlOriginType": origin_type,
+                        })
+            return str(resp["OriginAccessControl"]["Id"])
+
+        def find() -> str | None:
+            found = self.find_oac(name)
+            return str(found["Id"]) if found else None
+
+        return create_or_adopt(create, find, "cloudfront:CreateOriginAccessControl",
+                               exists=("OriginAccessControlAlreadyExists",))
 
     def delete_oac(self, oac_id: str) -> None:
         with ignoring("NoSuchOriginAccessControl"):
@@ -312,9 +347,16 @@ class CloudFront:
 
     def create_function(self, name: str, code: bytes, comment: str, runtime: str = "cloudfront-js-2.0") -> str:
         """Create in DEVELOPMENT; returns the ETag to publish with."""
-        resp = call(self._client.create_function, "cloudfront:CreateFunction", Name=name, FunctionCode=code,
-                    FunctionConfig={"Comment": comment, "Runtime": runtime})
-        return str(resp["ETag"])
+        def create() -> str:
+            resp = call(self._once.create_function, "cloudfront:CreateFunction", Name=name, FunctionCode=code,
+                        FunctionConfig={"Comment": comment, "Runtime": runtime})
+            return str(resp["ETag"])
+
+        def find() -> str | None:  # made by a request whose answer was lost: its DEVELOPMENT ETag
+            found = self.describe_function(name, "DEVELOPMENT")
+            return found[1] if found else None
+
+        return create_or_adopt(create, find, "cloudfront:CreateFunction", exists=("FunctionAlreadyExists",))
 
     def update_function(self, name: str, code: bytes, comment: str, etag: str,
                         runtime: str = "cloudfront-js-2.0") -> str:

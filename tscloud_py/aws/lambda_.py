@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tscloud_py.aws.session import call, ignoring, paginate
+from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError, UsageError
 
@@ -60,6 +60,8 @@ def layer_name_of(arn: str) -> str:
 class Lambda:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("lambda", region)
+        # Creates without a client token go out once: after a lost answer ``create_or_adopt`` looks first.
+        self.once = factory.client("lambda", region, once=True)
 
     # ---- layers -------------------------------------------------------------------------------
 
@@ -132,7 +134,15 @@ class Lambda:
         }
         if log_group:
             kwargs["LoggingConfig"] = {"LogGroup": log_group, "LogFormat": "Text"}
-        return self._retry_role(lambda: dict(call(self.c.create_function, "lambda:CreateFunction", **kwargs)),
+        def create() -> dict[str, Any]:
+            return dict(call(self.once.create_function, "lambda:CreateFunction", **kwargs))
+
+        def find() -> dict[str, Any] | None:
+            found = self.get_function(name)
+            return dict(found["Configuration"]) if found else None
+
+        return self._retry_role(lambda: create_or_adopt(create, find, "lambda:CreateFunction",
+                                                        exists=("ResourceConflictException",), sleep=sleep),
                                 attempts, sleep)
 
     @staticmethod
@@ -229,7 +239,10 @@ class Lambda:
         kwargs: dict[str, Any] = {"FunctionName": name, "AuthType": auth_type, "InvokeMode": invoke_mode}
         if cors:
             kwargs["Cors"] = cors
-        return dict(call(self.c.create_function_url_config, "lambda:CreateFunctionUrlConfig", **kwargs))
+        return create_or_adopt(
+            lambda: dict(call(self.once.create_function_url_config, "lambda:CreateFunctionUrlConfig", **kwargs)),
+            lambda: self.get_function_url_config(name), "lambda:CreateFunctionUrlConfig",
+            exists=("ResourceConflictException",))
 
     def update_function_url_config(self, name: str, *, auth_type: str, invoke_mode: str) -> dict[str, Any]:
         return dict(call(self.c.update_function_url_config, "lambda:UpdateFunctionUrlConfig", FunctionName=name,
@@ -262,7 +275,11 @@ class Lambda:
             kwargs["FunctionUrlAuthType"] = function_url_auth_type
         if invoked_via_function_url:
             kwargs["InvokedViaFunctionUrl"] = True
-        call(self.c.add_permission, "lambda:AddPermission", **kwargs)
+        def find() -> bool | None:
+            return True if any(st.get("Sid") == statement_id for st in self.policy_statements(name)) else None
+
+        create_or_adopt(lambda: bool(call(self.once.add_permission, "lambda:AddPermission", **kwargs)), find,
+                        "lambda:AddPermission", exists=("ResourceConflictException",))
 
     def remove_permission(self, name: str, statement_id: str) -> None:
         with ignoring("ResourceNotFoundException"):
@@ -276,10 +293,18 @@ class Lambda:
 
     def create_event_source_mapping(self, name: str, source_arn: str, *, batch_size: int, window_seconds: int,
                                     report_batch_item_failures: bool = True, enabled: bool = True) -> dict[str, Any]:
-        return dict(call(self.c.create_event_source_mapping, "lambda:CreateEventSourceMapping", FunctionName=name,
-                         EventSourceArn=source_arn, BatchSize=batch_size,
-                         MaximumBatchingWindowInSeconds=window_seconds, Enabled=enabled,
-                         FunctionResponseTypes=["ReportBatchItemFailures"] if report_batch_item_failures else []))
+        """One mapping per (function, source): AWS refuses a second with ResourceConflictException, and
+        after a lost answer the one AWS made is looked up by the pair and adopted."""
+        def create() -> dict[str, Any]:
+            return dict(call(self.once.create_event_source_mapping, "lambda:CreateEventSourceMapping",
+                             FunctionName=name, EventSourceArn=source_arn, BatchSize=batch_size,
+                             MaximumBatchingWindowInSeconds=window_seconds, Enabled=enabled,
+                             FunctionResponseTypes=["ReportBatchItemFailures"] if report_batch_item_failures else []))
+
+        def find() -> dict[str, Any] | None:
+            return next((m for m in self.event_source_mappings(name) if m.get("EventSourceArn") == source_arn), None)
+
+        return create_or_adopt(create, find, "lambda:CreateEventSourceMapping", exists=("ResourceConflictException",))
 
     def update_event_source_mapping(self, uuid: str, *, batch_size: int, window_seconds: int,
                                     report_batch_item_failures: bool = True, enabled: bool = True) -> dict[str, Any]:
