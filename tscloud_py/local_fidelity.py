@@ -36,6 +36,9 @@ def patch_moto_fidelity() -> None:
 
     add_cloudfront_functions()
     _atomic_conditional_writes()
+    _schedule_client_tokens()
+    _unique_oac_names()
+    _one_mapping_per_queue_and_function()
     _applied = True
 
 
@@ -292,3 +295,75 @@ def _atomic_conditional_writes() -> None:
                 return _original(self)
 
         setattr(S3Response, name, atomic)
+
+
+def _schedule_client_tokens() -> None:
+    """EventBridge Scheduler's CreateSchedule takes a ClientToken "to ensure the idempotency of the
+    request": sent again with the token that created the schedule, AWS answers with that schedule's ARN.
+
+    moto ignores the token and answers ConflictException, so a create whose answer was lost and that the
+    SDK sent again (the token unchanged) would fail although the schedule is there, as asked.
+    """
+    import json
+
+    from moto.scheduler.responses import EventBridgeSchedulerResponse
+
+    original = EventBridgeSchedulerResponse.create_schedule
+
+    def create_schedule(self: Any) -> str:
+        token = self._get_param("ClientToken")
+        group = self.scheduler_backend.schedule_groups.get(self._get_param("GroupName") or "default")
+        existing = group.schedules.get(self.uri.split("?")[0].split("/")[-1]) if group is not None else None
+        if token and existing is not None and getattr(existing, "client_token", None) == token:
+            return json.dumps({"ScheduleArn": existing.arn})
+        answer: str = original(self)
+        made = self.scheduler_backend.schedule_groups[self._get_param("GroupName") or "default"].schedules
+        made[self.uri.split("?")[0].split("/")[-1]].client_token = token
+        return answer
+
+    EventBridgeSchedulerResponse.create_schedule = create_schedule  # type: ignore[method-assign]
+
+
+def _unique_oac_names() -> None:
+    """AWS refuses a second origin access control with a name already taken in the account
+    (OriginAccessControlAlreadyExists, 409); moto makes another one with the same name, so a create sent
+    twice would leave two where AWS has one."""
+    from moto.cloudfront.exceptions import CloudFrontException
+    from moto.cloudfront.models import CloudFrontBackend
+
+    original = CloudFrontBackend.create_origin_access_control
+
+    def create(self: Any, config_dict: dict[str, str]) -> Any:
+        name = config_dict.get("Name")
+        if any(c.name == name for c in self.origin_access_controls.values()):
+            raise CloudFrontException("OriginAccessControlAlreadyExists",
+                                      f"An origin access control with the name {name} already exists.")
+        return original(self, config_dict)
+
+    CloudFrontBackend.create_origin_access_control = create  # type: ignore[method-assign]
+
+
+def _one_mapping_per_queue_and_function() -> None:
+    """AWS refuses a second event source mapping of one SQS queue to one function (ResourceConflictException,
+    409, naming the existing mapping's UUID); moto means to but looks the function up under a literal
+    string, so a create sent twice would make two mappings."""
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.models import LambdaBackend
+
+    class Conflict(LambdaClientError):
+        code = 409
+
+    original = LambdaBackend.create_event_source_mapping
+
+    def create(self: Any, spec: dict[str, Any]) -> Any:
+        name = str(spec.get("FunctionName", ""))
+        for esm in self._event_source_mappings.values():
+            same_function = esm.function_arn == name or esm.function_arn.split(":")[6:7] == [name]
+            if esm.event_source_arn == spec.get("EventSourceArn") and same_function:
+                raise Conflict("ResourceConflictException",
+                               f"An event source mapping with SQS arn (\" {esm.event_source_arn} \") and function "
+                               f"(\" {name} \") already exists. Please update or delete the existing mapping "
+                               f"with UUID {esm.uuid}")
+        return original(self, spec)
+
+    LambdaBackend.create_event_source_mapping = create  # type: ignore[method-assign]
