@@ -61,39 +61,50 @@ class AutoscalingStep(FsStep):
                  for rid, (target, policies) in zip(rids, read, strict=True) if target is not None}
         return found or None
 
-    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        observed = observed or {}
+    def _plan(self, ctx: StepContext, observed: dict[str, Any]) -> tuple[list[Change], list[tuple[str, str, str]]]:
+        """What differs and the work it calls for, (action, resource id, policy name): the one computation
+        behind diff and apply."""
         changes: list[Change] = []
+        work: list[tuple[str, str, str]] = []
         for rid, want in self.wanted(ctx).items():
             have = observed.get(rid)
             if have is None:
                 changes.append(Change(f"scalable target {rid}", None, f"{want['min']}..{want['max']} tasks"))
-                continue
-            compare(changes, f"{rid} capacity", [have["target"].get("MinCapacity"), have["target"].get("MaxCapacity")],
-                    [want["min"], want["max"]])
-            for name, config in want["policies"].items():
-                policy = have["policies"].get(name)
-                current = (policy or {}).get("TargetTrackingScalingPolicyConfiguration")
-                if current is None or canonical(_subset(current, config)) != canonical(config):
-                    changes.append(Change(f"policy {name}", None if policy is None else "different", "target tracking"))
-            for name in set(have["policies"]) - set(want["policies"]):
-                changes.append(Change(f"policy {name}", "present", None))
-        return changes
-
-    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        observed = observed or {}
-        asg = self.env.autoscaling
-        for rid, want in self.wanted(ctx).items():
-            have = observed.get(rid)
-            if have is None or [have["target"].get("MinCapacity"), have["target"].get("MaxCapacity")] != \
-                    [want["min"], want["max"]]:
-                asg.register_target(rid, want["min"], want["max"], self.tags if have is None else {})
+                work.append(("register new", rid, ""))
+            else:
+                before = len(changes)
+                compare(changes, f"{rid} capacity",
+                        [have["target"].get("MinCapacity"), have["target"].get("MaxCapacity")],
+                        [want["min"], want["max"]])
+                if len(changes) > before:
+                    work.append(("register", rid, ""))
             policies = (have or {}).get("policies", {})
             for name, config in want["policies"].items():
-                current = (policies.get(name) or {}).get("TargetTrackingScalingPolicyConfiguration")
+                policy = policies.get(name)
+                current = (policy or {}).get("TargetTrackingScalingPolicyConfiguration")
                 if current is None or canonical(_subset(current, config)) != canonical(config):
-                    asg.put_target_tracking(rid, name, config)
+                    if have is not None:
+                        changes.append(Change(f"policy {name}", None if policy is None else "different",
+                                              "target tracking"))
+                    work.append(("put", rid, name))
             for name in set(policies) - set(want["policies"]):
+                changes.append(Change(f"policy {name}", "present", None))
+                work.append(("delete", rid, name))
+        return changes, work
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        return self._plan(ctx, observed or {})[0]
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        asg = self.env.autoscaling
+        wanted = self.wanted(ctx)
+        for action, rid, name in self._plan(ctx, observed or {})[1]:
+            if action in ("register new", "register"):
+                asg.register_target(rid, wanted[rid]["min"], wanted[rid]["max"],
+                                    self.tags if action == "register new" else {})
+            elif action == "put":
+                asg.put_target_tracking(rid, name, wanted[rid]["policies"][name])
+            else:
                 asg.delete_policy(rid, name)
         return self.outputs(ctx, None)
 
