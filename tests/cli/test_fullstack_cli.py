@@ -159,6 +159,10 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
     assert sources("cache") == [(6379, ids["service"])]
     assert sources("service") == [(80, ids["alb"])]
     assert sources("alb") == [(80, "0.0.0.0/0")]
+    # a database and a cache only answer (security groups are stateful): no egress rule at all
+    assert groups[f"{app}-dev-db"]["IpPermissionsEgress"] == []
+    assert groups[f"{app}-dev-cache"]["IpPermissionsEgress"] == []
+    assert groups[f"{app}-dev-service"]["IpPermissionsEgress"]  # the service pulls images, calls AWS
 
     secrets = secret_values(endpoint, app)
     ecs = boto(endpoint, "ecs")

@@ -26,6 +26,9 @@ def _by_tags(tags: dict[str, str]) -> list[dict[str, Any]]:
     return [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(tags.items())]
 
 
+# The egress rule every new security group starts with.
+ALL_EGRESS: dict[str, Any] = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
 class Ec2:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("ec2", region)
@@ -232,6 +235,12 @@ class Ec2:
         with ignoring("InvalidPermission.NotFound"):
             call(self.c.revoke_security_group_ingress, "ec2:RevokeSecurityGroupIngress",
                  GroupId=group_id, IpPermissions=permissions)
+
+    def revoke_all_egress(self, group_id: str) -> None:
+        """Remove the allow-all egress rule AWS gives every new group (a group that only answers needs none)."""
+        with ignoring("InvalidPermission.NotFound"):
+            call(self.c.revoke_security_group_egress, "ec2:RevokeSecurityGroupEgress", GroupId=group_id,
+                 IpPermissions=[ALL_EGRESS])
 
     def delete_security_group(self, group_id: str) -> None:
         with ignoring("InvalidGroup.NotFound"):

@@ -378,6 +378,10 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
         sink, live = _sink(app, ws, "destroy")
         ctx = ws.context(sink)
         _the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())
+        for step in ws.steps:  # before the first delete: a half-destroyed stage is worse than none
+            refusal = step.destroy_refusal(observed[step.id]) if step.id in observed else None
+            if refusal is not None:
+                raise UsageError(f"{step.id}: {refusal[0]}; nothing was deleted", refusal[1])
         if not observed and not app.json:
             echo(f"nothing to destroy for {target}", err=True)
         with live:

@@ -172,5 +172,10 @@ class Step(ABC):
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change("delete", destructive=True)]
 
+    def destroy_refusal(self, observed: Any) -> tuple[str, str] | None:
+        """(why, how to lift it) when destroy must not start at all: a resource AWS would refuse to
+        delete. Checked for every step before the first delete, so a refusal leaves everything in place."""
+        return None
+
 
 StepFactory = Callable[[], list[Step]]

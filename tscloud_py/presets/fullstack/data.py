@@ -145,15 +145,24 @@ class DatabaseStep(FsStep):
         return {"identifier": self.identifier, "endpoint": endpoint, "port": int(port or 5432), "name": db.name,
                 "secret_arn": secret, "arn": arn}
 
+    def destroy_refusal(self, observed: Any) -> tuple[str, str] | None:
+        if self.env.config.database is not None and self.env.config.database.retain:
+            return None  # kept, not deleted
+        res = observed.get("cluster") if self.aurora else observed.get("instance")
+        if res is not None and res.get("DeletionProtection"):
+            return (f"database {self.identifier} has deletion protection on",
+                    "set [database] deletion_protection = false and deploy, then destroy")
+        return None
+
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         if self.env.config.database is not None and self.env.config.database.retain:
             ctx.log(f"retain = true: keeping database {self.identifier}")
             return "kept"
         rds = self.env.rds
         res = observed.get("cluster") if self.aurora else observed.get("instance")
-        if res is not None and res.get("DeletionProtection"):
-            raise TscloudError(f"database {self.identifier} has deletion protection on",
-                               "set [database] deletion_protection = false and deploy, then destroy")
+        refusal = self.destroy_refusal(observed)
+        if refusal is not None:
+            raise TscloudError(*refusal)
         snapshot = None if self.env.options.no_snapshot else _final_snapshot(self.identifier)
         if self.aurora:
             if observed.get("instance") is not None:

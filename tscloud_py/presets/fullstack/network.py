@@ -211,7 +211,8 @@ class NetworkStep(FsStep):
 
 
 class SecurityGroupsStep(FsStep):
-    """ALB, service, database and cache groups; data tiers accept only the service group (SG-to-SG)."""
+    """ALB, service, database and cache groups; data tiers accept only the service group (SG-to-SG) and
+    have no egress rule: a database or cache only answers connections, and security groups are stateful."""
 
     kind = "security groups"
 
@@ -259,7 +260,8 @@ class SecurityGroupsStep(FsStep):
         for role in self.roles():
             sg = groups.get(self.env.name(role))
             if sg is not None:
-                found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", []))}
+                found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", [])),
+                               "open_egress": _open_egress(sg.get("IpPermissionsEgress", []))}
         return found or None
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
@@ -275,6 +277,8 @@ class SecurityGroupsStep(FsStep):
                 changes.append(Change(f"{role} ingress", None, _describe(rule)))
             for rule in sorted(have - want):
                 changes.append(Change(f"{role} ingress", _describe(rule), None))
+            if role in DATA_ROLES and observed[role].get("open_egress"):
+                changes.append(Change(f"{role} egress", "all traffic to 0.0.0.0/0", None))
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
@@ -285,7 +289,7 @@ class SecurityGroupsStep(FsStep):
                 gid = self.env.ec2.create_security_group(
                     vpc_id, self.env.name(role), f"tscloud {self.env.prefix} {role}",
                     {**self.tags, "Name": self.env.name(role)})
-                observed[role] = {"id": gid, "rules": set()}
+                observed[role] = {"id": gid, "rules": set(), "open_egress": True}
         ids = {role: g["id"] for role, g in observed.items()}
         for role, want in self.wanted_rules(ids).items():
             have = observed[role]["rules"]
@@ -295,6 +299,8 @@ class SecurityGroupsStep(FsStep):
                 self.env.ec2.authorize_ingress(ids[role], add)
             if drop:
                 self.env.ec2.revoke_ingress(ids[role], drop)
+            if role in DATA_ROLES and observed[role].get("open_egress"):
+                self.env.ec2.revoke_all_egress(ids[role])
         return self.outputs(ctx, observed)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
@@ -313,6 +319,14 @@ class SecurityGroupsStep(FsStep):
             if role in observed:
                 _until_released(self.env.ec2.delete_security_group)(observed[role]["id"])
         return None
+
+
+DATA_ROLES = ("db", "cache")
+
+
+def _open_egress(permissions: list[dict[str, Any]]) -> bool:
+    return any(p.get("IpProtocol") == "-1" and any(r.get("CidrIp") == "0.0.0.0/0" for r in p.get("IpRanges", []))
+               for p in permissions)
 
 
 def _rules(permissions: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
