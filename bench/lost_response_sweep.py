@@ -1,8 +1,9 @@
-"""The lost-response sweep: every create call of fullstack-app loses its first answer (a 500, then a
-dropped connection), and eight seeds lose 10 % of all write answers at random; each deploy must converge
-in the same run with no duplicate, a no-op after, and nothing tagged after destroy.
+"""The lost-response sweep: every create call of every preset (fullstack-app, static-site, ssr-app with
+either origin, api-domain) loses its first answer, once as a 500 and once as a dropped connection, and
+eight fullstack-app seeds lose 10 % of all write answers at random; each deploy must converge in the same
+run with no duplicate, a no-op after, and nothing tagged after destroy.
 
-CI runs the every-create sweep; this adds the random seeds:
+CI runs one loss mode per preset (and both for fullstack-app); this runs all of it:
 
     python bench/lost_response_sweep.py
 """
@@ -20,7 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 def main() -> None:
     env = {**os.environ, "TSCLOUD_LOST_FULL": "1"}
     raise SystemExit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:logging",
-                                      "tests/cli/test_lost_responses.py"], cwd=REPO, env=env))
+                                      "-n", "2", "tests/cli/test_lost_responses.py",
+                                      "tests/cli/test_lost_responses_presets.py"], cwd=REPO, env=env))
 
 
 if __name__ == "__main__":

@@ -72,8 +72,11 @@ class Workspace:
         return StepContext(self.config.app, self.config.stage, outputs={}, previous=self.journal.outputs(), sink=sink)
 
     def write_run_record(self, kind: str, record: dict[str, Any]) -> Path:
-        """Keep a record of the run (steps, waits, requests) for timelines and benchmarks."""
+        """Keep a record of the run (steps, waits, requests) for timelines and benchmarks. Scrubbed: a
+        failed step's error text may quote a secret an AWS error echoed."""
+        from tscloud_py import redact
+
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         path = self.app.project_dir / ".tscloud" / "deploys" / f"{stamp}-{kind}-{self.config.app}-{self.config.stage}.json"
-        atomic_write_json(path, record)
+        atomic_write_json(path, redact.scrub_obj(record))
         return path

@@ -151,6 +151,7 @@ class AwsProxy:
         self._released = threading.Event()
         self.holding = threading.Event()
         self._lose: tuple[Callable[[Recorded], bool], str] | None = None
+        self._echo: tuple[str, int, str, Callable[[dict[str, str], bytes], str]] | None = None
         self.lost: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
         self._upstream = threading.local()
@@ -218,6 +219,14 @@ class AwsProxy:
 
     def fail_none(self) -> None:
         self._fail = None
+        self._echo = None
+
+    def echo_error(self, operation: str, status: int, code: str,
+                   message: Callable[[dict[str, str], bytes], str]) -> None:
+        """Answer every ``operation`` request (REST ones too) with an error in its protocol whose message
+        is ``message(headers, body)``: an AWS error that echoes what the request carried, a password or
+        a credential among it (``fail_none()`` stops)."""
+        self._echo = (operation, status, code, message)
 
     def lose(self, predicate: Callable[[Recorded], bool] | None, mode: str = "500") -> None:
         """Forward each request ``predicate`` picks, then lose its answer (``None`` stops)."""
@@ -330,7 +339,12 @@ class AwsProxy:
         if self.latency:
             time.sleep(self.latency)
         fail = self._fail
-        if fail is not None and fail[0](h.command, path, query):
+        echo = self._echo
+        probe = Recorded(h.command, path, query, target, action, service, 0)
+        if echo is not None and echo[0] == probe.api_operation:
+            status = echo[1]
+            out_headers, out_body = _error(probe, echo[2], echo[3](headers, body))
+        elif fail is not None and fail[0](h.command, path, query):
             status, out_headers, out_body = fail[1], [("Content-Type", "application/xml")], fail[2]
         else:
             status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
@@ -369,19 +383,27 @@ class AwsProxy:
 def _internal_error(r: Recorded) -> tuple[list[tuple[str, str]], bytes]:
     """A 500 in the protocol of the request, as AWS sends one (InternalError / InternalFailure)."""
     message = "We encountered an internal error. Please try again."
+    return _error(r, "InternalFailure" if r.target or (r.action and r.service != "ec2") else "InternalError",
+                  message)
+
+
+def _error(r: Recorded, code: str, message: str) -> tuple[list[tuple[str, str]], bytes]:
+    """An error body in the protocol of the request."""
+    from xml.sax.saxutils import escape
+
+    text = escape(message)
     if r.target:
-        return ([("Content-Type", "application/x-amz-json-1.1")],
-                json.dumps({"__type": "InternalFailure", "message": message}).encode())
+        return ([("Content-Type", "application/x-amz-json-1.1")], json.dumps({"__type": code, "message": message}).encode())
     if r.action and r.service == "ec2":
         return ([("Content-Type", "text/xml")],
-                f"<Response><Errors><Error><Code>InternalError</Code><Message>{message}</Message></Error></Errors>"
+                f"<Response><Errors><Error><Code>{code}</Code><Message>{text}</Message></Error></Errors>"
                 f"<RequestID>tscloud-test</RequestID></Response>".encode())
-    if r.action:
+    if r.action or r.service == "route53":
         return ([("Content-Type", "text/xml")],
-                f"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>{message}"
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{text}"
                 f"</Message></Error><RequestId>tscloud-test</RequestId></ErrorResponse>".encode())
     return ([("Content-Type", "application/xml")],
-            f"<Error><Code>InternalError</Code><Message>{message}</Message><RequestId>tscloud-test</RequestId>"
+            f"<Error><Code>{code}</Code><Message>{text}</Message><RequestId>tscloud-test</RequestId>"
             f"</Error>".encode())
 
 

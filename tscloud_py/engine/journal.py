@@ -173,11 +173,15 @@ class Journal:
             self._write()
 
     def _write(self) -> None:
+        from tscloud_py import redact
+
+        # A failed step's error (in last_run) may quote a secret that an AWS error echoed.
+        data = redact.scrub_obj(self.data)
         if self.store is not None:
-            self.store.save(self.data)
+            self.store.save(data)
         else:
             assert self.path is not None
-            atomic_write_json(self.path, self.data)
+            atomic_write_json(self.path, data)
 
 
 def _shape_problem(loaded: dict[str, Any]) -> str | None:

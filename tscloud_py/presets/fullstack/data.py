@@ -255,6 +255,8 @@ class CacheStep(FsStep):
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         rg = observed["group"]
+        if rg is None:  # half made (its secret, no group yet): no outputs, as for a step never applied
+            raise KeyError("group")
         groups = rg.get("NodeGroups") or [{}]
         endpoint = groups[0].get("PrimaryEndpoint") or rg.get("ConfigurationEndpoint") or {}
         if not endpoint.get("Address") or observed.get("secret") is None:
