@@ -133,3 +133,26 @@ def test_wrong_porkbun_key_fails_the_step_with_one_line(cli: Any, moto_server: M
     assert "porkbun: the API rejected the credentials" in result.stderr
     assert "PORKBUN_SECRET_API_KEY" in result.stderr
     assert "sk1_not-the-secret" not in result.output and "Traceback" not in result.output
+
+
+
+def test_a_multi_level_base_path_on_a_rest_api_exits_2_before_any_write(
+        cli: Any, moto_server: MotoServer, porkbun: pb_fake.FakePorkbun, tmp_path: Path) -> None:
+    """CreateBasePathMapping refuses a '/' in basePath: plan and deploy say so up front, having written nothing."""
+    from tests.fakes.aws_proxy import AwsProxy
+
+    zone = next(d for d in porkbun.domains if d != "unrelated.com")
+    project = _project(tmp_path, f"api.{zone}", _rest_api(moto_server))
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text().replace("[api_domain]", '[api_domain]\nbase_path = "v1/orders"', 1))
+    env = {"TSCLOUD_PORKBUN_API_URL": porkbun.url + "/api/json/v3", "PORKBUN_API_KEY": pb_fake.API_KEY,
+           "PORKBUN_SECRET_API_KEY": pb_fake.SECRET_KEY}
+    before = _records(porkbun, zone)
+    with AwsProxy(moto_server.endpoint) as proxy:
+        for command in ("plan", "deploy"):
+            result = cli("--endpoint-url", proxy.endpoint, command, cwd=project, env=env)
+            assert result.code == 2, result.output
+            assert "api_domain.base_path" in result.stderr and "v1/orders" in result.stderr, result.stderr
+            assert "Traceback" not in result.output
+        assert proxy.resource_writes() == []
+    assert _records(porkbun, zone) == before

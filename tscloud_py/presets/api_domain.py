@@ -38,6 +38,22 @@ class ApiDomain(Preset):
                               f"use api.{self.table.domain} or www.{self.table.domain}, or move the zone to "
                               "Route53 (dns.provider = \"route53\")")
 
+    def preflight(self) -> None:
+        """The API must exist; a REST API's base path mapping takes one path segment (API Gateway's
+        CreateBasePathMapping rejects a '/'; multi-level paths are API mappings of the V2 API)."""
+        table = self.table
+        if not table.api_id:
+            return
+        from tscloud_py.aws.apigateway import ApiGateway
+        from tscloud_py.presets.api_domain_steps import ApiFlavor
+
+        flavor = ApiFlavor(ApiGateway(self.aws, self.config.region), table.api_id).get()
+        path = table.base_path.strip("/")
+        if flavor == "rest" and "/" in path:
+            raise ConfigError(self.config.path, "api_domain.base_path",
+                              f"expected one path segment for REST API {table.api_id} (like v1), got '{path}'",
+                              "map the API at a single segment; multi-level paths are for HTTP APIs")
+
     def steps(self) -> list[Step]:
         from tscloud_py.aws.acm import Acm
         from tscloud_py.dns import get_provider
