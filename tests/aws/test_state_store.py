@@ -152,3 +152,53 @@ def test_region_codes_are_distinct_for_every_botocore_region() -> None:
                for r in session.get_available_regions("ec2", partition_name=partition)}
     codes = {region_code(r) for r in regions}
     assert len(codes) == len(regions)
+
+
+class AnswerLost:
+    """Each conditional write takes effect and then fails as the SDK's resend does: S3 answers the resent
+    request 412 (the key now exists / has a new ETag). A fault no real S3 can be asked to produce."""
+
+    def __init__(self, store: S3StateStore) -> None:
+        self.store = store
+        self.lost = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def create(self, key: str, body: bytes) -> str:
+        self.store.create(key, body)
+        self.lost += 1
+        raise Conflict(key)
+
+    def replace(self, key: str, body: bytes, etag: str) -> str:
+        self.store.replace(key, body, etag)
+        self.lost += 1
+        raise Conflict(key)
+
+
+def test_a_lost_answer_to_our_own_lock_and_journal_writes_is_not_a_conflict(store: S3StateStore) -> None:
+    store.ensure()
+    losing = AnswerLost(store)
+    held = LeaseLock(losing, "locks/app/dev", scope="app-dev (us-east-1)", holder=HOLDER, lease=120)
+    held.acquire()
+    held.renew()
+    assert not held.lost.is_set() and losing.lost == 2
+    journal = ObjectJournalStore(losing, "journals/app/dev.json", lock=held)
+    journal.load()
+    journal.save({"steps": {"a": 1}})  # create, answer lost
+    journal.save({"steps": {"a": 2}})  # replace, answer lost
+    assert journal.writes == 2 and losing.lost == 4
+    current = store.get("journals/app/dev.json")
+    assert current is not None and json.loads(current.body) == {"steps": {"a": 2}}
+    held.release()
+    assert store.get("locks/app/dev") is None  # released on the ETag adopted from the read-back
+
+
+def test_a_journal_written_by_another_run_is_still_a_conflict_after_a_lost_answer(store: S3StateStore) -> None:
+    store.ensure()
+    journal = ObjectJournalStore(store, "journals/app/dev.json")
+    journal.load()
+    journal.save({"steps": {"a": 1}})
+    store.replace("journals/app/dev.json", b'{"steps": {"other": 1}}', journal.etag or "")
+    with pytest.raises(StateConflictError, match="written by another run"):
+        journal.save({"steps": {"a": 2}})

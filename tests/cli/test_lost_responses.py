@@ -125,8 +125,7 @@ def test_fullstack_random_losses(seed: int, moto_server: MotoServer, tmp_path: P
     project = fullstack_project(tmp_path, app)
     rng = random.Random(seed)
     with AwsProxy(moto_server.endpoint) as proxy:
-        # resource writes only: a lost answer to the state backend's conditional journal write is its own case
-        proxy.lose(lambda r: r.resource_write and rng.random() < 0.10, "500" if seed % 2 else "drop")
+        proxy.lose(lambda r: r.mutating and rng.random() < 0.10, "500" if seed % 2 else "drop")
         first = run_cli("--endpoint-url", proxy.endpoint, "deploy", cwd=project, timeout=900)
         proxy.lose(None)
         lost = [r.describe() for r in proxy.lost]

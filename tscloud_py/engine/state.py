@@ -70,6 +70,17 @@ class ObjectStore(Protocol):
     def keys(self, prefix: str) -> list[str]: ...
 
 
+def written(store: ObjectStore, key: str, body: bytes) -> str | None:
+    """The ETag of ``key`` if it holds exactly ``body``: a conditional write that lost only its answer.
+
+    The SDK resends a write whose response was lost (a 5xx, a dropped connection); the first attempt
+    took effect, so the resend's condition fails. Reading the key back tells that apart from a write by
+    another run.
+    """
+    current = store.get(key)
+    return current.etag if current is not None and current.body == body else None
+
+
 def lock_key(app: str, stage: str) -> str:
     return f"locks/{app}/{stage}"
 
@@ -112,23 +123,30 @@ class LeaseLock:
         gone or on another host (after ``confirm_break``), 2 also one whose holder runs on this host."""
         force = self.force if force is None else force
         for _attempt in range(5):
+            body = self._encode()
             try:
-                self._etag = self.store.create(self.key, self._encode())
+                self._etag = self.store.create(self.key, body)
                 break
             except Conflict:
                 pass
             current = self.store.get(self.key)
             if current is None:
                 continue  # released between our create and our read: try again
+            if current.body == body:  # our create took effect; only its answer was lost
+                self._etag = current.etag
+                break
             holder = parse_holder(current.body)
             state = "expired" if current.age > float(holder.get("lease_seconds") or self.lease) else \
                 holder_state(holder)
             if state != "expired":
                 self._may_break(holder, state, force, current)
+            body = self._encode()
             try:
-                self._etag = self.store.replace(self.key, self._encode(), current.etag)
+                self._etag = self.store.replace(self.key, body, current.etag)
             except Conflict:
-                continue  # another newcomer took it first, or the holder renewed: look again
+                self._etag = written(self.store, self.key, body)
+                if self._etag is None:
+                    continue  # another newcomer took it first, or the holder renewed: look again
             self.took_over, self.took_over_state = holder, state
             break
         else:
@@ -178,10 +196,13 @@ class LeaseLock:
             if self._etag is None or self.lost.is_set():
                 return
             self._body["renewed"] = _now_text()
+            body = self._encode()
             try:
-                self._etag = self.store.replace(self.key, self._encode(), self._etag)
+                self._etag = self.store.replace(self.key, body, self._etag)
             except Conflict:
-                self.lost.set()
+                self._etag = written(self.store, self.key, body)
+                if self._etag is None:
+                    self.lost.set()
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.renew_every):
@@ -255,6 +276,11 @@ class ObjectJournalStore:
             else:
                 self.etag = self.store.replace(self.key, body, self.etag)
         except Conflict:
+            ours = written(self.store, self.key, body)
+            if ours is not None:
+                self.etag = ours
+                self.writes += 1
+                return
             raise StateConflictError(
                 f"the journal {self.where} was written by another run since this one read it; stopping "
                 "without overwriting it",
