@@ -78,8 +78,12 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so it unwinds (lock released, journal whole) as Ctrl-C does."""
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
+def _on_signal(signum: int, frame: Any) -> None:
+    from tscloud_py import exit_guard
+
+    terminated = signum == signal.SIGTERM
+    exit_guard.arm(143 if terminated else 130)
+    raise Terminated() if terminated else KeyboardInterrupt()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     verbose = "-v" in args or "--verbose" in args
     as_json = _wants_json(args)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     try:
         cli.main(args=args, prog_name="tscloud", standalone_mode=False)
     except click.exceptions.Exit as exc:

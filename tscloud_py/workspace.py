@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tscloud_py import exit_guard
 from tscloud_py.engine.journal import Journal, atomic_write_json
 from tscloud_py.engine.lock import RunLock
 from tscloud_py.engine.state import LeaseLock, ObjectJournalStore
@@ -61,7 +62,7 @@ class Workspace:
         lease is still live is broken.
         """
         lock = self.state.lock(scope=self.scope, force=force, confirm_break=confirm_break)
-        with lock:
+        with lock, exit_guard.released_on_forced_exit(lock.release):
             store = self.journal.store
             if isinstance(store, ObjectJournalStore) and isinstance(lock, LeaseLock):
                 store.lock = lock
