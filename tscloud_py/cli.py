@@ -82,7 +82,7 @@ def _on_signal(signum: int, frame: Any) -> None:
     from tscloud_py import exit_guard
 
     terminated = signum == signal.SIGTERM
-    exit_guard.arm(143 if terminated else 130)
+    exit_guard.arm(143, "terminated (SIGTERM)") if terminated else exit_guard.arm(130)
     raise Terminated() if terminated else KeyboardInterrupt()
 
 

@@ -34,16 +34,18 @@ def released_on_forced_exit(release: Callable[[], None]) -> Iterator[None]:
                 _releases.remove(release)
 
 
-def arm(code: int, *, grace: float | None = None, exit: Callable[[int], None] = os._exit) -> None:
-    """Start the watchdog once: after ``grace`` seconds, release what is registered and exit with ``code``."""
+def arm(code: int, what: str = "interrupted", *, grace: float | None = None,
+        exit: Callable[[int], None] = os._exit) -> None:
+    """Start the watchdog once: after ``grace`` seconds, release what is registered, say ``what`` happened
+    and exit with ``code``."""
     if _armed.is_set():
         return
     _armed.set()
     grace = GRACE_SECONDS if grace is None else grace
-    threading.Thread(target=_fire, args=(code, grace, exit), name="exit-watchdog", daemon=True).start()
+    threading.Thread(target=_fire, args=(code, what, grace, exit), name="exit-watchdog", daemon=True).start()
 
 
-def _fire(code: int, grace: float, exit: Callable[[int], None]) -> None:
+def _fire(code: int, what: str, grace: float, exit: Callable[[int], None]) -> None:
     threading.Event().wait(grace)
     with _lock:
         releases = list(reversed(_releases))
@@ -51,8 +53,8 @@ def _fire(code: int, grace: float, exit: Callable[[int], None]) -> None:
         with contextlib.suppress(Exception):
             release()
     with contextlib.suppress(Exception):
-        sys.stderr.write(f"tscloud: the run did not stop within {grace:.0f}s of the signal; "
-                         "the lock is given back, exiting now\n")
+        sys.stderr.write(f"error: {what}; re-run the same command to resume (the run did not stop within "
+                         f"{grace:.0f}s of the signal: the lock was given back and it exited)\n")
         sys.stderr.flush()
     exit(code)
 

@@ -38,7 +38,8 @@ def test_after_the_grace_period_it_releases_what_is_held_and_exits_with_the_code
         exit_guard.arm(143, grace=0.05, exit=fake_exit)  # a second signal does not start a second watchdog
         assert exited.wait(30)
     assert codes == [130] and released == ["lock"]
-    assert "did not stop within" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "interrupted; re-run the same command to resume" in err and "did not stop within" in err
 
 
 def test_a_release_that_fails_does_not_keep_the_process_alive() -> None:
