@@ -69,8 +69,8 @@ from tscloud_py import cli, exit_guard
 exit_guard.GRACE_SECONDS = 0.5
 signal.signal(signal.SIGINT, cli._on_signal)
 with exit_guard.released_on_forced_exit(lambda: Path(sys.argv[1]).write_text("released")):
-    print("ready", flush=True)
     try:
+        print("ready", flush=True)  # inside the try: the signal is sent only after this line
         time.sleep(600)
     except KeyboardInterrupt:
         threading.Event().wait()  # an unwinding that never finishes
