@@ -4,7 +4,7 @@ not the sum of its calls."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -12,29 +12,10 @@ U = TypeVar("U")
 
 
 def together(*calls: Callable[[], Any]) -> tuple[Any, ...]:
-    """Run every call at once; their results in order. The first call runs on this thread.
-
-    If any call raises, the others are still waited for (none is left running behind the caller's
-    back) and the first exception, in the calls' order, is raised."""
-    if len(calls) <= 1:
-        return tuple(call() for call in calls)
-    with ThreadPoolExecutor(max_workers=len(calls) - 1, thread_name_prefix="read") as pool:
-        futures: list[Future[Any]] = [pool.submit(call) for call in calls[1:]]
-        first: list[Any] = []
-        error: BaseException | None = None
-        try:
-            first.append(calls[0]())
-        except Exception as exc:
-            error = exc
-        results = [*first]
-        for fut in futures:
-            try:
-                results.append(fut.result())
-            except Exception as exc:
-                error = error or exc
-        if error is not None:
-            raise error
-    return tuple(results)
+    """Run every call at once; their results in order. If any call raises, the others are still waited
+    for (none is left running behind the caller's back) and the first exception, in the calls' order,
+    is raised."""
+    return tuple(each(calls, lambda call: call(), workers=max(len(calls), 1)))
 
 
 def each(items: Iterable[T], fn: Callable[[T], U], *, workers: int = 16) -> list[U]:

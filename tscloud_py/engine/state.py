@@ -70,15 +70,19 @@ class ObjectStore(Protocol):
     def keys(self, prefix: str) -> list[str]: ...
 
 
-def written(store: ObjectStore, key: str, body: bytes) -> str | None:
-    """The ETag of ``key`` if it holds exactly ``body``: a conditional write that lost only its answer.
+def put(store: ObjectStore, key: str, body: bytes, etag: str | None) -> str | None:
+    """Write ``body`` at ``key``: create it (``etag`` None) or replace the version ``etag``. The new ETag,
+    or None when the key holds another writer's version.
 
-    The SDK resends a write whose response was lost (a 5xx, a dropped connection); the first attempt
-    took effect, so the resend's condition fails. Reading the key back tells that apart from a write by
-    another run.
+    The SDK resends a write whose answer was lost (a 5xx, a dropped connection); the first attempt took
+    effect, so the resend's condition fails. A key that holds exactly ``body`` tells that apart from a
+    write by another run.
     """
-    current = store.get(key)
-    return current.etag if current is not None and current.body == body else None
+    try:
+        return store.create(key, body) if etag is None else store.replace(key, body, etag)
+    except Conflict:
+        current = store.get(key)
+        return current.etag if current is not None and current.body == body else None
 
 
 def lock_key(app: str, stage: str) -> str:
@@ -140,13 +144,9 @@ class LeaseLock:
                 holder_state(holder)
             if state != "expired":
                 self._may_break(holder, state, force, current)
-            body = self._encode()
-            try:
-                self._etag = self.store.replace(self.key, body, current.etag)
-            except Conflict:
-                self._etag = written(self.store, self.key, body)
-                if self._etag is None:
-                    continue  # another newcomer took it first, or the holder renewed: look again
+            self._etag = put(self.store, self.key, self._encode(), current.etag)
+            if self._etag is None:
+                continue  # another newcomer took it first, or the holder renewed: look again
             self.took_over, self.took_over_state = holder, state
             break
         else:
@@ -196,13 +196,9 @@ class LeaseLock:
             if self._etag is None or self.lost.is_set():
                 return
             self._body["renewed"] = _now_text()
-            body = self._encode()
-            try:
-                self._etag = self.store.replace(self.key, body, self._etag)
-            except Conflict:
-                self._etag = written(self.store, self.key, body)
-                if self._etag is None:
-                    self.lost.set()
+            self._etag = put(self.store, self.key, self._encode(), self._etag)
+            if self._etag is None:
+                self.lost.set()
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.renew_every):
@@ -270,19 +266,11 @@ class ObjectJournalStore:
         if self.lock is not None:
             self.lock.check()
         body = json.dumps(data, indent=2, sort_keys=True, default=str).encode()
-        try:
-            if self.etag is None:
-                self.etag = self.store.create(self.key, body)
-            else:
-                self.etag = self.store.replace(self.key, body, self.etag)
-        except Conflict:
-            ours = written(self.store, self.key, body)
-            if ours is not None:
-                self.etag = ours
-                self.writes += 1
-                return
+        etag = put(self.store, self.key, body, self.etag)
+        if etag is None:
             raise StateConflictError(
                 f"the journal {self.where} was written by another run since this one read it; stopping "
                 "without overwriting it",
-                "another machine deployed this stage meanwhile; re-run to continue from its journal") from None
+                "another machine deployed this stage meanwhile; re-run to continue from its journal")
+        self.etag = etag
         self.writes += 1
