@@ -1,7 +1,8 @@
 """The database and cache steps converge through the typed RDS/ElastiCache clients: what a deploy
 creates reads back with no difference, a changed setting is one difference that apply changes in
 place, and a re-read after that finds nothing left to do. Aurora Serverless v2 (cluster + writer)
-runs here, in moto, where the CLI tests cover Postgres only."""
+runs here, in moto, where the CLI tests cover Postgres only. A changed cache replica count is resized in
+AWS's order (moto's missing calls are emulated by tscloud_py.local_fidelity)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,37 @@ def test_cache_converges(network: dict[str, Any], tmp_path: Path) -> None:
     assert converge(step, ctx) == []
     group = step.read(ctx)["group"]
     assert group["TransitEncryptionEnabled"] is True and group["AtRestEncryptionEnabled"] is True
+
+
+def test_cache_applies_a_changed_replica_count_in_aws_order(network: dict[str, Any], tmp_path: Path) -> None:
+    ctx = StepContext("shop", "dev", outputs=network)
+    ec = boto3.client("elasticache", region_name=REGION)
+
+    def group(group_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+        return found
+
+    def step(replicas: int) -> CacheStep:
+        return CacheStep("cache", env_for(tmp_path, cache={"replicas": replicas}),
+                         needs=("network", "security-groups"))
+
+    assert converge(step(0), ctx) == []
+    group_id = step(0).group_id
+    assert group(group_id)["MemberClusters"] == [f"{group_id}-001"]
+
+    # the plan says what will happen, in the order it happens
+    up = step(1)
+    assert [c.describe() for c in up.diff(ctx, up.read(ctx))] == [
+        "read replicas: 0 -> 1", "automatic failover + Multi-AZ: off -> on"]
+    assert converge(up, ctx) == []
+    grown = group(group_id)
+    assert len(grown["MemberClusters"]) == 2
+    assert (grown["AutomaticFailover"], grown["MultiAZ"]) == ("enabled", "enabled")
+
+    down = step(0)
+    assert [c.describe() for c in down.diff(ctx, down.read(ctx))] == [
+        "automatic failover + Multi-AZ: on -> off", "read replicas: 1 -> 0"]
+    assert converge(down, ctx) == []
+    shrunk = group(group_id)
+    assert shrunk["MemberClusters"] == [f"{group_id}-001"]
+    assert (shrunk["AutomaticFailover"], shrunk["MultiAZ"]) == ("disabled", "disabled")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tscloud_py.aws._tags import tag_list
 from tscloud_py.aws.session import call, create_or_adopt, ignoring
@@ -15,13 +15,58 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Replication:
+    """How a group keeps copies of its data: read replicas, automatic failover to one, across AZs."""
+
+    replicas: int
+    failover: bool
+    multi_az: bool
+
+    @classmethod
+    def wanted(cls, replicas: int) -> Replication:
+        """tscloud's choice: with a replica, fail over to it in another AZ; without one there is nothing to."""
+        return cls(replicas, replicas > 0, replicas > 0)
+
+    @classmethod
+    def of(cls, group: dict[str, Any]) -> Replication:
+        """What DescribeReplicationGroups reports (cluster mode disabled: one primary, the rest replicas)."""
+        return cls(max(len(group.get("MemberClusters", [])) - 1, 0),
+                   group.get("AutomaticFailover") in ("enabled", "enabling"), group.get("MultiAZ") == "enabled")
+
+
+@dataclass(frozen=True)
+class ReplicaCall:
+    """One call of a resize: ``failover`` sets automatic failover and Multi-AZ to ``on``; ``replicas`` sets
+    the read replica count to ``count`` (IncreaseReplicaCount or DecreaseReplicaCount)."""
+
+    kind: Literal["failover", "replicas"]
+    on: bool = False
+    count: int = 0
+
+
+def resize_calls(have: Replication, want: Replication) -> list[ReplicaCall]:
+    """The calls that take a group from ``have`` to ``want``, in the order AWS accepts them: failover and
+    Multi-AZ go off before the last replica goes (DecreaseReplicaCount keeps one while they are on), and come
+    on only once a replica is there (ModifyReplicationGroup refuses failover without one)."""
+    calls: list[ReplicaCall] = []
+    switch = (have.failover, have.multi_az) != (want.failover, want.multi_az)
+    if switch and not want.failover:
+        calls.append(ReplicaCall("failover", on=False))
+    if have.replicas != want.replicas:
+        calls.append(ReplicaCall("replicas", count=want.replicas))
+    if switch and want.failover:
+        calls.append(ReplicaCall("failover", on=True))
+    return calls
+
+
+@dataclass(frozen=True)
 class RedisGroup:
     """A Redis replication group as tscloud makes it: TLS and at-rest encryption, AUTH, port 6379."""
 
     group_id: str
     description: str
     node_type: str
-    replicas: int  # read replicas; one or more turns on automatic failover across AZs
+    replicas: int  # read replicas; see Replication.wanted
     subnet_group: str
     security_group: str
 
@@ -57,10 +102,11 @@ class ElastiCache:
         return None
 
     def create_replication_group(self, group: RedisGroup, auth_token: str, tags: dict[str, str]) -> dict[str, Any]:
+        replication = Replication.wanted(group.replicas)
         args: dict[str, Any] = {
             "ReplicationGroupId": group.group_id, "ReplicationGroupDescription": group.description,
             "Engine": "redis", "CacheNodeType": group.node_type, "NumCacheClusters": 1 + group.replicas,
-            "AutomaticFailoverEnabled": group.replicas > 0, "MultiAZEnabled": group.replicas > 0,
+            "AutomaticFailoverEnabled": replication.failover, "MultiAZEnabled": replication.multi_az,
             "CacheSubnetGroupName": group.subnet_group, "SecurityGroupIds": [group.security_group],
             "TransitEncryptionEnabled": True, "AtRestEncryptionEnabled": True, "Port": 6379,
             "AuthToken": auth_token, "SnapshotRetentionLimit": 1,
@@ -75,6 +121,23 @@ class ElastiCache:
         """Scale every node to ``node_type``, at once (not in the next maintenance window)."""
         call(self.c.modify_replication_group, "elasticache:ModifyReplicationGroup", ReplicationGroupId=group_id,
              ApplyImmediately=True, CacheNodeType=node_type)
+
+    def resize(self, group_id: str, calls: list[ReplicaCall], *, progress: ProgressCallback | None = None,
+               clock: Clock | None = None) -> None:
+        """Make ``calls`` (from `resize_calls`) one after another, each once the group is ``available``
+        again: AWS refuses a change while the last one is still being made (InvalidReplicationGroupState)."""
+        for step in calls:
+            group = self.wait(group_id, progress=progress, clock=clock) or {}
+            if step.kind == "failover":
+                call(self.c.modify_replication_group, "elasticache:ModifyReplicationGroup",
+                     ReplicationGroupId=group_id, ApplyImmediately=True, AutomaticFailoverEnabled=step.on,
+                     MultiAZEnabled=step.on)
+                continue
+            grow = step.count > Replication.of(group).replicas
+            operation = "IncreaseReplicaCount" if grow else "DecreaseReplicaCount"
+            call(self.c.increase_replica_count if grow else self.c.decrease_replica_count,
+                 f"elasticache:{operation}", ReplicationGroupId=group_id, NewReplicaCount=step.count,
+                 ApplyImmediately=True)
 
     def delete_replication_group(self, group_id: str, final_snapshot: str | None) -> None:
         kwargs: dict[str, Any] = {"ReplicationGroupId": group_id}

@@ -7,7 +7,7 @@ import time
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from tscloud_py.aws.elasticache import RedisGroup
+from tscloud_py.aws.elasticache import RedisGroup, ReplicaCall, Replication, resize_calls
 from tscloud_py.aws.rds import DbSettings, NewDatabase
 from tscloud_py.concurrency import together
 from tscloud_py.engine.step import Change, Outputs, StepContext
@@ -16,6 +16,13 @@ from tscloud_py.presets.fullstack.common import FsStep, compare
 from tscloud_py.presets.naming import token
 
 _WRITER = "writer instance"
+_FAILOVER = "automatic failover + Multi-AZ"
+
+
+def _switches(have: Replication) -> str:
+    if have.failover == have.multi_az:
+        return "on" if have.failover else "off"
+    return f"failover {'on' if have.failover else 'off'}, Multi-AZ {'on' if have.multi_az else 'off'}"
 
 
 def _final_snapshot(identifier: str) -> str:
@@ -207,8 +214,9 @@ class CacheStep(FsStep):
             return None
         return {"secret": secret, "subnet_group": group, "group": rg}
 
-    def _changes(self, observed: dict[str, Any]) -> list[Change]:
-        """What differs, the one computation behind diff and apply (a change's field says what to do)."""
+    def _plan(self, observed: dict[str, Any]) -> tuple[list[Change], list[ReplicaCall]]:
+        """What differs and the resize calls it takes, in AWS's order: the one computation behind diff and
+        apply (a change's field says what else to do)."""
         cache = self.env.config.cache
         assert cache is not None
         changes: list[Change] = []
@@ -219,25 +227,32 @@ class CacheStep(FsStep):
         rg = observed.get("group")
         if rg is None:
             changes.append(Change("replication group", None, self.group_id))
-            return changes
+            return changes, []
         compare(changes, "CacheNodeType", rg.get("CacheNodeType"), cache.node_type)
-        compare(changes, "nodes", len(rg.get("MemberClusters", [])), 1 + cache.replicas)
+        have = Replication.of(rg)
+        calls = resize_calls(have, Replication.wanted(cache.replicas))
+        for step in calls:
+            if step.kind == "replicas":
+                changes.append(Change("read replicas", have.replicas, step.count))
+            else:
+                changes.append(Change(_FAILOVER, _switches(have), "on" if step.on else "off"))
         if not rg.get("TransitEncryptionEnabled", True):
             changes.append(Change("TransitEncryptionEnabled", False, True, destructive=True))
         if rg.get("Status") not in ("available", "modifying", "snapshotting"):
             changes.append(Change("status", rg.get("Status"), "available"))
-        return changes
+        return changes, calls
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
             return [Change("redis", None, self.group_id)]
-        return self._changes(observed)
+        return self._plan(observed)[0]
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         cache = self.env.config.cache
         assert cache is not None
         ec = self.env.elasticache
-        changes = {c.field for c in self._changes(observed or {})}
+        found, calls = self._plan(observed or {})
+        changes = {c.field for c in found}
         if "auth token secret" in changes:
             self.env.secrets.create_random(self.secret_name, f"Redis AUTH token of {self.group_id}", self.tags,
                                            token=token(self.secret_name, "v1"), length=64)
@@ -249,6 +264,7 @@ class CacheStep(FsStep):
             ec.create_replication_group(group, self.env.secrets.value(self.secret_name), self.tags)
         elif "CacheNodeType" in changes:
             ec.change_node_type(self.group_id, cache.node_type)
+        ec.resize(self.group_id, calls, progress=ctx.progress(), clock=ctx.clock)
         final = ec.wait(self.group_id, progress=ctx.progress(), clock=ctx.clock)
         secret = self.env.secrets.describe(self.secret_name)
         return self.outputs(ctx, {"group": final, "secret": secret})
