@@ -79,6 +79,131 @@ class FargateService:
         return [(key, value, want[key]) for key, value in have.items() if _same_json(value) != _same_json(want[key])]
 
 
+@dataclass(frozen=True)
+class HealthCheck:
+    """A container health check (ECS runs ``command``; CMD-SHELL or CMD form)."""
+
+    command: tuple[str, ...]
+    interval: int = 15
+    timeout: int = 5
+    retries: int = 3
+    start_period: int = 0
+
+    def api(self) -> dict[str, Any]:
+        return {"command": list(self.command), "interval": self.interval, "timeout": self.timeout,
+                "retries": self.retries, "startPeriod": self.start_period}
+
+
+@dataclass(frozen=True)
+class AppContainer:
+    """The one container of a tscloud task: its image, plain environment, secrets and awslogs stream.
+
+    ``secrets`` maps a variable to the ARN ECS reads it from (Secrets Manager, with an optional
+    ``:key::`` suffix, or an SSM parameter); a value never goes here or into ``environment``."""
+
+    name: str
+    image: str
+    environment: dict[str, str]
+    secrets: dict[str, str]
+    log_group: str
+    log_region: str
+    ports: tuple[int, ...] = ()
+    health_check: HealthCheck | None = None
+    command: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        both = sorted(set(self.environment) & set(self.secrets))
+        if both:
+            raise ValueError(f"container {self.name}: {', '.join(both)} set both as plain environment and secret")
+        values = sorted(k for k, v in self.secrets.items() if not v.startswith("arn:"))
+        if values:
+            raise ValueError(f"container {self.name}: secrets {', '.join(values)} are not ARNs to read from")
+
+    def api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "image": self.image,
+            "essential": True,
+            "environment": [{"name": k, "value": v} for k, v in sorted(self.environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(self.secrets.items())],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": self.log_group, "awslogs-region": self.log_region,
+                "awslogs-stream-prefix": self.name}},
+            "readonlyRootFilesystem": False,
+        }
+        if self.ports:
+            out["portMappings"] = [{"containerPort": port, "protocol": "tcp"} for port in self.ports]
+        if self.health_check is not None:
+            out["healthCheck"] = self.health_check.api()
+        if self.command:
+            out["command"] = list(self.command)
+        return out
+
+
+@dataclass(frozen=True)
+class FargateTaskDefinition:
+    """What tscloud registers: one Fargate (awsvpc) task with one container, its size, platform and roles."""
+
+    family: str
+    cpu: int
+    memory: int
+    arm64: bool
+    execution_role_arn: str
+    task_role_arn: str
+    container: AppContainer
+
+    def api(self) -> dict[str, Any]:
+        """RegisterTaskDefinition's arguments (tags apart)."""
+        return {
+            "family": self.family,
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": str(self.cpu),
+            "memory": str(self.memory),
+            "runtimePlatform": {"cpuArchitecture": "ARM64" if self.arm64 else "X86_64",
+                                "operatingSystemFamily": "LINUX"},
+            "executionRoleArn": self.execution_role_arn,
+            "taskRoleArn": self.task_role_arn,
+            "containerDefinitions": [self.container.api()],
+        }
+
+    def differences(self, described: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        """Each setting a DescribeTaskDefinition answer does not match: (setting, have, want); a container
+        setting is named ``container <key>``. Only what we set is compared: AWS adds defaults and reorders."""
+        want = self.api()
+        found: list[tuple[str, Any, Any]] = []
+        for key, value in want.items():
+            if key != "containerDefinitions" and _same_json(described.get(key)) != _same_json(value):
+                found.append((key, described.get(key), value))
+        containers = described.get("containerDefinitions") or [{}]
+        have = _container_as_set(containers[0], want["containerDefinitions"][0])
+        for key, value in want["containerDefinitions"][0].items():
+            if _same_json(have.get(key)) != _same_json(value):
+                found.append((f"container {key}", have.get(key), value))
+        if len(containers) != 1:
+            found.append(("containers", len(containers), 1))
+        return found
+
+
+def _container_as_set(have: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """A described container reduced to the keys we set, in our shape."""
+    reduced: dict[str, Any] = {}
+    for key in want:
+        value = have.get(key)
+        if key in ("environment", "secrets"):
+            member = "value" if key == "environment" else "valueFrom"
+            value = [{"name": e.get("name"), member: e.get(member)}
+                     for e in sorted(value or [], key=lambda e: str(e.get("name")))]
+        elif key == "portMappings":
+            value = [{"containerPort": p.get("containerPort"), "protocol": p.get("protocol", "tcp")}
+                     for p in value or []]
+        elif key == "readonlyRootFilesystem":
+            value = bool(value)
+        reduced[key] = value
+    reduced_json: dict[str, Any] = json.loads(json.dumps(reduced, default=str))
+    return reduced_json
+
+
 def _same_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -120,9 +245,10 @@ class Ecs:
             return td
         return None
 
-    def register_task_definition(self, definition: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    def register_task_definition(self, definition: FargateTaskDefinition, tags: dict[str, str]) -> dict[str, Any]:
+        """A new revision of the family; ECS keeps the older ones ACTIVE until they are deregistered."""
         return dict(call(self.c.register_task_definition, "ecs:RegisterTaskDefinition",
-                         tags=tag_list_lower(tags), **definition)["taskDefinition"])
+                         tags=tag_list_lower(tags), **definition.api())["taskDefinition"])
 
     def task_definition_arns(self, family: str) -> list[str]:
         return list(paginate(self.c, "list_task_definitions", "taskDefinitionArns", familyPrefix=family,

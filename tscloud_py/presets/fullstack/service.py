@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from tscloud_py.aws.ecs import AppContainer, FargateTaskDefinition, HealthCheck
 from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import ConfigError, TscloudError
@@ -222,6 +222,8 @@ class TaskDefinitionStep(FsStep):
         if cfg.mail is not None:
             env["MAIL_DOMAIN"] = cfg.mail.domain
         env.update(api.environment)
+        for name in api.secrets:  # the user's secret replaces a variable tscloud would set in plain text
+            env.pop(name, None)
         return env
 
     def secrets(self, ctx: StepContext) -> dict[str, str]:
@@ -236,62 +238,36 @@ class TaskDefinitionStep(FsStep):
             out[var] = ref["value_from"]
         return out
 
-    def definition(self, ctx: StepContext) -> dict[str, Any]:
+    def definition(self, ctx: StepContext) -> FargateTaskDefinition:
         cfg = self.env.config
         api = cfg.api
         assert api is not None
-        container: dict[str, Any] = {
-            "name": self.role,
-            "image": ctx.output("image", "image"),
-            "essential": True,
-            "environment": [{"name": k, "value": v} for k, v in sorted(self.environment(ctx).items())],
-            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(self.secrets(ctx).items())],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": ctx.output("logs", "log_group"), "awslogs-region": self.env.region,
-                "awslogs-stream-prefix": self.role}},
-            "readonlyRootFilesystem": False,
-        }
+        ports: tuple[int, ...] = ()
+        health: HealthCheck | None = None
         if self.role == "api":
             url = f"http://localhost:{api.port}{api.health_check}"
-            command = api.health_check_command or [
-                "CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url} || exit 1"]
-            container["portMappings"] = [{"containerPort": api.port, "protocol": "tcp"}]
-            container["healthCheck"] = {"command": command, "interval": 15, "timeout": 5, "retries": 3,
-                                        "startPeriod": min(300, max(0, api.grace_period))}
-            if api.command:
-                container["command"] = list(api.command)
+            ports = (api.port,)
+            health = HealthCheck(tuple(api.health_check_command or [
+                "CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url} || exit 1"]),
+                start_period=min(300, max(0, api.grace_period)))
+            command = tuple(api.command) if api.command else None
         else:
             assert cfg.queue is not None
-            container["command"] = list(cfg.queue.worker_command)
-        return {
-            "family": self.family,
-            "networkMode": "awsvpc",
-            "requiresCompatibilities": ["FARGATE"],
-            "cpu": str(api.cpu),
-            "memory": str(api.memory),
-            "runtimePlatform": {"cpuArchitecture": "ARM64" if api.architecture == "arm64" else "X86_64",
-                                "operatingSystemFamily": "LINUX"},
-            "executionRoleArn": ctx.output("roles", "execution_role_arn"),
-            "taskRoleArn": ctx.output("roles", "task_role_arn"),
-            "containerDefinitions": [container],
-        }
+            command = tuple(cfg.queue.worker_command)
+        container = AppContainer(self.role, ctx.output("image", "image"), self.environment(ctx), self.secrets(ctx),
+                                 log_group=ctx.output("logs", "log_group"), log_region=self.env.region,
+                                 ports=ports, health_check=health, command=command)
+        return FargateTaskDefinition(self.family, api.cpu, api.memory, api.architecture == "arm64",
+                                     execution_role_arn=ctx.output("roles", "execution_role_arn"),
+                                     task_role_arn=ctx.output("roles", "task_role_arn"), container=container)
 
     def read(self, ctx: StepContext) -> Any | None:
         return self.env.ecs.latest_task_definition(self.family)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        want = self.definition(ctx)
         if observed is None:
             return [Change("task definition", None, f"{self.family}:1")]
-        have = comparable(observed, want)
-        changes: list[Change] = []
-        for key in want:
-            if key == "containerDefinitions":
-                for field, value in want[key][0].items():
-                    compare(changes, f"container {field}", have[key][0].get(field), value)
-            else:
-                compare(changes, key, have.get(key), want[key])
-        return changes
+        return [Change(setting, have, want) for setting, have, want in self.definition(ctx).differences(observed)]
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         td = self.env.ecs.register_task_definition(self.definition(ctx), self.tags)
@@ -309,31 +285,6 @@ class TaskDefinitionStep(FsStep):
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change(f"deregister and delete every revision of {self.family}")]
-
-
-def comparable(observed: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
-    """``observed`` reduced to the keys we set, in our shape (AWS adds defaults and reorders lists)."""
-    out: dict[str, Any] = {k: observed.get(k) for k in want if k != "containerDefinitions"}
-    containers = observed.get("containerDefinitions") or [{}]
-    have = containers[0]
-    wc = want["containerDefinitions"][0]
-    reduced: dict[str, Any] = {}
-    for key in wc:
-        value = have.get(key)
-        if key in ("environment", "secrets"):
-            value = sorted(value or [], key=lambda e: str(e.get("name")))
-            value = [{"name": e.get("name"), ("value" if key == "environment" else "valueFrom"):
-                      e.get("value" if key == "environment" else "valueFrom")} for e in value]
-        elif key == "portMappings":
-            value = [{"containerPort": p.get("containerPort"), "protocol": p.get("protocol", "tcp")}
-                     for p in value or []]
-        elif key == "readonlyRootFilesystem":
-            value = bool(value)
-        reduced[key] = value
-    out["containerDefinitions"] = [reduced]
-    if len(containers) != 1:
-        out["containerDefinitions"].append({"extra containers": len(containers) - 1})
-    return json.loads(json.dumps(out, default=str))
 
 
 class ClusterStep(FsStep):
