@@ -1,0 +1,113 @@
+"""A front for the real registry (.ci/engines.sh's CNCF distribution) that forwards every request until told
+to refuse pushes; then it answers the first write of a push (starting a blob upload, or a cross-repository
+mount, POST /v2/<name>/blobs/uploads/) as distribution answers a denied push: 403 with its JSON error body
+(code DENIED; the distribution spec's errors document), whose message and detail echo the Basic credentials
+the request carried.
+
+A fake only for the fault: no real registry can be made to quote a client's password back on demand. Every
+other request, the credential check included, is the real registry's answer."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+_UPLOAD = re.compile(r"^/v2/.+/blobs/uploads/$")
+
+
+class RefusingRegistry:
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream  # host:port
+        self.refusing = False
+        self.refused: list[str] = []  # the error messages sent, for the test to know the echo happened
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def host(self) -> str:
+        assert self._server is not None
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> RefusingRegistry:
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _handle(self) -> None:
+                front._serve(self)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        body = _read_body(h)
+        path = h.path.split("?", 1)[0]
+        credentials = h.headers.get("Authorization", "")
+        if self.refusing and h.command == "POST" and _UPLOAD.match(path) and credentials.startswith("Basic "):
+            user, _, password = base64.b64decode(credentials[6:]).decode().partition(":")
+            message = f"user {user} (password {password}) may not push to this repository"
+            self.refused.append(message)
+            status = 403
+            out_headers = [("Content-Type", "application/json; charset=utf-8"),
+                           ("Docker-Distribution-Api-Version", "registry/2.0")]
+            out = json.dumps({"errors": [{"code": "DENIED", "message": message,
+                                          "detail": {"authorization": credentials}}]}).encode()
+        else:
+            status, out_headers, out = self._forward(h, body)
+        h.send_response(status)
+        for key, value in out_headers:
+            if key.lower() not in _HOP:
+                h.send_header(key, value)
+        length = next((v for k, v in out_headers if k.lower() == "content-length"), None)
+        h.send_header("Content-Length", length if h.command == "HEAD" and length else str(len(out)))
+        h.end_headers()
+        if h.command != "HEAD":
+            h.wfile.write(out)
+
+    def _forward(self, h: BaseHTTPRequestHandler, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        host, _, port = self.upstream.partition(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=120)
+        try:
+            # Host stays the front's: the registry writes upload Locations for the host it was asked at
+            headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP}
+            conn.request(h.command, h.path, body=body if body or h.command in ("PUT", "POST", "PATCH") else None,
+                         headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read()
+        finally:
+            conn.close()
+
+
+def _read_body(h: BaseHTTPRequestHandler) -> bytes:
+    if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(h.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while h.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            chunks.append(h.rfile.read(size))
+            h.rfile.readline()
+        return b"".join(chunks)
+    length = int(h.headers.get("Content-Length") or 0)
+    return h.rfile.read(length) if length else b""
