@@ -75,8 +75,18 @@ class CpuUse:
     moto: float
     proxy: float  # this process: the proxies' threads
 
+    @property
+    def total(self) -> float:
+        return self.client + self.moto + self.proxy
+
+    @property
+    def machine_seconds(self) -> float:
+        """The least wall time that CPU takes on this machine's cores."""
+        return self.total / (os.cpu_count() or 1)
+
     def __str__(self) -> str:
-        return f"CPU {self.client:.1f} s client, {self.moto:.1f} s moto, {self.proxy:.1f} s proxy"
+        return (f"CPU {self.client:.1f} s client, {self.moto:.1f} s moto, {self.proxy:.1f} s proxy "
+                f"(>= {self.machine_seconds:.2f} s on {os.cpu_count()} cores)")
 
 
 def with_cpu(moto: Moto, args: list[str], cwd: Path | None = None,
@@ -295,6 +305,12 @@ def main() -> int:
                      "share of serial latency paid", "chain on the wire (share)", "target", "CPU"], rows))
         print(f"longest chain of dependent reads: {rounds} round trips ({' -> '.join(path)})"
               f" + {outside} requests outside the steps")
+        ours, theirs = up["our_cpu"], up["aws_cpu"]
+        print(f"upload CPU: tscloud {ours.client / max(up['our_puts'], 1) * 1000:.2f} ms of client CPU per PUT (the whole run over its PUTs), "
+              f"aws s3 sync {theirs.client / max(up['aws_puts'], 1) * 1000:.2f} ms; with moto and the proxy the "
+              f"runs cost the machine {ours.total:.1f} s and {theirs.total:.1f} s of CPU (ratio "
+              f"{ours.total / theirs.total:.2f}): where both runs wait on the CPU, not the wire, their time "
+              "ratio is that ratio")
     print(f"issue 14 targets: {'all met' if ok else 'MISSED'}", file=sys.stderr)
     return 0 if ok else 1
 

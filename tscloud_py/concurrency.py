@@ -3,9 +3,10 @@ not the sum of its calls."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -36,3 +37,32 @@ def each(items: Iterable[T], fn: Callable[[T], U], *, workers: int = 16) -> list
         if error is not None:
             raise error
     return results
+
+
+class Background(Generic[T]):
+    """One call started now on a thread of its own, for work that waits on the network while the caller
+    goes on with work that needs the CPU; ``result()`` waits for it."""
+
+    def __init__(self, call: Callable[[], T], *, name: str = "background") -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        # A daemon: a run interrupted while this waits on the network is not kept alive by it.
+        self._thread = threading.Thread(target=self._run, args=(call,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], T]) -> None:
+        try:
+            self._value = call()
+        except BaseException as exc:
+            self._error = exc
+
+    def result(self) -> T:
+        """The call's result, or its exception raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def wait(self) -> None:
+        """Wait for the call to end, whatever its outcome (the caller has a failure of its own to report)."""
+        self._thread.join()

@@ -54,11 +54,19 @@ class StateBackend:
             return FileJournalStore(self.local_dir / "journal.json")
         return ObjectJournalStore(self.store, journal_key(self.app, self.stage))
 
-    def journal(self, *, preset: str) -> Journal:
-        """This stage's journal: the local file (healed when unusable), or the object in the state bucket."""
+    def journal(self, *, preset: str, locking: bool = False) -> Journal:
+        """This stage's journal: the local file (healed when unusable), or the object in the state bucket.
+
+        ``locking``: the command takes the run lock, and the state bucket's journal is read once it is
+        held (what is read before could change before then), so it is not read now; the bucket is looked
+        at instead, which the lock's first write would otherwise do on its way.
+        """
         if self.store is None:
             return Journal(self.local_dir / "journal.json", app=self.app, stage=self.stage, preset=preset)
-        return Journal(app=self.app, stage=self.stage, preset=preset, store=self.journal_store())
+        if locking:
+            self.store.inspect()
+        return Journal(app=self.app, stage=self.stage, preset=preset, store=self.journal_store(),
+                       read=not locking)
 
     def lock(self, *, scope: str, force: int, confirm_break: Any = None) -> RunLock | LeaseLock:
         if self.store is None:

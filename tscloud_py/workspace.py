@@ -36,17 +36,30 @@ class Workspace:
     state: StateBackend
 
     @classmethod
-    def open(cls, app: AppContext, options: PresetOptions | None = None) -> Workspace:
+    def open(cls, app: AppContext, options: PresetOptions | None = None, *, locking: bool = False) -> Workspace:
+        """``locking``: the command takes the run lock (``lock()``), which reads the journal once held."""
+        from tscloud_py.concurrency import Background
+        from tscloud_py.engine.graph import check_graph
+
         config = app.config()
         preset_options = options or PresetOptions(verbose=app.verbose)
         aws = app.factory(config.region)
-        preset = load_preset(config, aws, preset_options)
-        steps = preset.steps()
-        from tscloud_py.engine.graph import check_graph
 
-        check_graph(steps)
-        state = StateBackend.choose(app, aws, config)
-        journal = state.journal(preset=config.preset)
+        def open_state() -> tuple[StateBackend, Journal]:
+            state = StateBackend.choose(app, aws, config)
+            return state, state.journal(preset=config.preset, locking=locking)
+
+        # The state backend's first requests (the account, the journal) wait on the network while the
+        # preset builds its clients, which waits on the CPU: side by side, the run pays for the longer.
+        opening = Background(open_state, name="state-open")
+        try:
+            preset = load_preset(config, aws, preset_options)
+            steps = preset.steps()
+            check_graph(steps)
+        except Exception:
+            opening.wait()  # only reads, whose own failure is not the one to report
+            raise
+        state, journal = opening.result()
         return cls(app, config, aws, preset, steps, state.local_dir, journal, state)
 
     @property
@@ -56,7 +69,7 @@ class Workspace:
     @contextmanager
     def lock(self, *, force: int = 0,
              confirm_break: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[RunLock | LeaseLock]:
-        """Hold the run lock; the journal is read again once held, so its ETag is the one we own.
+        """Hold the run lock; the state bucket's journal is read once it is held, so its ETag is the one we own.
 
         ``force`` is how many --force-unlock were given; ``confirm_break`` is asked before a lock whose
         lease is still live is broken.

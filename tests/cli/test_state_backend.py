@@ -188,3 +188,18 @@ def test_state_config_errors(moto_server: MotoServer, tmp_path: Path) -> None:
     assert ok.code == 0, ok.output
     keys = boto(moto_server.endpoint, "s3").list_objects_v2(Bucket="my-own-state")["Contents"]
     assert [k["Key"] for k in keys] == ["journals/badstate/dev.json"]
+
+
+def test_a_deploy_reads_the_journal_once_and_only_with_the_lock_held(proxy: AwsProxy, tmp_path: Path) -> None:
+    """What is read before the lock is held could change before then: a deploy reads the journal once,
+    after taking the lock; the look at the bucket the lock's create needs comes before it, while the
+    preset is built."""
+    project = make_site(tmp_path, "readonce")
+    assert tscloud(project, proxy.endpoint, "deploy").code == 0
+    with proxy.recording() as seen:
+        again = tscloud(project, proxy.endpoint, "deploy")
+    assert again.code == 0, again.output
+    on_state = [(r.api_operation, r.path.split("/")[2] if r.path.count("/") > 1 else "")
+                for r in sorted(seen, key=lambda r: r.started) if "/tscloud-state-" in r.path]
+    assert on_state == [("GetBucketTagging", ""), ("PutObject", "locks"), ("GetObject", "journals"),
+                        ("PutObject", "journals"), ("DeleteObject", "locks")]

@@ -133,6 +133,7 @@ class ClientFactory:
         self._clients: dict[tuple[str, str, int], Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
+        self._account_lock = threading.Lock()  # one GetCallerIdentity per run, however many threads ask
 
     @property
     def is_custom_endpoint(self) -> bool:
@@ -229,10 +230,11 @@ class ClientFactory:
         return self._boto_session().get_credentials()
 
     def account_id(self) -> str:
-        if self._account_id is None:
-            ident = call(self.client("sts").get_caller_identity, "sts:GetCallerIdentity")
-            self._account_id = str(ident["Account"])
-        return self._account_id
+        with self._account_lock:
+            if self._account_id is None:
+                ident = call(self.client("sts").get_caller_identity, "sts:GetCallerIdentity")
+                self._account_id = str(ident["Account"])
+            return self._account_id
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -42,6 +42,7 @@ class S3StateStore:
         self.owned = owned  # ours to create and harden (the default bucket), or the user's
         self._config_path = config_path
         self._ready = False
+        self._seen: str | None = None  # what inspect() found
 
     @property
     def where(self) -> str:
@@ -56,7 +57,7 @@ class S3StateStore:
         """Make sure the bucket exists and is finished (before the first write of a run)."""
         if self._ready:
             return
-        state = self._bucket_state()
+        state = self._seen or self._bucket_state()
         if state != "ready":
             if not self.owned:
                 if state == "missing":
@@ -72,6 +73,11 @@ class S3StateStore:
                                    "configure it, set [state] bucket to a bucket of yours, or [state] backend = "
                                    '"local"') from exc
         self._ready = True
+
+    def inspect(self) -> None:
+        """Look at the bucket now (a read): the first write's ensure() then need not look again."""
+        self._seen = self._bucket_state()
+        self._ready = self._seen == "ready"
 
     def _bucket_state(self) -> str:
         """'missing', 'unfinished' (no state tag yet) or 'ready'."""

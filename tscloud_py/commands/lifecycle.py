@@ -125,12 +125,13 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     if log_requests and not serve:
         raise UsageError("--log: needs --serve")
     check_preset(app, preset_name)
-    ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=upload_concurrency))
+    ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=upload_concurrency),
+                        locking=True)
     selected = select(ws.steps, only, start)
     ws.preset.validate()
-    _notices(app, ws)
     ws.preset.preflight()
     with ws.lock(force=force_unlock, confirm_break=breaker(app, ws.scope)) as lock:
+        _notices(app, ws)
         lock_notice(app, lock)
         ws.journal.check_writable()
         sink, live = _sink(app, ws, "deploy")
@@ -360,8 +361,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
     from tscloud_py.ui import echo
     from tscloud_py.workspace import Workspace
 
-    ws = Workspace.open(app, PresetOptions(no_snapshot=no_snapshot, verbose=app.verbose))
-    _notices(app, ws)
+    ws = Workspace.open(app, PresetOptions(no_snapshot=no_snapshot, verbose=app.verbose), locking=True)
     target = f"{ws.config.app}-{ws.config.stage}"
     if ws.config.is_production and confirm != target:
         raise UsageError(f"--confirm: destroying the production stage needs --confirm {target}")
@@ -373,6 +373,7 @@ def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unloc
                              "run `tscloud destroy --yes` (or `tscloud --yes destroy`)")
         click.confirm(f"destroy every resource of {target}?", abort=True)
     with ws.lock(force=force_unlock, confirm_break=breaker(app, ws.scope, yes=yes)) as lock:
+        _notices(app, ws)
         lock_notice(app, lock)
         ws.journal.check_writable()
         sink, live = _sink(app, ws, "destroy")

@@ -52,7 +52,9 @@ class FileJournalStore:
 
 class Journal:
     def __init__(self, path: Path | None = None, *, app: str, stage: str, preset: str,
-                 store: JournalStore | None = None) -> None:
+                 store: JournalStore | None = None, read: bool = True) -> None:
+        """``read``: load it now; False leaves it empty until ``reload()`` (a command that reads it only
+        once it holds the run lock)."""
         if (path is None) == (store is None):
             raise ValueError("a journal is a local file or lives in a store: one of the two")
         self.path = path  # the local file, when there is one
@@ -67,7 +69,8 @@ class Journal:
         }
         # what the command should tell the user (a journal set aside)
         self.notices: list[str] = []
-        self.reload()
+        if read:
+            self.reload()
 
     def reload(self) -> None:
         """Read the journal (again: the state backend reads it once more when it holds the lock)."""

@@ -64,8 +64,10 @@ class UploadStep(Step):
 
     def read(self, ctx: StepContext) -> BucketContents:
         bucket = ctx.output(self.bucket_step, "bucket")
-        listing, raw = together(lambda: list(self.s3.list_objects(bucket, self.prefix)),
-                                lambda: self.s3.get_object_bytes(bucket, self.manifest_key))
+        # The local build is hashed while the bucket's listing is on its way.
+        listing, raw, _ = together(lambda: list(self.s3.list_objects(bucket, self.prefix)),
+                                   lambda: self.s3.get_object_bytes(bucket, self.manifest_key),
+                                   lambda: self.local)
         etags = {o.key: o.etag for o in listing if not o.key.startswith(self.prefix + "_tscloud/")}
         manifest = None
         if raw:
