@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tscloud_py.aws.session import ReadCache
-from tscloud_py.concurrency import each, together
+from tscloud_py.concurrency import Background, each, together
 
 
 def test_together_runs_calls_at_once_and_keeps_their_order() -> None:
@@ -58,6 +58,28 @@ def test_each_bounds_the_calls_in_flight_and_keeps_order() -> None:
     assert peak == 4
     with pytest.raises(KeyError):
         each([1, 2, 3], lambda i: {}[i])
+
+
+def test_background_runs_beside_the_caller_and_hands_over_its_result_or_error() -> None:
+    started, go_on = threading.Event(), threading.Event()
+
+    def waits() -> str:
+        started.set()
+        assert go_on.wait(10)
+        return "answer"
+
+    call = Background(waits)
+    assert started.wait(10)  # running while the caller goes on
+    go_on.set()
+    assert call.result() == "answer"
+
+    def fails() -> str:
+        raise LookupError("no account")
+
+    failed = Background(fails)
+    failed.wait()  # whatever the outcome
+    with pytest.raises(LookupError, match="no account"):
+        failed.result()
 
 
 def test_read_cache_one_request_per_resource_and_copies() -> None:
