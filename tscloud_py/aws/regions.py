@@ -12,15 +12,18 @@ def known_regions() -> frozenset[str]:
     from botocore.loaders import Loader
 
     loader = Loader()
-    regions: set[str] = set()
-    for name in ("partitions", "endpoints"):  # partitions.json is newer; endpoints.json lists them too
+    # partitions.json is a few KB; endpoints.json, which lists the same regions, is a megabyte to parse
+    # on every command: read only where partitions.json is missing (an older or trimmed botocore).
+    for name in ("partitions", "endpoints"):
         try:
             data = loader.load_data(name)
-        except Exception:  # an older or trimmed botocore lacks one of the files
+        except Exception:
             continue
-        for partition in data.get("partitions", []):
-            regions.update(r for r in partition.get("regions", {}) if not r.startswith("aws-"))
-    return frozenset(regions)
+        regions = {r for partition in data.get("partitions", []) for r in partition.get("regions", {})
+                   if not r.startswith("aws-")}
+        if regions:
+            return frozenset(regions)
+    return frozenset()
 
 
 def region_problem(region: str) -> str | None:
