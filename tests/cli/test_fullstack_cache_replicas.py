@@ -1,7 +1,9 @@
 """A changed `[cache] replicas` is applied in place by the real `tscloud`, through a counting proxy to a moto
 server (whose missing IncreaseReplicaCount/DecreaseReplicaCount tscloud_py.local_fidelity emulates with
 AWS's refusals): 0 -> 1 -> 0, each deploy making exactly the resize calls AWS accepts, in its order, the plan
-before it saying so, and a plan after it finding nothing to do."""
+before it saying so, and a plan after it finding nothing to do. Then 0 -> 2 with the first answer of each
+resize call lost: the SDK's resend is refused while the change is under way (InvalidReplicationGroupState),
+and the step takes the change it then finds made as its own."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 
 from tests.cli.site_support import boto, tscloud
 from tests.conftest import MotoServer
-from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
+from tests.fakes.aws_proxy import AwsProxy, Recorded, aws_like_distribution_summaries
 
 APP = "fcr"
 GROUP = f"{APP}-dev-redis"
@@ -101,4 +103,24 @@ def test_replicas_zero_one_zero_resize_in_place_in_aws_order(proxy: AwsProxy, tm
     shrunk = group(endpoint)
     assert shrunk["MemberClusters"] == [f"{GROUP}-001"]
     assert (shrunk["AutomaticFailover"], shrunk["MultiAZ"]) == ("disabled", "disabled")
+    assert nothing_to_do(project, endpoint)
+
+    configure(project, 2)
+    lost: set[str] = set()
+
+    def first_answer(r: Recorded) -> bool:
+        if r.operation in RESIZES and r.operation not in lost:
+            lost.add(r.operation)
+            return True
+        return False
+
+    proxy.lose(first_answer)
+    try:
+        made = deploy(project, proxy)
+    finally:
+        proxy.lose(None)
+    assert made == ["IncreaseReplicaCount", "IncreaseReplicaCount", "ModifyReplicationGroup", "ModifyReplicationGroup"]
+    refused = [r.status for r in proxy.requests() if r.operation in RESIZES]
+    assert refused == [200, 400, 200, 400]  # each resend refused: the first had been made
+    assert len(group(endpoint)["MemberClusters"]) == 3
     assert nothing_to_do(project, endpoint)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from tscloud_py.aws._tags import tag_list
 from tscloud_py.aws.session import call, create_or_adopt, ignoring
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
+from tscloud_py.errors import AwsError
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -128,16 +129,27 @@ class ElastiCache:
         again: AWS refuses a change while the last one is still being made (InvalidReplicationGroupState)."""
         for step in calls:
             group = self.wait(group_id, progress=progress, clock=clock) or {}
-            if step.kind == "failover":
-                call(self.c.modify_replication_group, "elasticache:ModifyReplicationGroup",
-                     ReplicationGroupId=group_id, ApplyImmediately=True, AutomaticFailoverEnabled=step.on,
-                     MultiAZEnabled=step.on)
-                continue
-            grow = step.count > Replication.of(group).replicas
-            operation = "IncreaseReplicaCount" if grow else "DecreaseReplicaCount"
-            call(self.c.increase_replica_count if grow else self.c.decrease_replica_count,
-                 f"elasticache:{operation}", ReplicationGroupId=group_id, NewReplicaCount=step.count,
-                 ApplyImmediately=True)
+            try:
+                self._make(group_id, step, grow=step.count > Replication.of(group).replicas)
+            except AwsError as exc:
+                # The SDK resends a call whose answer was lost; AWS refuses the resend while the first is
+                # being made. Once the group is available again, it shows whether that was ours.
+                if exc.code != "InvalidReplicationGroupState":
+                    raise
+                now = Replication.of(self.wait(group_id, progress=progress, clock=clock) or {})
+                made = (now.failover, now.multi_az) == (step.on, step.on) if step.kind == "failover" \
+                    else now.replicas == step.count
+                if not made:
+                    raise
+
+    def _make(self, group_id: str, step: ReplicaCall, *, grow: bool) -> None:
+        if step.kind == "failover":
+            call(self.c.modify_replication_group, "elasticache:ModifyReplicationGroup", ReplicationGroupId=group_id,
+                 ApplyImmediately=True, AutomaticFailoverEnabled=step.on, MultiAZEnabled=step.on)
+            return
+        operation = "IncreaseReplicaCount" if grow else "DecreaseReplicaCount"
+        call(self.c.increase_replica_count if grow else self.c.decrease_replica_count, f"elasticache:{operation}",
+             ReplicationGroupId=group_id, NewReplicaCount=step.count, ApplyImmediately=True)
 
     def delete_replication_group(self, group_id: str, final_snapshot: str | None) -> None:
         kwargs: dict[str, Any] = {"ReplicationGroupId": group_id}
