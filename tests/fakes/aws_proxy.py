@@ -46,6 +46,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.fakes.http_base import serve_loopback
+
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
 STATE_BUCKET_PATH = "/tscloud-state-"  # path-style, as boto3 addresses S3 on a loopback endpoint
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
@@ -158,23 +160,7 @@ class AwsProxy:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> str:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                proxy._serve(self)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        self._server = serve_loopback(self._serve, server_class=_QuietServer)
         return self.endpoint
 
     @property

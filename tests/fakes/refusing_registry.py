@@ -13,9 +13,9 @@ import base64
 import http.client
 import json
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.fakes.http_base import serve_loopback
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 _UPLOAD = re.compile(r"^/v2/.+/blobs/uploads/$")
@@ -34,22 +34,7 @@ class RefusingRegistry:
         return f"127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> RefusingRegistry:
-        front = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                front._serve(self)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = serve_loopback(self._serve)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlparse
 
+from tests.fakes.http_base import serve_loopback
+
 _DIST = re.compile(r"^/2020-05-31/distribution/(?P<id>[A-Z0-9]+)(?P<config>/config)?$")
 _CREATE = "/2020-05-31/distribution"
 _CREATED_ID = re.compile(rb"<Distribution\b[^>]*>\s*<Id>([A-Z0-9]+)</Id>")
@@ -68,27 +70,10 @@ class StrictCloudFrontProxy:
         self._lock = threading.RLock()
         self._counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> str:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                proxy._serve(self)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = serve_loopback(self._serve)
         return self.endpoint
 
     @property
