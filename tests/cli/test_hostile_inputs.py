@@ -156,3 +156,42 @@ def test_local_with_an_unknown_region_flag_names_it(tmp_path: Path) -> None:
     result = run_cli("--local", "--region", "xx-fake-1", "plan", cwd=project, timeout=120)
     assert result.code == 2, result.output[-2000:]
     assert "--region" in result.stderr and "Traceback" not in result.output, result.stderr
+
+
+def test_an_endpoint_that_answers_nothing_fails_within_a_few_attempts(tmp_path: Path) -> None:
+    """Nothing is done before the first request (GetCallerIdentity) is answered, so an endpoint that never
+    answers (a wrong --endpoint-url, no network) ends the run after that request's own few attempts, not
+    after the minute of backoff every later request may take. A real listening socket that closes every
+    connection unanswered."""
+    import socket
+    import threading
+
+    accepted = 0
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hang_up() -> None:
+        nonlocal accepted
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted += 1
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        (tmp_path / "tscloud.toml").write_text('app = "silent"\npreset = "static-site"\nregion = "us-east-1"\n\n'
+                                               '[site]\ndir = "dist"\n')
+        (tmp_path / "dist").mkdir()
+        endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        result = run_cli("--endpoint-url", endpoint, "plan", cwd=tmp_path, timeout=120,
+                         env={"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"})
+    finally:
+        listener.close()
+    assert result.code == 1, result.output
+    assert "sts:GetCallerIdentity" in result.stderr and "--endpoint-url" in result.stderr, result.output
+    assert "Traceback" not in result.stderr
+    # The state backend's lookup and the preset's each ask once, three attempts apiece; the factory's
+    # budget would have been eleven each.
+    assert 1 <= accepted <= 6, accepted

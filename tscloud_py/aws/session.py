@@ -25,6 +25,7 @@ from tscloud_py.errors import AwsError
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS = 10
+IDENTITY_ATTEMPTS = 3  # GetCallerIdentity, the first request of a run: see ClientFactory.account_id
 DEFAULT_CONNECTIONS = 32
 
 
@@ -188,27 +189,31 @@ class ClientFactory:
         if model is not None and is_mutating(model.name):
             self.reads.invalidate(model.service_model.service_name)
 
-    def client(self, service: str, region: str | None = None, *, once: bool = False,
+    def client(self, service: str, region: str | None = None, *, once: bool = False, attempts: int | None = None,
                connections: int = DEFAULT_CONNECTIONS) -> Any:
         """A cached boto3 client for ``service`` in ``region`` (default: the factory's).
 
-        ``once``: a client that sends each request exactly once. For creates without an idempotency
-        token: botocore's automatic retry after a 500 or a dropped connection would send the create
-        again although AWS may have acted on the first one; ``create_or_adopt`` retries instead, and
-        looks for the resource first.
+        ``once``: a client that sends each request exactly once (``attempts=1``). For creates without an
+        idempotency token: botocore's automatic retry after a 500 or a dropped connection would send the
+        create again although AWS may have acted on the first one; ``create_or_adopt`` retries instead,
+        and looks for the resource first.
+
+        ``attempts``: how often a request is sent at most, first try included (default: the factory's
+        budget, which rides out throttling).
 
         ``connections``: how many requests it keeps open at once; a caller that makes more at once (an
         upload) asks for a client whose pool matches, or connections beyond the pool are opened and
         thrown away again for every request.
         """
         region = region or self.region
-        key = (service + ("#once" if once else ""), region, connections)
+        total = 1 if once else attempts
+        key = (service + (f"#{total}" if total else ""), region, connections)
         with self._lock:
             if key not in self._clients:
                 from botocore.config import Config
 
                 config = Config(
-                    retries={"mode": "standard", "total_max_attempts": 1} if once else
+                    retries={"mode": "standard", "total_max_attempts": total} if total else
                     {"mode": "standard", "max_attempts": self.max_attempts},
                     connect_timeout=10,
                     read_timeout=60,
@@ -232,7 +237,11 @@ class ClientFactory:
     def account_id(self) -> str:
         with self._account_lock:
             if self._account_id is None:
-                ident = call(self.client("sts").get_caller_identity, "sts:GetCallerIdentity")
+                # The first request of every run, made before anything is done: where the endpoint cannot
+                # be reached at all (no network, a wrong --endpoint-url) the run ends within seconds,
+                # not after the minute of backoff the factory's budget allows every later request.
+                sts = self.client("sts", attempts=IDENTITY_ATTEMPTS)
+                ident = call(sts.get_caller_identity, "sts:GetCallerIdentity")
                 self._account_id = str(ident["Account"])
             return self._account_id
 
