@@ -46,11 +46,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.fakes.http_base import serve_loopback
+from tests.fakes.http_base import HOP_BY_HOP, read_body, serve_loopback
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
 STATE_BUCKET_PATH = "/tscloud-state-"  # path-style, as boto3 addresses S3 on a loopback endpoint
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
 
@@ -263,21 +262,6 @@ class AwsProxy:
         return Counter(r.describe() for r in self.requests())
 
     # -- internals ------------------------------------------------------------------------
-    def _read_body(self, h: BaseHTTPRequestHandler) -> bytes:
-        if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(h.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while h.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(h.rfile.read(size))
-                h.rfile.readline()
-            return b"".join(chunks)
-        length = int(h.headers.get("Content-Length") or 0)
-        return h.rfile.read(length) if length else b""
-
     def _forward(self, method: str, path: str, headers: dict[str, str],
                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         # One kept-alive upstream connection per client connection (each is served by its own
@@ -307,8 +291,8 @@ class AwsProxy:
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
-        body = self._read_body(h)
-        headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP}
+        body = read_body(h)
+        headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP}
         path, query, target, action, service = classify(h.command, h.path, headers, body)
         with self._lock:
             self._seen += 1
@@ -355,7 +339,7 @@ class AwsProxy:
             return
         h.send_response(status)
         for k, v in out_headers:
-            if k.lower() not in _HOP:
+            if k.lower() not in HOP_BY_HOP:
                 h.send_header(k, v)
         upstream_length = next((v for k, v in out_headers if k.lower() == "content-length"), None)
         # A HEAD answer has no body but keeps the length of the body a GET would have.

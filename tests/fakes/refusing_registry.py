@@ -15,9 +15,8 @@ import json
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.fakes.http_base import serve_loopback
+from tests.fakes.http_base import HOP_BY_HOP, read_body, serve_loopback
 
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 _UPLOAD = re.compile(r"^/v2/.+/blobs/uploads/$")
 
 
@@ -44,7 +43,7 @@ class RefusingRegistry:
             self._server = None
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
-        body = _read_body(h)
+        body = read_body(h)
         path = h.path.split("?", 1)[0]
         credentials = h.headers.get("Authorization", "")
         if self.refusing and h.command == "POST" and _UPLOAD.match(path) and credentials.startswith("Basic "):
@@ -60,7 +59,7 @@ class RefusingRegistry:
             status, out_headers, out = self._forward(h, body)
         h.send_response(status)
         for key, value in out_headers:
-            if key.lower() not in _HOP:
+            if key.lower() not in HOP_BY_HOP:
                 h.send_header(key, value)
         length = next((v for k, v in out_headers if k.lower() == "content-length"), None)
         h.send_header("Content-Length", length if h.command == "HEAD" and length else str(len(out)))
@@ -73,7 +72,7 @@ class RefusingRegistry:
         conn = http.client.HTTPConnection(host, int(port), timeout=120)
         try:
             # Host stays the front's: the registry writes upload Locations for the host it was asked at
-            headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP}
+            headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP}
             conn.request(h.command, h.path, body=body if body or h.command in ("PUT", "POST", "PATCH") else None,
                          headers=headers)
             resp = conn.getresponse()
@@ -81,18 +80,3 @@ class RefusingRegistry:
         finally:
             conn.close()
 
-
-def _read_body(h: BaseHTTPRequestHandler) -> bytes:
-    if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int(h.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while h.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                break
-            chunks.append(h.rfile.read(size))
-            h.rfile.readline()
-        return b"".join(chunks)
-    length = int(h.headers.get("Content-Length") or 0)
-    return h.rfile.read(length) if length else b""
