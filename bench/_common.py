@@ -46,7 +46,7 @@ def moto_server() -> tuple[Any, str]:
     from moto.server import ThreadedMotoServer
 
     from tests.fakes.aws_proxy import aws_like_distribution_summaries
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     patch_moto_fidelity()

@@ -32,10 +32,10 @@ MODEL_MINUTES = {"rds": 6.0, "elasticache": 8.0, "ecs": 2.0, "cloudfront": 4.0}
 
 
 def inject_latency(scale: float) -> None:
-    from tscloud_py.aws.cloudfront import CloudFront
+    from tscloud_py.aws.cloudfront.client import CloudFront
     from tscloud_py.aws.elasticache import ElastiCache
     from tscloud_py.aws.rds import Rds
-    from tscloud_py.presets.fullstack.rollout import ServiceStep
+    from tscloud_py.presets.fullstack_app.rollout import ServiceStep
 
     def delayed(cls: Any, name: str, key: str, only_create: bool = False) -> None:
         original = getattr(cls, name)
@@ -56,10 +56,10 @@ def inject_latency(scale: float) -> None:
 
 def run_deploy(endpoint: str, app: str, workers: int) -> dict[str, Any]:
     from tscloud_py.aws.session import ClientFactory
-    from tscloud_py.config import config_from_dict
+    from tscloud_py.config.load import config_from_dict
     from tscloud_py.engine.runner import Runner
     from tscloud_py.engine.step import StepContext
-    from tscloud_py.presets.fullstack_app import FullstackApp
+    from tscloud_py.presets.fullstack_app.preset import FullstackApp
 
     raw = tomllib.loads((EXAMPLE / "tscloud.toml").read_text())
     raw["app"] = app
@@ -101,7 +101,7 @@ def main() -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     patch_moto_fidelity()

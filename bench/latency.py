@@ -149,7 +149,7 @@ def read_chain(proxy: AwsProxy, project: Path, latency: float) -> tuple[int, lis
     Each step is read alone, with every output it needs already known, so the requests seen are its
     own; the round trips they took (however many ran at once) weigh the step on the graph."""
     from tscloud_py.aws.session import ClientFactory
-    from tscloud_py.config import config_from_dict
+    from tscloud_py.config.load import config_from_dict
     from tscloud_py.engine.graph import topo_order
     from tscloud_py.engine.plan import Planner
     from tscloud_py.engine.step import StepContext
@@ -275,7 +275,7 @@ def main() -> int:
                                    "chain_on_the_wire": wire}
         report["read_chain"] = {"round_trips": rounds, "steps": path, "requests_outside_steps": outside}
         up = upload_round(moto, work, args.files, latency)
-        from tscloud_py.presets.upload_steps import DEFAULT_UPLOAD_CONCURRENCY
+        from tscloud_py.presets.steps.upload import DEFAULT_UPLOAD_CONCURRENCY
 
         ratio = up["ours_s"] / up["aws_s"]
         target = ratio <= UPLOAD_RATIO_TARGET and up["our_puts"] == args.files

@@ -28,7 +28,7 @@ os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "1")
 @pytest.fixture(autouse=True, scope="session")
 def _moto_fidelity() -> None:
     """moto's bucket-policy evaluator applies Deny statements whose conditions are unmet; AWS does not."""
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     patch_moto_fidelity()
 
@@ -49,7 +49,7 @@ def moto_server() -> Iterator[MotoServer]:
     """A real moto server on 127.0.0.1 (one per test session / xdist worker)."""
     from moto.server import ThreadedMotoServer
 
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     patch_moto_fidelity()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

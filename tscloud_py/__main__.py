@@ -1,3 +1,3 @@
-from tscloud_py.cli import main
+from tscloud_py.cli.main import main
 
 main()

@@ -14,12 +14,12 @@ from tests.fakes import cloudflare as cf_fake
 from tests.fakes import porkbun as pb_fake
 from tests.fakes.moto_fixes import aws_like_base_path_mappings, aws_like_v2_domain_names
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.plan import destroy_plan
 from tscloud_py.engine.runner import Runner
 from tscloud_py.engine.step import StepContext
 from tscloud_py.errors import ConfigError
-from tscloud_py.presets.api_domain import ApiDomain
+from tscloud_py.presets.api_domain.preset import ApiDomain
 
 REGION = "eu-west-1"
 

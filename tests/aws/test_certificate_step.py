@@ -13,7 +13,7 @@ from tscloud_py.aws.acm import Acm, covers, covers_all
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.dns.cloudflare import CloudflareProvider
 from tscloud_py.engine.step import StepContext
-from tscloud_py.presets.common_steps import CertificateStep, DnsRecordStep
+from tscloud_py.presets.steps.common import CertificateStep, DnsRecordStep
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import MotoServer
 from tests.fakes.strict_cloudfront import StrictCloudFrontProxy, sample_distribution_config
-from tscloud_py.aws.cloudfront import CloudFront
-from tscloud_py.aws.cloudfront_model import Behavior, CustomOrigin
-from tscloud_py.aws.cloudfront_splice import SpliceConflictError, UnknownDistributionError
+from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.cloudfront.model import Behavior, CustomOrigin
+from tscloud_py.aws.cloudfront.splice import SpliceConflictError, UnknownDistributionError
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.errors import AwsError
 

@@ -14,11 +14,11 @@ from moto import mock_aws
 
 from tscloud_py.aws.ecs import AppContainer, Ecs, FargateTaskDefinition, HealthCheck
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack.common import Env
-from tscloud_py.presets.fullstack.service import TaskDefinitionStep
+from tscloud_py.presets.fullstack_app.common import Env
+from tscloud_py.presets.fullstack_app.service import TaskDefinitionStep
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

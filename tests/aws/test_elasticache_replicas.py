@@ -1,6 +1,6 @@
 """A changed `[cache] replicas` is applied in place, in the order AWS accepts: failover and Multi-AZ off before
 the last replica goes, on only once a replica is there. moto has no IncreaseReplicaCount or
-DecreaseReplicaCount (and 5.2.1 no ModifyReplicationGroup): tscloud_py.local_fidelity emulates them with
+DecreaseReplicaCount (and 5.2.1 no ModifyReplicationGroup): tscloud_py.emulator.fidelity emulates them with
 AWS's refusals, which these tests hold it to (tests/aws/test_fullstack_data_steps.py runs the CacheStep
 against it)."""
 

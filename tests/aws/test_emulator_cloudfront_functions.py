@@ -11,10 +11,10 @@ from botocore.exceptions import ClientError
 
 from tests.cli.site_support import boto
 from tests.conftest import MotoServer
-from tscloud_py.app import LOCAL_CREDENTIALS
-from tscloud_py.aws.cloudfront import CloudFront
+from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.presets.ssr_steps import FORWARDED_HOST_CODE
+from tscloud_py.operations.context import LOCAL_CREDENTIALS
+from tscloud_py.presets.ssr_app.steps import FORWARDED_HOST_CODE
 
 
 def code_of(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:

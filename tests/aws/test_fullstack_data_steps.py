@@ -2,7 +2,7 @@
 creates reads back with no difference, a changed setting is one difference that apply changes in
 place, and a re-read after that finds nothing left to do. Aurora Serverless v2 (cluster + writer)
 runs here, in moto, where the CLI tests cover Postgres only. A changed cache replica count is resized in
-AWS's order (moto's missing calls are emulated by tscloud_py.local_fidelity)."""
+AWS's order (moto's missing calls are emulated by tscloud_py.emulator.fidelity)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from moto import mock_aws
 
 from tscloud_py.aws.rds import DbSettings
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import Step, StepContext
 from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack.common import Env
-from tscloud_py.presets.fullstack.data import CacheStep, DatabaseStep
+from tscloud_py.presets.fullstack_app.common import Env
+from tscloud_py.presets.fullstack_app.data import CacheStep, DatabaseStep
 
 REGION = "us-east-1"
 

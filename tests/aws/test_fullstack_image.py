@@ -1,5 +1,5 @@
 """The image step on a real Docker engine and a real registry (CNCF distribution, htpasswd user AWS)
-standing behind moto's ECR (tscloud_py/local_registry.py): content-hash tags, the registry's own
+standing behind moto's ECR (tscloud_py/emulator/registry.py): content-hash tags, the registry's own
 digest pinned, nothing rebuilt or pushed when the context is unchanged, every build failure named."""
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import pytest
 from moto import mock_aws
 
 from tests.docker_support import RealDocker, real_docker, unique_app
-from tscloud_py import local_registry
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.container import ImageBuildError
 from tscloud_py.build.docker_engine import EngineUnavailableError, buildkit_cli
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
+from tscloud_py.emulator import registry as local_registry
 from tscloud_py.engine.events import RecordingSink
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack.common import Env
-from tscloud_py.presets.fullstack.image import LIFECYCLE, ImageStep
+from tscloud_py.presets.fullstack_app.common import Env
+from tscloud_py.presets.fullstack_app.image import LIFECYCLE, ImageStep
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import pytest
 from moto import mock_aws
 
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack.common import Env
-from tscloud_py.presets.fullstack.service import RolesStep
+from tscloud_py.presets.fullstack_app.common import Env
+from tscloud_py.presets.fullstack_app.service import RolesStep
 
 RAW = {"app": "shop", "preset": "fullstack-app", "api": {"image": "nginx:1.27", "port": 80}}
 

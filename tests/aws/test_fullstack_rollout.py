@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 from tscloud_py.aws.ecs import Ecs
 from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.presets.fullstack.rollout import RolloutFailedError, rollout_poll
+from tscloud_py.presets.fullstack_app.rollout import RolloutFailedError, rollout_poll
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop-dev-api:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop-dev-api:2"

@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from tscloud_py.aws.apigateway import ApiGateway
-from tscloud_py.aws.cloudfront import CloudFront
+from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.zipper import ZipEntry, build_zip
@@ -47,7 +47,7 @@ def test_a_seen_caller_reference_adopts_that_distribution(factory: ClientFactory
 
 
 def test_oac_and_function_creates_adopt_the_existing_one(factory: ClientFactory) -> None:
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     patch_moto_fidelity()  # OAC names unique, as in AWS
     cf = CloudFront(factory)
@@ -101,7 +101,7 @@ def test_rest_api_is_adopted_only_with_our_tags(factory: ClientFactory) -> None:
 
 def test_a_repeated_schedule_client_token_answers_the_schedule(factory: ClientFactory) -> None:
     """AWS: CreateSchedule is idempotent per ClientToken; moto ignored the token (local_fidelity)."""
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     patch_moto_fidelity()
     sched = boto3.client("scheduler", region_name="us-east-1")

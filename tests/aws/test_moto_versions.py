@@ -1,5 +1,5 @@
 """What the supported moto versions (5.2.1 to 5.2.5) answer differently for CloudFront, each held to AWS's
-answer by tscloud_py.local_fidelity or the emulator's CloudFront Functions, so the suite and the emulator
+answer by tscloud_py.emulator.fidelity or the emulator's CloudFront Functions, so the suite and the emulator
 behave the same on every version the pin allows."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.cli.site_support import boto
 from tests.conftest import MotoServer
-from tscloud_py.presets.ssr_steps import FORWARDED_HOST_CODE
+from tscloud_py.presets.ssr_app.steps import FORWARDED_HOST_CODE
 
 ACCOUNT = "123456789012"
 

@@ -17,7 +17,7 @@ from tscloud_py.aws.s3 import S3, Upload
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.sync import PART_SIZE, plan_sync, scan
 from tscloud_py.errors import AwsError
-from tscloud_py.presets.upload_steps import UploadStep
+from tscloud_py.presets.steps.upload import UploadStep
 
 
 @pytest.fixture

@@ -16,16 +16,16 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tscloud_py.aws.cloudfront import CloudFront
-from tscloud_py.aws.cloudfront_model import config_changes, merge
+from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.cloudfront.model import config_changes, merge
 from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.build.zipper import ZipEntry, build_zip, code_sha256
 from tscloud_py.engine.step import StepContext
-from tscloud_py.presets.ssr_distribution import ServerOrigin, ssr_owned
-from tscloud_py.presets.ssr_steps import (
+from tscloud_py.presets.ssr_app.distribution import ServerOrigin, ssr_owned
+from tscloud_py.presets.ssr_app.steps import (
     FORWARDED_HOST_CODE,
     EdgeFunctionStep,
     FunctionStep,
@@ -248,7 +248,7 @@ def test_distribution_diff_tolerates_only_a_missing_oac_key() -> None:
 
 def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
     from tscloud_py.aws.apigateway import ApiGateway
-    from tscloud_py.presets.ssr_api import RestApiStep
+    from tscloud_py.presets.ssr_app.rest_api import RestApiStep
 
     sent = record(factory, "apigateway.PutIntegration")
     fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-server"
@@ -279,7 +279,7 @@ def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
 
 
 def test_large_code_is_staged_in_s3(factory: ClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tscloud_py.presets.ssr_steps.DIRECT_UPLOAD_LIMIT", 10)
+    monkeypatch.setattr("tscloud_py.presets.ssr_app.steps.DIRECT_UPLOAD_LIMIT", 10)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="code")
     staged: list[str] = []

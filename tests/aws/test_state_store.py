@@ -12,10 +12,10 @@ from moto import mock_aws
 
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.aws.state_bucket import S3StateStore
-from tscloud_py.engine.journal import Journal
-from tscloud_py.engine.state import Conflict, LeaseLock, ObjectJournalStore
 from tscloud_py.errors import LockHeldError, StateConflictError
 from tscloud_py.presets.naming import region_code
+from tscloud_py.state.journal import Journal
+from tscloud_py.state.object_store import Conflict, LeaseLock, ObjectJournalStore
 
 HOLDER = {"user": "u", "host": "h", "pid": 1, "command": "tscloud deploy", "started": "2026-01-01T00:00:00Z"}
 

@@ -1,5 +1,5 @@
 """A changed `[cache] replicas` is applied in place by the real `tscloud`, through a counting proxy to a moto
-server (whose missing IncreaseReplicaCount/DecreaseReplicaCount tscloud_py.local_fidelity emulates with
+server (whose missing IncreaseReplicaCount/DecreaseReplicaCount tscloud_py.emulator.fidelity emulates with
 AWS's refusals): 0 -> 1 -> 0, each deploy making exactly the resize calls AWS accepts, in its order, the plan
 before it saying so, and a plan after it finding nothing to do. Then 0 -> 2 with the first answer of each
 resize call lost: the SDK's resend is refused while the change is under way (InvalidReplicationGroupState),

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from jsonschema import Draft202012Validator
 
-from tscloud_py.config_doc import init_toml, json_schema
-from tscloud_py.preset_registry import PRESET_NAMES
+from tscloud_py.config.docs import init_toml, json_schema
+from tscloud_py.config.preset_registry import PRESET_NAMES
 
 if sys.version_info >= (3, 11):
     import tomllib

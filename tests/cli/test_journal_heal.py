@@ -12,8 +12,8 @@ import pytest
 from tests.cli.site_support import make_site
 from tests.conftest import run_cli
 from tests.fakes.aws_proxy import AwsProxy
-from tscloud_py.engine.journal import Journal
 from tscloud_py.errors import TscloudError
+from tscloud_py.state.journal import Journal
 
 
 def _local_site(root: Path, app: str) -> Path:

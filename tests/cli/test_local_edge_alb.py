@@ -15,12 +15,12 @@ import pytest
 from tests.cli.edge_support import fetch
 from tests.cli.site_support import boto
 from tests.conftest import MotoServer
-from tscloud_py.app import LOCAL_CREDENTIALS
 from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.edge.alb_origin import AlbOrigin
-from tscloud_py.edge.origins import EdgeRequest
-from tscloud_py.edge.server import EdgeFleet, open_fleet
+from tscloud_py.emulator.edge.alb_origin import AlbOrigin
+from tscloud_py.emulator.edge.origins import EdgeRequest
+from tscloud_py.emulator.edge.server import EdgeFleet, open_fleet
+from tscloud_py.operations.context import LOCAL_CREDENTIALS
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 FORBIDDEN = {"Type": "fixed-response",

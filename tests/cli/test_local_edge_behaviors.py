@@ -15,10 +15,10 @@ import pytest
 from tests.cli.edge_support import fetch
 from tests.cli.site_support import boto
 from tests.conftest import MotoServer
-from tscloud_py.app import LOCAL_CREDENTIALS
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.edge.pipeline import LogLine
-from tscloud_py.edge.server import EdgeFleet, open_fleet
+from tscloud_py.emulator.edge.pipeline import LogLine
+from tscloud_py.emulator.edge.server import EdgeFleet, open_fleet
+from tscloud_py.operations.context import LOCAL_CREDENTIALS
 
 # (behavior pattern, origin id, origin path); the default behavior last.
 BEHAVIORS = [("/api/*", "api", "/api-origin"), ("/a*", "a", "/a-origin"), ("*.js", "js", "/js-origin")]

@@ -22,10 +22,10 @@ import pytest
 from tests.cli.edge_support import fetch
 from tests.cli.site_support import boto
 from tests.conftest import MotoServer
-from tscloud_py.app import LOCAL_CREDENTIALS
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.edge.server import EdgeFleet, open_fleet
-from tscloud_py.presets.ssr_steps import FORWARDED_HOST_CODE
+from tscloud_py.emulator.edge.server import EdgeFleet, open_fleet
+from tscloud_py.operations.context import LOCAL_CREDENTIALS
+from tscloud_py.presets.ssr_app.steps import FORWARDED_HOST_CODE
 
 REDIRECT = b"""async function handler(event) {
   return { statusCode: 302, statusDescription: 'Found',

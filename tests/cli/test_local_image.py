@@ -114,7 +114,7 @@ def test_local_deploy_without_an_engine_says_so_in_one_line(
 def test_registry_of_a_killed_emulator_is_swept_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if shutil.which("docker-registry") is None:
         pytest.skip("needs Debian's docker-registry")
-    from tscloud_py.local_registry import Registry
+    from tscloud_py.emulator.registry import Registry
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     tempfile.tempdir = None  # re-read TMPDIR

@@ -20,7 +20,7 @@ from tests.cli import state_support as state
 from tests.cli.site_support import make_site, tscloud
 from tests.conftest import REPO, MotoServer
 from tests.fakes.aws_proxy import AwsProxy
-from tscloud_py.engine.state import LEASE_ENV
+from tscloud_py.state.object_store import LEASE_ENV
 
 
 @pytest.fixture

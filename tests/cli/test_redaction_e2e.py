@@ -34,7 +34,7 @@ from tests.conftest import REPO, MotoServer, run_cli
 from tests.docker_support import RealDocker, real_docker
 from tests.fakes.aws_proxy import AwsProxy
 from tests.fakes.refusing_registry import RefusingRegistry
-from tscloud_py import local_registry
+from tscloud_py.emulator import registry as local_registry
 
 PIECE = 6
 SESSION_TOKEN = "FwoGZXIvYXdzSESSIONsentinel0123456789abcdefABCDEFghijklmnop"

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from tscloud_py.app import AppContext
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
+from tscloud_py.operations.context import AppContext
 
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "static-site"
 
@@ -110,11 +110,11 @@ def fake_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ws = SimpleNamespace(config=config, aws=SimpleNamespace(region="us-east-1"), steps=steps,
                          preset=SimpleNamespace(validate=lambda: None, plan_extras=lambda: {}, notices=[], preflight=lambda: None),
                          journal=SimpleNamespace(data={}, notices=[]), context=lambda sink: StepContext("shop", "dev"))
-    monkeypatch.setattr("tscloud_py.workspace.Workspace.open", classmethod(lambda cls, app, options=None: ws))
+    monkeypatch.setattr("tscloud_py.operations.workspace.Workspace.open", classmethod(lambda cls, app, options=None: ws))
 
 
 def run_plan(*args: str, env: dict[str, str] | None = None) -> Any:
-    from tscloud_py.cli import cli
+    from tscloud_py.cli.main import cli
 
     return CliRunner().invoke(cli, [*args, "plan"], env=env, obj=AppContext())
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.unit.test_timeline import record
-from tscloud_py.timeline import analyse, render_html
+from tscloud_py.operations.timeline import analyse, render_html
 
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "static-site"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -379,12 +379,12 @@ def _error(r: Recorded, code: str, message: str) -> tuple[list[tuple[str, str]],
 
 def aws_like_distribution_summaries() -> None:
     """AWS puts each distribution's Comment (and the rest of its config) in its ListDistributions summary;
-    moto 5.2.1 leaves them out, and tscloud_py.local_fidelity fills them (moto 5.2.5 does it itself).
+    moto 5.2.1 leaves them out, and tscloud_py.emulator.fidelity fills them (moto 5.2.5 does it itself).
 
     Without them a reader falls back to one GetDistributionConfig per distribution, so the number of
     requests a deploy makes would depend on how many other apps share the moto server. The tests that
     count requests call this to say so; the session fixture has already applied it.
     """
-    from tscloud_py.local_fidelity import patch_moto_fidelity
+    from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     patch_moto_fidelity()

@@ -1,4 +1,4 @@
-"""Where moto is wrong (not just lax): the fixes live in tscloud_py.local_fidelity, shared with the
+"""Where moto is wrong (not just lax): the fixes live in tscloud_py.emulator.fidelity, shared with the
 embedded emulator; the session fixture in tests/conftest.py applies them. These names stay for the
 tests that ask for a fix explicitly."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tscloud_py.local_fidelity import patch_moto_fidelity
+from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
 
 def aws_like_base_path_mappings(monkeypatch: pytest.MonkeyPatch) -> None:

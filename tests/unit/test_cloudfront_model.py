@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tscloud_py.aws.cloudfront_model import (
+from tscloud_py.aws.cloudfront.model import (
     CACHING_OPTIMIZED,
     READ_METHODS,
     Behavior,

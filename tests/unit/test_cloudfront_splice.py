@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tscloud_py.aws.cloudfront_model import (
+from tscloud_py.aws.cloudfront.model import (
     ALL_METHODS,
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
@@ -23,8 +23,8 @@ from tscloud_py.aws.cloudfront_model import (
     contains,
     placement_index,
 )
-from tscloud_py.aws.cloudfront_patterns import normalize_pattern, pattern_matches, pattern_subsumes
-from tscloud_py.aws.cloudfront_splice import (
+from tscloud_py.aws.cloudfront.patterns import normalize_pattern, pattern_matches, pattern_subsumes
+from tscloud_py.aws.cloudfront.splice import (
     DefaultOriginError,
     InvalidOriginError,
     Limits,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, MotoServer, run_cli
-from tscloud_py.config import config_from_dict, load_config
+from tscloud_py.config.load import config_from_dict, load_config
 from tscloud_py.errors import ConfigError
 
 STATIC = 'app = "shop"\npreset = "static-site"\n\n[site]\ndir = "dist"\n'

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.cost import Assumptions, cost_inputs, estimate, load_prices
 from tscloud_py.cost.hooks import plan_cost, plan_cost_line
 from tscloud_py.cost.prices import PriceLookupError, raw_table

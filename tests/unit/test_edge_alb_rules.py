@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tscloud_py.edge.alb_origin import choose_actions
+from tscloud_py.emulator.edge.alb_origin import choose_actions
 
 DEFAULT = {"Priority": "default", "IsDefault": True, "Conditions": [], "Actions": [{"Type": "fixed-response"}]}
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tscloud_py.edge.lambda_origin import FunctionUrlOrigin
-from tscloud_py.edge.origins import Distribution, EdgeRequest
-from tscloud_py.local_lambda import LocalFunction
+from tscloud_py.emulator.edge.lambda_origin import FunctionUrlOrigin
+from tscloud_py.emulator.edge.origins import Distribution, EdgeRequest
+from tscloud_py.emulator.lambda_.functions import LocalFunction
 
 DIST = Distribution("E1", "arn:aws:cloudfront::123456789012:distribution/E1", "d1.cloudfront.net", {})
 ORIGIN = {"Id": "server", "DomainName": "abc123.lambda-url.us-east-1.on.aws"}

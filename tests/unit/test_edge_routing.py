@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from tscloud_py.edge.headers_policy import MANAGED, apply_policy
-from tscloud_py.edge.routing import (
+from tscloud_py.emulator.edge.headers_policy import MANAGED, apply_policy
+from tscloud_py.emulator.edge.routing import (
     apply_default_root_object,
     behaviors_of,
     custom_error_response,
     match_behavior,
     origin_key,
 )
-from tscloud_py.edge.s3_access import object_read, policy_allows
+from tscloud_py.emulator.edge.s3_access import object_read, policy_allows
 
 SECURITY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 DIST_ARN = "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE"

@@ -13,11 +13,11 @@ import pytest
 
 from tscloud_py.engine.events import RecordingSink
 from tscloud_py.engine.graph import check_graph, dependents, select, topo_order
-from tscloud_py.engine.journal import Journal
 from tscloud_py.engine.plan import Planner, destroy_plan
 from tscloud_py.engine.runner import Runner
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
 from tscloud_py.errors import UsageError
+from tscloud_py.state.journal import Journal
 
 
 class World:

@@ -29,7 +29,7 @@ def all_error_classes() -> list[type[TscloudError]]:
 
 def test_the_walk_finds_errors_across_the_package() -> None:
     modules = {c.__module__ for c in all_error_classes()}
-    assert {"tscloud_py.errors", "tscloud_py.dns.base", "tscloud_py.aws.cloudfront_splice"} <= modules
+    assert {"tscloud_py.errors", "tscloud_py.dns.base", "tscloud_py.aws.cloudfront.splice"} <= modules
     assert len(all_error_classes()) >= 20
 
 

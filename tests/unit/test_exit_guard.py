@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tscloud_py import exit_guard
+from tscloud_py.operations import exit_guard
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,8 @@ def test_what_was_let_go_normally_is_not_released_again() -> None:
 STUCK = """
 import signal, sys, threading, time
 from pathlib import Path
-from tscloud_py import cli, exit_guard
+from tscloud_py.cli import main as cli
+from tscloud_py.operations import exit_guard
 exit_guard.GRACE_SECONDS = 0.5
 signal.signal(signal.SIGINT, cli._on_signal)
 with exit_guard.released_on_forced_exit(lambda: Path(sys.argv[1]).write_text("released")):

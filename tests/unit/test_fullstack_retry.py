@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tscloud_py.errors import AwsError
-from tscloud_py.presets.fullstack.common import retry_new_role
+from tscloud_py.presets.fullstack_app.common import retry_new_role
 
 
 def test_retries_while_the_role_propagates(monkeypatch: pytest.MonkeyPatch) -> None:

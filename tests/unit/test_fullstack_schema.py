@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.errors import ConfigError
 
 
@@ -72,8 +72,8 @@ def test_errors_name_the_key(tables: dict[str, Any], key: str, text: str) -> Non
 def test_prod_turns_deletion_protection_on_by_default() -> None:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.presets import PresetOptions
-    from tscloud_py.presets.fullstack.common import Env
-    from tscloud_py.presets.fullstack.data import DatabaseStep
+    from tscloud_py.presets.fullstack_app.common import Env
+    from tscloud_py.presets.fullstack_app.data import DatabaseStep
 
     for stage, expected in (("dev", False), ("prod", True), ("production", True)):
         config = load(stage=stage, database={})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.cost import Assumptions, cost_inputs, estimate, load_prices
 
 if sys.version_info >= (3, 11):

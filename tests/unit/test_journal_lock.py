@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tscloud_py.engine import journal as journal_mod
-from tscloud_py.engine.journal import Journal, atomic_write_json
-from tscloud_py.engine.lock import RunLock, describe_holder
 from tscloud_py.errors import LockHeldError
+from tscloud_py.state import journal as journal_mod
+from tscloud_py.state.file_lock import RunLock, describe_holder
+from tscloud_py.state.journal import Journal, atomic_write_json
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def test_unserialisable_data_leaves_the_old_file(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from tscloud_py.engine.journal import atomic_write_json
+from tscloud_py.state.journal import atomic_write_json
 path = Path(sys.argv[1])
 n = 1
 atomic_write_json(path, {"n": n, "pad": "x" * 20000})
@@ -109,7 +109,7 @@ def test_journal_records_forgets_and_keeps_last_run(tmp_path: Path) -> None:
 HOLDER = """
 import sys, time
 from pathlib import Path
-from tscloud_py.engine.lock import RunLock
+from tscloud_py.state.file_lock import RunLock
 lock = RunLock(Path(sys.argv[1]), scope="shop-dev (us-east-1)")
 lock.acquire()
 print("locked", flush=True)

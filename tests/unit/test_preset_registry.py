@@ -1,4 +1,4 @@
-"""The presets are listed once (tscloud_py/preset_registry.py) and every reader agrees with it: the
+"""The presets are listed once (tscloud_py/config/preset_registry.py) and every reader agrees with it: the
 loader finds each class, the config key and `--preset` accept exactly those names, and each has an
 example."""
 
@@ -11,8 +11,8 @@ import click
 import pytest
 
 from tests.conftest import REPO
-from tscloud_py.config_schema import Config
-from tscloud_py.preset_registry import PRESET_NAMES, PRESETS
+from tscloud_py.config.preset_registry import PRESET_NAMES, PRESETS
+from tscloud_py.config.schema import Config
 from tscloud_py.presets import Preset
 
 
@@ -26,7 +26,7 @@ def test_every_preset_loads_and_has_an_example(name: str) -> None:
 
 
 def test_config_key_and_every_preset_flag_accept_exactly_the_registry() -> None:
-    from tscloud_py.cli import cli
+    from tscloud_py.cli.main import cli
 
     assert get_args(get_type_hints(Config)["preset"]) == PRESET_NAMES
     assert isinstance(cli, click.Group)

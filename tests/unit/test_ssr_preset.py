@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tscloud_py.aws.session import ClientFactory
-from tscloud_py.config import config_from_dict
+from tscloud_py.config.load import config_from_dict
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import load_preset
 

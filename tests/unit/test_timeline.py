@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tscloud_py.timeline import analyse, render_html
+from tscloud_py.operations.timeline import analyse, render_html
 
 T0 = 1_700_000_000.0
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from tscloud_py.aws.s3 import S3
 from tscloud_py.aws.session import ClientFactory, call, error_code, paginate
-from tscloud_py.engine.state import Conflict, Stored
 from tscloud_py.errors import AwsError, ConfigError
+from tscloud_py.state.object_store import Conflict, Stored
 
 STATE_TAG = ("tscloud:state", "v1")
 NONCURRENT_DAYS = 90

@@ -8,7 +8,7 @@ from tscloud_py.errors import TscloudError
 
 if TYPE_CHECKING:
     from tscloud_py.engine.runner import RunResult
-    from tscloud_py.workspace import Workspace
+    from tscloud_py.operations.workspace import Workspace
 
 
 def run_extras(ws: Workspace, kind: str, result: RunResult) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tscloud_py.config_schema import Config
+    from tscloud_py.config.schema import Config
 
 INPUTS_VERSION = 1
 

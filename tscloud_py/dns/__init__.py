@@ -20,7 +20,7 @@ from tscloud_py.dns.base import CLOUDFRONT_ZONE_ID, DnsAuthError, DnsError, Prov
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
-    from tscloud_py.config_schema import DnsConfig
+    from tscloud_py.config.schema import DnsConfig
 
 __all__ = ["CLOUDFRONT_ZONE_ID", "DnsAuthError", "DnsError", "Provider", "Record", "Zone", "get_provider",
            "provider_by_name"]

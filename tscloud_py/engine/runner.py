@@ -15,10 +15,10 @@ from typing import Any
 
 from tscloud_py.engine.events import Event
 from tscloud_py.engine.graph import topo_order
-from tscloud_py.engine.journal import Journal
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import NotDeployedError, StateConflictError, StepFailedError, TscloudError
+from tscloud_py.state.journal import Journal
 
 OK_STATUSES = {"created", "updated", "unchanged", "deleted", "absent", "kept"}
 

@@ -7,13 +7,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tscloud_py.config.preset_registry import PRESETS
 from tscloud_py.engine.step import Outputs, Step
-from tscloud_py.preset_registry import PRESETS
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.build.publish import Tree
-    from tscloud_py.config_schema import Config
+    from tscloud_py.config.schema import Config
 
 @dataclass
 class PresetOptions:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tscloud_py.aws.cloudfront import CloudFront
-from tscloud_py.aws.cloudfront_model import CLOUDFRONT_HOSTED_ZONE_ID
+from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.cloudfront.model import CLOUDFRONT_HOSTED_ZONE_ID
 from tscloud_py.aws.s3 import S3
-from tscloud_py.config_schema import SiteConfig
+from tscloud_py.config.schema import SiteConfig
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
@@ -21,14 +21,14 @@ from tscloud_py.presets.naming import (
     regional_name,
     short_hash,
 )
-from tscloud_py.presets.site_steps import (
+from tscloud_py.presets.steps.site import (
     BucketPolicyStep,
     BucketStep,
     OriginAccessControlStep,
     SiteDistributionStep,
     legacy_distribution_uses_oac,
 )
-from tscloud_py.presets.upload_steps import InvalidationStep, UploadStep
+from tscloud_py.presets.steps.upload import InvalidationStep, UploadStep
 
 
 def site_bucket_name(app: str, stage: str, account: str, region: str, role: str = "site") -> str:
@@ -60,7 +60,7 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
     if site.domain:
         from tscloud_py.aws.acm import Acm
         from tscloud_py.dns import get_provider
-        from tscloud_py.presets.common_steps import CertificateStep
+        from tscloud_py.presets.steps.common import CertificateStep
 
         provider = get_provider(config.dns, aws)
         steps.append(CertificateStep("certificate", Acm(aws, "us-east-1"), provider, [site.domain],
@@ -80,7 +80,7 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
     ]
     if site.domain:
         from tscloud_py.dns import get_provider
-        from tscloud_py.presets.common_steps import DnsRecordStep
+        from tscloud_py.presets.steps.common import DnsRecordStep
 
         steps.append(DnsRecordStep("dns", get_provider(config.dns, aws), site.domain,
                                    ("distribution", "distribution_domain"), record_type="ALIAS",

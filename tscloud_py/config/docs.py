@@ -1,0 +1,277 @@
+"""Documents generated from the config dataclasses: a commented tscloud.toml (`tscloud init`) and a
+JSON Schema (`tscloud config schema`). Both read the same field metadata as the loader
+(``help``, ``pattern``, ``choices``, ``min``/``max``, ``max_items``, ``key_pattern``, ``example``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from tscloud_py.config.load import public_fields
+from tscloud_py.config.preset_registry import PRESETS
+from tscloud_py.config.schema import Config
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# Sample values for commented-out fields whose default is unset (valid once uncommented).
+SAMPLES: dict[str, Any] = {
+    "site.domain": "www.example.com", "dns.zone": "example.com", "dns.zone_id": "Z0123456789ABCDEFGHIJ",
+    "api.image": "public.ecr.aws/docker/library/nginx:1.27-alpine", "frontend.distribution_id": "E2QWRUHAPOMQZL",
+    "database.version": "16.4", "database.deletion_protection": True, "mail.domain": "example.com",
+    "mail.mail_from": "mail.example.com", "api_domain.stage": "prod", "api_domain.load_balancer": "my-alb",
+    "api_domain.api_id": "a1b2c3d4e5", "ssr.streaming": True, "ssr.runtime": "nodejs22.x",
+    "ssr.workers.runtime": "provided.al2023", "ssr.workers.dir": "worker", "schedules.name": "nightly",
+    "schedules.expression": "cron(0 3 * * ? *)", "schedules.command": ["node", "jobs/nightly.js"],
+    "api.build.target": "runtime", "api.build.platform": "linux/arm64", "queue.worker_command": ["node", "worker.js"],
+    "ssr.permissions.actions": ["bedrock:InvokeModel"],
+    "ssr.permissions.resources": ["arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"],
+    "ssr.workers.permissions.actions": ["sqs:SendMessage"],
+    "ssr.workers.permissions.resources": ["arn:aws:sqs:us-east-1:123456789012:other-queue"],
+}
+SAMPLE_DICTS: dict[str, dict[str, str]] = {
+    "environment": {"LOG_LEVEL": "info"},
+    "secrets": {"DATABASE_PASSWORD": "shop/prod/db-password"},
+    "args": {"NODE_ENV": "production"},
+}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls, include_extras=False)
+
+
+def _strip_optional(tp: Any) -> Any:
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _list_item(tp: Any) -> Any | None:
+    return get_args(tp)[0] if get_origin(tp) is list else None
+
+
+def _is_dataclass_type(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+# -- TOML ------------------------------------------------------------------------------------
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _constraint(tp: Any, meta: dict[str, Any]) -> str:
+    tp = _strip_optional(tp)
+    if get_origin(tp) is Literal:
+        return " (one of: " + ", ".join(str(c) for c in get_args(tp)) + ")"
+    if meta.get("choices"):
+        return " (one of: " + ", ".join(str(c) for c in meta["choices"]) + ")"
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and hi is not None:
+        return f" ({lo}..{hi})"
+    if lo is not None:
+        return f" (at least {lo})"
+    return ""
+
+
+def _sample(key: str, f: dataclasses.Field[Any], tp: Any) -> Any:
+    if key in SAMPLES:
+        return SAMPLES[key]
+    if "example" in f.metadata:
+        return f.metadata["example"]
+    if f.default is not dataclasses.MISSING and f.default is not None:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    tp = _strip_optional(tp)
+    if get_origin(tp) is Literal:
+        return get_args(tp)[0]
+    return {bool: False, int: f.metadata.get("min", 0), float: f.metadata.get("min", 0.0)}.get(tp, "")
+
+
+def _table_lines(cls: type, name: str, values: dict[str, Any], *, active: bool, array: bool = False,
+                 path: str | None = None) -> list[str]:
+    """``[name]`` (or ``[[name]]``) with one commented line of help per key.
+
+    Active tables write the keys in ``values`` and required keys; everything else is commented out
+    with its default (or a sample). Inactive tables are commented out entirely.
+    """
+    path = path or name
+    c = "" if active else "# "
+    lines = [f"{c}[[{name}]]" if array else f"{c}[{name}]"]
+    hints = _hints(cls)
+    subtables: list[str] = []
+    for f in public_fields(cls):
+        tp = hints[f.name]
+        base = _strip_optional(tp)
+        item = _list_item(base)
+        key = f"{path}.{f.name}"
+        help_line = f"# {f.metadata.get('help', '')}{_constraint(tp, dict(f.metadata))}"
+        if _is_dataclass_type(base):
+            subtables += ["", help_line, *_table_lines(base, f"{name}.{f.name}", values, active=False,
+                                                        path=key)]
+            continue
+        if item is not None and _is_dataclass_type(item):
+            subtables += ["", help_line, *_table_lines(item, f"{name}.{f.name}", values, active=False,
+                                                        array=True, path=key)]
+            continue
+        if get_origin(base) is dict:
+            sample = SAMPLE_DICTS.get(f.name, {"NAME": "value"})
+            subtables += ["", help_line, f"# [{name}.{f.name}]",
+                          *(f"# {k} = {toml_value(v)}" for k, v in sample.items())]
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        lines.append(help_line)
+        if active and (key in values or required):
+            value = values[key] if key in values else _sample(key, f, tp)
+            lines.append(f"{f.name} = {toml_value(value)}")
+        else:
+            lines.append(f"# {f.name} = {toml_value(_sample(key, f, tp))}")
+    return lines + subtables
+
+
+def init_toml(preset: str, app: str, *, region: str = "us-east-1", stage: str = "dev",
+              overrides: dict[str, Any] | None = None) -> str:
+    """A commented tscloud.toml for ``preset`` that loads cleanly."""
+    info = PRESETS[preset]
+    values = {**info.init_values, **(overrides or {})}
+    fields = {f.name: f for f in public_fields(Config)}
+    out = [
+        f"# tscloud.toml: {preset}. Generated by `tscloud init`; every key is explained above it.",
+        "# Check it with `tscloud plan --local` (the embedded emulator) and estimate it with `tscloud cost`.",
+        "# Editors: `tscloud config schema > tscloud.schema.json` gives a JSON Schema of this file.",
+        "",
+    ]
+    for name, value in (("app", app), ("preset", preset), ("region", region), ("stage", stage)):
+        out.append(f"# {fields[name].metadata['help']}{_constraint(_hints(Config)[name], dict(fields[name].metadata))}")
+        out.append(f"{name} = {toml_value(value)}")
+    tables = info.tables
+    active = info.init_tables
+    order = [*tables.required, *(t for t in active if t not in tables.required),
+             *(t for t in tables.optional if t not in active), *(("dns",) if "dns" not in active else ())]
+    hints = _hints(Config)
+    for table in order:
+        f = fields[table]
+        base = _strip_optional(hints[table])
+        item = _list_item(base)
+        out.append("")
+        out.append(f"# {f.metadata.get('help', '')}")
+        if item is not None:
+            out += _table_lines(item, table, values, active=False, array=True)
+        else:
+            out += _table_lines(base, table, values, active=table in active)
+    return "\n".join(out) + "\n"
+
+
+def default_app_name(directory: Path) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", directory.resolve().name.lower()).strip("-")
+    name = re.sub(r"^[^a-z]+", "", name)[:30].rstrip("-")
+    return name if re.fullmatch(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", name) else "app"
+
+
+# -- JSON Schema -------------------------------------------------------------------------------
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) of tscloud.toml, from the dataclasses."""
+    defs: dict[str, Any] = {}
+    root = _object_schema(Config, defs)
+    conditions = []
+    for preset, info in PRESETS.items():
+        if info.tables.required:
+            conditions.append({"if": {"properties": {"preset": {"const": preset}}, "required": ["preset"]},
+                               "then": {"required": list(info.tables.required)}})
+    return {"$schema": SCHEMA_DIALECT, "title": "tscloud.toml",
+            "description": "tscloud configuration (generated from tscloud_py/config/schema.py)",
+            **root, "allOf": conditions, "$defs": defs}
+
+
+def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    hints = _hints(cls)
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for f in public_fields(cls):
+        schema = _type_schema(hints[f.name], dict(f.metadata), defs)
+        if f.metadata.get("help"):
+            schema = {**schema, "description": f.metadata["help"]}
+        if f.default is not dataclasses.MISSING and f.default is not None:
+            schema["default"] = f.default
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
+        props[f.name] = schema
+    doc: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        doc["required"] = required
+    return doc
+
+
+def _ref(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    name = cls.__name__
+    if name not in defs:
+        defs[name] = {}  # placeholder against recursion
+        defs[name] = {"title": name, **_object_schema(cls, defs)}
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _type_schema(tp: Any, meta: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    tp = _strip_optional(tp)
+    origin = get_origin(tp)
+    if _is_dataclass_type(tp):
+        return _ref(tp, defs)
+    if origin is Literal:
+        return {"enum": list(get_args(tp))}
+    if origin is list:
+        (item,) = get_args(tp)
+        items = _ref(item, defs) if _is_dataclass_type(item) else _scalar_schema(item, meta)
+        doc: dict[str, Any] = {"type": "array", "items": items}
+        if "max_items" in meta:
+            doc["maxItems"] = meta["max_items"]
+        return doc
+    if origin is dict:
+        _, vt = get_args(tp)
+        doc = {"type": "object", "additionalProperties": _scalar_schema(vt, {})}
+        if meta.get("key_pattern"):
+            doc["propertyNames"] = {"pattern": f"^(?:{meta['key_pattern']})$"}
+        return doc
+    return _scalar_schema(tp, meta)
+
+
+def _scalar_schema(tp: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any]
+    if tp is bool:
+        return {"type": "boolean"}
+    if tp is int:
+        doc = {"type": "integer"}
+    elif tp is float:
+        doc = {"type": "number"}
+    elif tp is str:
+        doc = {"type": "string"}
+        if meta.get("pattern"):
+            doc["pattern"] = f"^(?:{meta['pattern']})$"
+    else:
+        return {}
+    if tp in (int, float):
+        if meta.get("min") is not None:
+            doc["minimum"] = meta["min"]
+        if meta.get("max") is not None:
+            doc["maximum"] = meta["max"]
+    if meta.get("choices"):
+        doc["enum"] = list(meta["choices"])
+    return doc

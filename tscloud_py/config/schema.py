@@ -1,0 +1,125 @@
+"""The config schema: one dataclass per tscloud.toml table.
+
+Field metadata drives validation and docs: ``help`` (one line), ``pattern`` +
+``pattern_help``, ``choices``, ``min``/``max``, ``example`` (for ``init``).
+Fields with ``internal`` metadata are set by the loader, never by the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tscloud_py.config.preset_registry import PresetName
+from tscloud_py.config.tables.api_domain import ApiDomainConfig
+from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, DnsProviderName, meta
+from tscloud_py.config.tables.fullstack import (
+    ApiConfig,
+    CacheConfig,
+    DatabaseConfig,
+    FrontendConfig,
+    MailConfig,
+    NetworkConfig,
+    QueueConfig,
+    ScheduleConfig,
+    check_fullstack,
+)
+from tscloud_py.config.tables.ssr import SsrConfig, check_ssr
+from tscloud_py.errors import ConfigError
+
+
+@dataclass
+class DnsConfig:
+    provider: DnsProviderName = field(
+        default="route53", metadata=meta("who serves DNS for your domains; credentials come from env vars"))
+    zone: str | None = field(default=None, metadata=meta(
+        "zone name override (default: the registrable domain from the Public Suffix List)",
+        pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
+    zone_id: str | None = field(default=None, metadata=meta(
+        "provider zone id (route53 hosted zone id or Cloudflare zone id)", pattern=r"(/hostedzone/)?[A-Za-z0-9]{1,64}",
+        pattern_help="expected a zone id of letters and digits, like Z0123456789ABC or a 32-character Cloudflare id"))
+    proxied: bool = field(default=False, metadata=meta("cloudflare only: proxy records through Cloudflare"))
+
+
+@dataclass
+class StateConfig:
+    backend: Literal["s3", "local"] = field(default="s3", metadata=meta(
+        "where the lock and journal live: s3 (a state bucket in the account, safe for teams and CI) or local "
+        "(files under .tscloud/, one machine only); --local always uses local files"))
+    bucket: str | None = field(default=None, metadata=meta(
+        "an existing bucket of yours for the state (default: tscloud-state-<account>-<region>, made on first use)",
+        pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", pattern_help="expected an S3 bucket name"))
+
+
+@dataclass
+class SiteConfig:
+    dir: str = field(default="dist", metadata=meta("the built site, relative to tscloud.toml"))
+    spa: bool = field(default=False, metadata=meta("serve /index.html (200) for 403/404: single-page apps"))
+    domain: str | None = field(default=None, metadata=meta(
+        "custom domain; a certificate is issued in us-east-1 and [dns] writes the records",
+        pattern=DOMAIN_PATTERN, pattern_help=DOMAIN_HELP))
+    index: str = field(default="index.html", metadata=meta("the default root object"))
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = field(
+        default="PriceClass_100", metadata=meta("CloudFront price class"))
+    retain: bool = field(default=False, metadata=meta("keep the bucket and its files on destroy"))
+    include: list[str] = field(default_factory=list, metadata=meta(
+        "publish these private files after all (dotfiles, keys are never uploaded otherwise), "
+        "e.g. \".well-known/*\""))
+    allow_outside: bool = field(default=False, metadata=meta(
+        "allow dir to resolve outside the project directory (a warning is printed)"))
+
+    def resolved_dir(self, base: Path) -> Path:
+        return (base / self.dir).resolve()
+
+
+@dataclass
+class Config:
+    app: str = field(metadata=meta(
+        "the app name, used in every resource name", pattern=r"[a-z][a-z0-9-]{0,28}[a-z0-9]",
+        pattern_help="expected 2-30 chars of a-z, 0-9 and '-', starting with a letter", example="shop"))
+    preset: PresetName = field(metadata=meta("what to deploy", example="static-site"))
+    region: str = field(default="us-east-1", metadata=meta(
+        "AWS region", pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d", pattern_help="expected an AWS region like us-east-1"))
+    stage: str = field(default="dev", metadata=meta(
+        "stage name (dev, staging, prod, ...)", pattern=r"[a-z][a-z0-9-]{0,14}",
+        pattern_help="expected 1-15 chars of a-z, 0-9 and '-', starting with a letter"))
+    site: SiteConfig | None = field(default=None, metadata=meta("the static site"))
+    dns: DnsConfig = field(default_factory=DnsConfig, metadata=meta("DNS provider for custom domains"))
+    state: StateConfig = field(default_factory=StateConfig, metadata=meta("where the lock and journal live"))
+    # fullstack-app
+    api: ApiConfig | None = field(default=None, metadata=meta("fullstack-app: the container API"))
+    frontend: FrontendConfig | None = field(default=None, metadata=meta(
+        "fullstack-app: an existing CloudFront distribution to attach the API to"))
+    database: DatabaseConfig | None = field(default=None, metadata=meta("fullstack-app: Postgres"))
+    cache: CacheConfig | None = field(default=None, metadata=meta("fullstack-app: Redis"))
+    queue: QueueConfig | None = field(default=None, metadata=meta("fullstack-app: SQS queue and worker"))
+    mail: MailConfig | None = field(default=None, metadata=meta("fullstack-app: SES domain identity"))
+    schedules: list[ScheduleConfig] = field(default_factory=list, metadata=meta(
+        "fullstack-app: EventBridge Scheduler jobs run as ECS tasks"))
+    network: NetworkConfig | None = field(default=None, metadata=meta("fullstack-app: VPC choice"))
+    # api-domain
+    api_domain: ApiDomainConfig | None = field(default=None, metadata=meta(
+        "api-domain: a custom domain for an existing API Gateway API or ALB"))
+    # ssr-app
+    ssr: SsrConfig | None = field(default=None, metadata=meta("ssr-app: a Nitro build on Lambda"))
+
+    path: str = field(default="tscloud.toml", metadata={"internal": True})
+    base_dir: Path = field(default_factory=Path.cwd, metadata={"internal": True})
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage in ("prod", "production")
+
+    def semantic_checks(self) -> list[Callable[[str], None]]:
+        checks: list[Callable[[str], None]] = [self._check_names]
+        if self.preset == "fullstack-app":
+            checks.append(lambda shown: check_fullstack(self, shown))
+        if self.preset == "ssr-app":
+            checks.append(lambda shown: check_ssr(self, shown))
+        return checks
+
+    def _check_names(self, shown: str) -> None:
+        if len(f"{self.app}-{self.stage}") > 40:
+            raise ConfigError(shown, "app", "app and stage together must be at most 40 characters")

@@ -1,0 +1,171 @@
+"""An Application Load Balancer origin at the local edge: its listener's rules, evaluated as the ALB would.
+
+The rules come from the emulator (describe-listeners / describe-rules): by
+priority, the default last, the first whose conditions all match wins; an
+http-header condition compares the name case-insensitively and the values with
+``*``/``?`` wildcards, case-insensitively, as ALB documents. So the origin-verify
+rule holds locally: a request without the header gets the listener's default
+action (the preset's fixed 403). A fixed-response or redirect action is answered
+here; a forward reaches the service's task definition run as a local container
+on a real Docker engine (``alb_tasks``), or a 502 page saying why it cannot run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tscloud_py.aws.elbv2 import Elbv2
+from tscloud_py.emulator.edge.alb_tasks import ServiceTasks, TaskUnavailableError
+from tscloud_py.emulator.edge.http_io import read_request, write_response
+from tscloud_py.emulator.edge.origins import (
+    Distribution,
+    EdgeRequest,
+    EdgeResponse,
+    error_page,
+    forward,
+)
+from tscloud_py.emulator.edge.routing import items_of
+
+
+def _like(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value.lower(), pattern.lower())
+
+
+def condition_matches(condition: Mapping[str, Any], *, path: str, host: str, method: str,
+                      headers: list[tuple[str, str]]) -> bool:
+    field = condition.get("Field")
+    if field == "http-header":
+        config = condition.get("HttpHeaderConfig") or {}
+        name = str(config.get("HttpHeaderName", "")).lower()
+        values = [v for k, v in headers if k.lower() == name]
+        return any(_like(str(p), v) for p in config.get("Values") or [] for v in values)
+    if field == "path-pattern":
+        patterns = (condition.get("PathPatternConfig") or {}).get("Values") or condition.get("Values") or []
+        return any(fnmatch.fnmatchcase(path, str(p)) for p in patterns)
+    if field == "host-header":
+        patterns = (condition.get("HostHeaderConfig") or {}).get("Values") or condition.get("Values") or []
+        return any(_like(str(p), host.rsplit(":", 1)[0]) for p in patterns)
+    if field == "http-request-method":
+        return method in ((condition.get("HttpRequestMethodConfig") or {}).get("Values") or [])
+    return False  # a condition the edge does not evaluate never matches, so nothing is let through by mistake
+
+
+def choose_actions(rules: Sequence[Mapping[str, Any]], *, path: str, host: str, method: str,
+                   headers: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The actions of the first rule (by priority, the default last) whose conditions all match."""
+    def order(rule: Mapping[str, Any]) -> float:
+        return float("inf") if rule.get("IsDefault") or rule.get("Priority") == "default" else float(rule["Priority"])
+
+    for rule in sorted(rules, key=order):
+        conditions = rule.get("Conditions") or []
+        if rule.get("IsDefault") or all(condition_matches(c, path=path, host=host, method=method, headers=headers)
+                                        for c in conditions):
+            return [dict(a) for a in rule.get("Actions") or []]
+    return []
+
+
+class AlbOrigin:
+    def __init__(self, elbv2: Elbv2, tasks: ServiceTasks | None = None) -> None:
+        self.elbv2, self.tasks = elbv2, tasks
+        self._lock = threading.Lock()
+        self._listeners: dict[str, ThreadingHTTPServer] = {}
+
+    def listener_url(self, listener_arn: str, host: str) -> str:
+        """A loopback port that answers as this ALB listener does, for requests sent straight to the ALB."""
+        with self._lock:
+            server = self._listeners.get(listener_arn)
+            if server is None:
+                origin = self
+
+                class Handler(BaseHTTPRequestHandler):
+                    protocol_version = "HTTP/1.1"
+
+                    def log_message(self, *args: Any) -> None:
+                        return
+
+                    def _serve(self) -> None:
+                        req = read_request(self)
+                        if req is not None:
+                            write_response(self, origin.answer(listener_arn, req, req.headers, host,
+                                                               "local ALB listener"))
+
+                    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+                server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+                server.daemon_threads = True
+                threading.Thread(target=server.serve_forever, name="alb-listener", daemon=True).start()
+                self._listeners[listener_arn] = server
+            return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
+        domain = str(origin.get("DomainName"))
+        label = f"{origin.get('Id')} (alb)"
+        custom = origin.get("CustomOriginConfig") or {}
+        https = custom.get("OriginProtocolPolicy") == "https-only"
+        port = int(custom.get("HTTPSPort") or 443) if https else int(custom.get("HTTPPort") or 80)
+        lb = self.elbv2.load_balancer_by_dns(domain)
+        if lb is None:
+            return error_page(502, "Bad gateway", f"no load balancer in this emulator has the DNS name {domain}",
+                              label)
+        listener = self.elbv2.listener_on_port(str(lb["LoadBalancerArn"]), port)
+        if listener is None:
+            return error_page(502, "Bad gateway", f"load balancer {lb.get('LoadBalancerName')} has no listener "
+                              f"on port {port}", label)
+        headers = list(req.headers) + [(str(h.get("HeaderName")), str(h.get("HeaderValue")))
+                                       for h in items_of(origin.get("CustomHeaders"))]
+        listener_arn = str(listener["ListenerArn"])
+        response = self.answer(listener_arn, req, headers, domain, label)
+        response.headers.append(("X-Tscloud-Alb-Listener", self.listener_url(listener_arn, domain)))
+        return response
+
+    def answer(self, listener_arn: str, req: EdgeRequest, headers: list[tuple[str, str]], host: str,
+               label: str) -> EdgeResponse:
+        """What the listener answers ``req`` carrying ``headers`` (what a viewer sends straight to the ALB)."""
+        actions = choose_actions(self.elbv2.rules(listener_arn), path=req.uri, host=host, method=req.method,
+                                 headers=headers)
+        action = next((a for a in actions if a.get("Type") in ("fixed-response", "redirect", "forward")), None)
+        if action is None:
+            return error_page(502, "Bad gateway", "the listener has no action the local edge can take", label)
+        if action["Type"] == "fixed-response":
+            config = action.get("FixedResponseConfig") or {}
+            body = str(config.get("MessageBody") or "").encode()
+            return EdgeResponse(int(config.get("StatusCode") or 200),
+                                [("Content-Type", str(config.get("ContentType") or "text/plain")),
+                                 ("Content-Length", str(len(body)))], [body], origin=label,
+                                notes=["ALB fixed response"])
+        if action["Type"] == "redirect":
+            config = action.get("RedirectConfig") or {}
+            status = 301 if config.get("StatusCode") == "HTTP_301" else 302
+            location = (f"{str(config.get('Protocol', 'https')).lower()}://{host}:{config.get('Port', '443')}"
+                        f"{req.uri}" + (f"?{req.query}" if req.query else ""))
+            return EdgeResponse(status, [("Location", location), ("Content-Length", "0")], [b""], origin=label)
+        tg_arn = str(action.get("TargetGroupArn") or "")
+        group = tg_arn.rsplit("/", 2)[-2] if "/" in tg_arn else tg_arn
+        if self.tasks is None:
+            return error_page(502, "Bad gateway", f"the ALB forwards this request to target group {group}; the "
+                              "local edge runs no ECS tasks here, so nothing answers it", label)
+        try:
+            task = self.tasks.endpoint(tg_arn)
+        except TaskUnavailableError as exc:
+            return error_page(502, "Bad gateway", f"the ALB forwards this request to target group {group}, "
+                              f"whose service cannot run here: {exc}", label)
+        # ALB adds these for its targets; CloudFront's own hop is already in the headers it sent.
+        sent = [*headers, ("X-Forwarded-For", req.client_ip), ("X-Forwarded-Proto", "http")]
+        path = req.uri + (f"?{req.query}" if req.query else "")
+        response = forward("127.0.0.1", task.port, req.method, path, sent, req.body, label)
+        response.notes.append(f"ALB target group {group} -> service {task.service} in container "
+                              f"{task.container_id[:12]}")
+        return response
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._listeners = list(self._listeners.values()), {}
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        if self.tasks is not None:
+            self.tasks.close()

@@ -1,0 +1,157 @@
+"""The local edge's HTTP side: one loopback port per distribution, found by polling the emulator.
+
+Any edge port also routes by Host header, so a request for a distribution's
+``*.cloudfront.net`` name or an alias reaches it whichever port it came in on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.emulator.edge.http_io import read_request, write_response
+from tscloud_py.emulator.edge.pipeline import Edge
+
+
+@dataclass(frozen=True)
+class Served:
+    id: str
+    domain: str
+    aliases: tuple[str, ...]
+    url: str
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], fleet: EdgeFleet, dist_id: str) -> None:
+        self.fleet, self.dist_id = fleet, dist_id
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def version_string(self) -> str:
+        return "tscloud-local-edge"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _serve(self) -> None:
+        req = read_request(self)
+        if req is None:
+            return
+        dist_id = self.server.fleet.route(self.headers.get("Host"), self.server.dist_id)
+        write_response(self, self.server.fleet.edge.handle(dist_id, req))
+
+    def _safe(self) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._serve()
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _safe
+
+
+class EdgeFleet:
+    """Keeps one edge server per distribution in the emulator."""
+
+    def __init__(self, edge: Edge, cloudfront: CloudFront, *, host: str = "127.0.0.1",
+                 on_new: Callable[[Served], None] | None = None) -> None:
+        self.edge, self.cloudfront, self.host, self.on_new = edge, cloudfront, host, on_new
+        self._servers: dict[str, _Server] = {}
+        self.served: dict[str, Served] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def sync(self) -> list[Served]:
+        """Serve every distribution the emulator has now; stop serving deleted ones. Returns the new ones."""
+        summaries = {s["Id"]: s for s in self.cloudfront.iter_distributions()}
+        new: list[Served] = []
+        with self._lock:
+            for dist_id in set(self._servers) - set(summaries):
+                self._close(dist_id)
+            for dist_id, summary in summaries.items():
+                aliases = tuple((summary.get("Aliases") or {}).get("Items") or ())
+                if dist_id in self._servers:
+                    old = self.served[dist_id]
+                    self.served[dist_id] = Served(dist_id, old.domain, aliases, old.url)
+                    continue
+                server = _Server((self.host, 0), self, dist_id)
+                threading.Thread(target=server.serve_forever, name=f"edge-{dist_id}", daemon=True).start()
+                self._servers[dist_id] = server
+                served = Served(dist_id, str(summary["DomainName"]), aliases,
+                                f"http://{self.host}:{server.server_address[1]}/")
+                self.served[dist_id] = served
+                new.append(served)
+        for served in new:
+            if self.on_new is not None:
+                self.on_new(served)
+        return new
+
+    def route(self, host_header: str | None, fallback: str) -> str:
+        """The distribution a Host header names (its domain or an alias), else the port's own."""
+        host = (host_header or "").rsplit(":", 1)[0].lower()
+        for served in list(self.served.values()):
+            if host == served.domain.lower() or host in (a.lower() for a in served.aliases):
+                return served.id
+        return fallback
+
+    def poll(self, interval: float = 1.0, on_error: Callable[[Exception], None] | None = None) -> None:
+        """Keep syncing in the background, so distributions deployed later are served too."""
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.sync()
+                except Exception as exc:  # the emulator going away must not kill the poller silently
+                    if on_error is not None:
+                        on_error(exc)
+
+        self._poller = threading.Thread(target=loop, name="edge-poll", daemon=True)
+        self._poller.start()
+
+    def _close(self, dist_id: str) -> None:
+        server = self._servers.pop(dist_id)
+        self.served.pop(dist_id, None)
+        server.shutdown()
+        server.server_close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        with self._lock:
+            for dist_id in list(self._servers):
+                self._close(dist_id)
+        self.edge.close()
+
+
+def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
+               on_new: Callable[[Served], None] | None = None) -> EdgeFleet:
+    """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
+    from tscloud_py.aws.apigateway import ApiGateway
+    from tscloud_py.aws.ecr import Ecr
+    from tscloud_py.aws.ecs import Ecs
+    from tscloud_py.aws.elbv2 import Elbv2
+    from tscloud_py.aws.s3 import S3
+    from tscloud_py.aws.secrets import Secrets
+    from tscloud_py.emulator.edge.alb_origin import AlbOrigin
+    from tscloud_py.emulator.edge.alb_tasks import ServiceTasks
+    from tscloud_py.emulator.edge.functions import FunctionRuntime
+    from tscloud_py.emulator.edge.lambda_origin import FunctionUrlOrigin, RestApiOrigin
+    from tscloud_py.emulator.edge.origins import OriginBackend, Origins
+
+    cloudfront = CloudFront(factory)
+    tasks = ServiceTasks(Ecs(factory), Ecr(factory), Secrets(factory))
+    functions = FunctionUrlOrigin()
+    backends: dict[str, OriginBackend] = {"lambda-url": functions, "alb": AlbOrigin(Elbv2(factory), tasks),
+                                          "rest-api": RestApiOrigin(ApiGateway(factory), functions)}
+    edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
+    return EdgeFleet(edge, cloudfront, on_new=on_new)

@@ -1,0 +1,298 @@
+"""The emulator's Lambda execution: functions whose runtime is ``nodejs*`` really run, under AWS's runtime client.
+
+moto runs function code only in Docker (and only buffered, without Function
+URLs). Here a node function's zip is unpacked once per code hash and run with
+``node`` and ``aws-lambda-ric`` (tscloud_py.lambda_runtime), kept warm between
+invocations like an execution environment. It serves:
+
+- ``Invoke`` (patched into moto's LambdaFunction by local_fidelity);
+- each Function URL, on its own loopback port, streamed when its InvokeMode is
+  RESPONSE_STREAM and buffered otherwise (AuthType is not checked locally);
+- the local edge's Function URL origins (tscloud_py.emulator.edge.lambda_origin), streaming too.
+
+All three share one warm environment per function (``ENVIRONMENTS``).
+
+Every invocation writes START/END/REPORT lines, with the function's own output,
+to the function's CloudWatch log group, as Lambda does. Other runtimes (python,
+java, provided.*) keep moto's Docker execution: without a Docker engine and the
+lambci images their Invoke fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tscloud_py.emulator.lambda_.functions import LocalFunction, describe
+from tscloud_py.lambda_runtime import Invocation, NodeFunction, RuntimeClientMissingError, find_ric
+from tscloud_py.lambda_runtime.events import function_url_event, http_result, response_head
+from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
+
+WAIT_S = 900.0  # Lambda's longest timeout
+
+
+def runs_here(fn: Any) -> bool:
+    """Whether the emulator runs this moto function itself (a nodejs runtime, zip package)."""
+    return str(getattr(fn, "run_time", "") or "").startswith("nodejs") and bool(getattr(fn, "code_bytes", b""))
+
+
+def _unzip(code: bytes, dest: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        for info in archive.infolist():
+            target = (dest / info.filename).resolve()
+            if not str(target).startswith(str(dest.resolve())):
+                continue  # a path leaving the code dir is never written (Lambda refuses such zips too)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(info))
+
+
+class Environments:
+    """Warm execution environments, one per function (name and region), replaced when code or config change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._envs: dict[tuple[str, str], tuple[str, NodeFunction, Path]] = {}
+
+    def get(self, fn: LocalFunction) -> NodeFunction:
+        version = hashlib.sha256(json.dumps(
+            [fn.code_sha256, hashlib.sha256(fn.zip_bytes).hexdigest(), fn.handler, fn.timeout_s, fn.memory_mb,
+             fn.environment, fn.runtime], sort_keys=True).encode()).hexdigest()
+        key = (fn.name, fn.region)
+        with self._lock:
+            current = self._envs.get(key)
+            if current is not None and current[0] == version:
+                return current[1]
+            if current is not None:
+                current[1].close()
+                shutil.rmtree(current[2], ignore_errors=True)
+            code_dir = Path(tempfile.mkdtemp(prefix=f"tscloud-lambda-{fn.name}-"))
+            _unzip(fn.zip_bytes, code_dir)
+            try:
+                node_fn = NodeFunction(
+                    code_dir, fn.handler, timeout_s=float(fn.timeout_s), name=fn.name, memory_mb=fn.memory_mb,
+                    region=fn.region, ric=find_ric(code_dir, Path.cwd()),
+                    env={"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", **fn.environment})
+            except RuntimeClientMissingError:
+                shutil.rmtree(code_dir, ignore_errors=True)
+                raise
+            self._envs[key] = (version, node_fn, code_dir)
+            return node_fn
+
+    def close(self) -> None:
+        with self._lock:
+            envs, self._envs = list(self._envs.values()), {}
+        for _, node_fn, code_dir in envs:
+            node_fn.close()
+            shutil.rmtree(code_dir, ignore_errors=True)
+
+
+ENVIRONMENTS = Environments()
+
+
+def start(fn: Any, event: bytes | dict[str, Any]) -> tuple[NodeFunction, Invocation]:
+    """Start one invocation of moto function ``fn``; its log lines are written when it ends."""
+    node_fn = ENVIRONMENTS.get(describe(fn))
+    cold = node_fn.cold_starts
+    before = len(node_fn.logs)
+    inv = node_fn.start(event)
+    threading.Thread(target=_log_when_done, args=(fn, node_fn, inv, cold, before), daemon=True,
+                     name=f"lambda-log-{fn.function_name}").start()
+    return node_fn, inv
+
+
+def invoke(fn: Any, event: bytes | dict[str, Any]) -> tuple[str, bool, str]:
+    """moto's ``_invoke_lambda`` contract: (result JSON, errored, log tail)."""
+    node_fn, inv = start(fn, event)
+    inv.wait_done(WAIT_S)
+    if inv.error is not None:
+        error = {"errorType": inv.error.get("errorType"), "errorMessage": inv.error.get("errorMessage")}
+        return json.dumps(error), True, "\n".join(list(node_fn.logs)[-20:])
+    body = inv.body_bytes.decode("utf-8", "replace") if inv.streaming else (inv.result or b"null").decode()
+    return body, False, "\n".join(list(node_fn.logs)[-20:])
+
+
+def report_line(inv: Invocation, memory_mb: int, init_ms: float | None) -> str:
+    duration = inv.end_ms or 0.0
+    line = (f"REPORT RequestId: {inv.request_id}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: 0 MB")
+    if init_ms is not None:
+        line += f"\tInit Duration: {init_ms:.2f} ms"
+    if inv.timed_out:
+        line += "\tStatus: timeout"
+    return line
+
+
+def _log_when_done(fn: Any, node_fn: NodeFunction, inv: Invocation, cold_before: int, before: int) -> None:
+    inv.wait_done(WAIT_S + 30)
+    try:
+        logs = list(node_fn.logs)[before:]
+        init = node_fn.init_ms if node_fn.cold_starts > cold_before else None
+        lines = [f"START RequestId: {inv.request_id} Version: $LATEST", *logs,
+                 f"END RequestId: {inv.request_id}", report_line(inv, node_fn.memory_mb, init)]
+        fn.logs_backend.ensure_log_group(fn.logs_group_name)
+        fn.save_logs("\n".join(lines))
+    except Exception:  # a log write must never take the emulator down
+        return
+
+
+# Function URLs on loopback ---------------------------------------------------------------------------
+
+@dataclass
+class ServedUrl:
+    function_name: str
+    region: str
+    aws_url: str
+    local_url: str
+    server: ThreadingHTTPServer
+
+
+Listener = Callable[[ServedUrl], None]
+
+
+class FunctionUrls:
+    """A loopback HTTP server for every Function URL the emulator holds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._served: dict[str, ServedUrl] = {}
+        self._listeners: list[Listener] = []
+        # Only an emulator a person uses serves URLs (Emulator.start), not every moto server in a process.
+        self.enabled = False
+
+    def on_new(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+            current = list(self._served.values())
+        for served in current:
+            listener(served)
+
+    def served(self) -> list[ServedUrl]:
+        with self._lock:
+            return list(self._served.values())
+
+    def local_url(self, aws_url_or_host: str) -> str | None:
+        host = urlsplit(aws_url_or_host).netloc or aws_url_or_host
+        with self._lock:
+            return next((s.local_url for s in self._served.values() if urlsplit(s.aws_url).netloc == host), None)
+
+    def add(self, fn: Any, url_config: Any) -> None:
+        key = str(fn.function_arn)
+        with self._lock:
+            if not self.enabled or key in self._served:
+                return
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _url_handler(self, str(fn.function_name), str(fn.region),
+                                                                    str(fn.account_id)))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=f"function-url-{fn.function_name}", daemon=True).start()
+        served = ServedUrl(str(fn.function_name), str(fn.region), str(url_config.url).rstrip("/") + "/",
+                           f"http://127.0.0.1:{server.server_address[1]}/", server)
+        with self._lock:
+            self._served[key] = served
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(served)
+
+    def remove(self, fn: Any) -> None:
+        with self._lock:
+            served = self._served.pop(str(fn.function_arn), None)
+        if served is not None:
+            served.server.shutdown()
+            served.server.server_close()
+
+    def close(self) -> None:
+        with self._lock:
+            served, self._served = list(self._served.values()), {}
+            self.enabled = False
+            self._listeners = []
+        for s in served:
+            s.server.shutdown()
+            s.server.server_close()
+
+
+FUNCTION_URLS = FunctionUrls()
+
+
+def _find_function(served: ServedUrl) -> Any:
+    from moto.awslambda.models import lambda_backends
+
+    for account in lambda_backends.values():
+        for region, backend in account.items():
+            if region != served.region:
+                continue
+            try:
+                return backend.get_function(served.function_name)
+            except Exception:  # moto raises its own not-found types
+                continue
+    return None
+
+
+def invoke_mode(fn: Any) -> str:
+    config = getattr(getattr(fn, "url_config", None), "config", None) or {}
+    return str(config.get("InvokeMode") or "BUFFERED")
+
+
+def stream_response(fn: Any, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], Iterator[bytes], str]:
+    """Invoke for an HTTP request: (status, headers, body chunks as they come, request id)."""
+    _, inv = start(fn, event)
+    streaming = invoke_mode(fn) == "RESPONSE_STREAM"
+    if streaming:
+        inv.wait_prelude(WAIT_S)
+        status, headers = response_head(inv)
+        if status == 502 and not inv.chunks:
+            return status, headers, iter([b'{"Message":"Internal Server Error"}']), inv.request_id
+        return status, headers, inv.body(WAIT_S), inv.request_id
+    inv.wait_response(WAIT_S)
+    result = http_result(inv)
+    return result.status, result.headers, iter([result.body]), inv.request_id
+
+
+def _url_handler(urls: FunctionUrls, name: str, region: str, account: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            served = next((s for s in urls.served() if s.function_name == name and s.region == region), None)
+            fn = _find_function(served) if served is not None else None
+            if fn is None or not runs_here(fn):
+                self._plain(502 if fn is not None else 404, "this function URL's function is gone or cannot "
+                            "run locally (only nodejs runtimes run in the emulator)")
+                return
+            domain = urlsplit(served.aws_url).netloc if served else "localhost"
+            split = urlsplit(self.path)
+            headers = [(k, v) for k, v in self.headers.items() if k.lower() != "host"] + [("host", domain)]
+            event = function_url_event(self.command, split.path or "/", query=split.query, headers=headers,
+                                       body=body, domain=domain, source_ip=self.client_address[0])
+            try:
+                status, out, chunks, request_id = stream_response(fn, event)
+            except RuntimeClientMissingError as exc:
+                self._plain(502, exc.message)
+                return
+            send_chunked(self, status, out, request_id, chunks)
+
+        def _plain(self, status: int, message: str) -> None:
+            send_error(self, status, message, key="Message")
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    return Handler
+

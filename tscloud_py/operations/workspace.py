@@ -1,0 +1,96 @@
+"""One app + stage opened for a command: config, preset, steps, journal, lock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tscloud_py.engine.step import Step, StepContext
+from tscloud_py.operations import exit_guard
+from tscloud_py.presets import Preset, PresetOptions, load_preset
+from tscloud_py.state.backend import StateBackend
+from tscloud_py.state.file_lock import RunLock
+from tscloud_py.state.journal import Journal, atomic_write_json
+from tscloud_py.state.object_store import LeaseLock, ObjectJournalStore
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.config.schema import Config
+    from tscloud_py.engine.events import EventSink
+    from tscloud_py.operations.context import AppContext
+
+
+@dataclass
+class Workspace:
+    app: AppContext
+    config: Config
+    aws: ClientFactory
+    preset: Preset
+    steps: list[Step]
+    state_dir: Path
+    journal: Journal
+    state: StateBackend
+
+    @classmethod
+    def open(cls, app: AppContext, options: PresetOptions | None = None, *, locking: bool = False) -> Workspace:
+        """``locking``: the command takes the run lock (``lock()``), which reads the journal once held."""
+        from tscloud_py.concurrency import Background
+        from tscloud_py.engine.graph import check_graph
+
+        config = app.config()
+        preset_options = options or PresetOptions(verbose=app.verbose)
+        aws = app.factory(config.region)
+
+        def open_state() -> tuple[StateBackend, Journal]:
+            state = StateBackend.choose(app, aws, config)
+            return state, state.journal(preset=config.preset, locking=locking)
+
+        # The state backend's first requests (the account, the journal) wait on the network while the
+        # preset builds its clients, which waits on the CPU: side by side, the run pays for the longer.
+        opening = Background(open_state, name="state-open")
+        try:
+            preset = load_preset(config, aws, preset_options)
+            steps = preset.steps()
+            check_graph(steps)
+        except Exception:
+            opening.wait()  # only reads, whose own failure is not the one to report
+            raise
+        state, journal = opening.result()
+        return cls(app, config, aws, preset, steps, state.local_dir, journal, state)
+
+    @property
+    def scope(self) -> str:
+        return f"{self.config.app}-{self.config.stage} ({self.aws.region})"
+
+    @contextmanager
+    def lock(self, *, force: int = 0,
+             confirm_break: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[RunLock | LeaseLock]:
+        """Hold the run lock; the state bucket's journal is read once it is held, so its ETag is the one we own.
+
+        ``force`` is how many --force-unlock were given; ``confirm_break`` is asked before a lock whose
+        lease is still live is broken.
+        """
+        lock = self.state.lock(scope=self.scope, force=force, confirm_break=confirm_break)
+        with lock, exit_guard.released_on_forced_exit(lock.release):
+            store = self.journal.store
+            if isinstance(store, ObjectJournalStore) and isinstance(lock, LeaseLock):
+                store.lock = lock
+                self.journal.reload()
+            yield lock
+
+    def context(self, sink: EventSink) -> StepContext:
+        return StepContext(self.config.app, self.config.stage, outputs={}, previous=self.journal.outputs(), sink=sink)
+
+    def write_run_record(self, kind: str, record: dict[str, Any]) -> Path:
+        """Keep a record of the run (steps, waits, requests) for timelines and benchmarks. Scrubbed: a
+        failed step's error text may quote a secret an AWS error echoed."""
+        from tscloud_py import redact
+
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = self.app.project_dir / ".tscloud" / "deploys" / f"{stamp}-{kind}-{self.config.app}-{self.config.stage}.json"
+        atomic_write_json(path, redact.scrub_obj(record))
+        return path

@@ -1,0 +1,112 @@
+"""api-domain: a custom domain for an existing API Gateway API (REST or HTTP) or an existing ALB.
+
+Steps (API Gateway): certificate -> domain (regional domain name) -> mapping -> dns.
+Steps (ALB): certificate -> listener (HTTPS:443 with the certificate, HTTP:80 redirect) -> dns.
+
+The certificate lives in the API's region (regional endpoints and ALB
+listeners need it there) and is validated through the [dns] provider. The
+final record is a CNAME at that provider pointing at the regional target; a
+Route53 record (an alias A) is written only when dns.provider = "route53".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tscloud_py.config.tables.api_domain import ApiDomainConfig
+from tscloud_py.dns.names import is_apex
+from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.errors import ConfigError
+from tscloud_py.presets import Preset
+
+APEX_CAPABLE = ("route53", "cloudflare", "porkbun")
+
+
+class ApiDomain(Preset):
+
+    @property
+    def table(self) -> ApiDomainConfig:
+        assert self.config.api_domain is not None  # the loader requires [api_domain] for this preset
+        return self.config.api_domain
+
+    def validate(self) -> None:
+        self.table.check(self.config.path)
+        dns = self.config.dns
+        if dns.provider not in APEX_CAPABLE and is_apex(self.table.domain, dns.zone):
+            raise ConfigError(self.config.path, "api_domain.domain",
+                              f"{self.table.domain} is a zone apex, and {dns.provider} cannot serve a CNAME there",
+                              f"use api.{self.table.domain} or www.{self.table.domain}, or move the zone to "
+                              "Route53 (dns.provider = \"route53\")")
+
+    def preflight(self) -> None:
+        """The API must exist; a REST API's base path mapping takes one path segment (API Gateway's
+        CreateBasePathMapping rejects a '/'; multi-level paths are API mappings of the V2 API)."""
+        table = self.table
+        if not table.api_id:
+            return
+        from tscloud_py.aws.apigateway import ApiGateway
+        from tscloud_py.presets.api_domain.steps import ApiFlavor
+
+        flavor = ApiFlavor(ApiGateway(self.aws, self.config.region), table.api_id).get()
+        path = table.base_path.strip("/")
+        if flavor == "rest" and "/" in path:
+            raise ConfigError(self.config.path, "api_domain.base_path",
+                              f"expected one path segment for REST API {table.api_id} (like v1), got '{path}'",
+                              "map the API at a single segment; multi-level paths are for HTTP APIs")
+
+    def steps(self) -> list[Step]:
+        from tscloud_py.aws.acm import Acm
+        from tscloud_py.dns import get_provider
+        from tscloud_py.presets.steps.common import CertificateStep, DnsRecordStep
+
+        config, table = self.config, self.table
+        self.table.check(config.path)
+        provider = get_provider(config.dns, self.aws)
+        region = config.region
+        steps: list[Step] = [CertificateStep("certificate", Acm(self.aws, region), provider, [table.domain],
+                                             app=config.app, stage=config.stage)]
+        if table.api_id:
+            from tscloud_py.aws.apigateway import ApiGateway
+            from tscloud_py.presets.api_domain.steps import (
+                ApiFlavor,
+                ApiGatewayDomainStep,
+                ApiMappingStep,
+            )
+
+            apigw = ApiGateway(self.aws, region)
+            flavor = ApiFlavor(apigw, table.api_id)
+            steps += [
+                ApiGatewayDomainStep("domain", apigw, flavor, table.domain, app=config.app, stage=config.stage,
+                                     certificate_step="certificate", needs=("certificate",)),
+                ApiMappingStep("mapping", apigw, flavor, table.domain, table.api_id, api_stage=table.stage,
+                               base_path=table.base_path, needs=("domain",)),
+            ]
+            target_step = "domain"
+        else:
+            from tscloud_py.aws.elbv2 import Elbv2
+            from tscloud_py.presets.api_domain.steps import AlbHttpsStep
+
+            assert table.load_balancer is not None
+            steps.append(AlbHttpsStep("listener", Elbv2(self.aws, region), table.load_balancer, app=config.app,
+                                      stage=config.stage, certificate_step="certificate", needs=("certificate",)))
+            target_step = "listener"
+        route53 = config.dns.provider == "route53"
+        steps.append(DnsRecordStep("dns", provider, table.domain, (target_step, "target"),
+                                   record_type="ALIAS" if route53 else "CNAME",
+                                   alias_zone_id=(target_step, "target_zone_id") if route53 else None,
+                                   needs=(target_step,)))
+        return steps
+
+    def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        table = self.table
+        target_step = "domain" if table.api_id else "listener"
+        path = table.base_path.strip("/")
+        return {
+            "domain": table.domain,
+            "url": f"https://{table.domain}/{path}" if path else f"https://{table.domain}",
+            "target": step_outputs[target_step]["target"],
+            "certificate_arn": step_outputs["certificate"]["certificate_arn"],
+            "dns_provider": self.config.dns.provider,
+            "dns_record": f"{step_outputs['dns']['type']} {step_outputs['dns']['name']} -> "
+                          f"{step_outputs['dns']['value']}",
+        }

@@ -1,0 +1,364 @@
+"""Network tier: the VPC (default, or new with public/private subnets in two AZs) and security groups."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
+from tscloud_py.concurrency import together
+from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.errors import AwsError, TscloudError
+from tscloud_py.presets.fullstack_app.common import FsStep
+from tscloud_py.presets.naming import token
+
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+NAT_MONTHLY_USD = 32.85  # one NAT gateway, us-east-1, 730 h at $0.045/h, before data processing
+
+
+def _dependency(exc: BaseException) -> bool:
+    """ENIs of stopped tasks and deleted load balancers take minutes to go; until then EC2 says so."""
+    return isinstance(exc, AwsError) and exc.code in ("DependencyViolation", "InvalidIPAddress.InUse")
+
+
+_until_released = retry(retry=retry_if_exception(_dependency), stop=stop_after_delay(600),
+                        wait=wait_exponential(multiplier=2, max=30), reraise=True)
+
+
+class NetworkStep(FsStep):
+    kind = "VPC"
+
+    @property
+    def new_vpc(self) -> bool:
+        net = self.env.config.network
+        return net is not None and net.vpc == "new"
+
+    @property
+    def nat(self) -> bool:
+        net = self.env.config.network
+        return net is not None and net.vpc == "new" and net.nat_gateway
+
+    def _layout(self, zones: list[str]) -> list[tuple[str, str, str]]:
+        """(tier, az, cidr) for two public and two private /20 subnets."""
+        net = self.env.config.network
+        cidr = ipaddress.ip_network(net.cidr if net else "10.0.0.0/16")
+        blocks = list(cidr.subnets(new_prefix=20))
+        return [("public", zones[0], str(blocks[0])), ("public", zones[1], str(blocks[1])),
+                ("private", zones[0], str(blocks[8])), ("private", zones[1], str(blocks[9]))]
+
+    def read(self, ctx: StepContext) -> Any | None:
+        ec2 = self.env.ec2
+        if not self.new_vpc:
+            vpc_id, defaults = together(ec2.default_vpc, ec2.default_subnets)
+            if vpc_id is None:
+                return {"default_missing": True}
+            subnets = [s for s in defaults if s.get("VpcId") == vpc_id]
+            subnets.sort(key=lambda s: str(s["AvailabilityZone"]))
+            ids = [str(s["SubnetId"]) for s in subnets]
+            return {"vpc_id": vpc_id, "public": ids, "private": ids}
+        vpc = ec2.find_vpc(self.tags)
+        if vpc is None:
+            return None
+        vpc_id = str(vpc["VpcId"])
+        subnets, igw, route_tables, nats = together(
+            lambda: ec2.subnets(vpc_id, self.tags), lambda: ec2.internet_gateway(vpc_id),
+            lambda: ec2.route_tables(vpc_id, self.tags), lambda: ec2.nat_gateways(vpc_id))
+        found: dict[str, Any] = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}}
+        for sub in subnets:
+            tier = next((t["Value"] for t in sub.get("Tags", []) if t["Key"] == "tscloud:tier"), None)
+            if tier in ("public", "private"):
+                found[tier].append(str(sub["SubnetId"]))
+                found["cidrs"][str(sub["CidrBlock"])] = str(sub["SubnetId"])
+        found["public"].sort()
+        found["private"].sort()
+        found["igw"] = igw
+        tables = {next((t["Value"] for t in rt.get("Tags", []) if t["Key"] == "tscloud:tier"), ""): rt
+                  for rt in route_tables}
+        found["tables"] = {tier: {"id": rt["RouteTableId"],
+                                  "routes": sorted(str(r.get("GatewayId") or r.get("NatGatewayId"))
+                                                   for r in rt.get("Routes", [])
+                                                   if r.get("DestinationCidrBlock") == "0.0.0.0/0"),
+                                  "subnets": sorted(str(a["SubnetId"]) for a in rt.get("Associations", [])
+                                                    if a.get("SubnetId"))}
+                           for tier, rt in tables.items() if tier}
+        found["nat"] = str(nats[0]["NatGatewayId"]) if nats else None
+        found["nat_state"] = str(nats[0].get("State")) if nats else None
+        return found
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("vpc", None, self.env.config.network.cidr if self.env.config.network else "new")]
+        if observed.get("default_missing"):
+            return [Change("default VPC", None, "missing in this region")]
+        if not self.new_vpc:
+            return [] if len(observed["public"]) >= 2 else [Change("default subnets", observed["public"], ">= 2")]
+        changes: list[Change] = []
+        have = set(observed["cidrs"])
+        for tier, az, cidr in self._layout(self._zones()):
+            if cidr not in have:
+                changes.append(Change(f"subnet {tier} {az}", None, cidr))
+        if observed["igw"] is None:
+            changes.append(Change("internet gateway", None, "attach"))
+        tables = observed["tables"]
+        if "public" not in tables or not tables["public"]["routes"] or \
+                sorted(tables["public"]["subnets"]) != observed["public"]:
+            changes.append(Change("public route table", None, "0.0.0.0/0 -> internet gateway"))
+        if self.nat:
+            if observed["nat"] is None:
+                changes.append(Change("nat gateway", None, f"1 (about ${NAT_MONTHLY_USD}/month)"))
+            elif observed["nat_state"] != "available":
+                changes.append(Change("nat gateway", observed["nat_state"], "available"))
+            if "private" not in tables or observed["nat"] not in tables["private"]["routes"] or \
+                    sorted(tables["private"]["subnets"]) != observed["private"]:
+                changes.append(Change("private route table", None, "0.0.0.0/0 -> nat gateway"))
+        elif observed["nat"] is not None:
+            changes.append(Change("nat gateway", observed["nat"], None, destructive=True))
+        return changes
+
+    def _zones(self) -> list[str]:
+        zones = self.env.ec2.availability_zones()
+        if len(zones) < 2:
+            raise TscloudError(f"network: region {self.env.region} has fewer than two availability zones")
+        return zones[:2]
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        if observed is not None and observed.get("default_missing"):
+            raise TscloudError(f"network: no default VPC in {self.env.region}",
+                               "set [network] vpc = \"new\" to create one")
+        if not self.new_vpc:
+            return self.outputs(ctx, observed)
+        ec2 = self.env.ec2
+        tags = self.tags
+        if observed is None:
+            vpc_id = ec2.create_vpc(self.env.config.network.cidr if self.env.config.network else "10.0.0.0/16",
+                                    {**tags, "Name": self.env.name("vpc")})
+            observed = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}, "igw": None, "tables": {},
+                        "nat": None, "nat_state": None}
+        vpc_id = observed["vpc_id"]
+        for i, (tier, az, cidr) in enumerate(self._layout(self._zones())):
+            if cidr not in observed["cidrs"]:
+                sid = ec2.create_subnet(vpc_id, cidr, az, {**tags, "tscloud:tier": tier,
+                                                           "Name": self.env.name(f"{tier}-{i % 2 + 1}")})
+                observed["cidrs"][cidr] = sid
+                observed[tier].append(sid)
+        observed["public"].sort()
+        observed["private"].sort()
+        igw = observed["igw"] or ec2.create_internet_gateway(vpc_id, tags)
+        self._table(ctx, observed, "public", gateway=igw)
+        if self.nat:
+            nat = observed["nat"]
+            if nat is None:
+                nat = ec2.create_nat_gateway(observed["public"][0], tags, token(self.env.prefix, "nat"))
+            ec2.wait_nat_available(nat, progress=ctx.progress(), clock=ctx.clock)
+            observed["nat"] = nat
+            self._table(ctx, observed, "private", nat=nat)
+        elif observed["nat"] is not None:
+            ec2.delete_nat_gateway(observed["nat"])
+            observed["nat"] = None
+        return self.outputs(ctx, observed)
+
+    def _table(self, ctx: StepContext, observed: dict[str, Any], tier: str, *, gateway: str | None = None,
+               nat: str | None = None) -> None:
+        ec2 = self.env.ec2
+        table = observed["tables"].get(tier)
+        if table is None:
+            rt_id = ec2.create_route_table(observed["vpc_id"], {**self.tags, "tscloud:tier": tier,
+                                                                "Name": self.env.name(tier)})
+            table = {"id": rt_id, "routes": [], "subnets": []}
+            observed["tables"][tier] = table
+        if not table["routes"]:
+            ec2.create_route(table["id"], gateway_id=gateway, nat_gateway_id=nat)
+        for sid in observed[tier]:
+            if sid not in table["subnets"]:
+                ec2.associate_route_table(table["id"], sid)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        private_tasks = self.nat
+        return {
+            "vpc_id": observed["vpc_id"],
+            "alb_subnets": list(observed["public"]),
+            "task_subnets": list(observed["private"] if private_tasks else observed["public"]),
+            "data_subnets": list(observed["private"]),
+            "assign_public_ip": not private_tasks,
+        }
+
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        if not self.new_vpc or observed.get("default_missing"):
+            return "kept"  # the account's default VPC is not ours
+        if self.env.retains_data:
+            ctx.log("kept: a retained data store still lives in this VPC")
+            return "kept"
+        ec2 = self.env.ec2
+        vpc_id = observed["vpc_id"]
+        if observed.get("nat"):
+            ec2.delete_nat_gateway(observed["nat"])
+        for rt in ec2.route_tables(vpc_id, self.tags):
+            ec2.delete_route_table(rt)
+        for sid in observed["cidrs"].values():
+            _until_released(ec2.delete_subnet)(sid)  # waits out the NAT gateway's and tasks' ENIs
+        for address in ec2.addresses(self.tags):
+            _until_released(ec2.release_address)(str(address["AllocationId"]))
+        if observed.get("igw"):
+            _until_released(ec2.delete_internet_gateway)(observed["igw"], vpc_id)
+        _until_released(ec2.delete_vpc)(vpc_id)
+        return None
+
+    def destroy_changes(self, observed: Any) -> list[Change]:
+        if not self.new_vpc:
+            return [Change("default VPC (kept)")]
+        return [Change("delete VPC and subnets", observed.get("vpc_id"), None, True)]
+
+
+class SecurityGroupsStep(FsStep):
+    """ALB, service, database and cache groups; data tiers accept only the service group (SG-to-SG) and
+    have no egress rule: a database or cache only answers connections, and security groups are stateful."""
+
+    kind = "security groups"
+
+    def roles(self) -> list[str]:
+        cfg = self.env.config
+        roles = ["alb", "service"]
+        if cfg.database is not None:
+            roles.append("db")
+        if cfg.cache is not None:
+            roles.append("cache")
+        return roles
+
+    def wanted_rules(self, ids: dict[str, str]) -> dict[str, set[tuple[int, int, str]]]:
+        cfg = self.env.config
+        assert cfg.api is not None
+        if cfg.api.alb_ingress == "cloudfront":
+            # only CloudFront's origin-facing servers, on the one port CloudFront uses
+            port = 443 if cfg.api.domain else 80
+            alb = {(port, port, f"pl:{self._cloudfront_prefix_list()}")}
+        else:
+            alb = {(80, 80, "cidr:0.0.0.0/0"), *(((443, 443, "cidr:0.0.0.0/0"),) if cfg.api.domain else ())}
+        rules: dict[str, set[tuple[int, int, str]]] = {
+            "alb": alb,
+            "service": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('alb', 'alb')}")},
+        }
+        if cfg.database is not None:
+            rules["db"] = {(5432, 5432, f"sg:{ids.get('service', 'service')}")}
+        if cfg.cache is not None:
+            rules["cache"] = {(6379, 6379, f"sg:{ids.get('service', 'service')}")}
+        return rules
+
+    def _cloudfront_prefix_list(self) -> str:
+        if not hasattr(self, "_prefix_list"):
+            found = self.env.ec2.managed_prefix_list(CLOUDFRONT_PREFIX_LIST)
+            if found is None:
+                raise TscloudError(f"api.alb_ingress: no managed prefix list {CLOUDFRONT_PREFIX_LIST} in "
+                                   f"{self.env.region}", "use alb_ingress = \"anywhere\" in this region")
+            self._prefix_list = found
+        return self._prefix_list
+
+    def read(self, ctx: StepContext) -> Any | None:
+        vpc_id = ctx.output("network", "vpc_id")
+        groups = self.env.ec2.find_security_groups(vpc_id, [self.env.name(role) for role in self.roles()])
+        found: dict[str, Any] = {}
+        for role in self.roles():
+            sg = groups.get(self.env.name(role))
+            if sg is not None:
+                found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", [])),
+                               "open_egress": _open_egress(sg.get("IpPermissionsEgress", []))}
+        return found or None
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        observed = observed or {}
+        ids = {role: g["id"] for role, g in observed.items()}
+        changes: list[Change] = []
+        for role, want in self.wanted_rules(ids).items():
+            if role not in observed:
+                changes.append(Change(f"{role} security group", None, self.env.name(role)))
+                continue
+            have = observed[role]["rules"]
+            for rule in sorted(want - have):
+                changes.append(Change(f"{role} ingress", None, _describe(rule)))
+            for rule in sorted(have - want):
+                changes.append(Change(f"{role} ingress", _describe(rule), None))
+            if role in DATA_ROLES and observed[role].get("open_egress"):
+                changes.append(Change(f"{role} egress", "all traffic to 0.0.0.0/0", None))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        vpc_id = ctx.output("network", "vpc_id")
+        observed = dict(observed or {})
+        for role in self.roles():
+            if role not in observed:
+                gid = self.env.ec2.create_security_group(
+                    vpc_id, self.env.name(role), f"tscloud {self.env.prefix} {role}",
+                    {**self.tags, "Name": self.env.name(role)})
+                observed[role] = {"id": gid, "rules": set(), "open_egress": True}
+        ids = {role: g["id"] for role, g in observed.items()}
+        for role, want in self.wanted_rules(ids).items():
+            have = observed[role]["rules"]
+            add = [_permission(r) for r in sorted(want - have)]
+            drop = [_permission(r) for r in sorted(have - want)]
+            if add:
+                self.env.ec2.authorize_ingress(ids[role], add)
+            if drop:
+                self.env.ec2.revoke_ingress(ids[role], drop)
+            if role in DATA_ROLES and observed[role].get("open_egress"):
+                self.env.ec2.revoke_all_egress(ids[role])
+        return self.outputs(ctx, observed)
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {f"{role}_sg": g["id"] for role, g in observed.items()}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        if self.env.retains_data:
+            ctx.log("kept: a retained data store still uses these security groups")
+            return "kept"
+        # Revoke SG-to-SG references first, or the referenced groups cannot be deleted.
+        for g in observed.values():
+            refs = [_permission(r) for r in g["rules"] if r[2].startswith("sg:")]
+            if refs:
+                self.env.ec2.revoke_ingress(g["id"], refs)
+        for role in ("cache", "db", "service", "alb"):
+            if role in observed:
+                _until_released(self.env.ec2.delete_security_group)(observed[role]["id"])
+        return None
+
+
+DATA_ROLES = ("db", "cache")
+
+
+def _open_egress(permissions: list[dict[str, Any]]) -> bool:
+    return any(p.get("IpProtocol") == "-1" and any(r.get("CidrIp") == "0.0.0.0/0" for r in p.get("IpRanges", []))
+               for p in permissions)
+
+
+def _rules(permissions: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
+    out: set[tuple[int, int, str]] = set()
+    for p in permissions:
+        lo, hi = int(p.get("FromPort", -1)), int(p.get("ToPort", -1))
+        for r in p.get("IpRanges", []):
+            out.add((lo, hi, f"cidr:{r['CidrIp']}"))
+        for r in p.get("Ipv6Ranges", []):
+            out.add((lo, hi, f"cidr6:{r['CidrIpv6']}"))
+        for r in p.get("UserIdGroupPairs", []):
+            out.add((lo, hi, f"sg:{r['GroupId']}"))
+        for r in p.get("PrefixListIds", []):
+            out.add((lo, hi, f"pl:{r['PrefixListId']}"))
+    return out
+
+
+def _permission(rule: tuple[int, int, str]) -> dict[str, Any]:
+    lo, hi, source = rule
+    kind, _, value = source.partition(":")
+    perm: dict[str, Any] = {"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi}
+    if kind == "cidr":
+        perm["IpRanges"] = [{"CidrIp": value}]
+    elif kind == "cidr6":
+        perm["Ipv6Ranges"] = [{"CidrIpv6": value}]
+    elif kind == "pl":
+        perm["PrefixListIds"] = [{"PrefixListId": value}]
+    else:
+        perm["UserIdGroupPairs"] = [{"GroupId": value}]
+    return perm
+
+
+def _describe(rule: tuple[int, int, str]) -> str:
+    lo, hi, source = rule
+    return f"tcp {lo}{'' if lo == hi else f'-{hi}'} from {source.split(':', 1)[1]}"

@@ -1,0 +1,186 @@
+"""Compute tier, part 2: the Fargate services and rollout truth.
+
+A deploy reports success only when the new task definition's tasks are running and
+healthy in the target group. A failed rollout (circuit breaker, timeout) fails the
+step with the last service events, the stopped tasks' reasons and the target health.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tscloud_py.aws.ecs import FargateService, ServiceTarget, task_ips
+from tscloud_py.aws.waiters import Poll, WaitPolicy, wait_for
+from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.errors import TscloudError, WaitTimeoutError
+from tscloud_py.presets.fullstack_app.common import Env, FsStep, retry_new_role
+from tscloud_py.presets.naming import token
+
+
+class RolloutFailedError(TscloudError):
+    """The new tasks never became running and healthy; ECS may have rolled back."""
+
+    default_hint = ("fix the image, command or health check (see the reasons above) and re-run `tscloud deploy`; "
+                    "`tscloud logs` shows the containers' output")
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.code = "RolloutFailed"
+
+
+def primary_deployment(service: dict[str, Any]) -> dict[str, Any]:
+    return next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+
+
+def rollout_poll(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | None) -> Poll[dict[str, Any]]:
+    """One look at a rollout. Raises RolloutFailedError when it failed or was rolled back."""
+    svc = env.ecs.service(cluster, name)
+    if svc is None:
+        raise RolloutFailedError(f"service {name} disappeared during the rollout")
+    ours = [d for d in svc.get("deployments", []) if d.get("taskDefinition") == td_arn]
+    rolled_back = svc.get("taskDefinition") != td_arn
+    if any(d.get("rolloutState") == "FAILED" for d in ours) or rolled_back:
+        raise RolloutFailedError(rollout_report(env, cluster, name, td_arn, tg_arn, svc,
+                                                headline="the service was rolled back to an older revision"
+                                                if rolled_back else "the deployment circuit breaker stopped the "
+                                                "rollout"))
+    primary = next((d for d in ours if d.get("status") == "PRIMARY"), None)
+    if primary is None:
+        # AWS lists the new revision's deployment as PRIMARY as soon as UpdateService returns. An
+        # emulator that keeps no deployment per revision is judged by the service's own counts.
+        primary = {"desiredCount": svc.get("desiredCount", 0), "runningCount": svc.get("runningCount", 0)}
+        others = 0
+    else:
+        others = len(svc.get("deployments", [])) - 1
+    desired = int(primary.get("desiredCount", svc.get("desiredCount", 0)))
+    running = int(primary.get("runningCount", 0))
+    state = str(primary.get("rolloutState") or "")
+    if others > 0:
+        return Poll.pending(f"{running}/{desired} new tasks running, old tasks draining")
+    if (state and state != "COMPLETED") or running < desired:
+        return Poll.pending(f"{running}/{desired} running ({state.lower() or 'in progress'})")
+    tasks = [t for t in env.ecs.tasks(cluster, name) if t.get("taskDefinitionArn") == td_arn]
+    if any(t.get("lastStatus") != "RUNNING" for t in tasks):
+        return Poll.pending(f"{sum(t.get('lastStatus') == 'RUNNING' for t in tasks)}/{len(tasks)} tasks RUNNING")
+    if any(t.get("healthStatus") not in ("HEALTHY", None) for t in tasks):
+        return Poll.pending("waiting for container health checks")
+    if tg_arn is not None and tasks:
+        health = {str(h["Target"]["Id"]): str(h["TargetHealth"]["State"]) for h in env.elbv2.target_health(tg_arn)}
+        ips = [ip for t in tasks for ip in task_ips(t)]
+        healthy = [ip for ip in ips if health.get(ip) == "healthy"]
+        if len(healthy) < min(desired, len(ips)) or len(healthy) < len(ips):
+            return Poll.pending(f"{len(healthy)}/{len(ips)} targets healthy")
+    return Poll.finished(svc, "steady")
+
+
+def rollout_report(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | None,
+                   svc: dict[str, Any] | None = None, *, headline: str) -> str:
+    """The multi-line failure report: service events, stopped tasks' reasons, target health."""
+    svc = svc or env.ecs.service(cluster, name) or {}
+    lines = [f"rollout of {td_arn.rsplit('/', 1)[-1]} failed: {headline}"]
+    primary = primary_deployment(svc)
+    if primary.get("rolloutStateReason"):
+        lines.append(f"  rollout state: {primary.get('rolloutState')}: {primary['rolloutStateReason']}")
+    events = list(svc.get("events", []))[:8]
+    if events:
+        lines.append("  last service events:")
+        lines += [f"    {e.get('createdAt', '')} {e.get('message', '')}".rstrip() for e in events]
+    stopped = [t for t in env.ecs.tasks(cluster, name, "STOPPED") if t.get("taskDefinitionArn") == td_arn][:5]
+    if stopped:
+        lines.append("  stopped tasks:")
+        for t in stopped:
+            reasons = [f"{c.get('name')}: exit {c.get('exitCode')} {c.get('reason', '')}".strip()
+                       for c in t.get("containers", []) if c.get("exitCode") is not None or c.get("reason")]
+            lines.append(f"    {str(t.get('taskArn', '')).rsplit('/', 1)[-1]}: {t.get('stoppedReason', 'stopped')}"
+                         + (f" ({'; '.join(reasons)})" if reasons else ""))
+    if tg_arn is not None:
+        health = env.elbv2.target_health(tg_arn)
+        lines.append("  target health:" if health else "  target health: no targets registered")
+        for h in health:
+            th = h.get("TargetHealth", {})
+            lines.append(f"    {h['Target']['Id']}:{h['Target'].get('Port', '')} {th.get('State')}"
+                         + (f" ({th.get('Reason')}: {th.get('Description', '')})" if th.get("Reason") else ""))
+    return "\n".join(lines)
+
+
+class ServiceStep(FsStep):
+    """A Fargate service: circuit breaker with rollback, 100/200 (or recreate), grace period."""
+
+    kind = "ECS Fargate service"
+
+    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], role: str, task_definition_step: str,
+                 with_lb: bool) -> None:
+        super().__init__(step_id, env, needs=needs)
+        self.role = role
+        self.task_definition_step = task_definition_step
+        self.with_lb = with_lb
+
+    @property
+    def name(self) -> str:
+        return self.env.name(self.role)
+
+    def _service(self, ctx: StepContext) -> FargateService:
+        api = self.env.config.api
+        assert api is not None
+        target = ServiceTarget(ctx.output("load-balancer", "tg_arn"), self.role, api.port, api.grace_period) \
+            if self.with_lb else None
+        return FargateService(self.name, ctx.output(self.task_definition_step, "task_definition_arn"),
+                              tuple(ctx.output("network", "task_subnets")),
+                              (ctx.output("security-groups", "service_sg"),),
+                              public_ip=bool(ctx.output("network", "assign_public_ip")),
+                              recreate=api.deployment == "recreate", load_balancer=target)
+
+    def _desired(self) -> int:
+        cfg = self.env.config
+        assert cfg.api is not None
+        if self.role == "api":
+            return cfg.api.desired_count
+        assert cfg.queue is not None
+        return max(cfg.queue.worker_min_count, 0)
+
+    def read(self, ctx: StepContext) -> Any | None:
+        return self.env.ecs.service(ctx.output("cluster", "cluster"), self.name)
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return [Change("service", None, f"{self.name} ({self._desired()} tasks)")]
+        changes = [Change(setting, have, want) for setting, have, want in self._service(ctx).differences(observed)]
+        if not changes:
+            primary = primary_deployment(observed)
+            if len(observed.get("deployments", [])) > 1 or primary.get("rolloutState") not in (None, "COMPLETED"):
+                changes.append(Change("rollout", primary.get("rolloutState") or "in progress", "COMPLETED"))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        cluster = ctx.output("cluster", "cluster")
+        service = self._service(ctx)
+        if observed is None:
+            observed = retry_new_role(self.env.ecs.create_service)(
+                cluster, service, desired=self._desired(), token=token(self.env.prefix, self.name), tags=self.tags)
+        elif service.differences(observed):
+            observed = self.env.ecs.update_service(cluster, service)
+        self.wait(ctx, cluster, service.task_definition)
+        return self.outputs(ctx, observed)
+
+    def wait(self, ctx: StepContext, cluster: str, td_arn: str) -> None:
+        api = self.env.config.api
+        assert api is not None
+        tg_arn = ctx.output("load-balancer", "tg_arn") if self.with_lb else None
+        try:
+            wait_for(lambda: rollout_poll(self.env, cluster, self.name, td_arn, tg_arn),
+                     what=f"{self.name} tasks running and healthy",
+                     policy=WaitPolicy(timeout=api.rollout_timeout, first_interval=3, max_interval=15),
+                     clock=ctx.clock, progress=ctx.progress())
+        except WaitTimeoutError as exc:
+            raise RolloutFailedError(rollout_report(self.env, cluster, self.name, td_arn, tg_arn,
+                                                    headline=str(exc))) from exc
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {"service": self.name, "service_arn": observed["serviceArn"], "cluster": ctx.output("cluster", "cluster"),
+                "task_definition_arn": observed.get("taskDefinition")}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        cluster = ctx.output("cluster", "cluster")
+        self.env.ecs.delete_service(cluster, self.name)
+        self.env.ecs.wait_service_gone(cluster, self.name, progress=ctx.progress(), clock=ctx.clock)

@@ -1,0 +1,369 @@
+"""ssr-app steps for the server: log group, role, function, Function URL, CloudFront's invoke permission,
+and the CloudFront Function that forwards the viewer host as ``x-forwarded-host``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.iam import Iam
+from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
+from tscloud_py.errors import AwsError, UsageError
+from tscloud_py.presets.diffing import canonical
+from tscloud_py.presets.naming import tag_dict
+
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+ROLE_POLICY = "tscloud-server"
+URL_SID = "tscloud-cloudfront-url"
+INVOKE_SID = "tscloud-cloudfront-invoke"
+
+# CloudFront strips Host for the Function URL origin (AllViewerExceptHostHeader); keep the viewer's host.
+FORWARDED_HOST_CODE = b"""function handler(event) {
+  var request = event.request;
+  if (request.headers.host) {
+    request.headers['x-forwarded-host'] = { value: request.headers.host.value };
+  }
+  return request;
+}
+"""
+
+
+class ServerRoleStep(Step):
+    """The server's role: write its own log streams, plus exactly what [ssr] permissions grant."""
+
+    kind = "IAM role"
+
+    def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]], *,
+                 app: str, stage: str, log_group_step: str = "log-group",
+                 granted: Callable[[StepContext], list[tuple[list[str], list[str]]]] | None = None,
+                 extra_needs: tuple[str, ...] = (), legacy_name: str | None = None) -> None:
+        self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
+        # The role's name before it carried the region: adopted (IAM cannot rename a role) when its
+        # policy lets it write this region's log group, so another region's role is never taken.
+        self.legacy_name = legacy_name
+        self.app, self.stage = app, stage
+        self.log_group_step = log_group_step
+        self.granted = granted
+        self.needs = (log_group_step, *extra_needs)
+
+    def policy(self, ctx: StepContext) -> dict[str, Any]:
+        log_arn = ctx.output(self.log_group_step, "log_group_arn")
+        statements: list[dict[str, Any]] = [{"Sid": "WriteOwnLogs", "Effect": "Allow",
+                                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                             "Resource": [f"{log_arn}:*"]}]
+        granted = self.granted(ctx) if self.granted else []
+        for i, (actions, resources) in enumerate([*granted, *self.permissions]):
+            statements.append({"Sid": f"Config{i}", "Effect": "Allow", "Action": sorted(actions),
+                               "Resource": sorted(resources)})
+        return {"Version": "2012-10-17", "Statement": statements}
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        role = self.iam.role(self.name)
+        if role is not None:
+            return {"name": self.name, "role": role, "policies": self.iam.inline_policies(self.name)}
+        if self.legacy_name is None or (legacy := self.iam.role(self.legacy_name)) is None:
+            return None
+        policies = self.iam.inline_policies(self.legacy_name)
+        logs = next((st.get("Resource") for st in (policies.get(ROLE_POLICY) or {}).get("Statement", [])
+                     if st.get("Sid") == "WriteOwnLogs"), None)
+        own = [f"{ctx.output(self.log_group_step, 'log_group_arn')}:*"]
+        return {"name": self.legacy_name, "role": legacy, "policies": policies} if logs == own else None
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        if observed is None:
+            granted = "" if not self.permissions else f" + {len(self.permissions)} configured grants"
+            return [Change(f"create role {self.name} (its logs{' + its queue' if self.granted else ''}{granted})")]
+        changes = []
+        if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
+            changes.append(Change("trust", "differs", "lambda.amazonaws.com"))
+        current = observed["policies"].get(ROLE_POLICY)
+        if current is None or canonical(current) != canonical(self.policy(ctx)):
+            changes.append(Change(f"policy {ROLE_POLICY}", "differs" if current else None, "logs + config grants"))
+        extra = sorted(set(observed["policies"]) - {ROLE_POLICY})
+        if extra:
+            changes.append(Change("foreign inline policies", extra, None))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        name = observed["name"] if observed is not None else self.name
+        if observed is None:
+            arn = self.iam.create_role(name, LAMBDA_TRUST, tag_dict(self.app, self.stage, self.id),
+                                       "tscloud ssr-app server")
+        else:
+            arn = observed["role"]["Arn"]
+            if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
+                self.iam.update_trust(name, LAMBDA_TRUST)
+            for policy in set(observed["policies"]) - {ROLE_POLICY}:
+                self.iam.delete_policy(name, policy)
+        self.iam.put_policy(name, ROLE_POLICY, self.policy(ctx))
+        return {"role_arn": arn, "role_name": name}
+
+    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
+        return {"role_arn": observed["role"]["Arn"], "role_name": observed["name"]}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.iam.delete_role(observed["name"])
+
+
+class FunctionStep(Step):
+    """The server function; its code is the deterministic zip, so an unchanged build uploads nothing."""
+
+    kind = "Lambda function"
+
+    def __init__(self, step_id: str, lam: Lambda, name: str, code: Callable[[], tuple[bytes, str]], *,
+                 runtime: str, handler: str, memory: int, timeout: int, architecture: str,
+                 environment: dict[str, str], layers: list[str], app: str, stage: str,
+                 role_step: str = "role", needs: tuple[str, ...] = ("role", "log-group"),
+                 description: str = "server",
+                 stage_code: Callable[[StepContext, bytes, str], tuple[str, str]] | None = None) -> None:
+        self.id, self.lam, self.name, self._code = step_id, lam, name, code
+        self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
+        self.architecture, self.environment, self.layers = architecture, environment, layers
+        self.app, self.stage = app, stage
+        self.role_step = role_step
+        self.needs = needs
+        self.description = description
+        self.stage_code = stage_code  # puts a zip above the inline limit in S3; returns (bucket, key)
+
+    def _s3(self, ctx: StepContext, data: bytes) -> tuple[str, str] | None:
+        if len(data) <= DIRECT_UPLOAD_LIMIT:
+            return None
+        if self.stage_code is None:
+            raise UsageError(f"{self.name}: the code zip is {len(data) // (1024 * 1024)} MB; Lambda takes at most "
+                             "50 MB inline", "make the bundle smaller, or move dependencies into a layer")
+        ctx.log(f"staging {len(data) // (1024 * 1024)} MB of code in S3")
+        return self.stage_code(ctx, data, self._code()[1])
+
+    def wanted(self, ctx: StepContext) -> dict[str, Any]:
+        return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
+                "Timeout": self.timeout, "Architecture": self.architecture, "Environment": self.environment,
+                "Layers": self.layers, "Role": ctx.output(self.role_step, "role_arn"), "CodeSha256": self._code()[1]}
+
+    @staticmethod
+    def observed_view(conf: dict[str, Any]) -> dict[str, Any]:
+        return {"Runtime": conf.get("Runtime"), "Handler": conf.get("Handler"), "MemorySize": conf.get("MemorySize"),
+                "Timeout": conf.get("Timeout"), "Architecture": (conf.get("Architectures") or ["x86_64"])[0],
+                "Environment": dict((conf.get("Environment") or {}).get("Variables") or {}),
+                "Layers": [str(layer["Arn"]) for layer in conf.get("Layers") or []], "Role": conf.get("Role"),
+                "CodeSha256": conf.get("CodeSha256")}
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        fn = self.lam.get_function(self.name)
+        return dict(fn["Configuration"]) if fn else None
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        if observed is None:
+            return [Change(f"create function {self.name} ({self.runtime}, {self.architecture}, {self.memory} MB, "
+                           f"{self.timeout}s, handler {self.handler})")]
+        wanted = self.wanted(ctx)
+        have = self.observed_view(observed)
+        return [Change(k if k != "CodeSha256" else "code", have[k], v) for k, v in wanted.items() if have[k] != v]
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        wanted = self.wanted(ctx)
+        data, _ = self._code()
+        if observed is None:
+            s3 = self._s3(ctx, data)
+            self.lam.create_function(
+                self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
+                zip_bytes=None if s3 else data, s3=s3,
+                memory=self.memory, timeout=self.timeout, architecture=self.architecture,
+                environment=self.environment, layers=self.layers, tags=tag_dict(self.app, self.stage, self.id),
+                description=f"tscloud {self.app}-{self.stage} {self.description}")
+        else:
+            if observed.get("LastUpdateStatus") == "InProgress" or observed.get("State") == "Pending":
+                self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())  # a run killed mid-update
+            have = self.observed_view(observed)
+            if have["CodeSha256"] != wanted["CodeSha256"] or have["Architecture"] != self.architecture:
+                ctx.log(f"uploading code ({len(data) // 1024} KiB)")
+                s3 = self._s3(ctx, data)
+                self.lam.update_function_code(self.name, None if s3 else data, self.architecture, s3=s3)
+                self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
+            config_keys = ("Runtime", "Handler", "MemorySize", "Timeout", "Environment", "Layers", "Role")
+            if any(have[k] != wanted[k] for k in config_keys):
+                self.lam.update_function_configuration(
+                    self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
+                    memory=self.memory, timeout=self.timeout, environment=self.environment, layers=self.layers)
+        conf = self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
+        return self.outputs(ctx, conf)
+
+    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
+        return {"function_name": self.name, "function_arn": observed["FunctionArn"]}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.lam.delete_function(self.name)
+
+
+class FunctionUrlStep(Step):
+    """The Function URL: AWS_IAM (only CloudFront, signing through OAC), streamed when the build streams."""
+
+    kind = "Lambda Function URL"
+
+    def __init__(self, step_id: str, lam: Lambda, function_name: str, *, streaming: bool,
+                 needs: tuple[str, ...] = ("function",)) -> None:
+        self.id, self.lam, self.function_name = step_id, lam, function_name
+        self.invoke_mode = "RESPONSE_STREAM" if streaming else "BUFFERED"
+        self.needs = needs
+
+    def wanted(self, ctx: StepContext) -> Any:
+        return {"AuthType": "AWS_IAM", "InvokeMode": self.invoke_mode}
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        return self.lam.get_function_url_config(self.function_name)
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        if observed is None:
+            return [Change(f"create Function URL (AWS_IAM, {self.invoke_mode})")]
+        have = {"AuthType": observed.get("AuthType"), "InvokeMode": observed.get("InvokeMode") or "BUFFERED"}
+        return [Change(k, have[k], v) for k, v in self.wanted(ctx).items() if have[k] != v]
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        if observed is None:
+            url = self.lam.create_function_url_config(self.function_name, auth_type="AWS_IAM",
+                                                      invoke_mode=self.invoke_mode)
+        else:
+            url = self.lam.update_function_url_config(self.function_name, auth_type="AWS_IAM",
+                                                      invoke_mode=self.invoke_mode)
+        return self.outputs(ctx, url)
+
+    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
+        url = str(observed["FunctionUrl"])
+        return {"function_url": url, "url_domain": urlparse(url).hostname or url, "invoke_mode": self.invoke_mode}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        self.lam.delete_function_url_config(self.function_name)
+
+
+class UrlPermissionStep(Step):
+    """Only this distribution may call the Function URL (InvokeFunctionUrl + InvokeFunction via the URL)."""
+
+    kind = "Lambda permission"
+
+    def __init__(self, step_id: str, lam: Lambda, function_name: str, *,
+                 needs: tuple[str, ...] = ("function", "distribution"), distribution_step: str = "distribution") -> None:
+        self.id, self.lam, self.function_name = step_id, lam, function_name
+        self.needs = needs
+        self.distribution_step = distribution_step
+
+    def wanted(self, ctx: StepContext) -> dict[str, str]:
+        source = ctx.output(self.distribution_step, "distribution_arn")
+        return {URL_SID: source, INVOKE_SID: source}
+
+    def read(self, ctx: StepContext) -> dict[str, str] | None:
+        ours = {}
+        for statement in self.lam.policy_statements(self.function_name):
+            if statement.get("Sid") in (URL_SID, INVOKE_SID):
+                condition = statement.get("Condition", {})
+                source = (condition.get("ArnLike") or condition.get("ArnEquals") or {}).get("AWS:SourceArn")
+                ours[str(statement["Sid"])] = str(source)
+        return ours or None
+
+    def diff(self, ctx: StepContext, observed: dict[str, str] | None) -> list[Change]:
+        have = observed or {}
+        return [Change(f"permission {sid}", have.get(sid), source)
+                for sid, source in self.wanted(ctx).items() if have.get(sid) != source]
+
+    def apply(self, ctx: StepContext, observed: dict[str, str] | None) -> Outputs:
+        have = observed or {}
+        for sid, source in self.wanted(ctx).items():
+            if have.get(sid) == source:
+                continue
+            if sid in have:
+                self.lam.remove_permission(self.function_name, sid)
+            if sid == URL_SID:
+                self.lam.add_permission(self.function_name, statement_id=sid, action="lambda:InvokeFunctionUrl",
+                                        principal="cloudfront.amazonaws.com", source_arn=source,
+                                        function_url_auth_type="AWS_IAM")
+            else:
+                self.lam.add_permission(self.function_name, statement_id=sid, action="lambda:InvokeFunction",
+                                        principal="cloudfront.amazonaws.com", source_arn=source,
+                                        invoked_via_function_url=True)
+        return {}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        for sid in (URL_SID, INVOKE_SID):
+            self.lam.remove_permission(self.function_name, sid)
+
+
+class EdgeFunctionStep(Step):
+    """The viewer-request CloudFront Function that copies Host into x-forwarded-host.
+
+    The embedded emulator has CloudFront Functions (tscloud_py/emulator/cloudfront_functions.py);
+    plain moto does not (every call is a bare 404): against a custom endpoint that answers that
+    way, the step reports itself unsupported and the distribution is deployed without the association.
+    """
+
+    kind = "CloudFront Function"
+
+    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, *, emulator: bool,
+                 code: bytes = FORWARDED_HOST_CODE, legacy_name: str | None = None) -> None:
+        self.id, self.cloudfront, self.name, self.emulator, self.code = step_id, cloudfront, name, emulator, code
+        self.comment = "tscloud: viewer Host -> x-forwarded-host"
+        # Its name before it carried the region: kept when the journal recorded it as this stage's.
+        self.legacy_name = legacy_name
+
+    def _unsupported(self, exc: AwsError) -> bool:
+        # moto versions differ in how much of CloudFront Functions they answer (some create but
+        # cannot publish); against an emulator any such gap means "not emulated".
+        return self.emulator and exc.code in ("404", "NotFound", "NotImplemented", "InvalidAction")
+
+    def read(self, ctx: StepContext) -> dict[str, Any] | None:
+        try:
+            name = self.name
+            found = self.cloudfront.describe_function(name, "DEVELOPMENT")
+            recorded = ctx.previous.get(self.id, {}).get("function_arn")
+            if found is None and self.legacy_name and recorded and recorded.endswith(f":function/{self.legacy_name}"):
+                name = self.legacy_name
+                found = self.cloudfront.describe_function(name, "DEVELOPMENT")
+            if found is None:
+                return None
+            summary, etag = found
+            return {"name": name, "etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
+                    "live_code": self.cloudfront.get_function_code(name, "LIVE")}
+        except AwsError as exc:
+            if self._unsupported(exc):
+                return {"unsupported": True}
+            raise
+
+    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        if observed is None:
+            return [Change(f"create and publish CloudFront Function {self.name} (x-forwarded-host)")]
+        if observed.get("unsupported"):
+            return []
+        if observed.get("live_code") != self.code:
+            return [Change("code", "differs" if observed.get("live_code") else None, "x-forwarded-host")]
+        return []
+
+    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
+        try:
+            name = observed.get("name", self.name) if observed is not None else self.name
+            if observed is None:
+                etag = self.cloudfront.create_function(name, self.code, self.comment)
+            else:
+                etag = self.cloudfront.update_function(name, self.code, self.comment, observed["etag"])
+            return {"function_arn": self.cloudfront.publish_function(name, etag)}
+        except AwsError as exc:
+            if not self._unsupported(exc):
+                raise
+            ctx.log("the endpoint does not emulate CloudFront Functions; x-forwarded-host is not attached")
+            return {"function_arn": None}
+
+    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
+        if observed.get("unsupported"):
+            ctx.log("the endpoint does not emulate CloudFront Functions; x-forwarded-host is not attached")
+            return {"function_arn": None}
+        return {"function_arn": observed["arn"]}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        if observed and not observed.get("unsupported"):
+            name = observed.get("name", self.name)
+            found = self.cloudfront.describe_function(name, "DEVELOPMENT")
+            if found is not None:
+                self.cloudfront.delete_function(name, found[1])

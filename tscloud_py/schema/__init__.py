@@ -1,1 +1,0 @@
-"""Config tables, one module per preset area. The root is tscloud_py/config_schema.py."""

@@ -1,0 +1,276 @@
+"""State kept in an object store the account holds: a leased lock and an optimistically written journal.
+
+The store offers the conditional writes object stores have (S3 since 2024):
+``create`` succeeds only if the key is absent (``If-None-Match: *``), ``replace``
+only if the key still has the ETag we last saw (``If-Match``). Everything that
+makes two machines safe rests on those two primitives:
+
+- The lock is ``locks/<app>/<stage>``, created with ``create``. Its holder
+  renews it every ``renew_every`` seconds with ``replace`` on its own ETag, so
+  a renewal that fails means somebody took the lock over and this run lost it.
+- A lock is expired when the store says it was last written more than its
+  lease ago (the store's clock on both ends, so machines' clocks do not
+  matter); a newcomer then takes it over with ``replace`` on the expired
+  holder's ETag, so of two newcomers exactly one wins.
+- The journal is ``journals/<app>/<stage>.json``, written with ``replace`` on
+  the ETag read at the start (or ``create`` when there was none): a writer that
+  lost the lock can never overwrite a newer journal.
+
+Nothing here knows which store it is; ``aws/state_bucket.py`` is the S3 one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tscloud_py.errors import LockHeldError, StateConflictError
+from tscloud_py.state.file_lock import describe_holder, holder_state
+
+DEFAULT_LEASE_SECONDS = 120.0
+LEASE_ENV = "TSCLOUD_LOCK_LEASE_SECONDS"
+
+
+def lease_seconds() -> float:
+    """The lease length: 120 s, or ``TSCLOUD_LOCK_LEASE_SECONDS`` (tests shorten it)."""
+    raw = os.environ.get(LEASE_ENV)
+    try:
+        value = float(raw) if raw else DEFAULT_LEASE_SECONDS
+    except ValueError:
+        value = DEFAULT_LEASE_SECONDS
+    return max(value, 1.0)
+
+
+class Conflict(Exception):
+    """A conditional write lost: the key exists (create) or has another ETag (replace)."""
+
+
+@dataclass
+class Stored:
+    body: bytes
+    etag: str
+    age: float  # seconds since the object was last written, by the store's clock
+
+
+class ObjectStore(Protocol):
+    @property
+    def where(self) -> str: ...  # shown to users, e.g. "s3://bucket"
+
+    def get(self, key: str) -> Stored | None: ...
+    def create(self, key: str, body: bytes) -> str: ...
+    def replace(self, key: str, body: bytes, etag: str) -> str: ...
+    def delete(self, key: str, etag: str | None = None) -> None: ...
+    def keys(self, prefix: str) -> list[str]: ...
+
+
+def put(store: ObjectStore, key: str, body: bytes, etag: str | None) -> str | None:
+    """Write ``body`` at ``key``: create it (``etag`` None) or replace the version ``etag``. The new ETag,
+    or None when the key holds another writer's version.
+
+    The SDK resends a write whose answer was lost (a 5xx, a dropped connection); the first attempt took
+    effect, so the resend's condition fails. A key that holds exactly ``body`` tells that apart from a
+    write by another run.
+    """
+    try:
+        return store.create(key, body) if etag is None else store.replace(key, body, etag)
+    except Conflict:
+        current = store.get(key)
+        return current.etag if current is not None and current.body == body else None
+
+
+def lock_key(app: str, stage: str) -> str:
+    return f"locks/{app}/{stage}"
+
+
+def journal_key(app: str, stage: str) -> str:
+    return f"journals/{app}/{stage}.json"
+
+
+def _now_text(at: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at if at is not None else time.time()))
+
+
+class LeaseLock:
+    """The run lock as an object with a renewed lease (same interface as the local ``RunLock``)."""
+
+    def __init__(self, store: ObjectStore, key: str, *, scope: str, holder: dict[str, Any],
+                 force: int = 0, lease: float | None = None,
+                 confirm_break: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        self.store = store
+        self.key = key
+        self.scope = scope
+        self.force = force
+        self.lease = lease if lease is not None else lease_seconds()
+        self.renew_every = self.lease / 4
+        self.took_over: dict[str, Any] | None = None
+        # of the holder taken over: "expired" (its lease ran out), or what --force-unlock broke:
+        # "dead" / "alive" (on this host) / "unknown" (another host), as engine.lock.holder_state says
+        self.took_over_state = "expired"
+        self.lost = threading.Event()
+        self._confirm_break = confirm_break
+        self._body = {**holder, "run": secrets.token_hex(8), "lease_seconds": self.lease}
+        self._etag: str | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self._etag_lock = threading.Lock()
+
+    # -- taking and giving back ------------------------------------------------
+    def acquire(self, *, force: int | None = None) -> None:
+        """Take the lock. ``force`` (default: the constructor's): 1 breaks a live lease whose holder is
+        gone or on another host (after ``confirm_break``), 2 also one whose holder runs on this host."""
+        force = self.force if force is None else force
+        for _attempt in range(5):
+            body = self._encode()
+            try:
+                self._etag = self.store.create(self.key, body)
+                break
+            except Conflict:
+                pass
+            current = self.store.get(self.key)
+            if current is None:
+                continue  # released between our create and our read: try again
+            if current.body == body:  # our create took effect; only its answer was lost
+                self._etag = current.etag
+                break
+            holder = parse_holder(current.body)
+            state = "expired" if current.age > float(holder.get("lease_seconds") or self.lease) else \
+                holder_state(holder)
+            if state != "expired":
+                self._may_break(holder, state, force, current)
+            self._etag = put(self.store, self.key, self._encode(), current.etag)
+            if self._etag is None:
+                continue  # another newcomer took it first, or the holder renewed: look again
+            self.took_over, self.took_over_state = holder, state
+            break
+        else:
+            raise LockHeldError(f"{self.scope}: the lock keeps changing hands; try again", None)
+        self._renewer = threading.Thread(target=self._renew_loop, name="lock-lease", daemon=True)
+        self._renewer.start()
+
+    def _may_break(self, holder: dict[str, Any], state: str, force: int, current: Stored) -> None:
+        """Raise unless --force-unlock may break this live lock."""
+        if not force:
+            raise LockHeldError(
+                f"{self.scope} is locked by {describe_holder(holder)}, lease {lease_left(current, holder)}",
+                "wait for that run to finish; if it is stuck, re-run with --force-unlock "
+                "(or `tscloud state unlock`)")
+        if state == "alive" and force < 2:
+            raise LockHeldError(
+                f"{self.scope} is locked by {describe_holder(holder)}, which is running on this host",
+                "wait for it, or stop it; --force-unlock given twice takes the lock anyway, and then "
+                "both runs write at once")
+        if state != "dead" and self._confirm_break is not None and not self._confirm_break(holder):
+            raise LockHeldError(f"{self.scope} is locked by {describe_holder(holder)}; left alone", None)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=10)
+            self._renewer = None
+        with self._etag_lock:
+            etag, self._etag = self._etag, None
+        if etag is None or self.lost.is_set():
+            return
+        # Only our own lock: after a takeover the key holds someone else's, with another ETag.
+        with contextlib.suppress(Conflict):
+            self.store.delete(self.key, etag)
+
+    def __enter__(self) -> LeaseLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # -- the lease ---------------------------------------------------------------
+    def renew(self) -> None:
+        """Rewrite our lock (new write time, same holder) on our own ETag; a conflict means we lost it."""
+        with self._etag_lock:
+            if self._etag is None or self.lost.is_set():
+                return
+            self._body["renewed"] = _now_text()
+            self._etag = put(self.store, self.key, self._encode(), self._etag)
+            if self._etag is None:
+                self.lost.set()
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.renew_every):
+            try:
+                self.renew()
+            except Exception:
+                # A failed renewal (network) is retried next period; the lease has slack for three.
+                continue
+
+    def check(self) -> None:
+        """Raise if this run no longer holds the lock (called before every journal write)."""
+        if self.lost.is_set():
+            raise StateConflictError(
+                f"{self.scope}: this run lost its lock to another run; stopping so it cannot overwrite that "
+                "run's journal", "re-run when the other run is done (`tscloud state show` names it)")
+
+    def _encode(self) -> bytes:
+        body = dict(self._body)
+        body.setdefault("started", _now_text())
+        self._body = body
+        return json.dumps(body, sort_keys=True).encode()
+
+
+def parse_holder(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def lease_left(current: Stored, holder: dict[str, Any]) -> str:
+    left = float(holder.get("lease_seconds") or DEFAULT_LEASE_SECONDS) - current.age
+    return f"expires in {max(left, 0):.0f}s" if left > 0 else "expired"
+
+
+class ObjectJournalStore:
+    """Journal storage in the object store, written only over the version this run last saw."""
+
+    def __init__(self, store: ObjectStore, key: str, *, lock: LeaseLock | None = None) -> None:
+        self.store = store
+        self.key = key
+        self.lock = lock
+        self.etag: str | None = None
+        self.age: float | None = None
+        self.writes = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.store.where}/{self.key}"
+
+    def load(self) -> dict[str, Any] | None:
+        current = self.store.get(self.key)
+        if current is None:
+            self.etag = None
+            return None
+        self.etag, self.age = current.etag, current.age
+        try:
+            data = json.loads(current.body)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save(self, data: dict[str, Any]) -> None:
+        if self.lock is not None:
+            self.lock.check()
+        body = json.dumps(data, indent=2, sort_keys=True, default=str).encode()
+        etag = put(self.store, self.key, body, self.etag)
+        if etag is None:
+            raise StateConflictError(
+                f"the journal {self.where} was written by another run since this one read it; stopping "
+                "without overwriting it",
+                "another machine deployed this stage meanwhile; re-run to continue from its journal")
+        self.etag = etag
+        self.writes += 1
