@@ -7,13 +7,17 @@ through ``scrub`` before it is printed, and before anything cuts it short: cutti
 leave the head of a secret that straddles the cut in plain sight.
 
 Besides the raw value, the forms a secret takes when it is quoted into a JSON document, a URL
-or an HTTP Basic header are registered too, since error bodies echo requests in those forms.
+or an HTTP Basic header are registered too, since error bodies echo requests in those forms. An echo
+need not be exact: an API may cut a value short, drop its last character, upper-case it or split it
+across two fields. So any run of ``PIECE`` or more characters of a form, in any letter case, is masked,
+not only the whole form.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import urllib.parse
 from typing import Any
@@ -22,10 +26,16 @@ MASK = "***"
 
 # Shorter values are not credentials (and masking them would garble ordinary text).
 MIN_LENGTH = 6
+# The shortest run of a secret masked wherever it appears (a shorter one could be a common word).
+PIECE = 8
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_ordered: tuple[str, ...] = ()
+# every PIECE-long run of every form, lower-cased; and the forms shorter than PIECE, longest first
+_pieces: frozenset[str] = frozenset()
+_short: tuple[str, ...] = ()
+# runs of the characters secrets are made of, PIECE or longer: only those are looked into (fast in C)
+_runs: re.Pattern[str] | None = None
 
 
 def _forms(secret: str) -> set[str]:
@@ -36,28 +46,62 @@ def _forms(secret: str) -> set[str]:
 
 def register(secret: str | None) -> None:
     """Remember ``secret`` (and its quoted forms) so ``scrub`` masks it everywhere from now on."""
-    global _ordered
+    global _pieces, _short, _runs
     if not secret or len(secret) < MIN_LENGTH:
         return
     with _lock:
-        before = len(_secrets)
-        _secrets.update(_forms(secret))
-        if len(_secrets) != before:
-            # longest first: a secret that contains another is masked whole
-            _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+        new = _forms(secret) - _secrets
+        if not new:
+            return
+        _secrets.update(new)
+        _pieces = _pieces | {_lower(f)[i:i + PIECE] for f in new for i in range(len(f) - PIECE + 1)}
+        _short = tuple(sorted((f for f in _secrets if len(f) < PIECE), key=len, reverse=True))
+        alphabet = {c for f in _secrets for c in f + f.lower() + f.upper()}
+        _runs = re.compile("[" + "".join(re.escape(c) for c in sorted(alphabet)) + "]{" + str(PIECE) + ",}")
+
+
+def _lower(text: str) -> str:
+    """``text`` lower-cased character by character, so positions in it are positions in ``text``."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 def scrub(text: str) -> str:
-    """``text`` with every registered secret masked."""
-    for secret in _ordered:
+    """``text`` with every run of ``PIECE`` or more characters of a registered secret (any case) masked,
+    each maximal run once; a secret shorter than ``PIECE`` is masked where it appears whole."""
+    pieces, short, runs = _pieces, _short, _runs
+    for secret in short:
         if secret in text:
             text = text.replace(secret, MASK)
-    return text
+    if runs is None or len(text) < PIECE:
+        return text
+    spans: list[list[int]] = []
+    for run in runs.finditer(text):
+        lowered = _lower(run.group())
+        for i in range(len(lowered) - PIECE + 1):
+            if lowered[i:i + PIECE] in pieces:
+                at = run.start() + i
+                if spans and at <= spans[-1][1]:
+                    spans[-1][1] = at + PIECE
+                else:
+                    spans.append([at, at + PIECE])
+    if not spans:
+        return text
+    out: list[str] = []
+    at = 0
+    for start, end in spans:
+        out.append(text[at:start])
+        out.append(MASK)
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def scrub_obj(value: Any) -> Any:
     """A copy of a JSON-like value with every string (keys too) scrubbed."""
-    if not _ordered:
+    if not _secrets:
         return value
     if isinstance(value, str):
         return scrub(value)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.echo_api import EchoApi
+from tests.fakes.echo_api import ALTERATIONS, EchoApi, altered
 from tscloud_py import redact
 from tscloud_py.dns.base import DnsError, Provider
 from tscloud_py.dns.http import ERROR_TEXT_LIMIT
@@ -26,6 +26,12 @@ def leaked(text: str, *secrets: str) -> list[str]:
     return [s[i:i + PIECE] for s in secrets for i in range(len(s) - PIECE + 1) if s[i:i + PIECE] in text]
 
 
+def leaked_any_case(text: str, *secrets: str) -> list[str]:
+    """Every ``redact.PIECE``-long run of a secret found in ``text``, letter case ignored."""
+    lowered, n = text.lower(), redact.PIECE
+    return [s[i:i + n] for s in secrets for i in range(len(s) - n + 1) if s[i:i + n].lower() in lowered]
+
+
 def test_scrub_masks_every_registered_form() -> None:
     secret = "Pa55/word+with=odd&chars"
     redact.register(secret)
@@ -41,6 +47,25 @@ def test_short_values_are_not_secrets_and_longest_masks_first() -> None:
     redact.register("LONGsecretPART")
     redact.register("LONGsecretPART-and-more")
     assert redact.scrub("x LONGsecretPART-and-more y") == "x *** y"
+
+
+@pytest.mark.parametrize("alter", ALTERATIONS)
+def test_an_altered_echo_shows_no_piece_of_the_secret(alter: str) -> None:
+    secret = "alteredECHOsentinel0123456789abcdefGHIJ"
+    redact.register(secret)
+    for half in (0, 1):
+        echoed = altered(f"token: {secret}; json: {json.dumps({'t': secret})}", alter, half)
+        shown = redact.scrub(echoed)
+        assert not leaked_any_case(shown, secret), (alter, shown)
+        assert shown.startswith("token: ***")
+
+
+def test_ordinary_text_beside_a_secret_is_kept() -> None:
+    redact.register("keptTEXTsentinel0123456789")
+    assert redact.scrub("deploy finished in 3.1s: 4 created, 0 updated") == \
+        "deploy finished in 3.1s: 4 created, 0 updated"
+    # a shorter run than PIECE is ordinary text, even when it is part of a secret
+    assert redact.scrub("keptTEX and sentine") == "keptTEX and sentine"
 
 
 def test_cut_scrubs_before_shortening() -> None:
@@ -93,3 +118,19 @@ def test_provider_errors_never_show_a_piece_of_a_credential(name: str, shape: st
         shown = f"{err} {err.hint} {err!r}"
         assert not leaked(shown, *secrets), (offset, shown)
     assert echo.requests > 0
+
+
+@pytest.mark.parametrize("alter", [a for a in ALTERATIONS if a != "exact"])
+@pytest.mark.parametrize("shape", ["text", "json"])
+@pytest.mark.parametrize("name", ["cloudflare", "godaddy-key", "porkbun"])
+def test_provider_errors_with_an_altered_echo_show_no_piece(name: str, shape: str, alter: str,
+                                                             echo: EchoApi) -> None:
+    """An API that echoes the credentials cut short, less one character, upper-cased or split in two."""
+    echo.shape, echo.alter = shape, alter
+    provider, secrets = _provider(name, echo.url)
+    with pytest.raises(DnsError) as caught:
+        provider.find_zone("www.example.com")
+    err = caught.value
+    shown = f"{err} {err.hint} {err!r}"
+    assert "***" in shown
+    assert not leaked_any_case(shown, *secrets), shown

@@ -121,9 +121,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _traceback() -> None:
-    from tscloud_py.redact import scrub
+    from tscloud_py.cli.ui import printable
 
-    sys.stderr.write(scrub(traceback.format_exc()))
+    sys.stderr.write(printable(traceback.format_exc()))
 
 
 def _interrupted(as_json: bool, terminated: bool = False) -> None:
@@ -158,17 +158,16 @@ def _wants_json(args: list[str]) -> bool:
 
 
 def _fail(message: str, hint: str | None, code: int, as_json: bool, **extra: Any) -> None:
+    from tscloud_py.cli.ui import printable
     from tscloud_py.redact import scrub
 
-    message = scrub(message)
-    hint = scrub(hint) if hint else hint
     if as_json:
-        doc: dict[str, Any] = {"error": message}
+        doc: dict[str, Any] = {"error": scrub(message)}
         if hint:
-            doc["hint"] = hint
+            doc["hint"] = scrub(hint)
         doc.update({k: v for k, v in extra.items() if v})
         sys.stdout.write(json.dumps(doc) + "\n")
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {printable(message)}", file=sys.stderr)
     if hint:
-        print(f"hint: {hint}", file=sys.stderr)
+        print(f"hint: {printable(hint)}", file=sys.stderr)
     sys.exit(code)

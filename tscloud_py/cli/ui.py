@@ -3,12 +3,18 @@
 Progress goes to stderr (a rich live view on a TTY, one plain line per event
 otherwise or when ``CI`` is set); results go to stdout. With ``--output json``
 nothing but the final JSON document is printed on stdout.
+
+Text printed here carries strings from outside (the state bucket's journal and lock, AWS answers, DNS
+APIs, build output). ``printable`` is the one filter every text line goes through: secrets scrubbed,
+then control characters shown as escapes, so a stored value cannot move the cursor, retitle the
+terminal or write the clipboard (OSC 52). JSON needs no filter: ``json.dumps`` escapes them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -18,6 +24,15 @@ from typing import IO, Any
 from tscloud_py.aws.waiters import format_duration
 from tscloud_py.engine.events import Event, EventSink, NullSink
 from tscloud_py.redact import scrub, scrub_obj
+
+# C0 but tab and newline, DEL, C1, the bidirectional overrides and isolates, the line separators
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` scrubbed of secrets, with every control character shown as its escape (``\\x1b``)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), scrub(text))
+
 
 STATUS_STYLE = {
     "created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "failed": "bold red",
@@ -40,7 +55,7 @@ class PlainSink:
             return
         with self._lock:
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-            print(scrub(f"{stamp} {event.step_id}: {line}"), file=self.stream, flush=True)
+            print(printable(f"{stamp} {event.step_id}: {line}"), file=self.stream, flush=True)
 
     def _line(self, e: Event) -> str | None:
         if e.kind == "started":
@@ -93,15 +108,16 @@ class LiveSink:
             if event.kind == "started":
                 row.update(state="running", start=event.at)
             elif event.kind == "waiting":
-                row.update(state="waiting", detail=scrub(f"{event.what}: {event.state}"))
+                row.update(state="waiting", detail=printable(f"{event.what}: {event.state}"))
             elif event.kind == "message":
-                row["detail"] = scrub(event.what)
+                row["detail"] = printable(event.what)
             elif event.kind == "finished":
-                row.update(state=event.status, end=event.at, detail=scrub(event.error or event.what or ""))
+                row.update(state=event.status, end=event.at, detail=printable(event.error or event.what or ""))
                 row["start"] = row["start"] or event.at - event.elapsed
 
     def _render(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=self.title, title_justify="left", box=None, pad_edge=False)
         table.add_column("step")
@@ -115,7 +131,7 @@ class LiveSink:
                 if row["start"] is not None:
                     elapsed = format_duration((row["end"] or now) - row["start"])
                 style = STATUS_STYLE.get(row["state"], "")
-                table.add_row(sid, f"[{style}]{row['state']}[/]" if style else row["state"], elapsed, row["detail"])
+                table.add_row(sid, f"[{style}]{row['state']}[/]" if style else row["state"], elapsed, Text(row["detail"]))
         return table
 
 
@@ -137,7 +153,7 @@ def print_json(doc: Any) -> None:
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    print(scrub(text), file=sys.stderr if err else sys.stdout, flush=True)
+    print(printable(text), file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def print_outputs(outputs: dict[str, Any]) -> None:

@@ -79,6 +79,9 @@ def plan(app: AppContext, preset_name: str | None) -> None:
 
 def _print_plan(ws: Workspace, result: Plan) -> None:
     from rich.console import Console
+    from rich.markup import escape
+
+    from tscloud_py.cli.ui import printable
 
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"plan for [bold]{ws.config.app}-{ws.config.stage}[/] ({ws.config.preset}, {ws.aws.region})")
@@ -89,7 +92,8 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
         console.print(f"  [{style}]{p.action:<7}[/] {p.id}" + (f"  [dim]{p.kind}[/]" if p.kind else ""))
         for change in p.changes:
             mark = "[bold red]! [/]" if change.destructive else "  "
-            console.print(f"          {mark}{change.describe()}", markup=True)
+            # what AWS or the journal reported: neither markup nor control characters reach the terminal
+            console.print(f"          {mark}{escape(printable(change.describe()))}", markup=True)
     counts: dict[str, int] = {}
     for p in result.steps:
         counts[p.action] = counts.get(p.action, 0) + 1
