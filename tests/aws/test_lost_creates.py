@@ -100,7 +100,7 @@ def test_rest_api_is_adopted_only_with_our_tags(factory: ClientFactory) -> None:
 
 
 def test_a_repeated_schedule_client_token_answers_the_schedule(factory: ClientFactory) -> None:
-    """AWS: CreateSchedule is idempotent per ClientToken; moto ignored the token (local_fidelity)."""
+    """AWS: CreateSchedule is idempotent per ClientToken; moto ignored the token (emulator.fidelity.scheduler)."""
     from tscloud_py.emulator.fidelity import patch_moto_fidelity
 
     patch_moto_fidelity()

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from tscloud_py.errors import EmulatorUnavailableError
+from tscloud_py.loopback import Loopback
 
 # moto's defaults are tuned for its own tests; an emulator a person deploys to
 # should settle quickly and look like a healthy account.
@@ -31,8 +31,7 @@ class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: Loopback | None = None
         self._registry: Any = None
 
     @property
@@ -62,10 +61,9 @@ class Emulator:
         # werkzeug logs every request; a user watching a deploy does not want that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self.host, self.port, app, threaded=True)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
-        self._thread.start()
+        # moto's app is WSGI, so werkzeug builds the server; it is served like every other loopback server.
+        self._server = Loopback(make_server(self.host, self.port, app, threaded=True), name="emulator")
+        self.port = self._server.port
         self._start_registry()
         return self.endpoint
 
@@ -83,8 +81,7 @@ class Emulator:
         from tscloud_py.emulator.lambda_ import rest_api as local_rest_api
 
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
             self._server = None
         local_invoke.FUNCTION_URLS.close()
         local_rest_api.STAGES.close()
@@ -97,8 +94,8 @@ class Emulator:
             self._registry = None
 
     def serve_forever(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        if self._server is not None:
+            self._server.join()
 
 
 def endpoint_file(project_dir: Path) -> Path:

@@ -22,8 +22,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tscloud_py.loopback import QuietHandler, serve
 
 PREFIX = "/2018-06-01/runtime"
 PRELUDE_TYPE = "application/vnd.awslambda.http-integration-response"
@@ -155,16 +157,12 @@ class RuntimeApi:
         self._lock = threading.Lock()
         self.init_error: dict[str, Any] | None = None
         self.first_poll_at: float | None = None
-        self._server = ThreadingHTTPServer((host, 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lambda-runtime-api", daemon=True)
-        self._thread.start()
+        self._server = serve(_handler_for(self), name="lambda-runtime-api", host=host)
         self._poll = threading.Condition()
 
     @property
     def address(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        return self._server.address
 
     def invoke(self, event: bytes | dict[str, Any], *, timeout_s: float) -> Invocation:
         raw = event if isinstance(event, bytes) else json.dumps(event).encode()
@@ -196,8 +194,7 @@ class RuntimeApi:
 
     def close(self) -> None:
         self._queue.put(None)
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     # Called from the request handler threads.
     def _next(self) -> Invocation | None:
@@ -230,15 +227,7 @@ class RuntimeApi:
 
 
 def _handler_for(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes; with Nagle on, the runtime client's delayed ACK
-        # would add ~40 ms to every call (and to every measured gap).
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             if self.path != f"{PREFIX}/invocation/next":
                 self._reply(404, {"errorType": "NotFound"})

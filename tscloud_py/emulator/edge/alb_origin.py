@@ -15,7 +15,6 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections.abc import Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tscloud_py.aws.elbv2 import Elbv2
@@ -29,6 +28,7 @@ from tscloud_py.emulator.edge.origins import (
     forward,
 )
 from tscloud_py.emulator.edge.routing import items_of
+from tscloud_py.loopback import Loopback, QuietHandler, serve
 
 
 def _like(pattern: str, value: str) -> bool:
@@ -72,7 +72,7 @@ class AlbOrigin:
     def __init__(self, elbv2: Elbv2, tasks: ServiceTasks | None = None) -> None:
         self.elbv2, self.tasks = elbv2, tasks
         self._lock = threading.Lock()
-        self._listeners: dict[str, ThreadingHTTPServer] = {}
+        self._listeners: dict[str, Loopback] = {}
 
     def listener_url(self, listener_arn: str, host: str) -> str:
         """A loopback port that answers as this ALB listener does, for requests sent straight to the ALB."""
@@ -81,12 +81,7 @@ class AlbOrigin:
             if server is None:
                 origin = self
 
-                class Handler(BaseHTTPRequestHandler):
-                    protocol_version = "HTTP/1.1"
-
-                    def log_message(self, *args: Any) -> None:
-                        return
-
+                class Handler(QuietHandler):
                     def _serve(self) -> None:
                         req = read_request(self)
                         if req is not None:
@@ -95,11 +90,9 @@ class AlbOrigin:
 
                     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
-                server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-                server.daemon_threads = True
-                threading.Thread(target=server.serve_forever, name="alb-listener", daemon=True).start()
+                server = serve(Handler, name="alb-listener")
                 self._listeners[listener_arn] = server
-            return f"http://127.0.0.1:{server.server_address[1]}/"
+            return server.url
 
     def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
         domain = str(origin.get("DomainName"))
@@ -165,7 +158,6 @@ class AlbOrigin:
         with self._lock:
             servers, self._listeners = list(self._listeners.values()), {}
         for server in servers:
-            server.shutdown()
-            server.server_close()
+            server.close()
         if self.tasks is not None:
             self.tasks.close()

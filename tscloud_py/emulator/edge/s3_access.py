@@ -14,7 +14,7 @@ import fnmatch
 from collections.abc import Mapping
 from typing import Any
 
-from tscloud_py.emulator.fidelity import conditions_met
+from tscloud_py.emulator.fidelity.iam import conditions_met
 
 CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
 

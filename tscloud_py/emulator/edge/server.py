@@ -10,12 +10,13 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.emulator.edge.http_io import read_request, write_response
 from tscloud_py.emulator.edge.pipeline import Edge
+from tscloud_py.loopback import Loopback, QuietHandler, serve
 
 
 @dataclass(frozen=True)
@@ -26,37 +27,24 @@ class Served:
     url: str
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+def _handler(fleet: EdgeFleet, dist_id: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(QuietHandler):
+        def version_string(self) -> str:
+            return "tscloud-local-edge"
 
-    def __init__(self, address: tuple[str, int], fleet: EdgeFleet, dist_id: str) -> None:
-        self.fleet, self.dist_id = fleet, dist_id
-        super().__init__(address, _Handler)
+        def _serve(self) -> None:
+            req = read_request(self)
+            if req is None:
+                return
+            write_response(self, fleet.edge.handle(fleet.route(self.headers.get("Host"), dist_id), req))
 
+        def _safe(self) -> None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._serve()
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _safe
 
-    def version_string(self) -> str:
-        return "tscloud-local-edge"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _serve(self) -> None:
-        req = read_request(self)
-        if req is None:
-            return
-        dist_id = self.server.fleet.route(self.headers.get("Host"), self.server.dist_id)
-        write_response(self, self.server.fleet.edge.handle(dist_id, req))
-
-    def _safe(self) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._serve()
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _safe
+    return Handler
 
 
 class EdgeFleet:
@@ -65,7 +53,7 @@ class EdgeFleet:
     def __init__(self, edge: Edge, cloudfront: CloudFront, *, host: str = "127.0.0.1",
                  on_new: Callable[[Served], None] | None = None) -> None:
         self.edge, self.cloudfront, self.host, self.on_new = edge, cloudfront, host, on_new
-        self._servers: dict[str, _Server] = {}
+        self._servers: dict[str, Loopback] = {}
         self.served: dict[str, Served] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -84,11 +72,9 @@ class EdgeFleet:
                     old = self.served[dist_id]
                     self.served[dist_id] = Served(dist_id, old.domain, aliases, old.url)
                     continue
-                server = _Server((self.host, 0), self, dist_id)
-                threading.Thread(target=server.serve_forever, name=f"edge-{dist_id}", daemon=True).start()
+                server = serve(_handler(self, dist_id), name=f"edge-{dist_id}", host=self.host)
                 self._servers[dist_id] = server
-                served = Served(dist_id, str(summary["DomainName"]), aliases,
-                                f"http://{self.host}:{server.server_address[1]}/")
+                served = Served(dist_id, str(summary["DomainName"]), aliases, server.url)
                 self.served[dist_id] = served
                 new.append(served)
         for served in new:
@@ -118,10 +104,8 @@ class EdgeFleet:
         self._poller.start()
 
     def _close(self, dist_id: str) -> None:
-        server = self._servers.pop(dist_id)
+        self._servers.pop(dist_id).close()
         self.served.pop(dist_id, None)
-        server.shutdown()
-        server.server_close()
 
     def close(self) -> None:
         self._stop.set()

@@ -5,7 +5,7 @@ URLs). Here a node function's zip is unpacked once per code hash and run with
 ``node`` and ``aws-lambda-ric`` (tscloud_py.lambda_runtime), kept warm between
 invocations like an execution environment. It serves:
 
-- ``Invoke`` (patched into moto's LambdaFunction by local_fidelity);
+- ``Invoke`` (patched into moto's LambdaFunction by tscloud_py.emulator.fidelity.lambda_);
 - each Function URL, on its own loopback port, streamed when its InvokeMode is
   RESPONSE_STREAM and buffered otherwise (AuthType is not checked locally);
 - the local edge's Function URL origins (tscloud_py.emulator.edge.lambda_origin), streaming too.
@@ -27,17 +27,19 @@ import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from tscloud_py.emulator.lambda_.functions import LocalFunction, describe
+from tscloud_py.emulator.served import ServedOnLoopback
 from tscloud_py.lambda_runtime import Invocation, NodeFunction, RuntimeClientMissingError, find_ric
 from tscloud_py.lambda_runtime.events import function_url_event, http_result, response_head
 from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
+from tscloud_py.loopback import QuietHandler
 
 WAIT_S = 900.0  # Lambda's longest timeout
 
@@ -151,79 +153,27 @@ def _log_when_done(fn: Any, node_fn: NodeFunction, inv: Invocation, cold_before:
 
 # Function URLs on loopback ---------------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class ServedUrl:
     function_name: str
     region: str
     aws_url: str
     local_url: str
-    server: ThreadingHTTPServer
 
 
-Listener = Callable[[ServedUrl], None]
+# A loopback HTTP server for every Function URL the emulator holds, keyed by function ARN.
+FUNCTION_URLS: ServedOnLoopback[ServedUrl] = ServedOnLoopback("function-url")
 
 
-class FunctionUrls:
-    """A loopback HTTP server for every Function URL the emulator holds."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._served: dict[str, ServedUrl] = {}
-        self._listeners: list[Listener] = []
-        # Only an emulator a person uses serves URLs (Emulator.start), not every moto server in a process.
-        self.enabled = False
-
-    def on_new(self, listener: Listener) -> None:
-        with self._lock:
-            self._listeners.append(listener)
-            current = list(self._served.values())
-        for served in current:
-            listener(served)
-
-    def served(self) -> list[ServedUrl]:
-        with self._lock:
-            return list(self._served.values())
-
-    def local_url(self, aws_url_or_host: str) -> str | None:
-        host = urlsplit(aws_url_or_host).netloc or aws_url_or_host
-        with self._lock:
-            return next((s.local_url for s in self._served.values() if urlsplit(s.aws_url).netloc == host), None)
-
-    def add(self, fn: Any, url_config: Any) -> None:
-        key = str(fn.function_arn)
-        with self._lock:
-            if not self.enabled or key in self._served:
-                return
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _url_handler(self, str(fn.function_name), str(fn.region),
-                                                                    str(fn.account_id)))
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name=f"function-url-{fn.function_name}", daemon=True).start()
-        served = ServedUrl(str(fn.function_name), str(fn.region), str(url_config.url).rstrip("/") + "/",
-                           f"http://127.0.0.1:{server.server_address[1]}/", server)
-        with self._lock:
-            self._served[key] = served
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(served)
-
-    def remove(self, fn: Any) -> None:
-        with self._lock:
-            served = self._served.pop(str(fn.function_arn), None)
-        if served is not None:
-            served.server.shutdown()
-            served.server.server_close()
-
-    def close(self) -> None:
-        with self._lock:
-            served, self._served = list(self._served.values()), {}
-            self.enabled = False
-            self._listeners = []
-        for s in served:
-            s.server.shutdown()
-            s.server.server_close()
+def serve_url(fn: Any, url_config: Any) -> None:
+    name, region = str(fn.function_name), str(fn.region)
+    aws_url = str(url_config.url).rstrip("/") + "/"
+    FUNCTION_URLS.add(str(fn.function_arn), _url_handler(name, region),
+                      lambda local_url: ServedUrl(name, region, aws_url, local_url))
 
 
-FUNCTION_URLS = FunctionUrls()
+def stop_url(fn: Any) -> None:
+    FUNCTION_URLS.remove(str(fn.function_arn))
 
 
 def _find_function(served: ServedUrl) -> Any:
@@ -260,18 +210,12 @@ def stream_response(fn: Any, event: dict[str, Any]) -> tuple[int, list[tuple[str
     return result.status, result.headers, iter([result.body]), inv.request_id
 
 
-def _url_handler(urls: FunctionUrls, name: str, region: str, account: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+def _url_handler(name: str, region: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            served = next((s for s in urls.served() if s.function_name == name and s.region == region), None)
+            served = next((s for s in FUNCTION_URLS.served() if s.function_name == name and s.region == region), None)
             fn = _find_function(served) if served is not None else None
             if fn is None or not runs_here(fn):
                 self._plain(502 if fn is not None else 404, "this function URL's function is gone or cannot "

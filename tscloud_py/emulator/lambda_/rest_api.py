@@ -12,75 +12,37 @@ integration types get a 502 that says so.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from tscloud_py.emulator.served import ServedOnLoopback
 from tscloud_py.lambda_runtime.events import http_result, response_head, rest_proxy_event
 from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
 from tscloud_py.lambda_runtime.node import RuntimeClientMissingError
+from tscloud_py.loopback import QuietHandler
 
 _FUNCTION = re.compile(r":lambda:path/[0-9-]+/functions/(?P<arn>arn:[^/]+)/(?P<kind>invocations|"
                        r"response-streaming-invocations)$")
 WAIT_S = 900.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServedStage:
     api_id: str
     stage: str
     region: str
     account: str
     local_url: str
-    server: ThreadingHTTPServer
 
 
-class RestApiStages:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._served: dict[tuple[str, str], ServedStage] = {}
-        self._listeners: list[Callable[[ServedStage], None]] = []
-        self.enabled = False
-
-    def on_new(self, listener: Callable[[ServedStage], None]) -> None:
-        with self._lock:
-            self._listeners.append(listener)
-            current = list(self._served.values())
-        for served in current:
-            listener(served)
-
-    def served(self) -> list[ServedStage]:
-        with self._lock:
-            return list(self._served.values())
-
-    def add(self, api_id: str, stage: str, region: str, account: str) -> None:
-        with self._lock:
-            if not self.enabled or (api_id, stage) in self._served:
-                return
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api_id, stage, region, account))
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name=f"rest-api-{api_id}", daemon=True).start()
-        served = ServedStage(api_id, stage, region, account, f"http://127.0.0.1:{server.server_address[1]}/", server)
-        with self._lock:
-            self._served[(api_id, stage)] = served
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(served)
-
-    def close(self) -> None:
-        with self._lock:
-            served, self._served = list(self._served.values()), {}
-            self.enabled = False
-            self._listeners = []
-        for s in served:
-            s.server.shutdown()
-            s.server.server_close()
+STAGES: ServedOnLoopback[ServedStage] = ServedOnLoopback("rest-api")
 
 
-STAGES = RestApiStages()
+def serve_stage(api_id: str, stage: str, region: str, account: str) -> None:
+    STAGES.add((api_id, stage), _handler(api_id, stage, region, account),
+               lambda local_url: ServedStage(api_id, stage, region, account, local_url))
 
 
 def route(resources: list[Any], method: str, path: str) -> tuple[Any, Any] | None:
@@ -102,13 +64,7 @@ def route(resources: list[Any], method: str, path: str) -> tuple[Any, Any] | Non
 
 
 def _handler(api_id: str, stage: str, region: str, account: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             from moto.apigateway.models import apigateway_backends
             from moto.awslambda.models import lambda_backends
