@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -13,7 +12,7 @@ from moto import mock_aws
 from tscloud_py.aws.lambda_ import Lambda, check_layers, layer_name_of, newest_node_runtime
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.zipper import ZipEntry, build_zip, code_sha256
-from tscloud_py.errors import AwsError, UsageError
+from tscloud_py.errors import UsageError
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -117,22 +116,3 @@ def test_url_permissions_and_event_sources(lam: Lambda) -> None:
     lam.delete_event_source_mapping(m["UUID"])
 
 
-def test_role_not_yet_assumable_is_retried(lam: Lambda) -> None:
-    calls: list[int] = []
-    sleeps: list[float] = []
-
-    def flaky() -> dict[str, Any]:
-        calls.append(1)
-        if len(calls) < 3:
-            raise AwsError("lambda:CreateFunction", "InvalidParameterValueException",
-                           "The role defined for the function cannot be assumed by Lambda.")
-        return {"ok": True}
-
-    assert Lambda._retry_role(flaky, 5, sleeps.append) == {"ok": True}
-    assert len(calls) == 3 and len(sleeps) == 2
-
-    def bad() -> dict[str, Any]:
-        raise AwsError("lambda:CreateFunction", "InvalidParameterValueException", "Unsupported runtime")
-
-    with pytest.raises(AwsError, match="Unsupported"):
-        Lambda._retry_role(bad, 5, sleeps.append)

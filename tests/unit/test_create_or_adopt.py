@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tscloud_py.aws.session import create_or_adopt
+from tscloud_py.aws.retry import create_or_adopt
 from tscloud_py.errors import AwsError
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tscloud_py.aws.session import ClientFactory, call, create_or_adopt, ignoring, paginate
+from tscloud_py.aws.retry import create_or_adopt
+from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 
 SECURITY_POLICY = "TLS_1_2"
 

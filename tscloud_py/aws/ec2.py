@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
-from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
+from tscloud_py.aws.retry import create_or_adopt
+from tscloud_py.aws.session import call, ignoring, paginate
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 
 if TYPE_CHECKING:

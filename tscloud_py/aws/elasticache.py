@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tscloud_py.aws._tags import tag_list
-from tscloud_py.aws.session import call, create_or_adopt, ignoring
+from tscloud_py.aws.retry import create_or_adopt
+from tscloud_py.aws.session import call, ignoring
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
 

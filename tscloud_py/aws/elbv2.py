@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list, tags_dict
-from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
+from tscloud_py.aws.retry import create_or_adopt
+from tscloud_py.aws.session import call, ignoring, paginate
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from tscloud_py.aws._tags import tag_list, tags_dict
-from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
+from tscloud_py.aws.retry import create_or_adopt
+from tscloud_py.aws.session import call, ignoring, paginate
 from tscloud_py.concurrency import each
 
 if TYPE_CHECKING:

@@ -2,8 +2,7 @@
 
 Thin wrappers over the Lambda API. Everything that waits goes through
 ``aws/waiters.py``; the one eventual-consistency case Lambda has on create (a
-role IAM has not finished propagating) is retried, bounded and logged, with
-tenacity.
+role IAM has not finished propagating) is retried by ``aws/retry.py``.
 """
 
 from __future__ import annotations
@@ -11,19 +10,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tscloud_py.aws.session import call, create_or_adopt, ignoring, paginate
+from tscloud_py.aws.retry import ROLE_ATTEMPTS, create_or_adopt, retry_new_role
+from tscloud_py.aws.session import call, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError, UsageError
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
-
-log = logging.getLogger(__name__)
 
 MAX_LAYERS = 5
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # zipped bytes accepted inline by CreateFunction / PublishLayerVersion
@@ -122,7 +119,7 @@ class Lambda:
     def create_function(self, name: str, *, role_arn: str, runtime: str, handler: str, zip_bytes: bytes | None,
                         memory: int, timeout: int, architecture: str, environment: dict[str, str],
                         layers: list[str], tags: dict[str, str], description: str = "",
-                        log_group: str | None = None, attempts: int = 8, s3: tuple[str, str] | None = None,
+                        log_group: str | None = None, attempts: int = ROLE_ATTEMPTS, s3: tuple[str, str] | None = None,
                         sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
         """``zip_bytes`` inline, or ``s3`` (bucket, key) for a zip above the 50 MB inline limit."""
         code: dict[str, Any] = {"ZipFile": zip_bytes} if s3 is None else {"S3Bucket": s3[0], "S3Key": s3[1]}
@@ -141,30 +138,9 @@ class Lambda:
             found = self.get_function(name)
             return dict(found["Configuration"]) if found else None
 
-        return self._retry_role(lambda: create_or_adopt(create, find, "lambda:CreateFunction",
-                                                        exists=("ResourceConflictException",), sleep=sleep),
-                                attempts, sleep)
-
-    @staticmethod
-    def _retry_role(fn: Callable[[], dict[str, Any]], attempts: int,
-                    sleep: Callable[[float], None] | None) -> dict[str, Any]:
-        """A new role is not assumable by Lambda for a few seconds: retry that one error, bounded."""
-        import tenacity
-
-        def role_not_ready(exc: BaseException) -> bool:
-            return (isinstance(exc, AwsError) and exc.code == "InvalidParameterValueException"
-                    and "assume" in exc.aws_message.lower())
-
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(role_not_ready),
-            stop=tenacity.stop_after_attempt(attempts),
-            wait=tenacity.wait_exponential(multiplier=1, min=1, max=10),
-            sleep=sleep or tenacity.nap.sleep,
-            before_sleep=lambda state: log.info("role not assumable yet (attempt %d); retrying",
-                                                state.attempt_number),
-            reraise=True,
-        )
-        return retrying(fn)
+        return retry_new_role(lambda: create_or_adopt(create, find, "lambda:CreateFunction",
+                                                      exists=("ResourceConflictException",), sleep=sleep),
+                              attempts=attempts, sleep=sleep)()
 
     def update_function_code(self, name: str, zip_bytes: bytes | None, architecture: str | None = None, *,
                              s3: tuple[str, str] | None = None) -> dict[str, Any]:

@@ -6,30 +6,28 @@ parameters validated and serialized, some twenty event handlers and a checksum o
 upload of a thousand files over a latency-bound link that CPU, not the wire, becomes the limit. One
 PutObject is a plain signed PUT: the bucket's URL is resolved once (from a presigned URL, so
 path-style or virtual-hosted as the client would address it), and each file costs a SigV4 signature
-and the send, about a third of the CPU. Retries are botocore's standard mode's: throttling, a 5xx and
-a broken connection are sent again after a jittered exponential backoff (a PUT of the same bytes to
-the same key is idempotent), anything else fails at once with S3's error code.
+and the send, about a third of the CPU. Retries are botocore's standard mode's (``aws/retry.py``):
+throttling, a 5xx and a broken connection are sent again after a jittered exponential backoff (a PUT
+of the same bytes to the same key is idempotent), anything else fails at once with S3's error code.
 """
 
 from __future__ import annotations
 
 import base64
-import random
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tscloud_py.aws.session import THROTTLED, ClientFactory
+from tscloud_py.aws.retry import backoff, transient
+from tscloud_py.aws.session import ClientFactory
 from tscloud_py.errors import AwsError
 
 if TYPE_CHECKING:
     from tscloud_py.aws.s3 import Upload
 
 OPERATION = "s3:PutObject"
-_TRANSIENT = frozenset({"RequestTimeout", "InternalError", "ServiceUnavailable"})
-_MAX_BACKOFF = 20.0  # seconds, as botocore's standard retry mode
 
 
 def b64_md5(hex_md5: str) -> str:
@@ -97,6 +95,6 @@ class ObjectPutter:
                 if status < 300:
                     return
                 code, message = _error(status, response.content)
-                if not (status >= 500 or code in THROTTLED or code in _TRANSIENT) or attempt == self.attempts:
+                if not transient(status, code) or attempt == self.attempts:
                     raise AwsError(OPERATION, code, f"{f.key}: {message}", status=status)
-            self._sleep(random.random() * min(2.0 ** (attempt - 1), _MAX_BACKOFF))
+            self._sleep(backoff(attempt))

@@ -282,51 +282,6 @@ def call(fn: Callable[..., T], operation: str, /, **kwargs: Any) -> T:
                        ambiguous=True) from exc
 
 
-# Retry-worthy answers that say AWS did NOT act (so the request can be sent again as it is).
-THROTTLED = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-                       "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
-                       "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"})
-
-
-def outcome_unknown(exc: AwsError) -> bool:
-    """Whether AWS may have acted on a request that failed this way (a 5xx, or no answer at all)."""
-    return exc.ambiguous or (exc.status is not None and exc.status >= 500)
-
-
-def create_or_adopt(create: Callable[[], T], find: Callable[[], T | None], operation: str, *,
-                    exists: tuple[str, ...] = (), attempts: int = 6,
-                    sleep: Callable[[float], None] | None = None) -> T:
-    """Create a resource that has no idempotency token, so that a lost response never makes a second one.
-
-    ``create`` must send its request once (a client from ``factory.client(..., once=True)``). When the
-    answer is a 5xx or never arrives, AWS may have created the resource: ``find`` looks it up (by its
-    deterministic name or tag) and adopts it, and only if it is not there is the create sent again. An
-    ``exists`` error (the name is taken) is resolved the same way. Throttling is simply retried.
-    """
-    import time
-
-    pause = sleep or time.sleep
-    delay = 1.0
-    for attempt in range(1, attempts + 1):
-        try:
-            return create()
-        except AwsError as exc:
-            unknown = outcome_unknown(exc)
-            if unknown or exc.code in exists:
-                found = find()
-                if found is not None:
-                    return found
-                if exc.code in exists and not unknown:
-                    raise
-            elif exc.code not in THROTTLED:
-                raise
-            if attempt == attempts:
-                raise
-            pause(delay)
-            delay = min(delay * 2, 20.0)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def paginate(client: Any, method: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
     """Every item of a paginated list operation, across all pages."""
     from botocore.exceptions import ClientError

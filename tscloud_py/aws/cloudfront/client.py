@@ -21,7 +21,8 @@ from tscloud_py.aws.cloudfront.splice import (
     splice_origin,
     splice_status,
 )
-from tscloud_py.aws.session import ClientFactory, call, create_or_adopt, ignoring, paginate
+from tscloud_py.aws.retry import codes, create_or_adopt, retrying
+from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, SystemClock, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
 
@@ -294,25 +295,32 @@ class CloudFront:
         ``change`` leaves the config as it was (by the model's comparator).
         """
         is_unchanged = unchanged or (lambda old, new: not config_changes(old, new))
-        for attempt in range(1, max(1, max_attempts) + 1):
-            # The first read may be the one a step's plan already made; after a conflict, read afresh.
-            config, etag = self.get_config_checked(dist_id, cached=attempt == 1)
-            new = change(config)
-            if is_unchanged(config, new) or dry_run:
-                return ConfigUpdate(config, new, etag, attempt, written=False)
-            try:
-                new_etag = self.update_config(dist_id, new, etag)
-            except AwsError as exc:
-                if exc.code != "PreconditionFailed":
-                    raise
-                message = (f"distribution {dist_id} changed since we read it (ETag {etag}); re-reading "
-                           f"(attempt {attempt}/{max_attempts})")
-                _log.warning(message)
-                if notify is not None:
-                    notify(message)
-                self.clock.sleep(min(2.0, 0.2 * attempt))
-                continue
-            return ConfigUpdate(config, new, new_etag, attempt, written=True)
+        # 0.2 s more per conflict, at most 2 s: a concurrent writer is one request, not a load to back off from
+        policy = retrying(codes("PreconditionFailed"), what=f"distribution {dist_id} changed under us",
+                          attempts=max(1, max_attempts), waits=lambda n: min(2.0, 0.2 * n), sleep=self.clock.sleep)
+        try:
+            for attempt in policy:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    # The first read may be the one a step's plan already made; after a conflict, read afresh.
+                    config, etag = self.get_config_checked(dist_id, cached=number == 1)
+                    new = change(config)
+                    if is_unchanged(config, new) or dry_run:
+                        return ConfigUpdate(config, new, etag, number, written=False)
+                    try:
+                        new_etag = self.update_config(dist_id, new, etag)
+                    except AwsError as exc:
+                        if exc.code == "PreconditionFailed":
+                            message = (f"distribution {dist_id} changed since we read it (ETag {etag}); "
+                                       f"re-reading (attempt {number}/{max_attempts})")
+                            _log.warning(message)
+                            if notify is not None:
+                                notify(message)
+                        raise
+                    return ConfigUpdate(config, new, new_etag, number, written=True)
+        except AwsError as exc:
+            if exc.code != "PreconditionFailed":
+                raise
         raise ConfigConflictError(
             f"distribution {dist_id} changed between our read and our write {max_attempts} times in a row")
 

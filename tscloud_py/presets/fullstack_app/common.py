@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py.engine.step import Change, Step
 from tscloud_py.presets.diffing import canonical
@@ -28,26 +28,7 @@ if TYPE_CHECKING:
     from tscloud_py.config.schema import Config
     from tscloud_py.presets import PresetOptions
 
-T = TypeVar("T")
-
 ORIGIN_HEADER = "X-Origin-Verify"
-
-
-def _role_not_ready(exc: BaseException) -> bool:
-    """IAM is eventually consistent: a role created seconds ago may not be assumable yet."""
-    from tscloud_py.errors import AwsError
-
-    return (isinstance(exc, AwsError) and exc.code in ("ValidationException", "InvalidParameterException")
-            and ("assume" in exc.aws_message.lower() or "role" in exc.aws_message.lower()))
-
-
-def retry_new_role(fn: Callable[..., T]) -> Callable[..., T]:
-    """Retry ``fn`` (bounded, logged through tenacity) while a new IAM role propagates."""
-    from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
-
-    wrapped: Callable[..., T] = retry(retry=retry_if_exception(_role_not_ready), stop=stop_after_attempt(6),
-                                      wait=wait_exponential(multiplier=1, max=15), reraise=True)(fn)
-    return wrapped
 
 
 class Env:

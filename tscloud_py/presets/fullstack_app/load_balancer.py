@@ -8,12 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
-
 from tscloud_py.aws.elbv2 import redirect_to_https_action
+from tscloud_py.aws.retry import codes, retrying
 from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
-from tscloud_py.errors import AwsError
 from tscloud_py.presets.fullstack_app.common import ORIGIN_HEADER, Env, FsStep, compare
 from tscloud_py.presets.naming import token
 
@@ -70,10 +68,6 @@ class _Plan:
         compare(self.changes, label, old, new)
         if len(self.changes) > found:
             self.todo.add(action)
-
-
-def _in_use(exc: BaseException) -> bool:
-    return isinstance(exc, AwsError) and exc.code == "ResourceInUse"
 
 
 class LoadBalancerStep(FsStep):
@@ -300,10 +294,10 @@ class LoadBalancerStep(FsStep):
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return self._outputs(observed["lb"], observed["tg"]["TargetGroupArn"], observed["listener"]["ListenerArn"])
 
-    @retry(retry=retry_if_exception(_in_use), stop=stop_after_attempt(8),
-           wait=wait_exponential(multiplier=0.5, max=10), reraise=True)
     def _delete_target_group(self, arn: str) -> None:
-        self.env.elbv2.delete_target_group(arn)
+        # the load balancer's listener lets go of its target group a moment after the listener is deleted
+        retrying(codes("ResourceInUse"), what="target group still in use", attempts=8, first=0.5,
+                 most=10.0)(self.env.elbv2.delete_target_group, arn)
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         if observed.get("lb") is not None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
-
+from tscloud_py.aws.retry import retrying
 from tscloud_py.concurrency import together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import AwsError, TscloudError
@@ -22,8 +22,9 @@ def _dependency(exc: BaseException) -> bool:
     return isinstance(exc, AwsError) and exc.code in ("DependencyViolation", "InvalidIPAddress.InUse")
 
 
-_until_released = retry(retry=retry_if_exception(_dependency), stop=stop_after_delay(600),
-                        wait=wait_exponential(multiplier=2, max=30), reraise=True)
+def _until_released(fn: Callable[..., None]) -> Callable[..., None]:
+    return retrying(_dependency, what="still in use by ENIs being released", within=600, first=2.0,
+                    most=30.0).wraps(fn)
 
 
 class NetworkStep(FsStep):

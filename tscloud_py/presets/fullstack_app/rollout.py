@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.ecs import FargateService, ServiceTarget, task_ips
+from tscloud_py.aws.retry import retry_new_role
 from tscloud_py.aws.waiters import Poll, WaitPolicy, wait_for
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.errors import TscloudError, WaitTimeoutError
-from tscloud_py.presets.fullstack_app.common import Env, FsStep, retry_new_role
+from tscloud_py.presets.fullstack_app.common import Env, FsStep
 from tscloud_py.presets.naming import token
 
 

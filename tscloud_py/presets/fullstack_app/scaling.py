@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.autoscaling import resource_id
+from tscloud_py.aws.retry import retry_new_role
 from tscloud_py.aws.scheduler import TaskSchedule
 from tscloud_py.concurrency import each, together
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.presets.diffing import canonical
-from tscloud_py.presets.fullstack_app.common import Env, FsStep, compare, retry_new_role
+from tscloud_py.presets.fullstack_app.common import Env, FsStep, compare
 from tscloud_py.presets.naming import token
 
 

@@ -1,14 +1,15 @@
-"""A role created seconds ago may not be assumable yet: such calls are retried, a bounded number of times;
-other errors are not."""
+"""aws/retry.py: a role created seconds ago may not be assumable yet, whichever service says so: such calls
+are retried, a bounded number of times; other errors are not."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
+from tscloud_py.aws.retry import ROLE_ATTEMPTS, retry_new_role
 from tscloud_py.errors import AwsError
-from tscloud_py.presets.fullstack_app.common import retry_new_role
 
 
 def test_retries_while_the_role_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,4 +44,25 @@ def test_other_errors_and_exhaustion_are_raised(monkeypatch: pytest.MonkeyPatch)
 
     with pytest.raises(AwsError, match="assume role"):
         retry_new_role(never_ready)()
-    assert len(calls) == 1 + 6
+    assert len(calls) == 1 + ROLE_ATTEMPTS
+
+
+def test_lambdas_own_words_are_retried_with_the_sleep_given() -> None:
+    calls: list[int] = []
+    sleeps: list[float] = []
+
+    def flaky() -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) < 3:
+            raise AwsError("lambda:CreateFunction", "InvalidParameterValueException",
+                           "The role defined for the function cannot be assumed by Lambda.")
+        return {"ok": True}
+
+    assert retry_new_role(flaky, attempts=5, sleep=sleeps.append)() == {"ok": True}
+    assert len(calls) == 3 and len(sleeps) == 2
+
+    def bad() -> dict[str, Any]:
+        raise AwsError("lambda:CreateFunction", "InvalidParameterValueException", "Unsupported runtime")
+
+    with pytest.raises(AwsError, match="Unsupported"):
+        retry_new_role(bad, attempts=5, sleep=sleeps.append)()
