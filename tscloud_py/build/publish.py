@@ -116,7 +116,7 @@ def _entries(directory: Path, real_root: Path, base: str, prune: Callable[[str],
         path = directory / name
         rel = f"{base}{name}"
         if path.is_symlink():
-            target = path.resolve()
+            target = _link_target(path, rel)
             if not target.is_relative_to(real_root):
                 raise UnsafeTreeError(_shown(rel), f"is a symlink to {target}, outside the published directory",
                                       "copy the file into the directory, or remove the link")
@@ -125,6 +125,13 @@ def _entries(directory: Path, real_root: Path, base: str, prune: Callable[[str],
                 yield from _entries(path, real_root, rel + "/", prune, seen)
         elif path.is_file():
             yield rel, path
+
+
+def _link_target(path: Path, rel: str) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # a loop: RuntimeError up to Python 3.12, OSError (ELOOP) after
+        raise UnsafeTreeError(_shown(rel), "is a symlink loop", "remove the link") from None
 
 
 def inside_project(config_path: str, key: str, base: Path, value: str, *, allow_outside: bool,

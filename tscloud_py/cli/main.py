@@ -53,6 +53,7 @@ def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str |
         _check_endpoint("--endpoint-url", endpoint_url)
     elif os.environ.get("AWS_ENDPOINT_URL") and not local:
         _check_endpoint("AWS_ENDPOINT_URL", os.environ["AWS_ENDPOINT_URL"])
+    _check_environment()
     app = AppContext(config_path=config_path, stage=stage, profile=profile, region=region,
                      endpoint_url=endpoint_url, local=local, output=output, yes=yes, verbose=verbose)
     ctx.obj = app
@@ -72,6 +73,20 @@ def _check_endpoint(flag: str, url: str) -> None:
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise click.UsageError(f"{flag}: expected an http:// or https:// URL like http://127.0.0.1:5000, got {url!r}")
+
+
+def _check_environment() -> None:
+    """The variables that steer a run are checked like flags, before anything is sent: exit 2 naming
+    the variable."""
+    from tscloud_py.dns import URL_VARIABLES
+
+    for var in URL_VARIABLES:
+        if os.environ.get(var):
+            _check_endpoint(var, os.environ[var])
+    from tscloud_py.state.object_store import LEASE_ENV, lease_seconds
+
+    if os.environ.get(LEASE_ENV):
+        lease_seconds()
 
 
 class Terminated(KeyboardInterrupt):

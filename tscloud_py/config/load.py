@@ -11,9 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import os
 import re
-import stat
 import sys
 import types
 import typing
@@ -34,24 +32,21 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def read_config_text(path: Path) -> str:
-    """The file's text, refusing what is not a regular file of sane size (a FIFO would hang the read)."""
+    """The file's text, refusing what is not a regular file of sane size (``files.read_regular``). A
+    UTF-8 byte order mark, which some editors write, is not part of the text."""
+    from tscloud_py.files import Unreadable, read_regular
+
     shown = str(path)
     try:
-        # O_NONBLOCK: opening a FIFO with no writer must not wait for one
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise ConfigError(shown, "", "file not found", "create one with `tscloud init`, or pass --config PATH") from None
-    except OSError as exc:
-        raise ConfigError(shown, "", f"cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(shown, "", "not a regular file", "pass --config the path of a tscloud.toml")
-        data = fh.read(MAX_CONFIG_BYTES + 1)
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(shown, "", f"larger than {MAX_CONFIG_BYTES // 1024} KiB; not a tscloud config")
+        data = read_regular(path, MAX_CONFIG_BYTES)
+    except Unreadable as exc:
+        if exc.missing:
+            raise ConfigError(shown, "", "file not found",
+                              "create one with `tscloud init`, or pass --config PATH") from None
+        raise ConfigError(shown, "", f"{exc}; not a tscloud config",
+                          "pass --config the path of a tscloud.toml") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise ConfigError(shown, "", "not UTF-8 text") from None
 

@@ -26,6 +26,7 @@ __all__ = ["CLOUDFRONT_ZONE_ID", "DnsAuthError", "DnsError", "Provider", "Record
            "provider_by_name"]
 
 PROVIDER_NAMES = ("route53", "cloudflare", "porkbun", "godaddy")
+URL_VARIABLES = ("TSCLOUD_CLOUDFLARE_API_URL", "TSCLOUD_PORKBUN_API_URL", "TSCLOUD_GODADDY_API_URL")
 
 
 def provider_by_name(name: str, factory: ClientFactory, *, zone: str | None = None, zone_id: str | None = None,

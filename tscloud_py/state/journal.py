@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from tscloud_py.state import validate
+
 JOURNAL_VERSION = 1
 
 
@@ -25,7 +27,7 @@ class JournalStore(Protocol):
 
     @property
     def where(self) -> str: ...
-    def load(self) -> dict[str, Any] | None: ...
+    def load(self) -> Any: ...  # the stored document as ``validate.parse`` read it, None when there is none
     def save(self, data: dict[str, Any]) -> None: ...
 
 
@@ -39,12 +41,11 @@ class FileJournalStore:
     def where(self) -> str:
         return str(self.path)
 
-    def load(self) -> dict[str, Any] | None:
-        try:
-            loaded = json.loads(self.path.read_text())
-        except (OSError, ValueError):
+    def load(self) -> Any:
+        if not (self.path.exists() or self.path.is_symlink()):
             return None
-        return loaded if isinstance(loaded, dict) else None
+        return validate.parse(validate.read_bounded(self.path, validate.MAX_JOURNAL_BYTES),
+                              validate.MAX_JOURNAL_BYTES)
 
     def save(self, data: dict[str, Any]) -> None:
         atomic_write_json(self.path, data)
@@ -82,17 +83,22 @@ class Journal:
         elif self.path is not None and (self.path.exists() or self.path.is_symlink()):
             self._load()
 
+    def _checked(self, store: JournalStore) -> dict[str, Any] | None:
+        """The stored journal, if it is this stage's and well formed (``validate.journal``)."""
+        return validate.journal(store.load(), app=self.data["app"], stage=self.data["stage"])
+
+    def _take(self, loaded: dict[str, Any] | None) -> None:
+        if loaded is not None:
+            self.data["steps"] = dict(loaded.get("steps", {}))
+            self.data["last_run"] = loaded.get("last_run")
+
     def _load_stored(self, store: JournalStore) -> None:
-        loaded = store.load()
-        if loaded is None or loaded.get("version") != JOURNAL_VERSION:
-            return
-        problem = _shape_problem(loaded)
-        if problem is not None:
-            # Overwritten by this run's first record (the bucket keeps the old version).
-            self.notices.append(f"the journal {store.where} {problem}; rebuilt from what AWS reports")
-            return
-        self.data["steps"] = dict(loaded.get("steps", {}))
-        self.data["last_run"] = loaded.get("last_run")
+        try:
+            self._take(self._checked(store))
+        except validate.Malformed as exc:
+            # Replaced by this run's first record; the state bucket's versioning keeps the original.
+            self.notices.append(f"the journal {store.where} {exc}; set aside (the bucket keeps its version), "
+                                "rebuilt from what AWS reports")
 
     def _load(self) -> None:
         """Take a journal that reads and has the right shape; set any other aside and start empty.
@@ -101,24 +107,11 @@ class Journal:
         left in place it would fail every run the same way.
         """
         assert self.path is not None
-        problem = None
         try:
-            loaded = json.loads(self.path.read_text())
-        except (OSError, UnicodeDecodeError) as exc:
-            problem = f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})"
-        except ValueError:
-            problem = "is not valid JSON"
-        else:
-            if not isinstance(loaded, dict):
-                problem = "is not a JSON object"
-            elif loaded.get("version") != JOURNAL_VERSION:
-                return  # another version's journal: not read, overwritten at the next record
-            else:
-                problem = _shape_problem(loaded)
-                if problem is None:
-                    self.data["steps"] = dict(loaded.get("steps", {}))
-                    self.data["last_run"] = loaded.get("last_run")
-                    return
+            self._take(self._checked(FileJournalStore(self.path)))
+            return
+        except validate.Malformed as exc:
+            problem = str(exc)
         aside = self.path.with_name(f"{self.path.name}.set-aside-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
         try:
             os.replace(self.path, aside)
@@ -185,20 +178,6 @@ class Journal:
         else:
             assert self.path is not None
             atomic_write_json(self.path, data)
-
-
-def _shape_problem(loaded: dict[str, Any]) -> str | None:
-    steps = loaded.get("steps", {})
-    if not isinstance(steps, dict):
-        return "has steps that are not a table"
-    for sid, record in steps.items():
-        if not isinstance(record, dict) or not isinstance(record.get("outputs", {}), dict):
-            return f"has a record for step {sid!r} of the wrong type"
-        if not isinstance(record.get("status", ""), str):
-            return f"has a record for step {sid!r} of the wrong type"
-    if loaded.get("last_run") is not None and not isinstance(loaded.get("last_run"), dict):
-        return "has a last run of the wrong type"
-    return None
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

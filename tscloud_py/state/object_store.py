@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tscloud_py.errors import LockHeldError, StateConflictError
+from tscloud_py.state import validate
 from tscloud_py.state.file_lock import describe_holder, holder_state
 
 DEFAULT_LEASE_SECONDS = 120.0
@@ -39,13 +40,18 @@ LEASE_ENV = "TSCLOUD_LOCK_LEASE_SECONDS"
 
 
 def lease_seconds() -> float:
-    """The lease length: 120 s, or ``TSCLOUD_LOCK_LEASE_SECONDS`` (tests shorten it)."""
+    """The lease length: 120 s, or ``TSCLOUD_LOCK_LEASE_SECONDS`` (tests shorten it): a finite number of
+    seconds from 1 to a day, else a usage error naming the variable (a NaN lease would never expire, and
+    its renewer would spin)."""
     raw = os.environ.get(LEASE_ENV)
+    if not raw:
+        return DEFAULT_LEASE_SECONDS
     try:
-        value = float(raw) if raw else DEFAULT_LEASE_SECONDS
-    except ValueError:
-        value = DEFAULT_LEASE_SECONDS
-    return max(value, 1.0)
+        return validate.lease_seconds(raw.strip(), LEASE_ENV)
+    except validate.Malformed as exc:
+        from tscloud_py.errors import UsageError
+
+        raise UsageError(str(exc)) from None
 
 
 class Conflict(Exception):
@@ -256,11 +262,7 @@ class ObjectJournalStore:
             self.etag = None
             return None
         self.etag, self.age = current.etag, current.age
-        try:
-            data = json.loads(current.body)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+        return validate.parse(current.body, validate.MAX_JOURNAL_BYTES)
 
     def save(self, data: dict[str, Any]) -> None:
         if self.lock is not None:

@@ -54,8 +54,13 @@ def _lock_info(backend: StateBackend) -> dict[str, Any] | None:
 def _journal_info(backend: StateBackend) -> dict[str, Any] | None:
     import time
 
+    from tscloud_py.state import validate
+
     store = backend.journal_store()
-    data = store.load()
+    try:
+        data = validate.journal(store.load(), app=backend.app, stage=backend.stage)
+    except validate.Malformed as exc:
+        return {"where": store.where, "malformed": str(exc)}
     if data is None:
         return None
     age = getattr(store, "age", None)
@@ -92,6 +97,8 @@ def show(app: AppContext) -> None:
         echo(f"  lock: held by {describe_holder(lock['holder'])}{lease}")
     if journal is None:
         echo("  journal: none")
+    elif "malformed" in journal:
+        echo(f"  journal: {journal['malformed']}; the next deploy or destroy sets it aside")
     else:
         last = journal["last_run"] or {}
         ran = f", last {last.get('kind')} {'ok' if last.get('ok') else 'failed'}" if last else ""
@@ -132,6 +139,7 @@ def list_(app: AppContext) -> None:
 def migrate(app: AppContext) -> None:
     """Move this stage's local journal into the state bucket (once; a second run changes nothing)."""
     from tscloud_py.cli.ui import echo, print_json
+    from tscloud_py.state import validate
     from tscloud_py.state.journal import FileJournalStore
     from tscloud_py.state.object_store import Conflict, journal_key
 
@@ -140,7 +148,11 @@ def migrate(app: AppContext) -> None:
         raise UsageError("state migrate: the state backend is local; set [state] backend = \"s3\" (the default)")
     local = FileJournalStore(backend.local_dir / "journal.json")
     moved = backend.local_dir / "journal.json.migrated"
-    data = local.load()
+    try:
+        data = validate.journal(local.load(), app=backend.app, stage=backend.stage)
+    except validate.Malformed as exc:
+        raise UsageError(f"state migrate: the journal {local.where} {exc}; nothing was migrated",
+                         "a deploy sets it aside and rebuilds it from what AWS reports") from None
     key = journal_key(backend.app, backend.stage)
     result = "nothing to migrate"
     if data is not None:
