@@ -33,6 +33,20 @@ def _moto_fidelity() -> None:
     patch_moto_fidelity()
 
 
+@pytest.fixture(autouse=True)
+def _own_emulator_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's --local commands get their own per-user emulator (XDG_STATE_HOME), stopped by its pid
+    afterwards: no test sees another's deploys, none leaves an emulator running."""
+    state = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    yield state
+    home = state / "tscloud" / "emulator"
+    if (home / "emulator.json").exists():
+        from tscloud_py.emulator.daemon import stop
+
+        stop(home)
+
+
 @dataclass
 class MotoServer:
     endpoint: str

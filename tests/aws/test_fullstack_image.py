@@ -135,9 +135,9 @@ def test_nested_file_under_a_root_only_pattern_is_sent_and_changes_the_image(
     assert out["tag"] == tag
 
 
-def test_rejected_token_fails_the_push(project: Path, docker: RealDocker, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rejected_token_fails_the_push(project: Path, docker: RealDocker) -> None:
     # ECR hands out a token the registry does not accept (an expired one, say)
-    monkeypatch.setattr(local_registry, "token_password", lambda account: f"{account}-expired-token")
+    local_registry.attach(docker.registry, f"{docker.password}-expired")
     with pytest.raises(ImageBuildError, match=r"docker push failed: .*(unauthorized|authentication required)"):
         run(image_step(project, unique_app()))
 

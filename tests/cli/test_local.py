@@ -52,7 +52,7 @@ def test_readme_first_command_deploys_the_example_locally(tmp_path: Path) -> Non
     root = copy_example(tmp_path)
     result = run_cli(*args, cwd=root)
     assert result.code == 0, result.output
-    assert re.search(r"local emulator: http://127\.0\.0\.1:\d+ \(embedded", result.stderr)
+    assert re.search(r"local emulator: http://127\.0\.0\.1:\d+ \(started in the background", result.stderr)
     for step in ("bucket", "oac", "distribution", "bucket-policy", "upload", "invalidation"):
         assert f"{step}: started" in result.stderr  # one plain progress line per event off a terminal
     assert "deploy finished" in result.stderr
@@ -61,7 +61,7 @@ def test_readme_first_command_deploys_the_example_locally(tmp_path: Path) -> Non
     assert outputs["bucket"].startswith("hello-site-dev-site-")
     assert outputs["url"] == f"https://{outputs['distribution_domain']}"
     assert "Traceback" not in result.stderr
-    # The embedded emulator's journal dies with it: nothing is left to mix with a real account's.
+    # The journal is in the emulator's state bucket, not in the project's files.
     assert not list((root / "examples" / "static-site" / ".tscloud" / "state").glob("*/*"))
 
 
@@ -98,7 +98,7 @@ def test_readme_first_command_on_a_terminal_shows_the_live_view(tmp_path: Path) 
     assert "distribution_domain" in screen
 
 
-def test_local_serve_then_deploy_to_it_then_sigterm(tmp_path: Path) -> None:
+def test_local_serve_then_deploy_to_it_then_sigterm(tmp_path: Path, _own_emulator_home: Path) -> None:
     project = make_site(tmp_path, "served-site")
     serve = subprocess.Popen([sys.executable, "-m", "tscloud_py", "local", "serve"], cwd=project,
                              env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO)},
@@ -106,17 +106,19 @@ def test_local_serve_then_deploy_to_it_then_sigterm(tmp_path: Path) -> None:
     try:
         assert serve.stdout is not None
         first = serve.stdout.readline()
-        match = re.fullmatch(r"emulator listening on (http://127\.0\.0\.1:\d+)\n", first)
+        match = re.fullmatch(r"emulator listening on (http://127\.0\.0\.1:\d+) \(state kept in (.+)\)\n", first)
         assert match, first
         endpoint = match.group(1)
-        recorded = json.loads((project / ".tscloud" / "local" / "endpoint.json").read_text())
+        home = _own_emulator_home / "tscloud" / "emulator"
+        assert match.group(2) == str(home)
+        recorded = _wait_for_json(home / "emulator.json")
         assert recorded["endpoint"] == endpoint and recorded["pid"] == serve.pid
 
         deployed = tscloud(project, endpoint, "--output", "json", "deploy")
         assert deployed.code == 0, deployed.output
         bucket = deployed.json()["outputs"]["bucket"]
 
-        # --local from the same project finds the running emulator instead of starting its own.
+        # --local finds the running emulator instead of starting its own.
         again = run_cli("--local", "--output", "json", "deploy", cwd=project)
         assert again.code == 0, again.output
         assert again.json()["outputs"]["bucket"] == bucket
@@ -134,5 +136,13 @@ def test_local_serve_then_deploy_to_it_then_sigterm(tmp_path: Path) -> None:
         _out, err = serve.communicate(timeout=30)
     assert serve.returncode == 0, err
     assert "emulator stopped" in err
-    assert not (project / ".tscloud" / "local" / "endpoint.json").exists()
+    assert not (home / "emulator.json").exists()
     assert "Traceback" not in err
+
+
+def _wait_for_json(path: Path, timeout: float = 30) -> dict[str, object]:
+    """The emulator writes its record once its edge serves, a moment after its banner."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return dict(json.loads(path.read_text()))

@@ -127,7 +127,7 @@ def test_registry_of_a_killed_emulator_is_swept_by_the_next(tmp_path: Path, monk
         live = tmp_path / "tscloud-registry-live"
         live.mkdir()
         (live / "owner").write_text(str(os.getpid()))
-        registry = Registry()
+        registry = Registry("a-password")
         registry.start()
         try:
             assert not stale.exists() and live.exists()

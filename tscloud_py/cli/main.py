@@ -57,7 +57,6 @@ def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str |
     app = AppContext(config_path=config_path, stage=stage, profile=profile, region=region,
                      endpoint_url=endpoint_url, local=local, output=output, yes=yes, verbose=verbose)
     ctx.obj = app
-    ctx.call_on_close(app.close)
 
 
 register_all(cli)

@@ -47,7 +47,7 @@ class DnsConfig:
 class StateConfig:
     backend: Literal["s3", "local"] = field(default="s3", metadata=meta(
         "where the lock and journal live: s3 (a state bucket in the account, safe for teams and CI) or local "
-        "(files under .tscloud/, one machine only); --local always uses local files"))
+        "(files under .tscloud/, one machine only); under --local the state bucket is inside the emulator"))
     bucket: str | None = field(default=None, metadata=meta(
         "an existing bucket of yours for the state (default: tscloud-state-<account>-<region>, made on first use)",
         pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", pattern_help="expected an S3 bucket name"))

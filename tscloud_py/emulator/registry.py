@@ -3,8 +3,9 @@
 In AWS a repository's URI is a registry you can log in to with the ECR token, push to, and whose
 pushed images DescribeImages then lists. moto makes up a host nobody serves and knows only images
 put through its API. With a registry attached, moto's ECR behaves as AWS's does: repository URIs and
-the token's proxy endpoint name the registry, its htpasswd user is ECR's ``AWS`` with moto's token
-as password, and DescribeImages/ListImages/BatchGetImage first take in what was pushed there.
+the token's proxy endpoint name the registry, its htpasswd user is ECR's ``AWS`` with the user's own
+registry password (tscloud_py.emulator.home) as ECR's token, and DescribeImages/ListImages/BatchGetImage
+first take in what was pushed there.
 
 ``Registry`` runs Debian's ``docker-registry`` (distribution 2.8) on a free loopback port with its
 own data directory, removed when it stops.
@@ -30,8 +31,6 @@ from typing import Any
 
 from tscloud_py.errors import EmulatorUnavailableError
 
-#: moto's ECR token for its default account: `AWS:<account>-auth-token`
-DEFAULT_ACCOUNT = "123456789012"
 MANIFEST_TYPES = ", ".join((
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -49,10 +48,6 @@ class Attached:
 _attached: Attached | None = None
 _patched = False
 _lock = threading.Lock()
-
-
-def token_password(account: str) -> str:
-    return f"{account}-auth-token"
 
 
 def registry_binary() -> str | None:
@@ -85,8 +80,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class Registry:
     """A distribution registry on 127.0.0.1, stopped (and its data removed) by ``stop``."""
 
-    def __init__(self, account: str = DEFAULT_ACCOUNT) -> None:
-        self.password = token_password(account)
+    def __init__(self, password: str) -> None:
+        self.password = password
         self.port = 0
         self._dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -170,7 +165,7 @@ def _answers(host: str) -> bool:
         return False
 
 
-def attach(host: str, password: str = token_password(DEFAULT_ACCOUNT)) -> None:
+def attach(host: str, password: str) -> None:
     """Make moto's ECR (in this process) front the registry at ``host``."""
     global _attached
     _patch_moto_ecr()
@@ -255,7 +250,7 @@ def _patch_moto_ecr() -> None:
         from moto.core.responses import ActionResult
 
         registry_ids = self._get_param("registryIds") or [self.current_account]
-        data = [{"authorizationToken": base64.b64encode(f"AWS:{token_password(rid)}".encode()).decode(),
+        data = [{"authorizationToken": base64.b64encode(f"AWS:{reg.password}".encode()).decode(),
                  "expiresAt": time.time() + 12 * 3600, "proxyEndpoint": f"http://{reg.host}"}
                 for rid in registry_ids]
         return ActionResult({"authorizationData": data})

@@ -1,20 +1,22 @@
-"""The embedded AWS emulator: moto's server on a free loopback port.
+"""The per-user emulator: moto's server on a stable loopback port, behind the guard, saved to disk.
 
-``--local`` starts one in-process for the length of a command (or reuses one
-that ``tscloud local serve`` keeps running, found through
-``.tscloud/local/endpoint.json``). Its account is moto's, its journal lives
-under its own endpoint key, so nothing mixes with a real account.
+One process per user holds it (`tscloud local serve`, in the foreground or started in the background by
+the first ``--local`` command: tscloud_py.emulator.daemon). Its state is restored from the snapshot in the
+user's emulator home when it starts, saved a moment after each write and again when it stops.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import urllib.request
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tscloud_py.emulator import snapshot
+from tscloud_py.emulator.home import admin_token, preferred_port, registry_password, write_json
 from tscloud_py.errors import EmulatorUnavailableError
 from tscloud_py.loopback import Loopback
 
@@ -25,14 +27,26 @@ EMULATOR_ENV = {
     "MOTO_ECS_SERVICE_RUNNING": "1",
     "MOTO_ALLOW_NONEXISTENT_REGION": "false",
 }
+SNAPSHOT = "snapshot.bin"
+SAVE_AFTER = 0.5  # seconds after a write; a burst of writes (a deploy) is saved a few times, not per request
+
+AdminRoute = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class Emulator:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self.port = port
+    def __init__(self, home: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+        self.home, self.host = home, host
+        self.fixed_port = port
+        self.port = 0
+        self.started = time.time()
+        self.notice: str | None = None  # what happened to an unreadable snapshot
+        self.admin_routes: dict[str, AdminRoute] = {}
         self._server: Loopback | None = None
         self._registry: Any = None
+        self._guard: Any = None
+        self._dirty = threading.Event()
+        self._stopping = threading.Event()
+        self._saver: threading.Thread | None = None
 
     @property
     def endpoint(self) -> str:
@@ -46,26 +60,87 @@ class Emulator:
                 DomainDispatcherApplication,
                 create_backend_app,
             )
-            from werkzeug.serving import make_server
         except ImportError as exc:
             raise EmulatorUnavailableError(
                 "--local: the embedded emulator needs moto's server, which is not installed") from exc
         from tscloud_py.emulator.fidelity import patch_moto_fidelity
-
-        patch_moto_fidelity()
+        from tscloud_py.emulator.guard import Guard
         from tscloud_py.emulator.lambda_ import invoke as local_invoke
         from tscloud_py.emulator.lambda_ import rest_api as local_rest_api
 
+        patch_moto_fidelity()
         local_invoke.FUNCTION_URLS.enabled = True
         local_rest_api.STAGES.enabled = True
         # werkzeug logs every request; a user watching a deploy does not want that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = DomainDispatcherApplication(create_backend_app)
+        self._restore()
+        self._guard = Guard(DomainDispatcherApplication(create_backend_app), admin_token(self.home),
+                            admin=self._admin, on_write=self._dirty.set)
         # moto's app is WSGI, so werkzeug builds the server; it is served like every other loopback server.
-        self._server = Loopback(make_server(self.host, self.port, app, threaded=True), name="emulator")
+        self._server = Loopback(self._bind(), name="emulator")
         self.port = self._server.port
+        if self.fixed_port is None:
+            write_json(self.home / "port.json", {"port": self.port})
+        self._saver = threading.Thread(target=self._save_loop, name="emulator-snapshot", daemon=True)
+        self._saver.start()
         self._start_registry()
         return self.endpoint
+
+    def _bind(self) -> Any:
+        from werkzeug.serving import make_server
+
+        if self.fixed_port is not None:
+            return make_server(self.host, self.fixed_port, self._guard, threaded=True)
+        try:
+            return make_server(self.host, preferred_port(self.home), self._guard, threaded=True)
+        except OSError:  # another program took this user's port: any free one, remembered for next time
+            return make_server(self.host, 0, self._guard, threaded=True)
+
+    def _restore(self) -> None:
+        path = self.home / SNAPSHOT
+        try:
+            snapshot.load(path)
+        except snapshot.Unreadable as exc:
+            aside = snapshot.move_aside(path)
+            self.notice = f"the emulator's snapshot could not be read ({exc}); moved to {aside}, starting empty"
+            return
+        _serve_restored_function_urls()
+
+    def save(self) -> None:
+        """Write the snapshot now, with no request in flight."""
+        if self._guard is None:
+            return
+        for _ in range(3):
+            try:
+                with self._guard.gate:
+                    data = snapshot.dump()
+                break
+            except RuntimeError:  # a background thread of moto's changed a dict mid-walk: walk again
+                time.sleep(0.05)
+        else:
+            return
+        from tscloud_py.emulator.home import write_private
+
+        write_private(self.home / SNAPSHOT, data)
+
+    def _save_loop(self) -> None:
+        while not self._stopping.is_set():
+            if not self._dirty.wait(1.0):
+                continue
+            self._stopping.wait(SAVE_AFTER)
+            self._dirty.clear()
+            self.save()
+
+    def _admin(self, route: str, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if route == "health":
+            return 200, {"pid": os.getpid(), "endpoint": self.endpoint, "started": self.started}
+        if route == "snapshot":
+            self.save()
+            return 200, {"saved": str(self.home / SNAPSHOT)}
+        handler = self.admin_routes.get(route)
+        if handler is None:
+            return 404, {"error": f"no admin route {route!r}"}
+        return 200, handler(environ)
 
     def _start_registry(self) -> None:
         """ECR repositories get a real registry to push to, when Debian's docker-registry is installed."""
@@ -73,16 +148,18 @@ class Emulator:
 
         if local_registry.registry_binary() is None:
             return
-        self._registry = local_registry.Registry()
-        local_registry.attach(self._registry.start())
+        self._registry = local_registry.Registry(registry_password(self.home))
+        local_registry.attach(self._registry.start(), self._registry.password)
 
     def stop(self) -> None:
         from tscloud_py.emulator.lambda_ import invoke as local_invoke
         from tscloud_py.emulator.lambda_ import rest_api as local_rest_api
 
+        self._stopping.set()
         if self._server is not None:
             self._server.close()
             self._server = None
+            self.save()
         local_invoke.FUNCTION_URLS.close()
         local_rest_api.STAGES.close()
         local_invoke.ENVIRONMENTS.close()
@@ -98,50 +175,18 @@ class Emulator:
             self._server.join()
 
 
-def endpoint_file(project_dir: Path) -> Path:
-    return project_dir / ".tscloud" / "local" / "endpoint.json"
+def _serve_restored_function_urls() -> None:
+    """Function URLs restored from the snapshot are served again, as they were when created."""
+    import sys
 
+    if "moto.awslambda.models" not in sys.modules:
+        return
+    from moto.awslambda.models import lambda_backends
 
-def write_endpoint(project_dir: Path, endpoint: str) -> Path:
-    path = endpoint_file(project_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"endpoint": endpoint, "pid": os.getpid()}))
-    return path
+    from tscloud_py.emulator.lambda_ import invoke as local_invoke
 
-
-def function_urls_file(project_dir: Path) -> Path:
-    return project_dir / ".tscloud" / "local" / "function-urls.json"
-
-
-def write_function_urls(project_dir: Path, urls: dict[str, str]) -> None:
-    """{AWS Function URL: its loopback address} for the emulator `tscloud local serve` keeps running."""
-    path = function_urls_file(project_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(urls, indent=2, sort_keys=True))
-
-
-def local_function_url(project_dir: Path, aws_url: str) -> str | None:
-    try:
-        urls = json.loads(function_urls_file(project_dir).read_text())
-    except (OSError, ValueError):
-        return None
-    found = urls.get(aws_url.rstrip("/") + "/") if isinstance(urls, dict) else None
-    return str(found) if found else None
-
-
-def running_endpoint(project_dir: Path) -> str | None:
-    """The endpoint of a live `tscloud local serve` for this project, if any."""
-    path = endpoint_file(project_dir)
-    try:
-        endpoint = str(json.loads(path.read_text())["endpoint"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return endpoint if is_alive(endpoint) else None
-
-
-def is_alive(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+    for account in lambda_backends.values():
+        for backend in account.values():
+            for fn in list(backend._lambdas.all()):
+                if getattr(fn, "url_config", None) is not None:
+                    local_invoke.serve_url(fn, fn.url_config)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,6 @@ from urllib.parse import urlparse
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.config.schema import Config
-    from tscloud_py.emulator.server import Emulator
 
 LOCAL_CREDENTIALS = {
     "aws_access_key_id": "tscloud-local",
@@ -33,7 +31,7 @@ class AppContext:
     verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
     _factories: dict[str, ClientFactory] = field(default_factory=dict, repr=False)
-    _emulator: Emulator | None = field(default=None, repr=False)
+    _local_endpoint: str | None = field(default=None, repr=False)
 
     @property
     def json(self) -> bool:
@@ -55,23 +53,26 @@ class AppContext:
             return self.emulator_endpoint()
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
-    @property
-    def embedded_emulator(self) -> bool:
-        """Whether this command runs its own emulator (not a `tscloud local serve` it found)."""
-        return self._emulator is not None
-
     def emulator_endpoint(self) -> str:
-        from tscloud_py.emulator.server import Emulator, running_endpoint
+        """This user's emulator, started in the background when none runs (tscloud_py.emulator.daemon)."""
+        if self._local_endpoint is None:
+            from tscloud_py.emulator.daemon import ensure_running
 
-        if self._emulator is None:
-            found = running_endpoint(self.project_dir)
-            if found:
-                self._note(f"local emulator: {found} (from `tscloud local serve`)")
-                return found
-            self._emulator = Emulator()
-            self._emulator.start()
-            self._note(f"local emulator: {self._emulator.endpoint} (embedded; gone when this command exits)")
-        return self._emulator.endpoint
+            found = ensure_running()
+            if found.started_now and found.notice:
+                self._note(f"note: {found.notice}")
+            how = " (started in the background; `tscloud local stop` stops it)" if found.started_now else ""
+            self._note(f"local emulator: {found.endpoint}{how}")
+            self._local_endpoint = found.endpoint
+        return self._local_endpoint
+
+    def at_user_emulator(self) -> bool:
+        """Whether this command talks to the user's emulator, by --local or by --endpoint-url at it."""
+        if self.local:
+            return True
+        from tscloud_py.emulator.daemon import is_user_emulator
+
+        return is_user_emulator(self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
 
     def factory(self, region: str | None = None) -> ClientFactory:
         """The client factory for ``region`` (default: flag, then config, then us-east-1)."""
@@ -103,20 +104,9 @@ class AppContext:
         if endpoint:
             parsed = urlparse(endpoint)
             target = f"endpoint-{parsed.hostname}-{parsed.port or 443}"
-            if self._emulator is not None:
-                target = f"local-{parsed.port}"
         else:
             target = "aws"
         return self.project_dir / ".tscloud" / "state" / target / factory.account_id() / factory.region / app / stage
-
-    def close(self) -> None:
-        if self._emulator is not None:
-            port = urlparse(self._emulator.endpoint).port
-            self._emulator.stop()
-            # An embedded emulator's state dies with it; so does its journal.
-            for path in (self.project_dir / ".tscloud" / "state").glob(f"local-{port}"):
-                shutil.rmtree(path, ignore_errors=True)
-            self._emulator = None
 
     def _note(self, text: str) -> None:
         from tscloud_py.cli.ui import echo

@@ -1,9 +1,11 @@
 """Which state backend a command uses, and the lock and journal it gives.
 
 ``s3`` (the default): the lock and journal are objects in the account's state
-bucket, so every machine deploying a stage sees the same lock. ``local``
-(``[state] backend = "local"``, and always under ``--local``): files under
-``.tscloud/state/``, keyed by target, account, region, app and stage.
+bucket, so every machine deploying a stage sees the same lock; under ``--local``
+that bucket is inside the user's emulator, so ``--local`` and ``--endpoint-url``
+at the same emulator share one lock and one journal. ``local``
+(``[state] backend = "local"``): files under ``.tscloud/state/``, keyed by
+target, account, region, app and stage.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class StateBackend:
     @classmethod
     def choose(cls, app: AppContext, aws: ClientFactory, config: Config) -> StateBackend:
         local_dir = app.state_dir(aws, config.app, config.stage)
-        if app.local or config.state.backend == "local":
+        if config.state.backend == "local":
             return cls("local", config.app, config.stage, local_dir)
         store = s3_store(aws, config)
         return cls("s3", config.app, config.stage, local_dir, store, store.factory.requests)

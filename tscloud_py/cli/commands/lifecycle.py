@@ -107,8 +107,8 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 @click.option("--from", "start", metavar="STEP", help="Apply this step and every step after it.")
 @click.option("--force-unlock", count=True,
               help="Break a lock whose holder is gone or on another host; twice: even one running here.")
-@click.option("--serve", is_flag=True, help="With --local: afterwards serve each distribution on loopback "
-              "as CloudFront would, until Ctrl-C.")
+@click.option("--serve", is_flag=True, help="With --local: afterwards print each distribution's loopback URL "
+              "(the emulator serves them as CloudFront would) and stay until Ctrl-C.")
 @click.option("--log", "log_requests", is_flag=True, help="With --serve: one line per request served.")
 @PRESET_OPTION
 @click.option("--upload-concurrency", type=click.IntRange(1, 256), metavar="N",
@@ -125,7 +125,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     if only and start:
         raise UsageError("--only and --from exclude each other; pick one")
     if serve and not app.local:
-        raise UsageError("--serve: needs --local (the local edge serves the embedded emulator's distributions)")
+        raise UsageError("--serve: needs --local (the local edge serves the emulator's distributions)")
     if log_requests and not serve:
         raise UsageError("--log: needs --serve")
     check_preset(app, preset_name)
@@ -143,16 +143,9 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
             result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
         _finish_run(app, ws, "deploy", result, sink, lock)
     if serve:
-        from tscloud_py.cli.commands.local import serve_edge
+        from tscloud_py.cli.commands.local import follow_edge
 
-        if not app.embedded_emulator:
-            from tscloud_py.cli.ui import echo
-
-            # That process holds the emulator, so only its edge can run the deployed functions.
-            echo("note: `tscloud local serve` serves this emulator's distributions; their local URLs are in its output",
-                 err=True)
-            return
-        serve_edge(app, ws.aws, log_requests=log_requests)
+        follow_edge(app, log_requests=log_requests)
 
 
 def _notices(app: AppContext, ws: Workspace) -> None:
@@ -214,6 +207,9 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
             outputs = ws.preset.outputs(result.outputs) if result.ok else {}
         except Exception:
             outputs = {}
+        from tscloud_py.operations.local_urls import with_local_urls
+
+        outputs = with_local_urls(app, outputs)
     summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
     from tscloud_py.cost.hooks import run_extras
     from tscloud_py.operations.timeline import after_run_record
@@ -340,10 +336,11 @@ def _journal_outputs(ws: Workspace, *, required: bool) -> dict[str, Any]:
 def outputs(app: AppContext) -> None:
     """The outputs of the last deploy (JSON with --output json)."""
     from tscloud_py.cli.ui import print_json, print_outputs
+    from tscloud_py.operations.local_urls import with_local_urls
     from tscloud_py.operations.workspace import Workspace
 
     ws = Workspace.open(app)
-    values = _journal_outputs(ws, required=True)
+    values = with_local_urls(app, _journal_outputs(ws, required=True))
     if app.json:
         print_json(values)
     else:

@@ -306,13 +306,15 @@ def _default_probe_url(app: AppContext, factory: ClientFactory, url_config: dict
 
     endpoint = factory.endpoint_url
     if endpoint and _host_of(endpoint) in ("127.0.0.1", "localhost", "::1"):
-        from tscloud_py.emulator.server import local_function_url
+        from tscloud_py.emulator.daemon import local_urls
 
-        local = local_function_url(app.project_dir, str(url_config.get("FunctionUrl"))) if url_config else None
+        urls = local_urls(endpoint)
+        aws_url = str(url_config.get("FunctionUrl") or "") if url_config else ""
+        local = urls.function_url(aws_url) if urls is not None and aws_url else None
         if local is None:
-            raise NotDeployedError("on the emulator, verify probes the Function URL that `tscloud local serve` "
-                                   "serves, and none is recorded",
-                                   "run `tscloud local serve` in this directory, deploy with --local, or pass --url")
+            raise NotDeployedError("on the emulator, verify probes the Function URL that your emulator "
+                                   "serves, and it serves none for this function",
+                                   "deploy with --local (or --endpoint-url at `tscloud local serve`), or pass --url")
         return local
     return _deployed_url(app)
 

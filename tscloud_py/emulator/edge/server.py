@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
@@ -47,12 +48,32 @@ def _handler(fleet: EdgeFleet, dist_id: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class PortBook:
+    """The port each distribution was served on, kept in a file so its URL survives a restart."""
+
+    def __init__(self, path: Path) -> None:
+        from tscloud_py.emulator.home import read_json
+
+        self.path = path
+        self._ports = {k: v for k, v in read_json(path).items() if isinstance(v, int)}
+
+    def get(self, dist_id: str) -> int:
+        return self._ports.get(dist_id, 0)
+
+    def record(self, dist_id: str, port: int) -> None:
+        from tscloud_py.emulator.home import write_json
+
+        if self._ports.get(dist_id) != port:
+            self._ports[dist_id] = port
+            write_json(self.path, dict(self._ports))
+
+
 class EdgeFleet:
     """Keeps one edge server per distribution in the emulator."""
 
     def __init__(self, edge: Edge, cloudfront: CloudFront, *, host: str = "127.0.0.1",
-                 on_new: Callable[[Served], None] | None = None) -> None:
-        self.edge, self.cloudfront, self.host, self.on_new = edge, cloudfront, host, on_new
+                 on_new: Callable[[Served], None] | None = None, ports: PortBook | None = None) -> None:
+        self.edge, self.cloudfront, self.host, self.on_new, self.ports = edge, cloudfront, host, on_new, ports
         self._servers: dict[str, Loopback] = {}
         self.served: dict[str, Served] = {}
         self._lock = threading.Lock()
@@ -72,7 +93,7 @@ class EdgeFleet:
                     old = self.served[dist_id]
                     self.served[dist_id] = Served(dist_id, old.domain, aliases, old.url)
                     continue
-                server = serve(_handler(self, dist_id), name=f"edge-{dist_id}", host=self.host)
+                server = self._bind(dist_id)
                 self._servers[dist_id] = server
                 served = Served(dist_id, str(summary["DomainName"]), aliases, server.url)
                 self.served[dist_id] = served
@@ -81,6 +102,17 @@ class EdgeFleet:
             if self.on_new is not None:
                 self.on_new(served)
         return new
+
+    def _bind(self, dist_id: str) -> Loopback:
+        """The distribution's own port from an earlier run when it is free, else any free one."""
+        wanted = self.ports.get(dist_id) if self.ports is not None else 0
+        try:
+            server = serve(_handler(self, dist_id), name=f"edge-{dist_id}", host=self.host, port=wanted)
+        except OSError:
+            server = serve(_handler(self, dist_id), name=f"edge-{dist_id}", host=self.host)
+        if self.ports is not None:
+            self.ports.record(dist_id, server.port)
+        return server
 
     def route(self, host_header: str | None, fallback: str) -> str:
         """The distribution a Host header names (its domain or an alias), else the port's own."""
@@ -118,7 +150,7 @@ class EdgeFleet:
 
 
 def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
-               on_new: Callable[[Served], None] | None = None) -> EdgeFleet:
+               on_new: Callable[[Served], None] | None = None, ports: PortBook | None = None) -> EdgeFleet:
     """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
     from tscloud_py.aws.apigateway import ApiGateway
     from tscloud_py.aws.ecr import Ecr
@@ -138,4 +170,4 @@ def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
     backends: dict[str, OriginBackend] = {"lambda-url": functions, "alb": AlbOrigin(Elbv2(factory), tasks),
                                           "rest-api": RestApiOrigin(ApiGateway(factory), functions)}
     edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
-    return EdgeFleet(edge, cloudfront, on_new=on_new)
+    return EdgeFleet(edge, cloudfront, on_new=on_new, ports=ports)
