@@ -138,13 +138,21 @@ def stop(home: Path | None = None, timeout: float = 30.0) -> Running | None:
         os.kill(found.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with _flock(home / "running.lock", blocking=False) as free:
-            if free:
-                return found
+        if not _alive(found.pid):
+            return found
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.kill(found.pid, signal.SIGKILL)
     return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting for its parent has finished)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def admin(endpoint: str, route: str, home: Path | None = None, timeout: float = 30.0) -> dict[str, Any]:
