@@ -33,6 +33,24 @@ def _moto_fidelity() -> None:
     patch_moto_fidelity()
 
 
+def _stop_emulator(state: Path) -> None:
+    home = state / "tscloud" / "emulator"
+    if (home / "emulator.json").exists():
+        from tscloud_py.emulator.daemon import stop
+
+        stop(home)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_emulator_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """--local commands run by module- and session-scoped fixtures get an emulator of this session's."""
+    state = tmp_path_factory.mktemp("xdg-state-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(state))
+        yield state
+    _stop_emulator(state)
+
+
 @pytest.fixture(autouse=True)
 def _own_emulator_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Each test's --local commands get their own per-user emulator (XDG_STATE_HOME), stopped by its pid
@@ -40,11 +58,7 @@ def _own_emulator_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     state = tmp_path_factory.mktemp("xdg-state")
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
     yield state
-    home = state / "tscloud" / "emulator"
-    if (home / "emulator.json").exists():
-        from tscloud_py.emulator.daemon import stop
-
-        stop(home)
+    _stop_emulator(state)
 
 
 @dataclass
