@@ -68,7 +68,7 @@ def run_deploy(endpoint: str, app: str, workers: int) -> dict[str, Any]:
                             credentials={"aws_access_key_id": "bench", "aws_secret_access_key": "bench"})
     preset = FullstackApp(config, factory)
     steps = preset.steps()
-    result = Runner(steps, StepContext(app, config.stage), None, max_workers=workers).deploy()
+    result = Runner(steps, StepContext(), None, max_workers=workers).deploy()
     failed = [(r.id, r.error.message if r.error else "") for r in result.failed]
     if failed:
         raise SystemExit(f"deploy of {app} failed: {failed}")

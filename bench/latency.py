@@ -160,7 +160,7 @@ def read_chain(proxy: AwsProxy, project: Path, latency: float) -> tuple[int, lis
     factory = ClientFactory(region=config.region, endpoint_url=proxy.endpoint,
                             credentials={"aws_access_key_id": "bench", "aws_secret_access_key": "bench"})
     steps = topo_order(load_preset(config, factory, PresetOptions()).steps())
-    planner = Planner(steps, StepContext(config.app, config.stage))
+    planner = Planner(steps, StepContext())
     proxy.latency = 0.0
     planner.plan()  # every output known, every client built
     proxy.latency = latency

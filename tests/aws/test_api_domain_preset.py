@@ -40,14 +40,14 @@ def _preset(tmp_path: Path, table: dict[str, Any], dns: dict[str, Any]) -> ApiDo
 
 def _deploy(preset: ApiDomain) -> tuple[dict[str, str], dict[str, Any]]:
     steps = preset.steps()
-    result = Runner(steps, StepContext("orders", "dev"), None).deploy()
+    result = Runner(steps, StepContext(), None).deploy()
     assert result.ok, [(r.id, r.error.message if r.error else "") for r in result.failed]
     return {r.id: r.status for r in result.results}, preset.outputs(result.outputs)
 
 
 def _destroy(preset: ApiDomain, previous: dict[str, Any] | None = None) -> None:
     steps = preset.steps()
-    ctx = StepContext("orders", "dev", previous=previous or {})
+    ctx = StepContext(previous=previous or {})
     _plan, observed = destroy_plan(steps, ctx, previous or {})
     result = Runner(steps, ctx, None).destroy(observed)
     assert result.ok, [(r.id, r.error.message if r.error else "") for r in result.failed]

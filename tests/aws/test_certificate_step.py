@@ -12,8 +12,12 @@ from tests.fakes import cloudflare as cf_fake
 from tscloud_py.aws.acm import Acm, covers, covers_all
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.dns.cloudflare import CloudflareProvider
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import StepContext
+from tscloud_py.presets.naming import Names
 from tscloud_py.presets.steps.common import CertificateStep, DnsRecordStep
+
+DEV, PROD = Names("shop", "dev", "us-east-1"), Names("shop", "prod", "us-east-1")
 
 
 @pytest.fixture
@@ -36,9 +40,8 @@ def test_wildcard_coverage() -> None:
 
 def test_step_requests_validates_and_destroys_what_it_made(fake: cf_fake.FakeCloudflare) -> None:
     acm = Acm(ClientFactory(region="us-east-1"), "us-east-1")
-    step = CertificateStep("certificate", acm, _provider(fake), ["www.example.com", "example.com"],
-                           app="shop", stage="dev")
-    ctx = StepContext("shop", "dev").for_step("certificate")
+    step = CertificateStep("certificate", acm, _provider(fake), ["www.example.com", "example.com"], DEV)
+    ctx = StepContext().for_step("certificate")
     assert step.read(ctx) is None
     out = step.apply(ctx, None)
     arn = out["certificate_arn"]
@@ -57,8 +60,8 @@ def test_an_issued_certificate_covering_every_name_is_reused_and_kept(fake: cf_f
     client = boto3.client("acm", region_name="us-east-1")
     wildcard = client.request_certificate(DomainName="*.example.com", ValidationMethod="DNS")["CertificateArn"]
     acm = Acm(ClientFactory(region="us-east-1"), "us-east-1")
-    step = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], app="shop", stage="dev")
-    ctx = StepContext("shop", "dev").for_step("certificate")
+    step = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], DEV)
+    ctx = StepContext().for_step("certificate")
     observed = step.read(ctx)
     assert observed == {"arn": wildcard, "status": "ISSUED", "owned": False, "names": ["*.example.com"]}
     assert step.diff(ctx, observed) == []
@@ -69,9 +72,9 @@ def test_an_issued_certificate_covering_every_name_is_reused_and_kept(fake: cf_f
 
 def test_dns_record_step_points_and_keeps_foreign_records(fake: cf_fake.FakeCloudflare) -> None:
     provider = _provider(fake)
-    step = DnsRecordStep("dns", provider, "www.example.com", ("distribution", "distribution_domain"),
+    step = DnsRecordStep("dns", provider, "www.example.com", Ref("distribution", "distribution_domain"),
                          record_type="ALIAS", alias_zone_id="Z2FDTNDATAQYW2", needs=("distribution",))
-    ctx = StepContext("shop", "dev", outputs={"distribution": {"distribution_domain": "d1.cloudfront.net"}})
+    ctx = StepContext(outputs={"distribution": {"distribution_domain": "d1.cloudfront.net"}})
     sctx = ctx.for_step("dns")
     assert step.read(sctx) is None
     step.apply(sctx, None)
@@ -84,11 +87,11 @@ def test_dns_record_step_points_and_keeps_foreign_records(fake: cf_fake.FakeClou
 
 def test_validation_record_shared_with_another_certificate_is_kept(fake: cf_fake.FakeCloudflare) -> None:
     acm = Acm(ClientFactory(region="us-east-1"), "us-east-1")
-    ctx = StepContext("shop", "dev").for_step("certificate")
-    ours = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], app="shop", stage="dev")
+    ctx = StepContext().for_step("certificate")
+    ours = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], DEV)
     ours.apply(ctx, None)
-    theirs = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], app="shop", stage="prod")
-    theirs.apply(StepContext("shop", "prod").for_step("certificate"), None)
+    theirs = CertificateStep("certificate", acm, _provider(fake), ["api.example.com"], PROD)
+    theirs.apply(StepContext().for_step("certificate"), None)
     validation = [r for r in fake.records.values() if r["name"].startswith("_")]
     assert len(validation) == 1  # ACM validates one name through one record, whichever certificate asks
     ours.destroy(ctx, ours.read(ctx))

@@ -93,6 +93,6 @@ def test_a_user_secret_replaces_the_plain_variable_tscloud_would_set(tmp_path: P
                          "secret_refs": {"REDIS_HOST": {"value_from": SECRET}}},
                "cache": {"endpoint": "master.example", "port": 6379, "auth_secret_arn": f"{SECRET}-auth"}}
     step = TaskDefinitionStep("api-task-definition", env, role="api", needs=("roles", "logs", "image", "cache"))
-    box = step.definition(StepContext("shop", "dev", outputs=outputs)).container
+    box = step.definition(StepContext(outputs=outputs)).container
     assert box.secrets["REDIS_HOST"] == SECRET and "REDIS_HOST" not in box.environment
     assert box.environment["REDIS_TLS"] == "true" and box.secrets["REDIS_AUTH_TOKEN"] == f"{SECRET}-auth"

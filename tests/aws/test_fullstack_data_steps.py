@@ -56,7 +56,7 @@ def converge(step: Step, ctx: StepContext) -> list[str]:
 ])
 def test_database_converges_and_changes_in_place(network: dict[str, Any], tmp_path: Path, engine: str,
                                                  changed: dict[str, Any], field: str) -> None:
-    ctx = StepContext("shop", "dev", outputs=network)
+    ctx = StepContext(outputs=network)
     step = DatabaseStep("database", env_for(tmp_path, database={"engine": engine}),
                         needs=("network", "security-groups"))
     assert converge(step, ctx) == []
@@ -90,7 +90,7 @@ def test_db_settings_name_what_differs_and_change_only_that() -> None:
 
 
 def test_cache_converges(network: dict[str, Any], tmp_path: Path) -> None:
-    ctx = StepContext("shop", "dev", outputs=network)
+    ctx = StepContext(outputs=network)
     step = CacheStep("cache", env_for(tmp_path, cache={}), needs=("network", "security-groups"))
     assert converge(step, ctx) == []
     group = step.read(ctx)["group"]
@@ -98,7 +98,7 @@ def test_cache_converges(network: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_cache_applies_a_changed_replica_count_in_aws_order(network: dict[str, Any], tmp_path: Path) -> None:
-    ctx = StepContext("shop", "dev", outputs=network)
+    ctx = StepContext(outputs=network)
     ec = boto3.client("elasticache", region_name=REGION)
 
     def group(group_id: str) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def image_step(base: Path, app: str, verbose: bool = False, **build: Any) -> Ima
 
 
 def run(step: ImageStep, sink: RecordingSink | None = None) -> tuple[list[Any], dict[str, Any]]:
-    ctx = StepContext(step.env.config.app, "dev", step_id="image", sink=sink or RecordingSink())
+    ctx = StepContext(step_id="image", sink=sink or RecordingSink())
     observed = step.read(ctx)
     changes = step.diff(ctx, observed)
     return changes, (step.apply(ctx, observed) if changes else step.outputs(ctx, observed))

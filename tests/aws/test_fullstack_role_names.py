@@ -29,7 +29,7 @@ def roles_step(region: str, tmp_path: Path) -> tuple[RolesStep, StepContext]:
     config = config_from_dict(dict(RAW), "tscloud.toml", base_dir=tmp_path, region=region)
     env = Env(config, ClientFactory(region=region), PresetOptions())
     log_arn = f"arn:aws:logs:{region}:123456789012:log-group:/ecs/shop-dev"
-    ctx = StepContext("shop", "dev", outputs={"logs": {"log_group_arn": log_arn}, "image": {"repository_arn": None}})
+    ctx = StepContext(outputs={"logs": {"log_group_arn": log_arn}, "image": {"repository_arn": None}})
     return RolesStep("roles", env, needs=("logs", "image")), ctx
 
 

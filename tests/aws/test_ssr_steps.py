@@ -23,7 +23,9 @@ from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.nitro import PublicEntry
 from tscloud_py.build.zipper import ZipEntry, build_zip, code_sha256
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import StepContext
+from tscloud_py.presets.naming import Names
 from tscloud_py.presets.ssr_app.distribution import ServerOrigin, ssr_owned
 from tscloud_py.presets.ssr_app.steps import (
     FORWARDED_HOST_CODE,
@@ -34,6 +36,8 @@ from tscloud_py.presets.ssr_app.steps import (
 )
 
 FN_ARN = "arn:aws:cloudfront::123456789012:function/shop-dev-forwarded-host"
+NAMES = Names("shop", "dev", "us-east-1")
+ROLE_ARN = Ref("role", "role_arn")
 
 
 @pytest.fixture
@@ -54,7 +58,7 @@ def record(factory: ClientFactory, event: str) -> list[dict[str, Any]]:
 
 
 def ctx(**outputs: dict[str, Any]) -> StepContext:
-    return StepContext("shop", "dev", outputs=dict(outputs))
+    return StepContext(outputs=dict(outputs))
 
 
 def make_function(factory: ClientFactory) -> FunctionStep:
@@ -62,9 +66,10 @@ def make_function(factory: ClientFactory) -> FunctionStep:
     trust = {"Version": "2012-10-17", "Statement": []}
     arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     data = build_zip([ZipEntry("index.mjs", b"export const handler = async () => ({})")])
-    step = FunctionStep("function", Lambda(factory), "shop-dev-server", lambda: (data, code_sha256(data)),
+    step = FunctionStep("function", Lambda(factory), "shop-dev-server", lambda: (data, code_sha256(data)), NAMES,
                         runtime="nodejs22.x", handler="index.handler", memory=2048, timeout=60,
-                        architecture="arm64", environment={"A": "1"}, layers=[], app="shop", stage="dev")
+                        architecture="arm64", environment={"A": "1"}, layers=[], role_arn=ROLE_ARN,
+                        needs=["role"])
     c = ctx(role={"role_arn": arn})
     assert step.diff(c, None)
     step.apply(c, None)
@@ -109,8 +114,8 @@ def test_function_code_and_config_updates(factory: ClientFactory) -> None:
 
 def test_role_grants_logs_and_config_only(factory: ClientFactory) -> None:
     step = ServerRoleStep("role", Iam(factory), "shop-dev-server",
-                          [(["bedrock:InvokeModel"], ["arn:aws:bedrock:us-east-1::foundation-model/m"])],
-                          app="shop", stage="dev")
+                          [(["bedrock:InvokeModel"], ["arn:aws:bedrock:us-east-1::foundation-model/m"])], NAMES,
+                          needs=["log-group"], log_group_arn=Ref("log-group", "log_group_arn"))
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/shop-dev-server"
     c = ctx(**{"log-group": {"log_group_arn": arn}})
     step.apply(c, None)
@@ -253,8 +258,8 @@ def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
     sent = record(factory, "apigateway.PutIntegration")
     fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-server"
     c = ctx(function={"function_arn": fn_arn})
-    step = RestApiStep("api", ApiGateway(factory), "shop-dev-server", "us-east-1", streaming=True, app="shop",
-                       stage="dev")
+    step = RestApiStep("api", ApiGateway(factory), "shop-dev-server", NAMES, streaming=True,
+                       function_arn=Ref("function", "function_arn"), needs=["function"])
     out = step.apply(c, step.read(c))
     streaming_uri = ("arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/"
                      f"{fn_arn}/response-streaming-invocations")
@@ -270,8 +275,8 @@ def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
     observed["integrations"]["/"]["responseTransferMode"] = "BUFFERED"
     assert [ch.field for ch in step.diff(c, observed)] == ["integration ANY /"]
 
-    buffered = RestApiStep("api", ApiGateway(factory), "shop-dev-server", "us-east-1", streaming=False, app="shop",
-                           stage="dev")
+    buffered = RestApiStep("api", ApiGateway(factory), "shop-dev-server", NAMES, streaming=False,
+                           function_arn=Ref("function", "function_arn"), needs=["function"])
     assert len(buffered.diff(c, buffered.read(c))) == 2
     buffered.apply(c, buffered.read(c))
     assert [p["responseTransferMode"] for p in sent[2:]] == ["BUFFERED", "BUFFERED"]
@@ -279,31 +284,32 @@ def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
 
 
 def test_large_code_is_staged_in_s3(factory: ClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from tscloud_py.aws.s3 import S3
+    from tscloud_py.presets.ssr_app.steps import CodeStaging
+
     monkeypatch.setattr("tscloud_py.presets.ssr_app.steps.DIRECT_UPLOAD_LIMIT", 10)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="code")
-    staged: list[str] = []
-
-    def stage_code(c: StepContext, data: bytes, sha: str) -> tuple[str, str]:
-        s3.put_object(Bucket="code", Key=f"_tscloud/{len(staged)}.zip", Body=data)
-        staged.append(sha)
-        return "code", f"_tscloud/{len(staged) - 1}.zip"
-
     sent = record(factory, "lambda.CreateFunction")
     iam = boto3.client("iam", region_name="us-east-1")
     arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     data = build_zip([ZipEntry("index.mjs", b"export const handler = async () => ({})")])
-    step = FunctionStep("function", Lambda(factory), "big", lambda: (data, code_sha256(data)), runtime="nodejs22.x",
-                        handler="index.handler", memory=128, timeout=3, architecture="arm64", environment={},
-                        layers=[], app="shop", stage="dev", stage_code=stage_code)
-    c = ctx(role={"role_arn": arn})
+    step = FunctionStep("function", Lambda(factory), "big", lambda: (data, code_sha256(data)), NAMES,
+                        runtime="nodejs22.x", handler="index.handler", memory=128, timeout=3, architecture="arm64",
+                        environment={}, layers=[], role_arn=ROLE_ARN, needs=["role", "bucket"],
+                        staging=CodeStaging(S3(factory), Ref("bucket", "bucket")))
+    c = ctx(role={"role_arn": arn}, bucket={"bucket": "code"})
     step.apply(c, None)
-    assert sent[0]["Code"] == {"S3Bucket": "code", "S3Key": "_tscloud/0.zip"} and staged == [code_sha256(data)]
+    key = f"_tscloud/code/server/{hashlib.sha256(data).hexdigest()}.zip"
+    assert sent[0]["Code"] == {"S3Bucket": "code", "S3Key": key}
+    assert s3.get_object(Bucket="code", Key=key)["Body"].read() == data
     assert step.diff(c, step.read(c)) == []
 
-    no_stage = FunctionStep("function", Lambda(factory), "big2", lambda: (data, code_sha256(data)),
+    no_stage = FunctionStep("function", Lambda(factory), "big2", lambda: (data, code_sha256(data)), NAMES,
                             runtime="nodejs22.x", handler="index.handler", memory=128, timeout=3,
-                            architecture="arm64", environment={}, layers=[], app="shop", stage="dev")
+                            architecture="arm64", environment={}, layers=[], role_arn=ROLE_ARN, needs=["role"])
     from tscloud_py.errors import UsageError
 
     with pytest.raises(UsageError, match="50 MB inline"):

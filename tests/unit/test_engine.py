@@ -92,7 +92,7 @@ class FakeStep(Step):
 
 
 def ctx(sink: RecordingSink | None = None) -> StepContext:
-    return StepContext("app", "dev", sink=sink or RecordingSink())
+    return StepContext(sink=sink or RecordingSink())
 
 
 def graph(world: World, **kw: Any) -> list[Step]:
@@ -455,7 +455,37 @@ def test_reading_a_step_outside_needs_raises_in_plan_and_fails_the_step_in_deplo
     assert "x" not in w.resources  # nothing applied on a guess
 
 
+def test_a_reference_resolves_through_the_context_with_the_same_checks() -> None:
+    from tscloud_py.engine.ref import Ref
+    from tscloud_py.engine.step import UndeclaredNeedError
+
+    c = StepContext(outputs={"a": {"id": "a-id"}, "b": {"id": "b-id"}})
+    assert c.for_step("x", ["a"]).get(Ref("a", "id")) == "a-id"
+    with pytest.raises(UndeclaredNeedError, match="step 'x' reads the outputs of 'b' but its needs list only a"):
+        c.for_step("x", ["a"]).get(Ref("b", "id"))
+    with pytest.raises(PendingOutput, match=r"waits for a\.arn"):
+        c.for_step("x", ["a"]).get(Ref("a", "arn"))
+
+
+def test_the_steps_a_step_references_are_read_from_its_data() -> None:
+    from dataclasses import dataclass
+
+    from tscloud_py.engine.ref import Ref, referenced_steps
+
+    @dataclass(frozen=True)
+    class Grant:
+        resource: Ref[str]
+
+    w = World()
+    step = FakeStep(w, "x", ["a", "b", "c"])
+    step.direct = Ref("a", "id")  # type: ignore[attr-defined]
+    step.nested = {"k": [(Ref("b", "arn"),)], "own": Ref("x", "id")}  # type: ignore[attr-defined]
+    step.grant = Grant(Ref("c", "arn"))  # type: ignore[attr-defined]
+    step.hidden = lambda: Ref("d", "id")  # type: ignore[attr-defined]  # not data: not seen
+    assert referenced_steps(step) == {"a", "b", "c"}
+
+
 def test_a_context_made_outside_the_engine_checks_nothing() -> None:
-    c = StepContext("app", "dev", outputs={"a": {"id": "a-id"}})
+    c = StepContext(outputs={"a": {"id": "a-id"}})
     assert c.output("a", "id") == "a-id"
     assert c.for_step("x", ["a"]).output("a", "id") == "a-id"

@@ -10,7 +10,8 @@ outputs it reads), and four operations:
   safe to re-run at any point;
 - ``destroy(ctx, observed)`` removes what ``read`` found.
 
-``outputs(ctx, observed)`` gives a satisfied step's outputs without mutating.
+``outputs(ctx, observed)`` gives a satisfied step's outputs without mutating. ``provides`` names the
+outputs other steps may reference: ``step.output(key)`` is such a reference (``engine.ref``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from tscloud_py.engine.clock import Clock, ProgressCallback, SystemClock, WaitProgress
 from tscloud_py.engine.events import Event, EventSink, NullSink
+from tscloud_py.engine.ref import Ref, output_ref
 
 Outputs = dict[str, Any]
+T = TypeVar("T")
 
 
 class PendingOutput(Exception):
@@ -88,8 +91,6 @@ class UndeclaredNeedError(RuntimeError):
 class StepContext:
     """What a step may use while it runs: outputs of other steps, progress, waiting."""
 
-    app: str
-    stage: str
     outputs: dict[str, Outputs] = field(default_factory=dict)
     previous: Mapping[str, Outputs] = field(default_factory=dict)  # the journal's last outputs
     sink: EventSink = field(default_factory=NullSink)
@@ -109,9 +110,9 @@ class StepContext:
             raise PendingOutput(step_id, key)
         return values[key]
 
-    def has_output(self, step_id: str) -> bool:
-        self._check_need(step_id)
-        return step_id in self.outputs
+    def get(self, ref: Ref[T]) -> T:
+        """The value ``ref`` names, read as ``output`` reads it (the needs check, PendingOutput)."""
+        return cast(T, self.output(ref.step_id, ref.key))
 
     def _check_need(self, step_id: str) -> None:
         if self.needs is not None and step_id != self.step_id and step_id not in self.needs:
@@ -123,7 +124,7 @@ class StepContext:
 
     def for_step(self, step_id: str, needs: Iterable[str] | None = None) -> StepContext:
         """The context step ``step_id`` runs in; given ``needs``, it may read exactly their outputs."""
-        return StepContext(self.app, self.stage, self.outputs, self.previous, self.sink, self.clock, step_id,
+        return StepContext(self.outputs, self.previous, self.sink, self.clock, step_id,
                            None if needs is None else frozenset(needs))
 
     def progress(self) -> ProgressCallback:
@@ -148,6 +149,13 @@ class Step(ABC):
     kind: str = ""
     #: False for steps that only act (an upload, an invalidation): destroy skips them
     has_resources: bool = True
+    #: the outputs other steps may reference (``output``)
+    provides: frozenset[str] = frozenset()
+
+    def output(self, key: str) -> Ref[Any]:
+        """A reference to this step's output ``key``, for a step that reads it; an unknown key raises
+        UnknownOutputError while the graph is built."""
+        return output_ref(self.id, self.provides, key)
 
     @abstractmethod
     def read(self, ctx: StepContext) -> Any | None:

@@ -83,7 +83,7 @@ class Workspace:
             yield lock
 
     def context(self, sink: EventSink) -> StepContext:
-        return StepContext(self.config.app, self.config.stage, outputs={}, previous=self.journal.outputs(), sink=sink)
+        return StepContext(outputs={}, previous=self.journal.outputs(), sink=sink)
 
     def write_run_record(self, kind: str, record: dict[str, Any]) -> Path:
         """Keep a record of the run (steps, waits, requests) for timelines and benchmarks. Scrubbed: a

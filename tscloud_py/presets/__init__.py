@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tscloud_py.config.preset_registry import PRESETS
 from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.presets.naming import Names
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -33,9 +34,9 @@ class Preset(ABC):
         self.notices: list[str] = []
 
     @property
-    def prefix(self) -> str:
-        """The deterministic resource-name prefix: ``{app}-{stage}``."""
-        return f"{self.config.app}-{self.config.stage}"
+    def names(self) -> Names:
+        """Where every step of this app and stage gets its names from."""
+        return Names(self.config.app, self.config.stage, self.aws.region)
 
     def validate(self) -> None:
         """Checks that need the filesystem (a build dir exists, ...). Raise UsageError/ConfigError."""

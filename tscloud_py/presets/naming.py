@@ -1,9 +1,14 @@
 """How presets name, tag and tokenise what they create: ``{app}-{stage}-{role}`` (with the region for
-global resources), the tscloud tags, and deterministic idempotency tokens."""
+global resources), the tscloud tags, and deterministic idempotency tokens.
+
+``Names`` is the one place a preset's steps get their names from: a step is given the ``Names`` of its
+app, stage and region, never the app and stage to spell a name itself.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -63,3 +68,66 @@ def distribution_comment(app: str, stage: str, region: str, step_id: str) -> str
 
 def legacy_distribution_comment(app: str, stage: str, step_id: str) -> str:
     return f"tscloud {app}-{stage} {step_id}"
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names, tags and descriptions of one app and stage in one region."""
+
+    app: str
+    stage: str
+    region: str
+
+    @property
+    def prefix(self) -> str:
+        """``{app}-{stage}``: what every name starts with (an ECS cluster and a schedule group are just this)."""
+        return f"{self.app}-{self.stage}"
+
+    def resource(self, role: str, limit: int = 255) -> str:
+        """``{app}-{stage}-{role}``, shortened with a stable hash past ``limit`` (ALB names: 32)."""
+        return short_name(f"{self.prefix}-{role}", limit)
+
+    def regional(self, role: str) -> str:
+        """A global resource's name: the region's code in it (see ``regional_name``)."""
+        return regional_name(self.app, self.stage, self.region, role)
+
+    def legacy(self, role: str) -> str:
+        """The same resource's name before names carried the region."""
+        return legacy_name(self.app, self.stage, role)
+
+    def bucket(self, account: str, role: str = "site") -> str:
+        """Globally unique yet deterministic: the account and region are hashed in."""
+        return f"{self.prefix}-{role}-{short_hash(account, self.region)}"
+
+    def secret(self, role: str) -> str:
+        """A Secrets Manager secret's name."""
+        return f"tscloud/{self.app}/{self.stage}/{role}"
+
+    def log_group(self) -> str:
+        """The containers' log group."""
+        return f"/tscloud/{self.app}/{self.stage}"
+
+    def function_log_group(self, function_name: str) -> str:
+        """Where Lambda writes a function's logs (the name Lambda picks; the step creates it first)."""
+        return f"/aws/lambda/{function_name}"
+
+    def description(self, what: str) -> str:
+        """The description a resource carries: ``tscloud {app}-{stage} {what}``."""
+        return f"tscloud {self.prefix} {what}"
+
+    def distribution_comment(self, step_id: str) -> str:
+        return distribution_comment(self.app, self.stage, self.region, step_id)
+
+    def legacy_distribution_comment(self, step_id: str) -> str:
+        return legacy_distribution_comment(self.app, self.stage, step_id)
+
+    def tags(self, step: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return tag_dict(self.app, self.stage, step, extra)
+
+    def owner_tags(self) -> dict[str, str]:
+        """The tags that say which app and stage own a resource, whichever step made it."""
+        return {"tscloud:app": self.app, "tscloud:stage": self.stage}
+
+    def token(self, *parts: str) -> str:
+        """A deterministic idempotency token scoped to this app and stage."""
+        return token(self.prefix, *parts)

@@ -12,15 +12,9 @@ from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.cloudfront.model import CLOUDFRONT_HOSTED_ZONE_ID
 from tscloud_py.aws.s3 import S3
 from tscloud_py.config.schema import SiteConfig
-from tscloud_py.engine.step import Outputs, Step
+from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
-from tscloud_py.presets.naming import (
-    legacy_distribution_comment,
-    legacy_name,
-    regional_name,
-    short_hash,
-)
 from tscloud_py.presets.steps.site import (
     BucketPolicyStep,
     BucketStep,
@@ -31,60 +25,62 @@ from tscloud_py.presets.steps.site import (
 from tscloud_py.presets.steps.upload import InvalidationStep, UploadStep
 
 
-def site_bucket_name(app: str, stage: str, account: str, region: str, role: str = "site") -> str:
-    """Globally unique yet deterministic: the account and region are hashed in."""
-    return f"{app}-{stage}-{role}-{short_hash(account, region)}"
-
-
 def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
     """The static-site step graph; other presets that serve a site reuse it."""
-    config, aws = preset.config, preset.aws
-    app, stage = config.app, config.stage
+    config, aws, names = preset.config, preset.aws, preset.names
     s3 = S3(aws)
     cloudfront = CloudFront(aws)
 
-    def bucket() -> str:
-        return site_bucket_name(app, stage, aws.account_id(), aws.region)
+    def bucket_name() -> str:
+        return names.bucket(aws.account_id())
 
-    steps: list[Step] = [
-        BucketStep("bucket", s3, bucket,
-                   app=app, stage=stage, retain=site.retain),
-        OriginAccessControlStep("oac", cloudfront, regional_name(app, stage, aws.region, "site"),
-                                legacy_name=legacy_name(app, stage, "site"),
-                                legacy_is_ours=lambda ctx, oac: legacy_distribution_uses_oac(
-                                    cloudfront, legacy_distribution_comment(app, stage, "distribution"), bucket(),
-                                    oac)),
-    ]
-    needs: tuple[str, ...] = ("bucket", "oac")
-    certificate_step = None
+    def legacy_oac_is_ours(ctx: StepContext, oac: dict[str, Any]) -> bool:
+        return legacy_distribution_uses_oac(cloudfront, names.legacy_distribution_comment("distribution"),
+                                            bucket_name(), oac)
+
+    bucket = BucketStep("bucket", s3, bucket_name, names, retain=site.retain)
+    oac = OriginAccessControlStep("oac", cloudfront, names.regional("site"), legacy_name=names.legacy("site"),
+                                  legacy_is_ours=legacy_oac_is_ours)
+    steps: list[Step] = [bucket, oac]
+
+    certificate = provider = None
     if site.domain:
         from tscloud_py.aws.acm import Acm
         from tscloud_py.dns import get_provider
         from tscloud_py.presets.steps.common import CertificateStep
 
         provider = get_provider(config.dns, aws)
-        steps.append(CertificateStep("certificate", Acm(aws, "us-east-1"), provider, [site.domain],
-                                     app=app, stage=stage))
-        needs += ("certificate",)
-        certificate_step = "certificate"
+        certificate = CertificateStep("certificate", Acm(aws, "us-east-1"), provider, [site.domain], names)
+        steps.append(certificate)
+
+    distribution_needs = ["bucket", "oac"]
+    if certificate:
+        distribution_needs.append("certificate")
+    distribution = SiteDistributionStep(
+        "distribution", cloudfront, names, index=site.index, spa=site.spa, price_class=site.price_class,
+        domain=site.domain, needs=distribution_needs,
+        bucket_domain=bucket.output("bucket_domain"), oac_id=oac.output("oac_id"),
+        certificate_arn=certificate.output("certificate_arn") if certificate else None)
+    upload = UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=["bucket"],
+                        bucket=bucket.output("bucket"), include=tuple(site.include),
+                        concurrency=preset.options.upload_concurrency)
     steps += [
-        SiteDistributionStep("distribution", cloudfront, app=app, stage=stage, region=aws.region, index=site.index,
-                             spa=site.spa,
-                             price_class=site.price_class, domain=site.domain, needs=needs,
-                             certificate_step=certificate_step),
-        BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
-        UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=("bucket",), include=tuple(site.include),
-                   concurrency=preset.options.upload_concurrency),
-        InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
-                         needs=("upload", "distribution", "bucket-policy"), index=site.index),
+        distribution,
+        BucketPolicyStep("bucket-policy", s3, needs=["bucket", "distribution"], bucket=bucket.output("bucket"),
+                         bucket_arn=bucket.output("bucket_arn"),
+                         distribution_arns=[distribution.output("distribution_arn")]),
+        upload,
+        # After the bucket policy too: before it, CloudFront cannot read what the invalidation refreshes.
+        InvalidationStep("invalidation", cloudfront, names, needs=["upload", "distribution", "bucket-policy"],
+                         upload=upload, distribution_id=distribution.output("distribution_id"), index=site.index),
     ]
-    if site.domain:
-        from tscloud_py.dns import get_provider
+
+    if site.domain and provider:
         from tscloud_py.presets.steps.common import DnsRecordStep
 
-        steps.append(DnsRecordStep("dns", get_provider(config.dns, aws), site.domain,
-                                   ("distribution", "distribution_domain"), record_type="ALIAS",
-                                   alias_zone_id=CLOUDFRONT_HOSTED_ZONE_ID, needs=("distribution",)))
+        steps.append(DnsRecordStep("dns", provider, site.domain,
+                                   distribution.output("distribution_domain"), record_type="ALIAS",
+                                   alias_zone_id=CLOUDFRONT_HOSTED_ZONE_ID, needs=["distribution"]))
     return steps
 
 

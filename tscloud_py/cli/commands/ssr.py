@@ -235,7 +235,11 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, repor
     except NotNitroBuildError:
         streaming = bool(config.ssr.streaming)
     factory = app.factory(config.region)
-    function = f"{config.app}-{config.stage}-server"
+    recorded = _recorded_outputs(app)
+    function = recorded.get("function", {}).get("function_name")
+    if not function:
+        raise NotDeployedError(f"{config.app}-{config.stage} has no recorded deploy: its server function does not "
+                               f"exist in {factory.region} yet")
     lam = Lambda(factory)
     fn = lam.get_function(function)
     if fn is None:
@@ -252,7 +256,7 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, repor
         checks.append(_api_transfer_mode(factory, function, streaming))
     start_ms = int((time.time() - minutes * 60) * 1000)
     if not no_probe:
-        target = url or _default_probe_url(app, factory, url_config)
+        target = url or _default_probe_url(app, factory, url_config, recorded)
         probe_check, request_id, response_ms = _probe(target, streaming)
         checks.append(probe_check)
         if response_ms is not None:
@@ -300,7 +304,8 @@ def _wait_for_report(factory: ClientFactory, function: str, request_id: str | No
     return None, 0.0
 
 
-def _default_probe_url(app: AppContext, factory: ClientFactory, url_config: dict[str, Any] | None) -> str:
+def _default_probe_url(app: AppContext, factory: ClientFactory, url_config: dict[str, Any] | None,
+                       recorded: dict[str, dict[str, Any]]) -> str:
     """On the emulator, the Function URL's loopback address (the distribution's domain resolves nowhere)."""
     from tscloud_py.errors import NotDeployedError
 
@@ -316,7 +321,7 @@ def _default_probe_url(app: AppContext, factory: ClientFactory, url_config: dict
                                    "serves, and it serves none for this function",
                                    "deploy with --local (or --endpoint-url at `tscloud local serve`), or pass --url")
         return local
-    return _deployed_url(app)
+    return _deployed_url(recorded)
 
 
 def _host_of(url: str) -> str:
@@ -337,12 +342,17 @@ def _api_transfer_mode(factory: ClientFactory, api_name: str, streaming: bool) -
     return check_transfer_mode(api.get_integration(found["id"], proxy["id"], "ANY") if proxy else None, streaming)
 
 
-def _deployed_url(app: AppContext) -> str:
-    from tscloud_py.errors import NotDeployedError
+def _recorded_outputs(app: AppContext) -> dict[str, dict[str, Any]]:
+    """The journal's outputs: the names the last deploy gave what it made."""
     from tscloud_py.operations.workspace import Workspace
 
-    ws = Workspace.open(app)
-    domain = ws.journal.outputs().get("distribution", {}).get("distribution_domain")
+    return Workspace.open(app).journal.outputs()
+
+
+def _deployed_url(recorded: dict[str, dict[str, Any]]) -> str:
+    from tscloud_py.errors import NotDeployedError
+
+    domain = recorded.get("distribution", {}).get("distribution_domain")
     if not domain:
         raise NotDeployedError("no deployed distribution recorded for this app and stage",
                                "run `tscloud deploy`, or pass --url")

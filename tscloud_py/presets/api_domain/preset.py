@@ -18,6 +18,12 @@ from tscloud_py.dns.names import is_apex
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
+from tscloud_py.presets.api_domain.steps import (
+    AlbHttpsStep,
+    ApiFlavor,
+    ApiGatewayDomainStep,
+    ApiMappingStep,
+)
 
 APEX_CAPABLE = ("route53", "cloudflare", "porkbun")
 
@@ -45,7 +51,6 @@ class ApiDomain(Preset):
         if not table.api_id:
             return
         from tscloud_py.aws.apigateway import ApiGateway
-        from tscloud_py.presets.api_domain.steps import ApiFlavor
 
         flavor = ApiFlavor(ApiGateway(self.aws, self.config.region), table.api_id).get()
         path = table.base_path.strip("/")
@@ -59,42 +64,39 @@ class ApiDomain(Preset):
         from tscloud_py.dns import get_provider
         from tscloud_py.presets.steps.common import CertificateStep, DnsRecordStep
 
-        config, table = self.config, self.table
+        config, table, names = self.config, self.table, self.names
         self.table.check(config.path)
         provider = get_provider(config.dns, self.aws)
         region = config.region
-        steps: list[Step] = [CertificateStep("certificate", Acm(self.aws, region), provider, [table.domain],
-                                             app=config.app, stage=config.stage)]
+        certificate = CertificateStep("certificate", Acm(self.aws, region), provider, [table.domain], names)
+        steps: list[Step] = [certificate]
+        target: ApiGatewayDomainStep | AlbHttpsStep
         if table.api_id:
             from tscloud_py.aws.apigateway import ApiGateway
-            from tscloud_py.presets.api_domain.steps import (
-                ApiFlavor,
-                ApiGatewayDomainStep,
-                ApiMappingStep,
-            )
 
             apigw = ApiGateway(self.aws, region)
             flavor = ApiFlavor(apigw, table.api_id)
+            target = ApiGatewayDomainStep("domain", apigw, flavor, table.domain, names,
+                                          certificate_arn=certificate.output("certificate_arn"),
+                                          needs=["certificate"])
             steps += [
-                ApiGatewayDomainStep("domain", apigw, flavor, table.domain, app=config.app, stage=config.stage,
-                                     certificate_step="certificate", needs=("certificate",)),
+                target,
+                # after the domain name, which the mapping is made on (it reads none of its outputs)
                 ApiMappingStep("mapping", apigw, flavor, table.domain, table.api_id, api_stage=table.stage,
-                               base_path=table.base_path, needs=("domain",)),
+                               base_path=table.base_path, needs=["domain"]),
             ]
-            target_step = "domain"
         else:
             from tscloud_py.aws.elbv2 import Elbv2
-            from tscloud_py.presets.api_domain.steps import AlbHttpsStep
 
             assert table.load_balancer is not None
-            steps.append(AlbHttpsStep("listener", Elbv2(self.aws, region), table.load_balancer, app=config.app,
-                                      stage=config.stage, certificate_step="certificate", needs=("certificate",)))
-            target_step = "listener"
+            target = AlbHttpsStep("listener", Elbv2(self.aws, region), table.load_balancer, names,
+                                  certificate_arn=certificate.output("certificate_arn"), needs=["certificate"])
+            steps.append(target)
         route53 = config.dns.provider == "route53"
-        steps.append(DnsRecordStep("dns", provider, table.domain, (target_step, "target"),
+        steps.append(DnsRecordStep("dns", provider, table.domain, target.output("target"),
                                    record_type="ALIAS" if route53 else "CNAME",
-                                   alias_zone_id=(target_step, "target_zone_id") if route53 else None,
-                                   needs=(target_step,)))
+                                   alias_zone_id=target.output("target_zone_id") if route53 else None,
+                                   needs=[target.id]))
         return steps
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:

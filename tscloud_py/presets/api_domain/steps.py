@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.elbv2 import Elbv2, is_https_redirect, redirect_to_https_action
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
 from tscloud_py.errors import TscloudError, UsageError
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import Names
 
 NOT_FOUND_ACTION = {"Type": "fixed-response",
                     "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain",
@@ -39,16 +41,17 @@ class ApiGatewayDomainStep(Step):
     """A REGIONAL custom domain name with the certificate; outputs the regional target host name."""
 
     kind = "API Gateway domain name"
+    provides = frozenset({"domain", "target", "target_zone_id", "flavor"})
 
-    def __init__(self, step_id: str, apigw: ApiGateway, flavor: ApiFlavor, domain: str, *, app: str, stage: str,
-                 certificate_step: str, needs: tuple[str, ...]) -> None:
+    def __init__(self, step_id: str, apigw: ApiGateway, flavor: ApiFlavor, domain: str, names: Names, *,
+                 certificate_arn: Ref[str], needs: Sequence[str]) -> None:
         self.id = step_id
         self.apigw = apigw
         self.flavor = flavor
         self.domain = domain
-        self.tags = tag_dict(app, stage, step_id)
-        self.certificate_step = certificate_step
-        self.needs = needs
+        self.tags = names.tags(step_id)
+        self.certificate_arn = certificate_arn
+        self.needs = tuple(needs)
 
     def read(self, ctx: StepContext) -> Any | None:
         if self.flavor.get() == "rest":
@@ -67,7 +70,7 @@ class ApiGatewayDomainStep(Step):
                 "tags": d2.get("Tags") or {}}
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        cert = ctx.output(self.certificate_step, "certificate_arn")
+        cert = ctx.get(self.certificate_arn)
         if observed is None:
             return [Change("domain name", None, f"{self.domain} (REGIONAL)")]
         if observed["certificate_arn"] != cert:
@@ -75,7 +78,7 @@ class ApiGatewayDomainStep(Step):
         return []
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        cert = ctx.output(self.certificate_step, "certificate_arn")
+        cert = ctx.get(self.certificate_arn)
         rest = self.flavor.get() == "rest"
         if observed is None:
             if rest:
@@ -120,7 +123,7 @@ class ApiMappingStep(Step):
     kind = "API mapping"
 
     def __init__(self, step_id: str, apigw: ApiGateway, flavor: ApiFlavor, domain: str, api_id: str, *,
-                 api_stage: str | None, base_path: str, needs: tuple[str, ...]) -> None:
+                 api_stage: str | None, base_path: str, needs: Sequence[str]) -> None:
         self.id = step_id
         self.apigw = apigw
         self.flavor = flavor
@@ -128,7 +131,7 @@ class ApiMappingStep(Step):
         self.api_id = api_id
         self.api_stage = api_stage
         self.base_path = base_path.strip("/")
-        self.needs = needs
+        self.needs = tuple(needs)
         self._stage: str | None = None
 
     def stage(self) -> str:
@@ -203,15 +206,16 @@ class AlbHttpsStep(Step):
     """
 
     kind = "ALB HTTPS listener"
+    provides = frozenset({"target", "target_zone_id", "listener_arn", "load_balancer_arn", "http_original_actions"})
 
-    def __init__(self, step_id: str, elbv2: Elbv2, load_balancer: str, *, app: str, stage: str,
-                 certificate_step: str, needs: tuple[str, ...]) -> None:
+    def __init__(self, step_id: str, elbv2: Elbv2, load_balancer: str, names: Names, *, certificate_arn: Ref[str],
+                 needs: Sequence[str]) -> None:
         self.id = step_id
         self.elbv2 = elbv2
         self.load_balancer = load_balancer
-        self.tags = tag_dict(app, stage, step_id)
-        self.certificate_step = certificate_step
-        self.needs = needs
+        self.tags = names.tags(step_id)
+        self.certificate_arn = certificate_arn
+        self.needs = tuple(needs)
 
     def _ours(self, arn: str | None) -> bool:
         if not arn:
@@ -244,7 +248,7 @@ class AlbHttpsStep(Step):
         return observed
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        cert = ctx.output(self.certificate_step, "certificate_arn")
+        cert = ctx.get(self.certificate_arn)
         if observed is None or not observed["https_arn"]:
             changes = [Change("HTTPS:443 listener", None, cert)]
         elif cert not in observed["https_certs"]:
@@ -258,7 +262,7 @@ class AlbHttpsStep(Step):
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        cert = ctx.output(self.certificate_step, "certificate_arn")
+        cert = ctx.get(self.certificate_arn)
         current = observed or self._observe()
         original = ctx.recorded("http_original_actions")
         http_actions = current["http_actions"]
@@ -284,7 +288,7 @@ class AlbHttpsStep(Step):
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         try:
-            cert = ctx.output(self.certificate_step, "certificate_arn")
+            cert = ctx.get(self.certificate_arn)
         except PendingOutput:
             cert = ctx.recorded("certificate_arn")
         if observed["https_arn"]:

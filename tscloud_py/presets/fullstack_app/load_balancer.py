@@ -79,6 +79,7 @@ class LoadBalancerStep(FsStep):
     """
 
     kind = "application load balancer"
+    provides = frozenset({"lb_arn", "dns_name", "zone_id", "tg_arn", "listener_arn", "lb_name", "tg_name", "https"})
 
     def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], verify: bool,
                  certificate_step: str | None = None) -> None:

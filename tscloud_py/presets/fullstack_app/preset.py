@@ -103,8 +103,7 @@ class FullstackApp(Preset):
             *([CacheStep("cache", env, needs=placement)] if cache else []),
             *([QueueStep("queue", env)] if queue else []),
             ImageStep("image", env),
-            LogGroupStep("logs", env.logs, f"/tscloud/{cfg.app}/{cfg.stage}", api.log_retention_days,
-                         app=cfg.app, stage=cfg.stage),
+            LogGroupStep("logs", env.logs, self.names.log_group(), api.log_retention_days, self.names),
             *([MailStep("mail", env)] if mail else []),
         ]
         if site:
@@ -114,13 +113,14 @@ class FullstackApp(Preset):
             steps += site_steps(self, cfg.site)
         if self.attached:
             steps.append(OriginSecretStep("origin-secret", env))
+        load_balancer = LoadBalancerStep("load-balancer", env, verify=self.attached,
+                                         certificate_step="api-certificate" if https else None,
+                                         needs=(*placement, *(("origin-secret",) if self.attached else ()),
+                                                *(("api-certificate",) if https else ())))
         if https:
-            steps += self._api_domain_steps()
+            steps += self._api_domain_steps(load_balancer)
         steps += [
-            LoadBalancerStep("load-balancer", env, verify=self.attached,
-                             certificate_step="api-certificate" if https else None,
-                             needs=(*placement, *(("origin-secret",) if self.attached else ()),
-                                    *(("api-certificate",) if https else ()))),
+            load_balancer,
             RolesStep("roles", env, needs=("logs", "image", *data, *(("mail",) if mail else ()))),
             TaskDefinitionStep("api-task-definition", env, role="api", needs=("roles", "logs", "image", *data)),
             ClusterStep("cluster", env),
@@ -149,7 +149,7 @@ class FullstackApp(Preset):
                                            *(("api-dns",) if https else ()))))
         return steps
 
-    def _api_domain_steps(self) -> list[Step]:
+    def _api_domain_steps(self, load_balancer: LoadBalancerStep) -> list[Step]:
         """[api] domain: a certificate in the API's region, and the name pointed at the ALB."""
         from tscloud_py.aws.acm import Acm
         from tscloud_py.dns import get_provider
@@ -160,9 +160,9 @@ class FullstackApp(Preset):
         provider = get_provider(cfg.dns, self.aws)
         return [
             CertificateStep("api-certificate", Acm(self.aws, self.aws.region), provider, [cfg.api.domain],
-                            app=cfg.app, stage=cfg.stage),
-            DnsRecordStep("api-dns", provider, cfg.api.domain, ("load-balancer", "dns_name"), record_type="ALIAS",
-                          alias_zone_id=("load-balancer", "zone_id"), needs=("load-balancer",)),
+                            self.names),
+            DnsRecordStep("api-dns", provider, cfg.api.domain, load_balancer.output("dns_name"), record_type="ALIAS",
+                          alias_zone_id=load_balancer.output("zone_id"), needs=("load-balancer",)),
         ]
 
     def env(self) -> Env:

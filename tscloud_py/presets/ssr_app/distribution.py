@@ -11,12 +11,15 @@ add-origin``) are kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tscloud_py.aws.cloudfront import model as cfm
 from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.build.nitro import PublicEntry
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import StepContext
+from tscloud_py.presets.naming import Names
 from tscloud_py.presets.steps.distribution import DistributionStep
 
 SERVER_ORIGIN_ID = "server"
@@ -54,25 +57,23 @@ def ssr_owned(*, comment: str, server: ServerOrigin, assets_domain: str, assets_
 
 
 class SsrDistributionStep(DistributionStep):
-    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, entries: list[PublicEntry],
-                 price_class: str, read_timeout: int, needs: tuple[str, ...], server_domain_ref: tuple[str, str],
-                 server_path: str = "", server_oac_step: str | None = "server-oac",
-                 edge_function_step: str | None = "edge-function", region: str = "us-east-1",
-                 bucket_step: str = "bucket", oac_step: str = "oac") -> None:
-        super().__init__(step_id, cloudfront, app=app, stage=stage, region=region, needs=needs,
-                         bucket_step=bucket_step)
+    def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, entries: list[PublicEntry],
+                 price_class: str, read_timeout: int, needs: Sequence[str], bucket_domain: Ref[str],
+                 oac_id: Ref[str], server_domain: Ref[str], server_path: str = "",
+                 server_oac_id: Ref[str] | None = None, edge_function_arn: Ref[str | None] | None = None) -> None:
+        super().__init__(step_id, cloudfront, names, needs=needs, bucket_domain=bucket_domain)
         self.entries, self.price_class, self.read_timeout = entries, price_class, read_timeout
-        self.server_domain_ref, self.server_path = server_domain_ref, server_path
-        self.server_oac_step, self.edge_function_step, self.oac_step = server_oac_step, edge_function_step, oac_step
+        self.oac_id, self.server_domain, self.server_path = oac_id, server_domain, server_path
+        self.server_oac_id, self.edge_function_arn = server_oac_id, edge_function_arn
 
     def owned(self, ctx: StepContext, comment: str) -> cfm.Owned:
         server = ServerOrigin(
-            domain=ctx.output(*self.server_domain_ref), path=self.server_path,
-            oac_id=ctx.output(self.server_oac_step, "oac_id") if self.server_oac_step else None,
+            domain=ctx.get(self.server_domain), path=self.server_path,
+            oac_id=ctx.get(self.server_oac_id) if self.server_oac_id else None,
             read_timeout=self.read_timeout)
-        function_arn = ctx.output(self.edge_function_step, "function_arn") if self.edge_function_step else None
-        return ssr_owned(comment=comment, server=server, assets_domain=ctx.output(self.bucket_step, "bucket_domain"),
-                         assets_oac_id=ctx.output(self.oac_step, "oac_id"), entries=self.entries,
+        function_arn = ctx.get(self.edge_function_arn) if self.edge_function_arn else None
+        return ssr_owned(comment=comment, server=server, assets_domain=ctx.get(self.bucket_domain),
+                         assets_oac_id=ctx.get(self.oac_id), entries=self.entries,
                          function_arn=function_arn, price_class=self.price_class)
 
     def create_summary(self) -> str:

@@ -18,7 +18,6 @@ expectation, and a contradiction is a config error (exit 2) before anything is t
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
@@ -33,13 +32,14 @@ from tscloud_py.aws.s3 import S3
 from tscloud_py.build.nitro import NitroBuild, NotNitroBuildError, PublicEntry, read_nitro_build
 from tscloud_py.build.zipper import code_sha256
 from tscloud_py.config.tables.ssr import SsrConfig
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
-from tscloud_py.presets.naming import legacy_distribution_comment, regional_name
 from tscloud_py.presets.ssr_app.distribution import SsrDistributionStep
 from tscloud_py.presets.ssr_app.rest_api import ApiPermissionStep, RestApiStep
 from tscloud_py.presets.ssr_app.steps import (
+    CodeStaging,
     EdgeFunctionStep,
     FunctionStep,
     FunctionUrlStep,
@@ -47,7 +47,6 @@ from tscloud_py.presets.ssr_app.steps import (
     UrlPermissionStep,
 )
 from tscloud_py.presets.ssr_app.workers import worker_steps
-from tscloud_py.presets.static_site import site_bucket_name
 from tscloud_py.presets.steps.common import LogGroupStep
 from tscloud_py.presets.steps.site import (
     BucketPolicyStep,
@@ -135,14 +134,6 @@ class SsrApp(Preset):
                                   f"public entry {entry.name!r} has characters a CloudFront path pattern cannot hold",
                                   "rename it (letters, digits, - _ . ~ only)")
 
-    def _stage_code(self, ctx: StepContext, data: bytes, sha: str) -> tuple[str, str]:
-        """Put a server zip above Lambda's 50 MB inline limit in the assets bucket, under ``_tscloud/``
-        (the asset sync never touches that prefix, and no CloudFront behavior serves it)."""
-        bucket = ctx.output("bucket", "bucket")
-        key = f"_tscloud/code/server/{hashlib.sha256(data).hexdigest()}.zip"
-        S3(self.aws).put_object(bucket, key, data, content_type="application/zip", cache_control="no-store")
-        return bucket, key
-
     def _validate_workers(self) -> None:
         # unique, unreserved names: the config's check_ssr
         for i, worker in enumerate(self.ssr.workers):
@@ -157,73 +148,96 @@ class SsrApp(Preset):
                                   "must be at least 1 when batch_size is above 10 (an SQS rule)")
 
     def steps(self) -> list[Step]:
-        config, aws = self.config, self.aws
-        app, stage, prefix = config.app, config.stage, self.prefix
+        config, aws, names, ssr = self.config, self.aws, self.names, self.ssr
         s3, cloudfront, lam = S3(aws), CloudFront(aws), Lambda(aws)
-        function_name = f"{prefix}-server"
-        region = aws.region
+        function_name = names.resource("server")
 
-        def assets_bucket() -> str:
-            return site_bucket_name(app, stage, aws.account_id(), region, "assets")
+        def bucket_name() -> str:
+            return names.bucket(aws.account_id(), "assets")
 
-        def oac_is_ours(ctx: StepContext, oac: dict[str, Any]) -> bool:
-            return legacy_distribution_uses_oac(cloudfront, legacy_distribution_comment(app, stage, "distribution"),
-                                                assets_bucket(), oac)
+        def legacy_oac_is_ours(ctx: StepContext, oac: dict[str, Any]) -> bool:
+            return legacy_distribution_uses_oac(cloudfront, names.legacy_distribution_comment("distribution"),
+                                                bucket_name(), oac)
 
-        steps: list[Step] = [
-            BucketStep("bucket", s3, assets_bucket, app=app, stage=stage),
-            OriginAccessControlStep("oac", cloudfront, regional_name(app, stage, region, "assets"),
-                                    legacy_name=f"{prefix}-assets", legacy_is_ours=oac_is_ours),
-            LogGroupStep("log-group", Logs(aws), f"/aws/lambda/{function_name}", self.ssr.log_retention_days,
-                         app=app, stage=stage),
-            ServerRoleStep("role", Iam(aws), regional_name(app, stage, region, "server"),
-                           [(list(p.actions), list(p.resources)) for p in self.ssr.permissions], app=app, stage=stage,
-                           legacy_name=f"{prefix}-server"),
-            FunctionStep("function", lam, function_name, lambda: self.server_code, runtime=self.runtime,
-                         handler=self.build.handler if self.build else "index.handler", memory=self.ssr.memory,
-                         timeout=self.ssr.timeout, architecture=self.ssr.architecture,
-                         environment=dict(self.ssr.environment), layers=list(self.ssr.layers), app=app, stage=stage,
-                         needs=("role", "log-group", "bucket"), stage_code=self._stage_code),
-            EdgeFunctionStep("edge-function", cloudfront, regional_name(app, stage, region, "forwarded-host"),
-                             emulator=aws.is_custom_endpoint, legacy_name=f"{prefix}-forwarded-host"),
-        ]
-        if self.ssr.origin == "api-gateway":
+        bucket = BucketStep("bucket", s3, bucket_name, names)
+        oac = OriginAccessControlStep("oac", cloudfront, names.regional("assets"), legacy_name=names.legacy("assets"),
+                                      legacy_is_ours=legacy_oac_is_ours)
+        log_group = LogGroupStep("log-group", Logs(aws), names.function_log_group(function_name),
+                                 ssr.log_retention_days, names)
+        role = ServerRoleStep("role", Iam(aws), names.regional("server"),
+                              [(list(p.actions), list(p.resources)) for p in ssr.permissions], names,
+                              needs=["log-group"], log_group_arn=log_group.output("log_group_arn"),
+                              legacy_name=names.legacy("server"))
+        function = FunctionStep(
+            "function", lam, function_name, lambda: self.server_code, names, runtime=self.runtime,
+            handler=self.build.handler if self.build else "index.handler", memory=ssr.memory, timeout=ssr.timeout,
+            architecture=ssr.architecture, environment=dict(ssr.environment), layers=list(ssr.layers),
+            role_arn=role.output("role_arn"),
+            # after its log group, or Lambda makes one itself, kept forever
+            needs=["role", "log-group", "bucket"],
+            staging=CodeStaging(s3, bucket.output("bucket")))
+        edge_function = EdgeFunctionStep("edge-function", cloudfront, names.regional("forwarded-host"),
+                                         emulator=aws.is_custom_endpoint, legacy_name=names.legacy("forwarded-host"))
+        steps: list[Step] = [bucket, oac, log_group, role, function, edge_function]
+
+        if ssr.origin == "api-gateway":
+            api = RestApiStep("api", ApiGateway(aws), function_name, names, streaming=self.streaming,
+                              function_arn=function.output("function_arn"), needs=["function"])
+            distribution = self._distribution(
+                needs=["bucket", "oac", "api", "edge-function"], bucket=bucket, oac=oac,
+                edge_function=edge_function, server_domain=api.output("api_domain"), server_path="/live",
+                server_oac=None)
             steps += [
-                RestApiStep("api", ApiGateway(aws), f"{prefix}-server", aws.region, streaming=self.streaming,
-                            app=app, stage=stage),
-                ApiPermissionStep("server-permission", lam, function_name, aws.region, aws.account_id),
-                self._distribution(("bucket", "oac", "api", "edge-function"), ("api", "api_domain"),
-                                   server_path="/live", server_oac_step=None),
+                api,
+                # after the function, whose policy the permission is added to
+                ApiPermissionStep("server-permission", lam, function_name, aws.region, aws.account_id,
+                                  api_id=api.output("api_id"), needs=["function", "api"]),
+                distribution,
             ]
         else:
+            server_oac = OriginAccessControlStep("server-oac", cloudfront, names.regional("server"),
+                                                 origin_type="lambda", legacy_name=names.legacy("server"),
+                                                 legacy_is_ours=legacy_oac_is_ours)
+            # after the function, whose URL it configures
+            function_url = FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming,
+                                           needs=["function"])
+            distribution = self._distribution(
+                needs=["bucket", "oac", "server-oac", "function-url", "edge-function"], bucket=bucket, oac=oac,
+                edge_function=edge_function, server_domain=function_url.output("url_domain"), server_path="",
+                server_oac=server_oac)
             steps += [
-                OriginAccessControlStep("server-oac", cloudfront, regional_name(app, stage, region, "server"),
-                                        origin_type="lambda", legacy_name=f"{prefix}-server",
-                                        legacy_is_ours=oac_is_ours),
-                FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming),
-                self._distribution(("bucket", "oac", "server-oac", "function-url", "edge-function"),
-                                   ("function-url", "url_domain"), server_path="", server_oac_step="server-oac"),
-                UrlPermissionStep("server-permission", lam, function_name),
+                server_oac,
+                function_url,
+                distribution,
+                # after the function, whose policy the permission is added to
+                UrlPermissionStep("server-permission", lam, function_name, needs=["function", "distribution"],
+                                  distribution_arn=distribution.output("distribution_arn")),
             ]
+
+        upload = UploadStep("upload", s3, self.build_dir / "public", needs=["bucket"], bucket=bucket.output("bucket"),
+                            include=tuple(ssr.include), concurrency=self.options.upload_concurrency)
         steps += [
-            BucketPolicyStep("bucket-policy", s3, needs=("bucket", "distribution")),
-            UploadStep("upload", s3, self.build_dir / "public", needs=("bucket",), include=tuple(self.ssr.include),
-                       concurrency=self.options.upload_concurrency),
-            InvalidationStep("invalidation", cloudfront, app=app, stage=stage,
-                             needs=("upload", "distribution", "bucket-policy")),
+            BucketPolicyStep("bucket-policy", s3, needs=["bucket", "distribution"], bucket=bucket.output("bucket"),
+                             bucket_arn=bucket.output("bucket_arn"),
+                             distribution_arns=[distribution.output("distribution_arn")]),
+            upload,
+            # after the bucket policy too: before it, CloudFront cannot read what the invalidation refreshes
+            InvalidationStep("invalidation", cloudfront, names, needs=["upload", "distribution", "bucket-policy"],
+                             upload=upload, distribution_id=distribution.output("distribution_id")),
         ]
-        for worker in self.ssr.workers:
-            steps += worker_steps(aws, worker, base_dir=config.base_dir, app=app, stage=stage,
-                                  default_runtime=self.runtime)
+        for worker in ssr.workers:
+            steps += worker_steps(aws, worker, names, base_dir=config.base_dir, default_runtime=self.runtime)
         return steps
 
-    def _distribution(self, needs: tuple[str, ...], domain_ref: tuple[str, str], *, server_path: str,
-                      server_oac_step: str | None) -> Step:
-        return SsrDistributionStep("distribution", CloudFront(self.aws), app=self.config.app, stage=self.config.stage,
-                                   entries=self.entries, price_class=self.ssr.price_class,
-                                   read_timeout=self.ssr.timeout, needs=needs, server_domain_ref=domain_ref,
-                                   server_path=server_path, server_oac_step=server_oac_step,
-                                   region=self.aws.region)
+    def _distribution(self, *, needs: list[str], bucket: BucketStep, oac: OriginAccessControlStep,
+                      edge_function: EdgeFunctionStep, server_domain: Ref[str], server_path: str,
+                      server_oac: OriginAccessControlStep | None) -> SsrDistributionStep:
+        return SsrDistributionStep(
+            "distribution", CloudFront(self.aws), self.names, entries=self.entries, price_class=self.ssr.price_class,
+            read_timeout=self.ssr.timeout, needs=needs, bucket_domain=bucket.output("bucket_domain"),
+            oac_id=oac.output("oac_id"), server_domain=server_domain, server_path=server_path,
+            server_oac_id=server_oac.output("oac_id") if server_oac else None,
+            edge_function_arn=edge_function.output("function_arn"))
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         dist = step_outputs["distribution"]

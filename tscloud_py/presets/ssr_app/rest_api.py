@@ -8,13 +8,14 @@ compared (AWS always reports it), and the tests pin the request we send.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.lambda_ import Lambda
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import Names
 
 PROXY_PART = "{proxy+}"
 API_SID = "tscloud-apigateway"
@@ -29,18 +30,19 @@ def lambda_uri(region: str, function_arn: str, *, streaming: bool) -> str:
 
 class RestApiStep(Step):
     kind = "API Gateway REST API"
+    provides = frozenset({"api_id", "api_domain", "origin_path"})
 
-    def __init__(self, step_id: str, api: ApiGateway, name: str, region: str, *, streaming: bool, app: str,
-                 stage: str, stage_name: str = "live", function_step: str = "function") -> None:
-        self.id, self.api, self.name, self.region = step_id, api, name, region
+    def __init__(self, step_id: str, api: ApiGateway, name: str, names: Names, *, streaming: bool,
+                 function_arn: Ref[str], needs: Sequence[str], stage_name: str = "live") -> None:
+        self.id, self.api, self.name, self.region = step_id, api, name, names.region
         self.streaming = streaming
-        self.app, self.stage, self.stage_name = app, stage, stage_name
-        self.function_step = function_step
-        self.needs = (function_step,)
+        self.names, self.stage_name = names, stage_name
+        self.function_arn = function_arn
+        self.needs = tuple(needs)
         self.transfer_mode = "STREAM" if streaming else "BUFFERED"
 
     def uri(self, ctx: StepContext) -> str:
-        return lambda_uri(self.region, ctx.output(self.function_step, "function_arn"), streaming=self.streaming)
+        return lambda_uri(self.region, ctx.get(self.function_arn), streaming=self.streaming)
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         found = self.api.find_rest_api(self.name)
@@ -80,8 +82,8 @@ class RestApiStep(Step):
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         if observed is None:
-            api_id = str(self.api.create_rest_api(self.name, tag_dict(self.app, self.stage, self.id),
-                                                  f"tscloud {self.app}-{self.stage} server")["id"])
+            api_id = str(self.api.create_rest_api(self.name, self.names.tags(self.id),
+                                                  self.names.description("server"))["id"])
             observed = {"id": api_id, "root_id": None, "proxy_id": None, "stage": False,
                         "integrations": {"/": None, f"/{PROXY_PART}": None}}
         api_id = observed["id"]
@@ -114,13 +116,13 @@ class ApiPermissionStep(Step):
     kind = "Lambda permission"
 
     def __init__(self, step_id: str, lam: Lambda, function_name: str, region: str, account: Callable[[], str], *,
-                 api_step: str = "api") -> None:
+                 api_id: Ref[str], needs: Sequence[str]) -> None:
         self.id, self.lam, self.function_name, self.region, self._account = step_id, lam, function_name, region, account
-        self.api_step = api_step
-        self.needs = ("function", api_step)
+        self.api_id = api_id
+        self.needs = tuple(needs)
 
     def source_arn(self, ctx: StepContext) -> str:
-        return f"arn:aws:execute-api:{self.region}:{self._account()}:{ctx.output(self.api_step, 'api_id')}/*"
+        return f"arn:aws:execute-api:{self.region}:{self._account()}:{ctx.get(self.api_id)}/*"
 
     def read(self, ctx: StepContext) -> str | None:
         for statement in self.lam.policy_statements(self.function_name):

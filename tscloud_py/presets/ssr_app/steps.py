@@ -3,23 +3,28 @@ and the CloudFront Function that forwards the viewer host as ``x-forwarded-host`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
+from tscloud_py.aws.s3 import S3
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import AwsError, UsageError
 from tscloud_py.presets.diffing import canonical
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import Names
 
 LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 ROLE_POLICY = "tscloud-server"
 URL_SID = "tscloud-cloudfront-url"
 INVOKE_SID = "tscloud-cloudfront-invoke"
+QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
 
 # CloudFront strips Host for the Function URL origin (AllViewerExceptHostHeader); keep the viewer's host.
 FORWARDED_HOST_CODE = b"""function handler(event) {
@@ -36,26 +41,26 @@ class ServerRoleStep(Step):
     """The server's role: write its own log streams, plus exactly what [ssr] permissions grant."""
 
     kind = "IAM role"
+    provides = frozenset({"role_arn", "role_name"})
 
-    def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]], *,
-                 app: str, stage: str, log_group_step: str = "log-group",
-                 granted: Callable[[StepContext], list[tuple[list[str], list[str]]]] | None = None,
-                 extra_needs: tuple[str, ...] = (), legacy_name: str | None = None) -> None:
+    def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]],
+                 names: Names, *, needs: Sequence[str], log_group_arn: Ref[str], queue_arn: Ref[str] | None = None,
+                 legacy_name: str | None = None) -> None:
         self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
         # The role's name before it carried the region: adopted (IAM cannot rename a role) when its
         # policy lets it write this region's log group, so another region's role is never taken.
         self.legacy_name = legacy_name
-        self.app, self.stage = app, stage
-        self.log_group_step = log_group_step
-        self.granted = granted
-        self.needs = (log_group_step, *extra_needs)
+        self.names = names
+        self.needs = tuple(needs)
+        self.log_group_arn = log_group_arn
+        self.queue_arn = queue_arn  # a worker's queue, which it may receive from and delete in
 
     def policy(self, ctx: StepContext) -> dict[str, Any]:
-        log_arn = ctx.output(self.log_group_step, "log_group_arn")
+        log_arn = ctx.get(self.log_group_arn)
         statements: list[dict[str, Any]] = [{"Sid": "WriteOwnLogs", "Effect": "Allow",
                                              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                                              "Resource": [f"{log_arn}:*"]}]
-        granted = self.granted(ctx) if self.granted else []
+        granted = [(list(QUEUE_ACTIONS), [ctx.get(self.queue_arn)])] if self.queue_arn else []
         for i, (actions, resources) in enumerate([*granted, *self.permissions]):
             statements.append({"Sid": f"Config{i}", "Effect": "Allow", "Action": sorted(actions),
                                "Resource": sorted(resources)})
@@ -70,13 +75,13 @@ class ServerRoleStep(Step):
         policies = self.iam.inline_policies(self.legacy_name)
         logs = next((st.get("Resource") for st in (policies.get(ROLE_POLICY) or {}).get("Statement", [])
                      if st.get("Sid") == "WriteOwnLogs"), None)
-        own = [f"{ctx.output(self.log_group_step, 'log_group_arn')}:*"]
+        own = [f"{ctx.get(self.log_group_arn)}:*"]
         return {"name": self.legacy_name, "role": legacy, "policies": policies} if logs == own else None
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
             granted = "" if not self.permissions else f" + {len(self.permissions)} configured grants"
-            return [Change(f"create role {self.name} (its logs{' + its queue' if self.granted else ''}{granted})")]
+            return [Change(f"create role {self.name} (its logs{' + its queue' if self.queue_arn else ''}{granted})")]
         changes = []
         if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
             changes.append(Change("trust", "differs", "lambda.amazonaws.com"))
@@ -91,8 +96,7 @@ class ServerRoleStep(Step):
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         name = observed["name"] if observed is not None else self.name
         if observed is None:
-            arn = self.iam.create_role(name, LAMBDA_TRUST, tag_dict(self.app, self.stage, self.id),
-                                       "tscloud ssr-app server")
+            arn = self.iam.create_role(name, LAMBDA_TRUST, self.names.tags(self.id), "tscloud ssr-app server")
         else:
             arn = observed["role"]["Arn"]
             if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
@@ -109,39 +113,54 @@ class ServerRoleStep(Step):
         self.iam.delete_role(observed["name"])
 
 
+@dataclass(frozen=True)
+class CodeStaging:
+    """Where a code zip above Lambda's 50 MB inline limit is put: a bucket, under ``_tscloud/`` (the asset
+    sync never touches that prefix, and no CloudFront behavior serves it)."""
+
+    s3: S3
+    bucket: Ref[str]
+    key_prefix: str = "_tscloud/code/server/"
+
+    def put(self, ctx: StepContext, data: bytes) -> tuple[str, str]:
+        bucket = ctx.get(self.bucket)
+        key = f"{self.key_prefix}{hashlib.sha256(data).hexdigest()}.zip"
+        self.s3.put_object(bucket, key, data, content_type="application/zip", cache_control="no-store")
+        return bucket, key
+
+
 class FunctionStep(Step):
     """The server function; its code is the deterministic zip, so an unchanged build uploads nothing."""
 
     kind = "Lambda function"
+    provides = frozenset({"function_name", "function_arn"})
 
-    def __init__(self, step_id: str, lam: Lambda, name: str, code: Callable[[], tuple[bytes, str]], *,
+    def __init__(self, step_id: str, lam: Lambda, name: str, code: Callable[[], tuple[bytes, str]], names: Names, *,
                  runtime: str, handler: str, memory: int, timeout: int, architecture: str,
-                 environment: dict[str, str], layers: list[str], app: str, stage: str,
-                 role_step: str = "role", needs: tuple[str, ...] = ("role", "log-group"),
-                 description: str = "server",
-                 stage_code: Callable[[StepContext, bytes, str], tuple[str, str]] | None = None) -> None:
+                 environment: dict[str, str], layers: list[str], role_arn: Ref[str], needs: Sequence[str],
+                 description: str = "server", staging: CodeStaging | None = None) -> None:
         self.id, self.lam, self.name, self._code = step_id, lam, name, code
         self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
         self.architecture, self.environment, self.layers = architecture, environment, layers
-        self.app, self.stage = app, stage
-        self.role_step = role_step
-        self.needs = needs
+        self.names = names
+        self.role_arn = role_arn
+        self.needs = tuple(needs)
         self.description = description
-        self.stage_code = stage_code  # puts a zip above the inline limit in S3; returns (bucket, key)
+        self.staging = staging
 
     def _s3(self, ctx: StepContext, data: bytes) -> tuple[str, str] | None:
         if len(data) <= DIRECT_UPLOAD_LIMIT:
             return None
-        if self.stage_code is None:
+        if self.staging is None:
             raise UsageError(f"{self.name}: the code zip is {len(data) // (1024 * 1024)} MB; Lambda takes at most "
                              "50 MB inline", "make the bundle smaller, or move dependencies into a layer")
         ctx.log(f"staging {len(data) // (1024 * 1024)} MB of code in S3")
-        return self.stage_code(ctx, data, self._code()[1])
+        return self.staging.put(ctx, data)
 
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
         return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
                 "Timeout": self.timeout, "Architecture": self.architecture, "Environment": self.environment,
-                "Layers": self.layers, "Role": ctx.output(self.role_step, "role_arn"), "CodeSha256": self._code()[1]}
+                "Layers": self.layers, "Role": ctx.get(self.role_arn), "CodeSha256": self._code()[1]}
 
     @staticmethod
     def observed_view(conf: dict[str, Any]) -> dict[str, Any]:
@@ -172,8 +191,8 @@ class FunctionStep(Step):
                 self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
                 zip_bytes=None if s3 else data, s3=s3,
                 memory=self.memory, timeout=self.timeout, architecture=self.architecture,
-                environment=self.environment, layers=self.layers, tags=tag_dict(self.app, self.stage, self.id),
-                description=f"tscloud {self.app}-{self.stage} {self.description}")
+                environment=self.environment, layers=self.layers, tags=self.names.tags(self.id),
+                description=self.names.description(self.description))
         else:
             if observed.get("LastUpdateStatus") == "InProgress" or observed.get("State") == "Pending":
                 self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())  # a run killed mid-update
@@ -202,12 +221,13 @@ class FunctionUrlStep(Step):
     """The Function URL: AWS_IAM (only CloudFront, signing through OAC), streamed when the build streams."""
 
     kind = "Lambda Function URL"
+    provides = frozenset({"function_url", "url_domain", "invoke_mode"})
 
     def __init__(self, step_id: str, lam: Lambda, function_name: str, *, streaming: bool,
-                 needs: tuple[str, ...] = ("function",)) -> None:
+                 needs: Sequence[str] = ()) -> None:
         self.id, self.lam, self.function_name = step_id, lam, function_name
         self.invoke_mode = "RESPONSE_STREAM" if streaming else "BUFFERED"
-        self.needs = needs
+        self.needs = tuple(needs)
 
     def wanted(self, ctx: StepContext) -> Any:
         return {"AuthType": "AWS_IAM", "InvokeMode": self.invoke_mode}
@@ -243,14 +263,14 @@ class UrlPermissionStep(Step):
 
     kind = "Lambda permission"
 
-    def __init__(self, step_id: str, lam: Lambda, function_name: str, *,
-                 needs: tuple[str, ...] = ("function", "distribution"), distribution_step: str = "distribution") -> None:
+    def __init__(self, step_id: str, lam: Lambda, function_name: str, *, needs: Sequence[str],
+                 distribution_arn: Ref[str]) -> None:
         self.id, self.lam, self.function_name = step_id, lam, function_name
-        self.needs = needs
-        self.distribution_step = distribution_step
+        self.needs = tuple(needs)
+        self.distribution_arn = distribution_arn
 
     def wanted(self, ctx: StepContext) -> dict[str, str]:
-        source = ctx.output(self.distribution_step, "distribution_arn")
+        source = ctx.get(self.distribution_arn)
         return {URL_SID: source, INVOKE_SID: source}
 
     def read(self, ctx: StepContext) -> dict[str, str] | None:
@@ -301,6 +321,7 @@ class EdgeFunctionStep(Step):
     """
 
     kind = "CloudFront Function"
+    provides = frozenset({"function_arn"})
 
     def __init__(self, step_id: str, cloudfront: CloudFront, name: str, *, emulator: bool,
                  code: bytes = FORWARDED_HOST_CODE, legacy_name: str | None = None) -> None:

@@ -9,6 +9,7 @@ receive/delete on its queue, plus the entry's permissions), ``worker-NAME`` (the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,9 @@ from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.logs import Logs
 from tscloud_py.aws.sqs import Sqs
 from tscloud_py.build.zipper import code_sha256, zip_dir
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.presets.naming import regional_name, tag_dict
+from tscloud_py.presets.naming import Names
 from tscloud_py.presets.ssr_app.steps import FunctionStep, ServerRoleStep
 from tscloud_py.presets.steps.common import LogGroupStep
 
@@ -27,18 +29,18 @@ if TYPE_CHECKING:
     from tscloud_py.config.tables.ssr import SsrWorker
 
 DLQ_RETENTION = str(14 * 24 * 3600)
-QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
 
 
 class QueueStep(Step):
     kind = "SQS queue + DLQ"
+    provides = frozenset({"queue_url", "queue_arn", "dlq_url", "dlq_arn"})
 
-    def __init__(self, step_id: str, sqs: Sqs, name: str, *, visibility: int, max_receive_count: int, app: str,
-                 stage: str) -> None:
+    def __init__(self, step_id: str, sqs: Sqs, name: str, names: Names, *, visibility: int,
+                 max_receive_count: int) -> None:
         self.id, self.sqs, self.name = step_id, sqs, name
         self.dlq_name = f"{name}-dlq"
         self.visibility, self.max_receive_count = visibility, max_receive_count
-        self.app, self.stage = app, stage
+        self.names = names
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         url, dlq_url = self.sqs.queue_url(self.name), self.sqs.queue_url(self.dlq_name)
@@ -72,7 +74,7 @@ class QueueStep(Step):
         return changes
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
-        tags = tag_dict(self.app, self.stage, self.id)
+        tags = self.names.tags(self.id)
         dlq_url = (observed or {}).get("dlq_url") or self.sqs.create(
             self.dlq_name, {"MessageRetentionPeriod": DLQ_RETENTION}, tags)
         dlq_arn = self.sqs.attributes(dlq_url)["QueueArn"]
@@ -100,11 +102,11 @@ class QueueStep(Step):
 class EventSourceStep(Step):
     kind = "Lambda event source mapping"
 
-    def __init__(self, step_id: str, lam: Lambda, function_name: str, queue_step: str, function_step: str, *,
+    def __init__(self, step_id: str, lam: Lambda, function_name: str, *, queue_arn: Ref[str], needs: Sequence[str],
                  batch_size: int, window: int) -> None:
         self.id, self.lam, self.function_name = step_id, lam, function_name
-        self.queue_step = queue_step
-        self.needs = (queue_step, function_step)
+        self.queue_arn = queue_arn
+        self.needs = tuple(needs)
         self.batch_size, self.window = batch_size, window
 
     def wanted(self, ctx: StepContext) -> Any:
@@ -112,7 +114,7 @@ class EventSourceStep(Step):
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
-        arn = ctx.output(self.queue_step, "queue_arn")
+        arn = ctx.get(self.queue_arn)
         for mapping in self.lam.event_source_mappings(self.function_name):
             if mapping.get("EventSourceArn") == arn:
                 return mapping
@@ -129,7 +131,7 @@ class EventSourceStep(Step):
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         if observed is None:
-            mapping = self.lam.create_event_source_mapping(self.function_name, ctx.output(self.queue_step, "queue_arn"),
+            mapping = self.lam.create_event_source_mapping(self.function_name, ctx.get(self.queue_arn),
                                                            batch_size=self.batch_size, window_seconds=self.window)
         else:
             mapping = self.lam.update_event_source_mapping(observed["UUID"], batch_size=self.batch_size,
@@ -148,13 +150,10 @@ def worker_code(directory: Path) -> tuple[bytes, str]:
     return data, code_sha256(data)
 
 
-def worker_steps(aws: ClientFactory, worker: SsrWorker, *, base_dir: Path, app: str, stage: str,
+def worker_steps(aws: ClientFactory, worker: SsrWorker, names: Names, *, base_dir: Path,
                  default_runtime: str) -> list[Step]:
-    prefix = f"{app}-{stage}"
-    name = f"{prefix}-{worker.name}"
+    name = names.resource(worker.name)
     lam = Lambda(aws)
-    queue_id, logs_id, role_id, fn_id = (f"queue-{worker.name}", f"worker-logs-{worker.name}",
-                                         f"worker-role-{worker.name}", f"worker-{worker.name}")
     code_dir = (base_dir / worker.dir).resolve()
     cache: dict[str, tuple[bytes, str]] = {}
 
@@ -163,21 +162,19 @@ def worker_steps(aws: ClientFactory, worker: SsrWorker, *, base_dir: Path, app: 
             cache["zip"] = worker_code(code_dir)
         return cache["zip"]
 
-    def queue_grant(ctx: StepContext) -> list[tuple[list[str], list[str]]]:
-        return [(list(QUEUE_ACTIONS), [ctx.output(queue_id, "queue_arn")])]
-
-    return [
-        QueueStep(queue_id, Sqs(aws), name, visibility=max(30, 6 * worker.timeout),
-                  max_receive_count=worker.max_receive_count, app=app, stage=stage),
-        LogGroupStep(logs_id, Logs(aws), f"/aws/lambda/{name}", 14, app=app, stage=stage),
-        ServerRoleStep(role_id, Iam(aws), regional_name(app, stage, aws.region, worker.name),
-                       [(list(p.actions), list(p.resources)) for p in worker.permissions],
-                       app=app, stage=stage, log_group_step=logs_id, granted=queue_grant, extra_needs=(queue_id,),
-                       legacy_name=name),
-        FunctionStep(fn_id, lam, name, code, runtime=worker.runtime or default_runtime, handler=worker.handler,
-                     memory=worker.memory, timeout=worker.timeout, architecture=worker.architecture,
-                     environment={**worker.environment}, layers=list(worker.layers), app=app, stage=stage,
-                     role_step=role_id, needs=(role_id, logs_id), description=f"worker {worker.name}"),
-        EventSourceStep(f"worker-events-{worker.name}", lam, name, queue_id, fn_id, batch_size=worker.batch_size,
-                        window=worker.batching_window),
-    ]
+    queue = QueueStep(f"queue-{worker.name}", Sqs(aws), name, names, visibility=max(30, 6 * worker.timeout),
+                      max_receive_count=worker.max_receive_count)
+    logs = LogGroupStep(f"worker-logs-{worker.name}", Logs(aws), names.function_log_group(name), 14, names)
+    role = ServerRoleStep(f"worker-role-{worker.name}", Iam(aws), names.regional(worker.name),
+                          [(list(p.actions), list(p.resources)) for p in worker.permissions], names,
+                          needs=[logs.id, queue.id], log_group_arn=logs.output("log_group_arn"),
+                          queue_arn=queue.output("queue_arn"), legacy_name=name)
+    function = FunctionStep(f"worker-{worker.name}", lam, name, code, names, runtime=worker.runtime or default_runtime,
+                            handler=worker.handler, memory=worker.memory, timeout=worker.timeout,
+                            architecture=worker.architecture, environment={**worker.environment},
+                            layers=list(worker.layers), role_arn=role.output("role_arn"),
+                            needs=[role.id, logs.id], description=f"worker {worker.name}")
+    events = EventSourceStep(f"worker-events-{worker.name}", lam, name, queue_arn=queue.output("queue_arn"),
+                             needs=[queue.id, function.id], batch_size=worker.batch_size,
+                             window=worker.batching_window)
+    return [queue, logs, role, function, events]

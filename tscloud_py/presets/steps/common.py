@@ -10,14 +10,16 @@ produced (a distribution, an API Gateway domain, a load balancer).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.acm import Acm
 from tscloud_py.aws.logs import Logs
 from tscloud_py.dns.base import Provider, Record
 from tscloud_py.dns.names import normalize
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import Names
 
 
 class CertificateStep(Step):
@@ -29,20 +31,19 @@ class CertificateStep(Step):
     """
 
     kind = "ACM certificate"
+    provides = frozenset({"certificate_arn", "reused"})
 
-    def __init__(self, step_id: str, acm: Acm, provider: Provider, domains: list[str], *, app: str,
-                 stage: str) -> None:
+    def __init__(self, step_id: str, acm: Acm, provider: Provider, domains: list[str], names: Names) -> None:
         self.id = step_id
         self.needs = ()
         self.acm = acm
         self.provider = provider
         self.domains = list(dict.fromkeys(normalize(d) for d in domains))
-        self.app = app
-        self.stage = stage
+        self.names = names
 
     @property
     def tags(self) -> dict[str, str]:
-        return tag_dict(self.app, self.stage, self.id)
+        return self.names.tags(self.id)
 
     def _observed(self, cert: dict[str, Any], owned: bool) -> dict[str, Any]:
         return {"arn": cert["CertificateArn"], "status": cert.get("Status"), "owned": owned,
@@ -91,7 +92,7 @@ class CertificateStep(Step):
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         if observed is None:
-            seed = "/".join([self.app, self.stage, self.id, self.acm.region, *sorted(self.domains)])
+            seed = "/".join([self.names.app, self.names.stage, self.id, self.acm.region, *sorted(self.domains)])
             token = hashlib.sha256(seed.encode()).hexdigest()[:32]  # ACM: at most 32 word characters
             arn = self.acm.request(self.domains, token=token, tags=self.tags)
             ctx.log(f"requested a certificate for {', '.join(self.domains)} in {self.acm.region}")
@@ -153,11 +154,8 @@ class CertificateStep(Step):
         return None
 
 
-OutputRef = tuple[str, str]
-
-
 class DnsRecordStep(Step):
-    """Points ``name`` at the host name in another step's output ``target_output = (step_id, key)``.
+    """Points ``name`` at the host name another step outputs (``target``).
 
     ``record_type`` "CNAME" writes a CNAME (at the apex: what the provider
     serves instead); "ALIAS" asks for a Route53 alias A record where the
@@ -167,24 +165,25 @@ class DnsRecordStep(Step):
     """
 
     kind = "DNS record"
+    provides = frozenset({"name", "type", "value"})
 
-    def __init__(self, step_id: str, provider: Provider, name: str, target_output: OutputRef, *,
-                 record_type: str = "CNAME", alias_zone_id: str | OutputRef | None = None,
-                 needs: tuple[str, ...]) -> None:
+    def __init__(self, step_id: str, provider: Provider, name: str, target: Ref[str], *,
+                 record_type: str = "CNAME", alias_zone_id: str | Ref[str | None] | None = None,
+                 needs: Sequence[str]) -> None:
         self.id = step_id
         self.provider = provider
         self.name = normalize(name)
-        self.target_output = target_output
+        self.target = target
         self.record_type = record_type.upper()
         self.alias_zone_id = alias_zone_id
         self.needs = tuple(needs)
 
     def _target(self, ctx: StepContext) -> str:
-        return normalize(str(ctx.output(*self.target_output)))
+        return normalize(str(ctx.get(self.target)))
 
     def _alias_zone(self, ctx: StepContext) -> str | None:
-        if isinstance(self.alias_zone_id, tuple):
-            value = ctx.output(*self.alias_zone_id)
+        if isinstance(self.alias_zone_id, Ref):
+            value = ctx.get(self.alias_zone_id)
             return str(value) if value else None
         return self.alias_zone_id
 
@@ -245,10 +244,11 @@ class LogGroupStep(Step):
     """A CloudWatch log group with a retention: where a function or a container writes."""
 
     kind = "CloudWatch log group"
+    provides = frozenset({"log_group", "log_group_arn"})
 
-    def __init__(self, step_id: str, logs: Logs, name: str, retention_days: int, *, app: str, stage: str) -> None:
+    def __init__(self, step_id: str, logs: Logs, name: str, retention_days: int, names: Names) -> None:
         self.id, self.logs, self.name, self.retention = step_id, logs, name, retention_days
-        self.app, self.stage = app, stage
+        self.names = names
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         return self.logs.group(self.name)
@@ -262,7 +262,7 @@ class LogGroupStep(Step):
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         if observed is None:
-            self.logs.create(self.name, tag_dict(self.app, self.stage, self.id))
+            self.logs.create(self.name, self.names.tags(self.id))
         self.logs.set_retention(self.name, self.retention)
         return self.outputs(ctx, self.logs.group(self.name) or {})
 

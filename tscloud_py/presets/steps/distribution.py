@@ -8,13 +8,14 @@ behaviors someone else added (``tscloud cloudfront add-origin``) are left as the
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tscloud_py.aws.cloudfront import model as cfm
 from tscloud_py.aws.cloudfront.client import CloudFront, DistributionInfo
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
-from tscloud_py.presets.naming import distribution_comment, legacy_distribution_comment, tag_dict
+from tscloud_py.presets.naming import Names
 
 # What a new distribution gets beyond what its step owns (CreateDistribution requires them).
 CREATE_DEFAULTS: dict[str, Any] = {
@@ -26,16 +27,16 @@ CREATE_DEFAULTS: dict[str, Any] = {
 
 class DistributionStep(Step):
     kind = "CloudFront distribution"
+    provides = frozenset({"distribution_id", "distribution_arn", "distribution_domain"})
 
-    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, region: str,
-                 needs: tuple[str, ...], bucket_step: str) -> None:
-        self.id, self.cloudfront = step_id, cloudfront
-        self.app, self.stage = app, stage
-        self.needs = needs
+    def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, needs: Sequence[str],
+                 bucket_domain: Ref[str]) -> None:
+        self.id, self.cloudfront, self.names = step_id, cloudfront, names
+        self.needs = tuple(needs)
         # The bucket whose domain proves a pre-region distribution is this region's.
-        self.bucket_step = bucket_step
-        self.comment = distribution_comment(app, stage, region, step_id)
-        self.legacy_comment = legacy_distribution_comment(app, stage, step_id)
+        self.bucket_domain = bucket_domain
+        self.comment = names.distribution_comment(step_id)
+        self.legacy_comment = names.legacy_distribution_comment(step_id)
 
     @abstractmethod
     def owned(self, ctx: StepContext, comment: str) -> cfm.Owned:
@@ -60,7 +61,7 @@ class DistributionStep(Step):
             return None
         # Made before the Comment named the region: ours only if it serves this region's bucket.
         legacy = self.cloudfront.get_distribution(found[self.legacy_comment]["Id"], cached=True)
-        bucket_domain = ctx.output(self.bucket_step, "bucket_domain")
+        bucket_domain = ctx.get(self.bucket_domain)
         origins = cfm.items_of(legacy.config.get("Origins"))
         return legacy if any(o.get("DomainName") == bucket_domain for o in origins) else None
 
@@ -73,8 +74,8 @@ class DistributionStep(Step):
     def apply(self, ctx: StepContext, observed: DistributionInfo | None) -> Outputs:
         if observed is None:
             config = self.wanted_in(ctx, None)
-            config["CallerReference"] = f"{self.app}-{self.stage}-{self.id}-{fingerprint(config)}"
-            info = self.cloudfront.create_distribution(config, tag_dict(self.app, self.stage, self.id))
+            config["CallerReference"] = f"{self.names.prefix}-{self.id}-{fingerprint(config)}"
+            info = self.cloudfront.create_distribution(config, self.names.tags(self.id))
         else:
             info = observed
             self.cloudfront.update_with_retry(observed.id, lambda current: self.wanted_in(ctx, current),

@@ -6,15 +6,16 @@ static assets (fullstack-app's [site], ssr-app's assets).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tscloud_py.aws.cloudfront import model as cfm
 from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.s3 import BLOCK_ALL, S3, BucketState
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.diffing import canonical_policy
-from tscloud_py.presets.naming import tag_dict
+from tscloud_py.presets.naming import Names
 from tscloud_py.presets.steps.distribution import DistributionStep
 
 SITE_ORIGIN_ID = "s3-site"
@@ -24,13 +25,13 @@ class BucketStep(Step):
     """A private bucket: Block Public Access, SSE-S3, owner-enforced, tagged."""
 
     kind = "S3 bucket"
+    provides = frozenset({"bucket", "bucket_arn", "bucket_domain"})
 
-    def __init__(self, step_id: str, s3: S3, name: Callable[[], str], *, app: str, stage: str,
-                 retain: bool = False) -> None:
+    def __init__(self, step_id: str, s3: S3, name: Callable[[], str], names: Names, *, retain: bool = False) -> None:
         self.id = step_id
         self.s3 = s3
         self._name = name
-        self.app, self.stage = app, stage
+        self.names = names
         self.retain = retain
 
     @property
@@ -39,7 +40,7 @@ class BucketStep(Step):
 
     @property
     def tags(self) -> dict[str, str]:
-        return tag_dict(self.app, self.stage, self.id)
+        return self.names.tags(self.id)
 
     def read(self, ctx: StepContext) -> BucketState | None:
         return self.s3.describe_bucket(self.name)
@@ -93,6 +94,7 @@ class BucketStep(Step):
 
 class OriginAccessControlStep(Step):
     kind = "CloudFront OAC"
+    provides = frozenset({"oac_id"})
 
     def __init__(self, step_id: str, cloudfront: CloudFront, name: str, origin_type: str = "s3", *,
                  legacy_name: str | None = None,
@@ -180,22 +182,21 @@ def site_owned(*, comment: str, bucket_domain: str, oac_id: str, index: str, spa
 class SiteDistributionStep(DistributionStep):
     """The static site's distribution: the bucket through OAC as the default behavior."""
 
-    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, region: str, index: str,
-                 spa: bool, price_class: str, domain: str | None, needs: tuple[str, ...],
-                 bucket_step: str = "bucket", oac_step: str = "oac", certificate_step: str | None = None) -> None:
-        super().__init__(step_id, cloudfront, app=app, stage=stage, region=region, needs=needs,
-                         bucket_step=bucket_step)
+    def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, index: str, spa: bool,
+                 price_class: str, domain: str | None, needs: Sequence[str], bucket_domain: Ref[str],
+                 oac_id: Ref[str], certificate_arn: Ref[str] | None) -> None:
+        super().__init__(step_id, cloudfront, names, needs=needs, bucket_domain=bucket_domain)
         self.index, self.spa, self.price_class, self.domain = index, spa, price_class, domain
-        self.oac_step, self.certificate_step = oac_step, certificate_step
+        self.oac_id, self.certificate_arn = oac_id, certificate_arn
 
     def owned(self, ctx: StepContext, comment: str) -> cfm.Owned:
         return site_owned(
             comment=comment,
-            bucket_domain=ctx.output(self.bucket_step, "bucket_domain"),
-            oac_id=ctx.output(self.oac_step, "oac_id"),
+            bucket_domain=ctx.get(self.bucket_domain),
+            oac_id=ctx.get(self.oac_id),
             index=self.index, spa=self.spa, price_class=self.price_class,
             aliases=[self.domain] if self.domain else [],
-            certificate_arn=ctx.output(self.certificate_step, "certificate_arn") if self.certificate_step else None,
+            certificate_arn=ctx.get(self.certificate_arn) if self.certificate_arn else None,
         )
 
     def create_summary(self) -> str:
@@ -207,17 +208,17 @@ class BucketPolicyStep(Step):
 
     kind = "S3 bucket policy"
 
-    def __init__(self, step_id: str, s3: S3, *, needs: tuple[str, ...], bucket_step: str = "bucket",
-                 distribution_steps: tuple[str, ...] = ("distribution",)) -> None:
+    def __init__(self, step_id: str, s3: S3, *, needs: Sequence[str], bucket: Ref[str], bucket_arn: Ref[str],
+                 distribution_arns: Sequence[Ref[str]]) -> None:
         self.id = step_id
         self.s3 = s3
-        self.needs = needs
-        self.bucket_step = bucket_step
-        self.distribution_steps = distribution_steps
+        self.needs = tuple(needs)
+        self.bucket, self.bucket_arn = bucket, bucket_arn
+        self.distribution_arns = tuple(distribution_arns)
 
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
-        bucket_arn = ctx.output(self.bucket_step, "bucket_arn")
-        sources = [ctx.output(s, "distribution_arn") for s in self.distribution_steps]
+        bucket_arn = ctx.get(self.bucket_arn)
+        sources = [ctx.get(arn) for arn in self.distribution_arns]
         return {
             "Version": "2012-10-17",
             "Statement": [
@@ -241,7 +242,7 @@ class BucketPolicyStep(Step):
         }
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
-        return self.s3.get_policy(ctx.output(self.bucket_step, "bucket"))
+        return self.s3.get_policy(ctx.get(self.bucket))
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         wanted = self.wanted(ctx)
@@ -252,12 +253,12 @@ class BucketPolicyStep(Step):
         return []
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
-        self.s3.put_policy(ctx.output(self.bucket_step, "bucket"), self.wanted(ctx))
+        self.s3.put_policy(ctx.get(self.bucket), self.wanted(ctx))
         return {}
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return {}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        self.s3.delete_policy(ctx.output(self.bucket_step, "bucket"))
+        self.s3.delete_policy(ctx.get(self.bucket))
 

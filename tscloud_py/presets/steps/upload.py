@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from tscloud_py.build.sync import (
     scan,
 )
 from tscloud_py.concurrency import together
+from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
+from tscloud_py.presets.naming import Names
 
 # Sized for latency, not for this machine: a request to a far S3 endpoint is mostly waiting, so
 # 1,000 small files at 64 at once and 30 ms a round trip take 16 round trips, about half a second.
@@ -37,15 +40,15 @@ class UploadStep(Step):
 
     kind = "S3 upload"
     has_resources = False
+    provides = frozenset({"build_id", "previous_build_id", "changed_paths", "files"})
 
-    def __init__(self, step_id: str, s3: S3, source: Path, *, needs: tuple[str, ...],
-                 bucket_step: str = "bucket", prefix: str = "", concurrency: int | None = None,
-                 include: tuple[str, ...] = ()) -> None:
+    def __init__(self, step_id: str, s3: S3, source: Path, *, needs: Sequence[str], bucket: Ref[str],
+                 prefix: str = "", concurrency: int | None = None, include: tuple[str, ...] = ()) -> None:
         self.id = step_id
         self.s3 = s3
         self.source = source
-        self.needs = needs
-        self.bucket_step = bucket_step
+        self.needs = tuple(needs)
+        self.bucket = bucket
         self.prefix = prefix
         self.concurrency = concurrency or DEFAULT_UPLOAD_CONCURRENCY
         self.include = include
@@ -63,7 +66,7 @@ class UploadStep(Step):
         return self.prefix + MANIFEST_KEY
 
     def read(self, ctx: StepContext) -> BucketContents:
-        bucket = ctx.output(self.bucket_step, "bucket")
+        bucket = ctx.get(self.bucket)
         # The local build is hashed while the bucket's listing is on its way.
         listing, raw, _ = together(lambda: list(self.s3.list_objects(bucket, self.prefix)),
                                    lambda: self.s3.get_object_bytes(bucket, self.manifest_key),
@@ -90,7 +93,7 @@ class UploadStep(Step):
         return changes
 
     def apply(self, ctx: StepContext, observed: BucketContents) -> Outputs:
-        bucket = ctx.output(self.bucket_step, "bucket")
+        bucket = ctx.get(self.bucket)
         plan = self.plan(observed)
         # Assets first, then the HTML that references them: a page is never served before its assets.
         assets = [self._upload(f) for f in plan.uploads if not f.key.endswith((".html", ".htm"))]
@@ -137,31 +140,33 @@ class InvalidationStep(Step):
     kind = "CloudFront invalidation"
     has_resources = False
 
-    def __init__(self, step_id: str, cloudfront: CloudFront, *, app: str, stage: str, needs: tuple[str, ...],
-                 upload_step: str = "upload", distribution_step: str = "distribution", limit: int = 15,
-                 index: str = "index.html", prefix: str = "") -> None:
+    def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, needs: Sequence[str],
+                 upload: UploadStep, distribution_id: Ref[str], limit: int = 15, index: str = "index.html") -> None:
         self.id = step_id
         self.cloudfront = cloudfront
-        self.app, self.stage = app, stage
-        self.needs = needs
-        self.upload_step, self.distribution_step = upload_step, distribution_step
+        self.names = names
+        self.needs = tuple(needs)
+        self.build_id: Ref[str | None] = upload.output("build_id")
+        self.previous_build_id: Ref[str | None] = upload.output("previous_build_id")
+        self.changed_paths: Ref[list[str]] = upload.output("changed_paths")
+        self.distribution_id = distribution_id
         self.limit = limit
         self.index = index
-        self.prefix = prefix
+        self.prefix = upload.prefix
 
     def _paths(self, ctx: StepContext) -> list[str]:
-        if not ctx.output(self.upload_step, "previous_build_id"):
+        if not ctx.get(self.previous_build_id):
             return []  # a first build: nothing of it can be cached yet
-        keys = [k[len(self.prefix):] for k in ctx.output(self.upload_step, "changed_paths")]
+        keys = [k[len(self.prefix):] for k in ctx.get(self.changed_paths)]
         return invalidation_paths(keys, index=self.index, limit=self.limit)
 
     def _reference(self, ctx: StepContext) -> str:
-        return f"tscloud-{self.app}-{self.stage}-{ctx.output(self.upload_step, 'build_id')}"
+        return f"tscloud-{self.names.prefix}-{ctx.get(self.build_id)}"
 
     def read(self, ctx: StepContext) -> dict[str, Any]:
         if not self._paths(ctx):
             return {"latest": None}
-        dist_id = ctx.output(self.distribution_step, "distribution_id")
+        dist_id = ctx.get(self.distribution_id)
         return {"latest": self.cloudfront.latest_invalidation_reference(dist_id)}
 
     def diff(self, ctx: StepContext, observed: dict[str, Any]) -> list[Change]:
@@ -171,7 +176,7 @@ class InvalidationStep(Step):
         return [Change(f"invalidate {', '.join(paths)}")]
 
     def apply(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
-        dist_id = ctx.output(self.distribution_step, "distribution_id")
+        dist_id = ctx.get(self.distribution_id)
         inv_id = self.cloudfront.create_invalidation(dist_id, self._paths(ctx), self._reference(ctx))
         self.cloudfront.wait_invalidation(dist_id, inv_id, progress=ctx.progress(), clock=ctx.clock)
         return {"invalidation_id": inv_id}

@@ -1,0 +1,173 @@
+"""Each preset's step graph as data: ``{step id: needs}`` for every option that adds, removes or rewires a
+step, on and off (options that only change what a step sets, like spa or retain, leave the graph alone).
+
+And needs are what the steps read: a step holds a ``Ref`` for every output it reads
+(``engine.ref.referenced_steps``), so its needs must list exactly those steps, plus the few it must only
+come after, each named below with the reason."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tscloud_py.aws.s3 import S3
+from tscloud_py.aws.session import ClientFactory
+from tscloud_py.config.load import config_from_dict
+from tscloud_py.engine.ref import UnknownOutputError, referenced_steps
+from tscloud_py.engine.step import Step
+from tscloud_py.presets import load_preset
+from tscloud_py.presets.naming import Names
+from tscloud_py.presets.steps.site import BucketStep
+
+REGION = "us-east-1"
+
+
+def steps(tmp_path: Path, raw: dict[str, Any], region: str = REGION) -> list[Step]:
+    """The preset's steps for ``raw`` (with app = "shop"), in a project holding what the presets read."""
+    if not (tmp_path / "dist").exists():
+        (tmp_path / "dist").mkdir()
+        (tmp_path / "dist" / "index.html").write_text("<h1>shop</h1>")
+        shutil.copytree(REPO / "examples" / "ssr-app" / ".output", tmp_path / ".output")
+        shutil.copytree(REPO / "examples" / "ssr-app" / "worker", tmp_path / "worker")
+    config = config_from_dict({"app": "shop", **raw}, "tscloud.toml", base_dir=tmp_path, region=region)
+    return load_preset(config, ClientFactory(region=region)).steps()
+
+
+def needs(graph: list[Step]) -> dict[str, list[str]]:
+    return {s.id: sorted(s.needs) for s in graph}
+
+
+ROUTE53 = {"provider": "route53"}
+
+
+# -- static-site -----------------------------------------------------------------------------------
+def test_static_site_needs(tmp_path: Path) -> None:
+    plain = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist"}})
+    assert needs(plain) == {
+        "bucket": [],
+        "oac": [],
+        "distribution": ["bucket", "oac"],
+        "bucket-policy": ["bucket", "distribution"],
+        "upload": ["bucket"],
+        "invalidation": ["bucket-policy", "distribution", "upload"],
+    }
+    domain = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist", "domain": "www.example.com"},
+                              "dns": ROUTE53})
+    assert needs(domain) == {
+        "bucket": [],
+        "oac": [],
+        "certificate": [],
+        "distribution": ["bucket", "certificate", "oac"],
+        "bucket-policy": ["bucket", "distribution"],
+        "upload": ["bucket"],
+        "invalidation": ["bucket-policy", "distribution", "upload"],
+        "dns": ["distribution"],
+    }
+
+
+# -- api-domain ------------------------------------------------------------------------------------
+def test_api_domain_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rest = steps(tmp_path, {"preset": "api-domain", "api_domain": {"domain": "api.example.com", "api_id": "abc123"},
+                            "dns": ROUTE53})
+    assert needs(rest) == {
+        "certificate": [],
+        "domain": ["certificate"],
+        "mapping": ["domain"],
+        "dns": ["domain"],
+    }
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token")  # read when the provider is made, never sent here
+    alb = steps(tmp_path, {"preset": "api-domain", "api_domain": {"domain": "api.example.com", "load_balancer": "lb"},
+                           "dns": {"provider": "cloudflare"}})
+    assert needs(alb) == {
+        "certificate": [],
+        "listener": ["certificate"],
+        "dns": ["listener"],
+    }
+
+
+# -- ssr-app ---------------------------------------------------------------------------------------
+SSR_SHARED = {
+    "bucket": [],
+    "oac": [],
+    "log-group": [],
+    "role": ["log-group"],
+    "function": ["bucket", "log-group", "role"],
+    "edge-function": [],
+    "bucket-policy": ["bucket", "distribution"],
+    "upload": ["bucket"],
+    "invalidation": ["bucket-policy", "distribution", "upload"],
+}
+
+
+def test_ssr_app_needs(tmp_path: Path) -> None:
+    function_url = steps(tmp_path, {"preset": "ssr-app", "ssr": {}})
+    assert needs(function_url) == {
+        **SSR_SHARED,
+        "server-oac": [],
+        "function-url": ["function"],
+        "distribution": ["bucket", "edge-function", "function-url", "oac", "server-oac"],
+        "server-permission": ["distribution", "function"],
+    }
+    api = steps(tmp_path, {"preset": "ssr-app", "ssr": {"origin": "api-gateway"}})
+    assert needs(api) == {
+        **SSR_SHARED,
+        "api": ["function"],
+        "server-permission": ["api", "function"],
+        "distribution": ["api", "bucket", "edge-function", "oac"],
+    }
+    workers = steps(tmp_path, {"preset": "ssr-app", "ssr": {"workers": [{"name": "jobs", "dir": "worker"},
+                                                                        {"name": "mail", "dir": "worker"}]}})
+    assert needs(workers) == {
+        **needs(function_url),
+        "queue-jobs": [],
+        "worker-logs-jobs": [],
+        "worker-role-jobs": ["queue-jobs", "worker-logs-jobs"],
+        "worker-jobs": ["worker-logs-jobs", "worker-role-jobs"],
+        "worker-events-jobs": ["queue-jobs", "worker-jobs"],
+        "queue-mail": [],
+        "worker-logs-mail": [],
+        "worker-role-mail": ["queue-mail", "worker-logs-mail"],
+        "worker-mail": ["worker-logs-mail", "worker-role-mail"],
+        "worker-events-mail": ["queue-mail", "worker-mail"],
+    }
+
+
+# -- needs are what the steps read -----------------------------------------------------------------
+# Needs a step has without reading the step's outputs: it must only come after it. Keyed by step id.
+AFTER_ONLY: dict[str, dict[str, str]] = {
+    "invalidation": {"bucket-policy": "CloudFront reads the bucket only once the policy lets it"},
+    "mapping": {"domain": "the mapping is made on the custom domain name, which must exist"},
+    "function": {"log-group": "made first, or Lambda makes the log group itself, with no retention"},
+    "function-url": {"function": "the URL is configured on the function, which must exist"},
+    "server-permission": {"function": "the permission is added to the function's policy, which must exist"},
+    "worker-jobs": {"worker-logs-jobs": "made first, or Lambda makes the log group itself, with no retention"},
+    "worker-events-jobs": {"worker-jobs": "the queue is mapped to the function, which must exist"},
+}
+
+EVERY_OPTION: list[dict[str, Any]] = [
+    {"preset": "static-site", "site": {"dir": "dist", "domain": "www.example.com"}, "dns": ROUTE53},
+    {"preset": "api-domain", "api_domain": {"domain": "api.example.com", "api_id": "abc123"}, "dns": ROUTE53},
+    {"preset": "api-domain", "api_domain": {"domain": "api.example.com", "load_balancer": "lb"}, "dns": ROUTE53},
+    {"preset": "ssr-app", "ssr": {"workers": [{"name": "jobs", "dir": "worker"}]}},
+    {"preset": "ssr-app", "ssr": {"origin": "api-gateway", "workers": [{"name": "jobs", "dir": "worker"}]}},
+]
+
+
+@pytest.mark.parametrize("raw", EVERY_OPTION, ids=lambda raw: f"{raw['preset']}-{len(str(raw))}")
+def test_needs_are_the_steps_read_plus_the_justified_order(tmp_path: Path, raw: dict[str, Any]) -> None:
+    for step in steps(tmp_path, raw):
+        read = referenced_steps(step)
+        assert read <= set(step.needs), f"{step.id} reads {sorted(read - set(step.needs))} without needing them"
+        assert set(step.needs) - read == set(AFTER_ONLY.get(step.id, {})), step.id
+
+
+def test_a_reference_to_an_output_a_step_does_not_provide_fails_when_the_graph_is_built() -> None:
+    bucket = BucketStep("bucket", S3(ClientFactory(region=REGION)), lambda: "b", Names("shop", "dev", REGION))
+    assert str(bucket.output("bucket_domain")) == "bucket.bucket_domain"
+    with pytest.raises(UnknownOutputError, match="step 'bucket' has no output 'domain'; it provides bucket, "
+                                                 "bucket_arn, bucket_domain"):
+        bucket.output("domain")
