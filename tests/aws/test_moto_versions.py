@@ -47,6 +47,22 @@ def test_list_distributions_summaries_carry_the_config(moto_server: MotoServer) 
     assert summary["PriceClass"] == "PriceClass_All"
 
 
+def test_every_origin_carries_its_origin_access_control_id(moto_server: MotoServer) -> None:
+    # AWS returns OriginAccessControlId on every origin, empty when unset; moto drops it (fidelity.cloudfront)
+    cf = boto(moto_server.endpoint, "cloudfront")
+    config = {"CallerReference": uuid.uuid4().hex, "Comment": f"oac-{uuid.uuid4().hex[:8]}", "Enabled": True,
+              "Origins": {"Quantity": 2, "Items": [
+                  {"Id": "app", "DomainName": "app.example.com",
+                   "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}},
+                  {"Id": "s3", "DomainName": "b.s3.us-east-1.amazonaws.com", "OriginAccessControlId": "OAC1",
+                   "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+              "DefaultCacheBehavior": {"TargetOriginId": "app", "ViewerProtocolPolicy": "redirect-to-https",
+                                       "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
+    dist_id = cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    origins = cf.get_distribution_config(Id=dist_id)["DistributionConfig"]["Origins"]["Items"]
+    assert {o["Id"]: o["OriginAccessControlId"] for o in origins} == {"app": "", "s3": "OAC1"}
+
+
 def test_publish_function_is_routed_and_goes_live(moto_server: MotoServer) -> None:
     # moto 5.2.5 routes CreateFunction and DescribeFunction itself but answers PublishFunction with a bare
     # 404; moto 5.2.1 routes none of them

@@ -156,7 +156,7 @@ def test_edge_function_create_and_publish() -> None:
         "FunctionConfig": {"Comment": "tscloud: viewer Host -> x-forwarded-host", "Runtime": "cloudfront-js-2.0"}})
     stubber.add_response("publish_function", {"FunctionSummary": summary("LIVE")},
                          {"Name": "shop-dev-forwarded-host", "IfMatch": "E1"})
-    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=False)
+    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host")
     with stubber:
         observed = step.read(ctx())
         assert observed is None and step.diff(ctx(), observed)
@@ -166,7 +166,7 @@ def test_edge_function_create_and_publish() -> None:
 
 def test_edge_function_unchanged_and_updated() -> None:
     cloudfront, stubber = stubbed_cloudfront()
-    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=False)
+    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host")
     for live_code in (FORWARDED_HOST_CODE, b"function handler(e) { return e.request; }"):
         stubber.add_response("describe_function", {"FunctionSummary": summary(), "ETag": "E2"},
                              {"Name": "shop-dev-forwarded-host", "Stage": "DEVELOPMENT"})
@@ -186,17 +186,11 @@ def test_edge_function_unchanged_and_updated() -> None:
     stubber.assert_no_pending_responses()
 
 
-def test_edge_function_on_an_emulator_without_cloudfront_functions() -> None:
+def test_edge_function_errors_are_not_swallowed() -> None:
+    # a bare 404 (no NoSuchFunctionExists code) is not "absent": the endpoint answered something else
     cloudfront, stubber = stubbed_cloudfront()
     stubber.add_client_error("describe_function", "404", "Not Found", http_status_code=404)
-    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=True)
-    with stubber:
-        observed = step.read(ctx())
-    assert observed == {"unsupported": True} and step.diff(ctx(), observed) == []
-    assert step.outputs(ctx(), observed) == {"function_arn": None}
-    # against AWS the same error is not swallowed
-    stubber.add_client_error("describe_function", "404", "Not Found", http_status_code=404)
-    strict = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", emulator=False)
+    strict = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host")
     with stubber, pytest.raises(Exception, match="404"):
         strict.read(ctx())
 
@@ -238,11 +232,12 @@ def test_distribution_keeps_foreign_origins_and_behaviors() -> None:
     assert merged["CallerReference"] == "x" and merged["Logging"] == {"Enabled": False}
 
 
-def test_distribution_diff_tolerates_only_a_missing_oac_key() -> None:
+def test_distribution_diff_sees_the_oac_key() -> None:
     wanted = dist_config()
     echoed = json.loads(json.dumps(wanted))
-    del echoed["Origins"]["Items"][0]["OriginAccessControlId"]  # what moto returns
     assert config_diff(wanted, echoed) == []
+    del echoed["Origins"]["Items"][0]["OriginAccessControlId"]  # AWS always returns it: a missing one differs
+    assert [c.path for c in config_diff(wanted, echoed)] == ["Origins.server.OriginAccessControlId"]
     echoed["Origins"]["Items"][0]["OriginAccessControlId"] = ""  # what AWS returns when it is unset
     assert [c.path for c in config_diff(wanted, echoed)] == ["Origins.server.OriginAccessControlId"]
     echoed["Origins"]["Items"][0]["OriginAccessControlId"] = "OAC-L"

@@ -65,12 +65,11 @@ class FargateService:
                 "subnets": sorted(net.get("subnets", [])), "securityGroups": sorted(net.get("securityGroups", [])),
                 "assignPublicIp": net.get("assignPublicIp", "DISABLED")}},
         }
-        if "deploymentConfiguration" in described:  # some emulators do not report it
-            dc = described["deploymentConfiguration"]
-            have["deploymentConfiguration"] = {
-                "deploymentCircuitBreaker": {k: dc.get("deploymentCircuitBreaker", {}).get(k)
-                                             for k in ("enable", "rollback")},
-                "maximumPercent": dc.get("maximumPercent"), "minimumHealthyPercent": dc.get("minimumHealthyPercent")}
+        dc = described.get("deploymentConfiguration") or {}
+        have["deploymentConfiguration"] = {
+            "deploymentCircuitBreaker": {k: dc.get("deploymentCircuitBreaker", {}).get(k)
+                                         for k in ("enable", "rollback")},
+            "maximumPercent": dc.get("maximumPercent"), "minimumHealthyPercent": dc.get("minimumHealthyPercent")}
         if self.load_balancer is not None:
             if "healthCheckGracePeriodSeconds" in described:
                 have["healthCheckGracePeriodSeconds"] = described["healthCheckGracePeriodSeconds"]

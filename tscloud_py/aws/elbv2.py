@@ -31,8 +31,9 @@ def is_https_redirect(actions: list[dict[str, Any]]) -> bool:
 class Elbv2:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("elbv2", region)
-        # CreateRule is not idempotent (a resend answers PriorityInUse); the other creates answer a resend
-        # with the same settings with the same resource on AWS, but not on every emulator: one path for all.
+        # CreateRule is not idempotent (a resend answers PriorityInUse); the other creates are, when sent again
+        # with the very same settings. Every create goes out once and create_or_adopt looks first: one path
+        # for all, which does not depend on a resend matching the first request.
         self.once = factory.client("elbv2", region, once=True)
 
     # -- load balancers ----------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tscloud_py.aws.retry import backoff, transient
-from tscloud_py.aws.session import ClientFactory
+from tscloud_py.aws.session import NO_CREDENTIALS_HINT, ClientFactory
 from tscloud_py.errors import AwsError
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class ObjectPutter:
         self._credentials = factory.credentials()
         if self._credentials is None:
             raise AwsError(OPERATION, "NoCredentials", "no AWS credentials found",
-                           "set AWS_PROFILE / --profile, or use --local for the embedded emulator")
+                           NO_CREDENTIALS_HINT)
         # The client's own connection pool: its size, TLS verification and proxies hold here too.
         self._http = client._endpoint.http_session
         # Its before-send handlers may answer instead of the wire, as for its own calls (moto's mock_aws).

@@ -1,7 +1,7 @@
 """SES: domain identities (v2 API, with tags) with Easy DKIM and a custom MAIL FROM domain.
 
-DKIM tokens and MAIL FROM are read and set through the classic API as well: they are the same
-identities in AWS, and some emulators implement only the classic calls for them.
+DKIM tokens and MAIL FROM are read and set through the classic API: in AWS the classic and the v2
+API are two views of the same identities.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ T = TypeVar("T")
 DEFAULT_MAX_ATTEMPTS = 10
 IDENTITY_ATTEMPTS = 3  # GetCallerIdentity, the first request of a run: see ClientFactory.account_id
 DEFAULT_CONNECTIONS = 32
+NO_CREDENTIALS_HINT = "set AWS_PROFILE / --profile, or use --local to deploy to a cloud on this machine"
 
 
 def is_mutating(operation: str) -> bool:
@@ -136,10 +137,6 @@ class ClientFactory:
         self._account_id: str | None = None
         self._account_lock = threading.Lock()  # one GetCallerIdentity per run, however many threads ask
 
-    @property
-    def is_custom_endpoint(self) -> bool:
-        return self.endpoint_url is not None
-
     def _boto_session(self) -> Any:
         if self._session is None:
             import boto3
@@ -151,7 +148,7 @@ class ClientFactory:
                 kwargs.update(self._credentials)
             from tscloud_py import redact
 
-            # the credentials themselves (never the local emulator's fixed pair, which is no secret)
+            # the credentials themselves (never a fixed pair passed in, such as --local's, which is no secret)
             if not self._credentials:
                 for var in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
                     redact.register(os.environ.get(var))
@@ -275,7 +272,7 @@ def call(fn: Callable[..., T], operation: str, /, **kwargs: Any) -> T:
             operation,
             "NoCredentials",
             "no AWS credentials found",
-            "set AWS_PROFILE / --profile, or use --local for the embedded emulator",
+            NO_CREDENTIALS_HINT,
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(operation, type(exc).__name__, str(exc), "check network access and --endpoint-url",

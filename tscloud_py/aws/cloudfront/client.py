@@ -90,8 +90,7 @@ class CloudFront:
         """Comment -> the first distribution with that Comment, for each of ``comments`` found (one listing)."""
         found: dict[str, dict[str, Any]] = {}
         for summary in self.iter_distributions():
-            # AWS puts Comment in every summary; some emulators leave it out, so read the config then.
-            comment = summary.get("Comment") if "Comment" in summary else self.get_config(summary["Id"])[0].get("Comment")
+            comment = summary.get("Comment")  # AWS puts the config's Comment in every summary
             if comment in comments and comment not in found:
                 found[comment] = summary
         return found

@@ -298,7 +298,7 @@ def config_changes(live: Any, wanted: Any, path: str = "") -> list[Difference]:
         for key, value in wanted.items():
             sub = f"{path}.{key}" if path else key
             if key not in live:
-                if not _empty(value) and not _emulator_gap(live, key):
+                if not _empty(value):
                     out.append(Difference(sub, None, value))
             elif key in ("Origins", "CacheBehaviors") and not path:
                 out.extend(_keyed_changes(key, live[key], value))
@@ -317,12 +317,6 @@ def config_changes(live: Any, wanted: Any, path: str = "") -> list[Difference]:
 def contains(live: Any, wanted: Any) -> bool:
     """``config_changes`` as a yes/no: ``live`` already holds every value of ``wanted``."""
     return not config_changes(live, wanted)
-
-
-def _emulator_gap(live: Mapping[str, Any], key: str) -> bool:
-    # AWS always returns a custom origin's OriginAccessControlId (empty when unset); an emulator
-    # that leaves the key out altogether says nothing about it.
-    return key == "OriginAccessControlId" and "CustomOriginConfig" in live
 
 
 def _list_changes(live: Mapping[str, Any], wanted: Mapping[str, Any], path: str) -> list[Difference]:

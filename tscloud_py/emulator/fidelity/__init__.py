@@ -24,6 +24,7 @@ def patch_moto_fidelity() -> None:
     from tscloud_py.emulator.fidelity import (
         apigateway,
         cloudfront,
+        ecs,
         elasticache,
         iam,
         lambda_,
@@ -31,6 +32,6 @@ def patch_moto_fidelity() -> None:
         scheduler,
     )
 
-    for service in (iam, cloudfront, apigateway, elasticache, lambda_, s3, scheduler):
+    for service in (iam, cloudfront, apigateway, ecs, elasticache, lambda_, s3, scheduler):
         service.apply()
     _applied = True

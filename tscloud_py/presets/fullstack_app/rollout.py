@@ -47,13 +47,9 @@ def rollout_poll(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | N
                                                 if rolled_back else "the deployment circuit breaker stopped the "
                                                 "rollout"))
     primary = next((d for d in ours if d.get("status") == "PRIMARY"), None)
-    if primary is None:
-        # AWS lists the new revision's deployment as PRIMARY as soon as UpdateService returns. An
-        # emulator that keeps no deployment per revision is judged by the service's own counts.
-        primary = {"desiredCount": svc.get("desiredCount", 0), "runningCount": svc.get("runningCount", 0)}
-        others = 0
-    else:
-        others = len(svc.get("deployments", [])) - 1
+    if primary is None:  # AWS lists the new revision's deployment as PRIMARY once UpdateService returns
+        return Poll.pending("waiting for the new revision's deployment")
+    others = len(svc.get("deployments", [])) - 1
     desired = int(primary.get("desiredCount", svc.get("desiredCount", 0)))
     running = int(primary.get("runningCount", 0))
     state = str(primary.get("rolloutState") or "")

@@ -177,7 +177,7 @@ class SsrApp(Preset):
             needs=["role", "log-group", "bucket"],
             staging=CodeStaging(s3, bucket.output("bucket")))
         edge_function = EdgeFunctionStep("edge-function", cloudfront, names.regional("forwarded-host"),
-                                         emulator=aws.is_custom_endpoint, legacy_name=names.legacy("forwarded-host"))
+                                         legacy_name=names.legacy("forwarded-host"))
         steps: list[Step] = [bucket, oac, log_group, role, function, edge_function]
 
         if ssr.origin == "api-gateway":

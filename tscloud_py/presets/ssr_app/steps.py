@@ -15,7 +15,7 @@ from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
 from tscloud_py.aws.s3 import S3
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.errors import AwsError, UsageError
+from tscloud_py.errors import UsageError
 from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.naming import Names
 
@@ -313,77 +313,51 @@ class UrlPermissionStep(Step):
 
 
 class EdgeFunctionStep(Step):
-    """The viewer-request CloudFront Function that copies Host into x-forwarded-host.
-
-    The embedded emulator has CloudFront Functions (tscloud_py/emulator/cloudfront_functions.py);
-    plain moto does not (every call is a bare 404): against a custom endpoint that answers that
-    way, the step reports itself unsupported and the distribution is deployed without the association.
-    """
+    """The viewer-request CloudFront Function that copies Host into x-forwarded-host."""
 
     kind = "CloudFront Function"
     provides = frozenset({"function_arn"})
 
-    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, *, emulator: bool,
-                 code: bytes = FORWARDED_HOST_CODE, legacy_name: str | None = None) -> None:
-        self.id, self.cloudfront, self.name, self.emulator, self.code = step_id, cloudfront, name, emulator, code
+    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, *, code: bytes = FORWARDED_HOST_CODE,
+                 legacy_name: str | None = None) -> None:
+        self.id, self.cloudfront, self.name, self.code = step_id, cloudfront, name, code
         self.comment = "tscloud: viewer Host -> x-forwarded-host"
         # Its name before it carried the region: kept when the journal recorded it as this stage's.
         self.legacy_name = legacy_name
 
-    def _unsupported(self, exc: AwsError) -> bool:
-        # moto versions differ in how much of CloudFront Functions they answer (some create but
-        # cannot publish); against an emulator any such gap means "not emulated".
-        return self.emulator and exc.code in ("404", "NotFound", "NotImplemented", "InvalidAction")
-
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
-        try:
-            name = self.name
+        name = self.name
+        found = self.cloudfront.describe_function(name, "DEVELOPMENT")
+        recorded = ctx.previous.get(self.id, {}).get("function_arn")
+        if found is None and self.legacy_name and recorded and recorded.endswith(f":function/{self.legacy_name}"):
+            name = self.legacy_name
             found = self.cloudfront.describe_function(name, "DEVELOPMENT")
-            recorded = ctx.previous.get(self.id, {}).get("function_arn")
-            if found is None and self.legacy_name and recorded and recorded.endswith(f":function/{self.legacy_name}"):
-                name = self.legacy_name
-                found = self.cloudfront.describe_function(name, "DEVELOPMENT")
-            if found is None:
-                return None
-            summary, etag = found
-            return {"name": name, "etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
-                    "live_code": self.cloudfront.get_function_code(name, "LIVE")}
-        except AwsError as exc:
-            if self._unsupported(exc):
-                return {"unsupported": True}
-            raise
+        if found is None:
+            return None
+        summary, etag = found
+        return {"name": name, "etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
+                "live_code": self.cloudfront.get_function_code(name, "LIVE")}
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
             return [Change(f"create and publish CloudFront Function {self.name} (x-forwarded-host)")]
-        if observed.get("unsupported"):
-            return []
         if observed.get("live_code") != self.code:
             return [Change("code", "differs" if observed.get("live_code") else None, "x-forwarded-host")]
         return []
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
-        try:
-            name = observed.get("name", self.name) if observed is not None else self.name
-            if observed is None:
-                etag = self.cloudfront.create_function(name, self.code, self.comment)
-            else:
-                etag = self.cloudfront.update_function(name, self.code, self.comment, observed["etag"])
-            return {"function_arn": self.cloudfront.publish_function(name, etag)}
-        except AwsError as exc:
-            if not self._unsupported(exc):
-                raise
-            ctx.log("the endpoint does not emulate CloudFront Functions; x-forwarded-host is not attached")
-            return {"function_arn": None}
+        name = observed.get("name", self.name) if observed is not None else self.name
+        if observed is None:
+            etag = self.cloudfront.create_function(name, self.code, self.comment)
+        else:
+            etag = self.cloudfront.update_function(name, self.code, self.comment, observed["etag"])
+        return {"function_arn": self.cloudfront.publish_function(name, etag)}
 
     def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
-        if observed.get("unsupported"):
-            ctx.log("the endpoint does not emulate CloudFront Functions; x-forwarded-host is not attached")
-            return {"function_arn": None}
         return {"function_arn": observed["arn"]}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        if observed and not observed.get("unsupported"):
+        if observed:
             name = observed.get("name", self.name)
             found = self.cloudfront.describe_function(name, "DEVELOPMENT")
             if found is not None:
