@@ -3,7 +3,8 @@
 ``api`` is a local Lambda Runtime API that records, per invocation, what the
 runtime client sent and when; ``node`` starts a function's code under the
 ``aws-lambda-ric`` npm package against it; ``events`` turns HTTP requests into
-Lambda events and Lambda results back into HTTP responses.
+Lambda events and Lambda results back into HTTP responses; ``ric_install`` finds
+the runtime client or installs it into tscloud's cache (``ensure_ric``).
 
 The entry point for callers (doctor, the emulator, the local edge)::
 
@@ -16,11 +17,8 @@ The entry point for callers (doctor, the emulator, the local edge)::
 """
 
 from tscloud_py.lambda_runtime.api import Invocation, RuntimeApi
-from tscloud_py.lambda_runtime.node import (
-    NodeFunction,
-    RuntimeClientMissingError,
-    find_node,
-    find_ric,
-)
+from tscloud_py.lambda_runtime.node import NodeFunction, find_node
+from tscloud_py.lambda_runtime.ric_install import RuntimeClientMissingError, ensure_ric, find_ric
 
-__all__ = ["Invocation", "NodeFunction", "RuntimeApi", "RuntimeClientMissingError", "find_node", "find_ric"]
+__all__ = ["Invocation", "NodeFunction", "RuntimeApi", "RuntimeClientMissingError", "ensure_ric", "find_node",
+           "find_ric"]

@@ -19,42 +19,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tscloud_py.errors import UsageError
 from tscloud_py.lambda_runtime.api import Invocation, RuntimeApi
+from tscloud_py.lambda_runtime.ric_install import RIC_VERSION, RuntimeClientMissingError, find_ric
 
-RIC_VERSION = "3.3.0"
-RIC_ENV = "TSCLOUD_AWS_LAMBDA_RIC"
 INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit for on-demand functions
-CACHE_DIR = Path.home() / ".cache" / "tscloud" / "aws-lambda-ric"
-INSTALL_HINT = (f"install it once with `npm install --prefix {CACHE_DIR} aws-lambda-ric@{RIC_VERSION}` "
-                f"(needs autoconf, automake, libtool, make and g++), or point {RIC_ENV} at its package directory")
-
-
-class RuntimeClientMissingError(UsageError):
-    """node or the aws-lambda-ric package is not available."""
-
-    default_hint = INSTALL_HINT
 
 
 def find_node() -> str | None:
     return shutil.which("node")
-
-
-def _is_ric(path: Path) -> bool:
-    return (path / "bin" / "index.mjs").is_file() and (path / "dist" / "index.mjs").is_file()
-
-
-def find_ric(*near: Path) -> Path | None:
-    """The aws-lambda-ric package directory: $TSCLOUD_AWS_LAMBDA_RIC, a node_modules above ``near``, or the cache."""
-    candidates: list[Path] = []
-    env = os.environ.get(RIC_ENV)
-    if env:
-        candidates += [Path(env), Path(env) / "node_modules" / "aws-lambda-ric"]
-    for start in near:
-        for parent in [start.resolve(), *start.resolve().parents]:
-            candidates.append(parent / "node_modules" / "aws-lambda-ric")
-    candidates.append(CACHE_DIR / "node_modules" / "aws-lambda-ric")
-    return next((c for c in candidates if _is_ric(c)), None)
 
 
 class NodeFunction:
@@ -79,6 +51,8 @@ class NodeFunction:
             raise RuntimeClientMissingError(f"aws-lambda-ric {RIC_VERSION} (AWS's Lambda runtime client) not found")
         self.node, self.ric = found_node, found_ric
         self.logs: deque[str] = deque(maxlen=2000)
+        self.log_lines = 0  # lines ever logged: ``logs`` keeps only the last ones
+        self._log_lock = threading.Lock()
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._api: RuntimeApi | None = None
@@ -98,6 +72,12 @@ class NodeFunction:
         if api is None or api.first_poll_at is None or self.spawned_at is None:
             return None
         return round((api.first_poll_at - self.spawned_at) * 1000, 1)
+
+    def logged_since(self, count: int) -> list[str]:
+        """The lines logged after the first ``count`` (as many as ``logs`` still holds)."""
+        with self._log_lock:
+            total, lines = self.log_lines, list(self.logs)
+        return lines[len(lines) - min(len(lines), total - count):] if total > count else []
 
     @property
     def init_error(self) -> dict[str, Any] | None:
@@ -162,7 +142,9 @@ class NodeFunction:
         """Keep the process's output; when it exits, end what it was running (Lambda restarts it next time)."""
         assert proc.stdout is not None
         for line in proc.stdout:
-            self.logs.append(line.decode("utf-8", "replace").rstrip("\n"))
+            with self._log_lock:
+                self.logs.append(line.decode("utf-8", "replace").rstrip("\n"))
+                self.log_lines += 1
         code = proc.wait()
         with self._lock:
             if self._proc is proc:

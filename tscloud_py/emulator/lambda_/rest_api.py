@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from tscloud_py.emulator.served import ServedOnLoopback
 from tscloud_py.lambda_runtime.events import http_result, response_head, rest_proxy_event
 from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
-from tscloud_py.lambda_runtime.node import RuntimeClientMissingError
+from tscloud_py.lambda_runtime.ric_install import RuntimeClientMissingError
 from tscloud_py.loopback import QuietHandler
 
 _FUNCTION = re.compile(r":lambda:path/[0-9-]+/functions/(?P<arn>arn:[^/]+)/(?P<kind>invocations|"
