@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +16,13 @@ from tscloud_py.aws.session import ClientFactory
 from tscloud_py.aws.state_bucket import S3StateStore
 from tscloud_py.errors import LockHeldError, StateConflictError
 from tscloud_py.presets.naming import region_code
+from tscloud_py.state.file_lock import RunLock
 from tscloud_py.state.journal import Journal
+from tscloud_py.state.lock import Holder
 from tscloud_py.state.object_store import Conflict, LeaseLock, ObjectJournalStore
 
-HOLDER = {"user": "u", "host": "h", "pid": 1, "command": "tscloud deploy", "started": "2026-01-01T00:00:00Z"}
+HOLDER = Holder(run="0123456789abcdef", user="u", host="h", pid=1, command="tscloud deploy",
+                started="2026-01-01T00:00:00Z")
 
 
 @pytest.fixture
@@ -26,8 +31,11 @@ def store() -> Iterator[S3StateStore]:
         yield S3StateStore(ClientFactory(region="us-east-1"), "tscloud-state-123456789012-us-east-1", owned=True)
 
 
-def lock(store: S3StateStore, pid: int, **kw: Any) -> LeaseLock:
-    return LeaseLock(store, "locks/app/dev", scope="app-dev (us-east-1)", holder={**HOLDER, "pid": pid}, **kw)
+def lock(store: S3StateStore, pid: int, where: Path, **kw: Any) -> LeaseLock:
+    """The lease lock of a run on another machine (host "h"), with its own working copy under ``where``."""
+    local = RunLock(where / f"copy-{pid}" / "lock", scope="app-dev (us-east-1)",
+                    holder=replace(HOLDER, pid=pid, run=f"{pid:016x}"))
+    return LeaseLock(store, "locks/app/dev", local=local, **kw)
 
 
 def test_racing_creates_exactly_one_wins(store: S3StateStore) -> None:
@@ -54,13 +62,13 @@ def test_racing_creates_exactly_one_wins(store: S3StateStore) -> None:
     assert current is not None and json.loads(current.body) == {"pid": wins[0]}
 
 
-def test_a_live_lock_is_refused_an_expired_one_taken_over(store: S3StateStore) -> None:
-    first = lock(store, 1, lease=120)
+def test_a_live_lock_is_refused_an_expired_one_taken_over(store: S3StateStore, tmp_path: Path) -> None:
+    first = lock(store, 1, tmp_path, lease=120)
     first.acquire()
     with pytest.raises(LockHeldError, match=r"locked by pid 1 on h .*lease expires in"):
-        lock(store, 2).acquire()
+        lock(store, 2, tmp_path).acquire()
     first._stop.set()  # the holder "dies": it renews no more
-    late = lock(store, 3, lease=120)
+    late = lock(store, 3, tmp_path, lease=120)
     store_get = store.get
 
     def aged(key: str) -> Any:
@@ -71,13 +79,13 @@ def test_a_live_lock_is_refused_an_expired_one_taken_over(store: S3StateStore) -
 
     store.get = aged  # type: ignore[method-assign]
     late.acquire()
-    assert late.took_over is not None and late.took_over["pid"] == 1 and late.took_over_state == "expired"
+    assert late.took_over is not None and late.took_over.pid == 1 and late.took_over_state == "expired"
     late.release()
     assert store_get("locks/app/dev") is None
 
 
-def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStore) -> None:
-    holder = lock(store, 1)
+def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStore, tmp_path: Path) -> None:
+    holder = lock(store, 1, tmp_path)
     holder.acquire()
     journal_store = ObjectJournalStore(store, "journals/app/dev.json", lock=holder)
     journal = Journal(app="app", stage="dev", preset="static-site", store=journal_store)
@@ -85,10 +93,10 @@ def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStor
 
     # Another machine breaks the lock (--force-unlock) and writes the journal.
     asked: list[int] = []
-    breaker = lock(store, 2, force=1, confirm_break=lambda holder: asked.append(holder["pid"]) is None)
-    breaker.acquire()
+    breaker = lock(store, 2, tmp_path)
+    breaker.acquire(force=1, confirm_break=lambda holder: holder is not None and asked.append(holder.pid) is None)
     assert asked == [1]  # a live lease on another host: broken only after confirmation
-    assert breaker.took_over is not None and breaker.took_over["pid"] == 1
+    assert breaker.took_over is not None and breaker.took_over.pid == 1
     assert breaker.took_over_state == "unknown"
     theirs = Journal(app="app", stage="dev", preset="static-site",
                      store=ObjectJournalStore(store, "journals/app/dev.json", lock=breaker))
@@ -176,10 +184,12 @@ class AnswerLost:
         raise Conflict(key)
 
 
-def test_a_lost_answer_to_our_own_lock_and_journal_writes_is_not_a_conflict(store: S3StateStore) -> None:
+def test_a_lost_answer_to_our_own_lock_and_journal_writes_is_not_a_conflict(store: S3StateStore,
+                                                                              tmp_path: Path) -> None:
     store.ensure()
     losing = AnswerLost(store)
-    held = LeaseLock(losing, "locks/app/dev", scope="app-dev (us-east-1)", holder=HOLDER, lease=120)
+    held = LeaseLock(losing, "locks/app/dev", local=RunLock(tmp_path / "lock", scope="app-dev (us-east-1)",
+                                                             holder=HOLDER), lease=120)
     held.acquire()
     held.renew()
     assert not held.lost.is_set() and losing.lost == 2

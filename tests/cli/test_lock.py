@@ -1,10 +1,12 @@
 """The run lock through the real CLI: a second concurrent deploy of the same app and stage exits at once naming
-the holder; a killed holder's lock is refused for its lease, then taken over; --force-unlock breaks a stuck one
-after confirmation; Ctrl-C gives it back. The lock is the state bucket's (the default backend) unless a test
+the holder; a killed holder of this working copy is taken over at once, one in another working copy or on
+another machine when its lease runs out; --force-unlock breaks a stuck one after confirmation; Ctrl-C gives
+it back. The lock is the state bucket's (the default backend) unless a test
 says `[state] backend = "local"`."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import state_support as state
-from tests.cli.site_support import make_site, tscloud
+from tests.cli.site_support import boto, make_site, tscloud
 from tests.conftest import REPO, MotoServer
 from tests.fakes.aws_proxy import AwsProxy
 from tscloud_py.state.object_store import LEASE_ENV
@@ -76,25 +78,96 @@ def test_second_concurrent_deploy_exits_promptly_naming_the_holder(proxy: AwsPro
     assert "took over" not in again.stderr
 
 
-def test_killed_holder_is_refused_for_its_lease_then_taken_over(proxy: AwsProxy, moto_server: MotoServer,
-                                                                 tmp_path: Path) -> None:
+def test_a_killed_holder_of_this_working_copy_is_taken_over_at_once(proxy: AwsProxy, moto_server: MotoServer,
+                                                                      tmp_path: Path) -> None:
+    """Its flock on the working copy's lock file died with it: the lease it left is a dead run's, taken over
+    by the next run at once (no --force-unlock, no wait), with one notice naming that run."""
     project = make_site(tmp_path, "lock-dead")
+    first = start_holder(project, proxy)
+    run = state.lock(moto_server.endpoint, "lock-dead")
+    assert run is not None and run["pid"] == first.pid and len(run["run"]) == 16
+    first.kill()
+    finish(first)
+    proxy.release()
+    started = time.monotonic()
+    result = tscloud(project, proxy.endpoint, "deploy")
+    assert result.code == 0, result.output
+    assert time.monotonic() - started < 60  # not the 120 s lease (generous for a busy machine)
+    notices = [line for line in result.stderr.splitlines() if "took over the lock" in line]
+    assert notices == [f"note: took over the lock from pid {first.pid} on {socket.gethostname()} (user "
+                       f"{run['user']}, `{run['command']}`, since {run['started']}, run {run['run']}), "
+                       "which is no longer running"]
+    assert state.lock(moto_server.endpoint, "lock-dead") is None  # and gave it back
+
+
+def clones(tmp_path: Path, app: str) -> tuple[Path, Path]:
+    """Two working copies of one app (each its own .tscloud/), as two clones on one machine."""
+    return make_site(tmp_path / "first-clone", app), make_site(tmp_path / "second-clone", app)
+
+
+def test_a_live_holder_in_another_working_copy_is_refused(proxy: AwsProxy, tmp_path: Path) -> None:
+    here, there = clones(tmp_path, "lock-clone")
+    first = start_holder(there, proxy)
+    try:
+        refused = tscloud(here, proxy.endpoint, "deploy")
+        assert refused.code == 1, refused.output
+        assert f"is locked by pid {first.pid} on {socket.gethostname()}" in refused.stderr
+        assert "lease expires in" in refused.stderr and "took over" not in refused.stderr
+        once = tscloud(here, proxy.endpoint, "--yes", "deploy", "--force-unlock")
+        assert once.code == 1 and "running on this host" in once.stderr, once.output
+        proxy.release()
+        _out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err  # the holder was never disturbed
+    finally:
+        finish(first)
+
+
+def test_a_killed_holder_in_another_working_copy_is_waited_for_by_its_lease(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    """This working copy cannot see that run's flock, so its death is unproven: its lease decides."""
+    here, there = clones(tmp_path, "lock-lease")
     lease = 8.0  # seconds, recorded in the lock by its holder; the default is 120
-    first = start_holder(project, proxy, env={LEASE_ENV: str(lease)})
+    first = start_holder(there, proxy, env={LEASE_ENV: str(lease)})
     killed_at = time.monotonic()
     first.kill()
     finish(first)
     proxy.release()
-    within = tscloud(project, proxy.endpoint, "deploy")
+    within = tscloud(here, proxy.endpoint, "deploy")
     if time.monotonic() - killed_at < lease - 1:
         assert within.code == 1, within.output
         assert f"is locked by pid {first.pid}" in within.stderr and "lease expires in" in within.stderr
     while time.monotonic() - killed_at < lease + 1.5:
         time.sleep(0.5)
-    result = tscloud(project, proxy.endpoint, "deploy")
+    result = tscloud(here, proxy.endpoint, "deploy")
     assert result.code == 0, result.output
     assert f"note: took over the lock from pid {first.pid}" in result.stderr and "lease expired" in result.stderr
-    assert state.lock(moto_server.endpoint, "lock-dead") is None  # and gave it back
+    assert state.lock(moto_server.endpoint, "lock-lease") is None  # and gave it back
+
+
+def test_a_holder_on_another_machine_is_waited_for_by_its_lease(proxy: AwsProxy, moto_server: MotoServer,
+                                                                 tmp_path: Path) -> None:
+    """A lock whose record names another machine (a CI runner with our pid numbers, even) is never judged
+    dead from here: refused while its lease is live, taken over once it has run out."""
+    project = make_site(tmp_path, "lock-remote")
+    state.ensure_bucket(moto_server.endpoint)
+    lease = 6.0
+    record = {"run": "5eed0f1ce0ffee00", "pid": os.getpid(), "host": "ci-runner-7", "user": "runner",
+              "command": "tscloud deploy", "started": "2026-01-01T00:00:00Z", "lease_seconds": lease}
+    boto(moto_server.endpoint, "s3").put_object(Bucket=state.state_bucket(), Key="locks/lock-remote/dev",
+                                                Body=json.dumps(record).encode())
+    written_at = time.monotonic()
+    within = tscloud(project, proxy.endpoint, "deploy")
+    if time.monotonic() - written_at < lease - 1:
+        assert within.code == 1, within.output
+        assert "locked by pid" in within.stderr and "on ci-runner-7" in within.stderr
+        assert "run 5eed0f1ce0ffee00" in within.stderr and "lease expires in" in within.stderr
+    while time.monotonic() - written_at < lease + 1.5:
+        time.sleep(0.5)
+    result = tscloud(project, proxy.endpoint, "deploy")
+    assert result.code == 0, result.output
+    assert "note: took over the lock from pid" in result.stderr and "run 5eed0f1ce0ffee00" in result.stderr
+    assert "lease expired" in result.stderr
+    assert state.lock(moto_server.endpoint, "lock-remote") is None
 
 
 def test_local_backend_takes_a_dead_holders_lock_at_once(proxy: AwsProxy, tmp_path: Path) -> None:

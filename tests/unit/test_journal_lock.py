@@ -10,14 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tscloud_py.errors import LockHeldError
 from tscloud_py.state import journal as journal_mod
-from tscloud_py.state.file_lock import RunLock, describe_holder
+from tscloud_py.state.file_lock import RunLock
 from tscloud_py.state.journal import Journal, atomic_write_json
+from tscloud_py.state.lock import Holder, describe_holder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,6 +122,17 @@ time.sleep(60)
 """
 
 
+@contextmanager
+def forced(path: Path) -> Iterator[RunLock]:
+    """The lock taken with --force-unlock given twice."""
+    lock = RunLock(path, scope="s")
+    lock.acquire(force=2)
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
 @pytest.fixture
 def holder(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Another process holding the lock (until killed)."""
@@ -152,7 +165,7 @@ def test_dead_holder_is_taken_over(tmp_path: Path, holder: subprocess.Popen[byte
     lock = RunLock(tmp_path / "lock", scope="s")
     lock.acquire()
     try:
-        assert lock.took_over is not None and lock.took_over["pid"] == holder.pid
+        assert lock.took_over is not None and lock.took_over.pid == holder.pid
         assert json.loads((tmp_path / "lock").read_text())["pid"] == os.getpid()
     finally:
         lock.release()
@@ -165,9 +178,9 @@ def test_force_breaks_a_live_but_stuck_holder(tmp_path: Path, holder: subprocess
         RunLock(tmp_path / "lock", scope="s").acquire()
     # alive on this host: one force is refused, two take over and say the holder still runs
     with pytest.raises(LockHeldError, match="running on this host"):
-        RunLock(tmp_path / "lock", scope="s", force=1).acquire()
-    with RunLock(tmp_path / "lock", scope="s", force=2) as lock:
-        assert lock.took_over is not None and lock.took_over["pid"] == holder.pid
+        RunLock(tmp_path / "lock", scope="s").acquire(force=1)
+    with forced(tmp_path / "lock") as lock:
+        assert lock.took_over is not None and lock.took_over.pid == holder.pid
         assert lock.took_over_state == "alive"
         record = json.loads((tmp_path / "lock").read_text())
         assert record["pid"] == os.getpid() and record["host"] == socket.gethostname()
@@ -180,7 +193,7 @@ def test_forced_out_holder_finishing_late_does_not_free_the_new_lock(
         tmp_path: Path, holder: subprocess.Popen[bytes]) -> None:
     """The stuck run resumes after --force-unlock and releases: it must not delete the new holder's lock."""
     holder.send_signal(signal.SIGSTOP)
-    with RunLock(tmp_path / "lock", scope="s", force=2):
+    with forced(tmp_path / "lock"):
         holder.send_signal(signal.SIGCONT)
         assert holder.stdin is not None and holder.stdout is not None
         holder.stdin.write(b"go\n")
@@ -207,7 +220,9 @@ def test_unreadable_holder_record_still_refuses(tmp_path: Path) -> None:
 
 
 def test_describe_holder() -> None:
-    text = describe_holder({"pid": 42, "host": "ci-1", "user": "bob", "command": "tscloud deploy",
-                            "started": "2026-01-01T00:00:00Z"})
+    record = {"pid": 42, "host": "ci-1", "user": "bob", "command": "tscloud deploy", "started": "2026-01-01T00:00:00Z"}
+    text = describe_holder(Holder.from_json(record))
     assert text == "pid 42 on ci-1 (user bob, `tscloud deploy`, since 2026-01-01T00:00:00Z)"
-    assert describe_holder({}) == "another tscloud run"
+    assert describe_holder(Holder.from_json({**record, "run": "9f3e"})) == (
+        "pid 42 on ci-1 (user bob, `tscloud deploy`, since 2026-01-01T00:00:00Z, run 9f3e)")
+    assert describe_holder(Holder.from_json({})) == "another tscloud run"

@@ -21,6 +21,7 @@ from tscloud_py import __version__
 from tscloud_py.cli.commands import register_all
 from tscloud_py.errors import TscloudError
 from tscloud_py.operations.context import AppContext
+from tscloud_py.operations.exit_guard import Terminated
 
 
 class TscloudGroup(click.Group):
@@ -86,10 +87,6 @@ def _check_environment() -> None:
 
     if os.environ.get(LEASE_ENV):
         lease_seconds()
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so it unwinds (lock released, journal whole) as Ctrl-C does."""
 
 
 def _on_signal(signum: int, frame: Any) -> None:

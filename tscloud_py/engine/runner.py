@@ -11,16 +11,22 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from tscloud_py.engine.events import Event
 from tscloud_py.engine.graph import topo_order
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import NotDeployedError, StateConflictError, StepFailedError, TscloudError
-from tscloud_py.state.journal import Journal
 
 OK_STATUSES = {"created", "updated", "unchanged", "deleted", "absent", "kept"}
+
+
+class Recorder(Protocol):
+    """Where each finished step is recorded the moment it finishes (the journal, ``state/journal.py``)."""
+
+    def record(self, step_id: str, *, status: str, outputs: dict[str, Any]) -> None: ...
+    def forget(self, step_id: str) -> None: ...
 
 
 @dataclass
@@ -70,7 +76,7 @@ class Runner:
         self,
         steps: Sequence[Step],
         ctx: StepContext,
-        journal: Journal | None,
+        journal: Recorder | None,
         *,
         max_workers: int = DEFAULT_WORKERS,
     ) -> None:

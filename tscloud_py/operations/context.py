@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,7 +96,7 @@ class AppContext:
 
     def state_dir(self, factory: ClientFactory, app: str, stage: str) -> Path:
         """Where the local state backend keeps the journal and lock: keyed by target, account, region,
-        app and stage (the S3 backend keeps them in the account; state_backend.py chooses).
+        app and stage (the S3 backend keeps them in the account; ``operations/state.py`` chooses).
 
         A custom endpoint (the emulator, a moto server) gets its own tree, so a
         local journal never mixes with a real account's.
@@ -109,10 +110,10 @@ class AppContext:
         return self.project_dir / ".tscloud" / "state" / target / factory.account_id() / factory.region / app / stage
 
     def _note(self, text: str) -> None:
-        from tscloud_py.cli.ui import echo
+        from tscloud_py.redact import scrub
 
         if not self.json:
-            echo(text, err=True)
+            print(scrub(text), file=sys.stderr, flush=True)
 
 
 def _is_loopback(url: str) -> bool:

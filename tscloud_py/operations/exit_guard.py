@@ -16,6 +16,12 @@ from collections.abc import Callable, Iterator
 
 GRACE_SECONDS = 20.0
 
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so it unwinds (lock released, journal whole) as Ctrl-C does."""
+
+
 _releases: list[Callable[[], None]] = []
 _armed = threading.Event()
 _lock = threading.Lock()

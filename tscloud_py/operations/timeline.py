@@ -235,19 +235,15 @@ def write_timeline(record_path: Path) -> tuple[Path, Timeline]:
     return page, tl
 
 
-def after_run_record(json_output: bool, kind: str, record_path: Path) -> Path | None:
-    """Lifecycle hook: after a deploy's run record is written, write its timeline and say its critical path."""
+def after_run_record(kind: str, record_path: Path) -> tuple[Path, str] | None:
+    """After a deploy's run record is written: its timeline page, and the critical-path line to show."""
     if kind != "deploy":
         return None
     try:
         page, tl = write_timeline(record_path)
     except Exception:  # a picture must never fail a deploy
         return None
-    if not json_output:
-        from tscloud_py.cli.ui import echo
-
-        echo(f"{tl.summary()} (timeline: {page})", err=True)
-    return page
+    return page, tl.summary()
 
 
 def latest_timeline(deploys_dir: Path, app: str | None = None, stage: str | None = None) -> Path | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from tscloud_py.engine.step import Step, StepContext
 from tscloud_py.operations import exit_guard
+from tscloud_py.operations.state import open_state
 from tscloud_py.presets import Preset, PresetOptions, load_preset
 from tscloud_py.state.backend import StateBackend
-from tscloud_py.state.file_lock import RunLock
 from tscloud_py.state.journal import Journal, atomic_write_json
-from tscloud_py.state.object_store import LeaseLock, ObjectJournalStore
+from tscloud_py.state.lock import ConfirmBreak, Lock
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -31,7 +31,6 @@ class Workspace:
     aws: ClientFactory
     preset: Preset
     steps: list[Step]
-    state_dir: Path
     journal: Journal
     state: StateBackend
 
@@ -45,13 +44,13 @@ class Workspace:
         preset_options = options or PresetOptions(verbose=app.verbose)
         aws = app.factory(config.region)
 
-        def open_state() -> tuple[StateBackend, Journal]:
-            state = StateBackend.choose(app, aws, config)
+        def opened() -> tuple[StateBackend, Journal]:
+            state = open_state(app, aws, config)
             return state, state.journal(preset=config.preset, locking=locking)
 
         # The state backend's first requests (the account, the journal) wait on the network while the
         # preset builds its clients, which waits on the CPU: side by side, the run pays for the longer.
-        opening = Background(open_state, name="state-open")
+        opening = Background(opened, name="state-open")
         try:
             preset = load_preset(config, aws, preset_options)
             steps = preset.steps()
@@ -60,27 +59,28 @@ class Workspace:
             opening.wait()  # only reads, whose own failure is not the one to report
             raise
         state, journal = opening.result()
-        return cls(app, config, aws, preset, steps, state.local_dir, journal, state)
+        return cls(app, config, aws, preset, steps, journal, state)
 
     @property
     def scope(self) -> str:
-        return f"{self.config.app}-{self.config.stage} ({self.aws.region})"
+        return self.state.scope
 
     @contextmanager
-    def lock(self, *, force: int = 0,
-             confirm_break: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[RunLock | LeaseLock]:
+    def lock(self, *, force: int = 0, confirm_break: ConfirmBreak | None = None) -> Iterator[Lock]:
         """Hold the run lock; the state bucket's journal is read once it is held, so its ETag is the one we own.
 
-        ``force`` is how many --force-unlock were given; ``confirm_break`` is asked before a lock whose
-        lease is still live is broken.
+        ``force`` is how many --force-unlock were given; ``confirm_break`` is asked before a holder that
+        may be alive is broken.
         """
-        lock = self.state.lock(scope=self.scope, force=force, confirm_break=confirm_break)
-        with lock, exit_guard.released_on_forced_exit(lock.release):
-            store = self.journal.store
-            if isinstance(store, ObjectJournalStore) and isinstance(lock, LeaseLock):
-                store.lock = lock
-                self.journal.reload()
-            yield lock
+        lock = self.state.lock
+        lock.acquire(force=force, confirm_break=confirm_break)
+        try:
+            with exit_guard.released_on_forced_exit(lock.release):
+                if self.journal.store is not None:
+                    self.journal.reload()
+                yield lock
+        finally:
+            lock.release()
 
     def context(self, sink: EventSink) -> StepContext:
         return StepContext(outputs={}, previous=self.journal.outputs(), sink=sink)

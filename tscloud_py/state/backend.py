@@ -1,51 +1,47 @@
-"""Which state backend a command uses, and the lock and journal it gives.
+"""A stage's state backend: where its lock and journal live.
 
-``s3`` (the default): the lock and journal are objects in the account's state
-bucket, so every machine deploying a stage sees the same lock; under ``--local``
-that bucket is inside the user's emulator, so ``--local`` and ``--endpoint-url``
-at the same emulator share one lock and one journal. ``local``
-(``[state] backend = "local"``): files under ``.tscloud/state/``, keyed by
-target, account, region, app and stage.
+``s3`` (the default): the lock and journal are objects in the account's state bucket, so every machine
+deploying a stage sees the same lock; under ``--local`` that bucket is inside the user's emulator, so
+``--local`` and ``--endpoint-url`` at the same emulator share one lock and one journal. ``local``
+(``[state] backend = "local"``): files under ``.tscloud/state/``, keyed by target, account, region, app
+and stage. Either way the working copy's lock file is under ``local_dir``. Which one a command gets is decided in
+``operations/state.py``; this module only builds what the choice names.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
-import socket
-import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from tscloud_py.state.file_lock import RunLock
 from tscloud_py.state.journal import FileJournalStore, Journal, JournalStore
-from tscloud_py.state.object_store import LeaseLock, ObjectJournalStore, journal_key, lock_key
-
-if TYPE_CHECKING:
-    from tscloud_py.aws.session import ClientFactory, RequestLog
-    from tscloud_py.aws.state_bucket import S3StateStore
-    from tscloud_py.config.schema import Config
-    from tscloud_py.operations.context import AppContext
+from tscloud_py.state.lock import Lock
+from tscloud_py.state.object_store import (
+    LeaseLock,
+    ObjectJournalStore,
+    ObjectStore,
+    journal_key,
+    lock_key,
+)
 
 
 @dataclass
 class StateBackend:
-    kind: str  # "s3" or "local"
     app: str
     stage: str
-    local_dir: Path
-    store: S3StateStore | None = None
-    requests: RequestLog | None = None  # the state requests, counted apart from the resource requests
+    scope: str  # "app-stage (region)", as messages name the stage
+    local_dir: Path  # this working copy's state of the stage: its lock file, and the local journal
+    store: ObjectStore | None = None  # the state bucket; None for the local backend
+    lock: Lock = field(init=False)
 
-    @classmethod
-    def choose(cls, app: AppContext, aws: ClientFactory, config: Config) -> StateBackend:
-        local_dir = app.state_dir(aws, config.app, config.stage)
-        if config.state.backend == "local":
-            return cls("local", config.app, config.stage, local_dir)
-        store = s3_store(aws, config)
-        return cls("s3", config.app, config.stage, local_dir, store, store.factory.requests)
+    def __post_init__(self) -> None:
+        local = RunLock(self.local_dir / "lock", scope=self.scope)
+        self.lock = local if self.store is None else LeaseLock(self.store, lock_key(self.app, self.stage),
+                                                               local=local)
+
+    @property
+    def kind(self) -> str:
+        return "local" if self.store is None else "s3"
 
     @property
     def where(self) -> str:
@@ -54,7 +50,7 @@ class StateBackend:
     def journal_store(self) -> JournalStore:
         if self.store is None:
             return FileJournalStore(self.local_dir / "journal.json")
-        return ObjectJournalStore(self.store, journal_key(self.app, self.stage))
+        return ObjectJournalStore(self.store, journal_key(self.app, self.stage), lock=self.lock)
 
     def journal(self, *, preset: str, locking: bool = False) -> Journal:
         """This stage's journal: the local file (healed when unusable), or the object in the state bucket.
@@ -69,34 +65,3 @@ class StateBackend:
             self.store.inspect()
         return Journal(app=self.app, stage=self.stage, preset=preset, store=self.journal_store(),
                        read=not locking)
-
-    def lock(self, *, scope: str, force: int, confirm_break: Any = None) -> RunLock | LeaseLock:
-        if self.store is None:
-            return RunLock(self.local_dir / "lock", scope=scope, force=force)
-        return LeaseLock(self.store, lock_key(self.app, self.stage), scope=scope, holder=holder(),
-                         force=force, confirm_break=confirm_break)
-
-
-def s3_store(aws: ClientFactory, config: Config) -> S3StateStore:
-    from tscloud_py.aws.state_bucket import S3StateStore, default_bucket_name
-
-    factory = aws.sibling()
-    if config.state.bucket:
-        return S3StateStore(factory, config.state.bucket, owned=False, config_path=config.path)
-    return S3StateStore(factory, default_bucket_name(aws.account_id(), aws.region), owned=True,
-                        config_path=config.path)
-
-
-def holder() -> dict[str, Any]:
-    """Who takes a lock: shown to whoever is refused."""
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = "unknown"
-    return {
-        "user": user,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "command": " ".join(["tscloud", *sys.argv[1:]])[:200],
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }

@@ -1,52 +1,50 @@
-"""One lock per (account, region, app, stage) for the whole run.
+"""The local run lock: a file under the working copy's ``.tscloud/`` holding an exclusive ``flock``.
 
-The lock is a file holding who took it (pid, host, user, command, time) with an
-exclusive ``flock`` held for the run. The kernel drops the flock when the
-holder dies, even by SIGKILL, so a dead run's lock is recognised as stale and
-taken over with a notice. A holder on another host (a shared filesystem) is
-broken by ``--force-unlock``; a holder that is alive on this host only by
-``--force-unlock`` given twice, since both runs would then write at once.
+The file names its holder (``Holder``: run id, pid, host, user, command, time) and is flocked for the
+whole run. The kernel drops the flock when the holder dies, even by SIGKILL, so a dead run's lock is
+known as dead and taken over with a notice. A live holder is broken only by ``--force-unlock`` given
+twice (both runs would then write at once). The state bucket's ``LeaseLock`` holds one of these too, as
+its proof of life for runs of the same working copy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import getpass
 import json
 import os
-import socket
-import sys
-import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from tscloud_py.errors import LockHeldError
+from tscloud_py.errors import LockHeldError, StateConflictError
+from tscloud_py.state.lock import ConfirmBreak, Holder, HolderState, describe_holder, pid_state
 
 
 class RunLock:
-    def __init__(self, path: Path, *, scope: str, force: int = 0) -> None:
+    """A ``Lock`` (``state/lock.py``) made of a flocked file."""
+
+    def __init__(self, path: Path, *, scope: str, holder: Holder | None = None) -> None:
         self.path = path
         self.scope = scope
-        self.force = force
+        self.me = holder or Holder.this_run()
         self._fh: IO[str] | None = None
-        self.took_over: dict[str, Any] | None = None
-        # of the holder taken over: "dead", "alive" (on this host) or "unknown" (another host)
-        self.took_over_state = "dead"
+        self.took_over: Holder | None = None
+        self.took_over_state: HolderState = "dead"
 
-    def acquire(self, *, force: int | None = None) -> None:
-        """Take the lock. ``force`` (default: the constructor's) 1 breaks a holder this host cannot
-        see; 2 also one alive here."""
-        force = self.force if force is None else force
+    def acquire(self, *, force: int = 0, confirm_break: ConfirmBreak | None = None) -> None:
+        """Take the lock (see ``Lock``). A holder whose flock is held is alive somewhere on this machine:
+        refused, or with ``force`` 2 broken (its file unlinked, a new one flocked) after ``confirm_break``."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if force and self.path.exists() and self._held_by_someone():
-            holder = self.holder() or {}
-            state = holder_state(holder)
+            holder = self.holder()
+            state = pid_state(holder) if holder is not None else "unknown"
             if state == "alive" and force < 2:
                 raise LockHeldError(
                     f"{self.scope} is locked by {describe_holder(holder)}, which is running on this host",
                     "wait for it, or stop it; --force-unlock given twice takes the lock anyway, and then "
                     "both runs write at once")
+            if confirm_break is not None and not confirm_break(holder):
+                raise LockHeldError(f"{self.scope} is locked by {describe_holder(holder)}; left alone", None)
             self.took_over, self.took_over_state = holder, state
             self.path.unlink()
         for _attempt in range(20):
@@ -54,7 +52,7 @@ class RunLock:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = self.holder() or {}
+                holder = self.holder()
                 fh.close()
                 raise LockHeldError(
                     f"{self.scope} is locked by {describe_holder(holder)}",
@@ -67,21 +65,12 @@ class RunLock:
         else:
             raise LockHeldError(f"{self.scope}: the lock file keeps changing under us", None)
         previous = self.holder()
-        if previous and self.took_over is None:
-            # The file names a holder but nobody holds the flock: that run died.
-            self.took_over = previous
+        if previous is not None and self.took_over is None:
+            # The file names a holder but nobody held the flock: that run died.
+            self.took_over, self.took_over_state = previous, "dead"
         fh.seek(0)
         fh.truncate()
-        json.dump(
-            {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "user": _user(),
-                "command": " ".join(["tscloud", *sys.argv[1:]])[:200],
-                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            },
-            fh,
-        )
+        json.dump(self.me.to_json(), fh)
         fh.flush()
         os.fsync(fh.fileno())
         self._fh = fh
@@ -99,16 +88,25 @@ class RunLock:
             fh.close()  # closing drops a probe lock we may have taken
         return False
 
-    def holder(self) -> dict[str, Any] | None:
+    def holder(self) -> Holder | None:
         try:
             text = self.path.read_text()
         except OSError:
             return None
         try:
-            data = json.loads(text) if text.strip() else None
+            return Holder.from_json(json.loads(text)) if text.strip() else None
         except ValueError:
             return None
-        return data if isinstance(data, dict) else None
+
+    def renew(self) -> None:
+        """Nothing to renew: the flock lasts as long as this process."""
+
+    def check(self) -> None:
+        """Raise if --force-unlock given twice replaced our file: another run holds the lock now."""
+        if self._fh is not None and not _same_file(self._fh, self.path):
+            raise StateConflictError(
+                f"{self.scope}: this run lost its lock to another run; stopping so it cannot overwrite that "
+                "run's journal", "re-run when the other run is done (`tscloud state show` names it)")
 
     def release(self) -> None:
         if self._fh is None:
@@ -128,7 +126,7 @@ class RunLock:
             self._fh = None
 
     def __enter__(self) -> RunLock:
-        self.acquire(force=self.force)
+        self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -142,38 +140,3 @@ def _same_file(fh: IO[str], path: Path) -> bool:
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def holder_state(holder: dict[str, Any]) -> str:
-    """"alive" when the holder's pid runs on this host, "dead" when it does not, "unknown" elsewhere."""
-    if holder.get("host") != socket.gethostname():
-        return "unknown"
-    try:
-        pid = int(holder.get("pid", 0))
-    except (TypeError, ValueError):
-        return "unknown"
-    if pid <= 0:
-        return "unknown"
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return "dead"
-    except PermissionError:
-        return "alive"  # it exists, under another user
-    return "alive"
-
-
-def describe_holder(holder: dict[str, Any]) -> str:
-    if not holder:
-        return "another tscloud run"
-    return (
-        f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} "
-        f"(user {holder.get('user', '?')}, `{holder.get('command', '?')}`, since {holder.get('started', '?')})"
-    )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"

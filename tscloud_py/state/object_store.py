@@ -12,6 +12,9 @@ makes two machines safe rests on those two primitives:
   lease ago (the store's clock on both ends, so machines' clocks do not
   matter); a newcomer then takes it over with ``replace`` on the expired
   holder's ETag, so of two newcomers exactly one wins.
+- A lock whose holder ran in this working copy and has ended (its flock on
+  the working copy's lock file is free) is taken over the same way at once:
+  the lease is for holders whose death this machine cannot see.
 - The journal is ``journals/<app>/<stage>.json``, written with ``replace`` on
   the ETag read at the start (or ``create`` when there was none): a writer that
   lost the lock can never overwrite a newer journal.
@@ -24,16 +27,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tscloud_py.errors import LockHeldError, StateConflictError
 from tscloud_py.state import validate
-from tscloud_py.state.file_lock import describe_holder, holder_state
+from tscloud_py.state.file_lock import RunLock
+from tscloud_py.state.lock import (
+    ConfirmBreak,
+    Holder,
+    HolderState,
+    Lock,
+    describe_holder,
+    pid_state,
+)
 
 DEFAULT_LEASE_SECONDS = 120.0
 LEASE_ENV = "TSCLOUD_LOCK_LEASE_SECONDS"
@@ -74,6 +83,7 @@ class ObjectStore(Protocol):
     def replace(self, key: str, body: bytes, etag: str) -> str: ...
     def delete(self, key: str, etag: str | None = None) -> None: ...
     def keys(self, prefix: str) -> list[str]: ...
+    def inspect(self) -> None: ...  # look now (a read), so the first write need not look again
 
 
 def put(store: ObjectStore, key: str, body: bytes, etag: str | None) -> str | None:
@@ -104,39 +114,51 @@ def _now_text(at: float | None = None) -> str:
 
 
 class LeaseLock:
-    """The run lock as an object with a renewed lease (same interface as the local ``RunLock``)."""
+    """A ``Lock`` (``state/lock.py``) made of an object with a renewed lease, and the working copy's
+    ``RunLock`` held beside it for the whole run.
 
-    def __init__(self, store: ObjectStore, key: str, *, scope: str, holder: dict[str, Any],
-                 force: int = 0, lease: float | None = None,
-                 confirm_break: Callable[[dict[str, Any]], bool] | None = None) -> None:
+    The lease is what another machine sees: while it is live, the holder may be deploying. The local
+    ``RunLock`` is what this working copy knows: when this run takes it and finds the previous holder's
+    record there, that run has ended (the kernel dropped its flock). If the lease names that same run, it
+    is a dead run's lease and is taken over at once, with a conditional write on its ETag.
+    """
+
+    def __init__(self, store: ObjectStore, key: str, *, local: RunLock, lease: float | None = None) -> None:
         self.store = store
         self.key = key
-        self.scope = scope
-        self.force = force
+        self.local = local
+        self.scope = local.scope
         self.lease = lease if lease is not None else lease_seconds()
         self.renew_every = self.lease / 4
-        self.took_over: dict[str, Any] | None = None
-        # of the holder taken over: "expired" (its lease ran out), or what --force-unlock broke:
-        # "dead" / "alive" (on this host) / "unknown" (another host), as engine.lock.holder_state says
-        self.took_over_state = "expired"
+        self.took_over: Holder | None = None
+        self.took_over_state: HolderState = "expired"
         self.lost = threading.Event()
-        self._confirm_break = confirm_break
-        self._body = {**holder, "run": secrets.token_hex(8), "lease_seconds": self.lease}
+        self._body: dict[str, Any] = {**local.me.to_json(), "lease_seconds": self.lease}
         self._etag: str | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
         self._etag_lock = threading.Lock()
 
     # -- taking and giving back ------------------------------------------------
-    def acquire(self, *, force: int | None = None) -> None:
-        """Take the lock. ``force`` (default: the constructor's): 1 breaks a live lease whose holder is
-        gone or on another host (after ``confirm_break``), 2 also one whose holder runs on this host."""
-        force = self.force if force is None else force
+    def acquire(self, *, force: int = 0, confirm_break: ConfirmBreak | None = None) -> None:
+        """Take the lock (see ``Lock``): first this working copy's ``RunLock``, then the lease."""
+        self._stop.clear()
+        self.lost.clear()
+        self.local.acquire(force=force, confirm_break=confirm_break)
+        try:
+            self._take_lease(force, confirm_break)
+        except BaseException:
+            self.local.release()
+            raise
+        self._renewer = threading.Thread(target=self._renew_loop, name="lock-lease", daemon=True)
+        self._renewer.start()
+
+    def _take_lease(self, force: int, confirm_break: ConfirmBreak | None) -> None:
         for _attempt in range(5):
             body = self._encode()
             try:
                 self._etag = self.store.create(self.key, body)
-                break
+                return
             except Conflict:
                 pass
             current = self.store.get(self.key)
@@ -144,27 +166,35 @@ class LeaseLock:
                 continue  # released between our create and our read: try again
             if current.body == body:  # our create took effect; only its answer was lost
                 self._etag = current.etag
-                break
-            holder = parse_holder(current.body)
-            state = "expired" if current.age > float(holder.get("lease_seconds") or self.lease) else \
-                holder_state(holder)
-            if state != "expired":
-                self._may_break(holder, state, force, current)
+                return
+            record = parse_record(current.body)
+            holder = Holder.from_json(record)
+            state = self._holder_state(holder, current, record)
+            if state not in ("expired", "dead"):
+                self._may_break(holder, state, force, current, record, confirm_break)
             self._etag = put(self.store, self.key, self._encode(), current.etag)
             if self._etag is None:
                 continue  # another newcomer took it first, or the holder renewed: look again
             self.took_over, self.took_over_state = holder, state
-            break
-        else:
-            raise LockHeldError(f"{self.scope}: the lock keeps changing hands; try again", None)
-        self._renewer = threading.Thread(target=self._renew_loop, name="lock-lease", daemon=True)
-        self._renewer.start()
+            return
+        raise LockHeldError(f"{self.scope}: the lock keeps changing hands; try again", None)
 
-    def _may_break(self, holder: dict[str, Any], state: str, force: int, current: Stored) -> None:
+    def _holder_state(self, holder: Holder | None, current: Stored, record: dict[str, Any]) -> HolderState:
+        if current.age > lease_of(record, self.lease):
+            return "expired"
+        mine = self.local.took_over
+        if holder is not None and holder.run and mine is not None and mine.run == holder.run:
+            # This working copy's previous run holds the lease; its flock says whether it still runs
+            # ("dead"), or --force-unlock broke it here ("alive", already confirmed).
+            return self.local.took_over_state
+        return pid_state(holder) if holder is not None else "unknown"
+
+    def _may_break(self, holder: Holder | None, state: HolderState, force: int, current: Stored,
+                   record: dict[str, Any], confirm_break: ConfirmBreak | None) -> None:
         """Raise unless --force-unlock may break this live lock."""
         if not force:
             raise LockHeldError(
-                f"{self.scope} is locked by {describe_holder(holder)}, lease {lease_left(current, holder)}",
+                f"{self.scope} is locked by {describe_holder(holder)}, lease {lease_left(current, record)}",
                 "wait for that run to finish; if it is stuck, re-run with --force-unlock "
                 "(or `tscloud state unlock`)")
         if state == "alive" and force < 2:
@@ -172,7 +202,8 @@ class LeaseLock:
                 f"{self.scope} is locked by {describe_holder(holder)}, which is running on this host",
                 "wait for it, or stop it; --force-unlock given twice takes the lock anyway, and then "
                 "both runs write at once")
-        if state != "dead" and self._confirm_break is not None and not self._confirm_break(holder):
+        already = self.local.took_over is not None and holder is not None and self.local.took_over.run == holder.run
+        if not already and confirm_break is not None and not confirm_break(holder):
             raise LockHeldError(f"{self.scope} is locked by {describe_holder(holder)}; left alone", None)
 
     def release(self) -> None:
@@ -182,11 +213,18 @@ class LeaseLock:
             self._renewer = None
         with self._etag_lock:
             etag, self._etag = self._etag, None
-        if etag is None or self.lost.is_set():
-            return
-        # Only our own lock: after a takeover the key holds someone else's, with another ETag.
-        with contextlib.suppress(Conflict):
-            self.store.delete(self.key, etag)
+        try:
+            if etag is not None and not self.lost.is_set():
+                # Only our own lock: after a takeover the key holds someone else's, with another ETag.
+                with contextlib.suppress(Conflict):
+                    self.store.delete(self.key, etag)
+        finally:
+            # Last: while it is held, a run of this working copy that finds the lease knows we live.
+            self.local.release()
+
+    def holder(self) -> Holder | None:
+        current = self.store.get(self.key)
+        return Holder.from_json(parse_record(current.body)) if current is not None else None
 
     def __enter__(self) -> LeaseLock:
         self.acquire()
@@ -222,29 +260,34 @@ class LeaseLock:
                 "run's journal", "re-run when the other run is done (`tscloud state show` names it)")
 
     def _encode(self) -> bytes:
-        body = dict(self._body)
-        body.setdefault("started", _now_text())
-        self._body = body
-        return json.dumps(body, sort_keys=True).encode()
+        return json.dumps(self._body, sort_keys=True).encode()
 
 
-def parse_holder(body: bytes) -> dict[str, Any]:
+def parse_record(body: bytes) -> dict[str, Any]:
+    """A stored lock as a record (the holder's fields, ``lease_seconds``, ``renewed``; checked by
+    ``validate.lock_record``); {} if unreadable, which names no holder and proves nothing."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        return validate.lock_record(body)
+    except validate.Malformed:
         return {}
-    return data if isinstance(data, dict) else {}
 
 
-def lease_left(current: Stored, holder: dict[str, Any]) -> str:
-    left = float(holder.get("lease_seconds") or DEFAULT_LEASE_SECONDS) - current.age
+def lease_of(record: dict[str, Any], default: float = DEFAULT_LEASE_SECONDS) -> float:
+    try:
+        return float(record.get("lease_seconds") or default)
+    except (TypeError, ValueError):
+        return default
+
+
+def lease_left(current: Stored, record: dict[str, Any]) -> str:
+    left = lease_of(record) - current.age
     return f"expires in {max(left, 0):.0f}s" if left > 0 else "expired"
 
 
 class ObjectJournalStore:
     """Journal storage in the object store, written only over the version this run last saw."""
 
-    def __init__(self, store: ObjectStore, key: str, *, lock: LeaseLock | None = None) -> None:
+    def __init__(self, store: ObjectStore, key: str, *, lock: Lock | None = None) -> None:
         self.store = store
         self.key = key
         self.lock = lock

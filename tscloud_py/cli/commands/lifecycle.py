@@ -1,4 +1,5 @@
-"""plan, deploy, status, outputs, destroy."""
+"""plan, deploy, status, outputs, destroy: flags in, the pipeline (``operations/pipelines.py``) run, its
+outcome rendered."""
 
 from __future__ import annotations
 
@@ -9,18 +10,13 @@ import click
 
 from tscloud_py.cli.commands import pass_app
 from tscloud_py.config.preset_registry import PRESET_NAMES, PRESETS
-from tscloud_py.errors import DeployFailedError, NotDeployedError, UsageError
-from tscloud_py.state.object_store import LeaseLock
+from tscloud_py.errors import DeployFailedError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from tscloud_py.engine.events import RecordingSink
     from tscloud_py.engine.plan import Plan
-    from tscloud_py.engine.runner import RunResult
     from tscloud_py.operations.context import AppContext
+    from tscloud_py.operations.pipelines import RunOutcome
     from tscloud_py.operations.workspace import Workspace
-    from tscloud_py.state.file_lock import RunLock
 
 ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "none": "dim"}
 
@@ -49,30 +45,19 @@ def check_preset(app: AppContext, preset_name: str | None) -> None:
 @pass_app
 def plan(app: AppContext, preset_name: str | None) -> None:
     """Show, per step, what deploy would do: create, update, none or delete."""
-    from tscloud_py.engine.events import NullSink
-    from tscloud_py.engine.plan import Planner
-    from tscloud_py.operations.workspace import Workspace
+    from tscloud_py.cli.face import TerminalFace
+    from tscloud_py.cost.hooks import plan_cost_line
+    from tscloud_py.operations import pipelines
 
     check_preset(app, preset_name)
-    ws = Workspace.open(app)
-    ws.preset.validate()
-    _notices(app, ws)
-    ws.preset.preflight()
-    result = Planner(ws.steps, ws.context(NullSink())).plan()
-    result.extra.update(ws.preset.plan_extras())
-    if ws.preset.notices:
-        result.extra["notices"] = list(ws.preset.notices)
-    from tscloud_py.cost.hooks import plan_cost, plan_cost_line
-
-    result.extra.update(plan_cost(ws))
-    result.extra["destructive_count"] = result.destructive_count
+    outcome = pipelines.plan(app, TerminalFace(app))
     if app.json:
         from tscloud_py.cli.ui import print_json
 
-        print_json(result.to_json())
+        print_json(outcome.plan.to_json())
         return
-    _print_plan(ws, result)
-    cost_line = plan_cost_line(result.extra.get("cost"))
+    _print_plan(outcome.ws, outcome.plan)
+    cost_line = plan_cost_line(outcome.plan.extra.get("cost"))
     if cost_line:
         click.echo(cost_line)
 
@@ -117,10 +102,8 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: int, serve: bool,
            log_requests: bool, preset_name: str | None, upload_concurrency: int | None) -> None:
     """Plan and apply. Re-running after any failure or kill converges."""
-    from tscloud_py.engine.graph import select
-    from tscloud_py.engine.runner import Runner
-    from tscloud_py.operations.workspace import Workspace
-    from tscloud_py.presets import PresetOptions
+    from tscloud_py.cli.face import TerminalFace, rerun_command
+    from tscloud_py.operations import pipelines
 
     if only and start:
         raise UsageError("--only and --from exclude each other; pick one")
@@ -129,110 +112,30 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     if log_requests and not serve:
         raise UsageError("--log: needs --serve")
     check_preset(app, preset_name)
-    ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=upload_concurrency),
-                        locking=True)
-    selected = select(ws.steps, only, start)
-    ws.preset.validate()
-    ws.preset.preflight()
-    with ws.lock(force=force_unlock, confirm_break=breaker(app, ws.scope)) as lock:
-        _notices(app, ws)
-        lock_notice(app, lock)
-        ws.journal.check_writable()
-        sink, live = _sink(app, ws, "deploy")
-        with live:
-            result = Runner(ws.steps, ws.context(sink), ws.journal).deploy(selected)
-        _finish_run(app, ws, "deploy", result, sink, lock)
+    outcome = pipelines.deploy(app, TerminalFace(app), pipelines.DeployRequest(
+        only=only, start=start, force_unlock=force_unlock, upload_concurrency=upload_concurrency,
+        rerun=rerun_command(sys.argv[1:])))
+    render_run(app, outcome)
     if serve:
         from tscloud_py.cli.commands.local import follow_edge
 
         follow_edge(app, log_requests=log_requests)
 
 
-def _notices(app: AppContext, ws: Workspace) -> None:
-    from tscloud_py.cli.ui import echo
-
-    if not app.json:
-        for notice in [*ws.journal.notices, *ws.preset.notices]:
-            echo(f"note: {notice}", err=True)
-
-
-def _sink(app: AppContext, ws: Workspace, title: str) -> tuple[RecordingSink, Any]:
-    from tscloud_py.cli.ui import make_sink
-    from tscloud_py.engine.events import RecordingSink
-
-    inner, live = make_sink([s.id for s in ws.steps], output=app.output,
-                            title=f"{title} {ws.config.app}-{ws.config.stage} ({ws.config.preset})")
-    return RecordingSink(inner), live
-
-
-LOCK_STATE_NOTE = {"dead": "which is no longer running", "alive": "which is STILL RUNNING on this host",
-                   "unknown": "on another host, which this host cannot check", "expired": "whose lease expired"}
-
-
-def lock_notice(app: AppContext, lock: RunLock | LeaseLock) -> None:
-    if lock.took_over and not app.json:
-        from tscloud_py.cli.ui import echo
-        from tscloud_py.state.file_lock import describe_holder
-
-        echo(f"note: took over the lock from {describe_holder(lock.took_over)}, "
-             f"{LOCK_STATE_NOTE[lock.took_over_state]}", err=True)
-
-
-def breaker(app: AppContext, scope: str, *, yes: bool = False) -> Callable[[dict[str, Any]], bool]:
-    """Asks before --force-unlock breaks a live lock (``yes``: already answered)."""
-    from tscloud_py.cli.commands.state_cmd import confirm_lock_break
-
-    return lambda holder: yes or confirm_lock_break(app, scope, holder)
-
-
-def requests_report(ws: Workspace) -> dict[str, Any]:
-    """The run's AWS requests: resource requests, and the state backend's lock and journal requests apart."""
-    resource = ws.aws.requests
-    doc: dict[str, Any] = {"total": resource.total, "mutating": resource.mutating,
-                           "resource_writes": resource.mutating, "calls": dict(resource.calls)}
-    state = ws.state.requests
-    doc["state"] = {"backend": ws.state.kind, "total": state.total if state else 0,
-                    "writes": state.mutating if state else 0, "calls": dict(state.calls) if state else {}}
-    return doc
-
-
-def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, sink: RecordingSink,
-                lock: RunLock | LeaseLock) -> None:
+def render_run(app: AppContext, outcome: RunOutcome) -> None:
+    """A finished deploy or destroy: one JSON document, or the failures, a summary line and the outputs."""
     from tscloud_py.cli.ui import echo, print_json, print_outputs
 
-    steps = [r.to_json() for r in result.results if r.selected and r.status != "absent"]
-    outputs: dict[str, Any] = {}
-    if kind == "deploy":
-        try:
-            outputs = ws.preset.outputs(result.outputs) if result.ok else {}
-        except Exception:
-            outputs = {}
-        from tscloud_py.operations.local_urls import with_local_urls
-
-        outputs = with_local_urls(app, outputs)
-    summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
-    from tscloud_py.cost.hooks import run_extras
-    from tscloud_py.operations.timeline import after_run_record
-
-    summary.update(run_extras(ws, kind, result))
-    ws.journal.mark_run(summary)
-    # The journal is final: give the lock back now, so the requests reported below include the release.
-    lock.release()
-    record_path = ws.write_run_record(kind, {
-        **summary, "app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
-        "needs": {s.id: list(s.needs) for s in ws.steps},
-        "timeline": [r.__dict__ | {"error": r.error.message if r.error else None} for r in result.results
-                     if r.selected],
-        "events": [e.__dict__ for e in sink.events],
-        "requests": requests_report(ws),
-    })
-    after_run_record(app.json, kind, record_path)
+    ws, kind, result = outcome.ws, outcome.kind, outcome.result
+    if outcome.timeline is not None and not app.json:
+        page, summary = outcome.timeline
+        echo(f"{summary} (timeline: {page})", err=True)
     if app.json:
         doc: dict[str, Any] = {"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
-                               "steps": steps}
+                               "steps": outcome.steps}
         if kind == "deploy":
-            doc["outputs"] = outputs
-        report = requests_report(ws)
+            doc["outputs"] = outcome.outputs
+        report = outcome.requests
         doc["requests"] = {"resource": {"total": report["total"], "writes": report["resource_writes"]},
                            "state": {k: report["state"][k] for k in ("backend", "total", "writes")}}
         print_json(doc)
@@ -244,17 +147,17 @@ def _finish_run(app: AppContext, ws: Workspace, kind: str, result: RunResult, si
             if app.verbose and failure.detail:
                 echo(failure.detail, err=True)
         counts: dict[str, int] = {}
-        for r in steps:
+        for r in outcome.steps:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         echo(f"{kind} {'finished' if result.ok else 'FAILED'} in {result.ended - result.started:.1f}s: "
              + ", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
         if app.verbose:
-            report = requests_report(ws)
+            report = outcome.requests
             echo(f"AWS requests: {report['total']} ({report['resource_writes']} resource writes); "
                  f"state ({report['state']['backend']}): {report['state']['total']} "
                  f"({report['state']['writes']} writes)", err=True)
-        if outputs:
-            print_outputs(outputs)
+        if outcome.outputs:
+            print_outputs(outcome.outputs)
     if not result.ok:
         failed = ", ".join(r.id for r in result.failed)
         raise _Reported(DeployFailedError(f"{kind} failed at: {failed}"))
@@ -277,29 +180,17 @@ def status(app: AppContext, timeline: bool) -> None:
 
         show_timeline(app)
         return
-    from tscloud_py.cli.ui import echo, print_json
-    from tscloud_py.engine.events import NullSink
-    from tscloud_py.engine.plan import Planner
-    from tscloud_py.operations.workspace import Workspace
+    from tscloud_py.cli.ui import echo, print_json, print_outputs
+    from tscloud_py.operations import pipelines
 
-    ws = Workspace.open(app)
-    live = Planner(ws.steps, ws.context(NullSink())).plan().by_id()
-    rows = []
-    for step in ws.steps:
-        rec = ws.journal.steps.get(step.id, {})
-        p = live[step.id]
-        state = {"none": "in sync", "create": "missing", "update": "drifted"}.get(p.action, p.action)
-        rows.append({"id": step.id, "journal": rec.get("status", "never"), "at": rec.get("at"),
-                     "live": state, "changes": [c.describe() for c in p.changes]})
-    outputs = _journal_outputs(ws, required=False)
-    extra = ws.preset.live_status(ws.journal.outputs()) if outputs else {}
+    doc = pipelines.status(app)
+    extra, outputs = doc.pop("live"), doc["outputs"]
+    region = doc.pop("region")
     if app.json:
-        print_json({"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
-                    "steps": rows, "outputs": outputs, "last_run": ws.journal.data.get("last_run"),
-                    **({"live": extra} if extra else {})})
+        print_json({**doc, **({"live": extra} if extra else {})})
         return
-    echo(f"{ws.config.app}-{ws.config.stage} ({ws.config.preset}, {ws.aws.region})")
-    for r in rows:
+    echo(f"{doc['app']}-{doc['stage']} ({doc['preset']}, {region})")
+    for r in doc["steps"]:
         echo(f"  {r['id']:<22} {r['live']:<9} last: {r['journal']}" + (f" at {r['at']}" if r["at"] else ""))
         for c in r["changes"]:
             echo(f"      {c}")
@@ -312,23 +203,7 @@ def status(app: AppContext, timeline: bool) -> None:
                     echo(f"    {k}: {v}")
     if outputs:
         echo("outputs:")
-        from tscloud_py.cli.ui import print_outputs
-
         print_outputs(outputs)
-
-
-def _journal_outputs(ws: Workspace, *, required: bool) -> dict[str, Any]:
-    recorded = ws.journal.outputs()
-    if not recorded:
-        if required:
-            raise NotDeployedError(f"{ws.config.app}-{ws.config.stage} has no recorded deploy here")
-        return {}
-    try:
-        return ws.preset.outputs(recorded)
-    except (KeyError, TypeError):
-        if required:
-            raise NotDeployedError(f"{ws.config.app}-{ws.config.stage} has not been fully deployed") from None
-        return {}
 
 
 @click.command()
@@ -336,11 +211,9 @@ def _journal_outputs(ws: Workspace, *, required: bool) -> dict[str, Any]:
 def outputs(app: AppContext) -> None:
     """The outputs of the last deploy (JSON with --output json)."""
     from tscloud_py.cli.ui import print_json, print_outputs
-    from tscloud_py.operations.local_urls import with_local_urls
-    from tscloud_py.operations.workspace import Workspace
+    from tscloud_py.operations import pipelines
 
-    ws = Workspace.open(app)
-    values = with_local_urls(app, _journal_outputs(ws, required=True))
+    values = pipelines.outputs(app)
     if app.json:
         print_json(values)
     else:
@@ -356,39 +229,16 @@ def outputs(app: AppContext) -> None:
 @pass_app
 def destroy(app: AppContext, no_snapshot: bool, confirm: str | None, force_unlock: int, yes: bool) -> None:
     """Remove everything this app and stage created, in reverse order."""
+    from tscloud_py.cli.face import TerminalFace, rerun_command
     from tscloud_py.cli.ui import echo
-    from tscloud_py.engine.plan import destroy_plan
-    from tscloud_py.engine.runner import Runner
-    from tscloud_py.operations.workspace import Workspace
-    from tscloud_py.presets import PresetOptions
+    from tscloud_py.operations import pipelines
 
-    ws = Workspace.open(app, PresetOptions(no_snapshot=no_snapshot, verbose=app.verbose), locking=True)
-    target = f"{ws.config.app}-{ws.config.stage}"
-    if ws.config.is_production and confirm != target:
-        raise UsageError(f"--confirm: destroying the production stage needs --confirm {target}")
-    if confirm is not None and confirm != target:
-        raise UsageError(f"--confirm: expected {target}, got {confirm}")
-    if not (app.yes or yes) and not ws.config.is_production:
-        if not sys.stdin.isatty():
-            raise UsageError("--yes: destroy asks for confirmation when not on a terminal; "
-                             "run `tscloud destroy --yes` (or `tscloud --yes destroy`)")
-        click.confirm(f"destroy every resource of {target}?", abort=True)
-    with ws.lock(force=force_unlock, confirm_break=breaker(app, ws.scope, yes=yes)) as lock:
-        _notices(app, ws)
-        lock_notice(app, lock)
-        ws.journal.check_writable()
-        sink, live = _sink(app, ws, "destroy")
-        ctx = ws.context(sink)
-        _the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())
-        for step in ws.steps:  # before the first delete: a half-destroyed stage is worse than none
-            refusal = step.destroy_refusal(observed[step.id]) if step.id in observed else None
-            if refusal is not None:
-                raise UsageError(f"{step.id}: {refusal[0]}; nothing was deleted", refusal[1])
-        if not observed and not app.json:
-            echo(f"nothing to destroy for {target}", err=True)
-        with live:
-            result = Runner(ws.steps, ctx, ws.journal).destroy(observed)
-        _finish_run(app, ws, "destroy", result, sink, lock)
+    outcome = pipelines.destroy(app, TerminalFace(app), pipelines.DestroyRequest(
+        no_snapshot=no_snapshot, confirm=confirm, force_unlock=force_unlock, yes=yes,
+        rerun=rerun_command(sys.argv[1:])))
+    if outcome.nothing_to_destroy and not app.json:
+        echo(f"nothing to destroy for {outcome.ws.config.app}-{outcome.ws.config.stage}", err=True)
+    render_run(app, outcome)
 
 
 def register(group: click.Group) -> None:

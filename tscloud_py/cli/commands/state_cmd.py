@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from tscloud_py.cli.commands import pass_app
+from tscloud_py.cli.face import confirm_lock_break
 from tscloud_py.errors import UsageError
 
 if TYPE_CHECKING:
@@ -16,39 +16,34 @@ if TYPE_CHECKING:
     from tscloud_py.state.backend import StateBackend
 
 
-def confirm_lock_break(app: AppContext, scope: str, holder: dict[str, Any]) -> bool:
-    """Ask before breaking a lock whose holder's lease is live (it may still be deploying)."""
-    from tscloud_py.state.file_lock import describe_holder
-
-    if app.yes:
-        return True
-    if app.json or not sys.stdin.isatty():
-        raise UsageError(f"--yes: the lock of {scope} is live (held by {describe_holder(holder)}); breaking it "
-                         "asks for confirmation, so pass --yes when not on a terminal")
-    return click.confirm(f"{scope} is locked by {describe_holder(holder)}, whose lease is live. Break it?")
-
-
 def _backend(app: AppContext) -> tuple[StateBackend, str]:
-    from tscloud_py.state.backend import StateBackend
+    from tscloud_py.operations.state import open_state
 
     config = app.config()
-    aws = app.factory(config.region)
-    return StateBackend.choose(app, aws, config), f"{config.app}-{config.stage} ({aws.region})"
+    backend = open_state(app, app.factory(config.region), config)
+    return backend, backend.scope
 
 
 def _lock_info(backend: StateBackend) -> dict[str, Any] | None:
-    from tscloud_py.state.object_store import lease_left, lock_key, parse_holder
+    """Who holds the lock (``holder``: a ``Holder`` or None when its record is unreadable), and its lease."""
+    from tscloud_py.state.lock import Holder
+    from tscloud_py.state.object_store import lease_left, lock_key, parse_record
 
     if backend.store is None:
-        from tscloud_py.state.file_lock import RunLock
-
-        holder = RunLock(backend.local_dir / "lock", scope="").holder()
+        holder = backend.lock.holder()
         return {"holder": holder} if holder else None
     current = backend.store.get(lock_key(backend.app, backend.stage))
     if current is None:
         return None
-    holder = parse_holder(current.body)
-    return {"holder": holder, "lease": lease_left(current, holder), "age_seconds": round(current.age, 1)}
+    record = parse_record(current.body)
+    return {"holder": Holder.from_json(record), "lease": lease_left(current, record),
+            "age_seconds": round(current.age, 1)}
+
+
+def _shown(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {**info, "holder": info["holder"].to_json() if info["holder"] is not None else {}}
 
 
 def _journal_info(backend: StateBackend) -> dict[str, Any] | None:
@@ -82,12 +77,12 @@ def state() -> None:
 def show(app: AppContext) -> None:
     """Who holds this stage's lock (and its lease), and how old its journal is."""
     from tscloud_py.cli.ui import echo, print_json
-    from tscloud_py.state.file_lock import describe_holder
+    from tscloud_py.state.lock import describe_holder
 
     backend, scope = _backend(app)
     lock, journal = _lock_info(backend), _journal_info(backend)
     if app.json:
-        print_json({"backend": backend.kind, "where": backend.where, "lock": lock, "journal": journal})
+        print_json({"backend": backend.kind, "where": backend.where, "lock": _shown(lock), "journal": journal})
         return
     echo(f"{scope}: state in {backend.where} ({backend.kind})")
     if lock is None:
@@ -156,7 +151,9 @@ def migrate(app: AppContext) -> None:
     key = journal_key(backend.app, backend.stage)
     result = "nothing to migrate"
     if data is not None:
-        with _held(app, backend, scope):
+        # Held while migrating, so no deploy writes the journal meanwhile.
+        backend.lock.acquire()
+        try:
             if backend.store.get(key) is not None:
                 result = "the bucket already has a journal for this stage; the local one was left in place"
             else:
@@ -166,6 +163,8 @@ def migrate(app: AppContext) -> None:
                     result = f"moved {local.path} to {backend.store.where}/{key}"
                 except Conflict:
                     result = "the bucket already has a journal for this stage; the local one was left in place"
+        finally:
+            backend.lock.release()
     elif moved.exists():
         result = "already migrated"
     if app.json:
@@ -174,33 +173,27 @@ def migrate(app: AppContext) -> None:
         echo(f"{scope}: {result}")
 
 
-def _held(app: AppContext, backend: StateBackend, scope: str) -> Any:
-    """The stage's lock, held while migrating so no deploy writes the journal meanwhile."""
-    return backend.lock(scope=scope, force=False, confirm_break=None)
-
-
 @state.command()
 @pass_app
 def unlock(app: AppContext) -> None:
     """Break this stage's lock (asks first, unless --yes): for a run that died or hangs."""
     from tscloud_py.cli.ui import echo, print_json
-    from tscloud_py.state.file_lock import describe_holder
-    from tscloud_py.state.object_store import lock_key, parse_holder
+    from tscloud_py.state.lock import Holder, describe_holder
+    from tscloud_py.state.object_store import Conflict, lock_key, parse_record
 
     backend, scope = _backend(app)
-    broke: dict[str, Any] | None = None
+    broke: Holder | None = None
+    unlocked = False
     if backend.store is None:
         path = backend.local_dir / "lock"
         info = _lock_info(backend)
         if info is not None and confirm_lock_break(app, scope, info["holder"]):
             path.unlink(missing_ok=True)
-            broke = info["holder"]
+            broke, unlocked = info["holder"], True
     else:
-        from tscloud_py.state.object_store import Conflict
-
         current = backend.store.get(lock_key(backend.app, backend.stage))
         if current is not None:
-            holder = parse_holder(current.body)
+            holder = Holder.from_json(parse_record(current.body))
             if confirm_lock_break(app, scope, holder):
                 try:
                     # On the ETag we showed: a lock taken meanwhile by someone else stays.
@@ -208,10 +201,10 @@ def unlock(app: AppContext) -> None:
                 except Conflict:
                     raise UsageError(f"state unlock: the lock of {scope} changed hands meanwhile; look again with "
                                      "`tscloud state show`") from None
-                broke = holder
+                broke, unlocked = holder, True
     if app.json:
-        print_json({"unlocked": broke is not None, "holder": broke})
-    elif broke is None:
+        print_json({"unlocked": unlocked, "holder": broke.to_json() if broke is not None else None})
+    elif not unlocked:
         echo(f"{scope}: the lock is free")
     else:
         echo(f"{scope}: broke the lock of {describe_holder(broke)}")
