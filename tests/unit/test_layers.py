@@ -28,7 +28,7 @@ LAYERS = (
     "engine",  # steps, plan, graph, scheduler, runner, events, clock
 )
 # Leaves every layer may import: each imports nothing of tscloud (checked below).
-SHARED = ("errors", "redact", "concurrency")
+SHARED = ("errors", "redact", "concurrency", "loopback")
 # The entry points sit on top of the cli.
 ENTRY = ("tscloud_py", "tscloud_py.__main__")
 # Who may import the emulator: the operations module that starts it for `--local`.
