@@ -23,7 +23,10 @@ def open_state(app: AppContext, aws: ClientFactory, config: Config) -> StateBack
     scope = f"{config.app}-{config.stage} ({aws.region})"
     if config.state.backend == "local":
         return StateBackend(config.app, config.stage, scope, local_dir)
-    return StateBackend(config.app, config.stage, scope, local_dir, s3_store(aws, config))
+    # One lock file per state bucket lock, named like the local backend's directory of the same stage.
+    keyed = local_dir.relative_to(app.project_dir / ".tscloud" / "state")
+    return StateBackend(config.app, config.stage, scope, local_dir, s3_store(aws, config),
+                        working_copy_lock=app.project_dir / ".tscloud" / "locks" / keyed / "lock")
 
 
 def state_requests(state: StateBackend) -> RequestLog | None:

@@ -4,7 +4,7 @@
 deploying a stage sees the same lock; under ``--local`` that bucket is inside the user's emulator, so
 ``--local`` and ``--endpoint-url`` at the same emulator share one lock and one journal. ``local``
 (``[state] backend = "local"``): files under ``.tscloud/state/``, keyed by target, account, region, app
-and stage. Either way the working copy's lock file is under ``local_dir``. Which one a command gets is decided in
+and stage. Either way the lock holds a flocked file under the working copy's ``.tscloud/``. Which one a command gets is decided in
 ``operations/state.py``; this module only builds what the choice names.
 """
 
@@ -30,12 +30,15 @@ class StateBackend:
     app: str
     stage: str
     scope: str  # "app-stage (region)", as messages name the stage
-    local_dir: Path  # this working copy's state of the stage: its lock file, and the local journal
+    local_dir: Path  # the local backend's journal and lock file
     store: ObjectStore | None = None  # the state bucket; None for the local backend
+    # The state bucket's lock also flocks a file of this working copy's, held for the run: the proof, to
+    # the next run here, that its holder is alive. Kept apart from local_dir, which holds no state then.
+    working_copy_lock: Path | None = None
     lock: Lock = field(init=False)
 
     def __post_init__(self) -> None:
-        local = RunLock(self.local_dir / "lock", scope=self.scope)
+        local = RunLock(self.working_copy_lock or self.local_dir / "lock", scope=self.scope)
         self.lock = local if self.store is None else LeaseLock(self.store, lock_key(self.app, self.stage),
                                                                local=local)
 
