@@ -75,3 +75,30 @@ def test_publish_function_is_routed_and_goes_live(moto_server: MotoServer) -> No
     assert published["FunctionMetadata"]["FunctionARN"] == f"arn:aws:cloudfront::{ACCOUNT}:function/{name}"
     live = cf.describe_function(Name=name, Stage="LIVE")["FunctionSummary"]
     assert live["Status"] == "UNASSOCIATED"
+
+
+def test_a_finished_invalidation_is_completed_as_aws_spells_it(moto_server: MotoServer) -> None:
+    # moto says COMPLETED; AWS says Completed (fidelity.cloudfront)
+    dist = _create_distribution(moto_server.endpoint, f"inv-{uuid.uuid4().hex[:8]}")
+    cf = boto(moto_server.endpoint, "cloudfront")
+    created = cf.create_invalidation(DistributionId=dist["Id"], InvalidationBatch={
+        "Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": uuid.uuid4().hex})["Invalidation"]
+    assert cf.get_invalidation(DistributionId=dist["Id"], Id=created["Id"])["Invalidation"]["Status"] == "Completed"
+
+
+def test_an_integration_keeps_its_response_transfer_mode(moto_server: MotoServer) -> None:
+    # moto drops responseTransferMode; AWS keeps it, BUFFERED unless asked (fidelity.apigateway)
+    api = boto(moto_server.endpoint, "apigateway")
+    api_id = api.create_rest_api(name=f"mode-{uuid.uuid4().hex[:8]}")["id"]
+    root = api.get_resources(restApiId=api_id)["items"][0]["id"]
+    uri = (f"arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/arn:aws:lambda:us-east-1:{ACCOUNT}"
+           ":function:f/response-streaming-invocations")
+    modes = {}
+    for method, mode in (("GET", "STREAM"), ("POST", None)):
+        api.put_method(restApiId=api_id, resourceId=root, httpMethod=method, authorizationType="NONE")
+        extra = {"responseTransferMode": mode} if mode else {}
+        put = api.put_integration(restApiId=api_id, resourceId=root, httpMethod=method, type="AWS_PROXY",
+                                  integrationHttpMethod="POST", uri=uri, **extra)
+        got = api.get_integration(restApiId=api_id, resourceId=root, httpMethod=method)
+        modes[method] = (put["responseTransferMode"], got["responseTransferMode"])
+    assert modes == {"GET": ("STREAM", "STREAM"), "POST": ("BUFFERED", "BUFFERED")}

@@ -264,7 +264,7 @@ def test_rest_api_integration_request_is_pinned(factory: ClientFactory) -> None:
         assert params["uri"] == streaming_uri and params["responseTransferMode"] == "STREAM"
     assert out["origin_path"] == "/live" and out["api_domain"].endswith(".execute-api.us-east-1.amazonaws.com")
     assert step.diff(c, step.read(c)) == []
-    # AWS reports responseTransferMode; a BUFFERED one is drift (moto leaves the key out)
+    # AWS reports responseTransferMode (and fidelity.apigateway makes moto do so): a BUFFERED one is drift
     observed = step.read(c)
     assert observed is not None
     observed["integrations"]["/"]["responseTransferMode"] = "BUFFERED"

@@ -243,8 +243,7 @@ class CloudFront:
                           clock: Clock | None = None, policy: WaitPolicy | None = None) -> None:
         def check() -> Poll[str]:
             status = self.invalidation_status(dist_id, inv_id)
-            # AWS says "Completed"; moto says "COMPLETED".
-            return Poll.finished(status) if status.lower() == "completed" else Poll.pending(status)
+            return Poll.finished(status) if status == "Completed" else Poll.pending(status)
 
         wait_for(check, what=f"invalidation {inv_id}", policy=policy or WaitPolicy(timeout=20 * 60),
                  clock=clock, progress=progress)

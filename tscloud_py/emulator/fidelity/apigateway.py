@@ -8,6 +8,7 @@ from typing import Any
 
 def apply() -> None:
     _empty_base_path_mappings()
+    _integration_transfer_mode()
     _v2_domain_regional_targets()
 
 
@@ -50,3 +51,29 @@ def _v2_domain_regional_targets() -> None:
             conf.setdefault("domainNameStatus", "AVAILABLE")
 
     DomainName.__init__ = init  # type: ignore[method-assign]
+
+
+def _integration_transfer_mode() -> None:
+    """AWS keeps a REST API integration's responseTransferMode (BUFFERED unless STREAM was asked for) and
+    returns it from PutIntegration and GetIntegration; moto drops it."""
+    import json
+
+    from moto.apigateway.models import Integration
+    from moto.apigateway.responses import APIGatewayResponse
+
+    to_json = Integration.to_json
+
+    def with_mode(self: Any) -> dict[str, Any]:
+        return {**to_json(self), "responseTransferMode": getattr(self, "response_transfer_mode", "BUFFERED")}
+
+    put = APIGatewayResponse.put_integration
+
+    def put_integration(self: Any) -> Any:
+        status, headers, _ = put(self)
+        parts = self.path.split("/")
+        integration = self.backend.get_integration(parts[2], parts[4], parts[6])
+        integration.response_transfer_mode = self._get_param("responseTransferMode") or "BUFFERED"
+        return status, headers, json.dumps(integration.to_json())
+
+    Integration.to_json = with_mode  # type: ignore[method-assign]
+    APIGatewayResponse.put_integration = put_integration  # type: ignore[method-assign]

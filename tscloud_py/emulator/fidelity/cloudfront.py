@@ -10,6 +10,7 @@ def apply() -> None:
     _cloudfront_distribution_arns()
     _full_distribution_summaries()
     _unique_oac_names()
+    _invalidation_status()
     from tscloud_py.emulator.cloudfront_functions import add_cloudfront_functions
 
     add_cloudfront_functions()
@@ -87,3 +88,17 @@ def _unique_oac_names() -> None:
         return original(self, config_dict)
 
     CloudFrontBackend.create_origin_access_control = create  # type: ignore[method-assign]
+
+
+def _invalidation_status() -> None:
+    """AWS calls a finished invalidation ``Completed``; moto says ``COMPLETED``."""
+    from moto.cloudfront import models
+
+    original_init = models.Invalidation.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self.status == "COMPLETED":
+            self.status = "Completed"
+
+    models.Invalidation.__init__ = init  # type: ignore[method-assign]

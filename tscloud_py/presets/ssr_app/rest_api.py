@@ -2,8 +2,6 @@
 
 With a streaming build the integrations use the response-streaming invocation URI and
 ``responseTransferMode: STREAM`` (as the seed's CDK ``ResponseTransferMode.STREAM`` does).
-moto drops ``responseTransferMode``; when the key is missing from what the API reports it is not
-compared (AWS always reports it), and the tests pin the request we send.
 """
 
 from __future__ import annotations
@@ -66,7 +64,7 @@ class RestApiStep(Step):
                 out[path] = "missing"
             elif integ.get("type") != "AWS_PROXY" or integ.get("uri") != uri:
                 out[path] = f"uri {integ.get('uri')}"
-            elif "responseTransferMode" in integ and integ["responseTransferMode"] != self.transfer_mode:
+            elif integ.get("responseTransferMode") != self.transfer_mode:
                 out[path] = f"responseTransferMode {integ['responseTransferMode']}"
         return out
 
