@@ -55,6 +55,13 @@ class StateConflictError(TscloudError):
     default_hint = "another run took this stage over; re-run once it is done"
 
 
+class JournalDisagreesError(TscloudError):
+    """The journal asks for a destructive action that what AWS holds does not bear out."""
+
+    default_hint = ("the journal was changed or is stale; check what differs by hand, then undo it yourself "
+                    "or delete the journal (`tscloud state show` names it) and re-run")
+
+
 class AwsError(TscloudError):
     """An AWS API call failed. Carries the AWS error code."""
 

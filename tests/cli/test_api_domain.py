@@ -156,3 +156,24 @@ def test_a_multi_level_base_path_on_a_rest_api_exits_2_before_any_write(
             assert "Traceback" not in result.output
         assert proxy.resource_writes() == []
     assert _records(porkbun, zone) == before
+
+
+def test_deploy_destroy_deploy(cli: Any, moto_server: MotoServer, porkbun: pb_fake.FakePorkbun,
+                               tmp_path: Path) -> None:
+    """ACM honours an idempotency token for an hour, answering with the certificate it made even once
+    that is deleted: the second deploy's request must not reuse the first's token."""
+    zone = next(d for d in porkbun.domains if d != "unrelated.com")
+    project = _project(tmp_path, f"api.{zone}", _rest_api(moto_server))
+    env = {"TSCLOUD_PORKBUN_API_URL": porkbun.url + "/api/json/v3", "PORKBUN_API_KEY": pb_fake.API_KEY,
+           "PORKBUN_SECRET_API_KEY": pb_fake.SECRET_KEY}
+    base = ("--endpoint-url", moto_server.endpoint, "--output", "json")
+    first = cli(*base, "deploy", cwd=project, env=env, timeout=120)
+    assert first.code == 0, first.output
+    gone = cli(*base, "--yes", "destroy", cwd=project, env=env, timeout=120)
+    assert gone.code == 0, gone.output
+    again = cli(*base, "deploy", cwd=project, env=env, timeout=120)
+    assert again.code == 0, again.output
+    arn = again.json()["outputs"]["certificate_arn"]
+    assert arn != first.json()["outputs"]["certificate_arn"]
+    cert = _client(moto_server, "acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    assert cert["Status"] == "ISSUED"

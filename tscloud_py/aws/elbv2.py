@@ -94,6 +94,16 @@ class Elbv2:
             return found[0] if found else None
         return None
 
+    def target_group_vpcs(self, arns: list[str]) -> dict[str, str]:
+        """The VPC of each of ``arns`` that exists (one that does not is left out)."""
+        found: dict[str, str] = {}
+        for arn in arns:
+            with ignoring("TargetGroupNotFound", "ValidationError"):
+                for tg in call(self.c.describe_target_groups, "elbv2:DescribeTargetGroups",
+                               TargetGroupArns=[arn]).get("TargetGroups", []):
+                    found[tg["TargetGroupArn"]] = tg.get("VpcId", "")
+        return found
+
     def create_target_group(self, name: str, vpc_id: str, port: int, health: dict[str, Any],
                             tags: dict[str, str]) -> dict[str, Any]:
         return create_or_adopt(

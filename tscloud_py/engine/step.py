@@ -185,5 +185,11 @@ class Step(ABC):
         delete. Checked for every step before the first delete, so a refusal leaves everything in place."""
         return None
 
+    def destroy_disagreement(self, ctx: StepContext, observed: Any) -> str | None:
+        """What differs, when destroy would restore or delete something on the journal's word that what
+        ``read`` observed does not bear out (the journal is a cache anyone with the state bucket can
+        write). Checked beside ``destroy_refusal``, before the first delete; the run stops with exit 1."""
+        return None
+
 
 StepFactory = Callable[[], list[Step]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tscloud_py.errors import NotDeployedError, UsageError
+from tscloud_py.errors import JournalDisagreesError, NotDeployedError, UsageError
 from tscloud_py.operations import exit_guard
 
 if TYPE_CHECKING:
@@ -139,9 +139,14 @@ def destroy(app: AppContext, face: Face, request: DestroyRequest) -> RunOutcome:
         ctx = ws.context(sink.events)
         _the_plan, observed = destroy_plan(ws.steps, ctx, ws.journal.outputs())
         for step in ws.steps:  # before the first delete: a half-destroyed stage is worse than none
-            refusal = step.destroy_refusal(observed[step.id]) if step.id in observed else None
+            if step.id not in observed:
+                continue
+            refusal = step.destroy_refusal(observed[step.id])
             if refusal is not None:
                 raise UsageError(f"{step.id}: {refusal[0]}; nothing was deleted", refusal[1])
+            differs = step.destroy_disagreement(ctx.for_step(step.id, step.needs), observed[step.id])
+            if differs is not None:
+                raise JournalDisagreesError(f"{step.id}: {differs}; nothing was changed")
         with _recorded_if_interrupted(ws, face, "destroy", sink, request.rerun):
             result = Runner(ws.steps, ctx, ws.journal).destroy(observed)
         outcome = _finish(ws, "destroy", result, sink.events, lock)

@@ -22,6 +22,7 @@ def patch_moto_fidelity() -> None:
     except ImportError:
         return
     from tscloud_py.emulator.fidelity import (
+        acm,
         apigateway,
         cloudfront,
         ecs,
@@ -32,6 +33,6 @@ def patch_moto_fidelity() -> None:
         scheduler,
     )
 
-    for service in (iam, cloudfront, apigateway, ecs, elasticache, lambda_, s3, scheduler):
+    for service in (acm, iam, cloudfront, apigateway, ecs, elasticache, lambda_, s3, scheduler):
         service.apply()
     _applied = True

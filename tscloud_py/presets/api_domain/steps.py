@@ -9,7 +9,7 @@ from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.elbv2 import Elbv2, is_https_redirect, redirect_to_https_action
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
-from tscloud_py.errors import TscloudError, UsageError
+from tscloud_py.errors import JournalDisagreesError, TscloudError, UsageError
 from tscloud_py.presets.naming import Names
 
 NOT_FOUND_ACTION = {"Type": "fixed-response",
@@ -237,7 +237,7 @@ class AlbHttpsStep(Step):
         https = self.elbv2.listener_on_port(lb["LoadBalancerArn"], 443)
         http = self.elbv2.listener_on_port(lb["LoadBalancerArn"], 80)
         observed = {
-            "lb_arn": lb["LoadBalancerArn"], "target": lb["DNSName"], "target_zone_id": lb["CanonicalHostedZoneId"],
+            "lb_arn": lb["LoadBalancerArn"], "lb_vpc": lb.get("VpcId", ""), "target": lb["DNSName"], "target_zone_id": lb["CanonicalHostedZoneId"],
             "https_arn": https["ListenerArn"] if https else None,
             "https_certs": self.elbv2.listener_certificates(https["ListenerArn"]) if https else [],
             "https_ours": self._ours(https["ListenerArn"]) if https else False,
@@ -261,13 +261,58 @@ class AlbHttpsStep(Step):
             changes.append(Change("HTTP:80 default action", "forward", "redirect to HTTPS"))
         return changes
 
+    def _unlike_ours(self, actions: Any, lb_vpc: str) -> str | None:
+        """Why ``actions`` (the journal's record of the HTTP:80 listener's original default actions) are
+        not a shape that listener can have had, or None. Only shapes tscloud can check are restored: a
+        fixed response, a forward to target groups in the load balancer's VPC, a redirect on the same
+        host; anything else (a redirect to another host) is what a changed journal would say."""
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "are not a list of actions"
+        groups: list[str] = []
+        for action in actions:
+            kind = action.get("Type")
+            if kind == "fixed-response":
+                continue
+            if kind == "redirect":
+                host = (action.get("RedirectConfig") or {}).get("Host", "#{host}")
+                if host != "#{host}":
+                    return f"redirect to another host ({host})"
+                continue
+            if kind != "forward":
+                return f"include a {kind!r} action"
+            config = action.get("ForwardConfig") or {}
+            groups += [str(action["TargetGroupArn"])] if action.get("TargetGroupArn") else []
+            groups += [str(g.get("TargetGroupArn")) for g in config.get("TargetGroups") or []]
+        vpcs = self.elbv2.target_group_vpcs(sorted(set(groups))) if groups else {}
+        strangers = [g for g in groups if vpcs.get(g) != lb_vpc]
+        return f"forward to target groups outside this load balancer's VPC ({', '.join(strangers)})" \
+            if strangers else None
+
+    def _original(self, ctx: StepContext, current: dict[str, Any]) -> Any:
+        """The journal's original HTTP:80 actions, refused unless they are a shape that listener could have."""
+        original = ctx.recorded("http_original_actions")
+        if original:
+            why = self._unlike_ours(original, current.get("lb_vpc", ""))
+            if why is not None:
+                raise JournalDisagreesError(f"{self.id}: the journal's original HTTP:80 actions {why}; not "
+                                            "restored, nothing was changed")
+        return original
+
+    def destroy_disagreement(self, ctx: StepContext, observed: Any) -> str | None:
+        if not observed["http_arn"] or observed["http_ours"] or not is_https_redirect(observed["http_actions"]):
+            return None
+        original = ctx.recorded("http_original_actions")
+        why = self._unlike_ours(original, observed.get("lb_vpc", "")) if original else None
+        return f"the journal's original HTTP:80 actions {why}; not restored" if why else None
+
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         cert = ctx.get(self.certificate_arn)
         current = observed or self._observe()
-        original = ctx.recorded("http_original_actions")
         http_actions = current["http_actions"]
         if current["http_arn"] and not is_https_redirect(http_actions):
             original = http_actions
+        else:
+            original = self._original(ctx, current)
         if not current["https_arn"]:
             actions = original or [NOT_FOUND_ACTION]
             listener = self.elbv2.create_listener(current["lb_arn"], 443, actions, self.tags, protocol="HTTPS",
@@ -297,8 +342,9 @@ class AlbHttpsStep(Step):
             elif cert and cert in observed["https_certs"]:
                 self.elbv2.remove_listener_certificate(observed["https_arn"], cert)
         if observed["http_arn"]:
-            original = ctx.recorded("http_original_actions")
             if observed["http_ours"]:
                 self.elbv2.delete_listener(observed["http_arn"])
-            elif original and is_https_redirect(observed["http_actions"]):
-                self.elbv2.modify_listener_default(observed["http_arn"], original)
+            elif is_https_redirect(observed["http_actions"]):
+                original = self._original(ctx, observed)
+                if original:
+                    self.elbv2.modify_listener_default(observed["http_arn"], original)

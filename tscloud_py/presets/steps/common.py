@@ -67,6 +67,24 @@ class CertificateStep(Step):
             return self._observed(cert, False)
         return None
 
+    def _request(self) -> str:
+        """Request the certificate with an idempotency token, so a request whose answer was lost and that
+        is sent again makes no second certificate. ACM honours a token for an hour, answering with the
+        certificate it made even once that is gone (deleted by a destroy, say): then the token is spent,
+        and the next is derived from the ARN it answered, so a resend of that request is idempotent too."""
+        seed = "/".join([self.names.app, self.names.stage, self.id, self.acm.region, *sorted(self.domains)])
+        for _attempt in range(5):
+            token = hashlib.sha256(seed.encode()).hexdigest()[:32]  # ACM: at most 32 word characters
+            arn = self.acm.request(self.domains, token=token, tags=self.tags)
+            cert = self.acm.describe(arn)
+            if cert is not None and sorted(set(self.acm.names(cert))) == sorted(self.domains):
+                return arn
+            seed += "/" + arn
+        from tscloud_py.errors import AwsError
+
+        raise AwsError("acm:RequestCertificate", "IdempotentParameterMismatch",
+                       f"ACM keeps answering with certificates that are gone or for other names (last {arn})")
+
     def _missing_validation(self, arn: str) -> list[dict[str, str]]:
         cert = self.acm.describe(arn) or {}
         missing = []
@@ -92,9 +110,7 @@ class CertificateStep(Step):
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         if observed is None:
-            seed = "/".join([self.names.app, self.names.stage, self.id, self.acm.region, *sorted(self.domains)])
-            token = hashlib.sha256(seed.encode()).hexdigest()[:32]  # ACM: at most 32 word characters
-            arn = self.acm.request(self.domains, token=token, tags=self.tags)
+            arn = self._request()
             ctx.log(f"requested a certificate for {', '.join(self.domains)} in {self.acm.region}")
             owned = True
         else:
@@ -221,15 +237,27 @@ class DnsRecordStep(Step):
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return {"name": self.name, "type": observed["type"], "value": observed["values"][0]}
 
-    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
-        expected = ctx.recorded("value")
-        if expected is None:
-            try:
-                expected = self._target(ctx)
-            except PendingOutput:
-                expected = None
+    def _ours(self, ctx: StepContext) -> str | None:
+        """Where this config points the name (from the target step's live read), None when unknown."""
+        try:
+            return normalize(self._record(self._target(ctx), self._alias_zone(ctx)).values[0])
+        except PendingOutput:
+            return None
+
+    def destroy_disagreement(self, ctx: StepContext, observed: Any) -> str | None:
+        recorded, ours = ctx.recorded("value"), self._ours(ctx)
         values = observed.get("values") or []
-        if expected is None or values != [normalize(expected)]:
+        if recorded is None or ours is None or normalize(str(recorded)) == ours:
+            return None
+        if values == [normalize(str(recorded))]:
+            return (f"the journal says this app pointed {observed['type']} {self.name} at {values[0]}, where it "
+                    f"points now, but this config points it at {ours}")
+        return None
+
+    def destroy(self, ctx: StepContext, observed: Any) -> str | None:
+        # The record goes only while it points where this config points it: never on the journal's word.
+        ours = self._ours(ctx)
+        if ours is None or (observed.get("values") or []) != [ours]:
             ctx.log(f"kept {observed['type']} {self.name}: it does not point where this app pointed it")
             return "kept"
         self.provider.delete(self.name, observed["type"])
