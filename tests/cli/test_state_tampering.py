@@ -56,3 +56,30 @@ def test_a_tampered_journal_is_set_aside_and_rebuilt(name: str, moto_server: Mot
     doc = json.loads(rebuilt)
     assert doc["app"] == app and set(doc["steps"]) == set(journal["steps"])
     assert tscloud(project, moto_server.endpoint, "--output", "json", "outputs").json() == first["outputs"]
+
+
+LOCKS = {"garbage": b"\x00\xffnot a lock", "lease-abc": {"lease_seconds": "abc"}, "lease-list": {"lease_seconds": [1]},
+         "lease-huge": {"lease_seconds": 1e308}, "lease-nan": b'{"pid": 1, "lease_seconds": NaN}'}
+
+
+@pytest.mark.parametrize("name", list(LOCKS))
+def test_a_malformed_lock_is_reported_and_breakable(name: str, moto_server: MotoServer, tmp_path: Path) -> None:
+    app = f"badlock-{name}"[:28]
+    project = make_site(tmp_path, app)
+    state.ensure_bucket(moto_server.endpoint)
+    variant = LOCKS[name]
+    body = variant if isinstance(variant, bytes) else json.dumps(
+        {"run": "ab12", "pid": 4242, "host": "elsewhere", "user": "u", "command": "tscloud deploy",
+         "started": "2026-01-01T00:00:00Z", **variant}).encode()
+    boto(moto_server.endpoint, "s3").put_object(Bucket=state.state_bucket(), Key=f"locks/{app}/dev", Body=body)
+
+    refused = tscloud(project, moto_server.endpoint, "deploy")
+    assert refused.code == 1, refused.output[-2000:]
+    assert "malformed lock record" in refused.stderr and "--force-unlock" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) <= 2 and "Traceback" not in refused.stderr
+    shown = tscloud(project, moto_server.endpoint, "state", "show")
+    assert shown.code == 0 and "malformed lock record" in shown.stdout, shown.output
+    assert "expires in" in shown.stdout and len(shown.stdout) < 1000  # the default lease, not 300 digits
+    forced = tscloud(project, moto_server.endpoint, "--yes", "deploy", "--force-unlock")
+    assert forced.code == 0, forced.output[-2000:]
+    assert state.lock(moto_server.endpoint, app) is None

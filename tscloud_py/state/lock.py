@@ -76,7 +76,8 @@ class Holder:
 
 
 def describe_holder(holder: Holder | None) -> str:
-    return holder.describe() if holder is not None else "another tscloud run"
+    # None: the record names no holder it could be checked by (``validate.lock_record`` refused it)
+    return holder.describe() if holder is not None else "a malformed lock record (holder unknown)"
 
 
 def pid_state(holder: Holder) -> HolderState:
