@@ -99,7 +99,9 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every error into one line and an exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    from tscloud_py.cli.global_options import hoist
+
+    args = hoist(cli, sys.argv[1:] if argv is None else argv) or ["--help"]  # bare `tscloud`: the help, exit 0
     verbose = "-v" in args or "--verbose" in args
     as_json = _wants_json(args)
     signal.signal(signal.SIGTERM, _on_signal)
