@@ -33,10 +33,12 @@ class UsageError(TscloudError):
 class ConfigError(UsageError):
     """A bad tscloud.toml. The message names the file and the key."""
 
-    default_hint = "fix the key in tscloud.toml; `tscloud config schema` lists every key"
+    default_hint = "fix the file; `tscloud config schema` lists every key"
 
     def __init__(self, path: str, key: str, expected: str, hint: str | None = None) -> None:
         where = f"{path}: {key}" if key else path
+        if hint is None and key:
+            hint = f"fix {key} in {path}; `tscloud config schema` lists every key"
         super().__init__(f"{where}: {expected}", hint)
         self.path = path
         self.key = key

@@ -162,5 +162,6 @@ def print_outputs(outputs: dict[str, Any]) -> None:
         return
     width = max(len(k) for k in outputs)
     for key, value in outputs.items():
-        shown = json.dumps(value) if isinstance(value, (dict, list)) else value
+        # JSON's spelling for what is not a string: true/false/null, as `--output json` and the config say
+        shown = value if isinstance(value, str) else json.dumps(value)
         echo(f"{key.ljust(width)}  {shown}")

@@ -30,20 +30,39 @@ class Assumptions:
     worker_messages_per_month: int = 100_000
     alb_azs: int = 2
 
-    def describe(self) -> list[str]:
-        return [
-            f"{self.requests_per_month:,} requests/month (--requests-per-month): each reaches the API "
-            "(ALB or Lambda) and, where tscloud creates one, CloudFront",
-            f"{self.gb_out_per_month:g} GB/month to viewers (--gb-out-per-month)",
-            f"{self.cache_hit_ratio:g} CloudFront cache hit ratio for S3 origins (--cache-hit-ratio)",
-            f"{self.nat_gb_per_month:g} GB/month through the NAT gateway (--nat-gb-per-month)",
-            f"{self.lambda_ms:g} ms average Lambda duration (--lambda-ms)",
-            f"{self.worker_messages_per_month:,} queue messages/month per Lambda worker "
-            "(--worker-messages-per-month)",
-            f"{self.alb_azs} AZs for the load balancer, one public IPv4 each (--alb-azs; a default VPC "
-            "spans every AZ of the region)",
-            "730 hours a month; traffic spread evenly; every ALB request opens a new connection",
-        ]
+    def describe(self, item_ids: list[str] | None = None) -> list[str]:
+        """One line per assumption; with ``item_ids``, only those that priced one of these items."""
+        ids = item_ids if item_ids is not None else list(_ASSUMPTION_ITEMS)
+        used = {name for name, prefixes in _ASSUMPTION_ITEMS.items()
+                if not prefixes or any(i.startswith(prefixes) for i in ids)}
+        lines = {
+            "requests_per_month": f"{self.requests_per_month:,} requests/month (--requests-per-month): each "
+            "reaches the API (ALB or Lambda) and, where tscloud creates one, CloudFront",
+            "gb_out_per_month": f"{self.gb_out_per_month:g} GB/month to viewers (--gb-out-per-month)",
+            "cache_hit_ratio": f"{self.cache_hit_ratio:g} CloudFront cache hit ratio for S3 origins "
+            "(--cache-hit-ratio)",
+            "nat_gb_per_month": f"{self.nat_gb_per_month:g} GB/month through the NAT gateway (--nat-gb-per-month)",
+            "lambda_ms": f"{self.lambda_ms:g} ms average Lambda duration (--lambda-ms)",
+            "worker_messages_per_month": f"{self.worker_messages_per_month:,} queue messages/month per Lambda "
+            "worker (--worker-messages-per-month)",
+            "alb_azs": f"{self.alb_azs} AZs for the load balancer, one public IPv4 each (--alb-azs; a default "
+            "VPC spans every AZ of the region)",
+        }
+        shown = [text for name, text in lines.items() if name in used]
+        hours = "730 hours a month; traffic spread evenly"
+        return [*shown, hours + ("; every ALB request opens a new connection" if "alb_azs" in used else "")]
+
+
+#: which line items each assumption prices (item id prefixes); () for every estimate
+_ASSUMPTION_ITEMS: dict[str, tuple[str, ...]] = {
+    "requests_per_month": (),
+    "gb_out_per_month": (),
+    "cache_hit_ratio": ("cloudfront", "s3"),
+    "nat_gb_per_month": ("nat", "ipv4:nat"),
+    "lambda_ms": ("lambda:",),
+    "worker_messages_per_month": ("lambda:worker",),
+    "alb_azs": ("alb", "ipv4:alb"),
+}
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ class Planner:
         try:
             observed = step.read(sctx)
         except PendingOutput as pending:
+            if step.settled_while_pending(pending.step_id):
+                return PlannedStep(step.id, step.kind, "none", [], waits_for=[pending.step_id])
             return PlannedStep(step.id, step.kind, "create", [Change(f"create (after {pending.step_id})")],
                                waits_for=[pending.step_id])
         try:

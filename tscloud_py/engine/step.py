@@ -180,6 +180,11 @@ class Step(ABC):
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change("delete", destructive=True)]
 
+    def settled_while_pending(self, step_id: str) -> bool:
+        """Whether a plan can already say "none" for this step while ``step_id``'s outputs are not known
+        (its resource does not exist yet): deploy will find nothing to do here either."""
+        return False
+
     def destroy_refusal(self, observed: Any) -> tuple[str, str] | None:
         """(why, how to lift it) when destroy must not start at all: a resource AWS would refuse to
         delete. Checked for every step before the first delete, so a refusal leaves everything in place."""

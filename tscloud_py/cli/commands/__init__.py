@@ -34,3 +34,19 @@ def register_all(group: click.Group) -> None:
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         module.register(group)
+
+
+
+class SuggestingChoice(click.Choice):
+    """A choice whose refusal names the closest valid value (`statik-site`: did you mean 'static-site'?)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            import difflib
+
+            close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
+            if close:
+                exc.message += f" Did you mean {close[0]!r}?"
+            raise

@@ -131,7 +131,10 @@ def _parse_headers(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--path-pattern", required=True, help="Cache behavior path pattern, e.g. '/api/*'.")
 @click.option("--origin-path", default="", help="Path prefix CloudFront adds at the origin, e.g. /prod.")
 @click.option("--protocol", type=click.Choice(["https-only", "http-only", "match-viewer"]), default=None,
-              help="Origin protocol policy (custom origins).  [default: https-only]")
+              help="Origin protocol policy (custom origins).  [default: https-only; http-only for a loopback "
+                   "--domain]")
+@click.option("--port", type=click.IntRange(1, 65535), help="The origin's port (custom origins), e.g. "
+              "--domain localhost --port 8080 for a server on this machine that the local edge proxies.")
 @click.option("--header", "headers", multiple=True, metavar="K=V", help="Custom origin header (repeatable).")
 @click.option("--origin-verify-secret-env", metavar="VAR",
               help="Send the secret in env var VAR as X-Origin-Verify (never printed in full).")
@@ -158,7 +161,7 @@ def _parse_headers(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--wait", is_flag=True, help="Wait until the distribution is Deployed.")
 @pass_app
 def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_pattern: str, origin_path: str,
-               protocol: str | None, headers: tuple[str, ...], origin_verify_secret_env: str | None,
+               protocol: str | None, port: int | None, headers: tuple[str, ...], origin_verify_secret_env: str | None,
                read_timeout: int, keepalive_timeout: int, s3_oac_id: str | None, cache_policy_id: str | None,
                origin_request_policy_id: str | None, response_headers_policy_id: str | None,
                allowed_methods: str, viewer_protocol_policy: str, no_compress: bool, max_origins: int,
@@ -178,8 +181,9 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
     pairs = _parse_headers(headers)
     origin: Origin
     if s3_oac_id is not None:
-        if protocol is not None or origin_verify_secret_env:
-            flag = "--protocol" if protocol is not None else "--origin-verify-secret-env"
+        if protocol is not None or port is not None or origin_verify_secret_env:
+            flag = ("--protocol" if protocol is not None else "--port" if port is not None
+                    else "--origin-verify-secret-env")
             raise UsageError(f"{flag}: not valid for an S3 origin (--s3-oac-id)")
         origin = S3Origin(origin_id, domain, s3_oac_id, origin_path=origin_path, headers=pairs)
     else:
@@ -192,9 +196,13 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
             from tscloud_py import redact
 
             redact.register(secret)
-        origin = CustomOrigin(origin_id, domain, origin_path=origin_path, protocol=protocol or "https-only",
+        from tscloud_py.emulator.guard import is_loopback_host
+
+        # a server on this machine speaks plain HTTP; CloudFront itself never reaches one
+        default_protocol = "http-only" if is_loopback_host(domain) else "https-only"
+        origin = CustomOrigin(origin_id, domain, origin_path=origin_path, protocol=protocol or default_protocol,
                               read_timeout=read_timeout, keepalive_timeout=keepalive_timeout, headers=pairs,
-                              verify_secret=secret)
+                              verify_secret=secret, http_port=port or 80, https_port=port or 443)
     orp: str | None = origin_request_policy_id or ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST
     if orp is not None and orp.lower() == "none":
         orp = None
@@ -232,7 +240,7 @@ def _notifier(app: AppContext) -> Any:
 
 
 def _finish(app: AppContext, cf: CloudFront, result: SpliceResult, wait: bool, extra: dict[str, Any], *,
-            what: str) -> None:
+            what: str, unchanged: str = "already has it") -> None:
     from tscloud_py.cli.ui import echo, print_json
 
     deployed = False
@@ -246,7 +254,7 @@ def _finish(app: AppContext, cf: CloudFront, result: SpliceResult, wait: bool, e
                 echo(line)
             echo(f"{result.status}: {what} on distribution {result.distribution_id} (ETag {result.etag})")
         else:
-            echo(f"unchanged: distribution {result.distribution_id} already has it ({what}); nothing written")
+            echo(f"unchanged: distribution {result.distribution_id} {unchanged} ({what}); nothing written")
     if wait and not result.dry_run:
         _wait(app, cf, result.distribution_id)
         deployed = True
@@ -271,7 +279,8 @@ def remove_origin(app: AppContext, dist_id: str, origin_id: str, dry_run: bool, 
     _check_id(dist_id)
     cf = _client(app)
     result = cf.detach_origin(dist_id, origin_id, dry_run=dry_run, notify=_notifier(app))
-    _finish(app, cf, result, wait, {"origin_id": origin_id}, what=f"origin {origin_id} and its behaviors")
+    _finish(app, cf, result, wait, {"origin_id": origin_id}, what=f"origin {origin_id} and its behaviors",
+            unchanged="does not have it: not present")
 
 
 # -- invalidate -------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def render_estimate(est: Estimate, title: str) -> str:
         lines.append("  (nothing billable: tscloud creates no resources with an hourly or per-request price here)")
     lines.append(f"  {'total':<{width}} {est.total:>9.2f}   per month")
     lines.append("assumptions:")
-    lines += [f"  {a}" for a in est.assumptions.describe()]
+    lines += [f"  {a}" for a in est.assumptions.describe([i.id for i in est.items])]
     lines.append("not included: " + "; ".join(NOT_INCLUDED))
     return "\n".join(lines)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tscloud_py.cli.commands import pass_app
+from tscloud_py.cli.commands import SuggestingChoice, pass_app
 from tscloud_py.config.preset_registry import PRESET_NAMES
 from tscloud_py.errors import UsageError
 
@@ -18,7 +18,7 @@ SITE_DIRS = ("dist", "build", "out", "public", "_site")
 
 
 @click.command()
-@click.option("--preset", type=click.Choice(PRESET_NAMES), help="What to deploy (asked on a terminal; "
+@click.option("--preset", type=SuggestingChoice(PRESET_NAMES), help="What to deploy (asked on a terminal; "
               "default static-site).")
 @click.option("--app", "app_name", metavar="NAME", help="The app name (default: from the directory name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
@@ -39,7 +39,7 @@ def init(app: AppContext, preset: str | None, app_name: str | None, force: bool,
     project = path.resolve().parent
     interactive = not (app.yes or yes) and not app.json and sys.stdin.isatty()
     if preset is None:
-        preset = click.prompt("preset", type=click.Choice(PRESET_NAMES), default="static-site") if interactive \
+        preset = click.prompt("preset", type=SuggestingChoice(PRESET_NAMES), default="static-site") if interactive \
             else "static-site"
     if app_name is None:
         guess = default_app_name(project)

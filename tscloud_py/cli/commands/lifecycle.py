@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tscloud_py.cli.commands import pass_app
+from tscloud_py.cli.commands import SuggestingChoice, pass_app
 from tscloud_py.config.preset_registry import PRESET_NAMES, PRESETS
 from tscloud_py.errors import DeployFailedError, UsageError
 
@@ -22,7 +22,7 @@ ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "none": 
 
 
 PRESET_OPTION = click.option(
-    "--preset", "preset_name", type=click.Choice(PRESET_NAMES), metavar="NAME",
+    "--preset", "preset_name", type=SuggestingChoice(PRESET_NAMES), metavar="NAME",
     help="The preset this deploys; must be the config's `preset` (a guard against the wrong directory).")
 
 
@@ -150,7 +150,7 @@ def render_run(app: AppContext, outcome: RunOutcome) -> None:
         for r in outcome.steps:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         echo(f"{kind} {'finished' if result.ok else 'FAILED'} in {result.ended - result.started:.1f}s: "
-             + ", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
+             + (", ".join(f"{n} {s}" for s, n in counts.items()) or "nothing to do"), err=True)
         if app.verbose:
             report = outcome.requests
             echo(f"AWS requests: {report['total']} ({report['resource_writes']} resource writes); "

@@ -38,9 +38,12 @@ def logs(app: AppContext, follow: bool, since: str, filter_text: str | None, rol
     if env.logs.group(group) is None:
         raise UsageError(f"logs: no log group {group}; run `tscloud deploy` first")
     try:
-        tail(env, group, role=role, since=seconds, filter_text=filter_text, follow=follow, emit=echo)
+        printed = tail(env, group, role=role, since=seconds, filter_text=filter_text, follow=follow, emit=echo)
     except KeyboardInterrupt:
         return
+    if not printed:
+        matching = f" matching {filter_text!r}" if filter_text else ""
+        echo(f"no {role} log events{matching} in {group} in the last {since}", err=True)
 
 
 def register(group: click.Group) -> None:

@@ -65,7 +65,8 @@ class UploadStep(Step):
     def manifest_key(self) -> str:
         return self.prefix + MANIFEST_KEY
 
-    def read(self, ctx: StepContext) -> BucketContents:
+    def read(self, ctx: StepContext) -> BucketContents | None:
+        """None when nothing was ever uploaded (no object, no manifest): the first upload creates."""
         bucket = ctx.get(self.bucket)
         # The local build is hashed while the bucket's listing is on its way.
         listing, raw, _ = together(lambda: list(self.s3.list_objects(bucket, self.prefix)),
@@ -78,12 +79,15 @@ class UploadStep(Step):
                 manifest = json.loads(raw)
             except ValueError:
                 manifest = None
+        if not etags and not listing and manifest is None:
+            return None
         return BucketContents(etags, manifest)
 
-    def plan(self, observed: BucketContents) -> SyncPlan:
+    def plan(self, observed: BucketContents | None) -> SyncPlan:
+        observed = observed or BucketContents({}, None)
         return plan_sync(self.local, observed.etags, observed.manifest)
 
-    def diff(self, ctx: StepContext, observed: BucketContents) -> list[Change]:
+    def diff(self, ctx: StepContext, observed: BucketContents | None) -> list[Change]:
         plan = self.plan(observed)
         if plan.empty:
             return []
@@ -92,7 +96,7 @@ class UploadStep(Step):
         changes += [Change(f"delete {k}", destructive=True) for k in plan.deletes[:10]]
         return changes
 
-    def apply(self, ctx: StepContext, observed: BucketContents) -> Outputs:
+    def apply(self, ctx: StepContext, observed: BucketContents | None) -> Outputs:
         bucket = ctx.get(self.bucket)
         plan = self.plan(observed)
         # Assets first, then the HTML that references them: a page is never served before its assets.
@@ -114,8 +118,8 @@ class UploadStep(Step):
     def _upload(f: LocalFile) -> Upload:
         return Upload(f.key, f.path, f.md5, f.content_type, f.cache_control, f.part_md5s, PART_SIZE)
 
-    def outputs(self, ctx: StepContext, observed: BucketContents) -> Outputs:
-        return self._outputs(observed.manifest or {}, len(self.local))
+    def outputs(self, ctx: StepContext, observed: BucketContents | None) -> Outputs:
+        return self._outputs((observed.manifest if observed else None) or {}, len(self.local))
 
     def _outputs(self, manifest: dict[str, Any], count: int) -> Outputs:
         return {
@@ -153,6 +157,11 @@ class InvalidationStep(Step):
         self.limit = limit
         self.index = index
         self.prefix = upload.prefix
+        self.upload_id = upload.id
+
+    def settled_while_pending(self, step_id: str) -> bool:
+        # The upload waits for its bucket only when there is none yet: a first build, never invalidated.
+        return step_id == self.upload_id
 
     def _paths(self, ctx: StepContext) -> list[str]:
         if not ctx.get(self.previous_build_id):
