@@ -52,6 +52,8 @@ class Change:
     def describe(self) -> str:
         if self.old is None and self.new is None:
             return self.field
+        if isinstance(self.old, list) and isinstance(self.new, list):
+            return f"{self.field}: {_list_delta(self.old, self.new)}"
         if self.old is None:
             return f"{self.field}: {_short(self.new)}"
         if self.new is None:
@@ -64,8 +66,24 @@ class Change:
 
 
 def _short(value: Any, limit: int = 80) -> str:
+    """``value`` as text; a long one ends at the last word or item boundary before ``limit``, never mid-word."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(sep, 0, limit) for sep in (" ", ",", "/"))
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,") + " …"
+
+
+def _list_delta(old: list[Any], new: list[Any]) -> str:
+    """A changed list as its added and removed items, each whole (or the new order, when only that moved)."""
+    def key(item: Any) -> str:
+        return json.dumps(item, sort_keys=True, default=str)
+
+    old_keys, new_keys = [key(i) for i in old], [key(i) for i in new]
+    added = [k for k in new_keys if k not in old_keys]
+    removed = [k for k in old_keys if k not in new_keys]
+    parts = [f"+ {k}" for k in added] + [f"- {k}" for k in removed]
+    return "; ".join(parts) if parts else f"reordered to {', '.join(new_keys)}"
 
 
 def fingerprint(value: Any) -> str:
