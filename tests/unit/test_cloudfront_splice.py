@@ -405,11 +405,19 @@ def test_an_origin_in_an_origin_group_is_not_removed() -> None:
 
 
 @pytest.mark.parametrize("domain", ["https://alb.example.com", "alb.example.com/api", "alb.example.com:443",
-                                    "localhost", "-alb.example.com", "alb..example.com", "10.0.0.1",
+                                    "localhost:8080", "localhost.", "-alb.example.com", "alb..example.com", "10.0.0.1",
                                     "alb_1.example.com", "", "a" * 64 + ".example.com"])
 def test_malformed_domains_are_refused(domain: str) -> None:
     with pytest.raises(MalformedDomainError, match="--domain"):
         splice_origin(_config(), CustomOrigin("api", domain), Behavior("/api/*"))
+
+
+@pytest.mark.parametrize("domain", ["localhost", "127.0.0.1"])
+def test_a_loopback_origin_is_a_server_on_this_machine(domain: str) -> None:
+    """Only the local edge reaches it (`add-origin --domain localhost --port 8080`)."""
+    spliced = splice_origin(_config(), CustomOrigin("dev", domain, http_port=8080), Behavior("/dev/*"))
+    origin = next(o for o in spliced["Origins"]["Items"] if o["Id"] == "dev")
+    assert (origin["DomainName"], origin["CustomOriginConfig"]["HTTPPort"]) == (domain, 8080)
 
 
 def test_s3_origin_needs_a_bucket_domain_and_an_oac() -> None:

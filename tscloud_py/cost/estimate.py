@@ -35,9 +35,11 @@ class Assumptions:
         ids = item_ids if item_ids is not None else list(_ASSUMPTION_ITEMS)
         used = {name for name, prefixes in _ASSUMPTION_ITEMS.items()
                 if not prefixes or any(i.startswith(prefixes) for i in ids)}
+        api = any(i.startswith(("alb", "lambda:", "api-gateway", "fargate:")) for i in ids)
         lines = {
             "requests_per_month": f"{self.requests_per_month:,} requests/month (--requests-per-month): each "
-            "reaches the API (ALB or Lambda) and, where tscloud creates one, CloudFront",
+            + ("reaches the API (ALB or Lambda) and, where tscloud creates one, CloudFront" if api
+               else "reaches CloudFront"),
             "gb_out_per_month": f"{self.gb_out_per_month:g} GB/month to viewers (--gb-out-per-month)",
             "cache_hit_ratio": f"{self.cache_hit_ratio:g} CloudFront cache hit ratio for S3 origins "
             "(--cache-hit-ratio)",

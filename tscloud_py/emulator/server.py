@@ -7,6 +7,7 @@ user's emulator home when it starts, saved a moment after each write and again w
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -90,10 +91,13 @@ class Emulator:
         from werkzeug.serving import make_server
 
         if self.fixed_port is not None:
-            return make_server(self.host, self.fixed_port, self._guard, threaded=True)
+            try:
+                return make_server(self.host, self.fixed_port, self._guard, threaded=True)
+            except SystemExit:  # werkzeug's answer to a taken port
+                raise OSError(errno.EADDRINUSE, "Address already in use") from None
         try:
             return make_server(self.host, preferred_port(self.home), self._guard, threaded=True)
-        except OSError:  # another program took this user's port: any free one, remembered for next time
+        except (OSError, SystemExit):  # werkzeug exits on a taken port: take any free one, remembered for next time
             return make_server(self.host, 0, self._guard, threaded=True)
 
     def _restore(self) -> None:

@@ -173,8 +173,11 @@ def function_url_origin(origin_id: str, function_url: str, **kw: Any) -> CustomO
 
 # -- validation -------------------------------------------------------------------------
 def validate_domain(domain: str) -> None:
-    """A bare DNS host name: no scheme, no port, no path, at least two labels."""
+    """A bare DNS host name: no scheme, no port, no path, at least two labels; or a loopback name
+    (localhost, 127.0.0.1), which only the local edge serves: a server on this machine."""
     bad = MalformedDomainError(f"--domain: {domain!r} is not a host name")
+    if domain == "localhost" or re.fullmatch(r"127(\.\d{1,3}){3}", domain):
+        return
     if not domain or len(domain) > 253 or "." not in domain.strip("."):
         raise bad
     labels = domain[:-1].split(".") if domain.endswith(".") else domain.split(".")
