@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from tscloud_py.loopback import is_loopback_host
+
 MAX_BODY = 128 * 1024 * 1024  # a Lambda zip sent inline (50 MB, base64 in JSON) fits; a runaway body does not
 SPOOL_IN_MEMORY = 1024 * 1024
 TOKEN_HEADER = "X-Tscloud-Token"
@@ -32,16 +34,6 @@ ADMIN_PREFIXES = ("/moto-api", "/_tscloud/")
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 AdminHandler = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a Host header (or URL host) names this machine's loopback: 127.x, ::1, localhost, *.localhost."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        name = name[1:].split("]", 1)[0]
-    elif name.count(":") == 1:
-        name = name.rsplit(":", 1)[0]
-    return name in ("localhost", "::1") or name.startswith("127.") or name.endswith(".localhost")
 
 
 def is_loopback_origin(origin: str) -> bool:

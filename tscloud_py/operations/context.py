@@ -117,5 +117,6 @@ class AppContext:
 
 
 def _is_loopback(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    from tscloud_py.loopback import is_loopback_host
+
+    return is_loopback_host(urlparse(url).hostname or "")
