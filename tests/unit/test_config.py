@@ -230,3 +230,24 @@ def test_preset_flag_that_agrees_with_the_config_plans(moto_server: MotoServer, 
                      cwd=tmp_path)
     assert result.code == 0, result.stderr
     assert {s["id"] for s in result.json()["steps"]} >= {"bucket", "distribution"}
+
+
+# -- cross-field rules (config/checks.py) -----------------------------------------------------------
+def test_every_preset_lists_its_cross_field_rules() -> None:
+    from tscloud_py.config.checks import CHECKS
+    from tscloud_py.config.preset_registry import PRESETS
+
+    assert set(CHECKS) == set(PRESETS)
+
+
+@pytest.mark.parametrize("table,key", [
+    ('domain = "api.example.com"\napi_id = "a1b2c3d4e5"\nload_balancer = "my-alb"', "api_domain.api_id"),
+    ('domain = "api.example.com"', "api_domain.api_id"),
+    ('domain = "api.example.com"\nload_balancer = "my-alb"\nbase_path = "v1"', "api_domain.base_path"),
+    ('domain = "example.com"\napi_id = "a1b2c3d4e5"', "api_domain.domain"),
+])
+def test_api_domain_rules_hold_when_the_config_loads(tmp_path: Path, table: str, key: str) -> None:
+    text = f'app = "shop"\npreset = "api-domain"\n\n[dns]\nprovider = "godaddy"\n\n[api_domain]\n{table}\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert caught.value.key == key

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin
 
-from tscloud_py.config.load import public_fields
+from tscloud_py.config.fields import Setting, setting, settings
 from tscloud_py.config.preset_registry import PRESETS
 from tscloud_py.config.schema import Config
 
@@ -40,26 +40,6 @@ SAMPLE_DICTS: dict[str, dict[str, str]] = {
 }
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls, include_extras=False)
-
-
-def _strip_optional(tp: Any) -> Any:
-    if get_origin(tp) in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return tp
-
-
-def _list_item(tp: Any) -> Any | None:
-    return get_args(tp)[0] if get_origin(tp) is list else None
-
-
-def _is_dataclass_type(tp: Any) -> bool:
-    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
-
-
 # -- TOML ------------------------------------------------------------------------------------
 
 
@@ -77,13 +57,10 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def _constraint(tp: Any, meta: dict[str, Any]) -> str:
-    tp = _strip_optional(tp)
-    if get_origin(tp) is Literal:
-        return " (one of: " + ", ".join(str(c) for c in get_args(tp)) + ")"
-    if meta.get("choices"):
-        return " (one of: " + ", ".join(str(c) for c in meta["choices"]) + ")"
-    lo, hi = meta.get("min"), meta.get("max")
+def _constraint(s: Setting) -> str:
+    if s.choices:
+        return " (one of: " + ", ".join(str(c) for c in s.choices) + ")"
+    lo, hi = s.meta.get("min"), s.meta.get("max")
     if lo is not None and hi is not None:
         return f" ({lo}..{hi})"
     if lo is not None:
@@ -91,19 +68,19 @@ def _constraint(tp: Any, meta: dict[str, Any]) -> str:
     return ""
 
 
-def _sample(key: str, f: dataclasses.Field[Any], tp: Any) -> Any:
+def _sample(key: str, s: Setting) -> Any:
+    f = s.field
     if key in SAMPLES:
         return SAMPLES[key]
-    if "example" in f.metadata:
-        return f.metadata["example"]
+    if "example" in s.meta:
+        return s.meta["example"]
     if f.default is not dataclasses.MISSING and f.default is not None:
         return f.default
     if f.default_factory is not dataclasses.MISSING:
         return f.default_factory()
-    tp = _strip_optional(tp)
-    if get_origin(tp) is Literal:
-        return get_args(tp)[0]
-    return {bool: False, int: f.metadata.get("min", 0), float: f.metadata.get("min", 0.0)}.get(tp, "")
+    if s.choices and not s.meta.get("choices"):
+        return s.choices[0]
+    return {bool: False, int: s.meta.get("min", 0), float: s.meta.get("min", 0.0)}.get(s.type, "")
 
 
 def _table_lines(cls: type, name: str, values: dict[str, Any], *, active: bool, array: bool = False,
@@ -116,34 +93,29 @@ def _table_lines(cls: type, name: str, values: dict[str, Any], *, active: bool, 
     path = path or name
     c = "" if active else "# "
     lines = [f"{c}[[{name}]]" if array else f"{c}[{name}]"]
-    hints = _hints(cls)
     subtables: list[str] = []
-    for f in public_fields(cls):
-        tp = hints[f.name]
-        base = _strip_optional(tp)
-        item = _list_item(base)
-        key = f"{path}.{f.name}"
-        help_line = f"# {f.metadata.get('help', '')}{_constraint(tp, dict(f.metadata))}"
-        if _is_dataclass_type(base):
-            subtables += ["", help_line, *_table_lines(base, f"{name}.{f.name}", values, active=False,
+    for s in settings(cls):
+        key = f"{path}.{s.name}"
+        help_line = f"# {s.help}{_constraint(s)}"
+        if s.table is not None:
+            subtables += ["", help_line, *_table_lines(s.table, f"{name}.{s.name}", values, active=False,
                                                         path=key)]
             continue
-        if item is not None and _is_dataclass_type(item):
-            subtables += ["", help_line, *_table_lines(item, f"{name}.{f.name}", values, active=False,
+        if s.array_of is not None:
+            subtables += ["", help_line, *_table_lines(s.array_of, f"{name}.{s.name}", values, active=False,
                                                         array=True, path=key)]
             continue
-        if get_origin(base) is dict:
-            sample = SAMPLE_DICTS.get(f.name, {"NAME": "value"})
-            subtables += ["", help_line, f"# [{name}.{f.name}]",
+        if get_origin(s.type) is dict:
+            sample = SAMPLE_DICTS.get(s.name, {"NAME": "value"})
+            subtables += ["", help_line, f"# [{name}.{s.name}]",
                           *(f"# {k} = {toml_value(v)}" for k, v in sample.items())]
             continue
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         lines.append(help_line)
-        if active and (key in values or required):
-            value = values[key] if key in values else _sample(key, f, tp)
-            lines.append(f"{f.name} = {toml_value(value)}")
+        if active and (key in values or s.required):
+            value = values[key] if key in values else _sample(key, s)
+            lines.append(f"{s.name} = {toml_value(value)}")
         else:
-            lines.append(f"# {f.name} = {toml_value(_sample(key, f, tp))}")
+            lines.append(f"# {s.name} = {toml_value(_sample(key, s))}")
     return lines + subtables
 
 
@@ -152,7 +124,6 @@ def init_toml(preset: str, app: str, *, region: str = "us-east-1", stage: str = 
     """A commented tscloud.toml for ``preset`` that loads cleanly."""
     info = PRESETS[preset]
     values = {**info.init_values, **(overrides or {})}
-    fields = {f.name: f for f in public_fields(Config)}
     out = [
         f"# tscloud.toml: {preset}. Generated by `tscloud init`; every key is explained above it.",
         "# Check it with `tscloud plan --local` (the embedded emulator) and estimate it with `tscloud cost`.",
@@ -160,23 +131,20 @@ def init_toml(preset: str, app: str, *, region: str = "us-east-1", stage: str = 
         "",
     ]
     for name, value in (("app", app), ("preset", preset), ("region", region), ("stage", stage)):
-        out.append(f"# {fields[name].metadata['help']}{_constraint(_hints(Config)[name], dict(fields[name].metadata))}")
+        out.append(f"# {setting(Config, name).help}{_constraint(setting(Config, name))}")
         out.append(f"{name} = {toml_value(value)}")
     tables = info.tables
     active = info.init_tables
     order = [*tables.required, *(t for t in active if t not in tables.required),
              *(t for t in tables.optional if t not in active), *(("dns",) if "dns" not in active else ())]
-    hints = _hints(Config)
     for table in order:
-        f = fields[table]
-        base = _strip_optional(hints[table])
-        item = _list_item(base)
+        s = setting(Config, table)
         out.append("")
-        out.append(f"# {f.metadata.get('help', '')}")
-        if item is not None:
-            out += _table_lines(item, table, values, active=False, array=True)
-        else:
-            out += _table_lines(base, table, values, active=table in active)
+        out.append(f"# {s.help}")
+        if s.array_of is not None:
+            out += _table_lines(s.array_of, table, values, active=False, array=True)
+        elif s.table is not None:
+            out += _table_lines(s.table, table, values, active=table in active)
     return "\n".join(out) + "\n"
 
 
@@ -204,18 +172,17 @@ def json_schema() -> dict[str, Any]:
 
 
 def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
-    hints = _hints(cls)
     props: dict[str, Any] = {}
     required: list[str] = []
-    for f in public_fields(cls):
-        schema = _type_schema(hints[f.name], dict(f.metadata), defs)
-        if f.metadata.get("help"):
-            schema = {**schema, "description": f.metadata["help"]}
-        if f.default is not dataclasses.MISSING and f.default is not None:
-            schema["default"] = f.default
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.append(f.name)
-        props[f.name] = schema
+    for s in settings(cls):
+        schema = _type_schema(s, defs)
+        if s.help:
+            schema = {**schema, "description": s.help}
+        if s.field.default is not dataclasses.MISSING and s.field.default is not None:
+            schema["default"] = s.field.default
+        if s.required:
+            required.append(s.name)
+        props[s.name] = schema
     doc: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         doc["required"] = required
@@ -230,16 +197,15 @@ def _ref(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/$defs/{name}"}
 
 
-def _type_schema(tp: Any, meta: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    tp = _strip_optional(tp)
+def _type_schema(s: Setting, defs: dict[str, Any]) -> dict[str, Any]:
+    tp, meta = s.type, s.meta
     origin = get_origin(tp)
-    if _is_dataclass_type(tp):
-        return _ref(tp, defs)
-    if origin is Literal:
-        return {"enum": list(get_args(tp))}
+    if s.table is not None:
+        return _ref(s.table, defs)
+    if s.choices and not meta.get("choices"):
+        return {"enum": list(s.choices)}
     if origin is list:
-        (item,) = get_args(tp)
-        items = _ref(item, defs) if _is_dataclass_type(item) else _scalar_schema(item, meta)
+        items = _ref(s.array_of, defs) if s.array_of is not None else _scalar_schema(s.item, meta)
         doc: dict[str, Any] = {"type": "array", "items": items}
         if "max_items" in meta:
             doc["maxItems"] = meta["max_items"]
@@ -253,7 +219,7 @@ def _type_schema(tp: Any, meta: dict[str, Any], defs: dict[str, Any]) -> dict[st
     return _scalar_schema(tp, meta)
 
 
-def _scalar_schema(tp: Any, meta: dict[str, Any]) -> dict[str, Any]:
+def _scalar_schema(tp: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any]
     if tp is bool:
         return {"type": "boolean"}

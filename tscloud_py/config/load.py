@@ -1,23 +1,24 @@
 """tscloud.toml -> typed config.
 
-The schema is the dataclasses in ``config_schema``: each field's type, default
-and ``metadata`` (help text, pattern, choices, bounds) drive validation, the
-did-you-mean for unknown keys, ``tscloud init`` and ``tscloud config schema``.
+The schema is the dataclasses in ``schema``, read through ``fields``: each field's
+type, default and ``metadata`` (help text, pattern, choices, bounds) drive
+validation, the did-you-mean for unknown keys, ``tscloud init`` and ``tscloud
+config schema``; the cross-field rules are ``checks``.
 Every error names the file, the key and what was expected, and exits 2.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 import re
 import sys
-import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin
 
+from tscloud_py.config.checks import check_config
+from tscloud_py.config.fields import Setting, settings, table_names
 from tscloud_py.config.preset_registry import PRESETS
 from tscloud_py.config.schema import Config
 from tscloud_py.errors import ConfigError, UsageError
@@ -81,7 +82,7 @@ def config_from_dict(raw: dict[str, Any], shown: str, *, base_dir: Path,
     config.path = shown
     config.base_dir = base_dir
     _check_preset_tables(config, raw, shown)
-    validate_semantics(config, shown)
+    check_config(config, shown)
     return config
 
 
@@ -100,35 +101,8 @@ def _check_preset_tables(config: Config, raw: dict[str, Any], shown: str) -> Non
             raise ConfigError(shown, f"[{table}]", f"required by preset '{config.preset}'; add a [{table}] table")
     allowed = set(wanted.required) | set(wanted.optional) | {"dns", "state"}
     for key, value in raw.items():
-        if isinstance(value, (dict, list)) and key not in allowed and key in _table_names():
+        if isinstance(value, (dict, list)) and key not in allowed and key in table_names(Config):
             raise ConfigError(shown, f"[{key}]", f"not used by preset '{config.preset}'; remove it or change preset")
-
-
-def _table_names() -> set[str]:
-    return {f.name for f in dataclasses.fields(Config) if _is_table(_hints(Config)[f.name])}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls, include_extras=False)
-
-
-def _strip_optional(tp: Any) -> tuple[Any, bool]:
-    if get_origin(tp) in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(get_args(tp)) == 2:
-            return args[0], True
-    return tp, False
-
-
-def _is_table(tp: Any) -> bool:
-    tp, _ = _strip_optional(tp)
-    if dataclasses.is_dataclass(tp):
-        return True
-    return get_origin(tp) is list and dataclasses.is_dataclass(get_args(tp)[0])
-
-
-def public_fields(cls: type) -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
 
 
 def build(cls: type, raw: Any, shown: str, prefix: str) -> Any:
@@ -136,45 +110,42 @@ def build(cls: type, raw: Any, shown: str, prefix: str) -> Any:
     where = prefix or "(top level)"
     if not isinstance(raw, dict):
         raise ConfigError(shown, where, f"expected a table, got {_tname(raw)}")
-    hints = _hints(cls)
-    fields = {f.name: f for f in public_fields(cls)}
+    fields = {s.name: s for s in settings(cls)}
     for key in raw:
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(fields))}"
             raise ConfigError(shown, _join(prefix, key), f"unknown key; {hint}")
     values: dict[str, Any] = {}
-    for name, field in fields.items():
+    for name, s in fields.items():
         key = _join(prefix, name)
         if name in raw:
-            values[name] = _coerce(hints[name], raw[name], field, shown, key)
-        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ConfigError(shown, key, f"required; {field.metadata.get('help', 'missing')}")
+            values[name] = _coerce(s, raw[name], shown, key)
+        elif s.required:
+            raise ConfigError(shown, key, f"required; {s.meta.get('help', 'missing')}")
     return cls(**values)
 
 
-def _coerce(tp: Any, value: Any, field: dataclasses.Field[Any], shown: str, key: str) -> Any:
-    meta = field.metadata
-    tp, optional = _strip_optional(tp)
-    if optional and value is None:
+def _coerce(s: Setting, value: Any, shown: str, key: str) -> Any:
+    meta, tp = s.meta, s.type
+    if s.optional and value is None:
         return None
     origin = get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        return build(tp, value, shown, key)  # type: ignore[arg-type]
+    if s.table is not None:
+        return build(s.table, value, shown, key)
     if origin is Literal:
-        choices = get_args(tp)
+        choices = s.choices
         if value not in choices:
             close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
             extra = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(shown, key, f"expected one of {', '.join(map(repr, choices))}, got {value!r}{extra}")
         return value
     if origin is list:
-        (item,) = get_args(tp)
         if not isinstance(value, list):
             raise ConfigError(shown, key, f"expected an array, got {_tname(value)}")
-        if dataclasses.is_dataclass(item):
-            return [build(item, v, shown, f"{key}[{i}]") for i, v in enumerate(value)]  # type: ignore[arg-type]
-        out = [_scalar(item, v, meta, shown, f"{key}[{i}]") for i, v in enumerate(value)]
+        if s.array_of is not None:
+            return [build(s.array_of, v, shown, f"{key}[{i}]") for i, v in enumerate(value)]
+        out = [_scalar(s.item, v, meta, shown, f"{key}[{i}]") for i, v in enumerate(value)]
         if "max_items" in meta and len(out) > meta["max_items"]:
             raise ConfigError(shown, key, f"at most {meta['max_items']} entries, got {len(out)}")
         return out
@@ -236,7 +207,3 @@ def _tname(value: Any) -> str:
             bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
-def validate_semantics(config: Config, shown: str) -> None:
-    """Cross-field rules the types cannot say."""
-    for hook in config.semantic_checks():
-        hook(shown)

@@ -7,7 +7,6 @@ Fields with ``internal`` metadata are set by the loader, never by the file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,10 +23,8 @@ from tscloud_py.config.tables.fullstack import (
     NetworkConfig,
     QueueConfig,
     ScheduleConfig,
-    check_fullstack,
 )
-from tscloud_py.config.tables.ssr import SsrConfig, check_ssr
-from tscloud_py.errors import ConfigError
+from tscloud_py.config.tables.ssr import SsrConfig
 
 
 @dataclass
@@ -111,15 +108,3 @@ class Config:
     @property
     def is_production(self) -> bool:
         return self.stage in ("prod", "production")
-
-    def semantic_checks(self) -> list[Callable[[str], None]]:
-        checks: list[Callable[[str], None]] = [self._check_names]
-        if self.preset == "fullstack-app":
-            checks.append(lambda shown: check_fullstack(self, shown))
-        if self.preset == "ssr-app":
-            checks.append(lambda shown: check_ssr(self, shown))
-        return checks
-
-    def _check_names(self, shown: str) -> None:
-        if len(f"{self.app}-{self.stage}") > 40:
-            raise ConfigError(shown, "app", "app and stage together must be at most 40 characters")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
-from tscloud_py.errors import ConfigError
 
 
 @dataclass
@@ -27,12 +26,3 @@ class ApiDomainConfig:
         pattern=r"([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?", pattern_help="expected a path like v1 (no leading /)"))
     load_balancer: str | None = field(default=None, metadata=meta(
         "name or ARN of an existing application load balancer (or set api_id)"))
-
-    def check(self, shown: str) -> None:
-        """Cross-field rules: exactly one target."""
-        if bool(self.api_id) == bool(self.load_balancer):
-            raise ConfigError(shown, "api_domain.api_id",
-                              "set exactly one of api_id (API Gateway) or load_balancer (ALB)")
-        if self.load_balancer and (self.stage or self.base_path):
-            raise ConfigError(shown, "api_domain.stage" if self.stage else "api_domain.base_path",
-                              "stage and base_path apply to API Gateway only, not to a load balancer")

@@ -1,8 +1,7 @@
 """fullstack-app tables: [api], [frontend], [database], [cache], [queue], [mail], [[schedules]], [network].
 
-Every field carries ``help``; the
-cross-field rules live in ``check_fullstack`` (called from the root config's
-semantic checks).
+Every field carries ``help``; the cross-field rules are ``config/checks.py``'s
+``check_fullstack``.
 """
 
 from __future__ import annotations
@@ -10,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tscloud_py.config import limits
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
-from tscloud_py.errors import ConfigError
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
@@ -177,58 +174,3 @@ class NetworkConfig:
         "new VPC: its CIDR (a /16)", pattern=r"\d{1,3}\.\d{1,3}\.0\.0/16", pattern_help="expected a /16 like 10.0.0.0/16"))
     nat_gateway: bool = field(default=False, metadata=meta(
         "new VPC: one NAT gateway so tasks run in private subnets (about $33/month plus data)"))
-
-
-def check_fullstack(config: object, shown: str) -> None:
-    """Cross-field rules of the fullstack-app tables."""
-    api: ApiConfig | None = getattr(config, "api", None)
-    if api is None:
-        return
-    if (api.image is None) == (api.build is None):
-        raise ConfigError(shown, "api", "set exactly one of image or [api.build]")
-    if api.image is not None and ":" not in api.image.rsplit("/", 1)[-1] and "@" not in api.image:
-        raise ConfigError(shown, "api.image", f"pin the image by tag or digest, got {api.image!r}")
-    if api.memory not in FARGATE_MEMORY[api.cpu]:
-        sizes = FARGATE_MEMORY[api.cpu]
-        raise ConfigError(shown, "api.memory", f"with cpu = {api.cpu}, expected {sizes[0]}..{sizes[-1]} "
-                          f"in steps of {sizes[1] - sizes[0] if len(sizes) > 1 else 0}, got {api.memory}")
-    if api.min_count > api.max_count:
-        raise ConfigError(shown, "api.min_count", f"must be at most max_count ({api.max_count})")
-    if not api.min_count <= api.desired_count <= api.max_count:
-        raise ConfigError(shown, "api.desired_count", f"expected between min_count ({api.min_count}) "
-                          f"and max_count ({api.max_count}), got {api.desired_count}")
-    clash = set(api.environment) & set(api.secrets)
-    if clash:
-        raise ConfigError(shown, f"api.secrets.{sorted(clash)[0]}", "also set in api.environment; pick one")
-    for name, ref in api.secrets.items():
-        if not ref or (ref.startswith("ssm:") and not ref[4:].startswith("/")):
-            raise ConfigError(shown, f"api.secrets.{name}", "expected a secret name/ARN or ssm:/parameter/name")
-    limits.task_environment(shown, "api.environment", api.environment, api.secrets)
-    network: NetworkConfig | None = getattr(config, "network", None)
-    if network is not None:
-        limits.vpc_cidr(shown, "network.cidr", network.cidr)
-    queue: QueueConfig | None = getattr(config, "queue", None)
-    if queue is not None:
-        if queue.worker == "service" and not queue.worker_command:
-            raise ConfigError(shown, "queue.worker_command", "required when worker = 'service'")
-        if queue.worker_min_count > queue.worker_max_count:
-            raise ConfigError(shown, "queue.worker_min_count", "must be at most worker_max_count")
-    db: DatabaseConfig | None = getattr(config, "database", None)
-    if db is not None and db.min_capacity > db.max_capacity:
-        raise ConfigError(shown, "database.min_capacity", "must be at most max_capacity")
-    if db is not None and db.version is not None:
-        limits.engine_version(shown, "database.version", db.engine, db.version)
-    schedules: list[ScheduleConfig] = getattr(config, "schedules", [])
-    names = [s.name for s in schedules]
-    for i, s in enumerate(schedules):
-        if s.name in names[:i]:
-            raise ConfigError(shown, f"schedules[{i}].name", f"duplicate schedule name {s.name!r}")
-        limits.schedule_expression(shown, f"schedules[{i}].expression", s.expression)
-        limits.timezone(shown, f"schedules[{i}].timezone", s.timezone)
-    attached = getattr(config, "frontend", None) is not None or getattr(config, "site", None) is not None
-    if api.alb_ingress == "cloudfront" and not attached:
-        raise ConfigError(shown, "api.alb_ingress", "'cloudfront' needs [frontend] or [site] (the API is only "
-                          "reachable through CloudFront then)")
-    if getattr(config, "frontend", None) is not None and getattr(config, "site", None) is not None:
-        raise ConfigError(shown, "frontend", "use [frontend] (an existing distribution) or [site] (a new one), "
-                          "not both")

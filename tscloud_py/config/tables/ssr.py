@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tscloud_py.config import limits
 from tscloud_py.config.tables.common import meta
-from tscloud_py.errors import ConfigError
 
 IAM_ACTION_PATTERN = r"[a-zA-Z0-9-]+:[A-Za-z0-9*]+"
 ARN_PATTERN = r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:\S+"
@@ -93,17 +91,3 @@ class SsrConfig:
 
 # names the ssr-app preset gives steps and resources of its own
 RESERVED_WORKER_NAMES = ("server", "assets", "forwarded-host")
-
-
-def check_ssr(config: object, shown: str) -> None:
-    """Cross-field rules of [ssr]: worker names are unique; environments fit Lambda's rules."""
-    ssr: SsrConfig | None = getattr(config, "ssr", None)
-    if ssr is None:
-        return
-    limits.lambda_environment(shown, "ssr.environment", ssr.environment)
-    seen: set[str] = set()
-    for i, worker in enumerate(ssr.workers):
-        if worker.name in seen or worker.name in RESERVED_WORKER_NAMES:
-            raise ConfigError(shown, f"ssr.workers[{i}].name", f"{worker.name!r} is taken; pick another name")
-        seen.add(worker.name)
-        limits.lambda_environment(shown, f"ssr.workers[{i}].environment", worker.environment)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from tscloud_py.config.tables.api_domain import ApiDomainConfig
-from tscloud_py.dns.names import is_apex
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
@@ -25,8 +24,6 @@ from tscloud_py.presets.api_domain.steps import (
     ApiMappingStep,
 )
 
-APEX_CAPABLE = ("route53", "cloudflare", "porkbun")
-
 
 class ApiDomain(Preset):
 
@@ -34,15 +31,6 @@ class ApiDomain(Preset):
     def table(self) -> ApiDomainConfig:
         assert self.config.api_domain is not None  # the loader requires [api_domain] for this preset
         return self.config.api_domain
-
-    def validate(self) -> None:
-        self.table.check(self.config.path)
-        dns = self.config.dns
-        if dns.provider not in APEX_CAPABLE and is_apex(self.table.domain, dns.zone):
-            raise ConfigError(self.config.path, "api_domain.domain",
-                              f"{self.table.domain} is a zone apex, and {dns.provider} cannot serve a CNAME there",
-                              f"use api.{self.table.domain} or www.{self.table.domain}, or move the zone to "
-                              "Route53 (dns.provider = \"route53\")")
 
     def preflight(self) -> None:
         """The API must exist; a REST API's base path mapping takes one path segment (API Gateway's
@@ -65,7 +53,6 @@ class ApiDomain(Preset):
         from tscloud_py.presets.steps.common import CertificateStep, DnsRecordStep
 
         config, table, names = self.config, self.table, self.names
-        self.table.check(config.path)
         provider = get_provider(config.dns, self.aws)
         region = config.region
         certificate = CertificateStep("certificate", Acm(self.aws, region), provider, [table.domain], names)

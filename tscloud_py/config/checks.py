@@ -1,0 +1,134 @@
+"""Every preset's cross-field rules: what the field types and metadata cannot say, in one place.
+
+``CHECKS`` lists them per preset (a test holds it to the preset registry, so none is skipped); the loader
+runs them after the types are checked, so each rule may rely on its fields being well-typed. Each error
+names the key and exits 2. Rules that need the disk (a build directory) or AWS are the presets' own
+``validate`` and ``preflight``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tscloud_py.config import limits
+from tscloud_py.config.schema import Config
+from tscloud_py.config.tables.fullstack import FARGATE_MEMORY
+from tscloud_py.config.tables.ssr import RESERVED_WORKER_NAMES
+from tscloud_py.errors import ConfigError
+
+Check = Callable[[Config, str], None]
+
+# the {app}-{stage} prefix must leave room in every AWS name built from it
+MAX_PREFIX = 40
+# DNS providers that can put an alias (or a flattened CNAME) at a zone's apex
+APEX_CAPABLE = ("route53", "cloudflare", "porkbun")
+
+
+def check_config(config: Config, shown: str) -> None:
+    """Every rule for the config's preset, in order; the first broken one raises."""
+    for check in (check_names, *CHECKS[config.preset]):
+        check(config, shown)
+
+
+def check_names(config: Config, shown: str) -> None:
+    if len(f"{config.app}-{config.stage}") > MAX_PREFIX:
+        raise ConfigError(shown, "app", f"app and stage together must be at most {MAX_PREFIX} characters")
+
+
+def check_api_domain(config: Config, shown: str) -> None:
+    """[api_domain]: exactly one target; stage and base path for API Gateway only; an apex domain only
+    with a DNS provider that can serve one."""
+    table = config.api_domain
+    if table is None:
+        return
+    if bool(table.api_id) == bool(table.load_balancer):
+        raise ConfigError(shown, "api_domain.api_id", "set exactly one of api_id (API Gateway) or load_balancer (ALB)")
+    if table.load_balancer and (table.stage or table.base_path):
+        raise ConfigError(shown, "api_domain.stage" if table.stage else "api_domain.base_path",
+                          "stage and base_path apply to API Gateway only, not to a load balancer")
+    from tscloud_py.dns.names import is_apex
+
+    dns = config.dns
+    if dns.provider not in APEX_CAPABLE and is_apex(table.domain, dns.zone):
+        raise ConfigError(shown, "api_domain.domain",
+                          f"{table.domain} is a zone apex, and {dns.provider} cannot serve a CNAME there",
+                          f"use api.{table.domain} or www.{table.domain}, or move the zone to "
+                          "Route53 (dns.provider = \"route53\")")
+
+
+def check_fullstack(config: Config, shown: str) -> None:
+    """[api] (exactly one of image or build, Fargate's cpu/memory pairs, counts in order, no variable both
+    plain and secret), [network], [queue], [database], [[schedules]], and how the API is reached."""
+    api = config.api
+    if api is None:
+        return
+    if (api.image is None) == (api.build is None):
+        raise ConfigError(shown, "api", "set exactly one of image or [api.build]")
+    if api.image is not None and ":" not in api.image.rsplit("/", 1)[-1] and "@" not in api.image:
+        raise ConfigError(shown, "api.image", f"pin the image by tag or digest, got {api.image!r}")
+    if api.memory not in FARGATE_MEMORY[api.cpu]:
+        sizes = FARGATE_MEMORY[api.cpu]
+        raise ConfigError(shown, "api.memory", f"with cpu = {api.cpu}, expected {sizes[0]}..{sizes[-1]} "
+                          f"in steps of {sizes[1] - sizes[0] if len(sizes) > 1 else 0}, got {api.memory}")
+    if api.min_count > api.max_count:
+        raise ConfigError(shown, "api.min_count", f"must be at most max_count ({api.max_count})")
+    if not api.min_count <= api.desired_count <= api.max_count:
+        raise ConfigError(shown, "api.desired_count", f"expected between min_count ({api.min_count}) "
+                          f"and max_count ({api.max_count}), got {api.desired_count}")
+    clash = set(api.environment) & set(api.secrets)
+    if clash:
+        raise ConfigError(shown, f"api.secrets.{sorted(clash)[0]}", "also set in api.environment; pick one")
+    for name, ref in api.secrets.items():
+        if not ref or (ref.startswith("ssm:") and not ref[4:].startswith("/")):
+            raise ConfigError(shown, f"api.secrets.{name}", "expected a secret name/ARN or ssm:/parameter/name")
+    limits.task_environment(shown, "api.environment", api.environment, api.secrets)
+    network = config.network
+    if network is not None:
+        limits.vpc_cidr(shown, "network.cidr", network.cidr)
+    queue = config.queue
+    if queue is not None:
+        if queue.worker == "service" and not queue.worker_command:
+            raise ConfigError(shown, "queue.worker_command", "required when worker = 'service'")
+        if queue.worker_min_count > queue.worker_max_count:
+            raise ConfigError(shown, "queue.worker_min_count", "must be at most worker_max_count")
+    db = config.database
+    if db is not None and db.min_capacity > db.max_capacity:
+        raise ConfigError(shown, "database.min_capacity", "must be at most max_capacity")
+    if db is not None and db.version is not None:
+        limits.engine_version(shown, "database.version", db.engine, db.version)
+    schedules = config.schedules
+    names = [s.name for s in schedules]
+    for i, s in enumerate(schedules):
+        if s.name in names[:i]:
+            raise ConfigError(shown, f"schedules[{i}].name", f"duplicate schedule name {s.name!r}")
+        limits.schedule_expression(shown, f"schedules[{i}].expression", s.expression)
+        limits.timezone(shown, f"schedules[{i}].timezone", s.timezone)
+    attached = config.frontend is not None or config.site is not None
+    if api.alb_ingress == "cloudfront" and not attached:
+        raise ConfigError(shown, "api.alb_ingress", "'cloudfront' needs [frontend] or [site] (the API is only "
+                          "reachable through CloudFront then)")
+    if config.frontend is not None and config.site is not None:
+        raise ConfigError(shown, "frontend", "use [frontend] (an existing distribution) or [site] (a new one), "
+                          "not both")
+
+
+def check_ssr(config: Config, shown: str) -> None:
+    """[ssr]: worker names are unique and not the preset's own; environments fit Lambda's rules."""
+    ssr = config.ssr
+    if ssr is None:
+        return
+    limits.lambda_environment(shown, "ssr.environment", ssr.environment)
+    seen: set[str] = set()
+    for i, worker in enumerate(ssr.workers):
+        if worker.name in seen or worker.name in RESERVED_WORKER_NAMES:
+            raise ConfigError(shown, f"ssr.workers[{i}].name", f"{worker.name!r} is taken; pick another name")
+        seen.add(worker.name)
+        limits.lambda_environment(shown, f"ssr.workers[{i}].environment", worker.environment)
+
+
+CHECKS: dict[str, tuple[Check, ...]] = {
+    "static-site": (),
+    "fullstack-app": (check_fullstack,),
+    "api-domain": (check_api_domain,),
+    "ssr-app": (check_ssr,),
+}
