@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from tests.preset_support import preset_step
 from tscloud_py.aws.ecs import AppContainer, Ecs, FargateTaskDefinition, HealthCheck
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import StepContext
-from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack_app.common import Env
-from tscloud_py.presets.fullstack_app.service import TaskDefinitionStep
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -86,13 +84,11 @@ def test_a_registered_revision_reads_back_with_no_difference(ecs: Ecs) -> None:
 def test_a_user_secret_replaces_the_plain_variable_tscloud_would_set(tmp_path: Path) -> None:
     raw = {"app": "shop", "preset": "fullstack-app", "cache": {},
            "api": {"image": "nginx:1.27", "port": 80, "secrets": {"REDIS_HOST": SECRET}}}
-    env = Env(config_from_dict(raw, "tscloud.toml", base_dir=tmp_path, region=REGION), ClientFactory(region=REGION),
-              PresetOptions())
     outputs = {"image": {"image": "nginx:1.27"}, "logs": {"log_group": "/tscloud/shop/dev"},
                "roles": {"execution_role_arn": "arn:aws:iam::1:role/e", "task_role_arn": "arn:aws:iam::1:role/t",
                          "secret_refs": {"REDIS_HOST": {"value_from": SECRET}}},
                "cache": {"endpoint": "master.example", "port": 6379, "auth_secret_arn": f"{SECRET}-auth"}}
-    step = TaskDefinitionStep("api-task-definition", env, role="api", needs=("roles", "logs", "image", "cache"))
+    step = preset_step(config_from_dict(raw, "tscloud.toml", base_dir=tmp_path, region=REGION), "api-task-definition")
     box = step.definition(StepContext(outputs=outputs)).container
     assert box.secrets["REDIS_HOST"] == SECRET and "REDIS_HOST" not in box.environment
     assert box.environment["REDIS_TLS"] == "true" and box.secrets["REDIS_AUTH_TOKEN"] == f"{SECRET}-auth"

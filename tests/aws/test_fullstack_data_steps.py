@@ -14,13 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.preset_support import preset_step
 from tscloud_py.aws.rds import DbSettings
-from tscloud_py.aws.session import ClientFactory
 from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import Step, StepContext
-from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack_app.common import Env
-from tscloud_py.presets.fullstack_app.data import CacheStep, DatabaseStep
+from tscloud_py.presets.fullstack_app.data import CacheStep
 
 REGION = "us-east-1"
 
@@ -36,10 +34,9 @@ def network() -> Iterator[dict[str, dict[str, Any]]]:
         yield {"network": {"data_subnets": subnets}, "security-groups": {"db_sg": sg, "cache_sg": sg}}
 
 
-def env_for(tmp_path: Path, **tables: Any) -> Env:
+def step_for(tmp_path: Path, step_id: str, **tables: Any) -> Any:
     raw = {"app": "shop", "preset": "fullstack-app", "api": {"image": "nginx:1.27", "port": 80}, **tables}
-    config = config_from_dict(raw, "tscloud.toml", base_dir=tmp_path, region=REGION)
-    return Env(config, ClientFactory(region=REGION), PresetOptions())
+    return preset_step(config_from_dict(raw, "tscloud.toml", base_dir=tmp_path, region=REGION), step_id)
 
 
 def converge(step: Step, ctx: StepContext) -> list[str]:
@@ -57,8 +54,7 @@ def converge(step: Step, ctx: StepContext) -> list[str]:
 def test_database_converges_and_changes_in_place(network: dict[str, Any], tmp_path: Path, engine: str,
                                                  changed: dict[str, Any], field: str) -> None:
     ctx = StepContext(outputs=network)
-    step = DatabaseStep("database", env_for(tmp_path, database={"engine": engine}),
-                        needs=("network", "security-groups"))
+    step = step_for(tmp_path, "database", database={"engine": engine})
     assert converge(step, ctx) == []
     res = step.read(ctx)
     assert res is not None
@@ -69,8 +65,7 @@ def test_database_converges_and_changes_in_place(network: dict[str, Any], tmp_pa
     else:
         assert described["PubliclyAccessible"] is False
 
-    bigger = DatabaseStep("database", env_for(tmp_path, database={"engine": engine, **changed}),
-                          needs=("network", "security-groups"))
+    bigger = step_for(tmp_path, "database", database={"engine": engine, **changed})
     assert [c.field for c in bigger.diff(ctx, bigger.read(ctx))] == [field]
     assert converge(bigger, ctx) == []
 
@@ -91,7 +86,7 @@ def test_db_settings_name_what_differs_and_change_only_that() -> None:
 
 def test_cache_converges(network: dict[str, Any], tmp_path: Path) -> None:
     ctx = StepContext(outputs=network)
-    step = CacheStep("cache", env_for(tmp_path, cache={}), needs=("network", "security-groups"))
+    step = step_for(tmp_path, "cache", cache={})
     assert converge(step, ctx) == []
     group = step.read(ctx)["group"]
     assert group["TransitEncryptionEnabled"] is True and group["AtRestEncryptionEnabled"] is True
@@ -106,8 +101,8 @@ def test_cache_applies_a_changed_replica_count_in_aws_order(network: dict[str, A
         return found
 
     def step(replicas: int) -> CacheStep:
-        return CacheStep("cache", env_for(tmp_path, cache={"replicas": replicas}),
-                         needs=("network", "security-groups"))
+        cache: CacheStep = step_for(tmp_path, "cache", cache={"replicas": replicas})
+        return cache
 
     assert converge(step(0), ctx) == []
     group_id = step(0).group_id

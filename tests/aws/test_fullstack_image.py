@@ -17,7 +17,7 @@ import pytest
 from moto import mock_aws
 
 from tests.docker_support import RealDocker, real_docker, unique_app
-from tscloud_py.aws.session import ClientFactory
+from tests.preset_support import preset_step
 from tscloud_py.build.container import ImageBuildError
 from tscloud_py.build.docker_engine import EngineUnavailableError, buildkit_cli
 from tscloud_py.config.load import config_from_dict
@@ -25,7 +25,6 @@ from tscloud_py.emulator import registry as local_registry
 from tscloud_py.engine.events import RecordingSink
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack_app.common import Env
 from tscloud_py.presets.fullstack_app.image import LIFECYCLE, ImageStep
 
 
@@ -58,7 +57,8 @@ def image_step(base: Path, app: str, verbose: bool = False, **build: Any) -> Ima
     config = config_from_dict({"app": app, "preset": "fullstack-app",
                                "api": {"build": {"context": "api", "network": "none", **build}, "port": 3000}},
                               "tscloud.toml", base_dir=base)
-    return ImageStep("image", Env(config, ClientFactory(region="us-east-1"), PresetOptions(verbose=verbose)))
+    step: ImageStep = preset_step(config, "image", PresetOptions(verbose=verbose))
+    return step
 
 
 def run(step: ImageStep, sink: RecordingSink | None = None) -> tuple[list[Any], dict[str, Any]]:
@@ -181,7 +181,7 @@ def test_architecture_mismatch_fails_before_the_push(project: Path, docker: Real
     config = config_from_dict({"app": app, "preset": "fullstack-app",
                                "api": {"build": {"context": "api", "network": "none"}, "port": 3000,
                                        "architecture": "arm64"}}, "tscloud.toml", base_dir=project)
-    step = ImageStep("image", Env(config, ClientFactory(region="us-east-1"), PresetOptions()))
+    step = preset_step(config, "image")
     with pytest.raises(ImageBuildError, match=r"built image is linux/amd64 but api.architecture needs linux/arm64"):
         run(step)
     assert docker.tags(f"{app}-dev-api") == []

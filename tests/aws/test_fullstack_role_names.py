@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from tscloud_py.aws.session import ClientFactory
+from tests.preset_support import preset_step
 from tscloud_py.config.load import config_from_dict
 from tscloud_py.engine.step import StepContext
-from tscloud_py.presets import PresetOptions
-from tscloud_py.presets.fullstack_app.common import Env
 from tscloud_py.presets.fullstack_app.service import RolesStep
 
 RAW = {"app": "shop", "preset": "fullstack-app", "api": {"image": "nginx:1.27", "port": 80}}
@@ -27,10 +25,9 @@ def aws() -> Iterator[None]:
 
 def roles_step(region: str, tmp_path: Path) -> tuple[RolesStep, StepContext]:
     config = config_from_dict(dict(RAW), "tscloud.toml", base_dir=tmp_path, region=region)
-    env = Env(config, ClientFactory(region=region), PresetOptions())
     log_arn = f"arn:aws:logs:{region}:123456789012:log-group:/ecs/shop-dev"
     ctx = StepContext(outputs={"logs": {"log_group_arn": log_arn}, "image": {"repository_arn": None}})
-    return RolesStep("roles", env, needs=("logs", "image")), ctx
+    return preset_step(config, "roles"), ctx
 
 
 def deploy(step: RolesStep, ctx: StepContext) -> dict[str, Any]:

@@ -71,11 +71,11 @@ def test_steady_only_when_new_tasks_are_healthy_in_the_target_group(env: Any) ->
         stub_running_tasks(ecs, tasks)
         elb.add_response("describe_target_health", targets(("10.0.1.10", "healthy"), ("10.0.2.11", "healthy"),
                                                            ("10.0.3.99", "draining")), {"TargetGroupArn": TG})
-        first = rollout_poll(env, "shop-dev", "shop-dev-api", TD2, TG)
+        first = rollout_poll(env.ecs, env.elbv2, "shop-dev", "shop-dev-api", TD2, TG)
         assert not first.done and "draining" in first.state
-        second = rollout_poll(env, "shop-dev", "shop-dev-api", TD2, TG)
+        second = rollout_poll(env.ecs, env.elbv2, "shop-dev", "shop-dev-api", TD2, TG)
         assert not second.done and second.state == "1/2 targets healthy"
-        third = rollout_poll(env, "shop-dev", "shop-dev-api", TD2, TG)
+        third = rollout_poll(env.ecs, env.elbv2, "shop-dev", "shop-dev-api", TD2, TG)
         assert third.done
         ecs.assert_no_pending_responses()
         elb.assert_no_pending_responses()
@@ -85,7 +85,7 @@ def test_container_health_checks_gate_success(env: Any) -> None:
     with Stubber(env.ecs.c) as ecs, Stubber(env.elbv2.c):
         ecs.add_response("describe_services", service(TD2, [deployment(TD2, "COMPLETED")]))
         stub_running_tasks(ecs, [task(1, TD2, "10.0.1.10", health="UNKNOWN"), task(2, TD2, "10.0.2.11")])
-        poll = rollout_poll(env, "shop-dev", "shop-dev-api", TD2, TG)
+        poll = rollout_poll(env.ecs, env.elbv2, "shop-dev", "shop-dev-api", TD2, TG)
         assert not poll.done and poll.state == "waiting for container health checks"
 
 
@@ -107,7 +107,7 @@ def test_circuit_breaker_failure_is_reported_with_events_reasons_and_target_heal
                                                       ["(service shop-dev-api) deployment failed: tasks failed to start."]))
         stub_report(ecs, elb)
         with pytest.raises(RolloutFailedError) as failure:
-            rollout_poll(env, "shop-dev", "shop-dev-api", TD2, TG)
+            rollout_poll(env.ecs, env.elbv2, "shop-dev", "shop-dev-api", TD2, TG)
     text = failure.value.message
     assert "circuit breaker stopped the rollout" in text
     assert "deployment failed: tasks failed to start." in text
@@ -122,6 +122,6 @@ def test_rollback_to_the_old_revision_is_a_failure(env: Any) -> None:
                                                       ["(service shop-dev-api) rolling back to shop-dev-api:1"]))
         stub_report(ecs, elb)
         with pytest.raises(RolloutFailedError) as failure:
-            rollout_poll(env, "shop-dev", "shop-dev-api", TD2, TG)
+            rollout_poll(env.ecs, env.elbv2, "shop-dev", "shop-dev-api", TD2, TG)
     assert "rolled back to an older revision" in failure.value.message
     assert "rolling back to shop-dev-api:1" in failure.value.message

@@ -70,14 +70,10 @@ def test_errors_name_the_key(tables: dict[str, Any], key: str, text: str) -> Non
 
 
 def test_prod_turns_deletion_protection_on_by_default() -> None:
-    from tscloud_py.aws.session import ClientFactory
-    from tscloud_py.presets import PresetOptions
-    from tscloud_py.presets.fullstack_app.common import Env
-    from tscloud_py.presets.fullstack_app.data import DatabaseStep
+    from tests.preset_support import preset_step
 
     for stage, expected in (("dev", False), ("prod", True), ("production", True)):
         config = load(stage=stage, database={})
-        assert DatabaseStep("database", Env(config, ClientFactory(region="us-east-1"), PresetOptions())).deletion_protection \
-            is expected
+        assert preset_step(config, "database").deletion_protection is expected
     config = load(stage="prod", database={"deletion_protection": False})
-    assert not DatabaseStep("database", Env(config, ClientFactory(region="us-east-1"), PresetOptions())).deletion_protection
+    assert not preset_step(config, "database").deletion_protection

@@ -136,6 +136,77 @@ def test_ssr_app_needs(tmp_path: Path) -> None:
     }
 
 
+# -- fullstack-app ---------------------------------------------------------------------------------
+API = {"image": "ghcr.io/acme/api:1.2.3"}
+FULLSTACK_EVERY_TABLE: dict[str, Any] = {
+    "preset": "fullstack-app", "api": {**API, "domain": "api.example.com"},
+    "site": {"dir": "dist", "domain": "www.example.com"}, "database": {}, "cache": {},
+    "queue": {"worker": "service", "worker_command": ["node", "worker.js"]}, "mail": {"domain": "example.com"},
+    "schedules": [{"name": "nightly", "expression": "rate(1 day)", "command": ["true"]}],
+    "network": {"vpc": "new", "nat_gateway": True}, "dns": ROUTE53}
+FULLSTACK_CORE = {
+    "network": [],
+    "security-groups": ["network"],
+    "image": [],
+    "logs": [],
+    "cluster": [],
+}
+
+
+def test_fullstack_app_needs(tmp_path: Path) -> None:
+    plain = steps(tmp_path, {"preset": "fullstack-app", "api": API})
+    assert needs(plain) == {
+        **FULLSTACK_CORE,
+        "load-balancer": ["network", "security-groups"],
+        "roles": ["image", "logs"],
+        "api-task-definition": ["image", "logs", "roles"],
+        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "autoscaling": ["cluster", "service"],
+    }
+    every = steps(tmp_path, FULLSTACK_EVERY_TABLE)
+    assert needs(every) == {
+        **FULLSTACK_CORE,
+        "database": ["network", "security-groups"],
+        "cache": ["network", "security-groups"],
+        "queue": [],
+        "mail": [],
+        "bucket": [],
+        "oac": [],
+        "certificate": [],
+        "distribution": ["bucket", "certificate", "oac"],
+        "bucket-policy": ["bucket", "distribution"],
+        "upload": ["bucket"],
+        "invalidation": ["bucket-policy", "distribution", "upload"],
+        "dns": ["distribution"],
+        "origin-secret": [],
+        "api-certificate": [],
+        "api-dns": ["load-balancer"],
+        "load-balancer": ["api-certificate", "network", "origin-secret", "security-groups"],
+        "roles": ["cache", "database", "image", "logs", "mail", "queue"],
+        "api-task-definition": ["cache", "database", "image", "logs", "queue", "roles"],
+        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "worker-task-definition": ["cache", "database", "image", "logs", "queue", "roles"],
+        "worker-service": ["cluster", "network", "security-groups", "worker-task-definition"],
+        "autoscaling": ["cluster", "queue", "service", "worker-service"],
+        "schedules": ["api-task-definition", "cluster", "network", "roles", "security-groups"],
+        "attach": ["api-dns", "distribution", "load-balancer", "origin-secret"],
+    }
+    # an existing distribution instead of [site], and a queue drained in the API's own process
+    frontend = steps(tmp_path, {"preset": "fullstack-app", "api": API, "queue": {},
+                                "frontend": {"distribution_id": "E2QWRUHAPOMQZL"}})
+    assert needs(frontend) == {
+        **FULLSTACK_CORE,
+        "queue": [],
+        "origin-secret": [],
+        "load-balancer": ["network", "origin-secret", "security-groups"],
+        "roles": ["image", "logs", "queue"],
+        "api-task-definition": ["image", "logs", "queue", "roles"],
+        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "autoscaling": ["cluster", "service"],
+        "attach": ["load-balancer", "origin-secret"],
+    }
+
+
 # -- needs are what the steps read -----------------------------------------------------------------
 # Needs a step has without reading the step's outputs: it must only come after it. Keyed by step id.
 AFTER_ONLY: dict[str, dict[str, str]] = {
@@ -146,6 +217,7 @@ AFTER_ONLY: dict[str, dict[str, str]] = {
     "server-permission": {"function": "the permission is added to the function's policy, which must exist"},
     "worker-jobs": {"worker-logs-jobs": "made first, or Lambda makes the log group itself, with no retention"},
     "worker-events-jobs": {"worker-jobs": "the queue is mapped to the function, which must exist"},
+    "attach": {"api-dns": "CloudFront connects to the API's domain, which must point at the ALB first"},
 }
 
 EVERY_OPTION: list[dict[str, Any]] = [
@@ -154,15 +226,22 @@ EVERY_OPTION: list[dict[str, Any]] = [
     {"preset": "api-domain", "api_domain": {"domain": "api.example.com", "load_balancer": "lb"}, "dns": ROUTE53},
     {"preset": "ssr-app", "ssr": {"workers": [{"name": "jobs", "dir": "worker"}]}},
     {"preset": "ssr-app", "ssr": {"origin": "api-gateway", "workers": [{"name": "jobs", "dir": "worker"}]}},
+    FULLSTACK_EVERY_TABLE,
+    {"preset": "fullstack-app", "api": API, "queue": {}, "frontend": {"distribution_id": "E2QWRUHAPOMQZL"}},
 ]
 
 
-@pytest.mark.parametrize("raw", EVERY_OPTION, ids=lambda raw: f"{raw['preset']}-{len(str(raw))}")
-def test_needs_are_the_steps_read_plus_the_justified_order(tmp_path: Path, raw: dict[str, Any]) -> None:
-    for step in steps(tmp_path, raw):
-        read = referenced_steps(step)
-        assert read <= set(step.needs), f"{step.id} reads {sorted(read - set(step.needs))} without needing them"
-        assert set(step.needs) - read == set(AFTER_ONLY.get(step.id, {})), step.id
+def test_needs_are_the_steps_read_plus_the_justified_order(tmp_path: Path) -> None:
+    after_only: set[tuple[str, str]] = set()
+    for raw in EVERY_OPTION:
+        for step in steps(tmp_path, raw):
+            read = referenced_steps(step)
+            assert read <= set(step.needs), f"{step.id} reads {sorted(read - set(step.needs))} without needing them"
+            unread = set(step.needs) - read
+            assert unread <= set(AFTER_ONLY.get(step.id, {})), f"{step.id} needs {sorted(unread)} it never reads"
+            after_only |= {(step.id, need) for need in unread}
+    # and every reason given is still needed by some graph
+    assert after_only == {(step_id, need) for step_id, reasons in AFTER_ONLY.items() for need in reasons}
 
 
 def test_a_reference_to_an_output_a_step_does_not_provide_fails_when_the_graph_is_built() -> None:

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
-class Ref(Generic[T]):
-    """Output ``key`` of step ``step_id``; ``T`` is the type of the value the step outputs there."""
+class Ref(Generic[T_co]):
+    """Output ``key`` of step ``step_id``; ``T_co`` is the type of the value the step outputs there."""
 
     step_id: str
     key: str

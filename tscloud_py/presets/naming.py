@@ -111,15 +111,19 @@ class Names:
         """Where Lambda writes a function's logs (the name Lambda picks; the step creates it first)."""
         return f"/aws/lambda/{function_name}"
 
-    def description(self, what: str) -> str:
+    def description(self, what: str = "") -> str:
         """The description a resource carries: ``tscloud {app}-{stage} {what}``."""
-        return f"tscloud {self.prefix} {what}"
+        return f"tscloud {self.prefix} {what}" if what else f"tscloud {self.prefix}"
 
     def distribution_comment(self, step_id: str) -> str:
         return distribution_comment(self.app, self.stage, self.region, step_id)
 
     def legacy_distribution_comment(self, step_id: str) -> str:
         return legacy_distribution_comment(self.app, self.stage, step_id)
+
+    def arn(self, account: str, service: str, resource: str, *, regional: bool = True) -> str:
+        """The ARN of ``resource`` of ``service`` in this region (or a global one) of ``account``."""
+        return f"arn:aws:{service}:{self.region if regional else ''}:{account}:{resource}"
 
     def tags(self, step: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         return tag_dict(self.app, self.stage, step, extra)

@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 @pass_app
 def logs(app: AppContext, follow: bool, since: str, filter_text: str | None, role: str) -> None:
     """Container output of a fullstack-app's API or worker (CloudWatch Logs)."""
+    from tscloud_py.aws.logs import Logs
     from tscloud_py.cli.ui import echo
     from tscloud_py.errors import UsageError
-    from tscloud_py.presets import PresetOptions
-    from tscloud_py.presets.fullstack_app.common import Env
     from tscloud_py.presets.fullstack_app.operate import parse_since, tail
+    from tscloud_py.presets.naming import Names
 
     config = app.config()
     if config.preset != "fullstack-app":
@@ -33,12 +33,14 @@ def logs(app: AppContext, follow: bool, since: str, filter_text: str | None, rol
     if role == "worker" and (config.queue is None or config.queue.worker != "service"):
         raise UsageError("--service worker: this app has no worker service ([queue] worker = \"service\")")
     seconds = parse_since(since)
-    env = Env(config, app.factory(config.region), PresetOptions())
-    group = f"/tscloud/{config.app}/{config.stage}"
-    if env.logs.group(group) is None:
+    factory = app.factory(config.region)
+    logs_client = Logs(factory)
+    group = Names(config.app, config.stage, factory.region).log_group()
+    if logs_client.group(group) is None:
         raise UsageError(f"logs: no log group {group}; run `tscloud deploy` first")
     try:
-        printed = tail(env, group, role=role, since=seconds, filter_text=filter_text, follow=follow, emit=echo)
+        printed = tail(logs_client, group, role=role, since=seconds, filter_text=filter_text, follow=follow,
+                       emit=echo)
     except KeyboardInterrupt:
         return
     if not printed:

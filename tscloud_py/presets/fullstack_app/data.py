@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from tscloud_py.aws.elasticache import RedisGroup, ReplicaCall, Replication, resize_calls
-from tscloud_py.aws.rds import DbSettings, NewDatabase
+from tscloud_py.aws.elasticache import (
+    ElastiCache,
+    RedisGroup,
+    ReplicaCall,
+    Replication,
+    resize_calls,
+)
+from tscloud_py.aws.rds import DbSettings, NewDatabase, Rds
+from tscloud_py.aws.secrets import Secrets
+from tscloud_py.aws.sqs import Sqs
 from tscloud_py.concurrency import together
-from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.config.schema import Config
+from tscloud_py.engine.ref import Ref
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import TscloudError
 from tscloud_py.presets.fullstack_app.common import FsStep, compare
-from tscloud_py.presets.naming import token
+from tscloud_py.presets.naming import Names, token
 
 _WRITER = "writer instance"
 _FAILOVER = "automatic failover + Multi-AZ"
@@ -33,24 +44,33 @@ class DatabaseStep(FsStep):
     """Postgres with ManageMasterUserPassword: the password lives only in Secrets Manager."""
 
     kind = "RDS Postgres"
+    provides = frozenset({"identifier", "endpoint", "port", "name", "secret_arn", "arn"})
+
+    def __init__(self, step_id: str, rds: Rds, config: Config, names: Names, *, needs: Sequence[str], network: Step,
+                 security_groups: Step, no_snapshot: bool = False) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.rds = rds
+        self.subnets: Ref[list[str]] = network.output("data_subnets")
+        self.security_group: Ref[str] = security_groups.output("db_sg")
+        self.no_snapshot = no_snapshot
 
     @property
     def identifier(self) -> str:
-        return self.env.name("db", 63)
+        return self.names.resource("db", 63)
 
     @property
     def aurora(self) -> bool:
-        db = self.env.config.database
+        db = self.config.database
         return db is not None and db.engine == "aurora-postgresql"
 
     @property
     def deletion_protection(self) -> bool:
-        db = self.env.config.database
+        db = self.config.database
         assert db is not None
-        return db.deletion_protection if db.deletion_protection is not None else self.env.config.is_production
+        return db.deletion_protection if db.deletion_protection is not None else self.config.is_production
 
     def read(self, ctx: StepContext) -> Any | None:
-        rds = self.env.rds
+        rds = self.rds
         if self.aurora:
             group, cluster, writer = together(lambda: rds.subnet_group(self.identifier),
                                               lambda: rds.cluster(self.identifier),
@@ -64,9 +84,9 @@ class DatabaseStep(FsStep):
         return {"subnet_group": group, "instance": inst}
 
     def _wanted(self, ctx: StepContext) -> DbSettings:
-        db = self.env.config.database
+        db = self.config.database
         assert db is not None
-        groups = (ctx.output("security-groups", "db_sg"),)
+        groups = (ctx.get(self.security_group),)
         if self.aurora:
             return DbSettings(db.backup_retention, self.deletion_protection, groups,
                               capacity=(db.min_capacity, db.max_capacity))
@@ -75,7 +95,7 @@ class DatabaseStep(FsStep):
 
     def _changes(self, ctx: StepContext, observed: dict[str, Any]) -> list[Change]:
         """What differs, the one computation behind diff and apply (a change's field says what to do)."""
-        subnets = sorted(ctx.output("network", "data_subnets"))
+        subnets = sorted(ctx.get(self.subnets))
         changes: list[Change] = []
         group = observed.get("subnet_group")
         if group is None:
@@ -104,12 +124,12 @@ class DatabaseStep(FsStep):
         return self._changes(ctx, observed)
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        db = self.env.config.database
+        db = self.config.database
         assert db is not None
-        rds = self.env.rds
+        rds = self.rds
         changes = {c.field: c for c in self._changes(ctx, observed or {})}
         if "subnet group" in changes:
-            subnets = sorted(ctx.output("network", "data_subnets"))
+            subnets = sorted(ctx.get(self.subnets))
             if changes["subnet group"].old is None:
                 rds.create_subnet_group(self.identifier, subnets, self.tags)
             else:
@@ -135,7 +155,7 @@ class DatabaseStep(FsStep):
         return self.outputs(ctx, {"instance": final, "subnet_group": True})
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        db = self.env.config.database
+        db = self.config.database
         assert db is not None
         if self.aurora:
             res = observed["cluster"]
@@ -153,7 +173,7 @@ class DatabaseStep(FsStep):
                 "secret_arn": secret, "arn": arn}
 
     def destroy_refusal(self, observed: Any) -> tuple[str, str] | None:
-        if self.env.config.database is not None and self.env.config.database.retain:
+        if self.config.database is not None and self.config.database.retain:
             return None  # kept, not deleted
         res = observed.get("cluster") if self.aurora else observed.get("instance")
         if res is not None and res.get("DeletionProtection"):
@@ -162,15 +182,15 @@ class DatabaseStep(FsStep):
         return None
 
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
-        if self.env.config.database is not None and self.env.config.database.retain:
+        if self.config.database is not None and self.config.database.retain:
             ctx.log(f"retain = true: keeping database {self.identifier}")
             return "kept"
-        rds = self.env.rds
+        rds = self.rds
         res = observed.get("cluster") if self.aurora else observed.get("instance")
         refusal = self.destroy_refusal(observed)
         if refusal is not None:
             raise TscloudError(*refusal)
-        snapshot = None if self.env.options.no_snapshot else _final_snapshot(self.identifier)
+        snapshot = None if self.no_snapshot else _final_snapshot(self.identifier)
         if self.aurora:
             if observed.get("instance") is not None:
                 rds.delete_instance(f"{self.identifier}-1", None)
@@ -187,9 +207,9 @@ class DatabaseStep(FsStep):
         return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:
-        if self.env.config.database is not None and self.env.config.database.retain:
+        if self.config.database is not None and self.config.database.retain:
             return [Change(f"database {self.identifier} kept (retain = true)")]
-        keep = "no final snapshot" if self.env.options.no_snapshot else "a final snapshot is kept"
+        keep = "no final snapshot" if self.no_snapshot else "a final snapshot is kept"
         return [Change(f"delete database {self.identifier} ({keep})", destructive=True)]
 
 
@@ -197,19 +217,28 @@ class CacheStep(FsStep):
     """Redis replication group: transit + at-rest encryption, an AUTH token kept in Secrets Manager."""
 
     kind = "ElastiCache Redis"
+    provides = frozenset({"group_id", "endpoint", "port", "auth_secret_arn", "tls"})
+
+    def __init__(self, step_id: str, elasticache: ElastiCache, secrets: Secrets, config: Config, names: Names, *,
+                 needs: Sequence[str], network: Step, security_groups: Step, no_snapshot: bool = False) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.elasticache, self.secrets = elasticache, secrets
+        self.subnets: Ref[list[str]] = network.output("data_subnets")
+        self.security_group: Ref[str] = security_groups.output("cache_sg")
+        self.no_snapshot = no_snapshot
 
     @property
     def group_id(self) -> str:
-        return self.env.name("redis", 40)
+        return self.names.resource("redis", 40)
 
     @property
     def secret_name(self) -> str:
-        return f"tscloud/{self.env.app}/{self.env.stage}/redis-auth"
+        return self.names.secret("redis-auth")
 
     def read(self, ctx: StepContext) -> Any | None:
-        secret, group, rg = together(lambda: self.env.secrets.describe(self.secret_name),
-                                     lambda: self.env.elasticache.subnet_group(self.group_id),
-                                     lambda: self.env.elasticache.replication_group(self.group_id))
+        secret, group, rg = together(lambda: self.secrets.describe(self.secret_name),
+                                     lambda: self.elasticache.subnet_group(self.group_id),
+                                     lambda: self.elasticache.replication_group(self.group_id))
         if secret is None and group is None and rg is None:
             return None
         return {"secret": secret, "subnet_group": group, "group": rg}
@@ -217,7 +246,7 @@ class CacheStep(FsStep):
     def _plan(self, observed: dict[str, Any]) -> tuple[list[Change], list[ReplicaCall]]:
         """What differs and the resize calls it takes, in AWS's order: the one computation behind diff and
         apply (a change's field says what else to do)."""
-        cache = self.env.config.cache
+        cache = self.config.cache
         assert cache is not None
         changes: list[Change] = []
         if observed.get("secret") is None:
@@ -248,25 +277,25 @@ class CacheStep(FsStep):
         return self._plan(observed)[0]
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        cache = self.env.config.cache
+        cache = self.config.cache
         assert cache is not None
-        ec = self.env.elasticache
+        ec = self.elasticache
         found, calls = self._plan(observed or {})
         changes = {c.field for c in found}
         if "auth token secret" in changes:
-            self.env.secrets.create_random(self.secret_name, f"Redis AUTH token of {self.group_id}", self.tags,
+            self.secrets.create_random(self.secret_name, f"Redis AUTH token of {self.group_id}", self.tags,
                                            token=token(self.secret_name, "v1"), length=64)
         if "subnet group" in changes:
-            ec.create_subnet_group(self.group_id, sorted(ctx.output("network", "data_subnets")), self.tags)
+            ec.create_subnet_group(self.group_id, sorted(ctx.get(self.subnets)), self.tags)
         if "replication group" in changes:
-            group = RedisGroup(self.group_id, f"tscloud {self.env.prefix}", cache.node_type, cache.replicas,
-                               subnet_group=self.group_id, security_group=ctx.output("security-groups", "cache_sg"))
-            ec.create_replication_group(group, self.env.secrets.value(self.secret_name), self.tags)
+            group = RedisGroup(self.group_id, self.names.description(), cache.node_type, cache.replicas,
+                               subnet_group=self.group_id, security_group=ctx.get(self.security_group))
+            ec.create_replication_group(group, self.secrets.value(self.secret_name), self.tags)
         elif "CacheNodeType" in changes:
             ec.change_node_type(self.group_id, cache.node_type)
         ec.resize(self.group_id, calls, progress=ctx.progress(), clock=ctx.clock)
         final = ec.wait(self.group_id, progress=ctx.progress(), clock=ctx.clock)
-        secret = self.env.secrets.describe(self.secret_name)
+        secret = self.secrets.describe(self.secret_name)
         return self.outputs(ctx, {"group": final, "secret": secret})
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
@@ -281,16 +310,16 @@ class CacheStep(FsStep):
                 "auth_secret_arn": observed["secret"]["ARN"], "tls": True}
 
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
-        if self.env.config.cache is not None and self.env.config.cache.retain:
+        if self.config.cache is not None and self.config.cache.retain:
             ctx.log(f"retain = true: keeping redis {self.group_id} and its auth token")
             return "kept"
-        ec = self.env.elasticache
+        ec = self.elasticache
         if observed.get("group") is not None:
-            snapshot = None if self.env.options.no_snapshot else _final_snapshot(self.group_id)
+            snapshot = None if self.no_snapshot else _final_snapshot(self.group_id)
             ec.delete_replication_group(self.group_id, snapshot)
             ec.wait(self.group_id, gone=True, progress=ctx.progress(), clock=ctx.clock)
         ec.delete_subnet_group(self.group_id)
-        self.env.secrets.delete(self.secret_name)
+        self.secrets.delete(self.secret_name)
         return None
 
 
@@ -298,13 +327,19 @@ class QueueStep(FsStep):
     """An SQS queue with server-side encryption and a dead-letter queue (redrive after max_receive_count)."""
 
     kind = "SQS"
+    provides = frozenset({"queue_url", "queue_name", "queue_arn", "dlq_url", "dlq_arn"})
+
+    def __init__(self, step_id: str, sqs: Sqs, config: Config, names: Names, *, account: Callable[[], str]) -> None:
+        super().__init__(step_id, config, names)
+        self.sqs = sqs
+        self.account = account
 
     @property
-    def names(self) -> tuple[str, str]:
-        return self.env.name("jobs", 80), self.env.name("jobs-dlq", 80)
+    def queue_names(self) -> tuple[str, str]:
+        return self.names.resource("jobs", 80), self.names.resource("jobs-dlq", 80)
 
     def read(self, ctx: StepContext) -> Any | None:
-        sqs = self.env.sqs
+        sqs = self.sqs
 
         def one(qname: str) -> dict[str, Any] | None:
             url = sqs.queue_url(qname)
@@ -313,12 +348,12 @@ class QueueStep(FsStep):
             attributes, tags = together(lambda: sqs.attributes(url), lambda: sqs.tags(url))
             return {"url": url, "attributes": attributes, "tags": tags}
 
-        queue, dlq = together(lambda: one(self.names[0]), lambda: one(self.names[1]))
+        queue, dlq = together(lambda: one(self.queue_names[0]), lambda: one(self.queue_names[1]))
         found = {key: q for key, q in (("queue", queue), ("dlq", dlq)) if q is not None}
         return found or None
 
     def _wanted(self, dlq_arn: str) -> tuple[dict[str, str], dict[str, str]]:
-        q = self.env.config.queue
+        q = self.config.queue
         assert q is not None
         queue = {"VisibilityTimeout": str(q.visibility_timeout),
                  "MessageRetentionPeriod": str(q.retention_days * 86400),
@@ -329,7 +364,7 @@ class QueueStep(FsStep):
         return queue, dlq
 
     def _dlq_arn(self) -> str:
-        return self.env.arn("sqs", self.names[1])
+        return self.names.arn(self.account(), "sqs", self.queue_names[1])
 
     @staticmethod
     def _attr_changes(have: dict[str, str], want: dict[str, str]) -> dict[str, str]:
@@ -350,7 +385,7 @@ class QueueStep(FsStep):
         return out
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
-        name, dlq_name = self.names
+        name, dlq_name = self.queue_names
         if observed is None:
             return [Change("queue", None, name), Change("dead-letter queue", None, dlq_name)]
         changes: list[Change] = []
@@ -367,27 +402,27 @@ class QueueStep(FsStep):
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        name, dlq_name = self.names
+        name, dlq_name = self.queue_names
         observed = dict(observed or {})
         want_q, want_dlq = self._wanted(self._dlq_arn())
         for key, want, qname in (("dlq", want_dlq, dlq_name), ("queue", want_q, name)):
             if key not in observed:
-                url = self.env.sqs.create(qname, want, self.tags)
-                observed[key] = {"url": url, "attributes": self.env.sqs.attributes(url), "tags": self.tags}
+                url = self.sqs.create(qname, want, self.tags)
+                observed[key] = {"url": url, "attributes": self.sqs.attributes(url), "tags": self.tags}
                 continue
             delta = self._attr_changes(observed[key]["attributes"], want)
             if delta:
-                self.env.sqs.set_attributes(observed[key]["url"], delta)
+                self.sqs.set_attributes(observed[key]["url"], delta)
             if any(observed[key]["tags"].get(k) != v for k, v in self.tags.items()):
-                self.env.sqs.tag(observed[key]["url"], self.tags)
+                self.sqs.tag(observed[key]["url"], self.tags)
         return self.outputs(ctx, observed)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        name, _dlq_name = self.names
-        return {"queue_url": observed["queue"]["url"], "queue_name": name, "queue_arn": self.env.arn("sqs", name),
+        name, _dlq_name = self.queue_names
+        return {"queue_url": observed["queue"]["url"], "queue_name": name, "queue_arn": self.names.arn(self.account(), "sqs", name),
                 "dlq_url": observed["dlq"]["url"], "dlq_arn": self._dlq_arn()}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         for key in ("queue", "dlq"):
             if key in observed:
-                self.env.sqs.delete(observed[key]["url"])
+                self.sqs.delete(observed[key]["url"])

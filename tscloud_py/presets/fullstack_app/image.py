@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tscloud_py.aws.ecr import Ecr
+from tscloud_py.config.schema import Config
 from tscloud_py.engine.step import Change, Outputs, StepContext
 from tscloud_py.presets.fullstack_app.common import FsStep, compare
+from tscloud_py.presets.naming import Names
 
 LIFECYCLE = {"rules": [{
     "rulePriority": 1, "description": "keep the 20 most recent images",
@@ -15,21 +18,27 @@ LIFECYCLE = {"rules": [{
 
 class ImageStep(FsStep):
     kind = "container image"
+    provides = frozenset({"image", "repository_arn", "repository", "tag"})
+
+    def __init__(self, step_id: str, ecr: Ecr, config: Config, names: Names, *, verbose: bool = False) -> None:
+        super().__init__(step_id, config, names)
+        self.ecr = ecr
+        self.verbose = verbose  # the build's own output, not only its failure
 
     @property
     def repo_name(self) -> str:
-        return self.env.name("api")
+        return self.names.resource("api")
 
     def _spec(self) -> Any:
         from tscloud_py.build.container import BuildSpec
 
-        api = self.env.config.api
+        api = self.config.api
         assert api is not None and api.build is not None
         b = api.build
         platform = b.platform or ("linux/arm64" if api.architecture == "arm64" else "linux/amd64")
-        return BuildSpec((self.env.config.base_dir / b.context).resolve(), b.dockerfile, b.target, dict(b.args),
+        return BuildSpec((self.config.base_dir / b.context).resolve(), b.dockerfile, b.target, dict(b.args),
                          platform, pull=b.pull, network=b.network,
-                         log_dir=self.env.config.base_dir / ".tscloud" / "build")
+                         log_dir=self.config.base_dir / ".tscloud" / "build")
 
     def tag(self) -> str:
         from tscloud_py.build.container import context_hash
@@ -37,16 +46,16 @@ class ImageStep(FsStep):
         return context_hash(self._spec())
 
     def read(self, ctx: StepContext) -> Any | None:
-        api = self.env.config.api
+        api = self.config.api
         assert api is not None
         if api.image is not None:
             return {"prebuilt": api.image}
-        repo = self.env.ecr.repository(self.repo_name)
+        repo = self.ecr.repository(self.repo_name)
         if repo is None:
             return None
         tag = self.tag()
-        return {"repo": repo, "lifecycle": self.env.ecr.lifecycle_policy(self.repo_name), "tag": tag,
-                "digest": self.env.ecr.image_digest(self.repo_name, tag)}
+        return {"repo": repo, "lifecycle": self.ecr.lifecycle_policy(self.repo_name), "tag": tag,
+                "digest": self.ecr.image_digest(self.repo_name, tag)}
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is not None and "prebuilt" in observed:
@@ -61,7 +70,7 @@ class ImageStep(FsStep):
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        ecr = self.env.ecr
+        ecr = self.ecr
         if observed is None:
             repo = ecr.create_repository(self.repo_name, self.tags)
             observed = {"repo": repo, "lifecycle": None, "tag": self.tag(), "digest": None}
@@ -75,7 +84,7 @@ class ImageStep(FsStep):
             from tscloud_py.build.container import build_and_push
 
             digest = build_and_push(self._spec(), str(repo["repositoryUri"]), observed["tag"], ecr.login,
-                                    log=ctx.log, verbose=self.env.options.verbose).digest
+                                    log=ctx.log, verbose=self.verbose).digest
         return self.outputs(ctx, {**observed, "digest": digest})
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
@@ -88,7 +97,7 @@ class ImageStep(FsStep):
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         if "prebuilt" in observed:
             return "kept"  # a prebuilt image is not ours to delete
-        self.env.ecr.delete_repository(self.repo_name)
+        self.ecr.delete_repository(self.repo_name)
         return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:

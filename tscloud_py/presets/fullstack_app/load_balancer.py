@@ -8,12 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tscloud_py.aws.elbv2 import redirect_to_https_action
+from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.elbv2 import Elbv2, redirect_to_https_action
 from tscloud_py.aws.retry import codes, retrying
+from tscloud_py.aws.secrets import Secrets
 from tscloud_py.concurrency import each, together
-from tscloud_py.engine.step import Change, Outputs, StepContext
-from tscloud_py.presets.fullstack_app.common import ORIGIN_HEADER, Env, FsStep, compare
-from tscloud_py.presets.naming import token
+from tscloud_py.config.schema import Config
+from tscloud_py.engine.ref import Ref
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
+from tscloud_py.presets.fullstack_app.common import ORIGIN_HEADER, FsStep, compare
+from tscloud_py.presets.naming import Names, token
 
 FORBIDDEN = {"Type": "fixed-response",
              "FixedResponseConfig": {"StatusCode": "403", "ContentType": "text/plain", "MessageBody": "Forbidden"}}
@@ -29,19 +33,24 @@ class OriginSecretStep(FsStep):
     """A random value CloudFront sends as X-Origin-Verify; the ALB forwards only requests carrying it."""
 
     kind = "Secrets Manager secret"
+    provides = frozenset({"secret_arn", "header"})
+
+    def __init__(self, step_id: str, secrets: Secrets, config: Config, names: Names) -> None:
+        super().__init__(step_id, config, names)
+        self.secrets = secrets
 
     @property
     def secret_name(self) -> str:
-        return f"tscloud/{self.env.app}/{self.env.stage}/origin-verify"
+        return self.names.secret("origin-verify")
 
     def read(self, ctx: StepContext) -> Any | None:
-        return self.env.secrets.describe(self.secret_name)
+        return self.secrets.describe(self.secret_name)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         return [Change("secret", None, self.secret_name)] if observed is None else []
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        arn = self.env.secrets.create_random(self.secret_name, "CloudFront -> ALB origin-verify header value",
+        arn = self.secrets.create_random(self.secret_name, "CloudFront -> ALB origin-verify header value",
                                              self.tags, token=token(self.secret_name, "v1"), length=48)
         return {"secret_arn": arn, "header": ORIGIN_HEADER}
 
@@ -49,7 +58,7 @@ class OriginSecretStep(FsStep):
         return {"secret_arn": observed["ARN"], "header": ORIGIN_HEADER}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        self.env.secrets.delete(self.secret_name)
+        self.secrets.delete(self.secret_name)
 
 
 @dataclass
@@ -81,15 +90,25 @@ class LoadBalancerStep(FsStep):
     kind = "application load balancer"
     provides = frozenset({"lb_arn", "dns_name", "zone_id", "tg_arn", "listener_arn", "lb_name", "tg_name", "https"})
 
-    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], verify: bool,
-                 certificate_step: str | None = None) -> None:
-        super().__init__(step_id, env, needs=needs)
-        self.verify = verify
-        self.certificate_step = certificate_step
+    def __init__(self, step_id: str, elbv2: Elbv2, secrets: Secrets, config: Config, names: Names, *,
+                 needs: Sequence[str], network: Step, security_groups: Step, origin_secret: Step | None,
+                 certificate: Step | None) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.elbv2, self.secrets = elbv2, secrets
+        self.vpc_id: Ref[str] = network.output("vpc_id")
+        self.subnets: Ref[list[str]] = network.output("alb_subnets")
+        self.security_group: Ref[str] = security_groups.output("alb_sg")
+        # With an origin-verify secret only CloudFront, which sends it, is forwarded to the service.
+        self.secret_arn: Ref[str] | None = origin_secret.output("secret_arn") if origin_secret else None
+        self.certificate_arn: Ref[str] | None = certificate.output("certificate_arn") if certificate else None
+
+    @property
+    def verify(self) -> bool:
+        return self.secret_arn is not None
 
     @property
     def https(self) -> bool:
-        return self.certificate_step is not None
+        return self.certificate_arn is not None
 
     @property
     def main_port(self) -> int:
@@ -97,21 +116,21 @@ class LoadBalancerStep(FsStep):
 
     @property
     def lb_name(self) -> str:
-        return self.env.name("alb", 32)
+        return self.names.resource("alb", 32)
 
     @property
     def tg_name(self) -> str:
-        return self.env.name("api", 32)
+        return self.names.resource("api", 32)
 
     def _health(self) -> dict[str, Any]:
-        api = self.env.config.api
+        api = self.config.api
         assert api is not None
         return {"HealthCheckProtocol": "HTTP", "HealthCheckPath": api.health_check, "HealthCheckPort": "traffic-port",
                 "HealthCheckIntervalSeconds": 15, "HealthCheckTimeoutSeconds": 5, "HealthyThresholdCount": 2,
                 "UnhealthyThresholdCount": 3, "Matcher": {"HttpCode": "200-399"}}
 
     def _attributes(self) -> dict[str, str]:
-        api = self.env.config.api
+        api = self.config.api
         assert api is not None
         return {"deregistration_delay.timeout_seconds": str(api.deregistration_delay)}
 
@@ -120,10 +139,10 @@ class LoadBalancerStep(FsStep):
     LB_ATTRIBUTES = {"routing.http.drop_invalid_header_fields.enabled": "true"}
 
     def _certificate(self, ctx: StepContext) -> str | None:
-        return str(ctx.output(self.certificate_step, "certificate_arn")) if self.certificate_step else None
+        return str(ctx.get(self.certificate_arn)) if self.certificate_arn else None
 
     def read(self, ctx: StepContext) -> Any | None:
-        elb = self.env.elbv2
+        elb = self.elbv2
         # The origin secret is read now, alongside, so that diff finds it in the run's read cache.
         lb, tg, _secret = together(lambda: elb.find_load_balancer(self.lb_name),
                                    lambda: elb.find_target_group(self.tg_name),
@@ -156,7 +175,8 @@ class LoadBalancerStep(FsStep):
         return found
 
     def _secret(self, ctx: StepContext) -> str:
-        return self.env.secrets.value(ctx.output("origin-secret", "secret_arn"), cached=True)
+        assert self.secret_arn is not None  # only read when verify
+        return self.secrets.value(ctx.get(self.secret_arn), cached=True)
 
     def _wanted_actions(self, tg_arn: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         forward = [{"Type": "forward", "TargetGroupArn": tg_arn}]
@@ -181,10 +201,10 @@ class LoadBalancerStep(FsStep):
                 plan.compare("load balancer attributes", f"load balancer {key}",
                              observed.get("lb_attributes", {}).get(key), value)
             plan.compare("security groups", "load balancer security groups", sorted(lb.get("SecurityGroups", [])),
-                         [ctx.output("security-groups", "alb_sg")])
+                         [ctx.get(self.security_group)])
             plan.compare("subnets", "load balancer subnets",
                          sorted(str(z["SubnetId"]) for z in lb.get("AvailabilityZones", [])),
-                         sorted(ctx.output("network", "alb_subnets")))
+                         sorted(ctx.get(self.subnets)))
         for arn in observed.get("stray_listeners", []):
             plan.changes.append(Change("unmanaged listener", arn, None))
         for arn in observed.get("extra_rules", []):
@@ -228,16 +248,16 @@ class LoadBalancerStep(FsStep):
         return self._plan(ctx, observed).changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        elb = self.env.elbv2
+        elb = self.elbv2
         observed = observed or {}
         todo = self._plan(ctx, observed).todo
-        subnets = sorted(ctx.output("network", "alb_subnets"))
-        sg = ctx.output("security-groups", "alb_sg")
-        api = self.env.config.api
+        subnets = sorted(ctx.get(self.subnets))
+        sg = ctx.get(self.security_group)
+        api = self.config.api
         assert api is not None
         tg = observed.get("tg")
         if "create target group" in todo:
-            tg = elb.create_target_group(self.tg_name, ctx.output("network", "vpc_id"), api.port, self._health(),
+            tg = elb.create_target_group(self.tg_name, ctx.get(self.vpc_id), api.port, self._health(),
                                          self.tags)
         assert tg is not None
         tg_arn = str(tg["TargetGroupArn"])
@@ -298,11 +318,11 @@ class LoadBalancerStep(FsStep):
     def _delete_target_group(self, arn: str) -> None:
         # the load balancer's listener lets go of its target group a moment after the listener is deleted
         retrying(codes("ResourceInUse"), what="target group still in use", attempts=8, first=0.5,
-                 most=10.0)(self.env.elbv2.delete_target_group, arn)
+                 most=10.0)(self.elbv2.delete_target_group, arn)
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         if observed.get("lb") is not None:
-            self.env.elbv2.delete_load_balancer(observed["lb"]["LoadBalancerArn"])
+            self.elbv2.delete_load_balancer(observed["lb"]["LoadBalancerArn"])
         if observed.get("tg") is not None:
             self._delete_target_group(observed["tg"]["TargetGroupArn"])
 
@@ -341,40 +361,39 @@ class AttachStep(FsStep):
 
     kind = "CloudFront behavior"
 
-    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], distribution_step: str | None,
-                 distribution_id: str | None, path: str, dns_step: str | None = None) -> None:
-        super().__init__(step_id, env, needs=needs)
-        self.distribution_step = distribution_step
+    def __init__(self, step_id: str, cloudfront: CloudFront, secrets: Secrets, config: Config, names: Names, *,
+                 needs: Sequence[str], load_balancer: Step, origin_secret: Step, distribution: Step | None,
+                 distribution_id: str | None, path: str) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.cloudfront, self.secrets = cloudfront, secrets
+        self.lb_dns_name: Ref[str] = load_balancer.output("dns_name")
+        self.secret_arn: Ref[str] = origin_secret.output("secret_arn")
+        # the [site] distribution, made by this app; else the existing one [frontend] names
+        self.distribution_ref: Ref[str] | None = distribution.output("distribution_id") if distribution else None
         self.distribution_id = distribution_id
         self.path = path
-        self.dns_step = dns_step
 
     @property
     def origin_id(self) -> str:
-        return f"{self.env.prefix}-api"
+        return self.names.resource("api")
 
     def _dist(self, ctx: StepContext) -> str:
-        if self.distribution_step:
-            return str(ctx.output(self.distribution_step, "distribution_id"))
+        if self.distribution_ref:
+            return str(ctx.get(self.distribution_ref))
         assert self.distribution_id is not None
         return self.distribution_id
-
-    def _cloudfront(self) -> Any:
-        from tscloud_py.aws.cloudfront.client import CloudFront
-
-        return CloudFront(self.env.aws)
 
     def _parts(self, ctx: StepContext) -> tuple[Any, Any]:
         from tscloud_py.aws.cloudfront.model import Behavior, CustomOrigin
 
-        secret = self.env.secrets.value(ctx.output("origin-secret", "secret_arn"), cached=True)
-        api = self.env.config.api
+        secret = self.secrets.value(ctx.get(self.secret_arn), cached=True)
+        api = self.config.api
         assert api is not None
         if api.domain:  # the ALB's certificate names api.domain: CloudFront connects over TLS
             origin = CustomOrigin(id=self.origin_id, domain=api.domain, protocol="https-only", verify_secret=secret,
                                   read_timeout=60)
         else:
-            origin = CustomOrigin(id=self.origin_id, domain=str(ctx.output("load-balancer", "dns_name")),
+            origin = CustomOrigin(id=self.origin_id, domain=str(ctx.get(self.lb_dns_name)),
                                   protocol="http-only", verify_secret=secret, read_timeout=60)
         return origin, Behavior(path_pattern=self.path)
 
@@ -383,9 +402,9 @@ class AttachStep(FsStep):
         from tscloud_py.aws.cloudfront.splice import UnknownDistributionError
 
         try:
-            config, _etag = self._cloudfront().get_config_checked(self._dist(ctx), cached=True)
+            config, _etag = self.cloudfront.get_config_checked(self._dist(ctx), cached=True)
         except UnknownDistributionError:
-            if self.distribution_step:
+            if self.distribution_ref:
                 return None  # the [site] distribution is gone already
             raise
         present = any(o.get("Id") == self.origin_id for o in items_of(config.get("Origins")))
@@ -393,7 +412,7 @@ class AttachStep(FsStep):
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         origin, behavior = self._parts(ctx)
-        result = self._cloudfront().attach_origin(self._dist(ctx), origin, behavior, replace=True, dry_run=True)
+        result = self.cloudfront.attach_origin(self._dist(ctx), origin, behavior, replace=True, dry_run=True)
         if result.status == "unchanged":
             return []
         return [Change(f"{self.path} -> {origin.domain}", None if observed is None else "different",
@@ -401,7 +420,7 @@ class AttachStep(FsStep):
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         origin, behavior = self._parts(ctx)
-        cf = self._cloudfront()
+        cf = self.cloudfront
         dist = self._dist(ctx)
         result = cf.attach_origin(dist, origin, behavior, replace=True, notify=ctx.log)
         if result.written:
@@ -410,14 +429,14 @@ class AttachStep(FsStep):
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         dist = observed["distribution_id"]
-        domain = self._cloudfront().get_distribution(dist, cached=True).domain_name
+        domain = self.cloudfront.get_distribution(dist, cached=True).domain_name
         return {"distribution_id": dist, "origin_id": self.origin_id, "path": self.path,
                 "url": f"https://{domain}{self.path.rstrip('*')}"}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        cf = self._cloudfront()
+        cf = self.cloudfront
         result = cf.detach_origin(observed["distribution_id"], self.origin_id, notify=ctx.log)
-        if result.written and not self.distribution_step:
+        if result.written and not self.distribution_ref:
             cf.wait_deployed(observed["distribution_id"], progress=ctx.progress(), clock=ctx.clock)
 
     def destroy_changes(self, observed: Any) -> list[Change]:

@@ -6,12 +6,15 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from tscloud_py.aws.ec2 import Ec2
 from tscloud_py.aws.retry import retrying
 from tscloud_py.concurrency import together
-from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.config.schema import Config
+from tscloud_py.engine.ref import Ref
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import AwsError, TscloudError
 from tscloud_py.presets.fullstack_app.common import FsStep
-from tscloud_py.presets.naming import token
+from tscloud_py.presets.naming import Names
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 NAT_MONTHLY_USD = 32.85  # one NAT gateway, us-east-1, 730 h at $0.045/h, before data processing
@@ -27,29 +30,39 @@ def _until_released(fn: Callable[..., None]) -> Callable[..., None]:
                     most=30.0).wraps(fn)
 
 
+def retains_data(config: Config) -> bool:
+    """A retained data store keeps its subnets and security groups alive, so those stay too."""
+    return bool((config.database and config.database.retain) or (config.cache and config.cache.retain))
+
+
 class NetworkStep(FsStep):
     kind = "VPC"
+    provides = frozenset({"vpc_id", "alb_subnets", "task_subnets", "data_subnets", "assign_public_ip"})
+
+    def __init__(self, step_id: str, ec2: Ec2, config: Config, names: Names) -> None:
+        super().__init__(step_id, config, names)
+        self.ec2 = ec2
 
     @property
     def new_vpc(self) -> bool:
-        net = self.env.config.network
+        net = self.config.network
         return net is not None and net.vpc == "new"
 
     @property
     def nat(self) -> bool:
-        net = self.env.config.network
+        net = self.config.network
         return net is not None and net.vpc == "new" and net.nat_gateway
 
     def _layout(self, zones: list[str]) -> list[tuple[str, str, str]]:
         """(tier, az, cidr) for two public and two private /20 subnets."""
-        net = self.env.config.network
+        net = self.config.network
         cidr = ipaddress.ip_network(net.cidr if net else "10.0.0.0/16")
         blocks = list(cidr.subnets(new_prefix=20))
         return [("public", zones[0], str(blocks[0])), ("public", zones[1], str(blocks[1])),
                 ("private", zones[0], str(blocks[8])), ("private", zones[1], str(blocks[9]))]
 
     def read(self, ctx: StepContext) -> Any | None:
-        ec2 = self.env.ec2
+        ec2 = self.ec2
         if not self.new_vpc:
             vpc_id, defaults = together(ec2.default_vpc, ec2.default_subnets)
             if vpc_id is None:
@@ -89,7 +102,7 @@ class NetworkStep(FsStep):
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
-            return [Change("vpc", None, self.env.config.network.cidr if self.env.config.network else "new")]
+            return [Change("vpc", None, self.config.network.cidr if self.config.network else "new")]
         if observed.get("default_missing"):
             return [Change("default VPC", None, "missing in this region")]
         if not self.new_vpc:
@@ -118,29 +131,29 @@ class NetworkStep(FsStep):
         return changes
 
     def _zones(self) -> list[str]:
-        zones = self.env.ec2.availability_zones()
+        zones = self.ec2.availability_zones()
         if len(zones) < 2:
-            raise TscloudError(f"network: region {self.env.region} has fewer than two availability zones")
+            raise TscloudError(f"network: region {self.names.region} has fewer than two availability zones")
         return zones[:2]
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         if observed is not None and observed.get("default_missing"):
-            raise TscloudError(f"network: no default VPC in {self.env.region}",
+            raise TscloudError(f"network: no default VPC in {self.names.region}",
                                "set [network] vpc = \"new\" to create one")
         if not self.new_vpc:
             return self.outputs(ctx, observed)
-        ec2 = self.env.ec2
+        ec2 = self.ec2
         tags = self.tags
         if observed is None:
-            vpc_id = ec2.create_vpc(self.env.config.network.cidr if self.env.config.network else "10.0.0.0/16",
-                                    {**tags, "Name": self.env.name("vpc")})
+            vpc_id = ec2.create_vpc(self.config.network.cidr if self.config.network else "10.0.0.0/16",
+                                    {**tags, "Name": self.names.resource("vpc")})
             observed = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}, "igw": None, "tables": {},
                         "nat": None, "nat_state": None}
         vpc_id = observed["vpc_id"]
         for i, (tier, az, cidr) in enumerate(self._layout(self._zones())):
             if cidr not in observed["cidrs"]:
                 sid = ec2.create_subnet(vpc_id, cidr, az, {**tags, "tscloud:tier": tier,
-                                                           "Name": self.env.name(f"{tier}-{i % 2 + 1}")})
+                                                           "Name": self.names.resource(f"{tier}-{i % 2 + 1}")})
                 observed["cidrs"][cidr] = sid
                 observed[tier].append(sid)
         observed["public"].sort()
@@ -150,7 +163,7 @@ class NetworkStep(FsStep):
         if self.nat:
             nat = observed["nat"]
             if nat is None:
-                nat = ec2.create_nat_gateway(observed["public"][0], tags, token(self.env.prefix, "nat"))
+                nat = ec2.create_nat_gateway(observed["public"][0], tags, self.names.token("nat"))
             ec2.wait_nat_available(nat, progress=ctx.progress(), clock=ctx.clock)
             observed["nat"] = nat
             self._table(ctx, observed, "private", nat=nat)
@@ -161,11 +174,11 @@ class NetworkStep(FsStep):
 
     def _table(self, ctx: StepContext, observed: dict[str, Any], tier: str, *, gateway: str | None = None,
                nat: str | None = None) -> None:
-        ec2 = self.env.ec2
+        ec2 = self.ec2
         table = observed["tables"].get(tier)
         if table is None:
             rt_id = ec2.create_route_table(observed["vpc_id"], {**self.tags, "tscloud:tier": tier,
-                                                                "Name": self.env.name(tier)})
+                                                                "Name": self.names.resource(tier)})
             table = {"id": rt_id, "routes": [], "subnets": []}
             observed["tables"][tier] = table
         if not table["routes"]:
@@ -187,10 +200,10 @@ class NetworkStep(FsStep):
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
         if not self.new_vpc or observed.get("default_missing"):
             return "kept"  # the account's default VPC is not ours
-        if self.env.retains_data:
+        if retains_data(self.config):
             ctx.log("kept: a retained data store still lives in this VPC")
             return "kept"
-        ec2 = self.env.ec2
+        ec2 = self.ec2
         vpc_id = observed["vpc_id"]
         if observed.get("nat"):
             ec2.delete_nat_gateway(observed["nat"])
@@ -216,9 +229,16 @@ class SecurityGroupsStep(FsStep):
     have no egress rule: a database or cache only answers connections, and security groups are stateful."""
 
     kind = "security groups"
+    provides = frozenset({"alb_sg", "service_sg", "db_sg", "cache_sg"})
+
+    def __init__(self, step_id: str, ec2: Ec2, config: Config, names: Names, *, needs: list[str],
+                 network: Step) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.ec2 = ec2
+        self.vpc_id: Ref[str] = network.output("vpc_id")
 
     def roles(self) -> list[str]:
-        cfg = self.env.config
+        cfg = self.config
         roles = ["alb", "service"]
         if cfg.database is not None:
             roles.append("db")
@@ -227,7 +247,7 @@ class SecurityGroupsStep(FsStep):
         return roles
 
     def wanted_rules(self, ids: dict[str, str]) -> dict[str, set[tuple[int, int, str]]]:
-        cfg = self.env.config
+        cfg = self.config
         assert cfg.api is not None
         if cfg.api.alb_ingress == "cloudfront":
             # only CloudFront's origin-facing servers, on the one port CloudFront uses
@@ -247,19 +267,19 @@ class SecurityGroupsStep(FsStep):
 
     def _cloudfront_prefix_list(self) -> str:
         if not hasattr(self, "_prefix_list"):
-            found = self.env.ec2.managed_prefix_list(CLOUDFRONT_PREFIX_LIST)
+            found = self.ec2.managed_prefix_list(CLOUDFRONT_PREFIX_LIST)
             if found is None:
                 raise TscloudError(f"api.alb_ingress: no managed prefix list {CLOUDFRONT_PREFIX_LIST} in "
-                                   f"{self.env.region}", "use alb_ingress = \"anywhere\" in this region")
+                                   f"{self.names.region}", "use alb_ingress = \"anywhere\" in this region")
             self._prefix_list = found
         return self._prefix_list
 
     def read(self, ctx: StepContext) -> Any | None:
-        vpc_id = ctx.output("network", "vpc_id")
-        groups = self.env.ec2.find_security_groups(vpc_id, [self.env.name(role) for role in self.roles()])
+        vpc_id = ctx.get(self.vpc_id)
+        groups = self.ec2.find_security_groups(vpc_id, [self.names.resource(role) for role in self.roles()])
         found: dict[str, Any] = {}
         for role in self.roles():
-            sg = groups.get(self.env.name(role))
+            sg = groups.get(self.names.resource(role))
             if sg is not None:
                 found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", [])),
                                "open_egress": _open_egress(sg.get("IpPermissionsEgress", []))}
@@ -271,7 +291,7 @@ class SecurityGroupsStep(FsStep):
         changes: list[Change] = []
         for role, want in self.wanted_rules(ids).items():
             if role not in observed:
-                changes.append(Change(f"{role} security group", None, self.env.name(role)))
+                changes.append(Change(f"{role} security group", None, self.names.resource(role)))
                 continue
             have = observed[role]["rules"]
             for rule in sorted(want - have):
@@ -283,13 +303,13 @@ class SecurityGroupsStep(FsStep):
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        vpc_id = ctx.output("network", "vpc_id")
+        vpc_id = ctx.get(self.vpc_id)
         observed = dict(observed or {})
         for role in self.roles():
             if role not in observed:
-                gid = self.env.ec2.create_security_group(
-                    vpc_id, self.env.name(role), f"tscloud {self.env.prefix} {role}",
-                    {**self.tags, "Name": self.env.name(role)})
+                gid = self.ec2.create_security_group(
+                    vpc_id, self.names.resource(role), self.names.description(role),
+                    {**self.tags, "Name": self.names.resource(role)})
                 observed[role] = {"id": gid, "rules": set(), "open_egress": True}
         ids = {role: g["id"] for role, g in observed.items()}
         for role, want in self.wanted_rules(ids).items():
@@ -297,28 +317,28 @@ class SecurityGroupsStep(FsStep):
             add = [_permission(r) for r in sorted(want - have)]
             drop = [_permission(r) for r in sorted(have - want)]
             if add:
-                self.env.ec2.authorize_ingress(ids[role], add)
+                self.ec2.authorize_ingress(ids[role], add)
             if drop:
-                self.env.ec2.revoke_ingress(ids[role], drop)
+                self.ec2.revoke_ingress(ids[role], drop)
             if role in DATA_ROLES and observed[role].get("open_egress"):
-                self.env.ec2.revoke_all_egress(ids[role])
+                self.ec2.revoke_all_egress(ids[role])
         return self.outputs(ctx, observed)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
         return {f"{role}_sg": g["id"] for role, g in observed.items()}
 
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
-        if self.env.retains_data:
+        if retains_data(self.config):
             ctx.log("kept: a retained data store still uses these security groups")
             return "kept"
         # Revoke SG-to-SG references first, or the referenced groups cannot be deleted.
         for g in observed.values():
             refs = [_permission(r) for r in g["rules"] if r[2].startswith("sg:")]
             if refs:
-                self.env.ec2.revoke_ingress(g["id"], refs)
+                self.ec2.revoke_ingress(g["id"], refs)
         for role in ("cache", "db", "service", "alb"):
             if role in observed:
-                _until_released(self.env.ec2.delete_security_group)(observed[role]["id"])
+                _until_released(self.ec2.delete_security_group)(observed[role]["id"])
         return None
 
 

@@ -8,14 +8,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from tscloud_py.aws.ecs import Ecs
+from tscloud_py.aws.elbv2 import Elbv2
+from tscloud_py.aws.logs import Logs
 from tscloud_py.engine.step import Outputs
 from tscloud_py.errors import UsageError
-from tscloud_py.presets.fullstack_app.common import Env
 from tscloud_py.presets.fullstack_app.rollout import primary_deployment
 
 
-def service_status(env: Env, cluster: str, name: str, tg_arn: str | None) -> dict[str, Any]:
-    svc = env.ecs.service(cluster, name)
+def service_status(ecs: Ecs, elbv2: Elbv2, cluster: str, name: str, tg_arn: str | None) -> dict[str, Any]:
+    svc = ecs.service(cluster, name)
     if svc is None:
         return {"state": "missing"}
     primary = primary_deployment(svc)
@@ -28,7 +30,7 @@ def service_status(env: Env, cluster: str, name: str, tg_arn: str | None) -> dic
                       if len(svc.get("deployments", [])) > 1 else ""),
     }
     if tg_arn:
-        health = Counter(str(h["TargetHealth"]["State"]) for h in env.elbv2.target_health(tg_arn))
+        health = Counter(str(h["TargetHealth"]["State"]) for h in elbv2.target_health(tg_arn))
         out["targets"] = ", ".join(f"{n} {state}" for state, n in sorted(health.items())) or "none registered"
     events = svc.get("events", [])
     if events:
@@ -36,14 +38,14 @@ def service_status(env: Env, cluster: str, name: str, tg_arn: str | None) -> dic
     return out
 
 
-def live_status(env: Env, outputs: dict[str, Outputs]) -> dict[str, Any]:
+def live_status(ecs: Ecs, elbv2: Elbv2, outputs: dict[str, Outputs]) -> dict[str, Any]:
     status: dict[str, Any] = {}
     cluster = outputs.get("cluster", {}).get("cluster")
     if cluster and "service" in outputs:
-        status["api"] = service_status(env, cluster, outputs["service"]["service"],
+        status["api"] = service_status(ecs, elbv2, cluster, outputs["service"]["service"],
                                        outputs.get("load-balancer", {}).get("tg_arn"))
     if cluster and "worker-service" in outputs:
-        status["worker"] = service_status(env, cluster, outputs["worker-service"]["service"], None)
+        status["worker"] = service_status(ecs, elbv2, cluster, outputs["worker-service"]["service"], None)
     return status
 
 
@@ -55,7 +57,7 @@ def parse_since(text: str) -> float:
     return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
-def tail(env: Env, group: str, *, role: str, since: float, filter_text: str | None, follow: bool,
+def tail(logs: Logs, group: str, *, role: str, since: float, filter_text: str | None, follow: bool,
          emit: Callable[[str], None], poll: float = 2.0, clock: Callable[[], float] = time.time,
          sleep: Callable[[float], None] = time.sleep, max_polls: int | None = None) -> int:
     """Print events of ``role``'s streams (awslogs prefix = role) since ``since`` seconds ago."""
@@ -64,7 +66,7 @@ def tail(env: Env, group: str, *, role: str, since: float, filter_text: str | No
     printed = 0
     polls = 0
     while True:
-        for event in _events(env, group, start_ms, filter_text, role):
+        for event in _events(logs, group, start_ms, filter_text, role):
             key = str(event.get("eventId") or (event.get("timestamp"), event.get("message")))
             if key in seen:
                 continue
@@ -81,6 +83,6 @@ def tail(env: Env, group: str, *, role: str, since: float, filter_text: str | No
         sleep(poll)
 
 
-def _events(env: Env, group: str, start_ms: int, filter_text: str | None, role: str) -> Iterator[dict[str, Any]]:
+def _events(logs: Logs, group: str, start_ms: int, filter_text: str | None, role: str) -> Iterator[dict[str, Any]]:
     pattern = f'"{filter_text}"' if filter_text else None
-    return env.logs.events(group, start_ms=start_ms, filter_pattern=pattern, prefix=f"{role}/")
+    return logs.events(group, start_ms=start_ms, filter_pattern=pattern, prefix=f"{role}/")

@@ -1,8 +1,9 @@
 """fullstack-app: a container API on ECS Fargate behind an ALB, with RDS, Redis, SQS, SES and schedules,
 attached as ``/api/*`` to an existing CloudFront distribution (or to the one a [site] table creates).
 
-``steps()`` is the graph: each step with its id and what it needs. Independent steps run in parallel;
-the service waits only for what it reads, attaching to CloudFront only for the ALB.
+``steps()`` is the graph, read top to bottom: each step with its id, the clients it calls, the steps
+whose outputs it reads and what it needs. Independent steps run in parallel; the service waits only for
+what it reads, attaching to CloudFront only for the ALB.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
-from tscloud_py.presets.fullstack_app.common import Env
 from tscloud_py.presets.fullstack_app.data import CacheStep, DatabaseStep, QueueStep
 from tscloud_py.presets.fullstack_app.image import ImageStep
 from tscloud_py.presets.fullstack_app.load_balancer import (
@@ -60,21 +60,22 @@ class FullstackApp(Preset):
             raise ConfigError(self.config.path, "site.dir", "the site directory does not exist; build it first")
 
     def preflight(self) -> None:
+        from tscloud_py.aws.secrets import Secrets
         from tscloud_py.aws.ssm import Ssm
         from tscloud_py.presets.fullstack_app.service import resolve_secret_refs
 
-        env = self.env()
         assert self.config.api is not None
-        secrets = self.config.api.secrets
+        secrets, names = self.config.api.secrets, self.names
+        client = Secrets(self.aws)
         # names must resolve to a secret (raises naming the key); ARNs and parameters must exist
-        for var, ref in resolve_secret_refs(env).items():
+        for var, ref in resolve_secret_refs(self.config, client, names, self.aws.account_id).items():
             key = f"api.secrets.{var}"
             if ref["kind"] == "ssm":
                 name = "/" + ref["resource"].split(":parameter/", 1)[1].lstrip("/")
                 if Ssm(self.aws).parameter(name) is None:
-                    raise ConfigError(self.config.path, key, f"no SSM parameter {name} in {env.region}",
+                    raise ConfigError(self.config.path, key, f"no SSM parameter {name} in {names.region}",
                                       "create it first (aws ssm put-parameter --type SecureString)")
-            elif secrets[var].startswith("arn:") and env.secrets.describe(ref["resource"]) is None:
+            elif secrets[var].startswith("arn:") and client.describe(ref["resource"]) is None:
                 raise ConfigError(self.config.path, key, f"no Secrets Manager secret {ref['resource']}",
                                   "create it first, or fix the ARN")
 
@@ -86,92 +87,168 @@ class FullstackApp(Preset):
         return {}
 
     def steps(self) -> list[Step]:
-        cfg = self.config
-        env = self.env()
+        from tscloud_py.aws.autoscaling import AutoScaling
+        from tscloud_py.aws.ec2 import Ec2
+        from tscloud_py.aws.ecr import Ecr
+        from tscloud_py.aws.ecs import Ecs
+        from tscloud_py.aws.elbv2 import Elbv2
+        from tscloud_py.aws.iam import Iam
+        from tscloud_py.aws.logs import Logs
+        from tscloud_py.aws.secrets import Secrets
+
+        cfg, aws, names = self.config, self.aws, self.names
         api = cfg.api
         assert api is not None
-        database, cache, queue, mail = (cfg.database is not None, cfg.cache is not None, cfg.queue is not None,
-                                        cfg.mail is not None)
-        data = (*(("database",) if database else ()), *(("cache",) if cache else ()), *(("queue",) if queue else ()))
-        site = cfg.site is not None
-        https = bool(api.domain)
-        placement = ("network", "security-groups")  # where a task or a data store runs
-        steps: list[Step] = [
-            NetworkStep("network", env),
-            SecurityGroupsStep("security-groups", env, needs=("network",)),
-            *([DatabaseStep("database", env, needs=placement)] if database else []),
-            *([CacheStep("cache", env, needs=placement)] if cache else []),
-            *([QueueStep("queue", env)] if queue else []),
-            ImageStep("image", env),
-            LogGroupStep("logs", env.logs, self.names.log_group(), api.log_retention_days, self.names),
-            *([MailStep("mail", env)] if mail else []),
-        ]
-        if site:
-            assert cfg.site is not None
+        account = aws.account_id
+        ec2, ecs, elbv2, secrets = Ec2(aws), Ecs(aws), Elbv2(aws), Secrets(aws)
+        snapshot = not self.options.no_snapshot
+
+        network = NetworkStep("network", ec2, cfg, names)
+        security_groups = SecurityGroupsStep("security-groups", ec2, cfg, names, needs=["network"], network=network)
+        steps: list[Step] = [network, security_groups]
+
+        database = cache = queue = mail = None
+        if cfg.database is not None:
+            from tscloud_py.aws.rds import Rds
+
+            database = DatabaseStep("database", Rds(aws), cfg, names, needs=["network", "security-groups"],
+                                    network=network, security_groups=security_groups, no_snapshot=not snapshot)
+            steps.append(database)
+        if cfg.cache is not None:
+            from tscloud_py.aws.elasticache import ElastiCache
+
+            cache = CacheStep("cache", ElastiCache(aws), secrets, cfg, names, needs=["network", "security-groups"],
+                              network=network, security_groups=security_groups, no_snapshot=not snapshot)
+            steps.append(cache)
+        if cfg.queue is not None:
+            from tscloud_py.aws.sqs import Sqs
+
+            queue = QueueStep("queue", Sqs(aws), cfg, names, account=account)
+            steps.append(queue)
+        image = ImageStep("image", Ecr(aws), cfg, names, verbose=self.options.verbose)
+        logs = LogGroupStep("logs", Logs(aws), names.log_group(), api.log_retention_days, names)
+        steps += [image, logs]
+        if cfg.mail is not None:
+            from tscloud_py.aws.ses import Ses
+            from tscloud_py.dns import get_provider
+
+            mail = MailStep("mail", Ses(aws), get_provider(cfg.dns, aws), cfg, names, account=account)
+            steps.append(mail)
+
+        distribution = None
+        if cfg.site is not None:
             from tscloud_py.presets.static_site import site_steps
 
-            steps += site_steps(self, cfg.site)
+            site = site_steps(self, cfg.site)
+            distribution = next(s for s in site if s.id == "distribution")
+            steps += site
+        origin_secret = None
         if self.attached:
-            steps.append(OriginSecretStep("origin-secret", env))
-        load_balancer = LoadBalancerStep("load-balancer", env, verify=self.attached,
-                                         certificate_step="api-certificate" if https else None,
-                                         needs=(*placement, *(("origin-secret",) if self.attached else ()),
-                                                *(("api-certificate",) if https else ())))
-        if https:
-            steps += self._api_domain_steps(load_balancer)
-        steps += [
-            load_balancer,
-            RolesStep("roles", env, needs=("logs", "image", *data, *(("mail",) if mail else ()))),
-            TaskDefinitionStep("api-task-definition", env, role="api", needs=("roles", "logs", "image", *data)),
-            ClusterStep("cluster", env),
-            ServiceStep("service", env, role="api", task_definition_step="api-task-definition", with_lb=True,
-                        needs=("cluster", "api-task-definition", *placement, "load-balancer")),
-        ]
+            origin_secret = OriginSecretStep("origin-secret", secrets, cfg, names)
+            steps.append(origin_secret)
+
+        load_balancer_needs = ["network", "security-groups"]
+        if origin_secret:
+            load_balancer_needs.append("origin-secret")
+        certificate = None
+        if api.domain:
+            load_balancer_needs.append("api-certificate")
+            certificate = self._api_certificate()
+            steps.append(certificate)
+        load_balancer = LoadBalancerStep("load-balancer", elbv2, secrets, cfg, names, needs=load_balancer_needs,
+                                         network=network, security_groups=security_groups,
+                                         origin_secret=origin_secret, certificate=certificate)
+        api_dns = None
+        if api.domain:
+            api_dns = self._api_dns(load_balancer)
+            steps.append(api_dns)
+
+        data_needs = [s.id for s in (database, cache, queue) if s is not None]
+        roles_needs = ["logs", "image", *data_needs]
+        if mail:
+            roles_needs.append("mail")
+        roles = RolesStep("roles", Iam(aws), secrets, cfg, names, account=account, needs=roles_needs, logs=logs,
+                          image=image, database=database, cache=cache, queue=queue, mail=mail)
+        task_definition = TaskDefinitionStep(
+            "api-task-definition", ecs, cfg, names, role="api", needs=["roles", "logs", "image", *data_needs],
+            image=image, logs=logs, roles=roles, database=database, cache=cache, queue=queue)
+        cluster = ClusterStep("cluster", ecs, cfg, names)
+        service = ServiceStep(
+            "service", ecs, elbv2, cfg, names, role="api",
+            needs=["cluster", "api-task-definition", "network", "security-groups", "load-balancer"],
+            cluster=cluster, task_definition=task_definition, network=network, security_groups=security_groups,
+            load_balancer=load_balancer)
+        steps += [load_balancer, roles, task_definition, cluster, service]
+
+        worker_service = None
         if self.worker_service:
-            steps += [
-                TaskDefinitionStep("worker-task-definition", env, role="worker",
-                                   needs=("roles", "logs", "image", *data)),
-                ServiceStep("worker-service", env, role="worker", task_definition_step="worker-task-definition",
-                            with_lb=False, needs=("cluster", "worker-task-definition", *placement)),
-            ]
-        steps.append(AutoscalingStep("autoscaling", env, worker=self.worker_service,
-                                     needs=("service", "cluster",
-                                            *(("worker-service", "queue") if self.worker_service else ()))))
+            worker_definition = TaskDefinitionStep(
+                "worker-task-definition", ecs, cfg, names, role="worker",
+                needs=["roles", "logs", "image", *data_needs],
+                image=image, logs=logs, roles=roles, database=database, cache=cache, queue=queue)
+            worker_service = ServiceStep(
+                "worker-service", ecs, elbv2, cfg, names, role="worker",
+                needs=["cluster", "worker-task-definition", "network", "security-groups"],
+                cluster=cluster, task_definition=worker_definition, network=network,
+                security_groups=security_groups, load_balancer=None)
+            steps += [worker_definition, worker_service]
+
+        autoscaling_needs = ["service", "cluster"]
+        if worker_service:
+            autoscaling_needs += ["worker-service", "queue"]
+        steps.append(AutoscalingStep("autoscaling", AutoScaling(aws), cfg, names, needs=autoscaling_needs,
+                                     cluster=cluster, service=service, worker_service=worker_service, queue=queue))
         if cfg.schedules:
-            steps.append(SchedulesStep("schedules", env,
-                                       needs=("cluster", "api-task-definition", "roles", *placement)))
-        if self.attached:
-            steps.append(AttachStep("attach", env, distribution_step="distribution" if site else None,
-                                    distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
-                                    path=cfg.frontend.path if cfg.frontend else "/api/*",
-                                    dns_step="api-dns" if https else None,
-                                    needs=("load-balancer", "origin-secret", *(("distribution",) if site else ()),
-                                           *(("api-dns",) if https else ()))))
+            from tscloud_py.aws.scheduler import Scheduler
+
+            steps.append(SchedulesStep(
+                "schedules", Scheduler(aws), cfg, names, account=account,
+                needs=["cluster", "api-task-definition", "roles", "network", "security-groups"],
+                task_definition=task_definition, cluster=cluster, roles=roles, network=network,
+                security_groups=security_groups))
+
+        if origin_secret:
+            from tscloud_py.aws.cloudfront.client import CloudFront
+
+            attach_needs = ["load-balancer", "origin-secret"]
+            if distribution:
+                attach_needs.append("distribution")
+            if api_dns:
+                # after the API's DNS name: CloudFront connects to it, and it must point at the ALB
+                attach_needs.append("api-dns")
+            steps.append(AttachStep(
+                "attach", CloudFront(aws), secrets, cfg, names, needs=attach_needs, load_balancer=load_balancer,
+                origin_secret=origin_secret, distribution=distribution,
+                distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
+                path=cfg.frontend.path if cfg.frontend else "/api/*"))
         return steps
 
-    def _api_domain_steps(self, load_balancer: LoadBalancerStep) -> list[Step]:
-        """[api] domain: a certificate in the API's region, and the name pointed at the ALB."""
+    def _api_certificate(self) -> Step:
+        """[api] domain: a certificate in the API's region, validated through [dns]."""
         from tscloud_py.aws.acm import Acm
         from tscloud_py.dns import get_provider
-        from tscloud_py.presets.steps.common import CertificateStep, DnsRecordStep
+        from tscloud_py.presets.steps.common import CertificateStep
 
-        cfg = self.config
-        assert cfg.api is not None and cfg.api.domain
-        provider = get_provider(cfg.dns, self.aws)
-        return [
-            CertificateStep("api-certificate", Acm(self.aws, self.aws.region), provider, [cfg.api.domain],
-                            self.names),
-            DnsRecordStep("api-dns", provider, cfg.api.domain, load_balancer.output("dns_name"), record_type="ALIAS",
-                          alias_zone_id=load_balancer.output("zone_id"), needs=("load-balancer",)),
-        ]
+        assert self.config.api is not None and self.config.api.domain
+        return CertificateStep("api-certificate", Acm(self.aws, self.aws.region), get_provider(self.config.dns, self.aws),
+                               [self.config.api.domain], self.names)
 
-    def env(self) -> Env:
-        return Env(self.config, self.aws, self.options)
+    def _api_dns(self, load_balancer: Step) -> Step:
+        """[api] domain pointed at the ALB."""
+        from tscloud_py.dns import get_provider
+        from tscloud_py.presets.steps.common import DnsRecordStep
+
+        assert self.config.api is not None and self.config.api.domain
+        return DnsRecordStep("api-dns", get_provider(self.config.dns, self.aws), self.config.api.domain,
+                             load_balancer.output("dns_name"), record_type="ALIAS",
+                             alias_zone_id=load_balancer.output("zone_id"), needs=["load-balancer"])
 
     def live_status(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        from tscloud_py.aws.ecs import Ecs
+        from tscloud_py.aws.elbv2 import Elbv2
         from tscloud_py.presets.fullstack_app.operate import live_status
 
-        return live_status(self.env(), step_outputs)
+        return live_status(Ecs(self.aws), Elbv2(self.aws), step_outputs)
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         lb = step_outputs["load-balancer"]

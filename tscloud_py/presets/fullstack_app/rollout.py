@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tscloud_py.aws.ecs import FargateService, ServiceTarget, task_ips
+from tscloud_py.aws.ecs import Ecs, FargateService, ServiceTarget, task_ips
+from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.aws.retry import retry_new_role
 from tscloud_py.aws.waiters import Poll, WaitPolicy, wait_for
-from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.config.schema import Config
+from tscloud_py.engine.ref import Ref
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import TscloudError, WaitTimeoutError
-from tscloud_py.presets.fullstack_app.common import Env, FsStep
-from tscloud_py.presets.naming import token
+from tscloud_py.presets.fullstack_app.common import FsStep
+from tscloud_py.presets.naming import Names
 
 
 class RolloutFailedError(TscloudError):
@@ -34,15 +37,16 @@ def primary_deployment(service: dict[str, Any]) -> dict[str, Any]:
     return next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
 
 
-def rollout_poll(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | None) -> Poll[dict[str, Any]]:
+def rollout_poll(ecs: Ecs, elbv2: Elbv2, cluster: str, name: str, td_arn: str, tg_arn: str | None
+                 ) -> Poll[dict[str, Any]]:
     """One look at a rollout. Raises RolloutFailedError when it failed or was rolled back."""
-    svc = env.ecs.service(cluster, name)
+    svc = ecs.service(cluster, name)
     if svc is None:
         raise RolloutFailedError(f"service {name} disappeared during the rollout")
     ours = [d for d in svc.get("deployments", []) if d.get("taskDefinition") == td_arn]
     rolled_back = svc.get("taskDefinition") != td_arn
     if any(d.get("rolloutState") == "FAILED" for d in ours) or rolled_back:
-        raise RolloutFailedError(rollout_report(env, cluster, name, td_arn, tg_arn, svc,
+        raise RolloutFailedError(rollout_report(ecs, elbv2, cluster, name, td_arn, tg_arn, svc,
                                                 headline="the service was rolled back to an older revision"
                                                 if rolled_back else "the deployment circuit breaker stopped the "
                                                 "rollout"))
@@ -57,13 +61,13 @@ def rollout_poll(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | N
         return Poll.pending(f"{running}/{desired} new tasks running, old tasks draining")
     if (state and state != "COMPLETED") or running < desired:
         return Poll.pending(f"{running}/{desired} running ({state.lower() or 'in progress'})")
-    tasks = [t for t in env.ecs.tasks(cluster, name) if t.get("taskDefinitionArn") == td_arn]
+    tasks = [t for t in ecs.tasks(cluster, name) if t.get("taskDefinitionArn") == td_arn]
     if any(t.get("lastStatus") != "RUNNING" for t in tasks):
         return Poll.pending(f"{sum(t.get('lastStatus') == 'RUNNING' for t in tasks)}/{len(tasks)} tasks RUNNING")
     if any(t.get("healthStatus") not in ("HEALTHY", None) for t in tasks):
         return Poll.pending("waiting for container health checks")
     if tg_arn is not None and tasks:
-        health = {str(h["Target"]["Id"]): str(h["TargetHealth"]["State"]) for h in env.elbv2.target_health(tg_arn)}
+        health = {str(h["Target"]["Id"]): str(h["TargetHealth"]["State"]) for h in elbv2.target_health(tg_arn)}
         ips = [ip for t in tasks for ip in task_ips(t)]
         healthy = [ip for ip in ips if health.get(ip) == "healthy"]
         if len(healthy) < min(desired, len(ips)) or len(healthy) < len(ips):
@@ -71,10 +75,10 @@ def rollout_poll(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | N
     return Poll.finished(svc, "steady")
 
 
-def rollout_report(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str | None,
+def rollout_report(ecs: Ecs, elbv2: Elbv2, cluster: str, name: str, td_arn: str, tg_arn: str | None,
                    svc: dict[str, Any] | None = None, *, headline: str) -> str:
     """The multi-line failure report: service events, stopped tasks' reasons, target health."""
-    svc = svc or env.ecs.service(cluster, name) or {}
+    svc = svc or ecs.service(cluster, name) or {}
     lines = [f"rollout of {td_arn.rsplit('/', 1)[-1]} failed: {headline}"]
     primary = primary_deployment(svc)
     if primary.get("rolloutStateReason"):
@@ -83,7 +87,7 @@ def rollout_report(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str |
     if events:
         lines.append("  last service events:")
         lines += [f"    {e.get('createdAt', '')} {e.get('message', '')}".rstrip() for e in events]
-    stopped = [t for t in env.ecs.tasks(cluster, name, "STOPPED") if t.get("taskDefinitionArn") == td_arn][:5]
+    stopped = [t for t in ecs.tasks(cluster, name, "STOPPED") if t.get("taskDefinitionArn") == td_arn][:5]
     if stopped:
         lines.append("  stopped tasks:")
         for t in stopped:
@@ -92,7 +96,7 @@ def rollout_report(env: Env, cluster: str, name: str, td_arn: str, tg_arn: str |
             lines.append(f"    {str(t.get('taskArn', '')).rsplit('/', 1)[-1]}: {t.get('stoppedReason', 'stopped')}"
                          + (f" ({'; '.join(reasons)})" if reasons else ""))
     if tg_arn is not None:
-        health = env.elbv2.target_health(tg_arn)
+        health = elbv2.target_health(tg_arn)
         lines.append("  target health:" if health else "  target health: no targets registered")
         for h in health:
             th = h.get("TargetHealth", {})
@@ -106,30 +110,37 @@ class ServiceStep(FsStep):
 
     kind = "ECS Fargate service"
 
-    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], role: str, task_definition_step: str,
-                 with_lb: bool) -> None:
-        super().__init__(step_id, env, needs=needs)
+    provides = frozenset({"service", "service_arn", "cluster", "task_definition_arn"})
+
+    def __init__(self, step_id: str, ecs: Ecs, elbv2: Elbv2, config: Config, names: Names, *, role: str,
+                 needs: Sequence[str], cluster: Step, task_definition: Step, network: Step, security_groups: Step,
+                 load_balancer: Step | None) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.ecs, self.elbv2 = ecs, elbv2
         self.role = role
-        self.task_definition_step = task_definition_step
-        self.with_lb = with_lb
+        self.cluster: Ref[str] = cluster.output("cluster")
+        self.task_definition_arn: Ref[str] = task_definition.output("task_definition_arn")
+        self.subnets: Ref[list[str]] = network.output("task_subnets")
+        self.public_ip: Ref[bool] = network.output("assign_public_ip")
+        self.security_group: Ref[str] = security_groups.output("service_sg")
+        # the API's target group; a worker serves no traffic
+        self.target_group: Ref[str] | None = load_balancer.output("tg_arn") if load_balancer else None
 
     @property
     def name(self) -> str:
-        return self.env.name(self.role)
+        return self.names.resource(self.role)
 
     def _service(self, ctx: StepContext) -> FargateService:
-        api = self.env.config.api
+        api = self.config.api
         assert api is not None
-        target = ServiceTarget(ctx.output("load-balancer", "tg_arn"), self.role, api.port, api.grace_period) \
-            if self.with_lb else None
-        return FargateService(self.name, ctx.output(self.task_definition_step, "task_definition_arn"),
-                              tuple(ctx.output("network", "task_subnets")),
-                              (ctx.output("security-groups", "service_sg"),),
-                              public_ip=bool(ctx.output("network", "assign_public_ip")),
+        target = ServiceTarget(ctx.get(self.target_group), self.role, api.port, api.grace_period) \
+            if self.target_group else None
+        return FargateService(self.name, ctx.get(self.task_definition_arn), tuple(ctx.get(self.subnets)),
+                              (ctx.get(self.security_group),), public_ip=bool(ctx.get(self.public_ip)),
                               recreate=api.deployment == "recreate", load_balancer=target)
 
     def _desired(self) -> int:
-        cfg = self.env.config
+        cfg = self.config
         assert cfg.api is not None
         if self.role == "api":
             return cfg.api.desired_count
@@ -137,7 +148,7 @@ class ServiceStep(FsStep):
         return max(cfg.queue.worker_min_count, 0)
 
     def read(self, ctx: StepContext) -> Any | None:
-        return self.env.ecs.service(ctx.output("cluster", "cluster"), self.name)
+        return self.ecs.service(ctx.get(self.cluster), self.name)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
@@ -150,34 +161,34 @@ class ServiceStep(FsStep):
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        cluster = ctx.output("cluster", "cluster")
+        cluster = ctx.get(self.cluster)
         service = self._service(ctx)
         if observed is None:
-            observed = retry_new_role(self.env.ecs.create_service)(
-                cluster, service, desired=self._desired(), token=token(self.env.prefix, self.name), tags=self.tags)
+            observed = retry_new_role(self.ecs.create_service)(
+                cluster, service, desired=self._desired(), token=self.names.token(self.name), tags=self.tags)
         elif service.differences(observed):
-            observed = self.env.ecs.update_service(cluster, service)
+            observed = self.ecs.update_service(cluster, service)
         self.wait(ctx, cluster, service.task_definition)
         return self.outputs(ctx, observed)
 
     def wait(self, ctx: StepContext, cluster: str, td_arn: str) -> None:
-        api = self.env.config.api
+        api = self.config.api
         assert api is not None
-        tg_arn = ctx.output("load-balancer", "tg_arn") if self.with_lb else None
+        tg_arn = ctx.get(self.target_group) if self.target_group else None
         try:
-            wait_for(lambda: rollout_poll(self.env, cluster, self.name, td_arn, tg_arn),
+            wait_for(lambda: rollout_poll(self.ecs, self.elbv2, cluster, self.name, td_arn, tg_arn),
                      what=f"{self.name} tasks running and healthy",
                      policy=WaitPolicy(timeout=api.rollout_timeout, first_interval=3, max_interval=15),
                      clock=ctx.clock, progress=ctx.progress())
         except WaitTimeoutError as exc:
-            raise RolloutFailedError(rollout_report(self.env, cluster, self.name, td_arn, tg_arn,
+            raise RolloutFailedError(rollout_report(self.ecs, self.elbv2, cluster, self.name, td_arn, tg_arn,
                                                     headline=str(exc))) from exc
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        return {"service": self.name, "service_arn": observed["serviceArn"], "cluster": ctx.output("cluster", "cluster"),
+        return {"service": self.name, "service_arn": observed["serviceArn"], "cluster": ctx.get(self.cluster),
                 "task_definition_arn": observed.get("taskDefinition")}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        cluster = ctx.output("cluster", "cluster")
-        self.env.ecs.delete_service(cluster, self.name)
-        self.env.ecs.wait_service_gone(cluster, self.name, progress=ctx.progress(), clock=ctx.clock)
+        cluster = ctx.get(self.cluster)
+        self.ecs.delete_service(cluster, self.name)
+        self.ecs.wait_service_gone(cluster, self.name, progress=ctx.progress(), clock=ctx.clock)

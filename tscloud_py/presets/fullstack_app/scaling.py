@@ -3,48 +3,59 @@ EventBridge Scheduler jobs run as ECS RunTask with a command override."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from tscloud_py.aws.autoscaling import resource_id
+from tscloud_py.aws.autoscaling import AutoScaling, resource_id
 from tscloud_py.aws.retry import retry_new_role
-from tscloud_py.aws.scheduler import TaskSchedule
+from tscloud_py.aws.scheduler import Scheduler, TaskSchedule
 from tscloud_py.concurrency import each, together
-from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.config.schema import Config
+from tscloud_py.engine.ref import Ref
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.diffing import canonical
-from tscloud_py.presets.fullstack_app.common import Env, FsStep, compare
-from tscloud_py.presets.naming import token
+from tscloud_py.presets.fullstack_app.common import FsStep, compare
+from tscloud_py.presets.naming import Names, token
 
 
 class AutoscalingStep(FsStep):
     kind = "Application Auto Scaling"
 
-    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], worker: bool) -> None:
-        super().__init__(step_id, env, needs=needs)
-        self.worker = worker
+    provides = frozenset({"targets"})
+
+    def __init__(self, step_id: str, autoscaling: AutoScaling, config: Config, names: Names, *,
+                 needs: Sequence[str], cluster: Step, service: Step, worker_service: Step | None,
+                 queue: Step | None) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.autoscaling = autoscaling
+        self.cluster: Ref[str] = cluster.output("cluster")
+        self.service: Ref[str] = service.output("service")
+        # a worker service scales on its queue's backlog
+        self.worker: Ref[str] | None = worker_service.output("service") if worker_service else None
+        self.queue_name: Ref[str] | None = queue.output("queue_name") if worker_service and queue else None
 
     def wanted(self, ctx: StepContext) -> dict[str, dict[str, Any]]:
         """resource id -> {"min", "max", "policies": {name: config}}."""
-        cfg = self.env.config
+        cfg = self.config
         assert cfg.api is not None
-        cluster = ctx.output("cluster", "cluster")
-        api_service = ctx.output("service", "service")
+        cluster = ctx.get(self.cluster)
+        api_service = ctx.get(self.service)
         out: dict[str, dict[str, Any]] = {resource_id(cluster, api_service): {
-            "min": cfg.api.min_count, "max": cfg.api.max_count, "policies": {self.env.name("api-cpu"): {
+            "min": cfg.api.min_count, "max": cfg.api.max_count, "policies": {self.names.resource("api-cpu"): {
                 "TargetValue": float(cfg.api.cpu_target),
                 "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
                 "ScaleOutCooldown": 60, "ScaleInCooldown": 180, "DisableScaleIn": False}}}}
-        if self.worker:
+        if self.worker is not None and self.queue_name is not None:
             assert cfg.queue is not None
-            worker = ctx.output("worker-service", "service")
+            worker = ctx.get(self.worker)
             out[resource_id(cluster, worker)] = {
                 "min": cfg.queue.worker_min_count, "max": cfg.queue.worker_max_count,
-                "policies": {self.env.name("worker-backlog"): {
+                "policies": {self.names.resource("worker-backlog"): {
                     "TargetValue": float(cfg.queue.backlog_per_task),
                     "CustomizedMetricSpecification": {"Metrics": [
                         {"Id": "visible", "ReturnData": False, "MetricStat": {"Stat": "Sum", "Metric": {
                             "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-                            "Dimensions": [{"Name": "QueueName", "Value": ctx.output("queue", "queue_name")}]}}},
+                            "Dimensions": [{"Name": "QueueName", "Value": ctx.get(self.queue_name)}]}}},
                         {"Id": "tasks", "ReturnData": False, "MetricStat": {"Stat": "Average", "Metric": {
                             "Namespace": "ECS/ContainerInsights", "MetricName": "RunningTaskCount",
                             "Dimensions": [{"Name": "ClusterName", "Value": cluster},
@@ -55,7 +66,7 @@ class AutoscalingStep(FsStep):
         return out
 
     def read(self, ctx: StepContext) -> Any | None:
-        scaling = self.env.autoscaling
+        scaling = self.autoscaling
         rids = list(self.wanted(ctx))
         read = each(rids, lambda rid: together(lambda: scaling.target(rid), lambda: scaling.policies(rid)))
         found = {rid: {"target": target, "policies": policies}
@@ -97,7 +108,7 @@ class AutoscalingStep(FsStep):
         return self._plan(ctx, observed or {})[0]
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        asg = self.env.autoscaling
+        asg = self.autoscaling
         wanted = self.wanted(ctx)
         for action, rid, name in self._plan(ctx, observed or {})[1]:
             if action in ("register new", "register"):
@@ -115,8 +126,8 @@ class AutoscalingStep(FsStep):
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         for rid, have in observed.items():
             for name in have["policies"]:
-                self.env.autoscaling.delete_policy(rid, name)
-            self.env.autoscaling.deregister_target(rid)
+                self.autoscaling.delete_policy(rid, name)
+            self.autoscaling.deregister_target(rid)
 
 
 def _subset(have: Any, want: Any) -> Any:
@@ -134,23 +145,35 @@ class SchedulesStep(FsStep):
     """One schedule group per app and stage; each [[schedules]] entry runs the API task with a command."""
 
     kind = "EventBridge Scheduler"
+    provides = frozenset({"group", "schedules"})
+
+    def __init__(self, step_id: str, scheduler: Scheduler, config: Config, names: Names, *,
+                 account: Callable[[], str], needs: Sequence[str], task_definition: Step, cluster: Step,
+                 roles: Step, network: Step, security_groups: Step) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.scheduler, self.account = scheduler, account
+        self.family: Ref[str] = task_definition.output("family")
+        self.cluster_arn: Ref[str] = cluster.output("cluster_arn")
+        self.role_arn: Ref[str] = roles.output("scheduler_role_arn")
+        self.subnets: Ref[list[str]] = network.output("task_subnets")
+        self.public_ip: Ref[bool] = network.output("assign_public_ip")
+        self.security_group: Ref[str] = security_groups.output("service_sg")
 
     @property
     def group(self) -> str:
-        return self.env.prefix
+        return self.names.prefix
 
     def wanted(self, ctx: StepContext) -> dict[str, TaskSchedule]:
-        family = self.env.arn("ecs", f"task-definition/{ctx.output('api-task-definition', 'family')}")
+        family = self.names.arn(self.account(), "ecs", f"task-definition/{ctx.get(self.family)}")
         return {s.name: TaskSchedule(
-            s.expression, s.timezone, s.enabled, cluster_arn=ctx.output("cluster", "cluster_arn"),
-            role_arn=ctx.output("roles", "scheduler_role_arn"), task_family_arn=family,
-            subnets=tuple(ctx.output("network", "task_subnets")),
-            security_groups=(ctx.output("security-groups", "service_sg"),),
-            public_ip=bool(ctx.output("network", "assign_public_ip")), container="api", command=tuple(s.command))
-            for s in self.env.config.schedules}
+            s.expression, s.timezone, s.enabled, cluster_arn=ctx.get(self.cluster_arn),
+            role_arn=ctx.get(self.role_arn), task_family_arn=family, subnets=tuple(ctx.get(self.subnets)),
+            security_groups=(ctx.get(self.security_group),), public_ip=bool(ctx.get(self.public_ip)),
+            container="api", command=tuple(s.command))
+            for s in self.config.schedules}
 
     def read(self, ctx: StepContext) -> Any | None:
-        scheduler = self.env.scheduler
+        scheduler = self.scheduler
         group, names = together(lambda: scheduler.group(self.group), lambda: scheduler.schedules(self.group))
         if group is None:
             return None
@@ -176,7 +199,7 @@ class SchedulesStep(FsStep):
         return self._changes(ctx, observed)
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        sched = self.env.scheduler
+        sched = self.scheduler
         want = self.wanted(ctx)
         for change in self._changes(ctx, observed):
             if change.field == "schedule group":
@@ -194,9 +217,9 @@ class SchedulesStep(FsStep):
         return self.outputs(ctx, None)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        return {"group": self.group, "schedules": sorted(s.name for s in self.env.config.schedules)}
+        return {"group": self.group, "schedules": sorted(s.name for s in self.config.schedules)}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         for name in observed:
-            self.env.scheduler.delete(self.group, name)
-        self.env.scheduler.delete_group(self.group)
+            self.scheduler.delete(self.group, name)
+        self.scheduler.delete_group(self.group)

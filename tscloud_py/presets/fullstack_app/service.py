@@ -2,41 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from tscloud_py.aws.ecs import AppContainer, FargateTaskDefinition, HealthCheck
+from tscloud_py.aws.ecs import AppContainer, Ecs, FargateTaskDefinition, HealthCheck
+from tscloud_py.aws.iam import Iam
+from tscloud_py.aws.secrets import Secrets
 from tscloud_py.concurrency import each, together
-from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.config.schema import Config
+from tscloud_py.engine.ref import Ref
+from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError, TscloudError
 from tscloud_py.presets.diffing import canonical
-from tscloud_py.presets.fullstack_app.common import Env, FsStep, compare
-from tscloud_py.presets.naming import region_code
+from tscloud_py.presets.fullstack_app.common import FsStep, compare
+from tscloud_py.presets.naming import Names, region_code
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 
-def resolve_secret_refs(env: Env) -> dict[str, dict[str, str]]:
+def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account: Callable[[], str]
+                        ) -> dict[str, dict[str, str]]:
     """[api.secrets] -> {VAR: {"value_from", "resource", "kind"}}; names are resolved to ARNs."""
-    api = env.config.api
+    api = config.api
     assert api is not None
     out: dict[str, dict[str, str]] = {}
     for var, ref in sorted(api.secrets.items()):
         if ref.startswith("ssm:") or ref.startswith("arn:aws:ssm:"):
-            arn = ref if ref.startswith("arn:") else env.arn("ssm", "parameter/" + ref[4:].lstrip("/"))
+            arn = ref if ref.startswith("arn:") else names.arn(account(), "ssm", "parameter/" + ref[4:].lstrip("/"))
             out[var] = {"value_from": arn, "resource": arn, "kind": "ssm"}
             continue
         if ref.startswith("arn:aws:secretsmanager:"):
             base = ":".join(ref.split(":")[:7])
             out[var] = {"value_from": ref, "resource": base, "kind": "secretsmanager"}
             continue
-        found = env.secrets.describe(ref)
+        found = secrets.describe(ref)
         if found is None:
-            raise ConfigError(env.config.path, f"api.secrets.{var}",
-                              f"no Secrets Manager secret named {ref!r} in {env.region}",
+            raise ConfigError(config.path, f"api.secrets.{var}",
+                              f"no Secrets Manager secret named {ref!r} in {names.region}",
                               "create it first (aws secretsmanager create-secret), or give its ARN")
         out[var] = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
     return out
+
+
+def _refs(step: Step, *keys: str) -> dict[str, Ref[Any]]:
+    """References to the outputs ``keys`` of ``step``, by key."""
+    return {key: step.output(key) for key in keys}
 
 
 def _trust(service: str, account: str | None = None) -> dict[str, Any]:
@@ -51,6 +61,20 @@ class RolesStep(FsStep):
     Task role: exactly this queue and this SES identity. Scheduler role: run exactly this task family."""
 
     kind = "IAM roles"
+    provides = frozenset({"execution_role_arn", "task_role_arn", "scheduler_role_arn", "secret_refs"})
+
+    def __init__(self, step_id: str, iam: Iam, secrets: Secrets, config: Config, names: Names, *,
+                 account: Callable[[], str], needs: Sequence[str], logs: Step, image: Step,
+                 database: Step | None, cache: Step | None, queue: Step | None, mail: Step | None) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.iam, self.secrets, self.account = iam, secrets, account
+        self.log_group_arn: Ref[str] = logs.output("log_group_arn")
+        self.repository_arn: Ref[str | None] = image.output("repository_arn")
+        # what the roles may read or use besides: each there only with its table
+        self.database_secret: Ref[str] | None = database.output("secret_arn") if database else None
+        self.cache_secret: Ref[str] | None = cache.output("auth_secret_arn") if cache else None
+        self.queue_arn: Ref[str] | None = queue.output("queue_arn") if queue else None
+        self.identity_arn: Ref[str] | None = mail.output("identity_arn") if mail else None
 
     # Set by read() when this region's roles predate region-named roles: IAM cannot rename a role.
     _legacy = False
@@ -58,35 +82,34 @@ class RolesStep(FsStep):
     def role_names(self, *, legacy: bool | None = None) -> dict[str, str]:
         """IAM is global: the names carry the region's code, unless these are the roles made before that."""
         legacy = self._legacy if legacy is None else legacy
-        code = "" if legacy else f"{region_code(self.env.region)}-"
-        names = {"execution": self.env.name(f"{code}exec", 64), "task": self.env.name(f"{code}task", 64)}
-        if self.env.config.schedules:
-            names["scheduler"] = self.env.name(f"{code}scheduler", 64)
+        code = "" if legacy else f"{region_code(self.names.region)}-"
+        names = {"execution": self.names.resource(f"{code}exec", 64), "task": self.names.resource(f"{code}task", 64)}
+        if self.config.schedules:
+            names["scheduler"] = self.names.resource(f"{code}scheduler", 64)
         return names
 
     def _legacy_roles_are_ours(self, ctx: StepContext) -> bool:
         """Pre-region roles belong to this region when the execution role writes this region's log group."""
         name = self.role_names(legacy=True)["execution"]
-        if self.env.iam.role(name) is None:
+        if self.iam.role(name) is None:
             return False
-        policy = self.env.iam.inline_policies(name).get(name) or {}
+        policy = self.iam.inline_policies(name).get(name) or {}
         logs = next((st.get("Resource") for st in policy.get("Statement", []) if st.get("Sid") == "Logs"), None)
-        return bool(logs == [f"{ctx.output('logs', 'log_group_arn')}:log-stream:*"])
+        return bool(logs == [f"{ctx.get(self.log_group_arn)}:log-stream:*"])
 
     def documents(self, ctx: StepContext) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
         """role -> (trust policy, inline policy or None)."""
-        cfg = self.env.config
-        refs = resolve_secret_refs(self.env)
+        refs = resolve_secret_refs(self.config, self.secrets, self.names, self.account)
         secret_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "secretsmanager"}
-                             | ({ctx.output("database", "secret_arn")} if cfg.database else set())
-                             | ({ctx.output("cache", "auth_secret_arn")} if cfg.cache else set()))
+                             | ({ctx.get(self.database_secret)} if self.database_secret else set())
+                             | ({ctx.get(self.cache_secret)} if self.cache_secret else set()))
         ssm_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "ssm"})
-        log_arn = ctx.output("logs", "log_group_arn")
+        log_arn = ctx.get(self.log_group_arn)
         execution: list[dict[str, Any]] = [
             {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": [f"{log_arn}:log-stream:*"]},
         ]
-        repo_arn = ctx.output("image", "repository_arn")
+        repo_arn = ctx.get(self.repository_arn)
         if repo_arn:
             execution += [
                 {"Sid": "PullImage", "Effect": "Allow", "Resource": [repo_arn],
@@ -101,23 +124,23 @@ class RolesStep(FsStep):
             execution.append({"Sid": "ReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameters"],
                               "Resource": ssm_arns})
         task: list[dict[str, Any]] = []
-        if cfg.queue is not None:
-            task.append({"Sid": "Queue", "Effect": "Allow", "Resource": [ctx.output("queue", "queue_arn")],
+        if self.queue_arn is not None:
+            task.append({"Sid": "Queue", "Effect": "Allow", "Resource": [ctx.get(self.queue_arn)],
                          "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                     "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"]})
-        if cfg.mail is not None:
-            task.append({"Sid": "Mail", "Effect": "Allow", "Resource": [ctx.output("mail", "identity_arn")],
+        if self.identity_arn is not None:
+            task.append({"Sid": "Mail", "Effect": "Allow", "Resource": [ctx.get(self.identity_arn)],
                          "Action": ["ses:SendEmail", "ses:SendRawEmail"]})
         docs: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
             "execution": (_trust(ECS_TASKS), {"Version": "2012-10-17", "Statement": execution}),
             "task": (_trust(ECS_TASKS), {"Version": "2012-10-17", "Statement": task} if task else None),
         }
         if "scheduler" in self.role_names():
-            account = self.env.account()
-            family = self.env.arn("ecs", f"task-definition/{self.env.name('api')}")
+            account = self.account()
+            family = self.names.arn(self.account(), "ecs", f"task-definition/{self.names.resource('api')}")
             families = [family, f"{family}:*"]
             role_arns = [f"arn:aws:iam::{account}:role/{self.role_names()[r]}" for r in ("execution", "task")]
-            cluster_arn = self.env.arn("ecs", f"cluster/{self.env.prefix}")
+            cluster_arn = self.names.arn(self.account(), "ecs", f"cluster/{self.names.prefix}")
             docs["scheduler"] = (_trust("scheduler.amazonaws.com", account), {"Version": "2012-10-17", "Statement": [
                 {"Sid": "RunTask", "Effect": "Allow", "Action": ["ecs:RunTask"], "Resource": families,
                  "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
@@ -135,7 +158,7 @@ class RolesStep(FsStep):
         return found or None
 
     def _read_roles(self) -> dict[str, Any]:
-        iam = self.env.iam
+        iam = self.iam
         names = self.role_names()
         read = each(names.values(), lambda name: together(lambda: iam.role(name), lambda: iam.inline_policies(name)))
         return {key: {"role": role, "policies": policies}
@@ -161,11 +184,11 @@ class RolesStep(FsStep):
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         observed = observed or {}
         names = self.role_names()
-        iam = self.env.iam
+        iam = self.iam
         for key, (trust, policy) in self.documents(ctx).items():
             name = names[key]
             if key not in observed:
-                iam.create_role(name, trust, self.tags, f"tscloud {self.env.prefix} {key} role")
+                iam.create_role(name, trust, self.tags, self.names.description(f"{key} role"))
                 have: dict[str, Any] = {}
             else:
                 if canonical(observed[key]["role"]["AssumeRolePolicyDocument"]) != canonical(trust):
@@ -179,45 +202,55 @@ class RolesStep(FsStep):
         return self.outputs(ctx, None)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        account = self.env.account()
+        account = self.account()
         out: Outputs = {f"{key}_role_arn": f"arn:aws:iam::{account}:role/{name}"
                         for key, name in self.role_names().items()}
-        out["secret_refs"] = resolve_secret_refs(self.env)
+        out["secret_refs"] = resolve_secret_refs(self.config, self.secrets, self.names, self.account)
         return out
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         for name in self.role_names().values():
-            self.env.iam.delete_role(name)
+            self.iam.delete_role(name)
 
 
 class TaskDefinitionStep(FsStep):
     """A Fargate task definition; a new revision only when something we set differs."""
 
     kind = "ECS task definition"
+    provides = frozenset({"task_definition_arn", "family", "revision", "container"})
 
-    def __init__(self, step_id: str, env: Env, *, needs: Sequence[str], role: str) -> None:
-        super().__init__(step_id, env, needs=needs)
+    def __init__(self, step_id: str, ecs: Ecs, config: Config, names: Names, *, role: str, needs: Sequence[str],
+                 image: Step, logs: Step, roles: Step, database: Step | None, cache: Step | None,
+                 queue: Step | None) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.ecs = ecs
         self.role = role
+        self.image: Ref[str] = image.output("image")
+        self.log_group: Ref[str] = logs.output("log_group")
+        self.roles = _refs(roles, "execution_role_arn", "task_role_arn", "secret_refs")
+        self.database = _refs(database, "endpoint", "port", "name", "secret_arn") if database else None
+        self.cache = _refs(cache, "endpoint", "port", "auth_secret_arn") if cache else None
+        self.queue_url: Ref[str] | None = queue.output("queue_url") if queue else None
 
     @property
     def family(self) -> str:
-        return self.env.name(self.role)
+        return self.names.resource(self.role)
 
     def environment(self, ctx: StepContext) -> dict[str, str]:
-        cfg = self.env.config
+        cfg = self.config
         api = cfg.api
         assert api is not None
-        env: dict[str, str] = {"PORT": str(api.port), "TSCLOUD_APP": self.env.app, "TSCLOUD_STAGE": self.env.stage,
-                               "AWS_REGION": self.env.region}
-        if cfg.database is not None:
-            env.update(DATABASE_HOST=str(ctx.output("database", "endpoint")),
-                       DATABASE_PORT=str(ctx.output("database", "port")),
-                       DATABASE_NAME=str(ctx.output("database", "name")), DATABASE_SSL="require")
-        if cfg.cache is not None:
-            env.update(REDIS_HOST=str(ctx.output("cache", "endpoint")), REDIS_PORT=str(ctx.output("cache", "port")),
+        env: dict[str, str] = {"PORT": str(api.port), "TSCLOUD_APP": self.names.app, "TSCLOUD_STAGE": self.names.stage,
+                               "AWS_REGION": self.names.region}
+        if self.database is not None:
+            env.update(DATABASE_HOST=str(ctx.get(self.database["endpoint"])),
+                       DATABASE_PORT=str(ctx.get(self.database["port"])),
+                       DATABASE_NAME=str(ctx.get(self.database["name"])), DATABASE_SSL="require")
+        if self.cache is not None:
+            env.update(REDIS_HOST=str(ctx.get(self.cache["endpoint"])), REDIS_PORT=str(ctx.get(self.cache["port"])),
                        REDIS_TLS="true")
-        if cfg.queue is not None:
-            env["QUEUE_URL"] = str(ctx.output("queue", "queue_url"))
+        if self.queue_url is not None and cfg.queue is not None:
+            env["QUEUE_URL"] = str(ctx.get(self.queue_url))
             env["QUEUE_WORKER"] = "service" if cfg.queue.worker == "service" else "in-process"
         if cfg.mail is not None:
             env["MAIL_DOMAIN"] = cfg.mail.domain
@@ -227,19 +260,18 @@ class TaskDefinitionStep(FsStep):
         return env
 
     def secrets(self, ctx: StepContext) -> dict[str, str]:
-        cfg = self.env.config
         out: dict[str, str] = {}
-        if cfg.database is not None:
-            arn = ctx.output("database", "secret_arn")
+        if self.database is not None:
+            arn = ctx.get(self.database["secret_arn"])
             out.update(DATABASE_USERNAME=f"{arn}:username::", DATABASE_PASSWORD=f"{arn}:password::")
-        if cfg.cache is not None:
-            out["REDIS_AUTH_TOKEN"] = str(ctx.output("cache", "auth_secret_arn"))
-        for var, ref in ctx.output("roles", "secret_refs").items():
+        if self.cache is not None:
+            out["REDIS_AUTH_TOKEN"] = str(ctx.get(self.cache["auth_secret_arn"]))
+        for var, ref in ctx.get(self.roles["secret_refs"]).items():
             out[var] = ref["value_from"]
         return out
 
     def definition(self, ctx: StepContext) -> FargateTaskDefinition:
-        cfg = self.env.config
+        cfg = self.config
         api = cfg.api
         assert api is not None
         ports: tuple[int, ...] = ()
@@ -254,15 +286,15 @@ class TaskDefinitionStep(FsStep):
         else:
             assert cfg.queue is not None
             command = tuple(cfg.queue.worker_command)
-        container = AppContainer(self.role, ctx.output("image", "image"), self.environment(ctx), self.secrets(ctx),
-                                 log_group=ctx.output("logs", "log_group"), log_region=self.env.region,
+        container = AppContainer(self.role, ctx.get(self.image), self.environment(ctx), self.secrets(ctx),
+                                 log_group=ctx.get(self.log_group), log_region=self.names.region,
                                  ports=ports, health_check=health, command=command)
         return FargateTaskDefinition(self.family, api.cpu, api.memory, api.architecture == "arm64",
-                                     execution_role_arn=ctx.output("roles", "execution_role_arn"),
-                                     task_role_arn=ctx.output("roles", "task_role_arn"), container=container)
+                                     execution_role_arn=ctx.get(self.roles["execution_role_arn"]),
+                                     task_role_arn=ctx.get(self.roles["task_role_arn"]), container=container)
 
     def read(self, ctx: StepContext) -> Any | None:
-        return self.env.ecs.latest_task_definition(self.family)
+        return self.ecs.latest_task_definition(self.family)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
@@ -270,7 +302,7 @@ class TaskDefinitionStep(FsStep):
         return [Change(setting, have, want) for setting, have, want in self.definition(ctx).differences(observed)]
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
-        td = self.env.ecs.register_task_definition(self.definition(ctx), self.tags)
+        td = self.ecs.register_task_definition(self.definition(ctx), self.tags)
         return self.outputs(ctx, td)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
@@ -278,10 +310,10 @@ class TaskDefinitionStep(FsStep):
                 "revision": observed["revision"], "container": self.role}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
-        arns = self.env.ecs.task_definition_arns(self.family)
+        arns = self.ecs.task_definition_arns(self.family)
         for arn in arns:
-            self.env.ecs.deregister_task_definition(arn)
-        self.env.ecs.delete_task_definitions(arns)
+            self.ecs.deregister_task_definition(arn)
+        self.ecs.delete_task_definitions(arns)
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         return [Change(f"deregister and delete every revision of {self.family}")]
@@ -289,18 +321,23 @@ class TaskDefinitionStep(FsStep):
 
 class ClusterStep(FsStep):
     kind = "ECS cluster"
+    provides = frozenset({"cluster", "cluster_arn"})
+
+    def __init__(self, step_id: str, ecs: Ecs, config: Config, names: Names) -> None:
+        super().__init__(step_id, config, names)
+        self.ecs = ecs
 
     @property
     def insights(self) -> bool:
-        q = self.env.config.queue
+        q = self.config.queue
         return q is not None and q.worker == "service"  # the backlog-per-task metric needs RunningTaskCount
 
     def read(self, ctx: StepContext) -> Any | None:
-        return self.env.ecs.cluster(self.env.prefix)
+        return self.ecs.cluster(self.names.prefix)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
-            return [Change("cluster", None, self.env.prefix)]
+            return [Change("cluster", None, self.names.prefix)]
         settings = {s.get("name"): s.get("value") for s in observed.get("settings") or []}
         want = "enabled" if self.insights else "disabled"
         if "containerInsights" in settings and settings["containerInsights"] != want:
@@ -309,17 +346,17 @@ class ClusterStep(FsStep):
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
         if observed is None:
-            observed = self.env.ecs.create_cluster(self.env.prefix, self.tags, insights=self.insights)
+            observed = self.ecs.create_cluster(self.names.prefix, self.tags, insights=self.insights)
         else:
-            self.env.ecs.update_cluster_settings(self.env.prefix, insights=self.insights)
+            self.ecs.update_cluster_settings(self.names.prefix, insights=self.insights)
         return self.outputs(ctx, observed)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        return {"cluster": self.env.prefix, "cluster_arn": observed["clusterArn"]}
+        return {"cluster": self.names.prefix, "cluster_arn": observed["clusterArn"]}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         try:
-            self.env.ecs.delete_cluster(self.env.prefix)
+            self.ecs.delete_cluster(self.names.prefix)
         except TscloudError as exc:
-            raise TscloudError(f"cluster {self.env.prefix}: {exc}",
+            raise TscloudError(f"cluster {self.names.prefix}: {exc}",
                                "services may still be draining; re-run destroy") from exc
