@@ -63,18 +63,16 @@ def _elasticache_replica_counts() -> None:
     """
     from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import (
+        InvalidParameterCombinationException as InvalidCombination,
+    )
+    from moto.elasticache.exceptions import InvalidParameterValueException as InvalidValue
     from moto.elasticache.exceptions import ReplicationGroupNotFound
     from moto.elasticache.models import ElastiCacheBackend
     from moto.elasticache.responses import ElastiCacheResponse
 
     class InvalidState(ServiceException):
         code = "InvalidReplicationGroupState"
-
-    class InvalidValue(ServiceException):
-        code = "InvalidParameterValue"
-
-    class InvalidCombination(ServiceException):
-        code = "InvalidParameterCombination"
 
     create = ElastiCacheBackend.create_replication_group
     describe = ElastiCacheBackend.describe_replication_groups
