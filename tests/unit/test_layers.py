@@ -1,7 +1,7 @@
 """The import graph keeps the layers (issue 28, "Done means" 2): arrows point down only, from `cli` through
 `operations` and `presets` to `aws`/`dns` and the `engine`; the emulator is wired in by operations alone; the
 engine imports nothing of tscloud outside itself but the error catalogue; and there is no import circle,
-lazy or not. Where each folder sits, and why, is in docs/DEVELOPING.md ("Layers")."""
+lazy or not. Where each folder sits, and why, is in docs/DEVELOPING.md ("Layout")."""
 
 from __future__ import annotations
 
