@@ -30,7 +30,7 @@ def test_json_lists_findings(cli: Any, tmp_path: Path) -> None:
     doc = result.json()
     assert doc["ok"] is False and doc["mode"] == "static" and doc["preset"] == "aws-lambda"
     assert [f["code"] for f in doc["findings"]] == ["missing-handler"]
-    assert {"code", "title", "detail", "fix", "file"} <= set(doc["findings"][0])
+    assert {"code", "title", "detail", "fix", "file", "line"} <= set(doc["findings"][0])
 
 
 def test_not_a_nitro_build_exits_2(cli: Any, tmp_path: Path) -> None:
@@ -49,6 +49,26 @@ def test_config_streaming_and_dir(cli: Any, tmp_path: Path) -> None:
     assert [f["code"] for f in result.json()["findings"]] == ["streaming-mismatch"]
     (tmp_path / "tscloud.toml").write_text('app = "shop"\npreset = "ssr-app"\n[ssr]\ndir = "web/.output"\n')
     assert cli("ssr", "doctor", "--static", cwd=tmp_path).code == 0
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("--probe", "FETCH /x"), "--probe: expected PATH or 'METHOD PATH'"),
+    (("--probe", "users"), "--probe: expected a path starting with /"),
+    (("--env", "NOVALUE"), "--env: expected KEY=VALUE, got 'NOVALUE'"),
+])
+def test_bad_flags_exit_2(cli: Any, tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    result = cli("ssr", "doctor", "--static", str(FIXTURES / "clean"), *args, cwd=tmp_path)
+    assert result.code == 2 and said in result.stderr and "Traceback" not in result.output
+
+
+def test_env_file_errors_name_the_line_not_the_values(cli: Any, tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("DATABASE_URL=postgres://app:s3cret-pw@db.internal/app\nthis is not a variable\n")
+    result = cli("ssr", "doctor", "--static", str(FIXTURES / "clean"), "--env-file", str(env_file), cwd=tmp_path)
+    assert result.code == 2 and f"--env-file {env_file}:2: expected KEY=VALUE" in result.stderr
+    assert "s3cret-pw" not in result.output
+    missing = cli("ssr", "doctor", "--static", str(FIXTURES / "clean"), "--env-file", "nope.env", cwd=tmp_path)
+    assert missing.code == 2 and "--env-file nope.env: cannot read it" in missing.stderr
 
 
 def _nitro_project(root: Path, package: str, version: str) -> None:

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import boto3
 import pytest
 
 from tests.conftest import REPO, run_cli
+from tests.realapps.pg_standin import PgStandIn
 
 EXAMPLE = REPO / "examples" / "ssr-app"
 URL_LINE = re.compile(r"^function URL (\S+) \((\S+)\) -> (http://127\.0\.0\.1:\d+/)  \[(https://\S+)\]$")
@@ -38,10 +40,9 @@ class Served:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, ric: Path) -> Iterator[Served]:
-    project = tmp_path_factory.mktemp("emulator-fn") / "app"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".tscloud"))
+@contextmanager
+def _serve(project: Path, ric: Path) -> Iterator[Served]:
+    """`tscloud local serve` in ``project``, its endpoint and each URL it prints, stopped by SIGTERM after."""
     env = {**os.environ, "CI": "1", "PYTHONPATH": str(REPO), "TSCLOUD_AWS_LAMBDA_RIC": str(ric)}
     proc = subprocess.Popen([sys.executable, "-m", "tscloud_py", "local", "serve"], cwd=project, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -72,6 +73,14 @@ def served(tmp_path_factory: pytest.TempPathFactory, ric: Path) -> Iterator[Serv
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, ric: Path) -> Iterator[Served]:
+    project = tmp_path_factory.mktemp("emulator-fn") / "app"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".tscloud"))
+    with _serve(project, ric) as served:
+        yield served
 
 
 def _get(url: str) -> tuple[int, dict[str, str], list[tuple[float, bytes]]]:
@@ -158,3 +167,25 @@ def test_rest_api_proxy_integration_invokes_the_function(served: Served, tmp_pat
     assert len(pieces) >= 2 and pieces[-1][0] - pieces[0][0] >= 0.1
     health_status, _, health = _get(stage.group(4) + "api/health")
     assert health_status == 200 and json.loads(b"".join(b for _, b in health)) == {"ok": True}
+
+
+def test_verify_probes_every_route_of_the_build(realapp: Callable[..., Path], ric: Path, pg: PgStandIn,
+                                                tmp_path: Path) -> None:
+    """`ssr verify` finds the routes as `ssr doctor` does (from the build) and probes each at the deployed URL."""
+    project = tmp_path / "routes-app"
+    shutil.copytree(realapp("nitro-beta", ejected=True), project / ".output", symlinks=True)
+    (project / "tscloud.toml").write_text(
+        'app = "routes"\npreset = "ssr-app"\nregion = "us-east-1"\n[ssr]\ndir = ".output"\n'
+        f'origin = "function-url"\ntimeout = 15\n[ssr.environment]\nDATABASE_URL = "{pg.url}"\n')
+    with _serve(project, ric) as served:
+        deployed = run_cli("--local", "--yes", "deploy", cwd=project, env=served.env, timeout=300)
+        assert deployed.code == 0, deployed.output
+        # Warm, as a visited site is: a cold start inside a one-piece page reads as a buffered stream.
+        assert _get(served.urls.get(timeout=60).group(3))[0] == 200
+        verify = run_cli("--local", "--output", "json", "ssr", "verify", cwd=project, env=served.env, timeout=180)
+    assert verify.code == 0, verify.output
+    checks = verify.json()["checks"]
+    probed = [c["route"] for c in checks if c["check"] == "probe"]
+    assert probed == ["/", "/cookie", "/db", "/empty", "/object", "/redirect", "/stream"]
+    assert [c["route"] for c in checks if c["check"] == "probe-invocation"] == probed
+    assert all(c["ok"] for c in checks), checks

@@ -50,6 +50,9 @@ _DB_IMPORT = re.compile(
     r"""(pg|pg-pool|postgres|mysql2|drizzle-orm|@prisma/client|@neondatabase/serverless|ioredis|mongodb)"""
     r"""(?:/[^"']*)?["']"""
 )
+# The app's import of such a chunk: `import { esm_default } from "../_libs/pg.mjs"`.
+_DB_LIB_IMPORT = re.compile(r"""["'](?:\.{1,2}/)*_libs/(pg|pg-pool|postgres|mysql2|ioredis|mongodb|drizzle-orm|"""
+                            r"""neondatabase__serverless)(?:[+.@][^"']*)?\.m?js["']""")
 # Bundlers inline a package into a chunk named after it (Nitro 3: server/_libs/pg.mjs, _libs/ioredis.mjs).
 _DB_CHUNK = re.compile(r"(?:^|[/+])(pg|pg-pool|postgres|mysql2|ioredis|mongodb|drizzle-orm|neondatabase__serverless)"
                        r"(?:[+.@]|$)")
@@ -79,6 +82,11 @@ class Finding:
     detail: str
     fix: str
     file: str | None = None
+    line: int | None = None  # in ``file``, when the finding read a line of code
+
+    @property
+    def where(self) -> str | None:
+        return f"{self.file}:{self.line}" if self.file and self.line else self.file
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,10 +102,14 @@ class SourceFile:
     def vendored(self) -> bool:
         return "node_modules/" in self.rel
 
+    def line_of(self, pattern: re.Pattern[str]) -> int | None:
+        m = pattern.search(self.text)
+        return None if m is None else self.text.count("\n", 0, m.start()) + 1
+
 
 def strip_comments(text: str) -> str:
-    """JS without block and line comments (a `//` inside a string such as a URL is kept)."""
-    return _LINE_COMMENT.sub(r"\1", _BLOCK_COMMENT.sub(" ", text))
+    """JS without block and line comments (a `//` inside a string such as a URL is kept); lines keep their numbers."""
+    return _LINE_COMMENT.sub(r"\1", _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n") or " ", text))
 
 
 def bundle_files(build: NitroBuild) -> Iterator[SourceFile]:
@@ -120,6 +132,11 @@ class Bundle:
 
     def first(self, pattern: re.Pattern[str]) -> SourceFile | None:
         return next((f for f in self.files if pattern.search(f.text)), None)
+
+    def locate(self, pattern: re.Pattern[str]) -> tuple[str | None, int | None]:
+        """(file, line) of the first match of ``pattern``; (None, None) when nothing matches."""
+        f = self.first(pattern)
+        return (f.rel, f.line_of(pattern)) if f is not None else (None, None)
 
 
 def nitro_version(build: NitroBuild) -> str | None:
@@ -200,7 +217,7 @@ def _check_streaming(build: NitroBuild, bundle: Bundle, configured: bool | None)
             "streaming-mismatch", "the handler streams but nitro.json does not",
             f"{streamified.rel} calls awslambda.streamifyResponse, but nitro.json builds a buffered "
             "handler, so the Function URL is deployed with InvokeMode BUFFERED",
-            "set Nitro awsLambda: { streaming: true } and rebuild", streamified.rel))
+            "set Nitro awsLambda: { streaming: true } and rebuild", *bundle.locate(_STREAMIFY)))
     return found
 
 
@@ -214,7 +231,7 @@ def _check_wrapper(build: NitroBuild, bundle: Bundle) -> list[Finding]:
             f"{streamified.rel} calls streamifyResponse but no server file calls "
             "awslambda.HttpResponseStream.from, so status, headers and cookies never reach the client",
             "send the prelude first: `responseStream = awslambda.HttpResponseStream.from(responseStream, "
-            "{ statusCode, headers, cookies })`; " + EJECT_HINT, streamified.rel)]
+            "{ statusCode, headers, cookies })`; " + EJECT_HINT, *bundle.locate(_STREAMIFY))]
     text = bundle.text
     bodyless = _WRAP_ONLY_WITH_BODY.search(text) is not None and len(_WRAP.findall(text)) == 1
     frozen = _SET_TE.search(text) is not None
@@ -228,13 +245,12 @@ def _check_wrapper(build: NitroBuild, bundle: Bundle) -> list[Finding]:
     if frozen:
         problems.append("`response.headers.set(\"transfer-encoding\", ...)` throws \"Headers are frozen\" "
                         "for routes that return a plain object")
-    where = bundle.first(_WRAP_ONLY_WITH_BODY if bodyless else _SET_TE)
     known = f"Nitro {version}" if version else "this Nitro"
     return [Finding(
         "nitro-streaming-runtime", f"{known}'s built-in streaming runtime mishandles some responses",
         "; ".join(problems) + " (the aws-lambda streaming runtime of Nitro 3.0.0 to 3.0.1-alpha.1)",
         "upgrade Nitro (3.0.1-alpha.2 and later use srvx's Lambda adapter), or " + EJECT_HINT,
-        where.rel if where else None)]
+        *bundle.locate(_WRAP_ONLY_WITH_BODY if bodyless else _SET_TE))]
 
 
 def _check_nitro_imports(build: NitroBuild, bundle: Bundle) -> list[Finding]:
@@ -252,29 +268,47 @@ def _check_nitro_imports(build: NitroBuild, bundle: Bundle) -> list[Finding]:
             "unresolved-nitro-import", "the output imports a Nitro virtual module the build did not resolve",
             f"{f.rel} still imports {m.group(1)!r}{renamed}: Lambda's init fails with "
             "ERR_PACKAGE_IMPORT_NOT_DEFINED",
-            "re-run `tscloud ssr eject-entry --force` (it writes the import your Nitro ships) and rebuild", f.rel)]
+            "re-run `tscloud ssr eject-entry --force` (it writes the import your Nitro ships) and rebuild", f.rel,
+            f.line_of(_NITRO_IMPORT))]
     return []
 
 
-def db_holders(build: NitroBuild, bundle: Bundle | None = None) -> dict[str, str]:
-    """DB clients in the server: {label: where seen}, from node_modules, bundled chunks and imports."""
+@dataclass(frozen=True)
+class Seen:
+    """Where a DB client was seen: a line of the app's code that imports it, else its chunk or package dir."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+def db_holders(build: NitroBuild, bundle: Bundle | None = None) -> dict[str, Seen]:
+    """DB clients in the server: {label: where seen}; an import in the app's code first, as it names a line."""
     bundle = bundle or Bundle([f for f in bundle_files(build) if not f.vendored])
-    found: dict[str, str] = {}
+    found: dict[str, Seen] = {}
+    libs = [f for f in bundle.files if "/_libs/" in f"/{f.rel}"]
+    for f in [f for f in bundle.files if f not in libs]:
+        for m in _DB_IMPORT.finditer(f.text):
+            found.setdefault(DB_PACKAGES[m.group(1)], Seen(f.rel, f.text.count("\n", 0, m.start()) + 1))
+        for m in _DB_LIB_IMPORT.finditer(f.text):
+            found.setdefault(DB_PACKAGES.get(m.group(1), "@neondatabase/serverless"),
+                             Seen(f.rel, f.text.count("\n", 0, m.start()) + 1))
     modules = build.server_dir / "node_modules"
     if modules.is_dir():
         for package, label in DB_PACKAGES.items():
             if (modules / package).is_dir():
-                found.setdefault(label, f"server/node_modules/{package}")
-    for f in bundle.files:
+                found.setdefault(label, Seen(f"server/node_modules/{package}"))
+    for f in libs:
         chunk = _DB_CHUNK.search(Path(f.rel).stem)
-        if chunk and "/_libs/" in f"/{f.rel}":
-            name = chunk.group(1)
-            found.setdefault(DB_PACKAGES.get(name, "@neondatabase/serverless"), f.rel)
-        for m in _DB_IMPORT.finditer(f.text):
-            found.setdefault(DB_PACKAGES[m.group(1)], f.rel)
+        if chunk:
+            found.setdefault(DB_PACKAGES.get(chunk.group(1), "@neondatabase/serverless"), Seen(f.rel))
+    for f in bundle.files:
         for marker, label in _DB_MARKERS.items():
-            if marker in f.text:
-                found.setdefault(label, f.rel)
+            at = f.text.find(marker)
+            if at >= 0:
+                found.setdefault(label, Seen(f.rel, f.text.count("\n", 0, at) + 1))
     return found
 
 
@@ -292,7 +326,14 @@ def _check_event_loop(build: NitroBuild, bundle: Bundle) -> list[Finding]:
         f"the streaming handler uses {', '.join(labels)} (seen in {where}) and nothing sets "
         "context.callbackWaitsForEmptyEventLoop = false, so an invocation that used the pool lasts until "
         "the pool's idle sockets close (or the timeout), billed and holding the concurrency slot",
-        NO_WAIT_FIX, where)]
+        NO_WAIT_FIX, where.file, where.line)]
+
+
+def pin_possible(build: NitroBuild) -> bool:
+    """Whether a pool's open sockets would hold this build's invocations: a streaming handler that does not set
+    callbackWaitsForEmptyEventLoop = false."""
+    bundle = Bundle([f for f in bundle_files(build) if not f.vendored])
+    return build.streaming and bundle.first(_STREAMIFY) is not None and bundle.first(_NO_WAIT) is None
 
 
 def _check_entry(build: NitroBuild, project_dir: Path) -> list[Finding]:

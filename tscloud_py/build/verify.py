@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 NEAR_TIMEOUT = 0.9
@@ -38,6 +38,10 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    route: str | None = None  # the path a probe check is about
+
+    def about(self, route: str) -> Check:
+        return replace(self, route=route)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

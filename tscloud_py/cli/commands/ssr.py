@@ -11,7 +11,6 @@ from tscloud_py.cli.commands import pass_app
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
-    from tscloud_py.build.doctor import Finding
     from tscloud_py.build.verify import Check
     from tscloud_py.config.schema import Config
     from tscloud_py.operations.context import AppContext
@@ -22,137 +21,12 @@ def ssr() -> None:
     """Server-rendered apps (TanStack Start / Nitro) on Lambda."""
 
 
-def _ssr_config(app: AppContext) -> Config | None:
+def ssr_config(app: AppContext) -> Config | None:
     """The loaded config when tscloud.toml exists and is an ssr-app; else None."""
     if not app.config_path.exists():
         return None
     config = app.config()
     return config if config.ssr is not None else None
-
-
-@ssr.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--static", "static_only", is_flag=True, help="Only read the files; do not run the handler.")
-@click.option("--probe", "probes", multiple=True, metavar="PATH", help="Also request PATH (repeatable).")
-@click.option("--probe-bodyless", is_flag=True,
-              help="Also send a request the Nitro app answers with a bodyless 204 (Nitro 3).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(1, 900), default=None,
-              help="Seconds each invocation may run (default: [ssr] timeout, at most 15).")
-@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Environment for the function, over [ssr.environment] (repeatable).")
-@pass_app
-def doctor(app: AppContext, directory: Path | None, static_only: bool, probes: tuple[str, ...],
-           probe_bodyless: bool, timeout_s: float | None, env_pairs: tuple[str, ...]) -> None:
-    """Run a Nitro build (default: [ssr] dir, else .output) under AWS's Lambda runtime client and explain it.
-
-    Probes GET / (and --probe paths) and prints, per request: status, first byte, response end,
-    invocation end and the gap. Without node or aws-lambda-ric it falls back to the static checks.
-    Exits 1 when it finds anything, 0 when the build is clean, 2 when DIR is not a Nitro build.
-    """
-    from tscloud_py.build.doctor import diagnose, nitro_version
-    from tscloud_py.build.nitro import DEFAULT_DIR, read_nitro_build
-    from tscloud_py.cli.ui import print_json
-    from tscloud_py.errors import UsageError
-
-    config = _ssr_config(app)
-    configured: bool | None = None
-    env: dict[str, str] = {}
-    config_timeout: float | None = None
-    if config is not None and config.ssr is not None:
-        configured = config.ssr.streaming
-        env.update({str(k): str(v) for k, v in (config.ssr.environment or {}).items()})
-        config_timeout = float(config.ssr.timeout)
-        if directory is None:
-            directory = config.base_dir / config.ssr.dir
-    for pair in env_pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--env: expected KEY=VALUE, got {pair!r}")
-        env[key] = value
-    bad = [p for p in probes if not p.startswith("/")]
-    if bad:
-        raise UsageError(f"--probe: expected a path starting with /, got {bad[0]!r}")
-    timeout = timeout_s if timeout_s is not None else min(config_timeout or 15.0, 15.0)
-    directory = directory if directory is not None else Path(DEFAULT_DIR)
-    build = read_nitro_build(directory, shown=str(directory))
-    project_dir = config.base_dir if config is not None else build.root.resolve().parent
-    findings = diagnose(build, configured_streaming=configured, project_dir=project_dir)
-    run, note = None, None
-    if not static_only:
-        run, note = _run_build(build, project_dir, probes, probe_bodyless, timeout, env)
-    if run is not None:
-        from tscloud_py.build.doctor_run import measured_findings
-
-        measured = measured_findings(build, run, timeout_s=timeout)
-        # What the run measured replaces the static guess about the same thing.
-        superseded = {"event-loop-db-pool"} if run.init_error is None else set()
-        if any(f.code in ("response-never-ends", "invocation-error") for f in measured):
-            superseded.add("nitro-streaming-runtime")
-        if run.init_error is not None:
-            superseded |= {"unresolved-nitro-import", "missing-handler"}
-        findings = [f for f in findings if f.code not in superseded] + measured
-    if app.json:
-        doc: dict[str, Any] = {"dir": str(directory), "preset": build.preset, "streaming": build.streaming,
-                               "nitro": nitro_version(build), "mode": "run" if run is not None else "static",
-                               "ok": not findings, "findings": [f.to_json() for f in findings]}
-        if note:
-            doc["note"] = note
-        if run is not None:
-            doc.update({"init_ms": run.init_ms, "probes": [r.to_json() for r in run.rows],
-                        "logs": run.logs[-50:]})
-        print_json(doc)
-    else:
-        _print_doctor(str(directory), build.preset, build.streaming, nitro_version(build), run, note, findings)
-    if findings:
-        raise SystemExit(1)
-
-
-def _run_build(build: Any, project_dir: Path, probes: tuple[str, ...], bodyless: bool, timeout: float,
-               env: dict[str, str]) -> tuple[Any, str | None]:
-    """The measured run, or (None, why not) when node or the runtime client is missing."""
-    from tscloud_py.build.doctor_run import Probe, run_probes
-    from tscloud_py.lambda_runtime import RuntimeClientMissingError, find_node, find_ric
-
-    if not build.is_lambda or build.handler_file() is None:
-        return None, "not run: the build has no Lambda handler (see the findings)"
-    if find_node() is None:
-        return None, "node is not on PATH, so the handler was not run: static checks only"
-    ric = find_ric(project_dir, build.root)
-    if ric is None:
-        return None, f"{RuntimeClientMissingError.default_hint}: static checks only"
-    wanted = [Probe("/")] + [Probe(p) for p in dict.fromkeys(probes) if p != "/"]
-    if bodyless:
-        wanted.append(Probe("/", bodyless=True))
-    return run_probes(build, wanted, timeout_s=timeout, env=env, ric=ric), None
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f} ms"
-
-
-def _print_doctor(shown: str, preset: str, streaming: bool, version: str | None, run: Any, note: str | None,
-                  findings: list[Finding]) -> None:
-    from tscloud_py.cli.ui import echo
-
-    echo(f"{shown}: preset {preset or '(none)'}, {'streaming' if streaming else 'buffered'}, "
-         f"nitro {version or '?'}, handler index.handler")
-    if note:
-        echo(f"  note: {note}")
-    if run is not None:
-        echo(f"  ran under aws-lambda-ric: init {_ms(run.init_ms)}" if run.init_error is None
-             else "  ran under aws-lambda-ric: init failed")
-        if run.rows:
-            width = max(len(r.label) for r in run.rows)
-            echo(f"  {'request':<{width}}  status  first byte  response end  invocation end       gap")
-            for r in run.rows:
-                status = str(r.status) if r.status is not None else ("timeout" if r.timed_out else "error")
-                echo(f"  {r.label:<{width}}  {status:>6}  {_ms(r.first_byte_ms):>10}  {_ms(r.response_end_ms):>12}  "
-                     f"{_ms(r.end_ms):>14}  {_ms(r.gap_ms):>8}")
-    for f in findings:
-        echo(f"  [{f.code}] {f.title}")
-        echo(f"      {f.detail}")
-        echo(f"      fix: {f.fix}")
-    echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}" if findings else "no findings")
 
 
 @ssr.command("eject-entry")
@@ -168,7 +42,7 @@ def eject_entry(app: AppContext, dest: Path, force: bool) -> None:
     from tscloud_py.errors import UsageError
 
     project = Path.cwd()
-    config = _ssr_config(app)
+    config = ssr_config(app)
     build_dir = config.base_dir / config.ssr.dir if config is not None and config.ssr is not None \
         else project / DEFAULT_DIR
     try:
@@ -210,14 +84,16 @@ def eject_entry(app: AppContext, dest: Path, force: bool) -> None:
               help="Seconds to wait for the REPORT of the probe's own invocation.")
 @pass_app
 def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, report_wait: float) -> None:
-    """Check a deployed ssr-app: InvokeMode, the probe's REPORT against its response time, recent durations.
+    """Check a deployed ssr-app: InvokeMode, each route's probe and its REPORT against its response time, recent durations.
 
-    Exits 1 when a check fails.
+    Without --url it probes every GET route of the local build (the routes `ssr doctor` finds) at the
+    deployed URL. Exits 1 when a check fails.
     """
     import time
 
     from tscloud_py.aws.lambda_ import Lambda
     from tscloud_py.build.nitro import NotNitroBuildError, read_nitro_build
+    from tscloud_py.build.routes import discover
     from tscloud_py.build.verify import (
         Check,
         check_durations,
@@ -227,11 +103,14 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, repor
     from tscloud_py.cli.ui import echo, print_json
     from tscloud_py.errors import NotDeployedError, UsageError
 
-    config = _ssr_config(app)
+    config = ssr_config(app)
     if config is None or config.ssr is None:
         raise UsageError("ssr verify needs a tscloud.toml with preset = \"ssr-app\" and an [ssr] table")
+    paths = ["/"]
     try:
-        streaming = read_nitro_build(config.base_dir / config.ssr.dir).streaming
+        build = read_nitro_build(config.base_dir / config.ssr.dir)
+        streaming = build.streaming
+        paths = [r.path for r in sorted(discover(build).requests, key=lambda r: r.path != "/")]
     except NotNitroBuildError:
         streaming = bool(config.ssr.streaming)
     factory = app.factory(config.region)
@@ -256,19 +135,22 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, repor
         checks.append(_api_transfer_mode(factory, function, streaming))
     start_ms = int((time.time() - minutes * 60) * 1000)
     if not no_probe:
-        target = url or _default_probe_url(app, factory, url_config, recorded)
-        probe_check, request_id, response_ms = _probe(target, streaming)
-        checks.append(probe_check)
-        if response_ms is not None:
-            report, waited = _wait_for_report(factory, function, request_id, start_ms, report_wait)
-            checks.append(check_probe_invocation(request_id, report, response_ms, waited))
+        targets = [url] if url else _route_urls(_default_probe_url(app, factory, url_config, recorded), paths)
+        probed = [(target, *_probe(target, streaming)) for target in targets]
+        checks += [probe_check for _, probe_check, _, _ in probed]
+        ids = [request_id for _, _, request_id, response_ms in probed if request_id and response_ms is not None]
+        reports, waited = _wait_for_reports(factory, function, ids, start_ms, report_wait)
+        for target, _, request_id, response_ms in probed:
+            if response_ms is not None:
+                checks.append(check_probe_invocation(request_id, reports.get(request_id or ""), response_ms,
+                                                     waited).about(_path_of(target)))
     checks.insert(1, check_durations(_reports(factory, function, start_ms)[-50:], timeout))
     if app.json:
         print_json({"function": function, "streaming": streaming, "ok": all(c.ok for c in checks),
                     "checks": [c.to_json() for c in checks]})
     else:
         for c in checks:
-            echo(f"{'ok  ' if c.ok else 'FAIL'} {c.check}: {c.detail}")
+            echo(f"{'ok  ' if c.ok else 'FAIL'} {c.check}{f' {c.route}' if c.route else ''}: {c.detail}")
             if not c.ok and c.fix:
                 echo(f"     fix: {c.fix}")
     if not all(c.ok for c in checks):
@@ -289,19 +171,39 @@ def _reports(factory: ClientFactory, function: str, start_ms: int) -> list[Any]:
     return reports
 
 
-def _wait_for_report(factory: ClientFactory, function: str, request_id: str | None, start_ms: int,
-                     wait_s: float) -> tuple[Any, float]:
-    """The REPORT of ``request_id``, polled until it appears or ``wait_s`` passes: (report or None, waited)."""
+def _wait_for_reports(factory: ClientFactory, function: str, request_ids: list[str], start_ms: int,
+                      wait_s: float) -> tuple[dict[str, Any], float]:
+    """The REPORTs of ``request_ids``, polled until all appear or ``wait_s`` passes: ({id: report}, waited)."""
     import time
 
     began = time.monotonic()
-    while request_id:
-        found = next((r for r in _reports(factory, function, start_ms) if r.request_id == request_id), None)
+    found: dict[str, Any] = {}
+    while request_ids:
+        found = {r.request_id: r for r in _reports(factory, function, start_ms) if r.request_id in request_ids}
         waited = time.monotonic() - began
-        if found is not None or waited >= wait_s:
+        if len(found) == len(set(request_ids)) or waited >= wait_s:
             return found, waited
         time.sleep(min(1.0, max(0.05, wait_s - waited)))
-    return None, 0.0
+    return found, 0.0
+
+
+def _route_urls(base: str, paths: list[str]) -> list[str]:
+    """``base`` (the deployed root) with each route path in place of its path."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(base)
+    urls = []
+    for path in paths:
+        route, _, query = path.partition("?")
+        urls.append(urlunsplit((parts.scheme, parts.netloc, route, query, "")))
+    return urls
+
+
+def _path_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _default_probe_url(app: AppContext, factory: ClientFactory, url_config: dict[str, Any] | None,
@@ -381,9 +283,11 @@ def _probe(url: str, streaming: bool) -> tuple[Check, str | None, float | None]:
             chunk_ms.append((time.monotonic() - began) * 1000)
         end_ms = (time.monotonic() - began) * 1000
         timing = ProbeTiming(chunk_ms[0] if chunk_ms else None, end_ms, tuple(chunk_ms))
-        return check_transfer(resp.status, headers, timing, streaming), headers.get("x-amzn-requestid"), end_ms
+        return (check_transfer(resp.status, headers, timing, streaming).about(_path_of(url)),
+                headers.get("x-amzn-requestid"), end_ms)
     except OSError as exc:
-        return Check("probe", False, f"GET {url} failed: {exc}", "check the URL, or pass --no-probe"), None, None
+        return (Check("probe", False, f"GET {url} failed: {exc}", "check the URL, or pass --no-probe",
+                      _path_of(url)), None, None)
     finally:
         conn.close()
 
