@@ -9,6 +9,7 @@ without the emulator.
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +30,13 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 class _Threading(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A peer that hung up (a runtime process that died in init or was killed at its timeout, a client
+        # closing its connection) is no fault of the server: no traceback on stderr for it.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class Loopback:

@@ -8,26 +8,72 @@ as tscloud installs it itself, from an empty cache, once per test run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.realapps import build as realapps
 from tests.realapps.pg_standin import PgStandIn
-from tscloud_py.lambda_runtime.ric_install import RIC_ENV, ensure_ric
+from tscloud_py.lambda_runtime.ric_install import RIC_ENV
 
-# The first test of a run that needs the self-installed runtime client waits for its native build
+# The first test of a run that needs the self-installed runtime client may wait for its native build
 # (minutes on a busy 2-core machine): more than pytest's per-test default.
 SELF_INSTALL_TIMEOUT_S = 1500
+# The install itself, as a process of its own: its progress lines go to progress.txt as they come
+# (under the install's lock, so whoever waited for it finds them).
+_INSTALL = """
+import sys
+from pathlib import Path
+from tscloud_py.lambda_runtime.ric_install import ensure_ric
+log = Path(sys.argv[1]) / "progress.txt"
+def progress(line):
+    with open(log, "a") as fh:
+        fh.write(line + "\\n")
+ensure_ric(progress=progress)
+"""
+_background: list[subprocess.Popen[bytes]] = []
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "self_installed" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.timeout(SELF_INSTALL_TIMEOUT_S))
+def _cache_home(factory: pytest.TempPathFactory) -> Path:
+    """Under xdist the workers share one (in the run's common temp dir): one install per run."""
+    base = factory.getbasetemp().parent / "xdg-cache" if os.environ.get("PYTEST_XDIST_WORKER") \
+        else factory.getbasetemp() / "xdg-cache"
+    base.mkdir(exist_ok=True)
+    return base
+
+
+def _install_env(base: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != RIC_ENV}
+    return {**env, "XDG_CACHE_HOME": str(base), "PYTHONPATH": str(REPO)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = [item for item in items if "self_installed" in getattr(item, "fixturenames", ())]
+    for item in wanted:
+        item.add_marker(pytest.mark.timeout(SELF_INSTALL_TIMEOUT_S))
+    # Start the install now, beside the tests that run first, rather than when the first test needs it.
+    factory = getattr(config, "_tmp_path_factory", None)
+    if wanted and factory is not None and shutil.which("npm") is not None:
+        base = _cache_home(factory)
+        _background.append(subprocess.Popen([sys.executable, "-c", _INSTALL, str(base)], env=_install_env(base),
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True))
+
+
+def pytest_sessionfinish() -> None:
+    for proc in _background:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _unavailable(message: str) -> None:
@@ -47,25 +93,15 @@ def ric() -> Path:
 
 @pytest.fixture(scope="session")
 def self_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An XDG_CACHE_HOME in which tscloud installed aws-lambda-ric itself, starting empty.
-
-    Under xdist the workers share one (in the run's common temp dir) and the install's own file lock
-    makes the second wait for the first: one install per run. ``progress.txt`` keeps what it printed.
-    """
+    """An XDG_CACHE_HOME in which tscloud installed aws-lambda-ric itself, starting empty (``progress.txt``
+    keeps what the install printed). Waits for the install started at collection, or makes it."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         _unavailable("node and npm are not on PATH")
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = tmp_path_factory.getbasetemp().parent / "xdg-cache"
-        base.mkdir(exist_ok=True)
-    else:
-        base = tmp_path_factory.mktemp("xdg-cache")
-    lines: list[str] = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", str(base))
-        mp.delenv(RIC_ENV, raising=False)
-        ensure_ric(progress=lines.append)
-    if lines:
-        (base / "progress.txt").write_text("\n".join(lines) + "\n")
+    base = _cache_home(tmp_path_factory)
+    out = subprocess.run([sys.executable, "-c", _INSTALL, str(base)], env=_install_env(base), capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        pytest.fail(f"tscloud could not install aws-lambda-ric: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
     return base
 
 

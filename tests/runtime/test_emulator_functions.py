@@ -28,6 +28,7 @@ from tests.realapps.pg_standin import PgStandIn
 
 EXAMPLE = REPO / "examples" / "ssr-app"
 URL_LINE = re.compile(r"^function URL (\S+) \((\S+)\) -> (http://127\.0\.0\.1:\d+/)  \[(https://\S+)\]$")
+LISTENING_LINE = re.compile(r"^emulator listening on (http://\S+)")
 STAGE_LINE = re.compile(r"^REST API (\S+) stage (\S+) \((\S+)\) -> (http://127\.0\.0\.1:\d+/)$")
 
 
@@ -54,8 +55,9 @@ def _serve(project: Path, ric: Path) -> Iterator[Served]:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip("\n")
-            if line.startswith("emulator listening on "):
-                endpoint.put(line.rsplit(" ", 1)[-1])
+            listening = LISTENING_LINE.match(line)
+            if listening:
+                endpoint.put(listening.group(1))
             match = URL_LINE.match(line)
             if match:
                 urls.put(match)
