@@ -122,14 +122,14 @@ def test_deploy_twice_then_destroy(cli: Any, moto_server: MotoServer, porkbun: p
         _client(moto_server, "acm").describe_certificate(CertificateArn=out["certificate_arn"])
 
 
-def test_wrong_porkbun_key_fails_the_step_with_one_line(cli: Any, moto_server: MotoServer,
-                                                       porkbun: pb_fake.FakePorkbun, tmp_path: Path) -> None:
+def test_wrong_porkbun_key_is_refused_before_any_write_in_one_line(
+        cli: Any, moto_server: MotoServer, porkbun: pb_fake.FakePorkbun, tmp_path: Path) -> None:
     zone = next(d for d in porkbun.domains if d != "unrelated.com")
     project = _project(tmp_path, f"api.{zone}", _rest_api(moto_server))
     env = {"TSCLOUD_PORKBUN_API_URL": porkbun.url + "/api/json/v3", "PORKBUN_API_KEY": pb_fake.API_KEY,
            "PORKBUN_SECRET_API_KEY": "sk1_not-the-secret"}
     result = cli("--endpoint-url", moto_server.endpoint, "deploy", cwd=project, env=env)
-    assert result.code == 1, result.output
+    assert result.code == 2, result.output  # preflight: the provider's answer is known before any write
     assert "porkbun: the API rejected the credentials" in result.stderr
     assert "PORKBUN_SECRET_API_KEY" in result.stderr
     assert "sk1_not-the-secret" not in result.output and "Traceback" not in result.output

@@ -104,9 +104,9 @@ def test_local_deploy_without_an_engine_says_so_in_one_line(
     path, _docker = project
     result = run_cli("--local", "deploy", cwd=path, timeout=600,
                      env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
-    assert result.code == 1, result.output
+    assert result.code == 2, result.output  # preflight: refused before the first write
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
-    assert errors == [f"error: step 'image' failed: no Docker engine reachable at unix://{tmp_path}/no-engine.sock "
+    assert errors == [f"error: no Docker engine reachable at unix://{tmp_path}/no-engine.sock "
                       "(from DOCKER_HOST): no such socket"], result.stderr
     assert "Traceback" not in result.output
 

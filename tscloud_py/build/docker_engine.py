@@ -48,7 +48,23 @@ def resolve_endpoint(environ: dict[str, str] | None = None) -> Endpoint:
     return Endpoint("unix:///var/run/docker.sock", "the default socket", kwargs.get("tls"))
 
 
-def api_client() -> Any:
+def check_reachable() -> str:
+    """Before the first write of a deploy that builds an image: the engine answers within seconds, else a
+    usage error naming where the engine was looked for and how to start one. What was found, for plan."""
+    from tscloud_py.errors import UsageError
+
+    try:
+        client = api_client(timeout=10)
+    except EngineUnavailableError as exc:
+        raise UsageError(exc.message, "start a Docker engine (`sudo systemctl start docker`, or Docker Desktop), "
+                         "point DOCKER_HOST or `docker context use` at one, or set api.image to a built "
+                         "image") from None
+    client.close()
+    endpoint = resolve_endpoint()
+    return f"Docker engine: answers at {endpoint.host} (from {endpoint.source})"
+
+
+def api_client(timeout: int = 600) -> Any:
     """A connected low-level docker SDK client; a one-line error when no engine answers."""
     try:
         import docker
@@ -56,7 +72,7 @@ def api_client() -> Any:
         raise EngineUnavailableError("the docker package is not installed", "pip install docker") from exc
     endpoint = resolve_endpoint()
     try:
-        client = docker.APIClient(base_url=endpoint.host, tls=endpoint.tls, version="auto", timeout=600)
+        client = docker.APIClient(base_url=endpoint.host, tls=endpoint.tls, version="auto", timeout=timeout)
         client.ping()
     except Exception as exc:
         socket = endpoint.host.removeprefix("unix://") if endpoint.host.startswith("unix://") else None

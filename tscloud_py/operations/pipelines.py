@@ -88,6 +88,7 @@ def plan(app: AppContext, face: Face) -> PlanOutcome:
     ws.preset.preflight()
     result = Planner(ws.steps, ws.context(NullSink())).plan()
     result.extra.update(ws.preset.plan_extras())
+    result.extra["preflight"] = list(ws.preset.checks)  # what deploy checks first, and found
     if ws.preset.notices:
         result.extra["notices"] = list(ws.preset.notices)
     result.extra.update(plan_cost(ws))

@@ -32,6 +32,8 @@ class Preset(ABC):
         self.options = options or PresetOptions()
         # what validate() found worth telling (private files held back, a directory outside the project)
         self.notices: list[str] = []
+        # what preflight() checked and found in order, one line each: plan shows them
+        self.checks: list[str] = []
 
     @property
     def names(self) -> Names:
@@ -43,9 +45,24 @@ class Preset(ABC):
         return None
 
     def preflight(self) -> None:
-        """Checks that need AWS reads (what the config refers to exists). Plan and deploy run it before
-        the first write, so a deploy refuses what its plan would have refused, having changed nothing."""
+        """Checks that need reads (what the config refers to exists, the DNS provider takes the credentials,
+        a Docker engine answers when an image is to be built). Plan and deploy run it before the first
+        write, so a deploy refuses what its plan would have refused, having changed nothing: a failure is
+        a UsageError (exit 2). What passed is noted in ``checks``."""
         return None
+
+    def check_dns(self, domain: str) -> None:
+        """The [dns] provider accepts the credentials, by one read: the zone that holds ``domain``. A
+        rejection is an exit 2 here, before the certificate is requested."""
+        from tscloud_py.dns import DnsAuthError, get_provider
+        from tscloud_py.errors import UsageError
+
+        provider = get_provider(self.config.dns, self.aws)
+        try:
+            zone = provider.find_zone(domain)
+        except DnsAuthError as exc:
+            raise UsageError(exc.message, exc.hint) from None
+        self.checks.append(f"{provider.name}: the credentials are accepted; {domain} is in zone {zone.name}")
 
     def check_published(self, table: str, key: str, value: str, *, allow_outside: bool,
                         include: tuple[str, ...] | list[str] = (), sub: str = "", private: bool = True,

@@ -101,6 +101,10 @@ class StaticSite(Preset):
             raise ConfigError(self.config.path, "site.index",
                               f"{self.site.index} not found in {source}; expected the site's entry page")
 
+    def preflight(self) -> None:
+        if self.site.domain:
+            self.check_dns(self.site.domain)
+
     def steps(self) -> list[Step]:
         return site_steps(self, self.site)
 

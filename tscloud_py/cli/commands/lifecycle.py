@@ -70,6 +70,8 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"plan for [bold]{ws.config.app}-{ws.config.stage}[/] ({ws.config.preset}, {ws.aws.region})")
+    for check in result.extra.get("preflight") or []:
+        console.print(f"  [dim]checked[/] {escape(printable(check))}")
     for p in result.steps:
         style = ACTION_STYLE.get(p.action, "")
         if p.destructive:

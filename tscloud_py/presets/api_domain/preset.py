@@ -36,6 +36,7 @@ class ApiDomain(Preset):
         """The API must exist; a REST API's base path mapping takes one path segment (API Gateway's
         CreateBasePathMapping rejects a '/'; multi-level paths are API mappings of the V2 API)."""
         table = self.table
+        self.check_dns(table.domain)
         if not table.api_id:
             return
         from tscloud_py.aws.apigateway import ApiGateway

@@ -45,6 +45,15 @@ class ImageStep(FsStep):
 
         return context_hash(self._spec())
 
+    def needs_build(self) -> bool:
+        """Whether a deploy would build the image: it is built, not prebuilt, and its tag (the build
+        context's hash) is not in the repository yet."""
+        api = self.config.api
+        if api is None or api.image is not None:
+            return False
+        return self.ecr.repository(self.repo_name) is None or \
+            self.ecr.image_digest(self.repo_name, self.tag()) is None
+
     def read(self, ctx: StepContext) -> Any | None:
         api = self.config.api
         assert api is not None

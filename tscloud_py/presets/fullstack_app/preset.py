@@ -67,6 +67,17 @@ class FullstackApp(Preset):
         assert self.config.api is not None
         secrets, names = self.config.api.secrets, self.names
         client = Secrets(self.aws)
+        for domain in (self.config.api.domain, self.config.mail.domain if self.config.mail else None):
+            if domain:
+                self.check_dns(domain)
+                break
+        if self.config.api.build is not None:
+            from tscloud_py.aws.ecr import Ecr
+
+            if ImageStep("image", Ecr(self.aws), self.config, names).needs_build():
+                from tscloud_py.build.docker_engine import check_reachable
+
+                self.checks.append(check_reachable())
         # names must resolve to a secret (raises naming the key); ARNs and parameters must exist
         for var, ref in resolve_secret_refs(self.config, client, names, self.aws.account_id).items():
             key = f"api.secrets.{var}"
