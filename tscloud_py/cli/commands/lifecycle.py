@@ -114,6 +114,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     if log_requests and not serve:
         raise UsageError("--log: needs --serve")
     check_preset(app, preset_name)
+    _runtime_client_for_local(app)
     outcome = pipelines.deploy(app, TerminalFace(app), pipelines.DeployRequest(
         only=only, start=start, force_unlock=force_unlock, upload_concurrency=upload_concurrency,
         rerun=rerun_command(sys.argv[1:])))
@@ -122,6 +123,17 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
         from tscloud_py.cli.commands.local import follow_edge
 
         follow_edge(app, log_requests=log_requests)
+
+
+def _runtime_client_for_local(app: AppContext) -> None:
+    """The user's emulator runs an ssr-app's server under AWS's runtime client: installed into tscloud's cache
+    on the first local deploy (one progress line), so the page renders through the local edge."""
+    if not app.at_user_emulator() or not app.config_path.exists() or app.config().preset != "ssr-app":
+        return
+    from tscloud_py.cli.ui import echo
+    from tscloud_py.lambda_runtime import ensure_ric
+
+    ensure_ric(app.project_dir, progress=lambda line: None if app.json else echo(line, err=True))
 
 
 def render_run(app: AppContext, outcome: RunOutcome) -> None:
