@@ -85,3 +85,47 @@ def test_axis_ticks_are_labelled_at_the_precision_they_are_placed() -> None:
     assert labels == ["0.0s", "0.5s", "1.0s", "1.5s", "2.0s"]  # not 0s 0s 1s 1s 2s
     long_labels = re.findall(r'class="axis-label"[^>]*>([^<]*)<', render_html(analyse(record())))
     assert long_labels[:3] == ["0s", "1m00s", "2m00s"] and len(set(long_labels)) == len(long_labels)
+
+
+def test_a_failed_deploy_says_so_in_its_title_with_the_error_in_view() -> None:
+    rec = {**record(), "ok": False}
+    rec["timeline"][3] = {**step("service", 392, 400, "failed"), "error": "step 'service' failed: rollout <stopped>"}
+    page = render_html(analyse(rec))
+    title = re.search(r"<title>(.*?)</title>", page).group(1)  # type: ignore[union-attr]
+    assert title == "deploy shop-dev (fullstack-app): FAILED at service"
+    assert re.search(r'<h1 class="failed">deploy shop-dev \(fullstack-app\): FAILED at service', page)
+    # in the page's text, not only in a tooltip
+    errors = re.search(r'<div class="errors" id="errors">(.*?)</div></div>', page, re.S)
+    assert errors and "rollout &lt;stopped&gt;" in errors.group(1)
+    assert "errors" not in render_html(analyse(record())).split("<style>")[0]
+
+
+def test_an_interrupted_deploy_says_so_in_its_title() -> None:
+    rec = {**record(), "ok": False, "interrupted": {"signal": "SIGINT", "steps": ["service"], "next": "tscloud deploy"}}
+    rec["timeline"][3] = step("service", 392, 450, "interrupted")
+    assert "<title>deploy shop-dev (fullstack-app): INTERRUPTED (SIGINT)</title>" in render_html(analyse(rec))
+
+
+def test_skipped_steps_are_marked_and_failed_differs_from_deleted() -> None:
+    from tscloud_py.operations.timeline import STATUS_COLOR
+
+    assert STATUS_COLOR["failed"] != STATUS_COLOR["deleted"]
+    rec = record()
+    rec["timeline"][4] = step("logs", 400, 400, "skipped")
+    page = render_html(analyse(rec))
+    assert re.search(r'<rect class="mark" data-step="logs"[^>]*width="3"', page)
+    assert "0.0s · skipped" in page
+
+
+def test_labels_fit_a_1200_px_window() -> None:
+    rec = record()
+    long_id = "worker-queue-dead-letter-redrive-policy"
+    rec["needs"][long_id] = ["database"]
+    rec["timeline"].append(step(long_id, 392, 493, "updated"))
+    page = render_html(analyse(rec))
+    width = int(re.search(r'<svg [^>]*width="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    assert width + 2 * 24 <= 1200  # the body's margins
+    label = re.search(rf'<text x="([\d.]+)" y="\d+" text-anchor="end">{long_id}</text>', page)
+    assert label and float(label.group(1)) >= len(long_id) * 7  # its left end stays on the page
+    for x, text in re.findall(r'<text x="([\d.]+)" y="\d+">([^<]+)</text>', page):
+        assert float(x) + len(text) * 7.2 <= width, text

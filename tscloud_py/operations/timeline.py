@@ -55,6 +55,15 @@ class Timeline:
     ended: float
     bars: list[Bar]
     critical: list[Bar]
+    outcome: str = ""  # "" for a run that finished, else "FAILED at image" or "INTERRUPTED (SIGINT)"
+
+    @property
+    def heading(self) -> str:
+        return f"{self.title}: {self.outcome}" if self.outcome else self.title
+
+    @property
+    def errors(self) -> list[Bar]:
+        return [b for b in self.bars if b.status == "failed" and b.error]
 
     @property
     def seconds(self) -> float:
@@ -110,18 +119,33 @@ def analyse(record: dict[str, Any]) -> Timeline:
         critical.reverse()
     title = f"{record.get('kind', 'deploy')} {record.get('app', '?')}-{record.get('stage', '?')} " \
             f"({record.get('preset', '?')})"
-    return Timeline(str(record.get("kind", "deploy")), title, started, max(ended, started), bars, critical)
+    return Timeline(str(record.get("kind", "deploy")), title, started, max(ended, started), bars, critical,
+                    _outcome(record, bars))
+
+
+def _outcome(record: dict[str, Any], bars: list[Bar]) -> str:
+    interrupted = record.get("interrupted")
+    if isinstance(interrupted, dict):
+        return f"INTERRUPTED ({interrupted.get('signal', 'signal')})"
+    failed = [b.id for b in bars if b.status == "failed"]
+    if failed:
+        return "FAILED at " + ", ".join(failed)
+    return "FAILED" if record.get("ok") is False else ""
 
 
 STATUS_COLOR = {"created": "#2e7d32", "updated": "#b58900", "unchanged": "#9e9e9e", "failed": "#c62828",
-                "skipped": "#8e24aa", "deleted": "#c62828"}
+                "skipped": "#8e24aa", "deleted": "#5d4037", "interrupted": "#ef6c00"}
+PAGE_WIDTH = 1150  # fits a 1200 px window with the body's margins: no label is ever cut
+CHAR_W = 7.2  # px per character of the 12 px labels, generously
 
 CSS = """
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:18px;margin:0 0 4px} .summary{font-weight:600;margin:8px 0 16px}
 svg text{font:12px system-ui,sans-serif;fill:#222} .axis{stroke:#ddd} .axis-label{fill:#777}
 .bar{stroke:#0003} .bar.critical{stroke:#000;stroke-width:2} .wait{fill:url(#hatch);pointer-events:none}
-.dep{stroke:#c62828;stroke-width:1;stroke-dasharray:3 2;fill:none}
+.dep{stroke:#c62828;stroke-width:1;stroke-dasharray:3 2;fill:none} .mark{stroke:#000;stroke-width:1}
+.errors{border-left:4px solid #c62828;background:#fdecea;padding:8px 12px;margin:8px 0 16px;white-space:pre-wrap}
+h1.failed{color:#c62828}
 table{border-collapse:collapse;margin-top:16px} td,th{padding:2px 10px;text-align:left;border-bottom:1px solid #eee}
 td.num{text-align:right;font-variant-numeric:tabular-nums} .legend span{display:inline-block;margin-right:14px}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
@@ -138,8 +162,17 @@ JS = """
 """
 
 
-def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
-    label_w, row_h, top = 190, 26, 30
+def _right_label(b: Bar) -> str:
+    text = duration(b.seconds) + (f" · after {b.held_by}" if b.held_by else "")
+    return text if b.status in ("created", "updated", "unchanged") else f"{text} · {b.status}"
+
+
+def render_html(tl: Timeline, *, chart_width: int | None = None) -> str:
+    row_h, top = 26, 30
+    label_w = int(max([120.0, *(len(b.id) * CHAR_W + 16 for b in tl.bars)]))
+    right_w = int(max([60.0, *(len(_right_label(b)) * CHAR_W + 12 for b in tl.bars)]))
+    if chart_width is None:
+        chart_width = max(240, PAGE_WIDTH - label_w - right_w)
     scale = chart_width / tl.seconds if tl.seconds > 0 else 0.0
     height = top + row_h * len(tl.bars) + 20
     critical_ids = {b.id for b in tl.critical}
@@ -176,8 +209,10 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
                        f'x="{wx:.3f}" y="{y + 4}" width="{(wt.end - wt.start) * scale:.3f}" height="{row_h - 8}">'
                        f'<title>{html.escape(b.id)} waiting for {html.escape(wt.what)} '
                        f'({format_duration(wt.end - wt.start)})</title></rect>')
-        out.append(f'<text x="{x + w + 6:.2f}" y="{y + 15}">{duration(b.seconds)}'
-                   + (f" · after {html.escape(b.held_by)}" if b.held_by else "") + "</text>")
+        if w < 2:  # a step that took no time (skipped, unchanged at once) still shows where it stood
+            out.append(f'<rect class="mark" data-step="{html.escape(b.id)}" x="{x - 1.5:.3f}" y="{y + 4}" '
+                       f'width="3" height="{row_h - 8}" fill="{STATUS_COLOR.get(b.status, "#1565c0")}"/>')
+        out.append(f'<text x="{x + max(w, 2) + 6:.2f}" y="{y + 15}">{html.escape(_right_label(b))}</text>')
         if b.held_by and b.held_by in row_of:
             hb = tl.bars[row_of[b.held_by]]
             hx = label_w + (hb.end - tl.started) * scale
@@ -190,12 +225,15 @@ def render_html(tl: Timeline, *, chart_width: int = 880) -> str:
         f'<td class="num">{sum(w.end - w.start for w in b.waits):.1f}s</td>'
         f"<td>{html.escape(b.held_by or '')}</td></tr>" for b in tl.bars)
     legend = "".join(f'<span><i style="background:{c}"></i>{s}</span>' for s, c in STATUS_COLOR.items())
-    total_w = label_w + chart_width + 160
+    total_w = label_w + chart_width + right_w
+    errors = "".join(f"<div><b>{html.escape(b.id)}</b>: {html.escape(b.error or '')}</div>" for b in tl.errors)
+    errors_block = f'<div class="errors" id="errors">{errors}</div>' if errors else ""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(tl.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(tl.heading)}</title>
 <style>{CSS}</style></head>
 <body data-seconds="{tl.seconds:.3f}" data-scale="{scale:.6f}">
-<h1>{html.escape(tl.title)} — {duration(tl.seconds)}</h1>
+<h1{' class="failed"' if tl.outcome else ''}>{html.escape(tl.heading)} — {duration(tl.seconds)}</h1>
+{errors_block}
 <div class="summary" id="critical-path">{html.escape(tl.summary())}</div>
 <div class="legend">{legend}<span><i style="background:repeating-linear-gradient(45deg,#0008 0 2px,#fff 2px 5px)"></i>waiting</span>
 <span>dashed line: held up by (the need that finished last)</span><span>black outline: critical path</span></div>
