@@ -45,6 +45,18 @@ ROUTE53 = {"provider": "route53"}
 
 
 # -- static-site -----------------------------------------------------------------------------------
+SITE_WITH_DOMAIN = {  # fullstack-app's [site] is the same graph
+    "bucket": [],
+    "oac": [],
+    "certificate": [],
+    "distribution": ["bucket", "certificate", "oac"],
+    "bucket-policy": ["bucket", "distribution"],
+    "upload": ["bucket"],
+    "invalidation": ["bucket-policy", "distribution", "upload"],
+    "dns": ["distribution"],
+}
+
+
 def test_static_site_needs(tmp_path: Path) -> None:
     plain = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist"}})
     assert needs(plain) == {
@@ -57,16 +69,7 @@ def test_static_site_needs(tmp_path: Path) -> None:
     }
     domain = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist", "domain": "www.example.com"},
                               "dns": ROUTE53})
-    assert needs(domain) == {
-        "bucket": [],
-        "oac": [],
-        "certificate": [],
-        "distribution": ["bucket", "certificate", "oac"],
-        "bucket-policy": ["bucket", "distribution"],
-        "upload": ["bucket"],
-        "invalidation": ["bucket-policy", "distribution", "upload"],
-        "dns": ["distribution"],
-    }
+    assert needs(domain) == SITE_WITH_DOMAIN
 
 
 # -- api-domain ------------------------------------------------------------------------------------
@@ -170,14 +173,7 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "cache": ["network", "security-groups"],
         "queue": [],
         "mail": [],
-        "bucket": [],
-        "oac": [],
-        "certificate": [],
-        "distribution": ["bucket", "certificate", "oac"],
-        "bucket-policy": ["bucket", "distribution"],
-        "upload": ["bucket"],
-        "invalidation": ["bucket-policy", "distribution", "upload"],
-        "dns": ["distribution"],
+        **SITE_WITH_DOMAIN,
         "origin-secret": [],
         "api-certificate": [],
         "api-dns": ["load-balancer"],
