@@ -132,7 +132,7 @@ def verify(app: AppContext, url: str | None, no_probe: bool, minutes: int, repor
                       if url_config else Check("invoke-mode", False, "the function has no Function URL",
                                                "run `tscloud deploy`"))
     else:
-        checks.append(_api_transfer_mode(factory, function, streaming))
+        checks.append(_api_transfer_mode(factory, recorded.get("api", {}).get("api_id"), streaming))
     start_ms = int((time.time() - minutes * 60) * 1000)
     if not no_probe:
         targets = [url] if url else _route_urls(_default_probe_url(app, factory, url_config, recorded), paths)
@@ -232,16 +232,17 @@ def _host_of(url: str) -> str:
     return urlparse(url).hostname or ""
 
 
-def _api_transfer_mode(factory: ClientFactory, api_name: str, streaming: bool) -> Check:
+def _api_transfer_mode(factory: ClientFactory, api_id: str | None, streaming: bool) -> Check:
+    """The REST API the last deploy recorded: its proxy integration's transfer mode."""
     from tscloud_py.aws.apigateway import ApiGateway
     from tscloud_py.build.verify import Check, check_transfer_mode
 
     api = ApiGateway(factory)
-    found = api.find_rest_api(api_name)
-    if found is None:
-        return Check("transfer-mode", False, f"no REST API named {api_name}", "run `tscloud deploy`")
-    proxy = next((r for r in api.resources(found["id"]) if r.get("path") == "/{proxy+}"), None)
-    return check_transfer_mode(api.get_integration(found["id"], proxy["id"], "ANY") if proxy else None, streaming)
+    if not api_id or api.get_rest_api(api_id) is None:
+        shown = f"REST API {api_id} does not exist" if api_id else "no REST API is recorded for this deploy"
+        return Check("transfer-mode", False, shown, "run `tscloud deploy`")
+    proxy = next((r for r in api.resources(api_id) if r.get("path") == "/{proxy+}"), None)
+    return check_transfer_mode(api.get_integration(api_id, proxy["id"], "ANY") if proxy else None, streaming)
 
 
 def _recorded_outputs(app: AppContext) -> dict[str, dict[str, Any]]:
