@@ -187,6 +187,19 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "schedules": ["api-task-definition", "cluster", "network", "roles", "security-groups"],
         "attach": ["api-dns", "distribution", "load-balancer", "origin-secret"],
     }
+    # HTTPS on the ALB, attached to no distribution
+    https = steps(tmp_path, {"preset": "fullstack-app", "api": {**API, "domain": "api.example.com"},
+                             "dns": ROUTE53})
+    assert needs(https) == {
+        **FULLSTACK_CORE,
+        "api-certificate": [],
+        "api-dns": ["load-balancer"],
+        "load-balancer": ["api-certificate", "network", "security-groups"],
+        "roles": ["image", "logs"],
+        "api-task-definition": ["image", "logs", "roles"],
+        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "autoscaling": ["cluster", "service"],
+    }
     # an existing distribution instead of [site], and a queue drained in the API's own process
     frontend = steps(tmp_path, {"preset": "fullstack-app", "api": API, "queue": {},
                                 "frontend": {"distribution_id": "E2QWRUHAPOMQZL"}})
