@@ -13,7 +13,8 @@ import pytest
 
 from tests.conftest import MotoServer
 from tests.fakes.aws_proxy import AwsProxy
-from tscloud_py.aws.s3 import S3, Upload
+from tscloud_py.aws.s3 import S3
+from tscloud_py.aws.s3_put import Upload
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.build.sync import PART_SIZE, plan_sync, scan
 from tscloud_py.errors import AwsError

@@ -6,10 +6,9 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from tscloud_py.aws.s3_put import ObjectPutter, b64_md5
+from tscloud_py.aws.s3_put import ObjectPutter, Upload, b64_md5
 from tscloud_py.aws.session import ClientFactory, call, error_code, ignoring, paginate
 from tscloud_py.concurrency import each, together
 from tscloud_py.errors import AwsError
@@ -30,19 +29,6 @@ class BucketState:
     public_access_block: dict[str, bool]
     encryption: str | None  # the default SSE algorithm
     ownership: str | None
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One file to put at ``key``, with the MD5s S3 checks it against (hex)."""
-
-    key: str
-    path: Path
-    md5: str
-    content_type: str
-    cache_control: str
-    part_md5s: tuple[str, ...] = ()  # a multipart upload of parts of ``part_size`` when not empty
-    part_size: int = 0
 
 
 @dataclass

@@ -17,17 +17,29 @@ import base64
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from tscloud_py.aws.retry import backoff, transient
 from tscloud_py.aws.session import NO_CREDENTIALS_HINT, ClientFactory
 from tscloud_py.errors import AwsError
 
-if TYPE_CHECKING:
-    from tscloud_py.aws.s3 import Upload
-
 OPERATION = "s3:PutObject"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file to put at ``key``, with the MD5s S3 checks it against (hex)."""
+
+    key: str
+    path: Path
+    md5: str
+    content_type: str
+    cache_control: str
+    part_md5s: tuple[str, ...] = ()  # a multipart upload of parts of ``part_size`` when not empty
+    part_size: int = 0
 
 
 def b64_md5(hex_md5: str) -> str:

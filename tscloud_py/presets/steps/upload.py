@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
-from tscloud_py.aws.s3 import S3, Upload
+from tscloud_py.aws.s3 import S3
+from tscloud_py.aws.s3_put import Upload
 from tscloud_py.build.sync import (
     MANIFEST_KEY,
     PART_SIZE,
