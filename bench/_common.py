@@ -16,7 +16,8 @@ sys.path.insert(0, str(REPO))
 
 ENV = {**os.environ, "CI": "1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
        "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(REPO)}
-for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+# An installed tscloud runs from compiled bytecode; without it every run compiles its modules again.
+for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "PYTHONDONTWRITEBYTECODE"):
     ENV.pop(var, None)
 
 

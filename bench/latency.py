@@ -25,8 +25,11 @@ while it can swamp the difference of two wall times.
 "writes" are resource writes; the lock and journal writes every deploy makes to its state bucket are
 shown apart ("+N state").
 
-Exits non-zero if a target of issue 14 is missed: no-op plan and deploy each pay at most 0.3 of the
-serial latency cost with zero resource writes, and the upload takes at most 0.4x the time of `aws s3 sync`.
+Exits non-zero if a target is missed: no-op plan and deploy each pay at most 0.15 of the serial latency
+cost with zero resource writes (issue 29), and every file of the upload is sent once. The upload's time
+against `aws s3 sync` is printed, not judged: on a machine of two cores both runs wait on the CPU that
+moto, the proxies and the tool share, not on the wire, so the ratio is one of CPU, not of latency
+(bench/README.md); `bench/redeploy.py` measures the upload against the bare syncs instead.
 """
 
 from __future__ import annotations
@@ -54,8 +57,7 @@ from latency_proxy import dependent_chain, far_endpoint
 from tests.fakes.aws_proxy import AwsProxy
 
 AWS_CLI_CONCURRENCY = 10  # `aws s3 sync`'s default max_concurrent_requests
-PLAN_SHARE_TARGET = 0.3
-UPLOAD_RATIO_TARGET = 0.4
+PLAN_SHARE_TARGET = 0.15
 
 
 @dataclass
@@ -278,13 +280,13 @@ def main() -> int:
         from tscloud_py.presets.steps.upload import DEFAULT_UPLOAD_CONCURRENCY
 
         ratio = up["ours_s"] / up["aws_s"]
-        target = ratio <= UPLOAD_RATIO_TARGET and up["our_puts"] == args.files
+        target = up["our_puts"] == args.files
         ok &= target
         mb = up["bytes"] / 1e6
         rows.append([f"upload of {args.files} files ({mb:.1f} MB): `tscloud deploy`", up["our_requests"], "",
                      "", f"{up['ours_s']:.2f} s",
                      f"{up['our_puts'] / DEFAULT_UPLOAD_CONCURRENCY * latency:.2f} s", "", "",
-                     f"ratio {ratio:.2f} <= {UPLOAD_RATIO_TARGET}: {'ok' if target else 'MISSED'}",
+                     f"ratio {ratio:.2f}; every file once: {'ok' if target else 'MISSED'}",
                      str(up["our_cpu"])])
         rows.append(["  same files: `aws s3 sync`", up["aws_requests"], "", "", f"{up['aws_s']:.2f} s",
                      f"{up['aws_puts'] / AWS_CLI_CONCURRENCY * latency:.2f} s", "", "", "", str(up["aws_cpu"])])
@@ -311,7 +313,7 @@ def main() -> int:
               f"runs cost the machine {ours.total:.1f} s and {theirs.total:.1f} s of CPU (ratio "
               f"{ours.total / theirs.total:.2f}): where both runs wait on the CPU, not the wire, their time "
               "ratio is that ratio")
-    print(f"issue 14 targets: {'all met' if ok else 'MISSED'}", file=sys.stderr)
+    print(f"targets: {'all met' if ok else 'MISSED'}", file=sys.stderr)
     return 0 if ok else 1
 
 

@@ -29,11 +29,18 @@ def each(items: Iterable[T], fn: Callable[[T], U], *, workers: int = 16) -> list
         futures = [pool.submit(fn, job) for job in jobs]
         results: list[U] = []
         error: BaseException | None = None
-        for fut in futures:
-            try:
-                results.append(fut.result())
-            except Exception as exc:
-                error = error or exc
+        try:
+            for fut in futures:
+                try:
+                    results.append(fut.result())
+                except Exception as exc:
+                    error = error or exc
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): what has not started never will; the pool waits only for
+            # the calls in flight, not for a thousand queued uploads.
+            for fut in futures:
+                fut.cancel()
+            raise
         if error is not None:
             raise error
     return results

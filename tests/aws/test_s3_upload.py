@@ -126,3 +126,24 @@ def test_a_refused_put_fails_at_once_with_s3s_code_and_the_key(proxy: AwsProxy, 
     assert raised.value.code == "AccessDenied" and "a.txt" in str(raised.value)
     assert raised.value.operation == "s3:PutObject"
     assert sum(1 for r in proxy.requests() if r.method == "PUT") == 1  # not retried
+
+
+def test_a_listing_split_in_ranges_lists_every_key_once_in_one_round(proxy: AwsProxy) -> None:
+    """Split after build keys, the ranges are asked at once: keys the build lacks (before the first bound,
+    between two, after the last, on a bound) are listed once each, like a plain listing."""
+    s3 = s3_through(proxy)
+    bucket = f"split-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(bucket)
+    client = s3.factory.client("s3")
+    keys = ["a", "b/1", "b/2", "c", "d", "e/x/y", "f", "zz"]
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    proxy.clear()
+    proxy.latency = 0.5  # a range asked after another was answered would start half a second later
+    listed = s3.list_objects_split(bucket, "", ["b/2", "d", "e/z"], concurrency=8)
+    proxy.latency = 0.0
+    assert [o.key for o in listed] == keys
+    assert {o.etag for o in listed if o.key == "c"} == {hashlib.md5(b"c").hexdigest()}
+    lists = [r for r in proxy.requests() if r.api_operation == "ListObjectsV2"]
+    assert len(lists) == 4
+    assert max(r.started for r in lists) < min(r.ended for r in lists)  # none waited for another

@@ -19,6 +19,7 @@ from tscloud_py.build.sync import (
     is_fingerprinted,
     plan_sync,
     scan,
+    unrecorded_matches,
 )
 
 SITE = {
@@ -226,6 +227,26 @@ def test_new_file_uploaded_by_a_killed_run_is_not_a_changed_path(tmp_path: Path)
     assert [f.key for f in rerun.uploads] == ["assets/index-Dd4e5F6g.js"]
     assert rerun.manifest["changed_paths"] == []
     assert rerun.kept == ["assets/index-BxK3a9Zq.js"]
+
+
+def test_what_a_killed_first_deploy_landed_is_kept_when_s3_serves_it_with_our_headers(tmp_path: Path) -> None:
+    """No manifest yet: the files whose ETag matches are looked at (their headers); those S3 serves as we
+    would are not sent again, one served with other headers (another tool's upload) is."""
+    write(tmp_path, SITE)
+    local = scan(tmp_path)
+    landed = {k: local[k].md5 for k in ("robots.txt", "favicon.svg", "assets/index-BxK3a9Zq.js")}
+    assert unrecorded_matches(local, {**landed, "about/index.html": "other"}, None) == sorted(landed)
+    heads = {k: (local[k].content_type, local[k].cache_control) for k in landed}
+    heads["favicon.svg"] = (local["favicon.svg"].content_type, "max-age=60")
+    plan = plan_sync(local, landed, None, heads)
+    assert sorted(f.key for f in plan.uploads) == sorted(set(local) - {"robots.txt", "assets/index-BxK3a9Zq.js"})
+    assert plan.manifest_changed
+
+
+def test_recorded_files_are_not_looked_at_again(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    first, remote = deploy(scan(tmp_path), {}, None)
+    assert unrecorded_matches(scan(tmp_path), remote, first.manifest) == []
 
 
 def test_foreign_remote_files_are_deleted_after_upload(tmp_path: Path) -> None:

@@ -15,9 +15,10 @@ import mimetypes
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import quote
 
+from tscloud_py.build.hash_cache import HashCache, Hashed
 from tscloud_py.build.publish import walk
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -97,8 +98,18 @@ class LocalFile:
 
 
 
+def _name(key: str) -> str:
+    return key.rpartition("/")[2]
+
+
+def _suffix(name: str) -> str:
+    """PurePosixPath's suffix, without building a path for each of a hundred thousand keys."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def content_type(key: str) -> str:
-    suffix = PurePosixPath(key).suffix.lower()
+    suffix = _suffix(_name(key)).lower()
     if suffix in _TYPES:
         return _TYPES[suffix]
     guessed, _ = mimetypes.guess_type(key)
@@ -114,7 +125,7 @@ _DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 def is_fingerprinted(key: str) -> bool:
     if key.startswith(_IMMUTABLE_DIRS) and not key.endswith((".html", ".htm")):
         return True
-    name = PurePosixPath(key).name
+    name = _name(key)
     stem = name.rsplit(".", 1)[0] if "." in name else name
     for match in _HASH_SEGMENT.finditer(stem + "."):
         segment = match.group(0).lstrip(".-~")
@@ -132,22 +143,43 @@ def cache_control(key: str) -> str:
     return IMMUTABLE if is_fingerprinted(key) else REVALIDATE
 
 
-def scan(root: Path, include: Sequence[str] = (), *, key_prefix: str = "") -> dict[str, LocalFile]:
+def scan(root: Path, include: Sequence[str] = (), *, key_prefix: str = "",
+         cache: HashCache | None = None) -> dict[str, LocalFile]:
     """Every file under ``root`` keyed by its S3 key (posix, relative), as ``publish.walk`` allows:
-    private files (dotfiles, keys) only when ``include`` names them; a link out of ``root`` raises."""
+    private files (dotfiles, keys) only when ``include`` names them; a link out of ``root`` raises.
+    A file whose stat ``cache`` knows is not read."""
+    return hash_files(walk(root, include=include, key_prefix=key_prefix).files, cache)
+
+
+def hash_files(paths: Mapping[str, Path], cache: HashCache | None = None, *,
+               key_prefix: str = "") -> dict[str, LocalFile]:
+    """``scan`` of files already walked (relative path -> path), keyed by ``key_prefix`` + that path; the
+    headers are the relative path's."""
     files: dict[str, LocalFile] = {}
-    for rel, path in walk(root, include=include, key_prefix=key_prefix).files.items():
-        size = path.stat().st_size
-        digest = hashlib.md5(usedforsecurity=False)
-        parts: list[str] = []
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(PART_SIZE), b""):
-                digest.update(chunk)
-                if size >= MULTIPART_THRESHOLD:
-                    parts.append(hashlib.md5(chunk, usedforsecurity=False).hexdigest())
-        files[rel] = LocalFile(rel, path, digest.hexdigest(), size, content_type(rel), cache_control(rel),
-                               tuple(parts))
+    for rel, path in paths.items():
+        st = path.stat()
+        hashed = cache.get(rel, st) if cache is not None else None
+        if hashed is None:
+            hashed = _hash(path, st.st_size)
+            if cache is not None:
+                cache.put(rel, st, hashed)
+        key = key_prefix + rel
+        files[key] = LocalFile(key, path, hashed.md5, st.st_size, content_type(rel), cache_control(rel),
+                               hashed.part_md5s)
+    if cache is not None:
+        cache.save()
     return files
+
+
+def _hash(path: Path, size: int) -> Hashed:
+    digest = hashlib.md5(usedforsecurity=False)
+    parts: list[str] = []
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(PART_SIZE), b""):
+            digest.update(chunk)
+            if size >= MULTIPART_THRESHOLD:
+                parts.append(hashlib.md5(chunk, usedforsecurity=False).hexdigest())
+    return Hashed(digest.hexdigest(), tuple(parts))
 
 
 def build_id(files: Mapping[str, LocalFile]) -> str:
@@ -183,23 +215,40 @@ class SyncPlan:
         return ", ".join(parts) or "record the build manifest"
 
 
+def _recorded_files(manifest: Mapping[str, object] | None) -> dict[str, dict[str, str]]:
+    return dict((manifest or {}).get("files", {}) or {})  # type: ignore[call-overload]
+
+
+def unrecorded_matches(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
+                       manifest: Mapping[str, object] | None) -> list[str]:
+    """Keys whose object already holds our bytes but that no manifest records: uploaded by a run that
+    was killed before it wrote its manifest, or by another tool. Only their headers (one HEAD each)
+    tell whether they can stay; without that, a re-run after a crash would send them all again."""
+    recorded = _recorded_files(manifest)
+    return sorted(k for k, f in local.items() if k not in recorded and remote_etags.get(k) == f.etag)
+
+
 def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
-              manifest: Mapping[str, object] | None) -> SyncPlan:
+              manifest: Mapping[str, object] | None,
+              remote_headers: Mapping[str, tuple[str, str]] | None = None) -> SyncPlan:
     """What to upload and delete to make the bucket serve ``local``.
 
     ``remote_etags`` is the bucket listing (key -> ETag, manifest excluded);
-    ``manifest`` is the previous deploy's manifest (None for a first deploy).
+    ``manifest`` is the previous deploy's manifest (None for a first deploy);
+    ``remote_headers`` the (Content-Type, Cache-Control) S3 holds for the ``unrecorded_matches``.
     """
     previous = dict(manifest or {})
-    prev_files: dict[str, dict[str, str]] = dict(previous.get("files", {}) or {})  # type: ignore[call-overload]
+    prev_files = _recorded_files(manifest)
+    heads = remote_headers or {}
     uploads: list[LocalFile] = []
     overwritten: list[str] = []
     for key, f in local.items():
         etag = remote_etags.get(key)
         recorded = prev_files.get(key, {})
         same_content = etag == f.etag
-        same_headers = (recorded.get("content_type") == f.content_type
-                        and recorded.get("cache_control") == f.cache_control)
+        same_headers = ((recorded.get("content_type"), recorded.get("cache_control")) == (f.content_type,
+                                                                                           f.cache_control)
+                        or (not recorded and heads.get(key) == (f.content_type, f.cache_control)))
         if same_content and same_headers:
             if recorded.get("md5") not in (None, f.md5):
                 # Uploaded by a run that died before writing its manifest: still a change to invalidate.

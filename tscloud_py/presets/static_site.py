@@ -63,7 +63,8 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
         certificate_arn=certificate.output("certificate_arn") if certificate else None)
     upload = UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=["bucket"],
                         bucket=bucket.output("bucket"), include=tuple(site.include),
-                        concurrency=preset.options.upload_concurrency)
+                        concurrency=preset.options.upload_concurrency,
+                        hash_cache=config.base_dir / ".tscloud" / "cache")
     steps += [
         distribution,
         BucketPolicyStep("bucket-policy", s3, needs=["bucket", "distribution"], bucket=bucket.output("bucket"),

@@ -215,7 +215,8 @@ class SsrApp(Preset):
             ]
 
         upload = UploadStep("upload", s3, self.build_dir / "public", needs=["bucket"], bucket=bucket.output("bucket"),
-                            include=tuple(ssr.include), concurrency=self.options.upload_concurrency)
+                            include=tuple(ssr.include), concurrency=self.options.upload_concurrency,
+                            hash_cache=config.base_dir / ".tscloud" / "cache")
         steps += [
             BucketPolicyStep("bucket-policy", s3, needs=["bucket", "distribution"], bucket=bucket.output("bucket"),
                              bucket_arn=bucket.output("bucket_arn"),

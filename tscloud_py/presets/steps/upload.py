@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.s3 import S3
 from tscloud_py.aws.s3_put import Upload
+from tscloud_py.build.hash_cache import HashCache
+from tscloud_py.build.publish import walk
 from tscloud_py.build.sync import (
     MANIFEST_KEY,
     PART_SIZE,
     LocalFile,
     SyncPlan,
+    hash_files,
     invalidation_paths,
     plan_sync,
-    scan,
+    unrecorded_matches,
 )
-from tscloud_py.concurrency import together
+from tscloud_py.concurrency import Background, together
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.naming import Names
@@ -28,12 +31,16 @@ from tscloud_py.presets.naming import Names
 # Sized for latency, not for this machine: a request to a far S3 endpoint is mostly waiting, so
 # 1,000 small files at 64 at once and 30 ms a round trip take 16 round trips, about half a second.
 DEFAULT_UPLOAD_CONCURRENCY = 64
+# Keys per listed range: a page holds 1,000, and the slack is for what the bucket has and the build
+# has not (its manifest, stale files), which would otherwise cost a second page, one round trip later.
+LIST_SPLIT = 800
 
 
 @dataclass
 class BucketContents:
     etags: dict[str, str]
     manifest: dict[str, Any] | None
+    headers: dict[str, tuple[str, str]]  # of the objects that hold our bytes but are on no manifest
 
 
 class UploadStep(Step):
@@ -44,7 +51,8 @@ class UploadStep(Step):
     provides = frozenset({"build_id", "previous_build_id", "changed_paths", "files"})
 
     def __init__(self, step_id: str, s3: S3, source: Path, *, needs: Sequence[str], bucket: Ref[str],
-                 prefix: str = "", concurrency: int | None = None, include: tuple[str, ...] = ()) -> None:
+                 prefix: str = "", concurrency: int | None = None, include: tuple[str, ...] = (),
+                 hash_cache: Path | None = None) -> None:
         self.id = step_id
         self.s3 = s3
         self.source = source
@@ -53,13 +61,25 @@ class UploadStep(Step):
         self.prefix = prefix
         self.concurrency = concurrency or DEFAULT_UPLOAD_CONCURRENCY
         self.include = include
+        self.hash_cache = hash_cache  # a directory: hashes of unchanged files are not computed again
+        self.hashed = 0  # files read and hashed by this run (the others' stat matched the cache)
+        self._tree: dict[str, Path] | None = None
         self._local: dict[str, LocalFile] | None = None
+
+    @property
+    def tree(self) -> dict[str, Path]:
+        """The build's files by relative path, walked once: what the listing is split by, before any is
+        hashed."""
+        if self._tree is None:
+            self._tree = walk(self.source, include=self.include, key_prefix=self.prefix).files
+        return self._tree
 
     @property
     def local(self) -> dict[str, LocalFile]:
         if self._local is None:
-            files = scan(self.source, self.include, key_prefix=self.prefix)
-            self._local = {self.prefix + k: replace(f, key=self.prefix + k) for k, f in files.items()}
+            cache = HashCache.of(self.hash_cache, self.source)
+            self._local = hash_files(self.tree, cache, key_prefix=self.prefix)
+            self.hashed = cache.misses
         return self._local
 
     @property
@@ -69,10 +89,13 @@ class UploadStep(Step):
     def read(self, ctx: StepContext) -> BucketContents | None:
         """None when nothing was ever uploaded (no object, no manifest): the first upload creates."""
         bucket = ctx.get(self.bucket)
-        # The local build is hashed while the bucket's listing is on its way.
-        listing, raw, _ = together(lambda: list(self.s3.list_objects(bucket, self.prefix)),
-                                   lambda: self.s3.get_object_bytes(bucket, self.manifest_key),
-                                   lambda: self.local)
+        # The local build is hashed while the bucket's listing is on its way. The listing is split into
+        # ranges of the build's keys, asked at once: the bucket holds about what the build has.
+        after = [self.prefix + k for k in sorted(self.tree)[LIST_SPLIT - 1:-1:LIST_SPLIT]]
+        listing, raw, _ = together(
+            lambda: self.s3.list_objects_split(bucket, self.prefix, after, concurrency=self.concurrency),
+            lambda: self.s3.get_object_bytes(bucket, self.manifest_key),
+            lambda: self.local)
         etags = {o.key: o.etag for o in listing if not o.key.startswith(self.prefix + "_tscloud/")}
         manifest = None
         if raw:
@@ -82,11 +105,13 @@ class UploadStep(Step):
                 manifest = None
         if not etags and not listing and manifest is None:
             return None
-        return BucketContents(etags, manifest)
+        unrecorded = unrecorded_matches(self.local, etags, manifest)
+        return BucketContents(etags, manifest,
+                              self.s3.served_headers(bucket, unrecorded, concurrency=self.concurrency))
 
     def plan(self, observed: BucketContents | None) -> SyncPlan:
-        observed = observed or BucketContents({}, None)
-        return plan_sync(self.local, observed.etags, observed.manifest)
+        observed = observed or BucketContents({}, None, {})
+        return plan_sync(self.local, observed.etags, observed.manifest, observed.headers)
 
     def diff(self, ctx: StepContext, observed: BucketContents | None) -> list[Change]:
         plan = self.plan(observed)
@@ -103,10 +128,20 @@ class UploadStep(Step):
         # Assets first, then the HTML that references them: a page is never served before its assets.
         assets = [self._upload(f) for f in plan.uploads if not f.key.endswith((".html", ".htm"))]
         pages = [self._upload(f) for f in plan.uploads if f.key.endswith((".html", ".htm"))]
+        ctx.log(f"hashed {self.hashed} of {len(self.local)} files (the others' size, mtime and inode are "
+                "unchanged since the last run)")
         if plan.uploads:
             ctx.log(f"uploading {len(plan.uploads)} files, {self.concurrency} at once")
+        # A killed run's unfinished multipart uploads are aborted beside ours, or before ours when we
+        # have some (started first, ours could be among those listed).
+        tidy = Background(lambda: self.s3.abort_multipart_uploads(bucket, self.prefix),
+                          name="multipart-tidy") if plan.uploads else None
+        if tidy is not None and any(f.multipart for f in plan.uploads):
+            tidy.result()
         self.s3.upload(bucket, assets, concurrency=self.concurrency)
         self.s3.upload(bucket, pages, concurrency=self.concurrency)
+        if tidy is not None:
+            tidy.result()
         if plan.manifest_changed:
             self.s3.put_object(bucket, self.manifest_key, json.dumps(plan.manifest, indent=1).encode(),
                                content_type="application/json", cache_control="no-cache")
