@@ -69,6 +69,11 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
                   "schedules[0].expression"),
     "engine-version": (lambda t: fullstack(t, sub('engine = "postgres"', 'engine = "postgres"\nversion = "banana"')),
                        "database.version"),
+    # well formed, but not a version RDS offers: DescribeDBEngineVersions says so before the first write
+    "engine-version-unoffered": (lambda t: fullstack(t, sub('engine = "postgres"',
+                                                            'engine = "postgres"\nversion = "99.99"')),
+                                 "database.version: RDS offers no postgres 99.99"),
+    "image-digest": (lambda t: fullstack(t, sub('nginx:1.27-alpine"', 'nginx@sha256:zzzz"')), "api.image"),
     "task-env-size": (lambda t: fullstack(t, sub('LOG_LEVEL = "info"', f'LOG_LEVEL = "{"x" * 70_000}"')),
                       "api.environment"),
     "zone-id": (lambda t: fullstack(t, add('[dns]\nprovider = "cloudflare"\nzone_id = "../../user/tokens?x="')),

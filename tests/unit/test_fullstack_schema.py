@@ -41,6 +41,11 @@ def test_defaults() -> None:
 @pytest.mark.parametrize(("tables", "key", "text"), [
     ({"api": {"build": {"context": "."}}}, "api", "exactly one of image or [api.build]"),
     ({"api": {"image": "nginx"}}, "api.image", "pin the image by tag or digest"),
+    ({"api": {"image": "nginx@sha256:zzzz"}}, "api.image", "expected an image reference"),
+    ({"api": {"image": "nginx@sha256:" + "A" * 64}}, "api.image", "a sha256 digest is 64 lowercase hex digits"),
+    ({"api": {"image": "Registry/App:1"}}, "api.image", "expected an image reference"),
+    ({"api": {"image": "a//b:1"}}, "api.image", "expected an image reference"),
+    ({"api": {"image": "app:" + "t" * 129}}, "api.image", "expected an image reference"),
     ({"api": {"cpu": 256, "memory": 4096}}, "api.memory", "with cpu = 256, expected 512..2048"),
     ({"api": {"cpu": 300}}, "api.cpu", "expected one of"),
     ({"api": {"min_count": 3, "max_count": 2}}, "api.min_count", "at most max_count"),
@@ -77,3 +82,11 @@ def test_prod_turns_deletion_protection_on_by_default() -> None:
         assert preset_step(config, "database").deletion_protection is expected
     config = load(stage="prod", database={"deletion_protection": False})
     assert not preset_step(config, "database").deletion_protection
+
+
+@pytest.mark.parametrize("image", [
+    "public.ecr.aws/docker/library/nginx:1.27-alpine", "nginx:1.27", "localhost:5000/team/app:v1",
+    "[::1]:5000/app:latest", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + "0" * 64,
+    "app:1.2@sha256:" + "ab" * 32, "a__b/c-d.e:tag_1"])
+def test_image_references_the_distribution_spec_allows(image: str) -> None:
+    assert load(api={"image": image}).api.image == image

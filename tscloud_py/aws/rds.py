@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws._tags import tag_list
 from tscloud_py.aws.retry import create_or_adopt
-from tscloud_py.aws.session import call, ignoring
+from tscloud_py.aws.session import call, ignoring, paginate
 from tscloud_py.aws.waiters import Poll, ProgressCallback, WaitPolicy, wait_for
 
 if TYPE_CHECKING:
@@ -87,6 +87,11 @@ class Rds:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("rds", region)
         self.once = factory.client("rds", region, once=True)  # creates have no token: see create_or_adopt
+
+    def engine_versions(self, engine: str) -> list[str]:
+        """Every version of ``engine`` RDS offers in this region (DescribeDBEngineVersions)."""
+        return [str(v["EngineVersion"]) for v in paginate(self.c, "describe_db_engine_versions", "DBEngineVersions",
+                                                          Engine=engine)]
 
     def subnet_group(self, name: str) -> dict[str, Any] | None:
         with ignoring("DBSubnetGroupNotFoundFault"):

@@ -64,8 +64,8 @@ def check_fullstack(config: Config, shown: str) -> None:
         return
     if (api.image is None) == (api.build is None):
         raise ConfigError(shown, "api", "set exactly one of image or [api.build]")
-    if api.image is not None and ":" not in api.image.rsplit("/", 1)[-1] and "@" not in api.image:
-        raise ConfigError(shown, "api.image", f"pin the image by tag or digest, got {api.image!r}")
+    if api.image is not None:
+        limits.image_reference(shown, "api.image", api.image)
     if api.memory not in FARGATE_MEMORY[api.cpu]:
         sizes = FARGATE_MEMORY[api.cpu]
         raise ConfigError(shown, "api.memory", f"with cpu = {api.cpu}, expected {sizes[0]}..{sizes[-1]} "

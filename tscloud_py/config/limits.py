@@ -167,3 +167,34 @@ def engine_version(shown: str, key: str, engine: str, version: str) -> None:
     if pattern is not None and not pattern.fullmatch(version):
         form = "MAJOR.MINOR like 16.4" if engine == "aurora-postgresql" else "MAJOR or MAJOR.MINOR like 16 or 16.4"
         raise ConfigError(shown, key, f"expected a {engine} version of the form {form}, got {version!r}")
+
+
+# The distribution spec's reference grammar (distribution/reference, reference.go), as ECS pulls by it:
+# [host[:port]/]path[:tag][@digest]; a digest of a known algorithm has that algorithm's length (OCI
+# image-spec, descriptor.md: sha256 is 64 and sha512 128 lowercase hex digits).
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    rf"(?:(?P<host>{_HOST})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<algorithm>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*)"
+    r":(?P<hex>[0-9a-fA-F]{32,}))?")
+_DIGEST_HEX = {"sha256": re.compile(r"[a-f0-9]{64}"), "sha512": re.compile(r"[a-f0-9]{128}")}
+NAME_MAX = 255
+
+
+def image_reference(shown: str, key: str, value: str) -> None:
+    """An image reference as the distribution spec reads it, pinned by a tag or a digest."""
+    match = _IMAGE_REFERENCE.fullmatch(value)
+    expected = "an image reference like registry.example.com/team/app:1.4 or app@sha256:<64 hex digits>"
+    if match is None:
+        raise ConfigError(shown, key, f"expected {expected}, got {value!r}")
+    name = (match["host"] + "/" if match["host"] else "") + match["path"]
+    if len(name) > NAME_MAX:
+        raise ConfigError(shown, key, f"the repository name is over {NAME_MAX} characters")
+    if match["tag"] is None and match["algorithm"] is None:
+        raise ConfigError(shown, key, f"pin the image by tag or digest, got {value!r}")
+    algorithm = match["algorithm"]
+    if algorithm is not None and algorithm in _DIGEST_HEX and not _DIGEST_HEX[algorithm].fullmatch(match["hex"]):
+        raise ConfigError(shown, key, f"a {algorithm} digest is {64 if algorithm == 'sha256' else 128} lowercase hex "
+                          f"digits, got {value!r}")

@@ -29,10 +29,11 @@ def patch_moto_fidelity() -> None:
         elasticache,
         iam,
         lambda_,
+        rds,
         s3,
         scheduler,
     )
 
-    for service in (acm, iam, cloudfront, apigateway, ecs, elasticache, lambda_, s3, scheduler):
+    for service in (acm, iam, cloudfront, apigateway, ecs, elasticache, lambda_, rds, s3, scheduler):
         service.apply()
     _applied = True

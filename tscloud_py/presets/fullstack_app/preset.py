@@ -71,6 +71,7 @@ class FullstackApp(Preset):
             if domain:
                 self.check_dns(domain)
                 break
+        self._check_engine_version()
         if self.config.api.build is not None:
             from tscloud_py.aws.ecr import Ecr
 
@@ -89,6 +90,23 @@ class FullstackApp(Preset):
             elif secrets[var].startswith("arn:") and client.describe(ref["resource"]) is None:
                 raise ConfigError(self.config.path, key, f"no Secrets Manager secret {ref['resource']}",
                                   "create it first, or fix the ARN")
+
+    def _check_engine_version(self) -> None:
+        """A version RDS does not offer fails CreateDBInstance after the network and subnet group were made:
+        asked of DescribeDBEngineVersions first. A major version (postgres) stands for its newest minor."""
+        db = self.config.database
+        if db is None or db.version is None:
+            return
+        from tscloud_py.aws.rds import Rds
+
+        offered = Rds(self.aws).engine_versions(db.engine)
+        if db.version not in offered and not any(v.startswith(db.version + ".") for v in offered):
+            newest = sorted(offered, key=lambda v: [int(p) if p.isdigit() else 0 for p in v.split(".")])[-3:]
+            raise ConfigError(self.config.path, "database.version",
+                              f"RDS offers no {db.engine} {db.version} in {self.names.region}",
+                              f"pick one it offers (the newest: {', '.join(newest) or 'none'}), or leave it unset "
+                              "for AWS's default")
+        self.checks.append(f"database.version: RDS offers {db.engine} {db.version} in {self.names.region}")
 
     def plan_extras(self) -> dict[str, Any]:
         net = self.config.network
