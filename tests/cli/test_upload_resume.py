@@ -5,10 +5,8 @@ A static site of 3,000 files is stopped, by SIGKILL or by Ctrl-C (SIGINT), once 
 PutObjects were answered; the re-run's PutObjects are counted at the proxy: at most the files that had not
 landed, plus 2%. What the stopped run landed is on no manifest yet, so the re-run finds it by its ETag in the
 listing and its headers in one HEAD each. A multipart upload cut off while its parts are on the wire leaves no
-incomplete upload behind once the re-run has succeeded.
-
-The re-runs pass --force-unlock: a killed run's lock is live for its lease (120 s), and telling a dead holder
-from a live one is not part of this test.
+incomplete upload behind once the re-run has succeeded. Each re-run starts at once, with no --force-unlock:
+the stopped run's lock is taken over because its holder is provably gone.
 """
 
 from __future__ import annotations
@@ -87,7 +85,7 @@ def test_a_stopped_upload_is_resumed_not_repeated(moto_server: MotoServer, tmp_p
         assert LANDED_BEFORE_STOP <= len(landed) < FILES
 
         proxy.clear()
-        rerun = tscloud(project, proxy.endpoint, "--yes", "deploy", "--force-unlock")
+        rerun = tscloud(project, proxy.endpoint, "--yes", "deploy")
         assert rerun.code == 0, rerun.output
         resent = _site_puts(proxy.requests(), app, answered=False)
         assert len(resent) <= FILES - len(landed) + FILES * 0.02, (len(resent), len(landed))
@@ -124,7 +122,7 @@ def test_a_multipart_upload_cut_off_is_not_left_behind(moto_server: MotoServer, 
         s3 = boto(moto_server.endpoint, "s3")
         assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads"), "the kill came after the upload completed"
 
-        rerun = tscloud(project, proxy.endpoint, "--yes", "deploy", "--force-unlock")
+        rerun = tscloud(project, proxy.endpoint, "--yes", "deploy")
         assert rerun.code == 0, rerun.output
         assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
         assert s3.head_object(Bucket=bucket, Key="video.mp4")["ContentLength"] == MULTIPART_THRESHOLD + 1024
