@@ -285,6 +285,11 @@ class Ecs:
         return dict(call(self.c.update_service, "ecs:UpdateService", cluster=cluster, service=service.name,
                          forceNewDeployment=False, **service.api())["service"])
 
+    def force_new_deployment(self, cluster: str, name: str) -> dict[str, Any]:
+        """Replace the service's tasks with new ones of the same revision (they read their secrets anew)."""
+        return dict(call(self.c.update_service, "ecs:UpdateService", cluster=cluster, service=name,
+                         forceNewDeployment=True)["service"])
+
     def delete_service(self, cluster: str, name: str) -> None:
         with ignoring("ServiceNotFoundException", "ClusterNotFoundException"):
             call(self.c.delete_service, "ecs:DeleteService", cluster=cluster, service=name, force=True)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tscloud_py import redact
 from tscloud_py.aws._tags import tag_list
-from tscloud_py.aws.session import call, ignoring
+from tscloud_py.aws.session import call, ignoring, paginate
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -18,10 +18,9 @@ class Secrets:
         self.c = factory.client("secretsmanager", region)
 
     def describe(self, name_or_arn: str) -> dict[str, Any] | None:
-        with ignoring("ResourceNotFoundException"):
-            desc = dict(call(self.c.describe_secret, "secretsmanager:DescribeSecret", SecretId=name_or_arn))
-            return None if desc.get("DeletedDate") else desc
-        return None
+        """The secret's metadata, or None when it does not exist or its deletion is scheduled."""
+        desc = self.describe_any(name_or_arn)
+        return None if desc is None or desc.get("DeletedDate") else desc
 
     def create_random(self, name: str, description: str, tags: dict[str, str], *, token: str,
                       length: int = 48) -> str:
@@ -32,6 +31,44 @@ class Secrets:
         out = call(self.c.create_secret, "secretsmanager:CreateSecret", Name=name, Description=description,
                    SecretString=value, ClientRequestToken=token, Tags=tag_list(tags))
         return str(out["ARN"])
+
+    def put(self, name: str, value: str, description: str, tags: dict[str, str], *,
+            kms_key: str | None = None) -> dict[str, str]:
+        """Store ``value`` as ``name``: created, or a new current version of it (restored first if its
+        deletion was scheduled). Returns the secret's ARN and the new version's id."""
+        redact.register(value)
+        found = self.describe_any(name)
+        if found is None:
+            extra = {"KmsKeyId": kms_key} if kms_key else {}
+            out = call(self.c.create_secret, "secretsmanager:CreateSecret", Name=name, Description=description,
+                       SecretString=value, Tags=tag_list(tags), **extra)
+            return {"arn": str(out["ARN"]), "version": str(out["VersionId"])}
+        if found.get("DeletedDate"):
+            self.restore(name)
+        if kms_key and found.get("KmsKeyId") != kms_key:
+            call(self.c.update_secret, "secretsmanager:UpdateSecret", SecretId=name, KmsKeyId=kms_key)
+        call(self.c.tag_resource, "secretsmanager:TagResource", SecretId=name, Tags=tag_list(tags))
+        out = call(self.c.put_secret_value, "secretsmanager:PutSecretValue", SecretId=name, SecretString=value)
+        return {"arn": str(out["ARN"]), "version": str(out["VersionId"])}
+
+    def describe_any(self, name_or_arn: str) -> dict[str, Any] | None:
+        """As ``describe``, but a secret scheduled for deletion too (it still holds its name)."""
+        with ignoring("ResourceNotFoundException"):
+            return dict(call(self.c.describe_secret, "secretsmanager:DescribeSecret", SecretId=name_or_arn))
+        return None
+
+    def under(self, prefix: str) -> list[dict[str, Any]]:
+        """The secrets whose names start with ``prefix`` (not those scheduled for deletion): their
+        metadata, never their values."""
+        found = paginate(self.c, "list_secrets", "SecretList", Filters=[{"Key": "name", "Values": [prefix]}])
+        return sorted((dict(s) for s in found if str(s.get("Name", "")).startswith(prefix)
+                       and not s.get("DeletedDate")), key=lambda s: str(s["Name"]))
+
+    def schedule_deletion(self, name_or_arn: str, *, recovery_days: int) -> str:
+        """Delete after ``recovery_days`` (7..30), restorable until then; returns the deletion date."""
+        out = call(self.c.delete_secret, "secretsmanager:DeleteSecret", SecretId=name_or_arn,
+                   RecoveryWindowInDays=recovery_days)
+        return str(out.get("DeletionDate", ""))
 
     def restore(self, name: str) -> None:
         call(self.c.restore_secret, "secretsmanager:RestoreSecret", SecretId=name)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
-from tscloud_py.aws.waiters import format_duration
+from tscloud_py.aws.waiters import WaitProgress, format_duration
 from tscloud_py.engine.events import Event, EventSink, NullSink
 from tscloud_py.redact import scrub, scrub_obj
 
@@ -154,6 +154,22 @@ def print_json(doc: Any) -> None:
 
 def echo(text: str = "", *, err: bool = False) -> None:
     print(printable(text), file=sys.stderr if err else sys.stdout, flush=True)
+
+
+class WaitLines:
+    """Wait progress on stderr: a line when the state changes, else every 30 s."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last: tuple[str, float] | None = None
+
+    def __call__(self, p: WaitProgress) -> None:
+        if not self.enabled:
+            return
+        if self.last and self.last[0] == p.state and p.elapsed - self.last[1] < 30:
+            return
+        self.last = (p.state, p.elapsed)
+        echo(f"waiting for {p.what}: {p.state} ({format_duration(p.elapsed)})", err=True)
 
 
 def print_outputs(outputs: dict[str, Any]) -> None:

@@ -8,11 +8,12 @@ names the key and exits 2. Rules that need the disk (a build directory) or AWS a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from tscloud_py.config import limits
 from tscloud_py.config.schema import Config
-from tscloud_py.config.tables.fullstack import FARGATE_MEMORY
+from tscloud_py.config.tables.fullstack import ENV_NAME, FARGATE_MEMORY, stage_secret
 from tscloud_py.config.tables.ssr import RESERVED_WORKER_NAMES
 from tscloud_py.errors import ConfigError
 
@@ -79,8 +80,13 @@ def check_fullstack(config: Config, shown: str) -> None:
     if clash:
         raise ConfigError(shown, f"api.secrets.{sorted(clash)[0]}", "also set in api.environment; pick one")
     for name, ref in api.secrets.items():
+        own = stage_secret(ref)
+        if own is not None and not re.fullmatch(ENV_NAME, own):
+            raise ConfigError(shown, f"api.secrets.{name}", "expected secret:NAME with NAME like STRIPE_KEY "
+                              "(letters, digits, _)")
         if not ref or (ref.startswith("ssm:") and not ref[4:].startswith("/")):
-            raise ConfigError(shown, f"api.secrets.{name}", "expected a secret name/ARN or ssm:/parameter/name")
+            raise ConfigError(shown, f"api.secrets.{name}", "expected secret:NAME, a secret name/ARN or "
+                              "ssm:/parameter/name")
     limits.task_environment(shown, "api.environment", api.environment, api.secrets)
     network = config.network
     if network is not None:

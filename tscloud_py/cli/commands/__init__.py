@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "tscloud_py.cli.commands.lifecycle",
     "tscloud_py.cli.commands.state_cmd",
     "tscloud_py.cli.commands.logs_cmd",
+    "tscloud_py.cli.commands.secret_cmd",
     "tscloud_py.cli.commands.local",
     "tscloud_py.cli.commands.cloudfront",
     "tscloud_py.cli.commands.ssr",

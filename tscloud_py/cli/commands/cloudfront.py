@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tscloud_py.cli.commands import pass_app
+from tscloud_py.cli.ui import WaitLines
 from tscloud_py.errors import UsageError
 
 if TYPE_CHECKING:
     from tscloud_py.aws.cloudfront.client import CloudFront
     from tscloud_py.aws.cloudfront.splice import SpliceResult
-    from tscloud_py.aws.waiters import WaitProgress
     from tscloud_py.operations.context import AppContext
 
 _DIST_ID = re.compile(r"^[A-Z0-9]{1,64}$")
@@ -44,27 +44,8 @@ def _unknown_id(dist_id: str) -> Exception:
     return UnknownDistributionError(f"unknown distribution id {dist_id!r}")
 
 
-class _Progress:
-    """Wait progress on stderr: a line when the state changes, else every 30 s."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.last: tuple[str, float] | None = None
-
-    def __call__(self, p: WaitProgress) -> None:
-        from tscloud_py.aws.waiters import format_duration
-        from tscloud_py.cli.ui import echo
-
-        if not self.enabled:
-            return
-        if self.last and self.last[0] == p.state and p.elapsed - self.last[1] < 30:
-            return
-        self.last = (p.state, p.elapsed)
-        echo(f"waiting for {p.what}: {p.state} ({format_duration(p.elapsed)})", err=True)
-
-
 def _wait(app: AppContext, cf: CloudFront, dist_id: str) -> None:
-    cf.wait_deployed(dist_id, progress=_Progress(not app.json))
+    cf.wait_deployed(dist_id, progress=WaitLines(not app.json))
 
 
 # -- show -------------------------------------------------------------------------------
@@ -327,7 +308,7 @@ def _wait_invalidation(app: AppContext, cf: CloudFront, dist_id: str, inv_id: st
         return Poll.finished(status) if status.lower() == "completed" else Poll.pending(status)
 
     wait_for(check, what=f"invalidation {inv_id}", policy=WaitPolicy(timeout=20 * 60),
-             progress=_Progress(not app.json))
+             progress=WaitLines(not app.json))
 
 
 def register(group: click.Group) -> None:

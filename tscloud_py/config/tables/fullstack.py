@@ -12,6 +12,14 @@ from typing import Literal
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+# `secret:NAME` in [api.secrets]: the stage's own secret NAME, set with `tscloud secret set NAME`
+STAGE_SECRET = "secret:"
+
+
+def stage_secret(ref: str) -> str | None:
+    """``secret:NAME`` -> NAME; None for a Secrets Manager name/ARN or an SSM parameter."""
+    return ref[len(STAGE_SECRET):] if ref.startswith(STAGE_SECRET) else None
+
 FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
 # Fargate's valid memory (MiB) per CPU size.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -84,7 +92,8 @@ class ApiConfig:
     environment: dict[str, str] = field(default_factory=dict, metadata=meta(
         "plain environment variables (never secrets)", key_pattern=ENV_NAME))
     secrets: dict[str, str] = field(default_factory=dict, metadata=meta(
-        "env var -> Secrets Manager secret name or ARN, or SSM parameter ('ssm:/name' or its ARN)",
+        "env var -> 'secret:NAME' (this stage's secret, see `tscloud secret set`), a Secrets Manager "
+        "secret name or ARN, or an SSM parameter ('ssm:/name' or its ARN)",
         key_pattern=ENV_NAME))
 
 

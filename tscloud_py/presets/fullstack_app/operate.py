@@ -11,9 +11,15 @@ from typing import Any
 from tscloud_py.aws.ecs import Ecs
 from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.aws.logs import Logs
+from tscloud_py.aws.waiters import ProgressCallback, WaitPolicy, wait_for
 from tscloud_py.engine.step import Outputs
-from tscloud_py.errors import UsageError
-from tscloud_py.presets.fullstack_app.rollout import primary_deployment
+from tscloud_py.errors import UsageError, WaitTimeoutError
+from tscloud_py.presets.fullstack_app.rollout import (
+    RolloutFailedError,
+    primary_deployment,
+    rollout_poll,
+    rollout_report,
+)
 
 
 def service_status(ecs: Ecs, elbv2: Elbv2, cluster: str, name: str, tg_arn: str | None) -> dict[str, Any]:
@@ -47,6 +53,28 @@ def live_status(ecs: Ecs, elbv2: Elbv2, outputs: dict[str, Outputs]) -> dict[str
     if cluster and "worker-service" in outputs:
         status["worker"] = service_status(ecs, elbv2, cluster, outputs["worker-service"]["service"], None)
     return status
+
+
+def restart_service(ecs: Ecs, elbv2: Elbv2, cluster: str, name: str, *, timeout: int,
+                    progress: ProgressCallback | None = None) -> str | None:
+    """A new deployment of the service's current revision (its new tasks read their secrets again),
+    waited for until it is steady and its targets healthy; returns the deployment's id, or None when the
+    service is not deployed. A rollout that fails raises RolloutFailedError with its report."""
+    svc = ecs.service(cluster, name)
+    if svc is None:
+        return None
+    td_arn = str(svc["taskDefinition"])
+    tg_arn = next((str(lb["targetGroupArn"]) for lb in svc.get("loadBalancers", []) if lb.get("targetGroupArn")),
+                  None)
+    deployment = str(primary_deployment(ecs.force_new_deployment(cluster, name)).get("id", ""))
+    try:
+        wait_for(lambda: rollout_poll(ecs, elbv2, cluster, name, td_arn, tg_arn),
+                 what=f"{name}: new tasks running and healthy",
+                 policy=WaitPolicy(timeout=timeout, first_interval=3, max_interval=15), progress=progress)
+    except WaitTimeoutError as exc:
+        raise RolloutFailedError(rollout_report(ecs, elbv2, cluster, name, td_arn, tg_arn,
+                                                headline=str(exc))) from exc
+    return deployment
 
 
 def parse_since(text: str) -> float:

@@ -10,6 +10,7 @@ from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.secrets import Secrets
 from tscloud_py.concurrency import each, together
 from tscloud_py.config.schema import Config
+from tscloud_py.config.tables.fullstack import stage_secret
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import ConfigError, TscloudError
@@ -22,11 +23,23 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account: Callable[[], str]
                         ) -> dict[str, dict[str, str]]:
-    """[api.secrets] -> {VAR: {"value_from", "resource", "kind"}}; names are resolved to ARNs."""
+    """[api.secrets] -> {VAR: {"value_from", "resource", "kind"}}; names (and the stage's own
+    ``secret:NAME``) are resolved to ARNs."""
     api = config.api
     assert api is not None
     out: dict[str, dict[str, str]] = {}
     for var, ref in sorted(api.secrets.items()):
+        own = stage_secret(ref)
+        if own is not None:
+            name = names.secret(own)
+            found = secrets.describe(name)
+            if found is None:
+                raise ConfigError(config.path, f"api.secrets.{var}",
+                                  f"no secret {own} in stage {names.stage} ({name} in {names.region})",
+                                  f"set it first: `tscloud secret set {own}` (with --stage {names.stage}), "
+                                  "the value on stdin")
+            out[var] = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
+            continue
         if ref.startswith("ssm:") or ref.startswith("arn:aws:ssm:"):
             arn = ref if ref.startswith("arn:") else names.arn(account(), "ssm", "parameter/" + ref[4:].lstrip("/"))
             out[var] = {"value_from": arn, "resource": arn, "kind": "ssm"}

@@ -1,0 +1,180 @@
+"""The stage's own secrets (`tscloud secret ...`): ``tscloud/{app}/{stage}/NAME`` in Secrets Manager.
+
+A value enters only through ``set_secret`` (from stdin, a hidden prompt or a file, read by the CLI) and
+leaves only through ``reveal``; both register it with the redaction layer first. Nothing here writes a
+value to disk or returns it in a result: results carry names, ARNs, version ids and dates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tscloud_py import redact
+from tscloud_py.aws.waiters import ProgressCallback
+from tscloud_py.config.schema import Config
+from tscloud_py.config.tables.fullstack import ENV_NAME, stage_secret
+from tscloud_py.errors import UsageError
+from tscloud_py.operations.context import AppContext
+from tscloud_py.presets.naming import Names
+
+# Secrets Manager's limits on the recovery window of a scheduled deletion
+RECOVERY_DAYS = (7, 30)
+# SecretString's limit
+MAX_VALUE_BYTES = 65536
+
+
+@dataclass
+class StageSecrets:
+    """The stage's secrets as the config and the account see them."""
+
+    config: Config
+    names: Names
+    client: Any  # aws.secrets.Secrets
+    factory: Any  # aws.session.ClientFactory
+
+    @classmethod
+    def open(cls, app: AppContext) -> StageSecrets:
+        from tscloud_py.aws.secrets import Secrets
+
+        config = app.config()
+        factory = app.factory(config.region)
+        return cls(config, Names(config.app, config.stage, factory.region), Secrets(factory), factory)
+
+    def name(self, secret: str) -> str:
+        return self.names.secret(secret)
+
+    def users(self) -> dict[str, list[str]]:
+        """NAME -> the steps that read the stage's secret NAME (``secret:NAME`` in the config)."""
+        api = self.config.api
+        if api is None:
+            return {}
+        readers = ["api-task-definition"]
+        if self.config.queue is not None and self.config.queue.worker == "service":
+            readers.append("worker-task-definition")
+        if self.config.schedules:
+            readers.append("schedules")  # they run the API's task definition
+        out: dict[str, list[str]] = {}
+        for ref in api.secrets.values():
+            own = stage_secret(ref)
+            if own is not None:
+                out.setdefault(own, list(readers))
+        return out
+
+
+def check_name(secret: str) -> None:
+    """A stage secret's NAME is an environment variable's name. The refusal never repeats what was given:
+    a value typed where the name goes must not be echoed."""
+    if not re.fullmatch(ENV_NAME, secret) or len(secret) > 128:
+        raise UsageError("NAME: expected a name like STRIPE_KEY (letters, digits and _); the value is read "
+                         "from stdin, a hidden prompt or --from-file, never from the command line")
+
+
+@dataclass
+class SetResult:
+    name: str
+    secret_name: str
+    arn: str
+    version: str
+    users: list[str]
+    rolled: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def set_secret(stage: StageSecrets, secret: str, value: str, *, kms_key: str | None, roll: bool,
+               progress: ProgressCallback | None = None) -> SetResult:
+    """Store ``value`` as the stage's ``secret`` (created, or a new current version); with ``roll``,
+    restart the services whose tasks read it, so they hold the new value."""
+    check_name(secret)
+    redact.register(value)
+    if not value:
+        raise UsageError("value: empty; give the secret's value on stdin, at the prompt or in --from-file")
+    if len(value.encode()) > MAX_VALUE_BYTES:
+        raise UsageError(f"value: longer than Secrets Manager's {MAX_VALUE_BYTES} bytes")
+    names = stage.names
+    stored = stage.client.put(stage.name(secret), value, names.description(f"secret {secret}"),
+                              {**names.owner_tags(), "tscloud:secret": secret}, kms_key=kms_key)
+    users = stage.users().get(secret, [])
+    result = SetResult(secret, stage.name(secret), stored["arn"], stored["version"], users)
+    if roll:
+        if not users:
+            result.notes.append(f"--roll: no step of {names.prefix} reads secret:{secret}; nothing to restart")
+        else:
+            result.rolled, missing = _roll(stage, progress)
+            result.notes += [f"--roll: service {m} is not deployed; its first deploy reads the new value"
+                             for m in missing]
+    elif users:
+        result.notes.append("running tasks keep the value they started with until the service's next rollout "
+                            "(`--roll` restarts it now)")
+    return result
+
+
+def _roll(stage: StageSecrets, progress: ProgressCallback | None) -> tuple[list[dict[str, str]], list[str]]:
+    from tscloud_py.aws.ecs import Ecs
+    from tscloud_py.aws.elbv2 import Elbv2
+    from tscloud_py.presets.fullstack_app.operate import restart_service
+
+    config, names = stage.config, stage.names
+    assert config.api is not None
+    roles = ["api"]
+    if config.queue is not None and config.queue.worker == "service":
+        roles.append("worker")
+    ecs, elbv2 = Ecs(stage.factory), Elbv2(stage.factory)
+    rolled, missing = [], []
+    for role in roles:
+        service = names.resource(role)
+        deployment = restart_service(ecs, elbv2, names.prefix, service, timeout=config.api.rollout_timeout,
+                                     progress=progress)
+        if deployment is None:
+            missing.append(service)
+        else:
+            rolled.append({"service": service, "deployment": deployment, "state": "steady"})
+    return rolled, missing
+
+
+def list_secrets(stage: StageSecrets) -> list[dict[str, Any]]:
+    """Each of the stage's secrets: its name, when it last changed and which steps read it; and each
+    secret the config references that is not set (``set``: false). Never a value."""
+    prefix = stage.name("")
+    users = stage.users()
+    out = []
+    for found in stage.client.under(prefix):
+        secret = str(found["Name"])[len(prefix):]
+        if not re.fullmatch(ENV_NAME, secret):
+            continue  # tscloud's own (origin-verify, redis-auth): not the user's to manage here
+        changed = found.get("LastChangedDate") or found.get("CreatedDate")
+        out.append({"name": secret, "set": True, "last_changed": changed.isoformat() if changed else None,
+                    "used_by": users.get(secret, [])})
+    listed = {s["name"] for s in out}
+    out += [{"name": n, "set": False, "last_changed": None, "used_by": u} for n, u in sorted(users.items())
+            if n not in listed]
+    return out
+
+
+def remove_secret(stage: StageSecrets, secret: str, *, recovery_days: int, force: bool) -> dict[str, Any]:
+    """Schedule the deletion of the stage's ``secret``, restorable for ``recovery_days`` (with
+    ``tscloud secret set`` of a new value, or Secrets Manager's RestoreSecret); refused while a step
+    reads it, unless ``force``."""
+    check_name(secret)
+    low, high = RECOVERY_DAYS
+    if not low <= recovery_days <= high:
+        raise UsageError(f"--recovery-days: expected {low}..{high}, got {recovery_days}")
+    users = stage.users().get(secret, [])
+    if users and not force:
+        raise UsageError(f"secret {secret}: still read by {', '.join(users)} (secret:{secret} in "
+                         f"{stage.config.path}); remove the reference first, or pass --force")
+    if stage.client.describe(stage.name(secret)) is None:
+        raise UsageError(f"secret {secret}: not set in stage {stage.names.stage}")
+    when = stage.client.schedule_deletion(stage.name(secret), recovery_days=recovery_days)
+    return {"name": secret, "deletion_date": when, "recovery_days": recovery_days, "used_by": users}
+
+
+def reveal(stage: StageSecrets, secret: str) -> str:
+    """The stage's ``secret``'s current value (registered for redaction: only the caller's one print
+    shows it)."""
+    check_name(secret)
+    if stage.client.describe(stage.name(secret)) is None:
+        raise UsageError(f"secret {secret}: not set in stage {stage.names.stage}")
+    value: str = stage.client.value(stage.name(secret))
+    return value
