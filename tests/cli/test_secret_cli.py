@@ -1,0 +1,224 @@
+"""The stage's own secrets through the real CLI against the per-user emulator (`--local`): `secret set`
+from stdin, `secret:NAME` in [api.secrets] deployed as the task definition's valueFrom, the value nowhere
+else, a value given as an argument refused, `--roll` reaching steady state with a plan of nothing after,
+a missing secret refused before any write, and an execution role that may read only what it references.
+
+One deploy serves every assertion (the module's fixture); its emulator lives in the module's own state
+directory, apart from the HOME and TMPDIR the commands get, so the scan of those finds what the commands
+left, not the emulator's own state (locally the emulator is where the value lives, as AWS is remotely).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.site_support import boto
+from tests.cli.state_support import journal_text
+from tests.conftest import CliResult, run_cli
+from tscloud_py.presets.naming import region_code
+
+VALUE = "s3cr3t-Stripe-Key-7f1d2c"
+ROLLED_VALUE = "s3cr3t-Rolled-Key-90ab3e"
+CONFIG = """
+app = "{app}"
+preset = "fullstack-app"
+
+[api]
+image = "public.ecr.aws/docker/library/nginx:1.27-alpine"
+port = 80
+health_check = "/"
+
+[api.secrets]
+STRIPE_KEY = "secret:STRIPE_KEY"
+{extra}"""
+
+
+@dataclass
+class Deployed:
+    root: Path
+    project: Path
+    env: dict[str, str]
+    app: str
+    endpoint: str = ""
+    outputs: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str, project: Path | None = None, stdin: str | None = None) -> CliResult:
+        result = run_cli("--local", *args, cwd=project or self.project, env=self.env, input=stdin, timeout=300)
+        self.outputs.append(result.output)
+        return result
+
+
+def pieces(secret: str, text: str, size: int = 6) -> list[str]:
+    return [secret[i:i + size] for i in range(len(secret) - size + 1) if secret[i:i + size] in text]
+
+
+def files_holding(secret: str, *roots: Path) -> list[str]:
+    return [str(p) for root in roots for p in root.rglob("*")
+            if p.is_file() and not p.is_symlink() and pieces(secret, p.read_bytes().decode(errors="replace"))]
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    root = tmp_path_factory.mktemp("secrets")
+    app = f"sec{uuid.uuid4().hex[:6]}"
+    project, home, tmp, state = root / app, root / "home", root / "tmp", root / "state"
+    for d in (project, home, tmp, state):
+        d.mkdir()
+    (project / "tscloud.toml").write_text(CONFIG.format(app=app, extra=""))
+    d = Deployed(root, project, {"HOME": str(home), "TMPDIR": str(tmp), "XDG_STATE_HOME": str(state)}, app)
+    try:
+        stored = d.cli("secret", "set", "STRIPE_KEY", stdin=VALUE)
+        assert stored.code == 0, stored.output
+        found = re.search(r"local emulator: (http://127\.0\.0\.1:\d+)", stored.stderr)
+        assert found, stored.stderr
+        d.endpoint = found.group(1)
+        # set in the stage but referenced by nothing: the execution role must not be able to read it
+        other = d.cli("secret", "set", "UNUSED_KEY", stdin=VALUE + "-unused\n")
+        assert other.code == 0, other.output
+        first = d.cli("-v", "deploy")
+        assert first.code == 0, first.output[-3000:]
+        yield d
+    finally:
+        from tscloud_py.emulator.daemon import stop
+
+        if (state / "tscloud" / "emulator" / "emulator.json").exists():
+            stop(state / "tscloud" / "emulator")
+
+
+def secret_arn(d: Deployed, name: str) -> str:
+    return str(boto(d.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{d.app}/dev/{name}")["ARN"])
+
+
+def test_set_prints_the_name_and_version_only_and_the_task_definition_reads_the_arn(deployed: Deployed) -> None:
+    d = deployed
+    again = d.cli("--output", "json", "secret", "set", "STRIPE_KEY", stdin=VALUE + "\n")
+    assert again.code == 0, again.output
+    doc = again.json()
+    assert doc["name"] == "STRIPE_KEY" and doc["used_by"] == ["api-task-definition"]
+    versions = boto(d.endpoint, "secretsmanager").list_secret_version_ids(SecretId=doc["arn"])["Versions"]
+    assert doc["version"] in [v["VersionId"] for v in versions] and len(versions) >= 2
+    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=doc["arn"])["SecretString"]
+    assert value == VALUE  # stdin's trailing newline is not part of it
+    tags = {t["Key"]: t["Value"] for t in boto(d.endpoint, "secretsmanager").describe_secret(
+        SecretId=doc["arn"])["Tags"]}
+    assert tags["tscloud:app"] == d.app and tags["tscloud:stage"] == "dev"
+
+    ecs = boto(d.endpoint, "ecs")
+    family = ecs.describe_task_definition(taskDefinition=f"{d.app}-dev-api")["taskDefinition"]
+    container = family["containerDefinitions"][0]
+    assert container["secrets"] == [{"name": "STRIPE_KEY", "valueFrom": secret_arn(d, "STRIPE_KEY")}]
+    assert all(VALUE not in json.dumps(e) for e in container.get("environment", []))
+
+    listed = d.cli("--output", "json", "secret", "list").json()["secrets"]
+    assert [(s["name"], s["set"], s["used_by"]) for s in listed] == [
+        ("STRIPE_KEY", True, ["api-task-definition"]), ("UNUSED_KEY", True, [])]
+    assert all(s["last_changed"] for s in listed)
+
+
+def test_the_value_is_in_no_output_journal_record_or_file(deployed: Deployed) -> None:
+    d = deployed
+    plan = d.cli("--output", "json", "plan")
+    status = d.cli("-v", "status")
+    outputs = d.cli("--output", "json", "outputs")
+    assert plan.code == status.code == outputs.code == 0, plan.output + status.output + outputs.output
+    for text in d.outputs:
+        assert pieces(VALUE, text) == [], text[-2000:]
+    assert pieces(VALUE, journal_text(d.endpoint, d.app) or "") == []
+    records = list((d.project / ".tscloud").rglob("*.json"))
+    assert records and list((d.project / ".tscloud").rglob("*.html"))  # the run record and its timeline
+    assert files_holding(VALUE, d.project, Path(d.env["HOME"]), Path(d.env["TMPDIR"])) == []
+
+
+def test_a_value_given_as_an_argument_is_refused_in_one_line(deployed: Deployed) -> None:
+    d = deployed
+    refused = d.cli("secret", "set", "STRIPE_KEY", "given-on-argv-123")
+    assert refused.code == 2, refused.output
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "value on the command line is refused" in errors[0], refused.stderr
+    assert "given-on-argv" not in refused.output
+    as_name = d.cli("secret", "set", "STRIPE_KEY=given-on-argv-123")
+    assert as_name.code == 2 and "given-on-argv" not in as_name.output, as_name.output
+    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=secret_arn(d, "STRIPE_KEY"))
+    assert value["SecretString"] in (VALUE, ROLLED_VALUE)
+
+
+def test_reveal_only_on_a_terminal_and_remove_refused_while_read(deployed: Deployed) -> None:
+    d = deployed
+    piped = d.cli("secret", "get", "STRIPE_KEY", "--reveal")
+    assert piped.code == 2 and "terminal" in piped.stderr and pieces(VALUE, piped.output) == [], piped.output
+    used = d.cli("secret", "remove", "STRIPE_KEY")
+    assert used.code == 2 and "api-task-definition" in used.stderr, used.output
+    assert boto(d.endpoint, "secretsmanager").describe_secret(SecretId=secret_arn(d, "STRIPE_KEY")).get(
+        "DeletedDate") is None
+
+
+def test_roll_makes_a_new_deployment_that_reaches_steady_state_and_the_next_plan_is_none(deployed: Deployed
+                                                                                        ) -> None:
+    d = deployed
+    ecs = boto(d.endpoint, "ecs")
+    before = ecs.describe_services(cluster=f"{d.app}-dev", services=[f"{d.app}-dev-api"])["services"][0]
+    rolled = d.cli("--output", "json", "secret", "set", "STRIPE_KEY", "--roll", stdin=ROLLED_VALUE)
+    assert rolled.code == 0, rolled.output
+    doc = rolled.json()
+    assert [(r["service"], r["state"]) for r in doc["rolled"]] == [(f"{d.app}-dev-api", "steady")]
+    after = ecs.describe_services(cluster=f"{d.app}-dev", services=[f"{d.app}-dev-api"])["services"][0]
+    assert after["deployments"][0]["id"] == doc["rolled"][0]["deployment"] != before["deployments"][0]["id"]
+    assert after["taskDefinition"] == before["taskDefinition"]  # the same revision, new tasks
+    plan = d.cli("--output", "json", "plan")
+    assert plan.code == 0, plan.output
+    assert {s["action"] for s in plan.json()["steps"]} == {"none"}, plan.stdout
+    assert pieces(ROLLED_VALUE, rolled.output + plan.output) == []
+
+
+def test_a_missing_secret_refuses_plan_and_deploy_with_no_write(deployed: Deployed) -> None:
+    d = deployed
+    app = f"mis{uuid.uuid4().hex[:6]}"
+    project = d.root / app
+    project.mkdir()
+    (project / "tscloud.toml").write_text(CONFIG.format(app=app, extra='MAIL_KEY = "secret:MAIL_KEY"\n'))
+    listed = d.cli("--output", "json", "secret", "list", project=project)
+    assert [(s["name"], s["set"]) for s in listed.json()["secrets"]] == [("MAIL_KEY", False), ("STRIPE_KEY", False)]
+    for command in ("plan", "deploy"):
+        refused = d.cli(command, project=project)
+        assert refused.code == 2, refused.output
+        assert "api.secrets.MAIL_KEY" in refused.stderr and "`tscloud secret set MAIL_KEY`" in refused.stderr
+        assert "Traceback" not in refused.output
+    assert journal_text(d.endpoint, app) is None
+    assert not (project / ".tscloud").exists() or not list((project / ".tscloud").rglob("*.json"))
+    clusters = boto(d.endpoint, "ecs").describe_clusters(clusters=[f"{app}-dev"])["clusters"]
+    assert [c for c in clusters if c.get("status") == "ACTIVE"] == []
+    assert boto(d.endpoint, "logs").describe_log_groups(logGroupNamePrefix=f"/tscloud/{app}/")["logGroups"] == []
+    assert [r for r in boto(d.endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(app)] == []
+    groups = boto(d.endpoint, "ec2").describe_security_groups()["SecurityGroups"]
+    assert [g for g in groups if app in g["GroupName"]] == []
+
+
+def test_the_execution_role_may_read_only_the_referenced_secret(deployed: Deployed) -> None:
+    d = deployed
+    role = f"{d.app}-dev-{region_code('us-east-1')}-exec"
+    policy: Any = boto(d.endpoint, "iam").get_role_policy(RoleName=role, PolicyName=role)["PolicyDocument"]
+    if isinstance(policy, str):
+        policy = json.loads(policy)
+    reads = [st for st in policy["Statement"] if any("secretsmanager" in a for a in st["Action"])]
+    assert reads == [{"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                      "Resource": [secret_arn(d, "STRIPE_KEY")]}]
+    assert secret_arn(d, "UNUSED_KEY") not in json.dumps(policy)
+
+
+def test_remove_schedules_the_deletion_of_an_unused_secret(deployed: Deployed) -> None:
+    d = deployed
+    removed = d.cli("--output", "json", "secret", "remove", "UNUSED_KEY", "--recovery-days", "7")
+    assert removed.code == 0, removed.output
+    assert removed.json()["recovery_days"] == 7 and removed.json()["deletion_date"]
+    gone = boto(d.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{d.app}/dev/UNUSED_KEY")
+    assert gone.get("DeletedDate")
+    listed = d.cli("--output", "json", "secret", "list").json()["secrets"]
+    assert [s["name"] for s in listed] == ["STRIPE_KEY"]
