@@ -1,5 +1,5 @@
 """Canonical texts for comparing what we want with what AWS reports (CloudFront's comparator is
-``aws/cloudfront_model.config_changes``)."""
+``aws/cloudfront/model.config_changes``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`tscloud cloudfront add-origin` / `remove-origin` as pure functions on a DistributionConfig.
 
-The origins, behaviors, merge and comparator are ``cloudfront_model``'s; this module adds what the
+The origins, behaviors, merge and comparator are ``aws/cloudfront/model.py``'s; this module adds what the
 command refuses (validation, collisions, quotas: ``UsageError`` subclasses, exit 2, one line),
 ``remove_origin``, and the dry-run rendering. No boto3 here.
 """

@@ -1,6 +1,6 @@
 """The one distribution step: found by its Comment, created from and updated to what it owns.
 
-A subclass says what it owns (``owned``: a ``cloudfront_model.Owned``) and how a create reads in a
+A subclass says what it owns (``owned``: an ``aws.cloudfront.model.Owned``) and how a create reads in a
 plan; reading, diffing, creating, the ETag round trip, outputs and destroy are here. Origins and
 behaviors someone else added (``tscloud cloudfront add-origin``) are left as they are.
 """
