@@ -48,6 +48,7 @@ class Deployed:
     env: dict[str, str]
     app: str
     endpoint: str = ""
+    kms_key: dict[str, Any] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
 
     def cli(self, *args: str, project: Path | None = None, stdin: str | None = None) -> CliResult:
@@ -72,7 +73,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     project, home, tmp, state = root / app, root / "home", root / "tmp", root / "state"
     for d in (project, home, tmp, state):
         d.mkdir()
-    (project / "tscloud.toml").write_text(CONFIG.format(app=app, extra=""))
+    (project / "tscloud.toml").write_text(CONFIG.format(app=app, extra='DB_URL = "secret:DB_URL"\n'))
     d = Deployed(root, project, {"HOME": str(home), "TMPDIR": str(tmp), "XDG_STATE_HOME": str(state)}, app)
     try:
         stored = d.cli("secret", "set", "STRIPE_KEY", stdin=VALUE)
@@ -80,6 +81,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         found = re.search(r"local emulator: (http://127\.0\.0\.1:\d+)", stored.stderr)
         assert found, stored.stderr
         d.endpoint = found.group(1)
+        # encrypted with a customer key: the execution role may decrypt with that key, for Secrets Manager
+        d.kms_key = boto(d.endpoint, "kms").create_key(Description=app)["KeyMetadata"]
+        keyed = d.cli("secret", "set", "DB_URL", "--kms-key", d.kms_key["KeyId"], stdin=VALUE + "-db")
+        assert keyed.code == 0, keyed.output
         # set in the stage but referenced by nothing: the execution role must not be able to read it
         other = d.cli("secret", "set", "UNUSED_KEY", stdin=VALUE + "-unused\n")
         assert other.code == 0, other.output
@@ -114,12 +119,14 @@ def test_set_prints_the_name_and_version_only_and_the_task_definition_reads_the_
     ecs = boto(d.endpoint, "ecs")
     family = ecs.describe_task_definition(taskDefinition=f"{d.app}-dev-api")["taskDefinition"]
     container = family["containerDefinitions"][0]
-    assert container["secrets"] == [{"name": "STRIPE_KEY", "valueFrom": secret_arn(d, "STRIPE_KEY")}]
+    assert container["secrets"] == [{"name": "DB_URL", "valueFrom": secret_arn(d, "DB_URL")},
+                                    {"name": "STRIPE_KEY", "valueFrom": secret_arn(d, "STRIPE_KEY")}]
     assert all(VALUE not in json.dumps(e) for e in container.get("environment", []))
 
     listed = d.cli("--output", "json", "secret", "list").json()["secrets"]
     assert [(s["name"], s["set"], s["used_by"]) for s in listed] == [
-        ("STRIPE_KEY", True, ["api-task-definition"]), ("UNUSED_KEY", True, [])]
+        ("DB_URL", True, ["api-task-definition"]), ("STRIPE_KEY", True, ["api-task-definition"]),
+        ("UNUSED_KEY", True, [])]
     assert all(s["last_changed"] for s in listed)
 
 
@@ -146,8 +153,12 @@ def test_a_value_given_as_an_argument_is_refused_in_one_line(deployed: Deployed)
     assert "given-on-argv" not in refused.output
     as_name = d.cli("secret", "set", "STRIPE_KEY=given-on-argv-123")
     assert as_name.code == 2 and "given-on-argv" not in as_name.output, as_name.output
+    alias = d.cli("secret", "set", "NEW_KEY", "--kms-key", "alias/mine", stdin=VALUE)
+    assert alias.code == 2 and "--kms-key" in alias.stderr, alias.output
     value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=secret_arn(d, "STRIPE_KEY"))
     assert value["SecretString"] in (VALUE, ROLLED_VALUE)
+    names = [s["Name"] for s in boto(d.endpoint, "secretsmanager").list_secrets()["SecretList"]]
+    assert f"tscloud/{d.app}/dev/NEW_KEY" not in names
 
 
 def test_reveal_only_on_a_terminal_and_remove_refused_while_read(deployed: Deployed) -> None:
@@ -201,15 +212,18 @@ def test_a_missing_secret_refuses_plan_and_deploy_with_no_write(deployed: Deploy
     assert [g for g in groups if app in g["GroupName"]] == []
 
 
-def test_the_execution_role_may_read_only_the_referenced_secret(deployed: Deployed) -> None:
+def test_the_execution_role_may_read_only_the_referenced_secrets(deployed: Deployed) -> None:
     d = deployed
     role = f"{d.app}-dev-{region_code('us-east-1')}-exec"
     policy: Any = boto(d.endpoint, "iam").get_role_policy(RoleName=role, PolicyName=role)["PolicyDocument"]
     if isinstance(policy, str):
         policy = json.loads(policy)
-    reads = [st for st in policy["Statement"] if any("secretsmanager" in a for a in st["Action"])]
-    assert reads == [{"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                      "Resource": [secret_arn(d, "STRIPE_KEY")]}]
+    reads = [st for st in policy["Statement"] if any(a.startswith(("secretsmanager:", "kms:")) for a in st["Action"])]
+    assert reads == [
+        {"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": sorted([secret_arn(d, "DB_URL"), secret_arn(d, "STRIPE_KEY")])},
+        {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [d.kms_key["Arn"]],
+         "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}]
     assert secret_arn(d, "UNUSED_KEY") not in json.dumps(policy)
 
 
@@ -221,4 +235,4 @@ def test_remove_schedules_the_deletion_of_an_unused_secret(deployed: Deployed) -
     gone = boto(d.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{d.app}/dev/UNUSED_KEY")
     assert gone.get("DeletedDate")
     listed = d.cli("--output", "json", "secret", "list").json()["secrets"]
-    assert [s["name"] for s in listed] == ["STRIPE_KEY"]
+    assert [s["name"] for s in listed] == ["DB_URL", "STRIPE_KEY"]

@@ -21,6 +21,9 @@ from tscloud_py.presets.naming import Names
 
 # Secrets Manager's limits on the recovery window of a scheduled deletion
 RECOVERY_DAYS = (7, 30)
+# a KMS key's id or ARN (an alias names no key an IAM policy can grant Decrypt on)
+_KEY_ARN = r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/)?"
+KMS_KEY = _KEY_ARN + r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})"
 # SecretString's limit
 MAX_VALUE_BYTES = 65536
 
@@ -71,6 +74,14 @@ def check_name(secret: str) -> None:
                          "from stdin, a hidden prompt or --from-file, never from the command line")
 
 
+def check_set(secret: str, kms_key: str | None) -> None:
+    """What `secret set` is given besides the value, checked before the value is asked for."""
+    check_name(secret)
+    if kms_key is not None and not re.fullmatch(KMS_KEY, kms_key):
+        raise UsageError(f"--kms-key: expected a key id or key ARN, got {kms_key!r} (the task's execution role "
+                         "is granted kms:Decrypt on the key itself, which an alias does not name)")
+
+
 @dataclass
 class SetResult:
     name: str
@@ -86,7 +97,7 @@ def set_secret(stage: StageSecrets, secret: str, value: str, *, kms_key: str | N
                progress: ProgressCallback | None = None) -> SetResult:
     """Store ``value`` as the stage's ``secret`` (created, or a new current version); with ``roll``,
     restart the services whose tasks read it, so they hold the new value."""
-    check_name(secret)
+    check_set(secret, kms_key)
     redact.register(value)
     if not value:
         raise UsageError("value: empty; give the secret's value on stdin, at the prompt or in --from-file")

@@ -53,12 +53,12 @@ def set_cmd(app: AppContext, name: str, extra: tuple[str, ...], from_file: Path 
     """Store NAME's value (from stdin, a hidden prompt or --from-file) as a new version."""
     from tscloud_py.cli.ui import WaitLines, echo, print_json
     from tscloud_py.errors import UsageError
-    from tscloud_py.operations.secrets import StageSecrets, check_name, set_secret
+    from tscloud_py.operations.secrets import StageSecrets, check_set, set_secret
 
     if extra:  # never repeated: it may be the value
         raise UsageError("secret set: a value on the command line is refused (it would stay in the shell's "
                          "history and the process list); pipe it on stdin, type it at the prompt or use --from-file")
-    check_name(name)
+    check_set(name, kms_key)
     stage = StageSecrets.open(app)
     value = _read_value(from_file)
     result = set_secret(stage, name, value, kms_key=kms_key, roll=roll,

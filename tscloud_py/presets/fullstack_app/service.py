@@ -23,8 +23,9 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account: Callable[[], str]
                         ) -> dict[str, dict[str, str]]:
-    """[api.secrets] -> {VAR: {"value_from", "resource", "kind"}}; names (and the stage's own
-    ``secret:NAME``) are resolved to ARNs."""
+    """[api.secrets] -> {VAR: {"value_from", "resource", "kind"[, "kms_key"]}}; names (and the stage's own
+    ``secret:NAME``) are resolved to ARNs; ``kms_key`` is the customer key a named secret is encrypted
+    with (reading it needs kms:Decrypt on that key; AWS's own key needs nothing)."""
     api = config.api
     assert api is not None
     out: dict[str, dict[str, str]] = {}
@@ -38,7 +39,7 @@ def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account:
                                   f"no secret {own} in stage {names.stage} ({name} in {names.region})",
                                   f"set it first: `tscloud secret set {own}` (with --stage {names.stage}), "
                                   "the value on stdin")
-            out[var] = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
+            out[var] = _described(found, names, account)
             continue
         if ref.startswith("ssm:") or ref.startswith("arn:aws:ssm:"):
             arn = ref if ref.startswith("arn:") else names.arn(account(), "ssm", "parameter/" + ref[4:].lstrip("/"))
@@ -53,8 +54,16 @@ def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account:
             raise ConfigError(config.path, f"api.secrets.{var}",
                               f"no Secrets Manager secret named {ref!r} in {names.region}",
                               "create it first (aws secretsmanager create-secret), or give its ARN")
-        out[var] = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
+        out[var] = _described(found, names, account)
     return out
+
+
+def _described(found: dict[str, Any], names: Names, account: Callable[[], str]) -> dict[str, str]:
+    ref = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
+    key = str(found.get("KmsKeyId") or "")
+    if key and not key.startswith("alias/aws/"):
+        ref["kms_key"] = key if key.startswith("arn:") else names.arn(account(), "kms", f"key/{key}")
+    return ref
 
 
 def _refs(step: Step, *keys: str) -> dict[str, Ref[Any]]:
@@ -117,6 +126,7 @@ class RolesStep(FsStep):
                              | ({ctx.get(self.database_secret)} if self.database_secret else set())
                              | ({ctx.get(self.cache_secret)} if self.cache_secret else set()))
         ssm_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "ssm"})
+        kms_keys = sorted({r["kms_key"] for r in refs.values() if "kms_key" in r})
         log_arn = ctx.get(self.log_group_arn)
         execution: list[dict[str, Any]] = [
             {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -133,6 +143,10 @@ class RolesStep(FsStep):
         if secret_arns:
             execution.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                               "Resource": secret_arns})
+        if kms_keys:
+            execution.append({"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"],
+                              "Resource": kms_keys, "Condition": {"StringEquals": {
+                                  "kms:ViaService": f"secretsmanager.{self.names.region}.amazonaws.com"}}})
         if ssm_arns:
             execution.append({"Sid": "ReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameters"],
                               "Resource": ssm_arns})
