@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from tscloud_py.operations.context import AppContext
@@ -23,6 +24,9 @@ def with_local_urls(app: AppContext, outputs: dict[str, Any]) -> dict[str, Any]:
         local = urls.function_url(str(outputs["function_url"]))
     if local is None:
         return outputs
+    # the same path the AWS URL names (a fullstack app's url is its distribution's /api/)
+    path = urlsplit(str(outputs.get("url") or "")).path.lstrip("/")
+    local = local.rstrip("/") + "/" + path
     placed: dict[str, Any] = {}
     for key, value in outputs.items():
         placed[key] = value
