@@ -91,3 +91,19 @@ def test_plan_lists_what_it_checked(moto_server: MotoServer, porkbun: pb_fake.Fa
     assert f"checked porkbun: the credentials are accepted; api.{zone} is in zone {zone}" in text.stdout
     as_json = run_cli("--endpoint-url", moto_server.endpoint, "--output", "json", "plan", cwd=project, env=env)
     assert as_json.json()["preflight"] == [f"porkbun: the credentials are accepted; api.{zone} is in zone {zone}"]
+
+
+def test_a_missing_load_balancer_stops_before_the_certificate(
+        proxy: AwsProxy, porkbun: pb_fake.FakePorkbun, tmp_path: Path) -> None:
+    zone = next(iter(porkbun.domains))
+    (tmp_path / "tscloud.toml").write_text(
+        f'app = "pre{uuid.uuid4().hex[:6]}"\npreset = "api-domain"\nregion = "us-east-1"\n\n[api_domain]\n'
+        f'domain = "api.{zone}"\nload_balancer = "no-such-alb"\n\n[dns]\nprovider = "porkbun"\n')
+    env = {"TSCLOUD_PORKBUN_API_URL": porkbun.url + "/api/json/v3", "PORKBUN_API_KEY": pb_fake.API_KEY,
+           "PORKBUN_SECRET_API_KEY": pb_fake.SECRET_KEY}
+    with proxy.recording() as seen:
+        result = run_cli("--endpoint-url", proxy.endpoint, "deploy", cwd=tmp_path, env=env, timeout=120)
+    assert result.code == 2, result.output[-2000:]
+    (error,) = _error_lines(result.stderr)
+    assert "api_domain.load_balancer: no load balancer 'no-such-alb'" in error
+    assert [r.describe() for r in seen if r.mutating] == []

@@ -33,10 +33,18 @@ class ApiDomain(Preset):
         return self.config.api_domain
 
     def preflight(self) -> None:
-        """The API must exist; a REST API's base path mapping takes one path segment (API Gateway's
-        CreateBasePathMapping rejects a '/'; multi-level paths are API mappings of the V2 API)."""
+        """The API or the load balancer must exist (else the certificate would be requested for nothing); a
+        REST API's base path mapping takes one path segment (API Gateway's CreateBasePathMapping rejects a
+        '/'; multi-level paths are API mappings of the V2 API)."""
         table = self.table
         self.check_dns(table.domain)
+        if table.load_balancer:
+            from tscloud_py.aws.elbv2 import Elbv2
+
+            if Elbv2(self.aws, self.config.region).find_load_balancer(table.load_balancer) is None:
+                raise ConfigError(self.config.path, "api_domain.load_balancer",
+                                  f"no load balancer {table.load_balancer!r} in {self.config.region}",
+                                  "check the name with `aws elbv2 describe-load-balancers`")
         if not table.api_id:
             return
         from tscloud_py.aws.apigateway import ApiGateway
