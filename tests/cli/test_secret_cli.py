@@ -11,7 +11,13 @@ left, not the emulator's own state (locally the emulator is where the value live
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,6 +61,36 @@ class Deployed:
         result = run_cli("--local", *args, cwd=project or self.project, env=self.env, input=stdin, timeout=300)
         self.outputs.append(result.output)
         return result
+
+
+def on_terminal(d: Deployed, *args: str, answers: list[tuple[str, str]]) -> tuple[int, str]:
+    """Run `tscloud --local ARGS` on a pseudo-terminal (stdin, stdout and stderr), typing each answer once
+    its prompt has appeared; returns the exit code and everything the terminal showed."""
+    env = {**{k: v for k, v in os.environ.items() if k != "CI"}, **d.env, "TERM": "xterm"}
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tscloud_py", "--local", *args], cwd=d.project, env=env,
+                            stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True)
+    os.close(secondary)
+    shown, pending = b"", list(answers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if pending and pending[0][0].encode() in shown:
+            os.write(primary, pending.pop(0)[1].encode() + b"\r")
+            shown = shown.replace(answers[len(answers) - len(pending) - 1][0].encode(), b"", 1)
+        ready, _, _ = select.select([primary], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            shown += data
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=30)
+    os.close(primary)
+    return code, shown.decode("utf-8", "replace")
 
 
 def pieces(secret: str, text: str, size: int = 6) -> list[str]:
@@ -169,6 +205,24 @@ def test_reveal_only_on_a_terminal_and_remove_refused_while_read(deployed: Deplo
     assert used.code == 2 and "api-task-definition" in used.stderr, used.output
     assert boto(d.endpoint, "secretsmanager").describe_secret(SecretId=secret_arn(d, "STRIPE_KEY")).get(
         "DeletedDate") is None
+
+
+def test_a_terminal_is_asked_with_hidden_input_and_reveal_asks_first(deployed: Deployed) -> None:
+    d = deployed
+    typed = "s3cr3t-Typed-Key-41c0aa"
+    code, screen = on_terminal(d, "secret", "set", "TYPED_KEY",
+                               answers=[("value:", typed), ("Repeat for confirmation:", typed)])
+    assert code == 0 and "TYPED_KEY  version " in screen, screen
+    assert typed not in screen  # the prompt does not echo what is typed
+    stored = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=f"tscloud/{d.app}/dev/TYPED_KEY")
+    assert stored["SecretString"] == typed
+
+    code, screen = on_terminal(d, "secret", "get", "TYPED_KEY", "--reveal", answers=[("[y/N]", "n")])
+    assert code != 0 and "aborted" in screen and typed not in screen, screen  # declined: nothing shown
+    code, screen = on_terminal(d, "secret", "get", "TYPED_KEY", "--reveal", answers=[("[y/N]", "y")])
+    assert code == 0 and typed in screen, screen
+    removed = d.cli("secret", "remove", "TYPED_KEY", "--recovery-days", "7")
+    assert removed.code == 0, removed.output
 
 
 def test_roll_makes_a_new_deployment_that_reaches_steady_state_and_the_next_plan_is_none(deployed: Deployed
