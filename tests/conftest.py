@@ -43,8 +43,19 @@ def _stop_emulator(state: Path) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _session_emulator_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """--local commands run by module- and session-scoped fixtures get an emulator of this session's."""
+    """--local commands run by session-scoped fixtures get an emulator of this session's."""
     state = tmp_path_factory.mktemp("xdg-state-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(state))
+        yield state
+    _stop_emulator(state)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_emulator_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """--local commands run by a module-scoped fixture get an emulator of that module's, started with
+    the environment that fixture gives it (a runtime client's path, say), stopped at the module's end."""
+    state = tmp_path_factory.mktemp("xdg-state-module")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_STATE_HOME", str(state))
         yield state
