@@ -29,9 +29,14 @@ MIN_LENGTH = 6
 # The shortest run of a secret masked wherever it appears (a shorter one could be a common word).
 PIECE = 8
 
+# A value masked by its pieces is a token: one run of characters. A structured value (a JSON document of
+# a user's secret: keys, an engine name, a host) is masked whole, or its pieces would mask ordinary words.
+_TOKEN = re.compile(r"[^\s{}\[\]\"',;:]+")
+
 _lock = threading.Lock()
-_secrets: set[str] = set()
-# every PIECE-long run of every form, lower-cased; and the forms shorter than PIECE, longest first
+_secrets: set[str] = set()  # the forms masked whole: shorter than PIECE, or of a structured value
+_tokens: set[str] = set()  # the forms masked by their pieces
+# every PIECE-long run of every token form, lower-cased; the forms masked whole, longest first
 _pieces: frozenset[str] = frozenset()
 _short: tuple[str, ...] = ()
 # runs of the characters secrets are made of, PIECE or longer: only those are looked into (fast in C)
@@ -50,14 +55,19 @@ def register(secret: str | None) -> None:
     if not secret or len(secret) < MIN_LENGTH:
         return
     with _lock:
-        new = _forms(secret) - _secrets
+        new = _forms(secret) - _secrets - _tokens
         if not new:
             return
-        _secrets.update(new)
-        _pieces = _pieces | {_lower(f)[i:i + PIECE] for f in new for i in range(len(f) - PIECE + 1)}
-        _short = tuple(sorted((f for f in _secrets if len(f) < PIECE), key=len, reverse=True))
-        alphabet = {c for f in _secrets for c in f + f.lower() + f.upper()}
-        _runs = re.compile("[" + "".join(re.escape(c) for c in sorted(alphabet)) + "]{" + str(PIECE) + ",}")
+        if _TOKEN.fullmatch(secret):
+            # all of a token's forms are masked by their pieces (a quoted form of a document is not a token)
+            _tokens.update(f for f in new if len(f) >= PIECE)
+            _pieces = _pieces | {_lower(f)[i:i + PIECE] for f in new if f in _tokens
+                                 for i in range(len(f) - PIECE + 1)}
+        _secrets.update(f for f in new if f not in _tokens)
+        _short = tuple(sorted(_secrets, key=len, reverse=True))
+        alphabet = {c for f in _tokens for c in f + f.lower() + f.upper()}
+        _runs = re.compile("[" + "".join(re.escape(c) for c in sorted(alphabet)) + "]{" + str(PIECE) + ",}") \
+            if alphabet else None
 
 
 def _lower(text: str) -> str:
@@ -69,8 +79,8 @@ def _lower(text: str) -> str:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every run of ``PIECE`` or more characters of a registered secret (any case) masked,
-    each maximal run once; a secret shorter than ``PIECE`` is masked where it appears whole."""
+    """``text`` with every run of ``PIECE`` or more characters of a registered token (any case) masked,
+    each maximal run once; a shorter or structured secret is masked where it appears whole."""
     pieces, short, runs = _pieces, _short, _runs
     for secret in short:
         if secret in text:
@@ -101,7 +111,7 @@ def scrub(text: str) -> str:
 
 def scrub_obj(value: Any) -> Any:
     """A copy of a JSON-like value with every string (keys too) scrubbed."""
-    if not _secrets:
+    if not _secrets and not _tokens:
         return value
     if isinstance(value, str):
         return scrub(value)
@@ -120,4 +130,4 @@ def cut(text: str, limit: int) -> str:
 
 def registered() -> int:
     """How many secret forms are held (for tests and -v)."""
-    return len(_secrets)
+    return len(_secrets) + len(_tokens)

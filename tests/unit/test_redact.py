@@ -134,3 +134,10 @@ def test_provider_errors_with_an_altered_echo_show_no_piece(name: str, shape: st
     shown = f"{err} {err.hint} {err!r}"
     assert "***" in shown
     assert not leaked_any_case(shown, *secrets), shown
+
+
+def test_a_structured_secret_is_masked_whole_not_by_its_words() -> None:
+    document = '{"engine": "postgres", "username": "appuser", "password": "structuredSECRET0123"}'
+    redact.register(document)
+    assert redact.scrub(f"value {document} end") == "value *** end"
+    assert redact.scrub("engine postgres for appuser") == "engine postgres for appuser"
