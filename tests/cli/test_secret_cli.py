@@ -225,6 +225,18 @@ def test_a_terminal_is_asked_with_hidden_input_and_reveal_asks_first(deployed: D
     assert removed.code == 0, removed.output
 
 
+def test_on_a_terminal_set_of_a_secret_in_use_offers_the_restart(deployed: Deployed) -> None:
+    d = deployed
+    ecs = boto(d.endpoint, "ecs")
+    before = ecs.describe_services(cluster=f"{d.app}-dev", services=[f"{d.app}-dev-api"])["services"][0]
+    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=secret_arn(d, "DB_URL"))["SecretString"]
+    code, screen = on_terminal(d, "secret", "set", "DB_URL", answers=[
+        ("value:", value), ("Repeat for confirmation:", value), ("new value? [y/N]", "y")])
+    assert code == 0 and f"rolled {d.app}-dev-api: deployment " in screen and value not in screen, screen
+    after = ecs.describe_services(cluster=f"{d.app}-dev", services=[f"{d.app}-dev-api"])["services"][0]
+    assert after["deployments"][0]["id"] != before["deployments"][0]["id"]
+
+
 def test_roll_makes_a_new_deployment_that_reaches_steady_state_and_the_next_plan_is_none(deployed: Deployed
                                                                                         ) -> None:
     d = deployed

@@ -8,6 +8,7 @@ value to disk or returns it in a result: results carry names, ARNs, version ids 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +95,11 @@ class SetResult:
 
 
 def set_secret(stage: StageSecrets, secret: str, value: str, *, kms_key: str | None, roll: bool,
+               offer: Callable[[list[str]], bool] | None = None,
                progress: ProgressCallback | None = None) -> SetResult:
-    """Store ``value`` as the stage's ``secret`` (created, or a new current version); with ``roll``,
-    restart the services whose tasks read it, so they hold the new value."""
+    """Store ``value`` as the stage's ``secret`` (created, or a new current version); with ``roll`` (or
+    when ``offer``, asked with the steps that read it, says yes), restart the services whose tasks read
+    it, so they hold the new value."""
     check_set(secret, kms_key)
     redact.register(value)
     if not value:
@@ -108,6 +111,8 @@ def set_secret(stage: StageSecrets, secret: str, value: str, *, kms_key: str | N
                               {**names.owner_tags(), "tscloud:secret": secret}, kms_key=kms_key)
     users = stage.users().get(secret, [])
     result = SetResult(secret, stage.name(secret), stored["arn"], stored["version"], users)
+    if not roll and users and offer is not None:
+        roll = offer(users)
     if roll:
         if not users:
             result.notes.append(f"--roll: no step of {names.prefix} reads secret:{secret}; nothing to restart")

@@ -46,7 +46,8 @@ def secret() -> None:
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED, metavar="")
 @click.option("--from-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the value from this file.")
 @click.option("--kms-key", metavar="KEY", help="KMS key id, ARN or alias to encrypt with (default: AWS's key).")
-@click.option("--roll", is_flag=True, help="Restart the services that read it (a new deployment, waited for).")
+@click.option("--roll", is_flag=True, help="Restart the services that read it (a new deployment, waited for); "
+              "on a terminal you are asked.")
 @pass_app
 def set_cmd(app: AppContext, name: str, extra: tuple[str, ...], from_file: Path | None, kms_key: str | None,
             roll: bool) -> None:
@@ -61,7 +62,15 @@ def set_cmd(app: AppContext, name: str, extra: tuple[str, ...], from_file: Path 
     check_set(name, kms_key)
     stage = StageSecrets.open(app)
     value = _read_value(from_file)
-    result = set_secret(stage, name, value, kms_key=kms_key, roll=roll,
+
+    def offer(users: list[str]) -> bool:
+        """On a terminal: restart now what reads it? (Elsewhere only --roll does.)"""
+        if app.json or not sys.stdin.isatty():
+            return False
+        return click.confirm(f"{', '.join(users)} read {name}: restart the service now so its tasks read the "
+                             "new value?", default=False, err=True)
+
+    result = set_secret(stage, name, value, kms_key=kms_key, roll=roll, offer=offer,
                         progress=WaitLines(not app.json))
     if app.json:
         print_json({"name": result.name, "secret": result.secret_name, "arn": result.arn,
