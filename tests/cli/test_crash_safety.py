@@ -1,21 +1,20 @@
-"""Crash safety (issue 2, "Done means" 3): SIGKILL `tscloud deploy` right after its N-th AWS request, for every N
-over a full static-site deploy, then run a normal deploy: it must converge to the end state of an uninterrupted
-run (one bucket, one distribution, one OAC, every file with its content and headers, the same policy), with
-the journal kept and with the journal deleted between the kill and the re-run. Destroy gets the same treatment: killed after its N-th
-request, a second destroy removes everything. A further sweep does the same to a *redeploy* of a changed
-build (one file changed, one asset renamed): the re-run must still upload, keep, delete and invalidate exactly
-what an uninterrupted redeploy does.
+"""Crash safety (issue 2, "Done means" 3; issue 23, "Done means" 1): SIGKILL `tscloud deploy` right after its
+N-th AWS request, for every N over a full static-site deploy, then re-run it at once: it must converge to the end
+state of an uninterrupted run (one bucket, one distribution, one OAC, every file with its content and headers,
+the same policy), with the journal kept and with the journal deleted between the kill and the re-run, and a
+deploy after it must write nothing. No re-run passes --force-unlock or shortens the lease: the killed run's
+lease is still live, and its takeover rests on the flock that died with it (`crash_support.kill_then_rerun`).
+Destroy gets the same treatment: killed after its N-th request, a second destroy removes everything. A further
+sweep does the same to a *redeploy* of a changed build (one file changed, one asset renamed): the re-run must
+still upload, keep, delete and invalidate exactly what an uninterrupted redeploy does.
 
 The counting proxy forwards the N-th request to moto and SIGKILLs the client before answering it; nothing
 later reaches moto. Every case gets its own app name so one moto server serves the whole sweep, and cases run
-on a small thread pool (each is two short subprocesses).
+on a small thread pool (each is three short subprocesses).
 """
-
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,10 @@ from typing import Any
 
 import pytest
 
+from tests.cli.crash_support import kill_then_rerun
 from tests.cli.site_support import end_state, make_site, normalised
-from tests.cli.state_support import delete_journal, ensure_bucket
-from tests.conftest import REPO, MotoServer, run_cli
+from tests.cli.state_support import ensure_bucket
+from tests.conftest import MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 
 WORKERS = int(os.environ.get("TSCLOUD_CRASH_WORKERS", "3"))
@@ -52,10 +52,6 @@ class Case:
     killed: bool
     what: str  # the N-th request
     error: str | None
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "CI": "1", "PYTHONPATH": str(REPO)}
 
 
 def change_build(project: Path) -> None:
@@ -116,33 +112,15 @@ def crash_and_converge(moto: str, root: Path, n: int, keep_journal: bool, refere
         if redeploy:
             _deploy(project, proxy.endpoint)
             change_build(project)
-        proxy.kill_after(n)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "--output", "json", "deploy"],
-            cwd=project, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        proxy.set_pid(proc.pid)
-        _out, err = proc.communicate(timeout=120)
-        killed = proc.returncode == -9
-        what = proxy.requests()[-1].describe() if proxy.requests() else "?"
-        if not killed:
-            return Case(n, keep_journal, False, what,
-                        f"not killed (exit {proc.returncode}): {err.decode()[-500:]}")
-        if not keep_journal:
-            delete_journal(moto, app)
-        proxy.disarm()
-        # The killed run's lock is live for its lease: the re-run breaks it, as a user who saw the kill would.
-        rerun = run_cli("--endpoint-url", proxy.endpoint, "--yes", "--output", "json", "deploy", "--force-unlock",
-                        cwd=project)
-    if rerun.code != 0:
-        return Case(n, keep_journal, True, what, f"re-run failed: {rerun.output[-1500:]}")
-    if "Traceback" in rerun.stderr:
-        return Case(n, keep_journal, True, what, f"traceback: {rerun.stderr[-1500:]}")
+        run = kill_then_rerun(moto, project, n, app=app, keep_journal=keep_journal, proxy=proxy)
+    if run.error is not None:
+        return Case(n, keep_journal, run.killed, run.what, run.error)
     state = normalised(end_state(moto, app), app)
     if state != reference.state:
         diff = {k: (state.get(k), reference.state.get(k)) for k in set(state) | set(reference.state)
                 if state.get(k) != reference.state.get(k)}
-        return Case(n, keep_journal, True, what, f"end state differs (got, want): {diff}")
-    return Case(n, keep_journal, True, what, None)
+        return Case(n, keep_journal, True, run.what, f"end state differs (got, want): {diff}")
+    return Case(n, keep_journal, True, run.what, None)
 
 
 def sweep(moto: str, root: Path, reference: Reference, keep_journal: bool, redeploy: bool = False) -> list[Case]:
@@ -201,23 +179,13 @@ def kill_destroy_and_rerun(moto: str, root: Path, n: int) -> Case:
     project = make_site(root / app, app)
     with AwsProxy(moto) as proxy:
         _deploy(project, proxy.endpoint)
-        proxy.kill_after(n)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "--yes", "destroy"],
-            cwd=project, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        proxy.set_pid(proc.pid)
-        proc.communicate(timeout=120)
-        what = proxy.requests()[-1].describe() if proxy.requests() else "?"
-        proxy.disarm()
-        rerun = run_cli("--endpoint-url", proxy.endpoint, "--yes", "destroy", "--force-unlock", cwd=project)
-    if proc.returncode != -9:
-        return Case(n, True, False, what, f"not killed (exit {proc.returncode})")
-    if rerun.code != 0:
-        return Case(n, True, True, what, f"re-run failed: {rerun.output[-1500:]}")
+        run = kill_then_rerun(moto, project, n, app=app, args=("--yes", "destroy"), proxy=proxy)
+    if run.error is not None:
+        return Case(n, True, run.killed, run.what, run.error)
     left = end_state(moto, app)
     if left != {"buckets": 0, "distributions": 0, "oacs": 0}:
-        return Case(n, True, True, what, f"left behind: {left}")
-    return Case(n, True, True, what, None)
+        return Case(n, True, True, run.what, f"left behind: {left}")
+    return Case(n, True, True, run.what, None)
 
 
 @pytest.mark.slow  # a deploy, a killed destroy and a converging destroy per N

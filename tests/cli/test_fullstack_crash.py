@@ -1,24 +1,24 @@
 """Crash safety for fullstack-app (issue 5, "Done means" 4): SIGKILL `tscloud deploy` right after its N-th
-AWS request, re-run it (with the journal kept, or deleted), and require the end state of an uninterrupted
-deploy: one of every resource, nothing duplicated, the API origin spliced in once.
+AWS request, re-run it at once (with the journal kept, or deleted; no --force-unlock, no shortened lease), and
+require the end state of an uninterrupted deploy: one of every resource, nothing duplicated, the API origin
+spliced in once; then a deploy that writes nothing.
 
-CI runs a sample of the mutating requests (every resource-creating call is among them);
+CI runs the first call of each resource-creating operation and 12 points spread evenly over the deploy;
 TSCLOUD_FULLSTACK_CRASH_ALL=1 sweeps every request (see bench/)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.crash_support import kill_then_rerun, spread
 from tests.cli.site_support import boto
-from tests.cli.state_support import delete_journal, ensure_bucket
-from tests.conftest import REPO, MotoServer, run_cli
+from tests.cli.state_support import ensure_bucket
+from tests.conftest import MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 
 WORKERS = int(os.environ.get("TSCLOUD_CRASH_WORKERS", "2"))
@@ -26,6 +26,8 @@ WORKERS = int(os.environ.get("TSCLOUD_CRASH_WORKERS", "2"))
 SAMPLE = ("CreateSecurityGroup", "CreateDBInstance", "CreateReplicationGroup", "CreateSecret", "CreateTargetGroup",
           "CreateLoadBalancer", "CreateRule", "CreateRole", "RegisterTaskDefinition", "CreateService",
           "CreateSchedule", "UpdateDistribution")
+# and this many points spread evenly over the whole deploy (issue 23, "Done means" 1)
+SPREAD = 12
 
 
 def project_for(root: Path, app: str, endpoint: str) -> Path:
@@ -107,37 +109,21 @@ def end_state(endpoint: str, app: str, dist_id: str) -> dict[str, Any]:
 def _crash_case(moto: str, root: Path, n: int, keep_journal: bool) -> str | None:
     app = f"fsc{n}{'j' if keep_journal else 'x'}"
     project = project_for(root, app, moto)
-    with AwsProxy(moto) as proxy:
-        proxy.kill_after(n)
-        proc = subprocess.Popen([sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint,
-                                 "--output", "json", "deploy"], cwd=project,
-                                env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO)},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        proxy.set_pid(proc.pid)
-        _out, err = proc.communicate(timeout=120)
-        if proc.returncode != -9:
-            return f"n={n}: not killed (exit {proc.returncode}): {err.decode()[-400:]}"
-        what = proxy.requests()[-1].describe()
-        if not keep_journal:
-            delete_journal(moto, app)
-        proxy.disarm()
-        # The killed run's lock is live for its lease: the re-run breaks it, as a user who saw the kill would.
-        rerun = run_cli("--endpoint-url", proxy.endpoint, "--yes", "--output", "json", "deploy", "--force-unlock",
-                        cwd=project)
-    if rerun.code != 0:
-        return f"n={n} ({what}): re-run failed: {rerun.output[-1200:]}"
+    run = kill_then_rerun(moto, project, n, app=app, keep_journal=keep_journal)
+    if run.error is not None:
+        return f"n={n} ({run.what}, journal {'kept' if keep_journal else 'deleted'}): {run.error}"
     state = end_state(moto, app, (project / ".dist").read_text())
     want = REFERENCE.get("state")
     if state != want:
         diff = {k: (state[k], want[k]) for k in state if state[k] != want[k]}  # type: ignore[index]
-        return f"n={n} ({what}, journal {'kept' if keep_journal else 'deleted'}): end state differs {diff}"
+        return f"n={n} ({run.what}, journal {'kept' if keep_journal else 'deleted'}): end state differs {diff}"
     return None
 
 
 REFERENCE: dict[str, Any] = {}
 
 
-# About 25 fullstack deploys (a kill and a re-run per sampled request): minutes on a busy 2-core machine.
+# About 24 kill points, three fullstack deploys each (killed, re-run, no-op): minutes on a busy 2-core machine.
 @pytest.mark.timeout(1800)
 def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp_path: Path) -> None:
     aws_like_distribution_summaries()
@@ -164,8 +150,9 @@ def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp
                 "CreateSchedule": lambda r: r.method == "POST" and r.path.startswith("/schedules/")}
         for name, matches in rest.items():  # REST APIs carry no operation name on the wire
             firsts[name] = next(i for i, r in enumerate(requests, start=1) if r.mutating and matches(r))
-        cases = [(n, k % 2 == 0) for k, n in enumerate(sorted(firsts.values()))]
-        assert len(cases) == len(SAMPLE), firsts
+        assert len(firsts) == len(SAMPLE), firsts
+        points = sorted(set(firsts.values()) | set(spread(len(requests), SPREAD)))
+        cases = [(n, k % 2 == 0) for k, n in enumerate(points)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         failures = [f for f in pool.map(lambda c: _crash_case(moto, tmp_path, c[0], c[1]), cases) if f]
     assert failures == [], "\n".join(failures)

@@ -213,6 +213,26 @@ def test_force_unlock_clears_a_stuck_holder(proxy: AwsProxy, tmp_path: Path) -> 
     assert {s["status"] for s in after.json()["steps"]} == {"unchanged"}
 
 
+def interrupted_record(project: Path, stderr: str, signal_name: str, endpoint: str) -> None:
+    """An interrupted deploy leaves its run record and timeline page: the steps done, the step it was in (the
+    bucket step, whose first request the proxy held) and the command that resumes it, named on stderr too."""
+    records = sorted((project / ".tscloud" / "deploys").glob("*-deploy-*.json"))
+    assert len(records) == 1, records
+    record = json.loads(records[0].read_text())
+    resume = f"tscloud --endpoint-url {endpoint} deploy"
+    interrupted = record["interrupted"]
+    assert record["ok"] is False and interrupted["signal"] == signal_name and interrupted["next"] == resume
+    # the bucket step, and any step running beside it (the OAC's needs nothing either)
+    assert "bucket" in interrupted["steps"] and set(interrupted["steps"]) <= {"bucket", "oac"}, interrupted
+    done = {s["id"] for s in record["steps"]}
+    assert not done & set(interrupted["steps"])
+    assert all(s["status"] in ("created", "updated", "unchanged") for s in record["steps"]), record["steps"]
+    bars = {r["id"]: r["status"] for r in record["timeline"]}
+    assert {sid: bars[sid] for sid in interrupted["steps"]} == {sid: "interrupted" for sid in interrupted["steps"]}
+    assert records[0].with_suffix(".html").is_file()
+    assert f"note: run record {records[0]}; to resume: {resume}" in stderr
+
+
 def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: AwsProxy, moto_server: MotoServer,
                                                                        tmp_path: Path) -> None:
     project = make_site(tmp_path, "lock-intr")
@@ -230,6 +250,7 @@ def test_ctrl_c_stops_at_once_releases_the_lock_and_a_rerun_converges(proxy: Aws
         assert "Traceback" not in err
     finally:
         finish(first)
+    interrupted_record(project, err, "SIGINT", proxy.endpoint)
     assert state.lock(moto_server.endpoint, "lock-intr") is None  # released at once, not left to its lease
     proxy.release()
     again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
@@ -249,6 +270,7 @@ def test_sigterm_is_handled_like_ctrl_c(proxy: AwsProxy, moto_server: MotoServer
         assert "Traceback" not in err
     finally:
         finish(first)
+    interrupted_record(project, err, "SIGTERM", proxy.endpoint)
     assert state.lock(moto_server.endpoint, "lock-term") is None
     proxy.release()
     again = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
