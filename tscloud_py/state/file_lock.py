@@ -34,6 +34,7 @@ class RunLock:
     def acquire(self, *, force: int = 0, confirm_break: ConfirmBreak | None = None) -> None:
         """Take the lock (see ``Lock``). A holder whose flock is held is alive somewhere on this machine:
         refused, or with ``force`` 2 broken (its file unlinked, a new one flocked) after ``confirm_break``."""
+        self.took_over, self.took_over_state = None, "dead"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if force and self.path.exists() and self._held_by_someone():
             holder = self.holder()

@@ -144,6 +144,7 @@ class LeaseLock:
         """Take the lock (see ``Lock``): first this working copy's ``RunLock``, then the lease."""
         self._stop.clear()
         self.lost.clear()
+        self.took_over, self.took_over_state = None, "expired"
         self.local.acquire(force=force, confirm_break=confirm_break)
         try:
             self._take_lease(force, confirm_break)
