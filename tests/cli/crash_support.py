@@ -27,7 +27,8 @@ class Killed:
 
 
 def spread(total: int, points: int) -> list[int]:
-    """``points`` kill points spread evenly over requests 1..total, the last among them."""
+    """``points`` kill points spread evenly over requests 1..total, the last among them. A deploy's last
+    request gives the lock back: pass the count before it, as a kill after it leaves nothing to resume."""
     if total <= points:
         return list(range(1, total + 1))
     return sorted({round(total * (i + 1) / points) for i in range(points)})

@@ -188,7 +188,8 @@ def kill_destroy_and_rerun(moto: str, root: Path, n: int) -> Case:
     return Case(n, True, True, run.what, None)
 
 
-@pytest.mark.slow  # a deploy, a killed destroy and a converging destroy per N
+@pytest.mark.slow  # a deploy, a killed destroy, a converging destroy and a no-op destroy per N
+@pytest.mark.timeout(900)
 def test_kill_destroy_after_its_nth_request_then_destroy_finishes(
         moto_server: MotoServer, destroy_requests: int, tmp_path: Path) -> None:
     assert destroy_requests >= 15
