@@ -90,7 +90,7 @@ def test_build_push_pin_the_registry_digest_and_skip_when_present(project: Path,
     described = ecr.describe_repositories(repositoryNames=[repo])["repositories"][0]
     assert described["imageScanningConfiguration"]["scanOnPush"] is True
     assert described["imageTagMutability"] == "IMMUTABLE"
-    assert step.env.ecr.lifecycle_policy(repo) == LIFECYCLE
+    assert step.ecr.lifecycle_policy(repo) == LIFECYCLE
     log = project / ".tscloud" / "build" / f"image-{tag}.log"
     assert "Step 2/4 : RUN echo built" in log.read_text()
 

@@ -14,7 +14,7 @@ from tests.conftest import CliResult, MotoServer, run_cli
 from tests.fakes.strict_cloudfront import StrictCloudFrontProxy, sample_distribution_config
 
 ALB = "shop-dev-alb-1234567890.us-east-1.elb.amazonaws.com"
-SECRET = "verify-0123456789abcdef0123456789"
+SECRET = "verify-Q7xL2mR9tV4bN8cW3dH6jK5pZ1"  # no 8-character run in common with the ALB name or an ARN
 
 
 @pytest.fixture

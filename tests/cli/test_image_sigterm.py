@@ -18,20 +18,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_local_image import registry_digest
+from tests.cli.test_local_image import registry_digest, registry_password
 from tests.conftest import REPO, run_cli
 from tests.docker_support import real_docker
 
-PASSWORD = "123456789012-auth-token"  # moto's ECR token for its account, which the registry accepts
-NEEDLES = [
-    PASSWORD.encode(),
-    base64.b64encode(f"AWS:{PASSWORD}".encode()),  # docker config.json "auth"
-    base64.urlsafe_b64encode(json.dumps({"username": "AWS", "password": PASSWORD}).encode())[:24],  # X-Registry-Auth
-]
+
+def needles(password: str) -> list[bytes]:
+    """The forms the registry password (ECR's token) travels in."""
+    return [
+        password.encode(),
+        base64.b64encode(f"AWS:{password}".encode()),  # docker config.json "auth"
+        base64.urlsafe_b64encode(json.dumps({"username": "AWS", "password": password}).encode())[:24],  # X-Registry-Auth
+    ]
 
 
 def leaked(*roots: Path) -> list[str]:
     found = []
+    forms = needles(registry_password())
     for root in roots:
         for path in root.rglob("*"):
             try:
@@ -40,7 +43,7 @@ def leaked(*roots: Path) -> list[str]:
                 data = path.read_bytes()
             except OSError:
                 continue
-            found += [f"{path}: {needle.decode()}" for needle in NEEDLES if needle in data]
+            found += [f"{path}: {needle.decode()}" for needle in forms if needle in data]
     return found
 
 

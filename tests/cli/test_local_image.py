@@ -41,10 +41,19 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, RealDocker]]:
     yield target, docker
 
 
+def registry_password() -> str:
+    """The password of this test's emulator's registry: per user, kept in the emulator's home (the
+    test's XDG_STATE_HOME), never a fixed string."""
+    from tscloud_py.emulator.home import emulator_home
+    from tscloud_py.emulator.home import registry_password as password
+
+    return password(emulator_home())
+
+
 def registry_digest(image_uri: str, tag: str) -> str:
     host, _, rest = image_uri.partition("/")
     name = rest.split("@", 1)[0]
-    auth = base64.b64encode(b"AWS:123456789012-auth-token").decode()
+    auth = base64.b64encode(f"AWS:{registry_password()}".encode()).decode()
     req = urllib.request.Request(f"http://{host}/v2/{name}/manifests/{tag}", method="HEAD", headers={
         "Authorization": f"Basic {auth}", "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
@@ -59,7 +68,7 @@ def test_local_deploy_builds_pushes_to_the_emulators_registry_and_pins_its_diges
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert serve.stdout is not None
-        match = re.fullmatch(r"emulator listening on (http://127\.0\.0\.1:\d+)\n", serve.stdout.readline())
+        match = re.fullmatch(r"emulator listening on (http://127\.0\.0\.1:\d+) \(state kept in .+\)\n", serve.stdout.readline())
         assert match
         endpoint = match.group(1)
 
