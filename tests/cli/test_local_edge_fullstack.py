@@ -1,7 +1,8 @@
 """examples/fullstack-build through the local edge on a real Docker engine (issue 15, "Done means" 3): after
 `--local deploy --serve`, `/api/health` goes through the distribution's ALB behavior, the ALB's origin-verify
 rule, and reaches the service's task definition running as a local container; the same request straight to the
-local ALB listener, without the origin-verify header, gets the ALB's 403. The container is gone after SIGTERM.
+local ALB listener, without the origin-verify header, gets the ALB's 403. The container lives with the user's
+emulator, which outlasts the deploy: it is gone after `tscloud local stop`.
 
 examples/fullstack-app pins a public nginx image, which no engine here can pull (no network), so the example
 that builds its own image from a local base is the one run."""
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.edge_support import deploy_and_serve, fetch
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 from tests.docker_support import real_docker
 
 
@@ -43,4 +44,7 @@ def test_api_health_reaches_the_container_and_the_bare_alb_refuses(tmp_path: Pat
     import docker as docker_sdk
 
     client = docker_sdk.APIClient(base_url=docker.docker_host)
+    assert len(client.containers(filters={"label": "tscloud:edge"})) == 1  # the emulator serves on after the deploy
+    stopped = run_cli("local", "stop", cwd=project)
+    assert stopped.code == 0, stopped.output
     assert client.containers(all=True, filters={"label": "tscloud:edge"}) == []
