@@ -35,7 +35,7 @@ def _moto_fidelity() -> None:
 
 def _stop_emulator(state: Path) -> None:
     home = state / "tscloud" / "emulator"
-    if (home / "emulator.json").exists():
+    if (home / "running.lock").exists():  # started, answering or not
         from tscloud_py.emulator.daemon import stop
 
         stop(home)

@@ -4,6 +4,7 @@ it is reached by --local or --endpoint-url; safe to leave running. Real emulator
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -254,3 +255,22 @@ def test_an_unreadable_snapshot_is_moved_aside_with_one_line(tmp_path: Path, _ow
     assert "Traceback" not in plan.output
     assert re.search(r"^\s*create\s+bucket", plan.stdout, re.M), plan.stdout
     assert json.loads((home / "emulator.json").read_text())["notice"]
+
+
+def test_an_emulator_that_does_not_answer_is_still_stopped(tmp_path: Path, _own_emulator_home: Path) -> None:
+    """A frozen (or overloaded) emulator answers no health check; stopping it goes by its pid file."""
+    from tscloud_py.emulator.daemon import ensure_running, stop
+
+    home = _own_emulator_home / "tscloud" / "emulator"
+    pid = ensure_running().pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        stopped = stop(home, timeout=2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+    assert stopped is not None and stopped.pid == pid
+    deadline = time.monotonic() + 10
+    while emulator_pids(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert emulator_pids(home) == []

@@ -86,7 +86,7 @@ def running(home: Path | None = None) -> Running | None:
 
 def _answers(endpoint: str, pid: int) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/_tscloud/health", timeout=2) as resp:
+        with urllib.request.urlopen(f"{endpoint}/_tscloud/health", timeout=5) as resp:
             return bool(json.loads(resp.read()).get("pid") == pid)
     except (OSError, ValueError):
         return False
@@ -128,12 +128,29 @@ def _spawn(home: Path) -> subprocess.Popen[bytes]:
                                 start_new_session=True)
 
 
+def holder(home: Path) -> int | None:
+    """The pid of the process holding this home's emulator, answering or not (still starting, or too busy
+    to answer): it wrote ``pid`` when it took the running lock."""
+    with _flock(home / "running.lock", blocking=False) as free:
+        if free:
+            return None
+    try:
+        pid = int((home / "pid").read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if b"serve" in cmdline and b"local" in cmdline else None
+
+
 def stop(home: Path | None = None, timeout: float = 30.0) -> Running | None:
     """Stop the user's emulator (it saves its snapshot first); the one stopped, None if none ran."""
     home = home or emulator_home()
     found = running(home)
     if found is None:
-        return None
+        pid = holder(home)
+        if pid is None:
+            return None
+        found = Running("", pid, 0.0)
     with contextlib.suppress(ProcessLookupError):
         os.kill(found.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout

@@ -41,7 +41,7 @@ def serve(app: AppContext, port: int | None, log_requests: bool, background: boo
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.cli.ui import echo, print_json
     from tscloud_py.emulator import daemon
-    from tscloud_py.emulator.home import emulator_home
+    from tscloud_py.emulator.home import emulator_home, write_private
     from tscloud_py.emulator.server import Emulator
     from tscloud_py.operations.context import LOCAL_CREDENTIALS
 
@@ -51,6 +51,7 @@ def serve(app: AppContext, port: int | None, log_requests: bool, background: boo
         found = daemon.running(home)
         where = f" at {found.endpoint} (pid {found.pid})" if found else ""
         raise click.UsageError(f"an emulator already runs for this user{where}; `tscloud local stop` stops it")
+    write_private(home / "pid", str(os.getpid()).encode())  # whoever must stop it finds it before it answers
     emulator = Emulator(home, port=port)
     try:
         endpoint = emulator.start()
