@@ -1,7 +1,8 @@
 """Every example on the local emulator (issue 22, "Done means" 3): deployed from a copy with --local, its
 url_local answering, and destroy leaving nothing tagged with its app. static-site's journey is in
 test_local_cloud.py, ssr-app's in tests/runtime/test_ssr_example_local.py (it needs the self-installed
-runtime client); api-domain needs a DNS provider's keys and an existing API (its README says so)."""
+runtime client); api-domain needs a DNS provider's keys and an existing API (its README says so).
+fullstack-build with no Docker engine stops in its preflight, before its first write."""
 
 from __future__ import annotations
 
@@ -80,3 +81,14 @@ def test_fullstack_app_deploys_with_no_docker_engine(tmp_path: Path) -> None:
     status, body = get(outputs["url_local"].removesuffix("api/"))
     assert (status, body) == (200, (project / "public" / "index.html").read_bytes())
     destroy_leaves_nothing(project, "shopfs")
+
+
+def test_fullstack_build_without_docker_engine_stops_before_its_first_write(tmp_path: Path) -> None:
+    project = copy_example("fullstack-build", tmp_path)
+    stopped = run_cli("--local", "deploy", cwd=project, env={"DOCKER_HOST": "unix:///nonexistent.sock"})
+    assert stopped.code == 2, stopped.output[-3000:]
+    errors = [line for line in stopped.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "DOCKER_HOST" in errors[0], stopped.stderr
+    status = run_cli("--output", "json", "local", "status", cwd=project).json()
+    assert status["apps"] == {}  # no journal in the emulator's state bucket
+    assert tagged(status["endpoint"], "shopimg") == []
