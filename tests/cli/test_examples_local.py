@@ -1,12 +1,15 @@
 """Every example on the local emulator (issue 22, "Done means" 3): deployed from a copy with --local, its
 url_local answering, and destroy leaving nothing tagged with its app. static-site's journey is in
 test_local_cloud.py, ssr-app's in tests/runtime/test_ssr_example_local.py (it needs the self-installed
-runtime client); api-domain needs a DNS provider's keys and an existing API (its README says so).
+runtime client). api-domain deploys its local variant (tscloud.local.toml, the emulator's Route53) after its
+local_api.py has made the hosted zone and the API it expects to exist, as its README says.
 fullstack-build with no Docker engine stops in its preflight, before its first write."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -57,17 +60,17 @@ def tagged(endpoint: str, app: str) -> list[str]:
     return [arn for arn in found if not inactive(arn)]
 
 
-def deploy(project: Path) -> dict[str, Any]:
-    deployed = run_cli("--local", "--output", "json", "deploy", cwd=project, timeout=900)
+def deploy(project: Path, *config: str) -> dict[str, Any]:
+    deployed = run_cli(*config, "--local", "--output", "json", "deploy", cwd=project, timeout=900)
     assert deployed.code == 0, deployed.output[-3000:]
     outputs: dict[str, Any] = deployed.json()["outputs"]
     return outputs
 
 
-def destroy_leaves_nothing(project: Path, app: str) -> None:
+def destroy_leaves_nothing(project: Path, app: str, *config: str) -> None:
     endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
     assert tagged(endpoint, app)
-    gone = run_cli("--local", "--yes", "destroy", "--no-snapshot", cwd=project, timeout=600)
+    gone = run_cli(*config, "--local", "--yes", "destroy", "--no-snapshot", cwd=project, timeout=600)
     assert gone.code == 0, gone.output[-3000:]
     assert tagged(endpoint, app) == []
 
@@ -92,3 +95,19 @@ def test_fullstack_build_without_docker_engine_stops_before_its_first_write(tmp_
     status = run_cli("--output", "json", "local", "status", cwd=project).json()
     assert status["apps"] == {}  # no journal in the emulator's state bucket
     assert tagged(status["endpoint"], "shopimg") == []
+
+
+def test_api_domain_deploys_locally_with_no_keys(tmp_path: Path) -> None:
+    project = copy_example("api-domain", tmp_path)
+    for _ in range(2):  # the README's setup command, which a second run leaves as it is
+        made = subprocess.run([sys.executable, "local_api.py"], cwd=project, capture_output=True,
+                              text=True, timeout=120)
+        assert made.returncode == 0, made.stderr[-3000:]
+    config = ("--config", "tscloud.local.toml")
+    outputs = deploy(project, *config)
+    assert outputs["domain"] == "api.example.com"
+    assert outputs["url"] == "https://api.example.com"
+    assert outputs["dns_provider"] == "route53"
+    assert outputs["dns_record"] == f"A api.example.com -> {outputs['target']}"
+    assert outputs["target"].endswith(".execute-api.us-east-1.amazonaws.com")
+    destroy_leaves_nothing(project, "shop", *config)
