@@ -26,6 +26,7 @@ def patch_moto_fidelity() -> None:
         apigateway,
         cloudfront,
         ecs,
+        ecs_tasks,
         elasticache,
         iam,
         lambda_,
@@ -34,6 +35,6 @@ def patch_moto_fidelity() -> None:
         scheduler,
     )
 
-    for service in (acm, iam, cloudfront, apigateway, ecs, elasticache, lambda_, rds, s3, scheduler):
+    for service in (acm, iam, cloudfront, apigateway, ecs, ecs_tasks, elasticache, lambda_, rds, s3, scheduler):
         service.apply()
     _applied = True

@@ -66,11 +66,12 @@ def rollout_poll(ecs: Ecs, elbv2: Elbv2, cluster: str, name: str, td_arn: str, t
         return Poll.pending(f"{sum(t.get('lastStatus') == 'RUNNING' for t in tasks)}/{len(tasks)} tasks RUNNING")
     if any(t.get("healthStatus") not in ("HEALTHY", None) for t in tasks):
         return Poll.pending("waiting for container health checks")
-    if tg_arn is not None and tasks:
+    if tg_arn is not None and desired > 0:
         health = {str(h["Target"]["Id"]): str(h["TargetHealth"]["State"]) for h in elbv2.target_health(tg_arn)}
         ips = [ip for t in tasks for ip in task_ips(t)]
         healthy = [ip for ip in ips if health.get(ip) == "healthy"]
-        if len(healthy) < min(desired, len(ips)) or len(healthy) < len(ips):
+        # a target group with no healthy target serves nothing, whatever the service's counts say
+        if not healthy or len(healthy) < min(desired, len(ips)) or len(healthy) < len(ips):
             return Poll.pending(f"{len(healthy)}/{len(ips)} targets healthy")
     return Poll.finished(svc, "steady")
 
