@@ -23,7 +23,7 @@ def apply() -> None:
 def _describe_db_engine_versions() -> None:
     """DescribeDBEngineVersions lists the engine versions RDS can create (filtered by Engine and
     EngineVersion), so a deploy can refuse a version AWS would refuse only after the network and the
-    subnet group were made. moto does not implement it (NotImplementedError, a 500)."""
+    subnet group were made. moto has no handler for it and answers every such request with a 500."""
     from moto.core.responses import ActionResult
     from moto.rds.responses import RDSResponse
 
