@@ -70,6 +70,9 @@ def test_static_site_needs(tmp_path: Path) -> None:
     domain = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist", "domain": "www.example.com"},
                               "dns": ROUTE53})
     assert needs(domain) == SITE_WITH_DOMAIN
+    # [waf] (a production stage has it without the table): the distribution names the web ACL
+    waf = steps(tmp_path, {"preset": "static-site", "stage": "prod", "site": {"dir": "dist"}})
+    assert needs(waf) == {**needs(plain), "web-acl": [], "distribution": ["bucket", "oac", "web-acl"]}
 
 
 # -- api-domain ------------------------------------------------------------------------------------
@@ -122,6 +125,12 @@ def test_ssr_app_needs(tmp_path: Path) -> None:
         "server-permission": ["api", "function"],
         "distribution": ["api", "bucket", "edge-function", "oac"],
     }
+    waf = steps(tmp_path, {"preset": "ssr-app", "ssr": {}, "waf": {}})
+    assert needs(waf) == {
+        **needs(function_url),
+        "web-acl": [],
+        "distribution": ["bucket", "edge-function", "function-url", "oac", "server-oac", "web-acl"],
+    }
     workers = steps(tmp_path, {"preset": "ssr-app", "ssr": {"workers": [{"name": "jobs", "dir": "worker"},
                                                                         {"name": "mail", "dir": "worker"}]}})
     assert needs(workers) == {
@@ -147,6 +156,9 @@ FULLSTACK_EVERY_TABLE: dict[str, Any] = {
     "queue": {"worker": "service", "worker_command": ["node", "worker.js"]}, "mail": {"domain": "example.com"},
     "schedules": [{"name": "nightly", "expression": "rate(1 day)", "command": ["true"]}],
     "network": {"vpc": "new", "nat_gateway": True}, "dns": ROUTE53}
+FULLSTACK_FRONTEND_WAF: dict[str, Any] = {
+    "preset": "fullstack-app", "api": API, "frontend": {"distribution_id": "E2QWRUHAPOMQZL"},
+    "waf": {"frontend": True}}
 FULLSTACK_CORE = {
     "network": [],
     "security-groups": ["network"],
@@ -214,6 +226,9 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "autoscaling": ["cluster", "service"],
         "attach": ["load-balancer", "origin-secret"],
     }
+    # [waf] frontend = true: the stage's web ACL on the distribution it does not own
+    frontend_waf = steps(tmp_path, {**FULLSTACK_FRONTEND_WAF, "queue": {}})
+    assert needs(frontend_waf) == {**needs(frontend), "web-acl": [], "frontend-web-acl": ["web-acl"]}
 
 
 # -- needs are what the steps read -----------------------------------------------------------------
@@ -237,6 +252,9 @@ EVERY_OPTION: list[dict[str, Any]] = [
     {"preset": "ssr-app", "ssr": {"origin": "api-gateway", "workers": [{"name": "jobs", "dir": "worker"}]}},
     FULLSTACK_EVERY_TABLE,
     {"preset": "fullstack-app", "api": API, "queue": {}, "frontend": {"distribution_id": "E2QWRUHAPOMQZL"}},
+    {"preset": "static-site", "site": {"dir": "dist"}, "waf": {}},
+    {"preset": "ssr-app", "ssr": {}, "waf": {}},
+    FULLSTACK_FRONTEND_WAF,
 ]
 
 

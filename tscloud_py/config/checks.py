@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from tscloud_py.config import limits
 from tscloud_py.config.schema import Config
+from tscloud_py.config.tables.edge import RATE_LIMIT_MAX, RATE_LIMIT_MIN
 from tscloud_py.config.tables.fullstack import ENV_NAME, FARGATE_MEMORY, stage_secret
 from tscloud_py.config.tables.ssr import RESERVED_WORKER_NAMES
 from tscloud_py.errors import ConfigError
@@ -132,9 +133,31 @@ def check_ssr(config: Config, shown: str) -> None:
         limits.lambda_environment(shown, f"ssr.workers[{i}].environment", worker.environment)
 
 
+def check_edge(config: Config, shown: str) -> None:
+    """[waf]: each path's limit within AWS's bounds and tighter than the general one; ``frontend`` only with
+    [frontend]. [alerts]: exactly one of email or sns_topic_arn."""
+    waf = config.waf
+    if waf is not None:
+        for path, limit in waf.rate_limit_paths.items():
+            key = f"waf.rate_limit_paths.{path}"
+            if not RATE_LIMIT_MIN <= limit <= RATE_LIMIT_MAX:
+                raise ConfigError(shown, key, f"expected {RATE_LIMIT_MIN}..{RATE_LIMIT_MAX} requests per 5 minutes, "
+                                  f"got {limit}")
+            if limit >= waf.rate_limit_per_5min:
+                raise ConfigError(shown, key, f"expected a limit below rate_limit_per_5min "
+                                  f"({waf.rate_limit_per_5min}), got {limit}")
+        if waf.frontend and config.frontend is None:
+            raise ConfigError(shown, "waf.frontend", "only with [frontend] (an existing distribution to attach to)")
+        if len(set(waf.block_countries)) != len(waf.block_countries):
+            raise ConfigError(shown, "waf.block_countries", "a country is listed twice")
+    alerts = config.alerts
+    if alerts is not None and (alerts.email is None) == (alerts.sns_topic_arn is None):
+        raise ConfigError(shown, "alerts.email", "set exactly one of email or sns_topic_arn")
+
+
 CHECKS: dict[str, tuple[Check, ...]] = {
-    "static-site": (),
-    "fullstack-app": (check_fullstack,),
+    "static-site": (check_edge,),
+    "fullstack-app": (check_fullstack, check_edge),
     "api-domain": (check_api_domain,),
-    "ssr-app": (check_ssr,),
+    "ssr-app": (check_ssr, check_edge),
 }

@@ -29,12 +29,12 @@ class PresetInfo:
 
 PRESETS: dict[str, PresetInfo] = {
     "static-site": PresetInfo(
-        "tscloud_py.presets.static_site:StaticSite", PresetTables(required=("site",)), ("site",),
+        "tscloud_py.presets.static_site:StaticSite", PresetTables(required=("site",), optional=("waf", "alerts")), ("site",),
         {"site.dir": "dist", "site.spa": False}),
     "fullstack-app": PresetInfo(
         "tscloud_py.presets.fullstack_app.preset:FullstackApp",
         PresetTables(required=("api",), optional=("site", "frontend", "database", "cache", "queue", "mail",
-                                                  "schedules", "network")),
+                                                  "schedules", "network", "waf", "alerts")),
         ("api", "database", "cache"),
         {"api.image": "public.ecr.aws/docker/library/nginx:1.27-alpine", "api.port": 80, "api.cpu": 256,
          "api.memory": 512, "api.desired_count": 1, "api.min_count": 1, "api.max_count": 3, "api.health_check": "/",
@@ -44,7 +44,7 @@ PRESETS: dict[str, PresetInfo] = {
         "tscloud_py.presets.api_domain.preset:ApiDomain", PresetTables(required=("api_domain",)), ("api_domain", "dns"),
         {"api_domain.domain": "api.example.com", "api_domain.api_id": "a1b2c3d4e5", "dns.provider": "route53"}),
     "ssr-app": PresetInfo(
-        "tscloud_py.presets.ssr_app.preset:SsrApp", PresetTables(required=("ssr",)), ("ssr",),
+        "tscloud_py.presets.ssr_app.preset:SsrApp", PresetTables(required=("ssr",), optional=("waf", "alerts")), ("ssr",),
         {"ssr.dir": ".output", "ssr.memory": 1024, "ssr.timeout": 30, "ssr.architecture": "arm64"}),
 }
 

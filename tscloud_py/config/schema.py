@@ -14,6 +14,7 @@ from typing import Literal
 from tscloud_py.config.preset_registry import PresetName
 from tscloud_py.config.tables.api_domain import ApiDomainConfig
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, DnsProviderName, meta
+from tscloud_py.config.tables.edge import AlertsConfig, WafConfig
 from tscloud_py.config.tables.fullstack import (
     ApiConfig,
     CacheConfig,
@@ -101,6 +102,11 @@ class Config:
         "api-domain: a custom domain for an existing API Gateway API or ALB"))
     # ssr-app
     ssr: SsrConfig | None = field(default=None, metadata=meta("ssr-app: a Nitro build on Lambda"))
+    # static-site, fullstack-app, ssr-app
+    waf: WafConfig | None = field(default=None, metadata=meta(
+        "a WAF web ACL in front of the distribution (on by default for a production stage)"))
+    alerts: AlertsConfig | None = field(default=None, metadata=meta(
+        "CloudWatch alarms, an SNS topic and a dashboard; none without this table"))
 
     path: str = field(default="tscloud.toml", metadata={"internal": True})
     base_dir: Path = field(default_factory=Path.cwd, metadata={"internal": True})
@@ -108,3 +114,11 @@ class Config:
     @property
     def is_production(self) -> bool:
         return self.stage in ("prod", "production")
+
+    @property
+    def web_acl(self) -> WafConfig | None:
+        """The [waf] settings in force: a production stage has one unless ``enabled = false``; another stage
+        has one when it writes a [waf] table (``enabled`` unset or true)."""
+        if self.waf is None:
+            return WafConfig() if self.is_production else None
+        return self.waf if self.waf.enabled is not False else None

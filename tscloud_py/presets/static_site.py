@@ -23,6 +23,7 @@ from tscloud_py.presets.steps.site import (
     legacy_distribution_uses_oac,
 )
 from tscloud_py.presets.steps.upload import InvalidationStep, UploadStep
+from tscloud_py.presets.steps.web_acl import web_acl_step
 
 
 def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
@@ -56,11 +57,16 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
     distribution_needs = ["bucket", "oac"]
     if certificate:
         distribution_needs.append("certificate")
+    web_acl = web_acl_step(config, aws, names)
+    if web_acl:
+        steps.append(web_acl)
+        distribution_needs.append("web-acl")
     distribution = SiteDistributionStep(
         "distribution", cloudfront, names, index=site.index, spa=site.spa, price_class=site.price_class,
         domain=site.domain, needs=distribution_needs,
         bucket_domain=bucket.output("bucket_domain"), oac_id=oac.output("oac_id"),
-        certificate_arn=certificate.output("certificate_arn") if certificate else None)
+        certificate_arn=certificate.output("certificate_arn") if certificate else None,
+        web_acl_arn=web_acl.output("web_acl_arn") if web_acl else None)
     upload = UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=["bucket"],
                         bucket=bucket.output("bucket"), include=tuple(site.include),
                         concurrency=preset.options.upload_concurrency,

@@ -250,7 +250,24 @@ class FullstackApp(Preset):
                 origin_secret=origin_secret, distribution=distribution,
                 distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
                 path=cfg.frontend.path if cfg.frontend else "/api/*"))
+        steps += self._frontend_web_acl()
         return steps
+
+    def _frontend_web_acl(self) -> list[Step]:
+        """[waf] frontend = true: the stage's web ACL on [frontend]'s distribution, which this app does not own
+        (a [site] distribution gets it from ``site_steps``)."""
+        cfg = self.config
+        if cfg.frontend is None or cfg.waf is None or not cfg.waf.frontend:
+            return []
+        from tscloud_py.aws.cloudfront.client import CloudFront
+        from tscloud_py.presets.steps.web_acl import ForeignDistributionWebAclStep, web_acl_step
+
+        web_acl = web_acl_step(cfg, self.aws, self.names)
+        if web_acl is None:
+            return []
+        return [web_acl, ForeignDistributionWebAclStep(
+            "frontend-web-acl", CloudFront(self.aws), self.names, needs=["web-acl"],
+            distribution_id=cfg.frontend.distribution_id, web_acl_arn=web_acl.output("web_acl_arn"))]
 
     def _api_certificate(self) -> Step:
         """[api] domain: a certificate in the API's region, validated through [dns]."""

@@ -60,8 +60,10 @@ class SsrDistributionStep(DistributionStep):
     def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, entries: list[PublicEntry],
                  price_class: str, read_timeout: int, needs: Sequence[str], bucket_domain: Ref[str],
                  oac_id: Ref[str], server_domain: Ref[str], server_path: str = "",
-                 server_oac_id: Ref[str] | None = None, edge_function_arn: Ref[str | None] | None = None) -> None:
-        super().__init__(step_id, cloudfront, names, needs=needs, bucket_domain=bucket_domain)
+                 server_oac_id: Ref[str] | None = None, edge_function_arn: Ref[str | None] | None = None,
+                 web_acl_arn: Ref[str] | None = None) -> None:
+        super().__init__(step_id, cloudfront, names, needs=needs, bucket_domain=bucket_domain,
+                         web_acl_arn=web_acl_arn)
         self.entries, self.price_class, self.read_timeout = entries, price_class, read_timeout
         self.oac_id, self.server_domain, self.server_path = oac_id, server_domain, server_path
         self.server_oac_id, self.edge_function_arn = server_oac_id, edge_function_arn

@@ -55,6 +55,7 @@ from tscloud_py.presets.steps.site import (
     legacy_distribution_uses_oac,
 )
 from tscloud_py.presets.steps.upload import InvalidationStep, UploadStep
+from tscloud_py.presets.steps.web_acl import WebAclStep, web_acl_step
 
 MAX_ASSET_BEHAVIORS = 24  # CloudFront's default quota is 25 cache behaviors; keep one for others
 _PATH_PATTERN_CHARS = re.compile(r"^[A-Za-z0-9_\-.$~'@:+&]+$")
@@ -179,14 +180,19 @@ class SsrApp(Preset):
         edge_function = EdgeFunctionStep("edge-function", cloudfront, names.regional("forwarded-host"),
                                          legacy_name=names.legacy("forwarded-host"))
         steps: list[Step] = [bucket, oac, log_group, role, function, edge_function]
+        web_acl = web_acl_step(config, aws, names)
+        if web_acl:
+            steps.append(web_acl)
 
         if ssr.origin == "api-gateway":
             api = RestApiStep("api", ApiGateway(aws), function_name, names, streaming=self.streaming,
                               function_arn=function.output("function_arn"), needs=["function"])
+            distribution_needs = ["bucket", "oac", "api", "edge-function"]
+            if web_acl:
+                distribution_needs.append("web-acl")
             distribution = self._distribution(
-                needs=["bucket", "oac", "api", "edge-function"], bucket=bucket, oac=oac,
-                edge_function=edge_function, server_domain=api.output("api_domain"), server_path="/live",
-                server_oac=None)
+                needs=distribution_needs, bucket=bucket, oac=oac, edge_function=edge_function,
+                server_domain=api.output("api_domain"), server_path="/live", server_oac=None, web_acl=web_acl)
             steps += [
                 api,
                 # after the function, whose policy the permission is added to
@@ -201,10 +207,13 @@ class SsrApp(Preset):
             # after the function, whose URL it configures
             function_url = FunctionUrlStep("function-url", lam, function_name, streaming=self.streaming,
                                            needs=["function"])
+            distribution_needs = ["bucket", "oac", "server-oac", "function-url", "edge-function"]
+            if web_acl:
+                distribution_needs.append("web-acl")
             distribution = self._distribution(
-                needs=["bucket", "oac", "server-oac", "function-url", "edge-function"], bucket=bucket, oac=oac,
-                edge_function=edge_function, server_domain=function_url.output("url_domain"), server_path="",
-                server_oac=server_oac)
+                needs=distribution_needs, bucket=bucket, oac=oac, edge_function=edge_function,
+                server_domain=function_url.output("url_domain"), server_path="", server_oac=server_oac,
+                web_acl=web_acl)
             steps += [
                 server_oac,
                 function_url,
@@ -232,13 +241,14 @@ class SsrApp(Preset):
 
     def _distribution(self, *, needs: list[str], bucket: BucketStep, oac: OriginAccessControlStep,
                       edge_function: EdgeFunctionStep, server_domain: Ref[str], server_path: str,
-                      server_oac: OriginAccessControlStep | None) -> SsrDistributionStep:
+                      server_oac: OriginAccessControlStep | None, web_acl: WebAclStep | None) -> SsrDistributionStep:
         return SsrDistributionStep(
             "distribution", CloudFront(self.aws), self.names, entries=self.entries, price_class=self.ssr.price_class,
             read_timeout=self.ssr.timeout, needs=needs, bucket_domain=bucket.output("bucket_domain"),
             oac_id=oac.output("oac_id"), server_domain=server_domain, server_path=server_path,
             server_oac_id=server_oac.output("oac_id") if server_oac else None,
-            edge_function_arn=edge_function.output("function_arn"))
+            edge_function_arn=edge_function.output("function_arn"),
+            web_acl_arn=web_acl.output("web_acl_arn") if web_acl else None)
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         dist = step_outputs["distribution"]

@@ -2,7 +2,8 @@
 
 A subclass says what it owns (``owned``: an ``aws.cloudfront.model.Owned``) and how a create reads in a
 plan; reading, diffing, creating, the ETag round trip, outputs and destroy are here. Origins and
-behaviors someone else added (``tscloud cloudfront add-origin``) are left as they are.
+behaviors someone else added (``tscloud cloudfront add-origin``) are left as they are. The web ACL is the
+stage's ([waf]) when it has one; without, only the stage's own ACL is detached, never someone else's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tscloud_py.aws.cloudfront.client import CloudFront, DistributionInfo
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
 from tscloud_py.presets.naming import Names
+from tscloud_py.presets.steps.web_acl import is_our_web_acl
 
 # What a new distribution gets beyond what its step owns (CreateDistribution requires them).
 CREATE_DEFAULTS: dict[str, Any] = {
@@ -30,8 +32,9 @@ class DistributionStep(Step):
     provides = frozenset({"distribution_id", "distribution_arn", "distribution_domain"})
 
     def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, needs: Sequence[str],
-                 bucket_domain: Ref[str]) -> None:
+                 bucket_domain: Ref[str], web_acl_arn: Ref[str] | None = None) -> None:
         self.id, self.cloudfront, self.names = step_id, cloudfront, names
+        self.web_acl_arn = web_acl_arn
         self.needs = tuple(needs)
         # The bucket whose domain proves a pre-region distribution is this region's.
         self.bucket_domain = bucket_domain
@@ -49,9 +52,15 @@ class DistributionStep(Step):
     def wanted_in(self, ctx: StepContext, live: Mapping[str, Any] | None) -> dict[str, Any]:
         """``live`` (or a new distribution's config) with what we own merged in."""
         if live is None:
-            return cfm.merge(CREATE_DEFAULTS, self.owned(ctx, self.comment))
-        # A distribution adopted under its pre-region Comment keeps it: renaming would be a write.
-        return cfm.merge(live, self.owned(ctx, str(live.get("Comment", self.comment))))
+            wanted = cfm.merge(CREATE_DEFAULTS, self.owned(ctx, self.comment))
+        else:
+            # A distribution adopted under its pre-region Comment keeps it: renaming would be a write.
+            wanted = cfm.merge(live, self.owned(ctx, str(live.get("Comment", self.comment))))
+        if self.web_acl_arn is not None:
+            wanted["WebACLId"] = ctx.get(self.web_acl_arn)
+        elif live is not None and is_our_web_acl(self.names, live.get("WebACLId")):
+            wanted["WebACLId"] = ""
+        return wanted
 
     def read(self, ctx: StepContext) -> DistributionInfo | None:
         found = self.cloudfront.find_distributions_by_comment([self.comment, self.legacy_comment])

@@ -184,8 +184,9 @@ class SiteDistributionStep(DistributionStep):
 
     def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, index: str, spa: bool,
                  price_class: str, domain: str | None, needs: Sequence[str], bucket_domain: Ref[str],
-                 oac_id: Ref[str], certificate_arn: Ref[str] | None) -> None:
-        super().__init__(step_id, cloudfront, names, needs=needs, bucket_domain=bucket_domain)
+                 oac_id: Ref[str], certificate_arn: Ref[str] | None, web_acl_arn: Ref[str] | None = None) -> None:
+        super().__init__(step_id, cloudfront, names, needs=needs, bucket_domain=bucket_domain,
+                         web_acl_arn=web_acl_arn)
         self.index, self.spa, self.price_class, self.domain = index, spa, price_class, domain
         self.oac_id, self.certificate_arn = oac_id, certificate_arn
 

@@ -1,0 +1,109 @@
+"""[waf] through the real CLI (issue 25, "Done means" 3): the web ACL is made in us-east-1 with scope CLOUDFRONT and
+the rules the config names, the distribution names it by WebACLId, a redeploy writes nothing, a changed rule is
+one UpdateWebACL carrying the token of the last read, and destroy removes it after the distribution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.site_support import boto, deploy_json, make_site, tscloud
+from tests.conftest import MotoServer
+from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
+from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
+
+WAF = ('\n[waf]\nmode = "count"\nrate_limit_per_5min = 500\nrate_limit_paths = { "/api/" = 100 }\n'
+       'block_countries = ["KP"]\nmanaged_rules = ["AWSManagedRulesCommonRuleSet"]\n')
+
+
+@pytest.fixture
+def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
+    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
+    aws_like_distribution_summaries()
+    strict = StrictCloudFrontProxy(moto_server.endpoint)
+    strict.start()
+    with AwsProxy(strict.endpoint) as counting:
+        yield counting
+    strict.stop()
+
+
+def web_acls(endpoint: str, name: str) -> list[dict[str, Any]]:
+    waf = boto(endpoint, "wafv2")
+    found = [s for s in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] if s["Name"] == name]
+    return [waf.get_web_acl(Name=s["Name"], Scope="CLOUDFRONT", Id=s["Id"])["WebACL"] for s in found]
+
+
+def test_web_acl_created_attached_unchanged_on_redeploy_and_destroyed(proxy: AwsProxy, moto_server: MotoServer,
+                                                                      tmp_path: Path) -> None:
+    app = "waf-site"
+    project = make_site(tmp_path, app)
+    config = project / "tscloud.toml"
+    config.write_text(config.read_text() + WAF)
+    plan = tscloud(project, proxy.endpoint, "--output", "json", "plan")
+    assert plan.code == 0, plan.output
+    actions = {s["id"]: s["action"] for s in plan.json()["steps"]}
+    assert actions["web-acl"] == "create"
+
+    outputs = deploy_json(project, proxy.endpoint)["outputs"]
+    (acl,) = web_acls(moto_server.endpoint, f"{app}-dev-use1-waf")
+    assert acl["ARN"].startswith("arn:aws:wafv2:us-east-1:") and ":global/webacl/" in acl["ARN"]
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    assert list(rules) == ["block-countries", "rate-limit-api", "rate-limit", "AWSManagedRulesCommonRuleSet"]
+    assert rules["block-countries"]["Statement"]["GeoMatchStatement"]["CountryCodes"] == ["KP"]
+    assert rules["rate-limit"]["Statement"]["RateBasedStatement"]["Limit"] == 500
+    scoped = rules["rate-limit-api"]["Statement"]["RateBasedStatement"]
+    assert scoped["Limit"] == 100 and scoped["ScopeDownStatement"]["ByteMatchStatement"]["PositionalConstraint"] \
+        == "STARTS_WITH"
+    assert all(r.get("Action") == {"Count": {}} for n, r in rules.items() if not n.startswith("AWSManaged"))
+    assert rules["AWSManagedRulesCommonRuleSet"]["OverrideAction"] == {"Count": {}}
+    assert acl["DefaultAction"] == {"Allow": {}}
+    dist = boto(moto_server.endpoint, "cloudfront").get_distribution_config(Id=outputs["distribution_id"])
+    assert dist["DistributionConfig"]["WebACLId"] == acl["ARN"]
+
+    with proxy.recording() as requests:
+        again = deploy_json(project, proxy.endpoint)
+    assert {s["status"] for s in again["steps"]} <= {"unchanged"}, again["steps"]
+    assert [r.api_operation for r in requests if r.resource_write] == []
+
+    config.write_text(config.read_text().replace('mode = "count"', 'mode = "block"'))
+    with proxy.recording() as requests:
+        deploy_json(project, proxy.endpoint)
+    writes = [r.api_operation for r in requests if r.resource_write]
+    assert writes == ["UpdateWebACL"]
+    (acl,) = web_acls(moto_server.endpoint, f"{app}-dev-use1-waf")
+    assert {r["Name"]: r.get("Action") for r in acl["Rules"]}["rate-limit"] == {"Block": {}}
+
+    result = tscloud(project, proxy.endpoint, "--output", "json", "--yes", "destroy")
+    assert result.code == 0, result.output
+    assert {s["id"]: s["status"] for s in result.json()["steps"]}["web-acl"] == "deleted"
+    assert web_acls(moto_server.endpoint, f"{app}-dev-use1-waf") == []
+
+
+def test_prod_stage_gets_a_web_acl_by_default_and_dev_none(moto_server: MotoServer, tmp_path: Path) -> None:
+    prod = make_site(tmp_path / "prod", "waf-default", stage="prod")
+    dev = make_site(tmp_path / "dev", "waf-default")
+    plans = {}
+    for name, project in (("prod", prod), ("dev", dev)):
+        result = tscloud(project, moto_server.endpoint, "--output", "json", "plan")
+        assert result.code == 0, result.output
+        plans[name] = [s["id"] for s in result.json()["steps"]]
+    assert "web-acl" in plans["prod"] and "web-acl" not in plans["dev"]
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ('[waf]\nrate_limit_per_5min = 5\n', "waf.rate_limit_per_5min"),
+    ('[waf]\nrate_limit_paths = { "/api/" = 3000 }\n', "waf.rate_limit_paths./api/"),
+    ('[waf]\nblock_countries = ["Korea"]\n', "waf.block_countries[0]"),
+    ('[waf]\nmode = "log"\n', "waf.mode"),
+    ('[waf]\nfrontend = true\n', "waf.frontend"),
+])
+def test_bad_waf_config_exits_2_naming_the_key(moto_server: MotoServer, tmp_path: Path, table: str, key: str) -> None:
+    project = make_site(tmp_path, "waf-bad")
+    config = project / "tscloud.toml"
+    config.write_text(config.read_text() + "\n" + table)
+    result = tscloud(project, moto_server.endpoint, "plan")
+    assert result.code == 2, result.output
+    assert key in result.output
