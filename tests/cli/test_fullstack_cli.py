@@ -155,6 +155,14 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
             out += [(p["FromPort"], r["GroupId"]) for r in p.get("UserIdGroupPairs", [])]
         return out
 
+    def destinations(group: dict[str, Any]) -> list[tuple[int, str]]:
+        out = []
+        for p in group["IpPermissionsEgress"]:
+            assert p["IpProtocol"] == "tcp", p  # no all-traffic rule
+            out += [(p["FromPort"], r["CidrIp"]) for r in p.get("IpRanges", [])]
+            out += [(p["FromPort"], r["GroupId"]) for r in p.get("UserIdGroupPairs", [])]
+        return out
+
     assert sources("db") == [(5432, ids["service"])]
     assert sources("cache") == [(6379, ids["service"])]
     assert sources("service") == [(80, ids["alb"])]
@@ -162,7 +170,11 @@ def check_security_posture(endpoint: str, app: str, project: Path, cli_output: s
     # a database and a cache only answer (security groups are stateful): no egress rule at all
     assert groups[f"{app}-dev-db"]["IpPermissionsEgress"] == []
     assert groups[f"{app}-dev-cache"]["IpPermissionsEgress"] == []
-    assert groups[f"{app}-dev-service"]["IpPermissionsEgress"]  # the service pulls images, calls AWS
+    # the ALB sends only to the service's port; the service only HTTPS out (ECR, logs, AWS APIs) and the
+    # data tiers' ports
+    assert destinations(groups[f"{app}-dev-alb"]) == [(80, ids["service"])]
+    assert sorted(destinations(groups[f"{app}-dev-service"])) == sorted(
+        [(443, "0.0.0.0/0"), (5432, ids["db"]), (6379, ids["cache"])])
 
     secrets = secret_values(endpoint, app)
     ecs = boto(endpoint, "ecs")

@@ -27,9 +27,6 @@ def _by_tags(tags: dict[str, str]) -> list[dict[str, Any]]:
     return [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(tags.items())]
 
 
-# The egress rule every new security group starts with.
-ALL_EGRESS: dict[str, Any] = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-
 class Ec2:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("ec2", region)
@@ -237,11 +234,15 @@ class Ec2:
             call(self.c.revoke_security_group_ingress, "ec2:RevokeSecurityGroupIngress",
                  GroupId=group_id, IpPermissions=permissions)
 
-    def revoke_all_egress(self, group_id: str) -> None:
-        """Remove the allow-all egress rule AWS gives every new group (a group that only answers needs none)."""
+    def authorize_egress(self, group_id: str, permissions: list[dict[str, Any]]) -> None:
+        with ignoring("InvalidPermission.Duplicate"):
+            call(self.c.authorize_security_group_egress, "ec2:AuthorizeSecurityGroupEgress",
+                 GroupId=group_id, IpPermissions=permissions)
+
+    def revoke_egress(self, group_id: str, permissions: list[dict[str, Any]]) -> None:
         with ignoring("InvalidPermission.NotFound"):
-            call(self.c.revoke_security_group_egress, "ec2:RevokeSecurityGroupEgress", GroupId=group_id,
-                 IpPermissions=[ALL_EGRESS])
+            call(self.c.revoke_security_group_egress, "ec2:RevokeSecurityGroupEgress",
+                 GroupId=group_id, IpPermissions=permissions)
 
     def delete_security_group(self, group_id: str) -> None:
         with ignoring("InvalidGroup.NotFound"):

@@ -225,8 +225,10 @@ class NetworkStep(FsStep):
 
 
 class SecurityGroupsStep(FsStep):
-    """ALB, service, database and cache groups; data tiers accept only the service group (SG-to-SG) and
-    have no egress rule: a database or cache only answers connections, and security groups are stateful."""
+    """ALB, service, database and cache groups, each sending only where it must (groups are stateful, so
+    an answer needs no egress rule): the ALB only to the service's port, the service HTTPS out (ECR, logs,
+    Secrets Manager, AWS APIs) and the data tiers' ports, the data tiers nothing. Data tiers accept only
+    the service group (SG-to-SG)."""
 
     kind = "security groups"
     provides = frozenset({"alb_sg", "service_sg", "db_sg", "cache_sg"})
@@ -274,6 +276,17 @@ class SecurityGroupsStep(FsStep):
             self._prefix_list = found
         return self._prefix_list
 
+    def wanted_egress(self, ids: dict[str, str]) -> dict[str, set[tuple[int, int, str]]]:
+        cfg = self.config
+        assert cfg.api is not None
+        service = {(443, 443, "cidr:0.0.0.0/0")}
+        if cfg.database is not None:
+            service.add((5432, 5432, f"sg:{ids.get('db', 'db')}"))
+        if cfg.cache is not None:
+            service.add((6379, 6379, f"sg:{ids.get('cache', 'cache')}"))
+        rules = {"alb": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('service', 'service')}")}, "service": service}
+        return {role: rules.get(role, set()) for role in self.roles()}
+
     def read(self, ctx: StepContext) -> Any | None:
         vpc_id = ctx.get(self.vpc_id)
         groups = self.ec2.find_security_groups(vpc_id, [self.names.resource(role) for role in self.roles()])
@@ -282,24 +295,28 @@ class SecurityGroupsStep(FsStep):
             sg = groups.get(self.names.resource(role))
             if sg is not None:
                 found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", [])),
-                               "open_egress": _open_egress(sg.get("IpPermissionsEgress", []))}
+                               "egress": _rules(sg.get("IpPermissionsEgress", []))}
         return found or None
+
+    def _wanted(self, ids: dict[str, str]) -> list[tuple[str, str, set[tuple[int, int, str]]]]:
+        """(role, direction, rules) for every group, ingress then egress."""
+        ingress, egress = self.wanted_rules(ids), self.wanted_egress(ids)
+        return [(role, d, rules) for d, wanted in (("ingress", ingress), ("egress", egress))
+                for role, rules in wanted.items()]
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         observed = observed or {}
         ids = {role: g["id"] for role, g in observed.items()}
-        changes: list[Change] = []
-        for role, want in self.wanted_rules(ids).items():
+        changes = [Change(f"{role} security group", None, self.names.resource(role))
+                   for role in self.roles() if role not in observed]
+        for role, direction, want in self._wanted(ids):
             if role not in observed:
-                changes.append(Change(f"{role} security group", None, self.names.resource(role)))
                 continue
-            have = observed[role]["rules"]
+            have = observed[role]["rules" if direction == "ingress" else "egress"]
             for rule in sorted(want - have):
-                changes.append(Change(f"{role} ingress", None, _describe(rule)))
+                changes.append(Change(f"{role} {direction}", None, _describe(rule, direction)))
             for rule in sorted(have - want):
-                changes.append(Change(f"{role} ingress", _describe(rule), None))
-            if role in DATA_ROLES and observed[role].get("open_egress"):
-                changes.append(Change(f"{role} egress", "all traffic to 0.0.0.0/0", None))
+                changes.append(Change(f"{role} {direction}", _describe(rule, direction), None))
         return changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
@@ -310,18 +327,24 @@ class SecurityGroupsStep(FsStep):
                 gid = self.ec2.create_security_group(
                     vpc_id, self.names.resource(role), self.names.description(role),
                     {**self.tags, "Name": self.names.resource(role)})
-                observed[role] = {"id": gid, "rules": set(), "open_egress": True}
+                # AWS gives every new group one rule: all traffic out to anywhere
+                observed[role] = {"id": gid, "rules": set(), "egress": {(-1, -1, "cidr:0.0.0.0/0")}}
         ids = {role: g["id"] for role, g in observed.items()}
-        for role, want in self.wanted_rules(ids).items():
-            have = observed[role]["rules"]
+        for role, direction, want in self._wanted(ids):
+            have = observed[role]["rules" if direction == "ingress" else "egress"]
             add = [_permission(r) for r in sorted(want - have)]
             drop = [_permission(r) for r in sorted(have - want)]
-            if add:
-                self.ec2.authorize_ingress(ids[role], add)
-            if drop:
-                self.ec2.revoke_ingress(ids[role], drop)
-            if role in DATA_ROLES and observed[role].get("open_egress"):
-                self.ec2.revoke_all_egress(ids[role])
+            if direction == "ingress":
+                if add:
+                    self.ec2.authorize_ingress(ids[role], add)
+                if drop:
+                    self.ec2.revoke_ingress(ids[role], drop)
+            else:
+                # added before the old rule goes, so that what the group sends is never cut short
+                if add:
+                    self.ec2.authorize_egress(ids[role], add)
+                if drop:
+                    self.ec2.revoke_egress(ids[role], drop)
         return self.outputs(ctx, observed)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
@@ -336,24 +359,21 @@ class SecurityGroupsStep(FsStep):
             refs = [_permission(r) for r in g["rules"] if r[2].startswith("sg:")]
             if refs:
                 self.ec2.revoke_ingress(g["id"], refs)
+            out = [_permission(r) for r in g.get("egress", set()) if r[2].startswith("sg:")]
+            if out:
+                self.ec2.revoke_egress(g["id"], out)
         for role in ("cache", "db", "service", "alb"):
             if role in observed:
                 _until_released(self.ec2.delete_security_group)(observed[role]["id"])
         return None
 
 
-DATA_ROLES = ("db", "cache")
-
-
-def _open_egress(permissions: list[dict[str, Any]]) -> bool:
-    return any(p.get("IpProtocol") == "-1" and any(r.get("CidrIp") == "0.0.0.0/0" for r in p.get("IpRanges", []))
-               for p in permissions)
-
-
 def _rules(permissions: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
+    """Rules as (from port, to port, source); a rule for all protocols is (-1, -1, source)."""
     out: set[tuple[int, int, str]] = set()
     for p in permissions:
-        lo, hi = int(p.get("FromPort", -1)), int(p.get("ToPort", -1))
+        every = str(p.get("IpProtocol")) == "-1"
+        lo, hi = (-1, -1) if every else (int(p.get("FromPort", -1)), int(p.get("ToPort", -1)))
         for r in p.get("IpRanges", []):
             out.add((lo, hi, f"cidr:{r['CidrIp']}"))
         for r in p.get("Ipv6Ranges", []):
@@ -368,7 +388,7 @@ def _rules(permissions: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
 def _permission(rule: tuple[int, int, str]) -> dict[str, Any]:
     lo, hi, source = rule
     kind, _, value = source.partition(":")
-    perm: dict[str, Any] = {"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi}
+    perm: dict[str, Any] = {"IpProtocol": "-1"} if lo == -1 else {"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi}
     if kind == "cidr":
         perm["IpRanges"] = [{"CidrIp": value}]
     elif kind == "cidr6":
@@ -380,6 +400,7 @@ def _permission(rule: tuple[int, int, str]) -> dict[str, Any]:
     return perm
 
 
-def _describe(rule: tuple[int, int, str]) -> str:
-    lo, hi, source = rule
-    return f"tcp {lo}{'' if lo == hi else f'-{hi}'} from {source.split(':', 1)[1]}"
+def _describe(rule: tuple[int, int, str], direction: str = "ingress") -> str:
+    lo, hi, peer = rule
+    what = "all traffic" if lo == -1 else f"tcp {lo}{'' if lo == hi else f'-{hi}'}"
+    return f"{what} {'from' if direction == 'ingress' else 'to'} {peer.split(':', 1)[1]}"
