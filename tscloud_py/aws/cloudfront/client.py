@@ -1,4 +1,4 @@
-"""CloudFront: distributions (config + ETag round trips), OAC, invalidations, managed policies.
+"""CloudFront: distributions (config + ETag round trips), OAC, VPC origins, invalidations, managed policies.
 
 CloudFront is a global service; its API lives in us-east-1.
 """
@@ -216,6 +216,68 @@ class CloudFront:
             resp = call(self._client.get_origin_access_control, "cloudfront:GetOriginAccessControl", Id=oac_id)
             call(self._client.delete_origin_access_control, "cloudfront:DeleteOriginAccessControl",
                  Id=oac_id, IfMatch=resp["ETag"])
+
+    # -- VPC origins --------------------------------------------------------------
+    def find_vpc_origin(self, endpoint_arn: str) -> dict[str, Any] | None:
+        """The VPC origin whose endpoint is ``endpoint_arn`` (a load balancer's ARN): its summary."""
+        marker = ""
+        while True:  # botocore has no paginator for ListVpcOrigins
+            page = call(self._client.list_vpc_origins, "cloudfront:ListVpcOrigins", Marker=marker)["VpcOriginList"]
+            for item in page.get("Items") or []:
+                if item.get("OriginEndpointArn") == endpoint_arn:
+                    return dict(item)
+            marker = str(page.get("NextMarker") or "")
+            if not page.get("IsTruncated") or not marker:
+                return None
+
+    def vpc_origin(self, origin_id: str) -> tuple[dict[str, Any], str] | None:
+        """The VPC origin and its ETag; None when it does not exist."""
+        with ignoring("EntityNotFound"):
+            resp = call(self._client.get_vpc_origin, "cloudfront:GetVpcOrigin", Id=origin_id)
+            return dict(resp["VpcOrigin"]), str(resp["ETag"])
+        return None
+
+    def create_vpc_origin(self, endpoint: dict[str, Any], tags: dict[str, str]) -> str:
+        """A VPC origin for ``endpoint["Arn"]``; its id. CreateVpcOrigin has no client token, and AWS keeps
+        one VPC origin per endpoint: sent once, and after a lost answer the one for this endpoint is adopted."""
+        def create() -> str:
+            resp = call(self._once.create_vpc_origin, "cloudfront:CreateVpcOrigin",
+                        VpcOriginEndpointConfig=endpoint,
+                        Tags={"Items": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
+            return str(resp["VpcOrigin"]["Id"])
+
+        def find() -> str | None:
+            found = self.find_vpc_origin(str(endpoint["Arn"]))
+            return str(found["Id"]) if found else None
+
+        return create_or_adopt(create, find, "cloudfront:CreateVpcOrigin", exists=("EntityAlreadyExists",))
+
+    def update_vpc_origin(self, origin_id: str, endpoint: dict[str, Any], etag: str) -> None:
+        call(self._client.update_vpc_origin, "cloudfront:UpdateVpcOrigin", Id=origin_id, IfMatch=etag,
+             VpcOriginEndpointConfig=endpoint)
+
+    def wait_vpc_origin_deployed(self, origin_id: str, *, progress: ProgressCallback | None = None,
+                                 clock: Clock | None = None) -> None:
+        def check() -> Poll[str]:
+            found = self.vpc_origin(origin_id)
+            status = str(found[0].get("Status")) if found else "missing"
+            return Poll.finished(status) if status == "Deployed" else Poll.pending(status)
+
+        wait_for(check, what=f"VPC origin {origin_id} Deployed", policy=DEPLOY_WAIT, clock=clock, progress=progress)
+
+    def delete_vpc_origin(self, origin_id: str) -> None:
+        """Delete; a distribution that stopped naming it lets go of it only once that change is deployed, so
+        CannotDeleteEntityWhileInUse is waited out (bounded)."""
+        def delete() -> None:
+            found = self.vpc_origin(origin_id)
+            if found is None:
+                return
+            with ignoring("EntityNotFound"):
+                call(self._client.delete_vpc_origin, "cloudfront:DeleteVpcOrigin", Id=origin_id, IfMatch=found[1])
+
+        retrying(codes("CannotDeleteEntityWhileInUse", "PreconditionFailed"),
+                 what=f"VPC origin {origin_id} still in use", within=900, first=5.0, most=30.0,
+                 sleep=self.clock.sleep)(delete)
 
     # -- invalidations ------------------------------------------------------------
     def create_invalidation(self, dist_id: str, paths: list[str], caller_reference: str | None = None) -> str:

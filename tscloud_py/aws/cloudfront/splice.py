@@ -24,6 +24,7 @@ from tscloud_py.aws.cloudfront.model import (
     Owned,
     Route,
     S3Origin,
+    VpcOrigin,
     behavior_index,
     config_changes,
     contains,
@@ -138,9 +139,17 @@ def validate_s3_origin(origin: S3Origin) -> None:
         raise InvalidOriginError(f"--s3-oac-id: {origin.oac_id!r} is not an Origin Access Control id")
 
 
+def validate_vpc_origin(origin: VpcOrigin) -> None:
+    _validate_common(origin.id, origin.domain, origin.origin_path, [])
+    if not re.fullmatch(r"vo_[A-Za-z0-9]{1,64}", origin.vpc_origin_id):
+        raise InvalidOriginError(f"origin {origin.id}: {origin.vpc_origin_id!r} is not a VPC origin id")
+
+
 def validate_origin(origin: Origin) -> None:
     if isinstance(origin, S3Origin):
         validate_s3_origin(origin)
+    elif isinstance(origin, VpcOrigin):
+        validate_vpc_origin(origin)
     else:
         validate_custom_origin(origin)
 

@@ -37,6 +37,8 @@ def describe_distribution(dist_id: str, domain_name: str, status: str, config: M
         if o.get("S3OriginConfig") is not None or o.get("OriginAccessControlId"):
             oac = o.get("OriginAccessControlId")
             kind = f"s3 (OAC {oac})" if oac else "s3"
+        elif o.get("VpcOriginConfig"):
+            kind = f"vpc origin {o['VpcOriginConfig'].get('VpcOriginId')}"
         elif custom:
             tls = ",".join((custom.get("OriginSslProtocols") or {}).get("Items") or [])
             kind = f"custom {custom.get('OriginProtocolPolicy')}" + (f" {tls}" if tls else "")

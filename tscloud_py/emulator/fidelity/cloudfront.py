@@ -1,4 +1,4 @@
-"""CloudFront as AWS answers it: origins, distribution ARNs and summaries, OAC names, Functions."""
+"""CloudFront as AWS answers it: origins, distribution ARNs and summaries, OAC names, Functions, VPC origins."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ def apply() -> None:
     _unique_oac_names()
     _invalidation_status()
     from tscloud_py.emulator.cloudfront_functions import add_cloudfront_functions
+    from tscloud_py.emulator.fidelity.cloudfront_vpc_origins import add_vpc_origins
 
     add_cloudfront_functions()
+    add_vpc_origins()
 
 
 def _keep_cloudfront_origin_fields() -> None:
