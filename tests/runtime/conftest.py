@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bun_support import ci_bun_path, real_bun
 from tests.conftest import REPO
 from tests.realapps import build as realapps
 from tests.realapps.pg_standin import PgStandIn
@@ -89,6 +90,17 @@ def ric() -> Path:
     if not realapps.ric_installed():
         _unavailable("aws-lambda-ric is not installed in tests/realapps/ric (run .ci/run, or npm ci there)")
     return realapps.RIC
+
+
+@pytest.fixture(scope="session")
+def bun() -> Path:
+    """Real Bun (npm's release at the pinned version), as .ci/run installs it."""
+    found = real_bun()
+    if found is None:
+        _unavailable(f"Bun is not installed at {os.environ.get('TSCLOUD_TEST_BUN') or ci_bun_path()} "
+                     "(run .ci/run, or set TSCLOUD_TEST_BUN)")
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="session")

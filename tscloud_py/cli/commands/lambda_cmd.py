@@ -142,8 +142,37 @@ def bun_layer() -> None:
 def _bun_options(fn: Any) -> Any:
     fn = click.option("--arch", type=ARCH, default="arm64", show_default=True, help="Layer architecture.")(fn)
     fn = click.option("--bun", "bun", type=click.Path(dir_okay=False, path_type=Path),
-                      help="The Bun binary (a Linux build for --arch); default: bun on PATH.")(fn)
+                      help="Package this Bun binary (a Linux build for --arch) instead of npm's release.")(fn)
+    fn = click.option("--bun-version", default=None, metavar="X.Y.Z",
+                      help="Bun release from the npm registry, integrity-checked and cached "
+                           "[default: the version tscloud pins].")(fn)
     return fn
+
+
+def _layer(app: AppContext, bun: Path | None, version: str | None, arch: str) -> tuple[bytes, dict[str, Any]]:
+    """The layer zip and what describes it: npm's release (cached), or the binary --bun names."""
+    from tscloud_py.build.bun_layer import RUNTIME, build_bun_layer, npm_layer
+    from tscloud_py.build.bun_npm import BUN_VERSION, check_version
+    from tscloud_py.build.zipper import code_sha256
+    from tscloud_py.cli.ui import echo
+
+    if bun is not None and version is not None:
+        raise UsageError("--bun and --bun-version: pass one (a local binary, or a release from npm)")
+    doc: dict[str, Any] = {"runtime": RUNTIME, "architecture": arch}
+    if bun is not None:
+        data = build_bun_layer(bun, arch)
+        doc.update(bun=str(bun), size=len(data), code_sha256=code_sha256(data))
+        return data, doc
+    built = npm_layer(check_version(version or BUN_VERSION), arch,
+                      progress=None if app.json else (lambda line: echo(line, err=True)))
+    data = built.read()
+    doc.update(bun_version=built.version, size=built.size, unzipped_size=built.unzipped_size,
+               code_sha256=built.code_sha256)
+    return data, doc
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 @bun_layer.command("build")
@@ -151,21 +180,20 @@ def _bun_options(fn: Any) -> Any:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the zip (default: bun-layer-ARCH.zip).")
 @pass_app
-def bun_build(app: AppContext, bun: Path | None, arch: str, out: Path | None) -> None:
-    """Build the Bun runtime layer zip."""
-    from tscloud_py.build.bun_layer import RUNTIME, build_bun_layer
-    from tscloud_py.build.zipper import code_sha256
+def bun_build(app: AppContext, bun: Path | None, bun_version: str | None, arch: str, out: Path | None) -> None:
+    """Build the Bun runtime layer zip (Bun from the npm registry unless --bun names a binary)."""
     from tscloud_py.cli.ui import echo, print_json
 
-    data = build_bun_layer(bun, arch)
+    data, doc = _layer(app, bun, bun_version, arch)
     out = out or Path(f"bun-layer-{arch}.zip")
     out.write_bytes(data)
-    doc = {"path": str(out), "size": len(data), "code_sha256": code_sha256(data), "runtime": RUNTIME,
-           "architecture": arch}
+    doc = {"path": str(out), **doc}
     if app.json:
         print_json(doc)
-    else:
-        echo(f"wrote {out} ({len(data) / (1024 * 1024):.1f} MiB, {RUNTIME}, {arch})")
+        return
+    unzipped = f", {_mib(doc['unzipped_size'])} unzipped" if "unzipped_size" in doc else ""
+    release = f"Bun {doc['bun_version']}, " if "bun_version" in doc else ""
+    echo(f"wrote {out} ({_mib(len(data))} zipped{unzipped}; {release}{doc['runtime']}, {arch})")
 
 
 @bun_layer.command("publish")
@@ -173,14 +201,16 @@ def bun_build(app: AppContext, bun: Path | None, arch: str, out: Path | None) ->
 @click.option("--name", default=None, help="Layer name (default: tscloud-bun-ARCH).")
 @click.option("--s3-bucket", help="Upload through this bucket (needed above 50 MB zipped).")
 @pass_app
-def bun_publish(app: AppContext, bun: Path | None, arch: str, name: str | None, s3_bucket: str | None) -> None:
+def bun_publish(app: AppContext, bun: Path | None, bun_version: str | None, arch: str, name: str | None,
+                s3_bucket: str | None) -> None:
     """Build and publish the Bun runtime layer (skipped when unchanged)."""
-    from tscloud_py.build.bun_layer import DEFAULT_LAYER_NAME, RUNTIME, build_bun_layer
+    from tscloud_py.build.bun_layer import DEFAULT_LAYER_NAME, RUNTIME
 
     name = name or f"{DEFAULT_LAYER_NAME}-{arch.replace('_', '-')}"
     _check_name(name)
-    data = build_bun_layer(bun, arch)
-    _report(app, _publish(app, name, data, [RUNTIME], [arch], "Bun runtime (tscloud)", s3_bucket))
+    data, doc = _layer(app, bun, bun_version, arch)
+    description = f"Bun {doc['bun_version']} runtime (tscloud)" if "bun_version" in doc else "Bun runtime (tscloud)"
+    _report(app, _publish(app, name, data, [RUNTIME], [arch], description, s3_bucket))
 
 
 def register(group: click.Group) -> None:
