@@ -27,9 +27,9 @@ from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets.naming import Names
 from tscloud_py.presets.ssr_app.distribution import ServerOrigin, ssr_owned
+from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
 from tscloud_py.presets.ssr_app.steps import (
     FORWARDED_HOST_CODE,
-    EdgeFunctionStep,
     FunctionStep,
     FunctionUrlStep,
     ServerRoleStep,
@@ -147,6 +147,12 @@ def summary(stage: str = "DEVELOPMENT") -> dict[str, Any]:
                                  "LastModifiedTime": "2026-01-01T00:00:00Z"}}
 
 
+def forwarded_host_step(cloudfront: CloudFront) -> EdgeFunctionStep:
+    """ssr-app's function step, as its preset builds it."""
+    return EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host", code=FORWARDED_HOST_CODE,
+                            comment="tscloud: viewer Host -> x-forwarded-host", what="x-forwarded-host")
+
+
 def test_edge_function_create_and_publish() -> None:
     cloudfront, stubber = stubbed_cloudfront()
     stubber.add_client_error("describe_function", "NoSuchFunctionExists", http_status_code=404,
@@ -156,7 +162,7 @@ def test_edge_function_create_and_publish() -> None:
         "FunctionConfig": {"Comment": "tscloud: viewer Host -> x-forwarded-host", "Runtime": "cloudfront-js-2.0"}})
     stubber.add_response("publish_function", {"FunctionSummary": summary("LIVE")},
                          {"Name": "shop-dev-forwarded-host", "IfMatch": "E1"})
-    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host")
+    step = forwarded_host_step(cloudfront)
     with stubber:
         observed = step.read(ctx())
         assert observed is None and step.diff(ctx(), observed)
@@ -166,7 +172,7 @@ def test_edge_function_create_and_publish() -> None:
 
 def test_edge_function_unchanged_and_updated() -> None:
     cloudfront, stubber = stubbed_cloudfront()
-    step = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host")
+    step = forwarded_host_step(cloudfront)
     for live_code in (FORWARDED_HOST_CODE, b"function handler(e) { return e.request; }"):
         stubber.add_response("describe_function", {"FunctionSummary": summary(), "ETag": "E2"},
                              {"Name": "shop-dev-forwarded-host", "Stage": "DEVELOPMENT"})
@@ -190,7 +196,7 @@ def test_edge_function_errors_are_not_swallowed() -> None:
     # a bare 404 (no NoSuchFunctionExists code) is not "absent": the endpoint answered something else
     cloudfront, stubber = stubbed_cloudfront()
     stubber.add_client_error("describe_function", "404", "Not Found", http_status_code=404)
-    strict = EdgeFunctionStep("edge-function", cloudfront, "shop-dev-forwarded-host")
+    strict = forwarded_host_step(cloudfront)
     with stubber, pytest.raises(Exception, match="404"):
         strict.read(ctx())
 

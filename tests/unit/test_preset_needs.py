@@ -231,10 +231,48 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
     assert needs(frontend_waf) == {**needs(frontend), "web-acl": [], "frontend-web-acl": ["web-acl"]}
 
 
+# -- preview: the host (`preview setup`) and one stage (`preview deploy NAME`) -------------------
+PREVIEW = {"preset": "static-site", "site": {"dir": "dist", "spa": True},
+           "preview": {"domain": "preview.example.com"}, "dns": ROUTE53}
+PREVIEW_HOST = {
+    "bucket": [],
+    "oac": [],
+    "certificate": [],
+    "routes": [],
+    "router": ["routes"],
+    "distribution": ["bucket", "certificate", "oac", "router"],
+    "bucket-policy": ["bucket", "distribution"],
+    "dns": ["distribution"],
+}
+PREVIEW_STAGE = {
+    "host": [],
+    "upload": ["host"],
+    "route": ["host", "upload"],
+    "invalidation": ["host", "route", "upload"],
+}
+
+
+def preview_graphs(tmp_path: Path) -> list[list[Step]]:
+    from tscloud_py.presets.preview.host import PreviewHost
+    from tscloud_py.presets.preview.stage import PreviewStage
+
+    steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist"}})  # the project's files
+    config = config_from_dict({"app": "shop", **PREVIEW}, "tscloud.toml", base_dir=tmp_path, region=REGION)
+    aws = ClientFactory(region=REGION)
+    return [PreviewHost(config, aws).steps(), PreviewStage(config, aws, name="pr-7").steps()]
+
+
+def test_preview_needs(tmp_path: Path) -> None:
+    host, stage = preview_graphs(tmp_path)
+    assert needs(host) == PREVIEW_HOST
+    assert needs(stage) == PREVIEW_STAGE
+
+
 # -- needs are what the steps read -----------------------------------------------------------------
 # Needs a step has without reading the step's outputs: it must only come after it. Keyed by step id.
 AFTER_ONLY: dict[str, dict[str, str]] = {
-    "invalidation": {"bucket-policy": "CloudFront reads the bucket only once the policy lets it"},
+    "invalidation": {"bucket-policy": "CloudFront reads the bucket only once the policy lets it",
+                     "route": "a preview stage's cached copies are dropped once its key names the new build"},
     "mapping": {"domain": "the mapping is made on the custom domain name, which must exist"},
     "function": {"log-group": "made first, or Lambda makes the log group itself, with no retention"},
     "function-url": {"function": "the URL is configured on the function, which must exist"},
@@ -260,8 +298,9 @@ EVERY_OPTION: list[dict[str, Any]] = [
 
 def test_needs_are_the_steps_read_plus_the_justified_order(tmp_path: Path) -> None:
     after_only: set[tuple[str, str]] = set()
-    for raw in EVERY_OPTION:
-        for step in steps(tmp_path, raw):
+    graphs = [steps(tmp_path, raw) for raw in EVERY_OPTION] + preview_graphs(tmp_path)
+    for graph in graphs:
+        for step in graph:
             read = referenced_steps(step)
             assert read <= set(step.needs), f"{step.id} reads {sorted(read - set(step.needs))} without needing them"
             unread = set(step.needs) - read

@@ -112,6 +112,37 @@ class ReadCache:
             self._values.clear()
 
 
+# The KeyValueStore data plane. AWS signs it with SigV4A (botocore needs awscrt for that) at
+# ``{account}.cloudfront-kvs.global.api.aws``; its endpoint rules put the account in front of any endpoint URL's
+# host too. At an endpoint of one's own (the emulator, a proxy) the request goes to that host as given,
+# signed with SigV4, which needs nothing more than botocore.
+KVS_DATA = "cloudfront-keyvaluestore"
+
+
+def sigv4a_available() -> bool:
+    """Whether botocore can sign SigV4A requests (AWS's KeyValueStore data plane needs it)."""
+    try:
+        import awscrt  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _at_endpoint(endpoint_url: str) -> Callable[..., None]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    authority = urlsplit(endpoint_url).netloc
+
+    def rewrite(request: Any = None, **_: Any) -> None:
+        if request is None:
+            return
+        parts = urlsplit(request.url)
+        if parts.netloc != authority and parts.netloc.endswith("." + authority):
+            request.url = urlunsplit(parts._replace(netloc=authority))
+
+    return rewrite
+
+
 class ClientFactory:
     """Builds and caches boto3 clients for one (profile, region, endpoint)."""
 
@@ -217,9 +248,13 @@ class ClientFactory:
                     max_pool_connections=connections,
                     user_agent_extra="tscloud/0.1",
                 )
+                if service == KVS_DATA and self.endpoint_url:
+                    config = config.merge(Config(signature_version="v4"))
                 client = self._boto_session().client(
                     service, region_name=region, endpoint_url=self.endpoint_url, config=config
                 )
+                if service == KVS_DATA and self.endpoint_url:
+                    client.meta.events.register("before-sign", _at_endpoint(self.endpoint_url))
                 # Counted per client, not per session: a sibling factory shares the session.
                 client.meta.events.register("before-call", self._record_call)
                 client.meta.events.register("after-call", self._after_call)

@@ -155,9 +155,25 @@ def check_edge(config: Config, shown: str) -> None:
         raise ConfigError(shown, "alerts.email", "set exactly one of email or sns_topic_arn")
 
 
+def check_preview(config: Config, shown: str) -> None:
+    """[preview]: the preview host is a name of its own, under which each stage gets one label; it is not
+    the site's own domain (its certificate and record would be taken over)."""
+    table = config.preview
+    if table is None:
+        return
+    domain = table.domain.lower().rstrip(".")
+    if domain.startswith("*."):
+        raise ConfigError(shown, "preview.domain", "give the preview host without the wildcard (preview.example.com); "
+                          "stages are served at NAME.preview.example.com")
+    site_domain = (config.site.domain or "").lower().rstrip(".") if config.site else ""
+    if site_domain and (site_domain == domain or site_domain.endswith("." + domain)):
+        raise ConfigError(shown, "preview.domain", f"{table.domain} holds the site's own domain {site_domain} "
+                          "(site.domain); use a name of its own such as preview.example.com")
+
+
 CHECKS: dict[str, tuple[Check, ...]] = {
-    "static-site": (check_edge,),
+    "static-site": (check_edge, check_preview),
     "fullstack-app": (check_fullstack, check_edge),
     "api-domain": (check_api_domain,),
-    "ssr-app": (check_ssr, check_edge),
+    "ssr-app": (check_ssr, check_edge, check_preview),
 }

@@ -29,7 +29,7 @@ class PresetInfo:
 
 PRESETS: dict[str, PresetInfo] = {
     "static-site": PresetInfo(
-        "tscloud_py.presets.static_site:StaticSite", PresetTables(required=("site",), optional=("waf", "alerts")), ("site",),
+        "tscloud_py.presets.static_site:StaticSite", PresetTables(required=("site",), optional=("waf", "alerts", "preview")), ("site",),
         {"site.dir": "dist", "site.spa": False}),
     "fullstack-app": PresetInfo(
         "tscloud_py.presets.fullstack_app.preset:FullstackApp",
@@ -44,7 +44,7 @@ PRESETS: dict[str, PresetInfo] = {
         "tscloud_py.presets.api_domain.preset:ApiDomain", PresetTables(required=("api_domain",)), ("api_domain", "dns"),
         {"api_domain.domain": "api.example.com", "api_domain.api_id": "a1b2c3d4e5", "dns.provider": "route53"}),
     "ssr-app": PresetInfo(
-        "tscloud_py.presets.ssr_app.preset:SsrApp", PresetTables(required=("ssr",), optional=("waf", "alerts")), ("ssr",),
+        "tscloud_py.presets.ssr_app.preset:SsrApp", PresetTables(required=("ssr",), optional=("waf", "alerts", "preview")), ("ssr",),
         {"ssr.dir": ".output", "ssr.memory": 1024, "ssr.timeout": 30, "ssr.architecture": "arm64"}),
 }
 

@@ -25,6 +25,7 @@ from tscloud_py.config.tables.fullstack import (
     QueueConfig,
     ScheduleConfig,
 )
+from tscloud_py.config.tables.preview import PreviewConfig
 from tscloud_py.config.tables.ssr import SsrConfig
 
 
@@ -107,6 +108,9 @@ class Config:
         "a WAF web ACL in front of the distribution (on by default for a production stage)"))
     alerts: AlertsConfig | None = field(default=None, metadata=meta(
         "CloudWatch alarms, an SNS topic and a dashboard; none without this table"))
+    # static-site, ssr-app
+    preview: PreviewConfig | None = field(default=None, metadata=meta(
+        "preview stages sharing one distribution, routed by host (`tscloud preview`)"))
 
     path: str = field(default="tscloud.toml", metadata={"internal": True})
     base_dir: Path = field(default_factory=Path.cwd, metadata={"internal": True})

@@ -5,8 +5,10 @@ with cache behaviors, with AWS's rules: a function is created in DEVELOPMENT;
 every change needs the stage's current ETag as If-Match; publishing copies
 DEVELOPMENT to LIVE; a distribution may associate only a published function
 (by its ARN), at most one per event type; an associated function cannot be
-deleted; code is at most 10 KB. moto's distribution model drops
-FunctionAssociations, so the association is kept here too. Idempotent.
+deleted; code is at most 10 KB; a function is associated with at most one
+KeyValueStore, which must exist (``emulator/cloudfront_kvs.py``). moto's
+distribution model drops FunctionAssociations, so the association is kept here
+too. Idempotent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class _Stage:
     runtime: str
     etag: str
     modified: datetime
+    stores: tuple[str, ...] = ()  # the associated KeyValueStores' ARNs
 
 
 @dataclass
@@ -84,8 +87,11 @@ def add_cloudfront_functions() -> None:
         assert stage is not None
         status = "UNPUBLISHED" if fn.live is None else ("ASSOCIATED" if associated(backend, fn.arn)
                                                         else "UNASSOCIATED")
-        return {"Name": fn.name, "Status": status,
-                "FunctionConfig": {"Comment": stage.comment, "Runtime": stage.runtime},
+        config: dict[str, Any] = {"Comment": stage.comment, "Runtime": stage.runtime}
+        if stage.stores:
+            config["KeyValueStoreAssociations"] = {
+                "Quantity": len(stage.stores), "Items": [{"KeyValueStoreARN": a} for a in stage.stores]}
+        return {"Name": fn.name, "Status": status, "FunctionConfig": config,
                 "FunctionMetadata": {"FunctionARN": fn.arn, "Stage": stage_name, "CreatedTime": fn.created,
                                      "LastModifiedTime": stage.modified}}
 
@@ -106,6 +112,19 @@ def add_cloudfront_functions() -> None:
         if runtime not in RUNTIMES:
             raise Error("InvalidArgument", f"Runtime must be one of {', '.join(RUNTIMES)}.")
         return body
+
+    def checked_stores(config: dict[str, Any]) -> tuple[str, ...]:
+        from tscloud_py.emulator.cloudfront_kvs import store_by_arn
+
+        block = config.get("KeyValueStoreAssociations") or {}
+        items = block.get("Items") or [] if isinstance(block, dict) else []
+        arns = tuple(str(i.get("KeyValueStoreARN") or "") for i in items if isinstance(i, dict))
+        if len(arns) > 1:
+            raise Error("InvalidArgument", "A function can be associated with at most one key value store.")
+        for arn in arns:
+            if store_by_arn(arn) is None:
+                raise Error("EntityNotFound", f"The key value store {arn} was not found.")
+        return arns
 
     def if_match(response: Any, stage: _Stage) -> None:
         given = response._get_param("IfMatch")
@@ -132,7 +151,8 @@ def add_cloudfront_functions() -> None:
                 raise Error("FunctionAlreadyExists", f"A function with the name {name} already exists.")
             arn = f"arn:aws:cloudfront::{self.current_account}:function/{name}"
             now = _now()
-            fn = _Function(name, arn, now, _Stage(code, str(config.get("Comment") or ""), runtime, _etag(), now))
+            fn = _Function(name, arn, now, _Stage(code, str(config.get("Comment") or ""), runtime, _etag(), now,
+                                                  checked_stores(config)))
             functions[name] = fn
         return ActionResult({"FunctionSummary": summary(fn, "DEVELOPMENT", self.backend),
                              "ETag": fn.development.etag,
@@ -166,7 +186,8 @@ def add_cloudfront_functions() -> None:
         code = checked_code(self._get_param("FunctionCode"), runtime)
         with _lock:
             if_match(self, fn.development)
-            fn.development = _Stage(code, str(config.get("Comment") or ""), runtime, _etag(), _now())
+            fn.development = _Stage(code, str(config.get("Comment") or ""), runtime, _etag(), _now(),
+                                    checked_stores(config))
         return ActionResult({"FunctionSummary": summary(fn, "DEVELOPMENT", self.backend),
                              "ETag": fn.development.etag})
 
@@ -175,7 +196,7 @@ def add_cloudfront_functions() -> None:
         with _lock:
             if_match(self, fn.development)
             dev = fn.development
-            fn.live = _Stage(dev.code, dev.comment, dev.runtime, _etag(), _now())
+            fn.live = _Stage(dev.code, dev.comment, dev.runtime, _etag(), _now(), dev.stores)
         return ActionResult({"FunctionSummary": summary(fn, "LIVE", self.backend)})
 
     def delete_function(self: Any) -> Any:
@@ -196,6 +217,9 @@ def add_cloudfront_functions() -> None:
         urls.url_paths[base + path] = CloudFrontResponse.dispatch
 
     _keep_function_associations(models, Error)
+    from tscloud_py.emulator.cloudfront_kvs import add_key_value_stores
+
+    add_key_value_stores(_store_in_use)
     _applied = True
 
 
@@ -234,6 +258,12 @@ def _keep_function_associations(models: Any, error: Any) -> None:
         self.function_associations = {"Quantity": len(items), "Items": items} if items else {"Quantity": 0}
 
     models.DefaultCacheBehaviour.__init__ = init
+
+
+def _store_in_use(backend: Any, arn: str) -> bool:
+    functions: dict[str, _Function] = getattr(backend, "tscloud_functions", {})
+    return any(arn in fn.development.stores or (fn.live is not None and arn in fn.live.stores)
+               for fn in functions.values())
 
 
 def _is_published(arn: str) -> bool:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tscloud_py.engine.plan import Plan
     from tscloud_py.engine.runner import RunResult
     from tscloud_py.operations.context import AppContext
-    from tscloud_py.operations.workspace import Workspace
+    from tscloud_py.operations.workspace import Target, Workspace
     from tscloud_py.state.lock import Holder, Lock
 
 
@@ -76,13 +76,13 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def plan(app: AppContext, face: Face) -> PlanOutcome:
+def plan(app: AppContext, face: Face, target: Target | None = None) -> PlanOutcome:
     from tscloud_py.cost.hooks import plan_cost
     from tscloud_py.engine.events import NullSink
     from tscloud_py.engine.plan import Planner
     from tscloud_py.operations.workspace import Workspace
 
-    ws = Workspace.open(app)
+    ws = Workspace.open(app, target=target)
     ws.preset.validate()
     face.notices([*ws.journal.notices, *ws.preset.notices])
     ws.preset.preflight()
@@ -96,14 +96,14 @@ def plan(app: AppContext, face: Face) -> PlanOutcome:
     return PlanOutcome(ws, result)
 
 
-def deploy(app: AppContext, face: Face, request: DeployRequest) -> RunOutcome:
+def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target | None = None) -> RunOutcome:
     from tscloud_py.engine.graph import select
     from tscloud_py.engine.runner import Runner
     from tscloud_py.operations.workspace import Workspace
     from tscloud_py.presets import PresetOptions
 
     ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=request.upload_concurrency),
-                        locking=True)
+                        locking=True, target=target)
     selected = select(ws.steps, request.only, request.start)
     ws.preset.validate()
     ws.preset.preflight()
@@ -117,20 +117,21 @@ def deploy(app: AppContext, face: Face, request: DeployRequest) -> RunOutcome:
         return _finish(ws, "deploy", result, sink.events, lock)
 
 
-def destroy(app: AppContext, face: Face, request: DestroyRequest) -> RunOutcome:
+def destroy(app: AppContext, face: Face, request: DestroyRequest, target: Target | None = None) -> RunOutcome:
     from tscloud_py.engine.plan import destroy_plan
     from tscloud_py.engine.runner import Runner
     from tscloud_py.operations.workspace import Workspace
     from tscloud_py.presets import PresetOptions
 
-    ws = Workspace.open(app, PresetOptions(no_snapshot=request.no_snapshot, verbose=app.verbose), locking=True)
-    target = f"{ws.config.app}-{ws.config.stage}"
-    if ws.config.is_production and request.confirm != target:
-        raise UsageError(f"--confirm: destroying the production stage needs --confirm {target}")
-    if request.confirm is not None and request.confirm != target:
-        raise UsageError(f"--confirm: expected {target}, got {request.confirm}")
+    ws = Workspace.open(app, PresetOptions(no_snapshot=request.no_snapshot, verbose=app.verbose), locking=True,
+                        target=target)
+    named = f"{ws.config.app}-{ws.config.stage}"
+    if ws.config.is_production and request.confirm != named:
+        raise UsageError(f"--confirm: destroying the production stage needs --confirm {named}")
+    if request.confirm is not None and request.confirm != named:
+        raise UsageError(f"--confirm: expected {named}, got {request.confirm}")
     if not (app.yes or request.yes) and not ws.config.is_production:
-        face.confirm_destroy(target)
+        face.confirm_destroy(named)
     breaker = (lambda _h: True) if request.yes else (lambda h: face.confirm_break(ws.scope, h))
     with ws.lock(force=request.force_unlock, confirm_break=breaker) as lock:
         face.notices([*ws.journal.notices, *ws.preset.notices])

@@ -18,10 +18,21 @@ from tscloud_py.state.journal import Journal, atomic_write_json
 from tscloud_py.state.lock import ConfirmBreak, Lock
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.config.schema import Config
     from tscloud_py.engine.events import EventSink
     from tscloud_py.operations.context import AppContext
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a command opens instead of the config's own stage and preset: a preview stage or the preview
+    host (``operations/preview.py``), with its own journal and lock."""
+
+    config: Config
+    preset: Callable[[Config, ClientFactory, PresetOptions], Preset]
 
 
 @dataclass
@@ -35,12 +46,13 @@ class Workspace:
     state: StateBackend
 
     @classmethod
-    def open(cls, app: AppContext, options: PresetOptions | None = None, *, locking: bool = False) -> Workspace:
+    def open(cls, app: AppContext, options: PresetOptions | None = None, *, locking: bool = False,
+             target: Target | None = None) -> Workspace:
         """``locking``: the command takes the run lock (``lock()``), which reads the journal once held."""
         from tscloud_py.concurrency import Background
         from tscloud_py.engine.graph import check_graph
 
-        config = app.config()
+        config = target.config if target else app.config()
         preset_options = options or PresetOptions(verbose=app.verbose)
         aws = app.factory(config.region)
 
@@ -52,7 +64,8 @@ class Workspace:
         # preset builds its clients, which waits on the CPU: side by side, the run pays for the longer.
         opening = Background(opened, name="state-open")
         try:
-            preset = load_preset(config, aws, preset_options)
+            preset = target.preset(config, aws, preset_options) if target else load_preset(config, aws,
+                                                                                           preset_options)
             steps = preset.steps()
             check_graph(steps)
         except Exception:

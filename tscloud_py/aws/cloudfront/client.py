@@ -413,11 +413,19 @@ class CloudFront:
             return bytes(body.read() if hasattr(body, "read") else body)
         return None
 
-    def create_function(self, name: str, code: bytes, comment: str, runtime: str = "cloudfront-js-2.0") -> str:
-        """Create in DEVELOPMENT; returns the ETag to publish with."""
+    @staticmethod
+    def function_stores(summary: dict[str, Any]) -> tuple[str, ...]:
+        """The KeyValueStores' ARNs a function summary says are associated with it."""
+        block = summary.get("FunctionConfig", {}).get("KeyValueStoreAssociations") or {}
+        return tuple(str(i["KeyValueStoreARN"]) for i in block.get("Items") or [])
+
+    def create_function(self, name: str, code: bytes, comment: str, runtime: str = "cloudfront-js-2.0", *,
+                        stores: tuple[str, ...] = ()) -> str:
+        """Create in DEVELOPMENT (associated with ``stores``, KeyValueStore ARNs); returns the ETag to publish
+        with."""
         def create() -> str:
             resp = call(self._once.create_function, "cloudfront:CreateFunction", Name=name, FunctionCode=code,
-                        FunctionConfig={"Comment": comment, "Runtime": runtime})
+                        FunctionConfig=_function_config(comment, runtime, stores))
             return str(resp["ETag"])
 
         def find() -> str | None:  # made by a request whose answer was lost: its DEVELOPMENT ETag
@@ -427,9 +435,9 @@ class CloudFront:
         return create_or_adopt(create, find, "cloudfront:CreateFunction", exists=("FunctionAlreadyExists",))
 
     def update_function(self, name: str, code: bytes, comment: str, etag: str,
-                        runtime: str = "cloudfront-js-2.0") -> str:
+                        runtime: str = "cloudfront-js-2.0", *, stores: tuple[str, ...] = ()) -> str:
         resp = call(self._client.update_function, "cloudfront:UpdateFunction", Name=name, IfMatch=etag,
-                    FunctionCode=code, FunctionConfig={"Comment": comment, "Runtime": runtime})
+                    FunctionCode=code, FunctionConfig=_function_config(comment, runtime, stores))
         return str(resp["ETag"])
 
     def publish_function(self, name: str, etag: str) -> str:
@@ -440,3 +448,11 @@ class CloudFront:
     def delete_function(self, name: str, etag: str) -> None:
         with ignoring("NoSuchFunctionExists"):
             call(self._client.delete_function, "cloudfront:DeleteFunction", Name=name, IfMatch=etag)
+
+
+def _function_config(comment: str, runtime: str, stores: tuple[str, ...]) -> dict[str, Any]:
+    config: dict[str, Any] = {"Comment": comment, "Runtime": runtime}
+    if stores:
+        config["KeyValueStoreAssociations"] = {"Quantity": len(stores),
+                                               "Items": [{"KeyValueStoreARN": a} for a in stores]}
+    return config

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "tscloud_py.cli.commands.secret_cmd",
     "tscloud_py.cli.commands.local",
     "tscloud_py.cli.commands.cloudfront",
+    "tscloud_py.cli.commands.preview",
     "tscloud_py.cli.commands.ssr",
     "tscloud_py.cli.commands.ssr_doctor",
     "tscloud_py.cli.commands.lambda_cmd",

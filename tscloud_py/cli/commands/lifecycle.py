@@ -15,7 +15,7 @@ from tscloud_py.errors import DeployFailedError, UsageError
 if TYPE_CHECKING:
     from tscloud_py.engine.plan import Plan
     from tscloud_py.operations.context import AppContext
-    from tscloud_py.operations.pipelines import RunOutcome
+    from tscloud_py.operations.pipelines import PlanOutcome, RunOutcome
     from tscloud_py.operations.workspace import Workspace
 
 ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "none": "dim"}
@@ -46,11 +46,16 @@ def check_preset(app: AppContext, preset_name: str | None) -> None:
 def plan(app: AppContext, preset_name: str | None) -> None:
     """Show, per step, what deploy would do: create, update, none or delete."""
     from tscloud_py.cli.face import TerminalFace
-    from tscloud_py.cost.hooks import plan_cost_line
     from tscloud_py.operations import pipelines
 
     check_preset(app, preset_name)
-    outcome = pipelines.plan(app, TerminalFace(app))
+    print_plan(app, pipelines.plan(app, TerminalFace(app)))
+
+
+def print_plan(app: AppContext, outcome: PlanOutcome) -> None:
+    """A plan as one JSON document, or per step with its changes and the cost line."""
+    from tscloud_py.cost.hooks import plan_cost_line
+
     if app.json:
         from tscloud_py.cli.ui import print_json
 

@@ -1,7 +1,9 @@
 """CloudFront Functions for the local edge: the event CloudFront builds, run for real in node.
 
 One node process (``data/edge/cloudfront-functions.mjs``) serves every call,
-one JSON line each way; calls are serialized, as the edge is a local tool.
+one JSON line each way; calls are serialized, as the edge is a local tool. A
+function that reads its KeyValueStore asks while it runs (an ``ask`` line), and
+``KeyLookup`` answers from the emulator's store before the call goes on.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import json
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 RUNNER = "cloudfront-functions.mjs"
@@ -22,10 +25,19 @@ class FunctionError(Exception):
     """The function threw, timed out, or returned something CloudFront rejects (viewers get a 503)."""
 
 
+class KeyLookup(Protocol):
+    """What a function's ``cf.kvs()`` reads: a key's value (None when absent), or the store's metadata."""
+
+    def get(self, store_arn: str, key: str) -> str | None: ...
+
+    def meta(self, store_arn: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class FunctionResult:
     value: dict[str, Any]
     logs: list[str]
+    origin: dict[str, Any] | None = None  # what cf.updateRequestOrigin set
 
 
 class FunctionRuntime:
@@ -44,28 +56,38 @@ class FunctionRuntime:
             return subprocess.Popen([node, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
-    def run(self, code: str, runtime: str, event: dict[str, Any]) -> FunctionResult:
+    def run(self, code: str, runtime: str, event: dict[str, Any], *, stores: Sequence[str] = (),
+            lookup: KeyLookup | None = None) -> FunctionResult:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._proc = self._start()
             self._next += 1
-            message = {"id": self._next, "code": code, "runtime": runtime, "event": event}
+            message = {"id": self._next, "code": code, "runtime": runtime, "event": event, "stores": list(stores)}
             assert self._proc.stdin is not None and self._proc.stdout is not None
             try:
-                self._proc.stdin.write(json.dumps(message) + "\n")
-                self._proc.stdin.flush()
-                line = self._proc.stdout.readline()
+                self._send(message)
+                while True:
+                    line = self._proc.stdout.readline()
+                    if not line:
+                        raise FunctionError("the function runner stopped")
+                    reply = json.loads(line)
+                    if "ask" not in reply:
+                        break
+                    self._send({"answer": reply["ask"], **_answer(reply, lookup)})
             except OSError as exc:
                 raise FunctionError(f"the function runner stopped: {exc}") from exc
-        if not line:
-            raise FunctionError("the function runner stopped")
-        reply = json.loads(line)
         if not reply.get("ok"):
             raise FunctionError(str(reply.get("error")))
         value = reply.get("result")
         if not isinstance(value, dict):
             raise FunctionError(f"the function returned {type(value).__name__}, not an object")
-        return FunctionResult(value, list(reply.get("logs") or []))
+        origin = reply.get("origin")
+        return FunctionResult(value, list(reply.get("logs") or []), origin if isinstance(origin, dict) else None)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(message) + "\n")
+        self._proc.stdin.flush()
 
     def close(self) -> None:
         with self._lock:
@@ -78,6 +100,16 @@ class FunctionRuntime:
                     self._proc.kill()
                     self._proc.wait()
                 self._proc = None
+
+
+def _answer(ask: dict[str, Any], lookup: KeyLookup | None) -> dict[str, Any]:
+    if lookup is None:
+        return {"found": False}
+    store = str(ask.get("store"))
+    if ask.get("op") == "meta":
+        return {"found": True, "value": lookup.meta(store)}
+    value = lookup.get(store, str(ask.get("key")))
+    return {"found": value is not None, "value": value}
 
 
 def _multi(pairs: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:

@@ -1,8 +1,9 @@
 """One request through a distribution, in CloudFront's order.
 
 Pick the cache behavior by path, check the method, run the viewer-request
-function, apply DefaultRootObject, fetch from the behavior's origin, replace an
-error with the custom error response, run the viewer-response function, add
+function (which may read its KeyValueStore and pick another origin with
+``cf.updateRequestOrigin``), apply DefaultRootObject, fetch from the behavior's
+origin (or the one the function picked), replace an error with the custom error response, run the viewer-response function, add
 the response headers policy's headers, then say what served it.
 """
 
@@ -17,6 +18,7 @@ from http import HTTPStatus
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.cloudfront.kvs import KeyValueStores
 from tscloud_py.emulator.edge import functions as cff
 from tscloud_py.emulator.edge.headers_policy import MANAGED, apply_policy
 from tscloud_py.emulator.edge.origins import (
@@ -58,6 +60,7 @@ class Edge:
     def __init__(self, cloudfront: CloudFront, origins: Origins, functions: cff.FunctionRuntime,
                  log: Callable[[LogLine], None] | None = None) -> None:
         self.cloudfront, self.origins, self.functions, self.log = cloudfront, origins, functions, log
+        self.stores = _StoreLookup(KeyValueStores(cloudfront.factory))
 
     def close(self) -> None:
         self.functions.close()
@@ -95,16 +98,21 @@ class Edge:
                                   client_ip=req.client_ip, distribution_id=dist.id,
                                   distribution_domain=dist.domain, request_id=request_id)
         notes: list[str] = []
+        chosen: dict[str, Any] | None = None
         if "viewer-request" in behavior.functions:
-            result = self._run(behavior.functions["viewer-request"], event)
+            ran = self._run(behavior.functions["viewer-request"], event)
+            result = ran.value
             if "statusCode" in result:
                 response = _generated(result)
                 response.origin = "viewer-request function"
                 return self._after(dist, behavior, event, response)
             req = _rewritten(req, result)
             notes.append("viewer-request function ran")
+            if ran.origin is not None:
+                chosen = _updated_origin(ran.origin)
+                notes.append(f"cf.updateRequestOrigin: {chosen['DomainName']}")
         req = replace(req, uri=apply_default_root_object(dist.config, req.uri))
-        response = self._origin(dist, behavior, req)
+        response = self.origins.fetch(dist, chosen, req) if chosen else self._origin(dist, behavior, req)
         error = custom_error_response(dist.config, response.status)
         if error is not None:
             response = self._error_response(dist, req, response, error.page_path, error.response_code)
@@ -142,7 +150,7 @@ class Edge:
             reason = response.reason or _reason(response.status)
             event = {**event, "context": {**event["context"], "eventType": "viewer-response"},
                      "response": cff.response_block(response.status, reason, response.headers)}
-            result = self._run(behavior.functions["viewer-response"], event)
+            result = self._run(behavior.functions["viewer-response"], event).value
             response.status = int(result.get("statusCode") or response.status)
             response.reason = str(result.get("statusDescription") or "")
             body_headers = [(k, v) for k, v in response.headers if k.lower() in ("content-length", "content-type")]
@@ -160,14 +168,17 @@ class Edge:
                 response.headers = apply_policy(policy, response.headers)
         return response
 
-    def _run(self, arn: str, event: dict[str, Any]) -> dict[str, Any]:
+    def _run(self, arn: str, event: dict[str, Any]) -> cff.FunctionResult:
         name = cff.function_name(arn)
         found = self.cloudfront.describe_function(name, "LIVE")
         code = self.cloudfront.get_function_code(name, "LIVE")
         if found is None or code is None:
             raise cff.FunctionError(f"the associated function {name} has no LIVE stage")
-        runtime = str(found[0].get("FunctionConfig", {}).get("Runtime") or "cloudfront-js-1.0")
-        return self.functions.run(code.decode(), runtime, event).value
+        config = found[0].get("FunctionConfig", {})
+        runtime = str(config.get("Runtime") or "cloudfront-js-1.0")
+        stores = [str(a.get("KeyValueStoreARN")) for a in (config.get("KeyValueStoreAssociations") or {}).get("Items")
+                  or []]
+        return self.functions.run(code.decode(), runtime, event, stores=stores, lookup=self.stores)
 
     def _report(self, label: str, response: EdgeResponse, behavior: Behavior | None) -> list[tuple[str, str]]:
         """What CloudFront would have done, said in headers: the edge has no cache, so every request is a miss."""
@@ -181,6 +192,35 @@ class Edge:
             out.append(("X-Tscloud-Note", f"Lambda@Edge ({', '.join(behavior.lambda_at_edge)}) is not emulated"))
         out += [("X-Tscloud-Note", note) for note in response.notes]
         return out
+
+
+class _StoreLookup:
+    """A function's KeyValueStore reads, answered from the emulator's store through the data plane's API."""
+
+    def __init__(self, kvs: KeyValueStores) -> None:
+        self.kvs = kvs
+
+    def get(self, store_arn: str, key: str) -> str | None:
+        return self.kvs.get(store_arn, key)
+
+    def meta(self, store_arn: str) -> dict[str, Any]:
+        data = self.kvs.describe(store_arn)
+        return {"keyCount": data.items}
+
+
+def _updated_origin(params: dict[str, Any]) -> dict[str, Any]:
+    """The origin ``cf.updateRequestOrigin(params)`` names, in the API's shape the origins read."""
+    custom = params.get("customOriginConfig") or {}
+    origin: dict[str, Any] = {
+        "Id": "updateRequestOrigin", "DomainName": str(params["domainName"]),
+        "OriginPath": str(params.get("originPath") or ""),
+        "CustomOriginConfig": {"HTTPPort": int(custom.get("port") or 80), "HTTPSPort": int(custom.get("port") or 443),
+                               "OriginProtocolPolicy": str(custom.get("protocol") or "https") + "-only"},
+    }
+    access = params.get("originAccessControlConfig") or {}
+    if access.get("enabled"):
+        origin["OriginAccessControlId"] = "updateRequestOrigin"
+    return origin
 
 
 def _reason(status: int) -> str:

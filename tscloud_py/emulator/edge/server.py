@@ -48,6 +48,14 @@ def _handler(fleet: EdgeFleet, dist_id: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _alias_matches(alias: str, host: str) -> bool:
+    """As CloudFront matches aliases: exactly, or ``*.example.com`` for one more label in front."""
+    if alias.startswith("*."):
+        label, _, rest = host.partition(".")
+        return bool(label) and rest == alias[2:]
+    return host == alias
+
+
 class PortBook:
     """The port each distribution was served on, kept in a file so its URL survives a restart."""
 
@@ -118,7 +126,7 @@ class EdgeFleet:
         """The distribution a Host header names (its domain or an alias), else the port's own."""
         host = (host_header or "").rsplit(":", 1)[0].lower()
         for served in list(self.served.values()):
-            if host == served.domain.lower() or host in (a.lower() for a in served.aliases):
+            if host == served.domain.lower() or any(_alias_matches(a.lower(), host) for a in served.aliases):
                 return served.id
         return fallback
 

@@ -39,8 +39,8 @@ from tscloud_py.presets import Preset
 from tscloud_py.presets.ssr_app.distribution import SsrDistributionStep
 from tscloud_py.presets.ssr_app.rest_api import ApiPermissionStep, RestApiStep
 from tscloud_py.presets.ssr_app.steps import (
+    FORWARDED_HOST_CODE,
     CodeStaging,
-    EdgeFunctionStep,
     FunctionStep,
     FunctionUrlStep,
     ServerRoleStep,
@@ -48,6 +48,7 @@ from tscloud_py.presets.ssr_app.steps import (
 )
 from tscloud_py.presets.ssr_app.workers import worker_steps
 from tscloud_py.presets.steps.common import LogGroupStep
+from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
 from tscloud_py.presets.steps.site import (
     BucketPolicyStep,
     BucketStep,
@@ -178,7 +179,8 @@ class SsrApp(Preset):
             needs=["role", "log-group", "bucket"],
             staging=CodeStaging(s3, bucket.output("bucket")))
         edge_function = EdgeFunctionStep("edge-function", cloudfront, names.regional("forwarded-host"),
-                                         legacy_name=names.legacy("forwarded-host"))
+                                         code=FORWARDED_HOST_CODE, comment="tscloud: viewer Host -> x-forwarded-host",
+                                         what="x-forwarded-host", legacy_name=names.legacy("forwarded-host"))
         steps: list[Step] = [bucket, oac, log_group, role, function, edge_function]
         web_acl = web_acl_step(config, aws, names)
         if web_acl:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
 from tscloud_py.aws.s3 import S3
@@ -310,55 +309,3 @@ class UrlPermissionStep(Step):
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         for sid in (URL_SID, INVOKE_SID):
             self.lam.remove_permission(self.function_name, sid)
-
-
-class EdgeFunctionStep(Step):
-    """The viewer-request CloudFront Function that copies Host into x-forwarded-host."""
-
-    kind = "CloudFront Function"
-    provides = frozenset({"function_arn"})
-
-    def __init__(self, step_id: str, cloudfront: CloudFront, name: str, *, code: bytes = FORWARDED_HOST_CODE,
-                 legacy_name: str | None = None) -> None:
-        self.id, self.cloudfront, self.name, self.code = step_id, cloudfront, name, code
-        self.comment = "tscloud: viewer Host -> x-forwarded-host"
-        # Its name before it carried the region: kept when the journal recorded it as this stage's.
-        self.legacy_name = legacy_name
-
-    def read(self, ctx: StepContext) -> dict[str, Any] | None:
-        name = self.name
-        found = self.cloudfront.describe_function(name, "DEVELOPMENT")
-        recorded = ctx.previous.get(self.id, {}).get("function_arn")
-        if found is None and self.legacy_name and recorded and recorded.endswith(f":function/{self.legacy_name}"):
-            name = self.legacy_name
-            found = self.cloudfront.describe_function(name, "DEVELOPMENT")
-        if found is None:
-            return None
-        summary, etag = found
-        return {"name": name, "etag": etag, "arn": summary.get("FunctionMetadata", {}).get("FunctionARN"),
-                "live_code": self.cloudfront.get_function_code(name, "LIVE")}
-
-    def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
-        if observed is None:
-            return [Change(f"create and publish CloudFront Function {self.name} (x-forwarded-host)")]
-        if observed.get("live_code") != self.code:
-            return [Change("code", "differs" if observed.get("live_code") else None, "x-forwarded-host")]
-        return []
-
-    def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
-        name = observed.get("name", self.name) if observed is not None else self.name
-        if observed is None:
-            etag = self.cloudfront.create_function(name, self.code, self.comment)
-        else:
-            etag = self.cloudfront.update_function(name, self.code, self.comment, observed["etag"])
-        return {"function_arn": self.cloudfront.publish_function(name, etag)}
-
-    def outputs(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
-        return {"function_arn": observed["arn"]}
-
-    def destroy(self, ctx: StepContext, observed: Any) -> None:
-        if observed:
-            name = observed.get("name", self.name)
-            found = self.cloudfront.describe_function(name, "DEVELOPMENT")
-            if found is not None:
-                self.cloudfront.delete_function(name, found[1])
