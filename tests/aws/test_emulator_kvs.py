@@ -188,7 +188,7 @@ async function handler(event) {
         assert ran.origin is not None and ran.origin["domainName"] == "abc.lambda-url.us-east-1.on.aws"
         with pytest.raises(FunctionError, match="not associated"):
             runtime.run(code, "cloudfront-js-2.0", viewer("h", "/"), stores=[], lookup=Store({}))
-        with pytest.raises(FunctionError, match="cloudfront-js-2.0"):
+        with pytest.raises(FunctionError, match=r"cloudfront-js-2\.0"):
             runtime.run("var cf = require('cloudfront'); function handler(e) { return e.request; }",
                         "cloudfront-js-1.0", viewer("h", "/"))
     finally:

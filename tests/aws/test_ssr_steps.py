@@ -27,13 +27,13 @@ from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import StepContext
 from tscloud_py.presets.naming import Names
 from tscloud_py.presets.ssr_app.distribution import ServerOrigin, ssr_owned
-from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
 from tscloud_py.presets.ssr_app.steps import (
     FORWARDED_HOST_CODE,
     FunctionStep,
     FunctionUrlStep,
     ServerRoleStep,
 )
+from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
 
 FN_ARN = "arn:aws:cloudfront::123456789012:function/shop-dev-forwarded-host"
 NAMES = Names("shop", "dev", "us-east-1")
