@@ -1,0 +1,236 @@
+"""The least-privilege IAM policy a config's deploy needs, derived from the code (``tscloud iam policy``).
+
+Three facts, none kept by hand (docs/iam.md says why this shape):
+
+1. which typed clients the preset's steps hold, and which of their methods the steps' code calls: the
+   preset builds its steps for this config (no request is sent) and each step is walked for the
+   ``tscloud_py.aws`` clients it holds, directly or through what it holds (a DNS provider's Route 53
+   client); a client method counts as used when a module of the step's classes (or of what holds the
+   client, or of the preset) calls a method of that name;
+2. which API operations those methods send (``aws/operations_index.py``, read from the clients' source);
+3. what IAM must allow for each operation (``aws/actions.py``, from AWS's Service Authorization Reference).
+
+The state backend's lock and journal requests (``aws/state_bucket.py``) are always in, scoped to this
+stage's two keys in the state bucket.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+import inspect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tscloud_py.aws.actions import ANY, CATALOGUE, LISTS, NO_RESOURCE_LEVEL, RESOURCE_KINDS, Grant
+from tscloud_py.aws.operations_index import Operation, operations_of, public_methods
+from tscloud_py.aws.session import is_mutating
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.config.schema import Config
+
+PURPOSES = ("deploy", "destroy", "plan", "all", "secrets")
+# A destroy reads, deletes (these verbs), keeps the journal, and before deleting lifts what AWS would refuse:
+# a distribution is disabled (an update) first.
+TEARDOWN_VERBS = ("Delete", "Remove", "Deregister", "Detach", "Disassociate", "Release", "Revoke", "Abort")
+TEARDOWN_UPDATES = frozenset({"cloudfront:UpdateDistribution"})
+# `tscloud secret`: the clients its module imports, and what it and the rolling restart it runs call on them.
+SECRET_COMMAND_MODULE = "tscloud_py.operations.secrets"
+SECRET_COMMAND_CALLERS = (SECRET_COMMAND_MODULE, "tscloud_py.presets.fullstack_app.operate")
+# The Sid of a statement on "*" says which of AWS's rules makes it so.
+ANY_SIDS = {NO_RESOURCE_LEVEL: "AwsTakesNoResourceForThese", LISTS: "ListsAndDescribesWithoutAnId"}
+_STATE_CLIENT = ("tscloud_py.aws.state_bucket", "S3StateStore")
+
+
+@dataclass(frozen=True)
+class Use:
+    """One typed client class and the methods of it that tscloud's code calls."""
+
+    cls: type
+    methods: frozenset[str]
+
+
+@functools.cache
+def _called_names(module: str) -> frozenset[str]:
+    """Every ``x.name(...)`` and ``name(...)`` called in ``module``, and every attribute passed along."""
+    tree = ast.parse(inspect.getsource(importlib.import_module(module)))
+    return frozenset(node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute))
+
+
+def _own_modules(obj: object) -> set[str]:
+    return {c.__module__ for c in type(obj).__mro__ if c.__module__.startswith("tscloud_py.")}
+
+
+def _held(obj: object, path: tuple[object, ...], depth: int = 0) -> Iterator[tuple[object, tuple[object, ...]]]:
+    """The ``tscloud_py.aws`` clients ``obj`` holds, each with the objects it was reached through (itself last)."""
+    if type(obj).__module__.startswith("tscloud_py.aws."):
+        yield obj, path
+        return
+    if depth > 4 or not type(obj).__module__.startswith("tscloud_py."):
+        return
+    for value in vars(obj).values() if hasattr(obj, "__dict__") else ():
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        for item in items:
+            if hasattr(item, "__dict__") and not inspect.isroutine(item) and not inspect.isclass(item):
+                yield from _held(item, (*path, item), depth + 1)
+
+
+def uses_of(objects: Iterable[object], extra_modules: Iterable[str] = ()) -> list[Use]:
+    """What ``objects`` (steps) call on the clients they hold."""
+    found: dict[type, set[str]] = {}
+    extra = set(extra_modules)
+    for obj in objects:
+        for client, path in _held(obj, (obj,)):
+            modules = extra | {m for holder in path[:-1] for m in _own_modules(holder)}
+            called = set().union(*(_called_names(m) for m in modules))
+            found.setdefault(type(client), set()).update(public_methods(type(client)) & called)
+    return [Use(cls, frozenset(methods)) for cls, methods in found.items()]
+
+
+def secret_command_uses() -> list[Use]:
+    """What `tscloud secret` calls: the clients its modules import, and the methods they call on them."""
+    found: dict[type, set[str]] = {}
+    called = set().union(*(_called_names(m) for m in SECRET_COMMAND_CALLERS))
+    tree = ast.parse(inspect.getsource(importlib.import_module(SECRET_COMMAND_MODULE)))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tscloud_py.aws."):
+            mod = importlib.import_module(str(node.module))
+            for alias in node.names:
+                cls = getattr(mod, alias.name, None)
+                if inspect.isclass(cls) and public_methods(cls):
+                    found.setdefault(cls, set()).update(public_methods(cls) & called)
+    return [Use(cls, frozenset(methods)) for cls, methods in found.items()]
+
+
+def state_use() -> Use:
+    module, name = _STATE_CLIENT
+    cls = getattr(importlib.import_module(module), name)
+    return Use(cls, frozenset(public_methods(cls)))
+
+
+def wanted(operation: Operation, purpose: str, state: bool) -> bool:
+    if purpose in ("all", "deploy", "secrets") or not is_mutating(operation.name):
+        return True
+    return purpose == "destroy" and (state or operation.name.startswith(TEARDOWN_VERBS)
+                                     or str(operation) in TEARDOWN_UPDATES)
+
+
+@dataclass(frozen=True)
+class Needed:
+    """One operation the policy allows, and the client class that sends it."""
+
+    operation: Operation
+    state: bool  # sent to the state bucket
+
+
+def operations_for(uses: Iterable[Use], purpose: str) -> set[Needed]:
+    state_cls = state_use().cls
+    return {Needed(op, use.cls is state_cls) for use in uses for op in operations_of(use.cls, set(use.methods))
+            if wanted(op, purpose, use.cls is state_cls)}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What fills the resource patterns: this app's names and account, and the state bucket."""
+
+    app: str
+    stage: str
+    region: str
+    account: str
+    state_bucket: str
+
+    def fill(self, pattern: str) -> str:
+        from tscloud_py.presets.naming import Names
+
+        names = Names(self.app, self.stage, self.region)
+        lb = names.resource("x", 32)[: -len("-x")] if len(names.prefix) + 2 <= 32 else names.resource("x", 32)[:25]
+        return pattern.format(prefix=names.prefix, app=self.app, stage=self.stage, region=self.region,
+                              account=self.account, state=self.state_bucket, lb=lb)
+
+
+def _sid(words: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", words) if w)
+
+
+def build_policy(needed: Iterable[Needed], scope: Scope, *, reads_only: bool = False) -> dict[str, Any]:
+    """The policy document: one statement per (resource kind, condition), actions sorted, Sids that say why
+    a statement names no resource. ``reads_only``: grants that carry a write (what a read's answer is used
+    for, such as the pushes an ECR token is for) are left out."""
+    groups: dict[tuple[str, str], tuple[set[str], dict[str, Any], str]] = {}
+    for item in needed:
+        key = str(item.operation)
+        if key not in CATALOGUE:
+            raise KeyError(f"{key} is sent by a client but has no entry in aws/actions.py")
+        for grant in CATALOGUE[key]:
+            if reads_only and any(is_mutating(a.split(":", 1)[1]) for a in grant.actions):
+                continue
+            kind = _state_kind(grant, item.state)
+            cond = _fill_condition(grant.condition, scope)
+            slot = groups.setdefault((kind, grant.why + repr(sorted(_flat(cond)))), (set(), cond, grant.why))
+            slot[0].update(grant.actions)
+    statements = []
+    for (kind, _), (actions, cond, why) in sorted(groups.items(), key=lambda kv: (kv[0][0] == ANY, kv[0])):
+        resources = ["*"] if kind == ANY else [scope.fill(p) for p in RESOURCE_KINDS[kind]]
+        sid = ANY_SIDS[why] if kind == ANY else _sid(f"{kind} {_condition_words(cond)}")
+        stmt: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
+                                "Resource": resources if len(resources) > 1 else resources[0]}
+        if cond:
+            stmt["Condition"] = cond
+        statements.append(stmt)
+    _unique_sids(statements)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _state_kind(grant: Grant, state: bool) -> str:
+    if state and grant.resource in ("bucket", "object"):
+        return "state-" + grant.resource
+    return grant.resource
+
+
+def _fill_condition(cond: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    return {op: {k: scope.fill(v) for k, v in kv.items()} for op, kv in cond.items()}
+
+
+def _flat(cond: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(op, k, str(v)) for op, kv in cond.items() for k, v in kv.items()]
+
+
+def _condition_words(cond: dict[str, Any]) -> str:
+    values = [str(v).split(".amazonaws")[0] for kv in cond.values() for v in kv.values()]
+    return ("for " + " ".join(values)) if values else ""
+
+
+def _unique_sids(statements: list[dict[str, Any]]) -> None:
+    seen: dict[str, int] = {}
+    for stmt in statements:
+        sid = stmt["Sid"]
+        seen[sid] = seen.get(sid, 0) + 1
+        if seen[sid] > 1:
+            stmt["Sid"] = f"{sid}{seen[sid]}"
+
+
+def reasons(policy: dict[str, Any]) -> dict[str, str]:
+    """Why each statement that names no resource does so, by Sid."""
+    why = {sid: text for text, sid in ANY_SIDS.items()}
+    return {s["Sid"]: why[s["Sid"].rstrip("0123456789")] for s in policy["Statement"] if s["Resource"] == "*"}
+
+
+def preset_uses(config: Config, factory: ClientFactory) -> list[Use]:
+    """What this config's preset calls: its steps built (no request sent) and walked."""
+    from tscloud_py.presets import load_preset
+
+    preset = load_preset(config, factory)
+    return uses_of(preset.steps(), _own_modules(preset))
+
+
+def policy_for(config: Config, factory: ClientFactory, purpose: str, scope: Scope) -> dict[str, Any]:
+    uses = [state_use()]
+    if purpose != "secrets":
+        uses += preset_uses(config, factory)
+    if purpose in ("secrets", "all"):
+        uses += secret_command_uses()
+    return build_policy(operations_for(uses, purpose), scope, reads_only=purpose == "plan")
