@@ -52,6 +52,7 @@ class Use:
 
     cls: type
     methods: frozenset[str]
+    state: bool = False  # sent to the state bucket
 
 
 @functools.cache
@@ -106,10 +107,14 @@ def secret_command_uses() -> list[Use]:
     return [Use(cls, frozenset(methods)) for cls, methods in found.items()]
 
 
-def state_use() -> Use:
+def state_uses() -> list[Use]:
+    """The state store's requests: its own, and what it calls on the S3 client it makes the bucket with."""
+    from tscloud_py.aws.s3 import S3
+
     module, name = _STATE_CLIENT
     cls = getattr(importlib.import_module(module), name)
-    return Use(cls, frozenset(public_methods(cls)))
+    return [Use(cls, frozenset(public_methods(cls)), state=True),
+            Use(S3, frozenset(public_methods(S3) & _called_names(module)), state=True)]
 
 
 def wanted(operation: Operation, purpose: str, state: bool) -> bool:
@@ -128,9 +133,8 @@ class Needed:
 
 
 def operations_for(uses: Iterable[Use], purpose: str) -> set[Needed]:
-    state_cls = state_use().cls
-    return {Needed(op, use.cls is state_cls) for use in uses for op in operations_of(use.cls, set(use.methods))
-            if wanted(op, purpose, use.cls is state_cls)}
+    return {Needed(op, use.state) for use in uses for op in operations_of(use.cls, set(use.methods))
+            if wanted(op, purpose, use.state)}
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,7 @@ def preset_uses(config: Config, factory: ClientFactory) -> list[Use]:
 
 
 def policy_for(config: Config, factory: ClientFactory, purpose: str, scope: Scope) -> dict[str, Any]:
-    uses = [state_use()]
+    uses = state_uses()
     if purpose != "secrets":
         uses += preset_uses(config, factory)
     if purpose in ("secrets", "all"):
