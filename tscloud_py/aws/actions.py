@@ -96,13 +96,18 @@ RESOURCE_KINDS: dict[str, tuple[str, ...]] = {
     "hosted-zone": ("arn:aws:route53:::hostedzone/*",),
     "dns-change": ("arn:aws:route53:::change/*",),
     "ec2": ("arn:aws:ec2:{region}:{account}:*",),
+    "vpc-origin": ("arn:aws:cloudfront::{account}:vpcorigin/*",),
+    # a CLOUDFRONT-scope web ACL lives in us-east-1; AWS's managed rule groups are AWS's
+    "web-acl": ("arn:aws:wafv2:us-east-1:{account}:global/webacl/{prefix}-*/*",
+                "arn:aws:wafv2:us-east-1:{account}:global/managedruleset/*/*"),
     "api-gateway": ("arn:aws:apigateway:{region}::/*",),
     "email-identity": ("arn:aws:ses:{region}:{account}:identity/*",),
 }
 
 _EC2_TAGGED = "AllocateAddress CreateInternetGateway CreateNatGateway CreateRouteTable CreateSecurityGroup " \
               "CreateSubnet CreateVpc"
-_EC2_WRITES = "AssociateRouteTable AttachInternetGateway AuthorizeSecurityGroupIngress CreateRoute " \
+_EC2_WRITES = "AssociateRouteTable AttachInternetGateway AuthorizeSecurityGroupEgress AuthorizeSecurityGroupIngress " \
+              "CreateRoute " \
               "DeleteInternetGateway DeleteNatGateway DeleteRouteTable DeleteSecurityGroup DeleteSubnet DeleteVpc " \
               "DetachInternetGateway DisassociateRouteTable ModifyVpcAttribute ReleaseAddress " \
               "RevokeSecurityGroupEgress RevokeSecurityGroupIngress"
@@ -160,6 +165,9 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
                                                      "distribution"),),
         "cloudfront:ListDistributions": (_g("cloudfront:ListDistributions", why=NO_RESOURCE_LEVEL),),
         "cloudfront:ListOriginAccessControls": (_g("cloudfront:ListOriginAccessControls", why=NO_RESOURCE_LEVEL),),
+        "cloudfront:ListVpcOrigins": (_g("cloudfront:ListVpcOrigins", why=NO_RESOURCE_LEVEL),),
+        "wafv2:ListWebACLs": (_g("wafv2:ListWebACLs", why=NO_RESOURCE_LEVEL),),
+        "wafv2:CreateWebACL": (_g("wafv2:CreateWebACL wafv2:TagResource", "web-acl"),),
         "cloudfront:CreateOriginAccessControl": (_g("cloudfront:CreateOriginAccessControl", "oac"),),
         "cloudfront:DeleteOriginAccessControl": (_g("cloudfront:DeleteOriginAccessControl", "oac"),),
         "cloudfront:GetOriginAccessControl": (_g("cloudfront:GetOriginAccessControl", "oac"),),
@@ -257,7 +265,8 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
             verb = next(v for prefix, v in _APIGW_VERBS if op.startswith(prefix))
             c[f"{service}:{op}"] = (_g(f"apigateway:{verb}", "api-gateway"),)
     kinds = {
-        "cloudfront": {"Function": "cf-function", "": "distribution"},
+        "cloudfront": {"Function": "cf-function", "VpcOrigin": "vpc-origin", "": "distribution"},
+        "wafv2": {"": "web-acl"},
         "ecs": {"": "ecs-service"},
         "elasticache": {"": "cache"},
         "iam": {"": "role"},
@@ -287,6 +296,8 @@ _ONE_TO_ONE = (
     "cloudfront:DescribeFunction cloudfront:GetDistribution cloudfront:GetDistributionConfig cloudfront:GetFunction "
     "cloudfront:GetInvalidation cloudfront:ListInvalidations cloudfront:ListTagsForResource "
     "cloudfront:PublishFunction cloudfront:UpdateDistribution cloudfront:UpdateFunction "
+    "cloudfront:CreateVpcOrigin cloudfront:DeleteVpcOrigin cloudfront:GetVpcOrigin cloudfront:UpdateVpcOrigin "
+    "wafv2:DeleteWebACL wafv2:GetWebACL wafv2:ListTagsForResource wafv2:TagResource wafv2:UpdateWebACL "
     "ecs:CreateService ecs:DeleteService ecs:DescribeServices ecs:UpdateService "
     "elasticache:DeleteCacheSubnetGroup elasticache:DeleteReplicationGroup elasticache:ListTagsForResource "
     "elasticache:ModifyReplicationGroup "
