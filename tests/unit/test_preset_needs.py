@@ -192,12 +192,14 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "load-balancer": ["api-certificate", "network", "origin-secret", "security-groups"],
         "roles": ["cache", "database", "image", "logs", "mail", "queue"],
         "api-task-definition": ["cache", "database", "image", "logs", "queue", "roles"],
-        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "service": ["api-task-definition", "cluster", "endpoints", "load-balancer", "network", "security-groups"],
         "worker-task-definition": ["cache", "database", "image", "logs", "queue", "roles"],
-        "worker-service": ["cluster", "network", "security-groups", "worker-task-definition"],
+        "worker-service": ["cluster", "endpoints", "network", "security-groups", "worker-task-definition"],
         "autoscaling": ["cluster", "queue", "service", "worker-service"],
         "schedules": ["api-task-definition", "cluster", "network", "roles", "security-groups"],
-        "attach": ["api-dns", "distribution", "load-balancer", "origin-secret"],
+        "endpoints": ["network", "security-groups"],
+        "vpc-origin": ["load-balancer"],
+        "attach": ["api-dns", "distribution", "load-balancer", "origin-secret", "vpc-origin"],
     }
     # HTTPS on the ALB, attached to no distribution
     https = steps(tmp_path, {"preset": "fullstack-app", "api": {**API, "domain": "api.example.com"},
@@ -222,9 +224,11 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "load-balancer": ["network", "origin-secret", "security-groups"],
         "roles": ["image", "logs", "queue"],
         "api-task-definition": ["image", "logs", "queue", "roles"],
-        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "endpoints": ["network", "security-groups"],
+        "service": ["api-task-definition", "cluster", "endpoints", "load-balancer", "network", "security-groups"],
         "autoscaling": ["cluster", "service"],
-        "attach": ["load-balancer", "origin-secret"],
+        "vpc-origin": ["load-balancer"],
+        "attach": ["load-balancer", "origin-secret", "vpc-origin"],
     }
     # [waf] frontend = true: the stage's web ACL on the distribution it does not own
     frontend_waf = steps(tmp_path, {**FULLSTACK_FRONTEND_WAF, "queue": {}})
@@ -280,6 +284,8 @@ AFTER_ONLY: dict[str, dict[str, str]] = {
     "worker-jobs": {"worker-logs-jobs": "made first, or Lambda makes the log group itself, with no retention"},
     "worker-events-jobs": {"worker-jobs": "the queue is mapped to the function, which must exist"},
     "attach": {"api-dns": "CloudFront connects to the API's domain, which must point at the ALB first"},
+    "service": {"endpoints": "a task in a private subnet pulls its image through the VPC endpoints"},
+    "worker-service": {"endpoints": "a task in a private subnet pulls its image through the VPC endpoints"},
 }
 
 EVERY_OPTION: list[dict[str, Any]] = [

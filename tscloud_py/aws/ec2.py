@@ -55,6 +55,10 @@ class Ec2:
              EnableDnsHostnames={"Value": True})
         return vpc_id
 
+    def vpc_cidr(self, vpc_id: str) -> str:
+        vpcs = call(self.c.describe_vpcs, "ec2:DescribeVpcs", VpcIds=[vpc_id])["Vpcs"]
+        return str(vpcs[0]["CidrBlock"])
+
     def subnets(self, vpc_id: str, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}, *_by_tags(extra or {})]
         return list(paginate(self.c, "describe_subnets", "Subnets", Filters=filters))
@@ -152,9 +156,9 @@ class Ec2:
         with ignoring("InvalidRouteTableID.NotFound"):
             call(self.c.delete_route_table, "ec2:DeleteRouteTable", RouteTableId=rt["RouteTableId"])
 
-    def nat_gateways(self, vpc_id: str) -> list[dict[str, Any]]:
+    def nat_gateways(self, vpc_id: str, tags: dict[str, str] | None = None) -> list[dict[str, Any]]:
         gws = paginate(self.c, "describe_nat_gateways", "NatGateways",
-                       Filter=[{"Name": "vpc-id", "Values": [vpc_id]}])
+                       Filter=[{"Name": "vpc-id", "Values": [vpc_id]}, *_by_tags(tags or {})])
         return [g for g in gws if g.get("State") not in ("deleted", "deleting", "failed")]
 
     def create_nat_gateway(self, subnet_id: str, tags: dict[str, str], token: str) -> str:
@@ -198,6 +202,54 @@ class Ec2:
         found = call(self.c.describe_managed_prefix_lists, "ec2:DescribeManagedPrefixLists",
                      Filters=[{"Name": "prefix-list-name", "Values": [name]}])["PrefixLists"]
         return str(found[0]["PrefixListId"]) if found else None
+
+    # -- VPC endpoints -----------------------------------------------------------------
+    def vpc_endpoints(self, vpc_id: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+        found = paginate(self.c, "describe_vpc_endpoints", "VpcEndpoints",
+                         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, *_by_tags(tags)])
+        return [e for e in found if str(e.get("State", "")).lower() not in ("deleted", "deleting", "failed",
+                                                                              "rejected", "expired")]
+
+    def create_vpc_endpoint(self, vpc_id: str, service: str, tags: dict[str, str], token: str, *,
+                            subnets: list[str] | None = None, security_groups: list[str] | None = None,
+                            route_tables: list[str] | None = None) -> str:
+        """An interface endpoint (``subnets``, with private DNS) or a gateway one (``route_tables``).
+        ClientToken makes a resend the same request; a lost answer is also found by its tags and service."""
+        kwargs: dict[str, Any] = {"VpcId": vpc_id, "ServiceName": service, "ClientToken": token,
+                                  "TagSpecifications": _spec("vpc-endpoint", tags)}
+        if route_tables is not None:
+            kwargs.update(VpcEndpointType="Gateway", RouteTableIds=route_tables)
+        else:
+            kwargs.update(VpcEndpointType="Interface", SubnetIds=subnets or [], SecurityGroupIds=security_groups or [],
+                          PrivateDnsEnabled=True)
+
+        def find() -> str | None:
+            return next((str(e["VpcEndpointId"]) for e in self.vpc_endpoints(vpc_id, tags)
+                         if e.get("ServiceName") == service), None)
+
+        return create_or_adopt(
+            lambda: str(call(self.once.create_vpc_endpoint, "ec2:CreateVpcEndpoint", **kwargs)["VpcEndpoint"]
+                        ["VpcEndpointId"]),
+            find, "ec2:CreateVpcEndpoint")
+
+    def wait_endpoints_available(self, endpoint_ids: list[str], *, progress: ProgressCallback | None = None,
+                                 clock: Clock | None = None) -> None:
+        def check() -> Poll[str]:
+            found = call(self.c.describe_vpc_endpoints, "ec2:DescribeVpcEndpoints",
+                         VpcEndpointIds=endpoint_ids)["VpcEndpoints"] if endpoint_ids else []
+            pending = sorted(str(e.get("State")) for e in found if str(e.get("State", "")).lower() != "available")
+            return Poll.pending(", ".join(pending)) if pending else Poll.finished("available")
+
+        wait_for(check, what="VPC endpoints available", policy=WaitPolicy(timeout=600), clock=clock,
+                 progress=progress)
+
+    def set_endpoint_subnets(self, endpoint_id: str, add: list[str], remove: list[str]) -> None:
+        call(self.c.modify_vpc_endpoint, "ec2:ModifyVpcEndpoint", VpcEndpointId=endpoint_id,
+             AddSubnetIds=add, RemoveSubnetIds=remove)
+
+    def delete_vpc_endpoints(self, endpoint_ids: list[str]) -> None:
+        if endpoint_ids:
+            call(self.c.delete_vpc_endpoints, "ec2:DeleteVpcEndpoints", VpcEndpointIds=endpoint_ids)
 
     # -- security groups ---------------------------------------------------------------
     def find_security_groups(self, vpc_id: str, names: list[str]) -> dict[str, dict[str, Any]]:

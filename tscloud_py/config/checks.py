@@ -111,6 +111,9 @@ def check_fullstack(config: Config, shown: str) -> None:
         limits.schedule_expression(shown, f"schedules[{i}].expression", s.expression)
         limits.timezone(shown, f"schedules[{i}].timezone", s.timezone)
     attached = config.frontend is not None or config.site is not None
+    if api.origin == "vpc" and not attached:
+        raise ConfigError(shown, "api.origin", "'vpc' needs [frontend] or [site] (a VPC origin is CloudFront's; "
+                          "without a distribution the API needs origin = \"public\")")
     if api.alb_ingress == "cloudfront" and not attached:
         raise ConfigError(shown, "api.alb_ingress", "'cloudfront' needs [frontend] or [site] (the API is only "
                           "reachable through CloudFront then)")

@@ -64,6 +64,15 @@ class ApiConfig:
     alb_ingress: Literal["anywhere", "cloudfront"] = field(default="anywhere", metadata=meta(
         "who may reach the load balancer: anywhere, or only CloudFront's origin-facing managed prefix list "
         "(needs [frontend] or [site]; the list counts as about 55 rules of the security group's quota of 60)"))
+    origin: Literal["vpc", "public"] | None = field(default=None, metadata=meta(
+        "how CloudFront reaches the API ([frontend] or [site]): vpc, an internal load balancer in private subnets "
+        "behind a CloudFront VPC origin; public, an internet-facing one that forwards only requests carrying the "
+        "origin-verify header. Unset: vpc for a new stage, public for a stage whose internet-facing load "
+        "balancer exists (set vpc to move it)"))
+    egress: Literal["endpoints", "nat"] = field(default="endpoints", metadata=meta(
+        "origin = vpc: how tasks in private subnets reach AWS: endpoints, VPC interface endpoints for ECR, "
+        "logs, Secrets Manager (and SQS with [queue]) plus an S3 gateway endpoint, no internet (about $15/month "
+        "each); nat, one NAT gateway, the internet too (about $33/month plus data)"))
     cpu: int = field(default=256, metadata=meta("Fargate CPU units", choices=FARGATE_CPU))
     memory: int = field(default=512, metadata=meta("Fargate memory in MiB (valid sizes depend on cpu)", min=512))
     architecture: Literal["x86_64", "arm64"] = field(default="x86_64", metadata=meta(

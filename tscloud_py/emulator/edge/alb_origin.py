@@ -8,6 +8,13 @@ rule holds locally: a request without the header gets the listener's default
 action (the preset's fixed 403). A fixed-response or redirect action is answered
 here; a forward reaches the service's task definition run as a local container
 on a real Docker engine (``alb_tasks``), or a 502 page saying why it cannot run.
+
+Reachability is the VPC's: an internet-facing load balancer's listeners are reachable from outside (the edge
+connects to them by DNS name, and each has a loopback URL a test can call as a viewer would); an internal
+one's are reachable only from inside its VPC, which here means only through a CloudFront VPC origin. So an
+origin naming an internal load balancer by DNS name gets CloudFront's 502, and its listeners get no loopback
+URL; an origin with a VpcOriginConfig reaches the load balancer that VPC origin names, on the port its
+protocol policy gives.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.emulator.edge.alb_tasks import ServiceTasks, TaskUnavailableError
 from tscloud_py.emulator.edge.http_io import read_request, write_response
@@ -69,8 +77,8 @@ def choose_actions(rules: Sequence[Mapping[str, Any]], *, path: str, host: str, 
 
 
 class AlbOrigin:
-    def __init__(self, elbv2: Elbv2, tasks: ServiceTasks | None = None) -> None:
-        self.elbv2, self.tasks = elbv2, tasks
+    def __init__(self, elbv2: Elbv2, tasks: ServiceTasks | None = None, cloudfront: CloudFront | None = None) -> None:
+        self.elbv2, self.tasks, self.cloudfront = elbv2, tasks, cloudfront
         self._lock = threading.Lock()
         self._listeners: dict[str, Loopback] = {}
 
@@ -94,16 +102,41 @@ class AlbOrigin:
                 self._listeners[listener_arn] = server
             return server.url
 
+    def _through_vpc_origin(self, origin: Mapping[str, Any], label: str
+                            ) -> tuple[dict[str, Any], int] | EdgeResponse:
+        """The load balancer and port a VpcOriginConfig origin reaches, or CloudFront's 502 saying why not."""
+        origin_id = str((origin.get("VpcOriginConfig") or {}).get("VpcOriginId"))
+        found = self.cloudfront.vpc_origin(origin_id) if self.cloudfront is not None else None
+        if found is None:
+            return error_page(502, "Bad gateway", f"VPC origin {origin_id} does not exist", label)
+        endpoint = found[0].get("VpcOriginEndpointConfig") or {}
+        https = endpoint.get("OriginProtocolPolicy") == "https-only"
+        lb = self.elbv2.find_load_balancer(str(endpoint.get("Arn")))
+        if lb is None:
+            return error_page(502, "Bad gateway", f"the load balancer of VPC origin {origin_id} is gone", label)
+        return lb, int(endpoint.get("HTTPSPort") or 443) if https else int(endpoint.get("HTTPPort") or 80)
+
     def fetch(self, dist: Distribution, origin: Mapping[str, Any], req: EdgeRequest) -> EdgeResponse:
         domain = str(origin.get("DomainName"))
         label = f"{origin.get('Id')} (alb)"
-        custom = origin.get("CustomOriginConfig") or {}
-        https = custom.get("OriginProtocolPolicy") == "https-only"
-        port = int(custom.get("HTTPSPort") or 443) if https else int(custom.get("HTTPPort") or 80)
-        lb = self.elbv2.load_balancer_by_dns(domain)
-        if lb is None:
-            return error_page(502, "Bad gateway", f"no load balancer in this emulator has the DNS name {domain}",
-                              label)
+        if origin.get("VpcOriginConfig"):
+            reached = self._through_vpc_origin(origin, label)
+            if isinstance(reached, EdgeResponse):
+                return reached
+            lb, port = reached
+        else:
+            custom = origin.get("CustomOriginConfig") or {}
+            https = custom.get("OriginProtocolPolicy") == "https-only"
+            port = int(custom.get("HTTPSPort") or 443) if https else int(custom.get("HTTPPort") or 80)
+            found = self.elbv2.load_balancer_by_dns(domain)
+            if found is None:
+                return error_page(502, "Bad gateway", f"no load balancer in this emulator has the DNS name {domain}",
+                                  label)
+            if found.get("Scheme") == "internal":
+                return error_page(502, "Bad gateway", f"load balancer {found.get('LoadBalancerName')} is internal: "
+                                  "only its VPC reaches it (a CloudFront VPC origin), not CloudFront over the internet",
+                                  label)
+            lb = found
         listener = self.elbv2.listener_on_port(str(lb["LoadBalancerArn"]), port)
         if listener is None:
             return error_page(502, "Bad gateway", f"load balancer {lb.get('LoadBalancerName')} has no listener "
@@ -112,7 +145,8 @@ class AlbOrigin:
                                        for h in items_of(origin.get("CustomHeaders"))]
         listener_arn = str(listener["ListenerArn"])
         response = self.answer(listener_arn, req, headers, domain, label)
-        response.headers.append(("X-Tscloud-Alb-Listener", self.listener_url(listener_arn, domain)))
+        if lb.get("Scheme") != "internal":  # an internal listener is not reachable from outside its VPC
+            response.headers.append(("X-Tscloud-Alb-Listener", self.listener_url(listener_arn, domain)))
         return response
 
     def answer(self, listener_arn: str, req: EdgeRequest, headers: list[tuple[str, str]], host: str,

@@ -75,6 +75,8 @@ def origin_kind(origin: Mapping[str, Any]) -> str:
     domain = str(origin.get("DomainName", ""))
     if origin.get("S3OriginConfig") is not None or _S3_DOMAIN.match(domain):
         return "s3"
+    if origin.get("VpcOriginConfig"):  # only a load balancer can be a VPC origin here
+        return "alb"
     if _LAMBDA_URL.match(domain):
         return "lambda-url"
     if _REST_API.match(domain):

@@ -175,7 +175,7 @@ def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
     cloudfront = CloudFront(factory)
     tasks = ServiceTasks(Ecs(factory), Ecr(factory), Secrets(factory))
     functions = FunctionUrlOrigin()
-    backends: dict[str, OriginBackend] = {"lambda-url": functions, "alb": AlbOrigin(Elbv2(factory), tasks),
+    backends: dict[str, OriginBackend] = {"lambda-url": functions, "alb": AlbOrigin(Elbv2(factory), tasks, cloudfront),
                                           "rest-api": RestApiOrigin(ApiGateway(factory), functions)}
     edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
     return EdgeFleet(edge, cloudfront, on_new=on_new, ports=ports)

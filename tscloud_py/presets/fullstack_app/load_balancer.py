@@ -17,6 +17,7 @@ from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.fullstack_app.common import ORIGIN_HEADER, FsStep, compare
+from tscloud_py.presets.fullstack_app.origin import OriginChoice
 from tscloud_py.presets.naming import Names, token
 
 FORBIDDEN = {"Type": "fixed-response",
@@ -30,14 +31,16 @@ def _fingerprint(secret: str) -> str:
 
 
 class OriginSecretStep(FsStep):
-    """A random value CloudFront sends as X-Origin-Verify; the ALB forwards only requests carrying it."""
+    """A random value CloudFront sends as X-Origin-Verify; the ALB forwards only requests carrying it. With a
+    VPC origin nothing but CloudFront reaches the load balancer, so there is no header and no secret."""
 
     kind = "Secrets Manager secret"
     provides = frozenset({"secret_arn", "header"})
 
-    def __init__(self, step_id: str, secrets: Secrets, config: Config, names: Names) -> None:
+    def __init__(self, step_id: str, secrets: Secrets, config: Config, names: Names, *,
+                 choice: OriginChoice) -> None:
         super().__init__(step_id, config, names)
-        self.secrets = secrets
+        self.secrets, self.choice = secrets, choice
 
     @property
     def secret_name(self) -> str:
@@ -47,14 +50,23 @@ class OriginSecretStep(FsStep):
         return self.secrets.describe(self.secret_name)
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if self.choice.vpc:
+            return [] if observed is None else [Change("secret (origin = vpc: no origin-verify header)",
+                                                       self.secret_name, None)]
         return [Change("secret", None, self.secret_name)] if observed is None else []
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        if self.choice.vpc:
+            if observed is not None:
+                self.secrets.delete(self.secret_name)
+            return {"secret_arn": None, "header": None}
         arn = self.secrets.create_random(self.secret_name, "CloudFront -> ALB origin-verify header value",
                                              self.tags, token=token(self.secret_name, "v1"), length=48)
         return {"secret_arn": arn, "header": ORIGIN_HEADER}
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        if self.choice.vpc:
+            return {"secret_arn": None, "header": None}
         return {"secret_arn": observed["ARN"], "header": ORIGIN_HEADER}
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
@@ -80,7 +92,8 @@ class _Plan:
 
 
 class LoadBalancerStep(FsStep):
-    """Internet-facing ALB, ip target group (health check path, 30-60 s deregistration delay), listeners.
+    """The ALB (internet-facing; internal in private subnets with a VPC origin), ip target group (health check
+    path, 30-60 s deregistration delay), listeners.
 
     With an origin-verify secret the main listener's default action is 403, and one rule forwards
     only requests that carry the secret header. With a certificate the main listener is HTTPS on 443
@@ -92,9 +105,9 @@ class LoadBalancerStep(FsStep):
 
     def __init__(self, step_id: str, elbv2: Elbv2, secrets: Secrets, config: Config, names: Names, *,
                  needs: Sequence[str], network: Step, security_groups: Step, origin_secret: Step | None,
-                 certificate: Step | None) -> None:
+                 certificate: Step | None, choice: OriginChoice) -> None:
         super().__init__(step_id, config, names, needs=needs)
-        self.elbv2, self.secrets = elbv2, secrets
+        self.elbv2, self.secrets, self.choice = elbv2, secrets, choice
         self.vpc_id: Ref[str] = network.output("vpc_id")
         self.subnets: Ref[list[str]] = network.output("alb_subnets")
         self.security_group: Ref[str] = security_groups.output("alb_sg")
@@ -104,7 +117,7 @@ class LoadBalancerStep(FsStep):
 
     @property
     def verify(self) -> bool:
-        return self.secret_arn is not None
+        return self.secret_arn is not None and not self.choice.vpc
 
     @property
     def https(self) -> bool:
@@ -116,11 +129,11 @@ class LoadBalancerStep(FsStep):
 
     @property
     def lb_name(self) -> str:
-        return self.names.resource("alb", 32)
+        return self.choice.lb_name()
 
     @property
     def tg_name(self) -> str:
-        return self.names.resource("api", 32)
+        return self.choice.tg_name()
 
     def _health(self) -> dict[str, Any]:
         api = self.config.api
@@ -195,7 +208,8 @@ class LoadBalancerStep(FsStep):
                 plan.compare("target group attributes", f"target group {key}",
                              observed.get("tg_attributes", {}).get(key), value)
         if lb is None:
-            plan.add("create load balancer", Change("load balancer", None, self.lb_name))
+            plan.add("create load balancer", Change("internal load balancer" if self.choice.vpc else "load balancer",
+                                                    None, self.lb_name))
         else:
             for key, value in self.LB_ATTRIBUTES.items():
                 plan.compare("load balancer attributes", f"load balancer {key}",
@@ -244,7 +258,8 @@ class LoadBalancerStep(FsStep):
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
-            return [Change("load balancer", None, self.lb_name), Change("target group", None, self.tg_name)]
+            return [Change("internal load balancer (private subnets)" if self.choice.vpc else "load balancer", None,
+                           self.lb_name), Change("target group", None, self.tg_name)]
         return self._plan(ctx, observed).changes
 
     def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
@@ -267,7 +282,7 @@ class LoadBalancerStep(FsStep):
             elb.set_target_group_attributes(tg_arn, self._attributes())
         lb = observed.get("lb")
         if "create load balancer" in todo:
-            lb = elb.create_load_balancer(self.lb_name, subnets, [sg], self.tags)
+            lb = elb.create_load_balancer(self.lb_name, subnets, [sg], self.tags, internal=self.choice.vpc)
         assert lb is not None
         lb_arn = str(lb["LoadBalancerArn"])
         if todo & {"create load balancer", "load balancer attributes"}:
@@ -357,17 +372,19 @@ def _header_values(rule: dict[str, Any]) -> list[str]:
 
 
 class AttachStep(FsStep):
-    """Splices ``path`` -> ALB (with the origin-verify header) into the distribution; nothing else changes."""
+    """Splices ``path`` -> ALB into the distribution, nothing else: through the VPC origin, or (public) to the
+    load balancer's DNS name with the origin-verify header."""
 
     kind = "CloudFront behavior"
 
     def __init__(self, step_id: str, cloudfront: CloudFront, secrets: Secrets, config: Config, names: Names, *,
-                 needs: Sequence[str], load_balancer: Step, origin_secret: Step, distribution: Step | None,
-                 distribution_id: str | None, path: str) -> None:
+                 needs: Sequence[str], load_balancer: Step, origin_secret: Step, vpc_origin: Step,
+                 distribution: Step | None, distribution_id: str | None, path: str, choice: OriginChoice) -> None:
         super().__init__(step_id, config, names, needs=needs)
-        self.cloudfront, self.secrets = cloudfront, secrets
+        self.cloudfront, self.secrets, self.choice = cloudfront, secrets, choice
         self.lb_dns_name: Ref[str] = load_balancer.output("dns_name")
-        self.secret_arn: Ref[str] = origin_secret.output("secret_arn")
+        self.secret_arn: Ref[str | None] = origin_secret.output("secret_arn")
+        self.vpc_origin_id: Ref[str | None] = vpc_origin.output("vpc_origin_id")
         # the [site] distribution, made by this app; else the existing one [frontend] names
         self.distribution_ref: Ref[str] | None = distribution.output("distribution_id") if distribution else None
         self.distribution_id = distribution_id
@@ -384,11 +401,20 @@ class AttachStep(FsStep):
         return self.distribution_id
 
     def _parts(self, ctx: StepContext) -> tuple[Any, Any]:
-        from tscloud_py.aws.cloudfront.model import Behavior, CustomOrigin
+        from tscloud_py.aws.cloudfront.model import Behavior, CustomOrigin, VpcOrigin
 
-        secret = self.secrets.value(ctx.get(self.secret_arn), cached=True)
         api = self.config.api
         assert api is not None
+        if self.choice.vpc:
+            vpc_origin = ctx.get(self.vpc_origin_id)
+            assert vpc_origin is not None  # made in vpc mode
+            # the Host CloudFront sends and, over HTTPS, the name the ALB's certificate must carry
+            domain = api.domain or str(ctx.get(self.lb_dns_name))
+            return VpcOrigin(id=self.origin_id, domain=domain, vpc_origin_id=vpc_origin,
+                             read_timeout=60), Behavior(path_pattern=self.path)
+        arn = ctx.get(self.secret_arn)
+        assert arn is not None  # made in public mode
+        secret = self.secrets.value(arn, cached=True)
         if api.domain:  # the ALB's certificate names api.domain: CloudFront connects over TLS
             origin = CustomOrigin(id=self.origin_id, domain=api.domain, protocol="https-only", verify_secret=secret,
                                   read_timeout=60)
@@ -415,6 +441,9 @@ class AttachStep(FsStep):
         result = self.cloudfront.attach_origin(self._dist(ctx), origin, behavior, replace=True, dry_run=True)
         if result.status == "unchanged":
             return []
+        if self.choice.vpc:
+            return [Change(f"{self.path} -> {origin.domain}", None if observed is None else "different",
+                           f"origin {self.origin_id} through VPC origin {origin.vpc_origin_id} (no {ORIGIN_HEADER})")]
         return [Change(f"{self.path} -> {origin.domain}", None if observed is None else "different",
                        f"origin {self.origin_id} with {ORIGIN_HEADER}")]
 

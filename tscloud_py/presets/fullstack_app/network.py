@@ -14,6 +14,7 @@ from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import AwsError, TscloudError
 from tscloud_py.presets.fullstack_app.common import FsStep
+from tscloud_py.presets.fullstack_app.origin import OriginChoice
 from tscloud_py.presets.naming import Names
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
@@ -36,12 +37,19 @@ def retains_data(config: Config) -> bool:
 
 
 class NetworkStep(FsStep):
-    kind = "VPC"
-    provides = frozenset({"vpc_id", "alb_subnets", "task_subnets", "data_subnets", "assign_public_ip"})
+    """The VPC: the account's default one, or a new one with public and private subnets in two AZs.
 
-    def __init__(self, step_id: str, ec2: Ec2, config: Config, names: Names) -> None:
+    With a VPC origin (``[api] origin = "vpc"``) the load balancer and the tasks live in private subnets: a
+    new VPC has them; in the default VPC two are added (tagged, in /20 blocks no subnet uses), with their own
+    route table. Their way out is ``[api] egress``: VPC endpoints (the endpoints step) or a NAT gateway."""
+
+    kind = "VPC"
+    provides = frozenset({"vpc_id", "alb_subnets", "task_subnets", "data_subnets", "assign_public_ip",
+                          "private_table"})
+
+    def __init__(self, step_id: str, ec2: Ec2, config: Config, names: Names, *, choice: OriginChoice) -> None:
         super().__init__(step_id, config, names)
-        self.ec2 = ec2
+        self.ec2, self.choice = ec2, choice
 
     @property
     def new_vpc(self) -> bool:
@@ -49,8 +57,16 @@ class NetworkStep(FsStep):
         return net is not None and net.vpc == "new"
 
     @property
+    def private_tier(self) -> bool:
+        """Tasks (and the load balancer) in private subnets of ours."""
+        return self.choice.vpc or self.nat
+
+    @property
     def nat(self) -> bool:
-        net = self.config.network
+        net, api = self.config.network, self.config.api
+        assert api is not None
+        if self.choice.vpc:
+            return api.egress == "nat"
         return net is not None and net.vpc == "new" and net.nat_gateway
 
     def _layout(self, zones: list[str]) -> list[tuple[str, str, str]]:
@@ -61,6 +77,21 @@ class NetworkStep(FsStep):
         return [("public", zones[0], str(blocks[0])), ("public", zones[1], str(blocks[1])),
                 ("private", zones[0], str(blocks[8])), ("private", zones[1], str(blocks[9]))]
 
+    def _default_layout(self, observed: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """The default VPC's two private subnets: ours where they exist, else the highest free /20 blocks."""
+        have = {sub_az: cidr for cidr, (sid, sub_az) in observed["ours"].items()}
+        zones = self._zones()
+        missing = [az for az in zones if az not in have]
+        if missing:
+            taken = [ipaddress.IPv4Network(c) for c in observed["taken"]]
+            blocks = ipaddress.IPv4Network(self.ec2.vpc_cidr(observed["vpc_id"])).subnets(new_prefix=20)
+            free = [b for b in reversed(list(blocks)) if not any(b.overlaps(t) for t in taken)]
+            if len(free) < len(missing):
+                raise TscloudError(f"network: the default VPC has no free /20 for {len(missing)} private subnets",
+                                   "use [network] vpc = \"new\"")
+            have.update({az: str(block) for az, block in zip(missing, free, strict=False)})
+        return [("private", az, have[az]) for az in zones]
+
     def read(self, ctx: StepContext) -> Any | None:
         ec2 = self.ec2
         if not self.new_vpc:
@@ -70,7 +101,10 @@ class NetworkStep(FsStep):
             subnets = [s for s in defaults if s.get("VpcId") == vpc_id]
             subnets.sort(key=lambda s: str(s["AvailabilityZone"]))
             ids = [str(s["SubnetId"]) for s in subnets]
-            return {"vpc_id": vpc_id, "public": ids, "private": ids}
+            found: dict[str, Any] = {"vpc_id": vpc_id, "public": ids, "private": ids, "default": True}
+            if self.private_tier:
+                found.update(self._read_private(vpc_id))
+            return found
         vpc = ec2.find_vpc(self.tags)
         if vpc is None:
             return None
@@ -78,56 +112,75 @@ class NetworkStep(FsStep):
         subnets, igw, route_tables, nats = together(
             lambda: ec2.subnets(vpc_id, self.tags), lambda: ec2.internet_gateway(vpc_id),
             lambda: ec2.route_tables(vpc_id, self.tags), lambda: ec2.nat_gateways(vpc_id))
-        found: dict[str, Any] = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}}
+        found = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}}
         for sub in subnets:
-            tier = next((t["Value"] for t in sub.get("Tags", []) if t["Key"] == "tscloud:tier"), None)
+            tier = _tier(sub)
             if tier in ("public", "private"):
                 found[tier].append(str(sub["SubnetId"]))
                 found["cidrs"][str(sub["CidrBlock"])] = str(sub["SubnetId"])
         found["public"].sort()
         found["private"].sort()
         found["igw"] = igw
-        tables = {next((t["Value"] for t in rt.get("Tags", []) if t["Key"] == "tscloud:tier"), ""): rt
-                  for rt in route_tables}
-        found["tables"] = {tier: {"id": rt["RouteTableId"],
-                                  "routes": sorted(str(r.get("GatewayId") or r.get("NatGatewayId"))
-                                                   for r in rt.get("Routes", [])
-                                                   if r.get("DestinationCidrBlock") == "0.0.0.0/0"),
-                                  "subnets": sorted(str(a["SubnetId"]) for a in rt.get("Associations", [])
-                                                    if a.get("SubnetId"))}
-                           for tier, rt in tables.items() if tier}
-        found["nat"] = str(nats[0]["NatGatewayId"]) if nats else None
-        found["nat_state"] = str(nats[0].get("State")) if nats else None
+        found.update(_tables_and_nat(route_tables, nats))
         return found
+
+    def _read_private(self, vpc_id: str) -> dict[str, Any]:
+        """Our private subnets, route table and NAT gateway in the default VPC, and the CIDRs taken there."""
+        ec2 = self.ec2
+        subnets, route_tables, nats = together(lambda: ec2.subnets(vpc_id), lambda: ec2.route_tables(vpc_id, self.tags),
+                                               lambda: ec2.nat_gateways(vpc_id, self.tags))
+        ours = {str(s["CidrBlock"]): (str(s["SubnetId"]), str(s["AvailabilityZone"])) for s in subnets
+                if _tier(s) == "private" and all(_tag(s, k) == v for k, v in self.tags.items())}
+        return {"private": sorted(sid for sid, _az in ours.values()), "ours": ours,
+                "cidrs": {cidr: sid for cidr, (sid, _az) in ours.items()},
+                "taken": sorted(str(s["CidrBlock"]) for s in subnets), **_tables_and_nat(route_tables, nats)}
 
     def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
         if observed is None:
             return [Change("vpc", None, self.config.network.cidr if self.config.network else "new")]
         if observed.get("default_missing"):
             return [Change("default VPC", None, "missing in this region")]
-        if not self.new_vpc:
-            return [] if len(observed["public"]) >= 2 else [Change("default subnets", observed["public"], ">= 2")]
         changes: list[Change] = []
-        have = set(observed["cidrs"])
-        for tier, az, cidr in self._layout(self._zones()):
-            if cidr not in have:
+        if not self.new_vpc:
+            if len(observed["public"]) < 2:
+                changes.append(Change("default subnets", observed["public"], ">= 2"))
+            if not self.private_tier:
+                return changes
+            layout = self._default_layout(observed)
+        else:
+            layout = self._layout(self._zones())
+            if observed["igw"] is None:
+                changes.append(Change("internet gateway", None, "attach"))
+            tables = observed["tables"]
+            if "public" not in tables or not tables["public"]["routes"] or \
+                    sorted(tables["public"]["subnets"]) != observed["public"]:
+                changes.append(Change("public route table", None, "0.0.0.0/0 -> internet gateway"))
+        for tier, az, cidr in layout:
+            if cidr not in observed["cidrs"]:
                 changes.append(Change(f"subnet {tier} {az}", None, cidr))
-        if observed["igw"] is None:
-            changes.append(Change("internet gateway", None, "attach"))
+        changes += self._private_changes(observed)
+        return changes
+
+    def _private_changes(self, observed: dict[str, Any]) -> list[Change]:
         tables = observed["tables"]
-        if "public" not in tables or not tables["public"]["routes"] or \
-                sorted(tables["public"]["subnets"]) != observed["public"]:
-            changes.append(Change("public route table", None, "0.0.0.0/0 -> internet gateway"))
+        private = tables.get("private")
         if self.nat:
             if observed["nat"] is None:
-                changes.append(Change("nat gateway", None, f"1 (about ${NAT_MONTHLY_USD}/month)"))
+                changes = [Change("nat gateway", None, f"1 (about ${NAT_MONTHLY_USD}/month)")]
             elif observed["nat_state"] != "available":
-                changes.append(Change("nat gateway", observed["nat_state"], "available"))
-            if "private" not in tables or observed["nat"] not in tables["private"]["routes"] or \
-                    sorted(tables["private"]["subnets"]) != observed["private"]:
+                changes = [Change("nat gateway", observed["nat_state"], "available")]
+            else:
+                changes = []
+            if private is None or observed["nat"] not in private["routes"] or \
+                    sorted(private["subnets"]) != observed["private"]:
                 changes.append(Change("private route table", None, "0.0.0.0/0 -> nat gateway"))
-        elif observed["nat"] is not None:
+            return changes
+        changes = []
+        if observed["nat"] is not None:
             changes.append(Change("nat gateway", observed["nat"], None, destructive=True))
+        if self.private_tier and (private is None or private["routes"] or
+                                  sorted(private["subnets"]) != observed["private"]):
+            changes.append(Change("private route table", None, "no route out but the VPC endpoints"))
         return changes
 
     def _zones(self) -> list[str]:
@@ -140,7 +193,7 @@ class NetworkStep(FsStep):
         if observed is not None and observed.get("default_missing"):
             raise TscloudError(f"network: no default VPC in {self.names.region}",
                                "set [network] vpc = \"new\" to create one")
-        if not self.new_vpc:
+        if not self.new_vpc and not self.private_tier:
             return self.outputs(ctx, observed)
         ec2 = self.ec2
         tags = self.tags
@@ -150,7 +203,8 @@ class NetworkStep(FsStep):
             observed = {"vpc_id": vpc_id, "public": [], "private": [], "cidrs": {}, "igw": None, "tables": {},
                         "nat": None, "nat_state": None}
         vpc_id = observed["vpc_id"]
-        for i, (tier, az, cidr) in enumerate(self._layout(self._zones())):
+        layout = self._layout(self._zones()) if self.new_vpc else self._default_layout(observed)
+        for i, (tier, az, cidr) in enumerate(layout):
             if cidr not in observed["cidrs"]:
                 sid = ec2.create_subnet(vpc_id, cidr, az, {**tags, "tscloud:tier": tier,
                                                            "Name": self.names.resource(f"{tier}-{i % 2 + 1}")})
@@ -158,21 +212,26 @@ class NetworkStep(FsStep):
                 observed[tier].append(sid)
         observed["public"].sort()
         observed["private"].sort()
-        igw = observed["igw"] or ec2.create_internet_gateway(vpc_id, tags)
-        self._table(ctx, observed, "public", gateway=igw)
+        if self.new_vpc:
+            igw = observed["igw"] or ec2.create_internet_gateway(vpc_id, tags)
+            observed["igw"] = igw
+            self._table(observed, "public", gateway=igw)
         if self.nat:
             nat = observed["nat"]
             if nat is None:
                 nat = ec2.create_nat_gateway(observed["public"][0], tags, self.names.token("nat"))
             ec2.wait_nat_available(nat, progress=ctx.progress(), clock=ctx.clock)
             observed["nat"] = nat
-            self._table(ctx, observed, "private", nat=nat)
-        elif observed["nat"] is not None:
-            ec2.delete_nat_gateway(observed["nat"])
-            observed["nat"] = None
+            self._table(observed, "private", nat=nat)
+        else:
+            if observed["nat"] is not None:
+                ec2.delete_nat_gateway(observed["nat"])
+                observed["nat"] = None
+            if self.private_tier:
+                self._table(observed, "private")
         return self.outputs(ctx, observed)
 
-    def _table(self, ctx: StepContext, observed: dict[str, Any], tier: str, *, gateway: str | None = None,
+    def _table(self, observed: dict[str, Any], tier: str, *, gateway: str | None = None,
                nat: str | None = None) -> None:
         ec2 = self.ec2
         table = observed["tables"].get(tier)
@@ -181,25 +240,28 @@ class NetworkStep(FsStep):
                                                                 "Name": self.names.resource(tier)})
             table = {"id": rt_id, "routes": [], "subnets": []}
             observed["tables"][tier] = table
-        if not table["routes"]:
+        if (gateway or nat) and not table["routes"]:
             ec2.create_route(table["id"], gateway_id=gateway, nat_gateway_id=nat)
         for sid in observed[tier]:
             if sid not in table["subnets"]:
                 ec2.associate_route_table(table["id"], sid)
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        private_tasks = self.nat
+        private = self.private_tier
+        table = (observed.get("tables") or {}).get("private")
         return {
             "vpc_id": observed["vpc_id"],
-            "alb_subnets": list(observed["public"]),
-            "task_subnets": list(observed["private"] if private_tasks else observed["public"]),
-            "data_subnets": list(observed["private"]),
-            "assign_public_ip": not private_tasks,
+            "alb_subnets": list(observed["private"] if self.choice.vpc else observed["public"]),
+            "task_subnets": list(observed["private"] if private else observed["public"]),
+            # a database's subnets stay where they are: in the default VPC, its default subnets
+            "data_subnets": list(observed["private"] if self.new_vpc else observed["public"]),
+            "assign_public_ip": not private,
+            "private_table": table["id"] if private and table else None,
         }
 
     def destroy(self, ctx: StepContext, observed: Any) -> str | None:
-        if not self.new_vpc or observed.get("default_missing"):
-            return "kept"  # the account's default VPC is not ours
+        if observed.get("default_missing") or (observed.get("default") and not observed.get("cidrs")):
+            return "kept"  # the account's default VPC, with nothing of ours in it
         if retains_data(self.config):
             ctx.log("kept: a retained data store still lives in this VPC")
             return "kept"
@@ -209,10 +271,12 @@ class NetworkStep(FsStep):
             ec2.delete_nat_gateway(observed["nat"])
         for rt in ec2.route_tables(vpc_id, self.tags):
             ec2.delete_route_table(rt)
-        for sid in observed["cidrs"].values():
+        for sid in (observed.get("cidrs") or {}).values():
             _until_released(ec2.delete_subnet)(sid)  # waits out the NAT gateway's and tasks' ENIs
         for address in ec2.addresses(self.tags):
             _until_released(ec2.release_address)(str(address["AllocationId"]))
+        if not self.new_vpc:
+            return None if observed.get("cidrs") else "kept"  # the account's default VPC is not ours
         if observed.get("igw"):
             _until_released(ec2.delete_internet_gateway)(observed["igw"], vpc_id)
         _until_released(ec2.delete_vpc)(vpc_id)
@@ -220,8 +284,32 @@ class NetworkStep(FsStep):
 
     def destroy_changes(self, observed: Any) -> list[Change]:
         if not self.new_vpc:
+            if observed.get("cidrs"):
+                return [Change("delete private subnets of the default VPC", sorted(observed["cidrs"]), None, True)]
             return [Change("default VPC (kept)")]
         return [Change("delete VPC and subnets", observed.get("vpc_id"), None, True)]
+
+
+def _tag(resource: dict[str, Any], key: str) -> str | None:
+    return next((str(t["Value"]) for t in resource.get("Tags", []) if t["Key"] == key), None)
+
+
+def _tier(resource: dict[str, Any]) -> str | None:
+    return _tag(resource, "tscloud:tier")
+
+
+def _tables_and_nat(route_tables: list[dict[str, Any]], nats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Our route tables by tier (their default routes and subnets) and the NAT gateway, as read."""
+    tables = {_tier(rt) or "": rt for rt in route_tables}
+    return {
+        "tables": {tier: {"id": rt["RouteTableId"],
+                          "routes": sorted(str(r.get("GatewayId") or r.get("NatGatewayId"))
+                                           for r in rt.get("Routes", []) if r.get("DestinationCidrBlock") == "0.0.0.0/0"),
+                          "subnets": sorted(str(a["SubnetId"]) for a in rt.get("Associations", []) if a.get("SubnetId"))}
+                   for tier, rt in tables.items() if tier},
+        "nat": str(nats[0]["NatGatewayId"]) if nats else None,
+        "nat_state": str(nats[0].get("State")) if nats else None,
+    }
 
 
 class SecurityGroupsStep(FsStep):
@@ -231,17 +319,23 @@ class SecurityGroupsStep(FsStep):
     the service group (SG-to-SG)."""
 
     kind = "security groups"
-    provides = frozenset({"alb_sg", "service_sg", "db_sg", "cache_sg"})
+    provides = frozenset({"alb_sg", "service_sg", "db_sg", "cache_sg", "endpoints_sg"})
 
     def __init__(self, step_id: str, ec2: Ec2, config: Config, names: Names, *, needs: list[str],
-                 network: Step) -> None:
+                 network: Step, choice: OriginChoice) -> None:
         super().__init__(step_id, config, names, needs=needs)
-        self.ec2 = ec2
+        self.ec2, self.choice = ec2, choice
         self.vpc_id: Ref[str] = network.output("vpc_id")
+
+    @property
+    def endpoints(self) -> bool:
+        api = self.config.api
+        assert api is not None
+        return self.choice.vpc and api.egress == "endpoints"
 
     def roles(self) -> list[str]:
         cfg = self.config
-        roles = ["alb", "service"]
+        roles = ["alb", "service", *(["endpoints"] if self.endpoints else [])]
         if cfg.database is not None:
             roles.append("db")
         if cfg.cache is not None:
@@ -251,8 +345,8 @@ class SecurityGroupsStep(FsStep):
     def wanted_rules(self, ids: dict[str, str]) -> dict[str, set[tuple[int, int, str]]]:
         cfg = self.config
         assert cfg.api is not None
-        if cfg.api.alb_ingress == "cloudfront":
-            # only CloudFront's origin-facing servers, on the one port CloudFront uses
+        if self.choice.vpc or cfg.api.alb_ingress == "cloudfront":
+            # only CloudFront's origin-facing servers (a VPC origin's among them), on the one port it uses
             port = 443 if cfg.api.domain else 80
             alb = {(port, port, f"pl:{self._cloudfront_prefix_list()}")}
         else:
@@ -261,6 +355,8 @@ class SecurityGroupsStep(FsStep):
             "alb": alb,
             "service": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('alb', 'alb')}")},
         }
+        if self.endpoints:
+            rules["endpoints"] = {(443, 443, f"sg:{ids.get('service', 'service')}")}
         if cfg.database is not None:
             rules["db"] = {(5432, 5432, f"sg:{ids.get('service', 'service')}")}
         if cfg.cache is not None:
@@ -362,7 +458,7 @@ class SecurityGroupsStep(FsStep):
             out = [_permission(r) for r in g.get("egress", set()) if r[2].startswith("sg:")]
             if out:
                 self.ec2.revoke_egress(g["id"], out)
-        for role in ("cache", "db", "service", "alb"):
+        for role in ("endpoints", "cache", "db", "service", "alb"):
             if role in observed:
                 _until_released(self.ec2.delete_security_group)(observed[role]["id"])
         return None

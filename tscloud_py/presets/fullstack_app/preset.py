@@ -8,12 +8,18 @@ what it reads, attaching to CloudFront only for the ALB.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
 from tscloud_py.presets.fullstack_app.data import CacheStep, DatabaseStep, QueueStep
+from tscloud_py.presets.fullstack_app.egress import (
+    ENDPOINT_MONTHLY_USD,
+    EndpointsStep,
+    interface_services,
+)
 from tscloud_py.presets.fullstack_app.image import ImageStep
 from tscloud_py.presets.fullstack_app.load_balancer import (
     AttachStep,
@@ -26,6 +32,7 @@ from tscloud_py.presets.fullstack_app.network import (
     NetworkStep,
     SecurityGroupsStep,
 )
+from tscloud_py.presets.fullstack_app.origin import OriginChoice, VpcOriginStep
 from tscloud_py.presets.fullstack_app.rollout import ServiceStep
 from tscloud_py.presets.fullstack_app.scaling import AutoscalingStep, SchedulesStep
 from tscloud_py.presets.fullstack_app.service import ClusterStep, RolesStep, TaskDefinitionStep
@@ -42,6 +49,12 @@ class FullstackApp(Preset):
     @property
     def attached(self) -> bool:
         return self.config.frontend is not None or self.config.site is not None
+
+    @functools.cached_property
+    def origin_choice(self) -> OriginChoice:
+        from tscloud_py.aws.elbv2 import Elbv2
+
+        return OriginChoice(self.config, Elbv2(self.aws), self.names)
 
     def validate(self) -> None:
         api = self.config.api
@@ -67,6 +80,7 @@ class FullstackApp(Preset):
         assert self.config.api is not None
         secrets, names = self.config.api.secrets, self.names
         client = Secrets(self.aws)
+        self._check_origin()
         for domain in (self.config.api.domain, self.config.mail.domain if self.config.mail else None):
             if domain:
                 self.check_dns(domain)
@@ -109,11 +123,50 @@ class FullstackApp(Preset):
         self.checks.append(f"database.version: RDS offers {db.engine} {db.version} in {self.names.region}")
 
     def plan_extras(self) -> dict[str, Any]:
-        net = self.config.network
-        if net is not None and net.vpc == "new" and net.nat_gateway:
+        api, net = self.config.api, self.config.network
+        assert api is not None
+        vpc = self.attached and self.origin_choice.vpc
+        if vpc and api.egress == "endpoints":
+            count = len(interface_services(self.config))
+            return {"costs": {"vpc_endpoints_monthly_usd": round(count * ENDPOINT_MONTHLY_USD, 2),
+                              "note": f"{count} interface endpoints in two AZs, 730 h, before data processing "
+                                      "($0.01/GB); the S3 gateway endpoint is free"}}
+        if (vpc and api.egress == "nat") or (not vpc and net is not None and net.vpc == "new" and net.nat_gateway):
             return {"costs": {"nat_gateway_monthly_usd": NAT_MONTHLY_USD,
                               "note": "one NAT gateway, 730 h, before data processing ($0.045/GB)"}}
         return {}
+
+    def _check_origin(self) -> None:
+        """What the plan says about how CloudFront reaches the API, and what that exposes."""
+        api = self.config.api
+        assert api is not None
+        mode, why = self.origin_choice.decided()
+        if mode == "vpc":
+            hop = ("HTTPS to its port 443 listener (the certificate for api.domain)" if api.domain else
+                   "HTTP to port 80, inside AWS's network (set api.domain for HTTPS)")
+            self.checks.append(f"api.origin = vpc ({why}): an internal load balancer in private subnets, reached "
+                               f"only through a CloudFront VPC origin over {hop}; no origin-verify header (nothing "
+                               "else can reach the load balancer)")
+            if api.egress == "endpoints":
+                count = len(interface_services(self.config))
+                self.checks.append(f"api.egress = endpoints: tasks in private subnets without public IPs reach ECR, "
+                                   f"logs and Secrets Manager{', SQS' if self.config.queue else ''} through {count} "
+                                   f"VPC interface endpoints (about ${count * ENDPOINT_MONTHLY_USD:.2f}/month) and an "
+                                   "S3 gateway endpoint, and nothing else; egress = \"nat\" opens the internet "
+                                   f"(about ${NAT_MONTHLY_USD}/month plus data)")
+            else:
+                self.checks.append(f"api.egress = nat: tasks in private subnets without public IPs go out through one "
+                                   f"NAT gateway (about ${NAT_MONTHLY_USD}/month plus $0.045/GB)")
+            return
+        if not self.attached:
+            return
+        if api.domain:
+            self.checks.append(f"api.origin = public ({why}): CloudFront reaches the load balancer over HTTPS "
+                               "(https-only, the certificate for api.domain)")
+        else:
+            self.checks.append(f"api.origin = public ({why}): CloudFront reaches the load balancer over plain HTTP, "
+                               "so the origin-verify header crosses the internet in cleartext; api.domain makes "
+                               "it HTTPS, and origin = \"vpc\" removes the exposure")
 
     def steps(self) -> list[Step]:
         from tscloud_py.aws.autoscaling import AutoScaling
@@ -132,9 +185,14 @@ class FullstackApp(Preset):
         ec2, ecs, elbv2, secrets = Ec2(aws), Ecs(aws), Elbv2(aws), Secrets(aws)
         snapshot = not self.options.no_snapshot
 
-        network = NetworkStep("network", ec2, cfg, names)
-        security_groups = SecurityGroupsStep("security-groups", ec2, cfg, names, needs=["network"], network=network)
+        choice = self.origin_choice
+        network = NetworkStep("network", ec2, cfg, names, choice=choice)
+        security_groups = SecurityGroupsStep("security-groups", ec2, cfg, names, needs=["network"], network=network,
+                                             choice=choice)
         steps: list[Step] = [network, security_groups]
+        if self.attached:
+            steps.append(EndpointsStep("endpoints", ec2, cfg, names, needs=["network", "security-groups"],
+                                       network=network, security_groups=security_groups, choice=choice))
 
         database = cache = queue = mail = None
         if cfg.database is not None:
@@ -173,7 +231,7 @@ class FullstackApp(Preset):
             steps += site
         origin_secret = None
         if self.attached:
-            origin_secret = OriginSecretStep("origin-secret", secrets, cfg, names)
+            origin_secret = OriginSecretStep("origin-secret", secrets, cfg, names, choice=choice)
             steps.append(origin_secret)
 
         load_balancer_needs = ["network", "security-groups"]
@@ -186,7 +244,7 @@ class FullstackApp(Preset):
             steps.append(certificate)
         load_balancer = LoadBalancerStep("load-balancer", elbv2, secrets, cfg, names, needs=load_balancer_needs,
                                          network=network, security_groups=security_groups,
-                                         origin_secret=origin_secret, certificate=certificate)
+                                         origin_secret=origin_secret, certificate=certificate, choice=choice)
         api_dns = None
         if api.domain:
             api_dns = self._api_dns(load_balancer)
@@ -202,9 +260,12 @@ class FullstackApp(Preset):
             "api-task-definition", ecs, cfg, names, role="api", needs=["roles", "logs", "image", *data_needs],
             image=image, logs=logs, roles=roles, database=database, cache=cache, queue=queue)
         cluster = ClusterStep("cluster", ecs, cfg, names)
+        service_needs = ["cluster", "api-task-definition", "network", "security-groups", "load-balancer"]
+        if self.attached:
+            # after the endpoints: a task in a private subnet pulls its image through them
+            service_needs.append("endpoints")
         service = ServiceStep(
-            "service", ecs, elbv2, cfg, names, role="api",
-            needs=["cluster", "api-task-definition", "network", "security-groups", "load-balancer"],
+            "service", ecs, elbv2, cfg, names, role="api", needs=service_needs,
             cluster=cluster, task_definition=task_definition, network=network, security_groups=security_groups,
             load_balancer=load_balancer)
         steps += [load_balancer, roles, task_definition, cluster, service]
@@ -217,7 +278,8 @@ class FullstackApp(Preset):
                 image=image, logs=logs, roles=roles, database=database, cache=cache, queue=queue)
             worker_service = ServiceStep(
                 "worker-service", ecs, elbv2, cfg, names, role="worker",
-                needs=["cluster", "worker-task-definition", "network", "security-groups"],
+                needs=["cluster", "worker-task-definition", "network", "security-groups",
+                       *(["endpoints"] if self.attached else [])],
                 cluster=cluster, task_definition=worker_definition, network=network,
                 security_groups=security_groups, load_balancer=None)
             steps += [worker_definition, worker_service]
@@ -239,17 +301,21 @@ class FullstackApp(Preset):
         if origin_secret:
             from tscloud_py.aws.cloudfront.client import CloudFront
 
-            attach_needs = ["load-balancer", "origin-secret"]
+            cloudfront = CloudFront(aws)
+            vpc_origin = VpcOriginStep("vpc-origin", cloudfront, cfg, names, needs=["load-balancer"],
+                                       load_balancer=load_balancer, choice=choice)
+            steps.append(vpc_origin)
+            attach_needs = ["load-balancer", "origin-secret", "vpc-origin"]
             if distribution:
                 attach_needs.append("distribution")
             if api_dns:
                 # after the API's DNS name: CloudFront connects to it, and it must point at the ALB
                 attach_needs.append("api-dns")
             steps.append(AttachStep(
-                "attach", CloudFront(aws), secrets, cfg, names, needs=attach_needs, load_balancer=load_balancer,
-                origin_secret=origin_secret, distribution=distribution,
+                "attach", cloudfront, secrets, cfg, names, needs=attach_needs, load_balancer=load_balancer,
+                origin_secret=origin_secret, vpc_origin=vpc_origin, distribution=distribution,
                 distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
-                path=cfg.frontend.path if cfg.frontend else "/api/*"))
+                path=cfg.frontend.path if cfg.frontend else "/api/*", choice=choice))
         steps += self._frontend_web_acl()
         return steps
 
