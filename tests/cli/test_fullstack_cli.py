@@ -73,6 +73,7 @@ region = "us-east-1"
 image = "public.ecr.aws/docker/library/nginx:1.27-alpine"
 port = 80
 health_check = "/"
+origin = "public"  # this test holds the origin-verify header; test_fullstack_vpc_origin.py the VPC origin
 
 [api.environment]
 LOG_LEVEL = "{log_level}"

@@ -47,6 +47,7 @@ preset = "fullstack-app"
 image = "public.ecr.aws/docker/library/nginx:1.27-alpine"
 port = 80
 health_check = "/"
+origin = "public"
 [frontend]
 distribution_id = "{dist['Id']}"
 [database]

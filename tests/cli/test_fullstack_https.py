@@ -30,6 +30,7 @@ port = 80
 health_check = "/"
 domain = "api.{ZONE}"
 alb_ingress = "cloudfront"
+origin = "public"
 
 [frontend]
 distribution_id = "{dist_id}"

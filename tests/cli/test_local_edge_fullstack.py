@@ -27,7 +27,8 @@ def test_api_health_reaches_the_container_and_the_bare_alb_refuses(tmp_path: Pat
     shutil.copytree(REPO / "examples" / "fullstack-build", project, ignore=shutil.ignore_patterns(".tscloud"))
     toml = project / "tscloud.toml"
     text = toml.read_text().replace('BASE = "busybox:1.36"', f'BASE = "{docker.base_image}"')
-    toml.write_text(text.replace('# network = "none"', 'network = "none"'))
+    text = text.replace('# network = "none"', 'network = "none"')
+    toml.write_text(text.replace("[api]\n", '[api]\norigin = "public"  # the origin-verify header, and a listener reachable from outside\n', 1))
 
     with deploy_and_serve(project, timeout=600) as served:
         health = fetch(served.url.rstrip("/") + "/api/health")

@@ -40,7 +40,7 @@ class NetworkStep(FsStep):
     """The VPC: the account's default one, or a new one with public and private subnets in two AZs.
 
     With a VPC origin (``[api] origin = "vpc"``) the load balancer and the tasks live in private subnets: a
-    new VPC has them; in the default VPC two are added (tagged, in /20 blocks no subnet uses), with their own
+    new VPC has them; in the default VPC two are added (tagged, in /22 blocks no subnet uses), with their own
     route table. Their way out is ``[api] egress``: VPC endpoints (the endpoints step) or a NAT gateway."""
 
     kind = "VPC"
@@ -78,16 +78,17 @@ class NetworkStep(FsStep):
                 ("private", zones[0], str(blocks[8])), ("private", zones[1], str(blocks[9]))]
 
     def _default_layout(self, observed: dict[str, Any]) -> list[tuple[str, str, str]]:
-        """The default VPC's two private subnets: ours where they exist, else the highest free /20 blocks."""
+        """The default VPC's two private subnets: ours where they exist, else the highest free /22 blocks (1019
+        addresses each; the default subnets are /20s)."""
         have = {sub_az: cidr for cidr, (sid, sub_az) in observed["ours"].items()}
         zones = self._zones()
         missing = [az for az in zones if az not in have]
         if missing:
             taken = [ipaddress.IPv4Network(c) for c in observed["taken"]]
-            blocks = ipaddress.IPv4Network(self.ec2.vpc_cidr(observed["vpc_id"])).subnets(new_prefix=20)
+            blocks = ipaddress.IPv4Network(self.ec2.vpc_cidr(observed["vpc_id"])).subnets(new_prefix=22)
             free = [b for b in reversed(list(blocks)) if not any(b.overlaps(t) for t in taken)]
             if len(free) < len(missing):
-                raise TscloudError(f"network: the default VPC has no free /20 for {len(missing)} private subnets",
+                raise TscloudError(f"network: the default VPC has no free /22 for {len(missing)} private subnets",
                                    "use [network] vpc = \"new\"")
             have.update({az: str(block) for az, block in zip(missing, free, strict=False)})
         return [("private", az, have[az]) for az in zones]
