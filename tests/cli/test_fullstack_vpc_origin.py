@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.edge_support import fetch
 from tests.cli.site_support import boto, tscloud
-from tests.cli.test_fullstack_cli import assert_nothing_tagged, mutating_ops, proxy  # noqa: F401 (a fixture)
+from tests.cli.test_fullstack_cli import assert_nothing_tagged, mutating_ops
 from tests.conftest import REPO, MotoServer
-from tests.fakes.aws_proxy import AwsProxy
+from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 from tscloud_py.aws.elbv2 import Elbv2
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.emulator.edge.alb_origin import AlbOrigin
@@ -28,6 +31,13 @@ from tscloud_py.emulator.edge.server import open_fleet
 from tscloud_py.operations.context import LOCAL_CREDENTIALS
 
 PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+
+
+@pytest.fixture
+def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
+    aws_like_distribution_summaries()
+    with AwsProxy(moto_server.endpoint) as counting:
+        yield counting
 
 
 def example(tmp_path: Path, app: str) -> Path:
