@@ -105,15 +105,16 @@ RESOURCE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 _EC2_TAGGED = "AllocateAddress CreateInternetGateway CreateNatGateway CreateRouteTable CreateSecurityGroup " \
-              "CreateSubnet CreateVpc"
+              "CreateSubnet CreateVpc CreateVpcEndpoint"
 _EC2_WRITES = "AssociateRouteTable AttachInternetGateway AuthorizeSecurityGroupEgress AuthorizeSecurityGroupIngress " \
               "CreateRoute " \
               "DeleteInternetGateway DeleteNatGateway DeleteRouteTable DeleteSecurityGroup DeleteSubnet DeleteVpc " \
-              "DetachInternetGateway DisassociateRouteTable ModifyVpcAttribute ReleaseAddress " \
+              "DeleteVpcEndpoints DetachInternetGateway DisassociateRouteTable ModifyVpcAttribute ModifyVpcEndpoint " \
+              "ReleaseAddress " \
               "RevokeSecurityGroupEgress RevokeSecurityGroupIngress"
 _EC2_READS = "DescribeAddresses DescribeAvailabilityZones DescribeInternetGateways DescribeManagedPrefixLists " \
              "DescribeNatGateways DescribeNetworkInterfaces DescribeRouteTables DescribeSecurityGroups " \
-             "DescribeSubnets DescribeVpcs"
+             "DescribeSubnets DescribeVpcEndpoints DescribeVpcs"
 _ELB_READS = "DescribeListenerCertificates DescribeListeners DescribeLoadBalancerAttributes DescribeLoadBalancers " \
              "DescribeRules DescribeTags DescribeTargetGroupAttributes DescribeTargetGroups DescribeTargetHealth"
 _ELB_TAGGED = "CreateListener CreateLoadBalancer CreateRule CreateTargetGroup"
