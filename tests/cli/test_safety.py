@@ -110,7 +110,7 @@ def fake_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ws = SimpleNamespace(config=config, aws=SimpleNamespace(region="us-east-1"), steps=steps,
                          preset=SimpleNamespace(validate=lambda: None, plan_extras=lambda: {}, notices=[], preflight=lambda: None, checks=[]),
                          journal=SimpleNamespace(data={}, notices=[]), context=lambda sink: StepContext())
-    monkeypatch.setattr("tscloud_py.operations.workspace.Workspace.open", classmethod(lambda cls, app, options=None: ws))
+    monkeypatch.setattr("tscloud_py.operations.workspace.Workspace.open", classmethod(lambda cls, app, options=None, **_: ws))
 
 
 def run_plan(*args: str, env: dict[str, str] | None = None) -> Any:
