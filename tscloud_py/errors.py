@@ -71,7 +71,8 @@ class AwsError(TscloudError):
 
     def __init__(self, operation: str, code: str, message: str, hint: str | None = None, *,
                  status: int | None = None, ambiguous: bool = False) -> None:
-        super().__init__(f"{operation} failed: {code}: {message}", hint or _hint_for_code(code))
+        super().__init__(f"{operation} failed: {code}: {message}",
+                         hint or _access_denied_hint(operation, code, message) or _hint_for_code(code))
         self.operation = operation
         self.code = code
         self.aws_message = message
@@ -126,8 +127,6 @@ class EmulatorUnavailableError(UsageError):
 
 
 _CODE_HINTS = {
-    "AccessDenied": "the credentials lack a permission this step needs; see the policy in docs/",
-    "AccessDeniedException": "the credentials lack a permission this step needs",
     "UnrecognizedClientException": "check AWS credentials (--profile or AWS_PROFILE)",
     "InvalidClientTokenId": "check AWS credentials (--profile or AWS_PROFILE)",
     "ExpiredToken": "refresh your AWS session credentials",
@@ -146,3 +145,23 @@ _CODE_HINTS = {
 
 def _hint_for_code(code: str) -> str | None:
     return _CODE_HINTS.get(code)
+
+
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+                           "UnauthorizedAccess", "Forbidden"})
+POLICY_HINT = "`tscloud iam policy` shows what the deploy role needs"
+
+
+def _access_denied_hint(operation: str, code: str, message: str) -> str | None:
+    """For a refusal by IAM: the action and resource AWS names ("... not authorized to perform: s3:PutObject
+    on resource: arn:aws:s3:::b/k ..."), else the operation refused, and where the policy it needs is."""
+    if code not in ACCESS_DENIED:
+        return None
+    import re
+
+    found = re.search(r"perform:? (?P<action>[\w-]+:[\w*]+)(?: on resource:? (?P<resource>\S+?)[,;.]?(?:\s|$))?",
+                      message)
+    action = found.group("action") if found else operation
+    resource = found.group("resource") if found and found.group("resource") else None
+    on = f" on {resource}" if resource else ""
+    return f"these credentials may not {action}{on}; {POLICY_HINT}"

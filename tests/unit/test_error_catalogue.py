@@ -52,3 +52,19 @@ def test_exit_codes_are_1_or_2() -> None:
         assert cls.exit_code in (1, 2), cls
         if issubclass(cls, UsageError):
             assert cls.exit_code == 2, cls
+
+
+def test_access_denied_names_the_action_the_resource_and_the_policy_command() -> None:
+    from tscloud_py.errors import AwsError, StepFailedError
+
+    message = ("User: arn:aws:sts::123456789012:assumed-role/deploy/gh is not authorized to perform: "
+               "cloudfront:CreateDistribution on resource: arn:aws:cloudfront::123456789012:distribution/* "
+               "because no identity-based policy allows the cloudfront:CreateDistribution action")
+    failed = StepFailedError("distribution", AwsError("cloudfront:CreateDistributionWithTags", "AccessDenied", message))
+    assert failed.hint == ("these credentials may not cloudfront:CreateDistribution on "
+                           "arn:aws:cloudfront::123456789012:distribution/*; "
+                           "`tscloud iam policy` shows what the deploy role needs")
+    # an answer that names no action: the operation that was refused
+    terse = AwsError("ecs:CreateCluster", "AccessDeniedException", "Access denied")
+    assert terse.hint == "these credentials may not ecs:CreateCluster; `tscloud iam policy` shows what the deploy role needs"
+    assert AwsError("ecs:CreateCluster", "ClusterNotFoundException", "x").hint != terse.hint

@@ -96,6 +96,7 @@ RESOURCE_KINDS: dict[str, tuple[str, ...]] = {
     "hosted-zone": ("arn:aws:route53:::hostedzone/*",),
     "dns-change": ("arn:aws:route53:::change/*",),
     "ec2": ("arn:aws:ec2:{region}:{account}:*",),
+    "key-value-store": ("arn:aws:cloudfront::{account}:key-value-store/*",),
     "vpc-origin": ("arn:aws:cloudfront::{account}:vpcorigin/*",),
     # a CLOUDFRONT-scope web ACL lives in us-east-1; AWS's managed rule groups are AWS's
     "web-acl": ("arn:aws:wafv2:us-east-1:{account}:global/webacl/{prefix}-*/*",
@@ -266,7 +267,9 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
             verb = next(v for prefix, v in _APIGW_VERBS if op.startswith(prefix))
             c[f"{service}:{op}"] = (_g(f"apigateway:{verb}", "api-gateway"),)
     kinds = {
-        "cloudfront": {"Function": "cf-function", "VpcOrigin": "vpc-origin", "": "distribution"},
+        "cloudfront": {"Function": "cf-function", "VpcOrigin": "vpc-origin", "KeyValueStore": "key-value-store",
+                       "": "distribution"},
+        "cloudfront-keyvaluestore": {"": "key-value-store"},
         "wafv2": {"": "web-acl"},
         "ecs": {"": "ecs-service"},
         "elasticache": {"": "cache"},
@@ -297,6 +300,9 @@ _ONE_TO_ONE = (
     "cloudfront:DescribeFunction cloudfront:GetDistribution cloudfront:GetDistributionConfig cloudfront:GetFunction "
     "cloudfront:GetInvalidation cloudfront:ListInvalidations cloudfront:ListTagsForResource "
     "cloudfront:PublishFunction cloudfront:UpdateDistribution cloudfront:UpdateFunction "
+    "cloudfront:CreateKeyValueStore cloudfront:DeleteKeyValueStore cloudfront:DescribeKeyValueStore "
+    "cloudfront-keyvaluestore:DeleteKey cloudfront-keyvaluestore:DescribeKeyValueStore cloudfront-keyvaluestore:GetKey "
+    "cloudfront-keyvaluestore:ListKeys cloudfront-keyvaluestore:PutKey "
     "cloudfront:CreateVpcOrigin cloudfront:DeleteVpcOrigin cloudfront:GetVpcOrigin cloudfront:UpdateVpcOrigin "
     "wafv2:DeleteWebACL wafv2:GetWebACL wafv2:ListTagsForResource wafv2:TagResource wafv2:UpdateWebACL "
     "ecs:CreateService ecs:DeleteService ecs:DescribeServices ecs:UpdateService "
