@@ -7,6 +7,8 @@ that says what to do next, and the process exit code. The CLI prints
 
 from __future__ import annotations
 
+import re
+
 
 class TscloudError(Exception):
     """Base of every user-facing error."""
@@ -157,8 +159,6 @@ def _access_denied_hint(operation: str, code: str, message: str) -> str | None:
     on resource: arn:aws:s3:::b/k ..."), else the operation refused, and where the policy it needs is."""
     if code not in ACCESS_DENIED:
         return None
-    import re
-
     found = re.search(r"perform:? (?P<action>[\w-]+:[\w*]+)(?: on resource:? (?P<resource>\S+?)[,;.]?(?:\s|$))?",
                       message)
     action = found.group("action") if found else operation

@@ -279,7 +279,10 @@ def test_failed_step_exits_1_naming_step_code_and_hint_and_skips_only_dependents
     assert len(errors) == 1, result.stderr
     assert errors[0].startswith("error: step 'bucket-policy' failed: ")  # the step
     assert "AccessDenied" in errors[0] and "PutBucketPolicy" in errors[0]  # the AWS error code, the operation
-    assert any(line.startswith("hint: ") and "permission" in line for line in result.stderr.splitlines())
+    hints = [line for line in result.stderr.splitlines() if line.startswith("hint: ")]
+    # the refused action, and where the policy the deploy role needs is
+    assert hints == ["hint: these credentials may not s3:PutBucketPolicy; `tscloud iam policy` shows what the "
+                     "deploy role needs"], result.stderr
 
     as_json = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
     assert as_json.code == 1
