@@ -28,7 +28,10 @@ STALE_TOKEN = "WAFOptimisticLockException"
 # arn:aws:wafv2:us-east-1:123456789012:global/webacl/NAME/ID (global: scope CLOUDFRONT; regional otherwise)
 ACL_ARN = re.compile(r"arn:aws[a-z-]*:wafv2:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<scope>global|regional)/"
                      r"webacl/(?P<name>[\w-]{1,128})/(?P<id>[0-9a-f-]{1,36})")
+# where the local edge reads a viewer's country (CloudFront adds it for origins; on loopback the viewer sends it)
 COUNTRY_HEADER = "CloudFront-Viewer-Country"
+# where WAF reports its metrics: BlockedRequests, CountedRequests, by WebACL and Rule (their MetricNames)
+WAF_NAMESPACE = "AWS/WAFV2"
 
 
 def parse_acl_arn(arn: str) -> dict[str, str] | None:
@@ -94,15 +97,15 @@ class WebAclSpec:
 
     def api(self) -> dict[str, Any]:
         """What CreateWebACL and UpdateWebACL take besides the name, scope, id and token."""
-        return {"DefaultAction": {"Allow": {}}, "Rules": self.rules(), "VisibilityConfig": _visibility(self.name),
-                "Description": self.description}
+        doc = {"DefaultAction": {"Allow": {}}, "Rules": self.rules(), "VisibilityConfig": _visibility(self.name)}
+        return {**doc, "Description": self.description} if self.description else doc
 
     def differences(self, live: dict[str, Any]) -> list[tuple[str, Any, Any]]:
         """(what, live, wanted) for each thing we set that WAF describes otherwise (its defaults ignored)."""
         out: list[tuple[str, Any, Any]] = []
         wanted = self.api()
         for key in ("DefaultAction", "VisibilityConfig", "Description"):
-            if not _holds(live.get(key), wanted[key]):
+            if key in wanted and not _holds(live.get(key), wanted[key]):
                 out.append((key, live.get(key), wanted[key]))
         live_rules = {r.get("Name"): r for r in live.get("Rules") or []}
         if sorted(live_rules, key=str) != sorted(self.rule_names()):
@@ -180,7 +183,7 @@ class Wafv2:
     def create(self, spec: WebAclSpec, tags: dict[str, str]) -> WebAcl:
         def create() -> WebAcl:
             call(self.create_c.create_web_acl, "wafv2:CreateWebACL", Name=spec.name, Scope=SCOPE,
-                 Tags=tag_list(tags), **spec.api())
+                 **({"Tags": tag_list(tags)} if tags else {}), **spec.api())
             found = self.find(spec.name)
             assert found is not None, "WAF answered CreateWebACL but lists no such web ACL"
             return found

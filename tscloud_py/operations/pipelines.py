@@ -172,7 +172,8 @@ def status(app: AppContext) -> dict[str, Any]:
         rows.append({"id": step.id, "journal": rec.get("status", "never"), "at": rec.get("at"),
                      "live": state, "changes": [c.describe() for c in p.changes]})
     outputs = journal_outputs(ws, required=False)
-    extra = ws.preset.live_status(ws.journal.outputs()) if outputs else {}
+    recorded = ws.journal.outputs()
+    extra = {**ws.preset.live_status(recorded), **ws.preset.watch_status(recorded)} if outputs else {}
     return {"app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset, "region": ws.aws.region,
             "steps": rows, "outputs": outputs, "last_run": ws.journal.data.get("last_run"), "live": extra}
 

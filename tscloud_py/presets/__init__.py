@@ -96,6 +96,12 @@ class Preset(ABC):
         """Extra live facts for `tscloud status` (running tasks, rollout state, target health)."""
         return {}
 
+    def watch_status(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        """For `tscloud status`: what the stage's web ACL blocked and counted in the last hour, its alarms."""
+        from tscloud_py.presets.watch import watch_status
+
+        return watch_status(self.config, self.aws, self.names, step_outputs)
+
     @abstractmethod
     def steps(self) -> list[Step]:
         """The step graph for this config."""

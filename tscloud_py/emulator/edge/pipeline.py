@@ -1,9 +1,9 @@
 """One request through a distribution, in CloudFront's order.
 
-Pick the cache behavior by path, check the method, run the viewer-request
-function (which may read its KeyValueStore and pick another origin with
-``cf.updateRequestOrigin``), apply DefaultRootObject, fetch from the behavior's
-origin (or the one the function picked), replace an error with the custom error response, run the viewer-response function, add
+Ask the web ACL the distribution names (``web_acl.py``), pick the cache behavior by path, check the
+method, run the viewer-request function (which may read its KeyValueStore and pick another origin with
+``cf.updateRequestOrigin``), apply DefaultRootObject, fetch from the behavior's origin (or the one the
+function picked), replace an error with the custom error response, run the viewer-response function, add
 the response headers policy's headers, then say what served it.
 """
 
@@ -36,6 +36,7 @@ from tscloud_py.emulator.edge.routing import (
     match_behavior,
     origin_by_id,
 )
+from tscloud_py.emulator.edge.web_acl import WebAclGate
 from tscloud_py.errors import AwsError
 
 
@@ -58,9 +59,10 @@ def _request_id() -> str:
 
 class Edge:
     def __init__(self, cloudfront: CloudFront, origins: Origins, functions: cff.FunctionRuntime,
-                 log: Callable[[LogLine], None] | None = None) -> None:
+                 log: Callable[[LogLine], None] | None = None, web_acls: WebAclGate | None = None) -> None:
         self.cloudfront, self.origins, self.functions, self.log = cloudfront, origins, functions, log
         self.stores = _StoreLookup(KeyValueStores(cloudfront.factory))
+        self.web_acls = web_acls
 
     def close(self) -> None:
         self.functions.close()
@@ -73,7 +75,7 @@ class Edge:
             info = self.cloudfront.get_distribution(dist_id)
             dist = Distribution(info.id, info.arn, info.domain_name, info.config)
             behavior = match_behavior(behaviors_of(dist.config), req.uri)
-            response = self._through(dist, behavior, req) if info.enabled else error_page(
+            response = self._screened(dist, behavior, req) if info.enabled else error_page(
                 403, "Distribution disabled", f"distribution {dist_id} is disabled")
         except AwsError as exc:
             response = error_page(502, "Bad gateway", f"the emulator answered {exc.code}: {exc.message}")
@@ -86,6 +88,18 @@ class Edge:
         if self.log is not None:
             self.log(LogLine(req.method, req.uri + (f"?{req.query}" if req.query else ""), response.status, label,
                              response.origin or "-", (time.monotonic() - started) * 1000))
+        return response
+
+    def _screened(self, dist: Distribution, behavior: Behavior, req: EdgeRequest) -> EdgeResponse:
+        """The web ACL first (a blocked request reaches no behavior), then the behavior."""
+        acl_arn = str(dist.config.get("WebACLId") or "")
+        if not acl_arn or self.web_acls is None:
+            return self._through(dist, behavior, req)
+        blocked, notes = self.web_acls.check(acl_arn, req)
+        if blocked is not None:
+            return blocked
+        response = self._through(dist, behavior, req)
+        response.notes = notes + response.notes
         return response
 
     def _through(self, dist: Distribution, behavior: Behavior, req: EdgeRequest) -> EdgeResponse:
@@ -182,8 +196,9 @@ class Edge:
 
     def _report(self, label: str, response: EdgeResponse, behavior: Behavior | None) -> list[tuple[str, str]]:
         """What CloudFront would have done, said in headers: the edge has no cache, so every request is a miss."""
-        out = [("X-Cache", "Miss from cloudfront (tscloud local edge: no cache)"),
-               ("X-Tscloud-Behavior", label), ("X-Tscloud-Origin", response.origin or "-"),
+        # an answer CloudFront made itself (a web ACL's 403) says so in its own X-Cache
+        cache = [] if response.header("X-Cache") else [("X-Cache", "Miss from cloudfront (tscloud local edge: no cache)")]
+        out = [*cache, ("X-Tscloud-Behavior", label), ("X-Tscloud-Origin", response.origin or "-"),
                ("Via", "1.1 local-edge (tscloud)"), ("X-Amz-Cf-Pop", "LOCAL"), ("X-Amz-Cf-Id", _request_id())]
         if behavior is not None and behavior.viewer_protocol_policy != "allow-all":
             out.append(("X-Tscloud-Viewer-Protocol", f"{behavior.viewer_protocol_policy} (not enforced on plain "

@@ -161,21 +161,25 @@ def open_fleet(factory: Any, *, log: Callable[[Any], None] | None = None,
                on_new: Callable[[Served], None] | None = None, ports: PortBook | None = None) -> EdgeFleet:
     """An edge fleet over the emulator ``factory`` points at (a ClientFactory)."""
     from tscloud_py.aws.apigateway import ApiGateway
+    from tscloud_py.aws.cloudwatch import CloudWatch
     from tscloud_py.aws.ecr import Ecr
     from tscloud_py.aws.ecs import Ecs
     from tscloud_py.aws.elbv2 import Elbv2
     from tscloud_py.aws.s3 import S3
     from tscloud_py.aws.secrets import Secrets
+    from tscloud_py.aws.wafv2 import CLOUDFRONT_REGION, Wafv2
     from tscloud_py.emulator.edge.alb_origin import AlbOrigin
     from tscloud_py.emulator.edge.alb_tasks import ServiceTasks
     from tscloud_py.emulator.edge.functions import FunctionRuntime
     from tscloud_py.emulator.edge.lambda_origin import FunctionUrlOrigin, RestApiOrigin
     from tscloud_py.emulator.edge.origins import OriginBackend, Origins
+    from tscloud_py.emulator.edge.web_acl import WebAclGate
 
     cloudfront = CloudFront(factory)
     tasks = ServiceTasks(Ecs(factory), Ecr(factory), Secrets(factory))
     functions = FunctionUrlOrigin()
     backends: dict[str, OriginBackend] = {"lambda-url": functions, "alb": AlbOrigin(Elbv2(factory), tasks, cloudfront),
                                           "rest-api": RestApiOrigin(ApiGateway(factory), functions)}
-    edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log)
+    web_acls = WebAclGate(Wafv2(factory), CloudWatch(factory, CLOUDFRONT_REGION))
+    edge = Edge(cloudfront, Origins(S3(factory), backends), FunctionRuntime(), log=log, web_acls=web_acls)
     return EdgeFleet(edge, cloudfront, on_new=on_new, ports=ports)
