@@ -7,6 +7,7 @@ Prices: tscloud_py/data/prices.json, us-east-1, as of 2026-11-23. Assumptions: t
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,19 @@ def test_price_region(cli: Any, tmp_path: Path) -> None:
     assert result.code == 0, result.output
     # eu-central-1: 730 x (0.25 x 0.04656 + 0.5 x 0.00511) = 730 x 0.0141950 = 10.36235
     assert items(result.json())["fargate:api"] == pytest.approx(730 * (0.25 * 0.04656 + 0.5 * 0.00511))
+
+
+def test_web_acl_and_alarms(cli: Any, tmp_path: Path) -> None:
+    """static-site with [waf] (a rate limit, one path limit, the 3 default managed groups, a country rule) and
+    [alerts] (one alarm on the distribution's 5xx rate, one dashboard)."""
+    shutil.copytree(EXAMPLES / "static-site", tmp_path / "site", ignore=shutil.ignore_patterns(".tscloud"))
+    config = tmp_path / "site" / "tscloud.toml"
+    config.write_text(config.read_text() + '\n[waf]\nrate_limit_paths = { "/login" = 100 }\nblock_countries = ["KP"]\n'
+                      '\n[alerts]\nemail = "ops@example.com"\n')
+    result = cli("--output", "json", "cost", cwd=tmp_path / "site")
+    assert result.code == 0, result.output
+    found = items(result.json())
+    assert found["waf"] == pytest.approx(5.00 + 6 * 1.00)          # web ACL + 6 rules          = 11.00
+    assert found["waf-requests"] == pytest.approx(1 * 0.60)         # 1 M requests x $0.60      = 0.60
+    assert found["alarms"] == pytest.approx(1 * 0.10 + 3.00)        # 1 alarm metric + dashboard = 3.10
+    assert result.json()["total_usd"] == 16.59                      # 1.89 + 11.00 + 0.60 + 3.10

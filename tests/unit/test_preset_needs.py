@@ -42,6 +42,8 @@ def needs(graph: list[Step]) -> dict[str, list[str]]:
 
 
 ROUTE53 = {"provider": "route53"}
+EMAIL = {"email": "ops@example.com"}
+TOPIC = {"sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:pager"}
 
 
 # -- static-site -----------------------------------------------------------------------------------
@@ -73,6 +75,12 @@ def test_static_site_needs(tmp_path: Path) -> None:
     # [waf] (a production stage has it without the table): the distribution names the web ACL
     waf = steps(tmp_path, {"preset": "static-site", "stage": "prod", "site": {"dir": "dist"}})
     assert needs(waf) == {**needs(plain), "web-acl": [], "distribution": ["bucket", "oac", "web-acl"]}
+    # [alerts]: a topic to mail, and alarms on the distribution
+    alerts = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist"}, "alerts": EMAIL})
+    assert needs(alerts) == {**needs(plain), "alerts-topic": [], "alarms": ["alerts-topic", "distribution"]}
+    # an existing topic: no topic step
+    topic = steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist"}, "alerts": TOPIC})
+    assert needs(topic) == {**needs(plain), "alarms": ["distribution"]}
 
 
 # -- api-domain ------------------------------------------------------------------------------------
@@ -146,6 +154,18 @@ def test_ssr_app_needs(tmp_path: Path) -> None:
         "worker-mail": ["worker-logs-mail", "worker-role-mail"],
         "worker-events-mail": ["queue-mail", "worker-mail"],
     }
+    # [alerts]: alarms on the server, the distribution and each worker's function and queue
+    alerts = steps(tmp_path, SSR_ALERTS)
+    jobs = {k: v for k, v in needs(workers).items() if not k.endswith("-mail")}
+    assert needs(alerts) == {
+        **jobs,
+        "alerts-topic": [],
+        "alarms": ["alerts-topic", "distribution", "function", "queue-jobs", "worker-jobs"],
+    }
+
+
+SSR_ALERTS: dict[str, Any] = {"preset": "ssr-app", "alerts": EMAIL, "ssr": {
+    "workers": [{"name": "jobs", "dir": "worker"}]}}
 
 
 # -- fullstack-app ---------------------------------------------------------------------------------
@@ -200,6 +220,13 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "endpoints": ["network", "security-groups"],
         "vpc-origin": ["load-balancer"],
         "attach": ["api-dns", "distribution", "load-balancer", "origin-secret", "vpc-origin"],
+    }
+    every_alerts = steps(tmp_path, {**FULLSTACK_EVERY_TABLE, "alerts": EMAIL})
+    assert needs(every_alerts) == {
+        **needs(every),
+        "alerts-topic": [],
+        "alarms": ["alerts-topic", "cache", "database", "distribution", "load-balancer", "queue", "service",
+                   "worker-service"],
     }
     # HTTPS on the ALB, attached to no distribution
     https = steps(tmp_path, {"preset": "fullstack-app", "api": {**API, "domain": "api.example.com"},
@@ -299,6 +326,9 @@ EVERY_OPTION: list[dict[str, Any]] = [
     {"preset": "static-site", "site": {"dir": "dist"}, "waf": {}},
     {"preset": "ssr-app", "ssr": {}, "waf": {}},
     FULLSTACK_FRONTEND_WAF,
+    {**FULLSTACK_EVERY_TABLE, "alerts": EMAIL},
+    SSR_ALERTS,
+    {"preset": "static-site", "site": {"dir": "dist"}, "alerts": TOPIC},
 ]
 
 

@@ -15,6 +15,7 @@ NOT_INCLUDED = [
     "ECR image storage, scheduled ECS tasks, data transfer between AZs, internet egress from the ALB "
     "(origin fetches from CloudFront are free)",
     "an existing [frontend] distribution and Route53 zones (billed already, not created by tscloud)",
+    "WAF's paid rule groups (Bot Control, Fraud Control) and CAPTCHA; SNS email past the free 1,000 a month",
 ]
 
 
@@ -196,4 +197,21 @@ def estimate(inputs: dict[str, Any], prices: PriceTable, assumptions: Assumption
             usd += gets / 1000 * p_get
             detail += f" + {gets:,.0f} origin GETs / 1,000 x {_money(p_get)}"
         add(Item("s3", "S3 site files", usd, detail))
+
+    waf = inputs.get("waf")
+    if waf is not None:
+        p_acl, p_rule, p_req = (prices.usd("waf_web_acl_month"), prices.usd("waf_rule_month"),
+                                prices.usd("waf_requests_million"))
+        add(Item("waf", f"WAF web ACL and {waf['rules']} rules", p_acl + waf["rules"] * p_rule,
+                 f"1 web ACL x {_money(p_acl)} + {waf['rules']} rules x {_money(p_rule)}"))
+        add(Item("waf-requests", "WAF requests inspected", a.requests_per_month / 1e6 * p_req,
+                 f"{a.requests_per_month / 1e6:g} M requests x {_money(p_req)}"))
+
+    alarms = inputs.get("alarms")
+    if alarms is not None:
+        p_metric, p_board = prices.usd("cloudwatch_alarm_metric_month"), prices.usd("cloudwatch_dashboard_month")
+        add(Item("alarms", f"CloudWatch alarms ({alarms['metrics']} metrics) and {alarms['dashboards']} dashboard",
+                 alarms["metrics"] * p_metric + alarms["dashboards"] * p_board,
+                 f"{alarms['metrics']} alarm metrics x {_money(p_metric)} + {alarms['dashboards']} dashboard x "
+                 f"{_money(p_board)}"))
     return est

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 INPUTS_VERSION = 1
 
+# metrics each kind of watched resource puts into its alarms ([alerts]); the alarm catalogue
+# (presets/steps/alarm_catalogue.py) is held to it by a test
+ALARM_METRICS = {"alb": 3, "service": 2, "database": 3, "aurora": 2, "redis": 2, "queue": 2, "function": 2,
+                 "distribution": 1}
+
 
 def dir_bytes(path: Path) -> int:
     """Total size of the files under ``path`` (0 when it does not exist)."""
@@ -49,7 +54,30 @@ def cost_inputs(config: Config) -> dict[str, Any]:
             inputs["functions"].append({"role": f"worker {w.name}", "memory": w.memory, "arch": w.architecture,
                                         "trigger": "queue", "batch_size": w.batch_size})
         inputs["api_gateway"] = ssr.origin == "api-gateway"
+    _edge(inputs, config)
     return inputs
+
+
+def _edge(inputs: dict[str, Any], config: Config) -> None:
+    """[waf] where a distribution of ours (or [frontend]'s with waf.frontend) gets the web ACL; [alerts]."""
+    waf = config.web_acl
+    attached = inputs["distribution"] or (config.frontend is not None and config.waf is not None
+                                          and config.waf.frontend)
+    if waf is not None and attached:
+        rules = 1 + len(waf.rate_limit_paths) + len(waf.managed_rules) + (1 if waf.block_countries else 0)
+        inputs["waf"] = {"rules": rules}
+    if config.alerts is None:
+        return
+    kinds = ["function"] * len(inputs["functions"])
+    if config.preset == "ssr-app" and config.ssr is not None:
+        kinds += ["queue"] * len(config.ssr.workers)
+    if config.preset == "fullstack-app":
+        kinds += ["alb"] + ["service"] * len(inputs["services"])
+        db = config.database
+        kinds += [] if db is None else ["aurora" if db.engine == "aurora-postgresql" else "database"]
+        kinds += ["redis"] * (config.cache is not None) + ["queue"] * (config.queue is not None)
+    kinds += ["distribution"] * bool(inputs["distribution"])
+    inputs["alarms"] = {"metrics": sum(ALARM_METRICS[k] for k in kinds), "dashboards": 1}
 
 
 def _site(inputs: dict[str, Any], config: Config) -> None:

@@ -113,7 +113,13 @@ class StaticSite(Preset):
             self.check_dns(self.site.domain)
 
     def steps(self) -> list[Step]:
-        return site_steps(self, self.site)
+        from tscloud_py.presets.steps.alarm_catalogue import watched
+        from tscloud_py.presets.steps.alarms import alert_steps
+
+        steps = site_steps(self, self.site)
+        distribution = next(s for s in steps if s.id == "distribution")
+        return steps + alert_steps(self.names, self.config.alerts, self.aws, [
+            watched("distribution", "cdn", distribution_id=distribution.output("distribution_id"))])
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         dist = step_outputs["distribution"]

@@ -17,7 +17,45 @@ def watch_status(config: Config, aws: ClientFactory, names: Names, outputs: dict
     settings = config.web_acl
     if settings is not None and "web-acl" in outputs:
         status["waf"] = waf_status(aws, names, settings, outputs["web-acl"])
+    if config.alerts is not None and "alarms" in outputs:
+        status["alarms"] = alarm_status(aws, names, with_distribution="distribution" in outputs)
+    topics = outputs.get("alerts-topic", {}).get("topic_arns")
+    if config.alerts is not None and config.alerts.email and topics:
+        status["alerts_email"] = email_status(aws, config.alerts.email, topics)
     return status
+
+
+# what needs a look first
+_STATE_ORDER = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
+
+
+def alarm_status(aws: ClientFactory, names: Names, *, with_distribution: bool) -> dict[str, str]:
+    """Each alarm's state, those in ALARM first (with CloudWatch's reason)."""
+    from tscloud_py.aws.cloudwatch import CloudWatch
+    from tscloud_py.presets.steps.alarm_catalogue import CLOUDFRONT_METRICS_REGION
+    from tscloud_py.presets.steps.alarms import alarm_prefix
+
+    regions = [names.region]
+    if with_distribution and CLOUDFRONT_METRICS_REGION not in regions:
+        regions.append(CLOUDFRONT_METRICS_REGION)
+    found = [a for region in regions for a in CloudWatch(aws, region).alarms(alarm_prefix(names))]
+    found.sort(key=lambda a: (_STATE_ORDER.get(str(a.get("StateValue")), 3), str(a["AlarmName"])))
+    return {str(a["AlarmName"]): str(a.get("StateValue", "?")) + (f" ({a['StateReason']})"
+                                                                  if a.get("StateValue") == "ALARM" else "")
+            for a in found}
+
+
+def email_status(aws: ClientFactory, email: str, topics: dict[str, str]) -> dict[str, str]:
+    """Per region's topic: whether ``email`` confirmed its subscription (SNS mails nothing until it does)."""
+    from tscloud_py.aws.sns import Sns
+
+    out = {}
+    for region, arn in sorted(topics.items()):
+        subscribed = [s for s in Sns(aws, region).subscriptions(arn) if s.endpoint == email]
+        out[f"{email} ({region})"] = ("not subscribed" if not subscribed else
+                                      "pending confirmation: follow the link AWS mailed" if subscribed[0].pending
+                                      else "confirmed")
+    return out
 
 
 def waf_status(aws: ClientFactory, names: Names, settings: Any, recorded: Outputs) -> dict[str, Any]:

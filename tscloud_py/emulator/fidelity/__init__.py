@@ -33,10 +33,11 @@ def patch_moto_fidelity() -> None:
         rds,
         s3,
         scheduler,
+        sns,
         wafv2,
     )
 
     for service in (acm, iam, cloudfront, apigateway, ecs, ecs_tasks, elasticache, lambda_, rds, s3, scheduler,
-                    wafv2):
+                    sns, wafv2):
         service.apply()
     _applied = True

@@ -317,7 +317,34 @@ class FullstackApp(Preset):
                 distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
                 path=cfg.frontend.path if cfg.frontend else "/api/*", choice=choice))
         steps += self._frontend_web_acl()
-        return steps
+        return steps + self._alerts(load_balancer=load_balancer, service=service, worker_service=worker_service,
+                                    database=database, cache=cache, queue=queue, distribution=distribution)
+
+    def _alerts(self, *, load_balancer: Step, service: Step, worker_service: Step | None, database: Step | None,
+                cache: Step | None, queue: Step | None, distribution: Step | None) -> list[Step]:
+        """[alerts]: alarms on what this stage runs (a [frontend] distribution is not ours to watch)."""
+        from tscloud_py.presets.steps.alarm_catalogue import watched
+        from tscloud_py.presets.steps.alarms import alert_steps
+
+        cfg = self.config
+        if cfg.alerts is None:
+            return []
+        watching = [watched("alb", "api", lb_arn=load_balancer.output("lb_arn"), tg_arn=load_balancer.output("tg_arn")),
+                    watched("service", "api", cluster=service.output("cluster"), service=service.output("service"))]
+        if worker_service is not None:
+            watching.append(watched("service", "worker", cluster=worker_service.output("cluster"),
+                                    service=worker_service.output("service")))
+        if database is not None and cfg.database is not None:
+            aurora = cfg.database.engine == "aurora-postgresql"
+            watching.append(watched("aurora" if aurora else "database", "db", identifier=database.output("identifier")))
+        if cache is not None:
+            watching.append(watched("redis", "redis", group_id=cache.output("group_id")))
+        if queue is not None:
+            watching.append(watched("queue", "queue", queue_url=queue.output("queue_url"),
+                                    dlq_url=queue.output("dlq_url")))
+        if distribution is not None:
+            watching.append(watched("distribution", "cdn", distribution_id=distribution.output("distribution_id")))
+        return alert_steps(self.names, cfg.alerts, self.aws, watching)
 
     def _frontend_web_acl(self) -> list[Step]:
         """[waf] frontend = true: the stage's web ACL on [frontend]'s distribution, which this app does not own

@@ -356,8 +356,9 @@ class ClusterStep(FsStep):
 
     @property
     def insights(self) -> bool:
+        # the backlog-per-task metric and the alarm on running < desired need RunningTaskCount
         q = self.config.queue
-        return q is not None and q.worker == "service"  # the backlog-per-task metric needs RunningTaskCount
+        return (q is not None and q.worker == "service") or self.config.alerts is not None
 
     def read(self, ctx: StepContext) -> Any | None:
         return self.ecs.cluster(self.names.prefix)

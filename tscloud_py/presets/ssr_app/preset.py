@@ -47,6 +47,8 @@ from tscloud_py.presets.ssr_app.steps import (
     UrlPermissionStep,
 )
 from tscloud_py.presets.ssr_app.workers import worker_steps
+from tscloud_py.presets.steps.alarm_catalogue import watched
+from tscloud_py.presets.steps.alarms import alert_steps
 from tscloud_py.presets.steps.common import LogGroupStep
 from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
 from tscloud_py.presets.steps.site import (
@@ -237,9 +239,16 @@ class SsrApp(Preset):
             InvalidationStep("invalidation", cloudfront, names, needs=["upload", "distribution", "bucket-policy"],
                              upload=upload, distribution_id=distribution.output("distribution_id")),
         ]
+        watching = [watched("function", "server", function_name=function.output("function_name")),
+                    watched("distribution", "cdn", distribution_id=distribution.output("distribution_id"))]
         for worker in ssr.workers:
-            steps += worker_steps(aws, worker, names, base_dir=config.base_dir, default_runtime=self.runtime)
-        return steps
+            queue, _logs, _role, worker_function, _events = made = worker_steps(
+                aws, worker, names, base_dir=config.base_dir, default_runtime=self.runtime)
+            steps += made
+            watching += [watched("function", worker.name, function_name=worker_function.output("function_name")),
+                         watched("queue", worker.name, queue_url=queue.output("queue_url"),
+                                 dlq_url=queue.output("dlq_url"))]
+        return steps + alert_steps(names, config.alerts, aws, watching)
 
     def _distribution(self, *, needs: list[str], bucket: BucketStep, oac: OriginAccessControlStep,
                       edge_function: EdgeFunctionStep, server_domain: Ref[str], server_path: str,
