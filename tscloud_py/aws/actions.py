@@ -101,6 +101,11 @@ RESOURCE_KINDS: dict[str, tuple[str, ...]] = {
     # a CLOUDFRONT-scope web ACL lives in us-east-1; AWS's managed rule groups are AWS's
     "web-acl": ("arn:aws:wafv2:us-east-1:{account}:global/webacl/{prefix}-*/*",
                 "arn:aws:wafv2:us-east-1:{account}:global/managedruleset/*/*"),
+    # alarms live in the stage's region, a distribution's in us-east-1 (CloudFront's metrics); so do topics
+    "alarm": ("arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-alarm-*",
+              "arn:aws:cloudwatch:us-east-1:{account}:alarm:{prefix}-alarm-*"),
+    "dashboard": ("arn:aws:cloudwatch::{account}:dashboard/{prefix}",),
+    "topic": ("arn:aws:sns:{region}:{account}:{prefix}-alerts", "arn:aws:sns:us-east-1:{account}:{prefix}-alerts"),
     "api-gateway": ("arn:aws:apigateway:{region}::/*",),
     "email-identity": ("arn:aws:ses:{region}:{account}:identity/*",),
 }
@@ -170,6 +175,12 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
         "cloudfront:ListVpcOrigins": (_g("cloudfront:ListVpcOrigins", why=NO_RESOURCE_LEVEL),),
         "wafv2:ListWebACLs": (_g("wafv2:ListWebACLs", why=NO_RESOURCE_LEVEL),),
         "wafv2:CreateWebACL": (_g("wafv2:CreateWebACL wafv2:TagResource", "web-acl"),),
+        "cloudwatch:PutMetricAlarm": (_g("cloudwatch:PutMetricAlarm cloudwatch:TagResource", "alarm"),),
+        "cloudwatch:GetMetricData": (_g("cloudwatch:GetMetricData", why=NO_RESOURCE_LEVEL),),
+        # sent only by the emulator's local edge, reporting what a web ACL blocked as WAF does
+        "cloudwatch:PutMetricData": (_g("cloudwatch:PutMetricData", why=NO_RESOURCE_LEVEL),),
+        "sns:CreateTopic": (_g("sns:CreateTopic sns:TagResource", "topic"),),
+        "sns:ListTopics": (_g("sns:ListTopics", why=NO_RESOURCE_LEVEL),),
         "cloudfront:CreateOriginAccessControl": (_g("cloudfront:CreateOriginAccessControl", "oac"),),
         "cloudfront:DeleteOriginAccessControl": (_g("cloudfront:DeleteOriginAccessControl", "oac"),),
         "cloudfront:GetOriginAccessControl": (_g("cloudfront:GetOriginAccessControl", "oac"),),
@@ -271,6 +282,8 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
                        "": "distribution"},
         "cloudfront-keyvaluestore": {"": "key-value-store"},
         "wafv2": {"": "web-acl"},
+        "cloudwatch": {"Dashboard": "dashboard", "": "alarm"},
+        "sns": {"": "topic"},
         "ecs": {"": "ecs-service"},
         "elasticache": {"": "cache"},
         "iam": {"": "role"},
@@ -305,6 +318,9 @@ _ONE_TO_ONE = (
     "cloudfront-keyvaluestore:ListKeys cloudfront-keyvaluestore:PutKey "
     "cloudfront:CreateVpcOrigin cloudfront:DeleteVpcOrigin cloudfront:GetVpcOrigin cloudfront:UpdateVpcOrigin "
     "wafv2:DeleteWebACL wafv2:GetWebACL wafv2:ListTagsForResource wafv2:TagResource wafv2:UpdateWebACL "
+    "cloudwatch:DeleteAlarms cloudwatch:ListTagsForResource cloudwatch:TagResource cloudwatch:GetDashboard "
+    "cloudwatch:PutDashboard cloudwatch:DeleteDashboards "
+    "sns:DeleteTopic sns:ListSubscriptionsByTopic sns:ListTagsForResource sns:Subscribe sns:TagResource "
     "ecs:CreateService ecs:DeleteService ecs:DescribeServices ecs:UpdateService "
     "elasticache:DeleteCacheSubnetGroup elasticache:DeleteReplicationGroup elasticache:ListTagsForResource "
     "elasticache:ModifyReplicationGroup "
@@ -329,6 +345,7 @@ _ONE_TO_ONE = (
 )
 # Reads that go without an id (AWS then answers for every resource of the account) or whose action takes none.
 _LISTS = (
+    "cloudwatch:DescribeAlarms "
     "ecs:DescribeTaskDefinition ecs:ListClusters ecs:ListServices "
     "ecs:ListTaskDefinitions ecs:ListTasks "
     "elasticache:DescribeCacheSubnetGroups elasticache:DescribeReplicationGroups "

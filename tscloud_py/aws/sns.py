@@ -57,10 +57,6 @@ class Sns:
         again for an address already subscribed, SNS answers the existing subscription."""
         call(self.c.subscribe, "sns:Subscribe", TopicArn=topic_arn, Protocol="email", Endpoint=address)
 
-    def unsubscribe(self, subscription_arn: str) -> None:
-        with ignoring(*NOT_FOUND):
-            call(self.c.unsubscribe, "sns:Unsubscribe", SubscriptionArn=subscription_arn)
-
     def delete_topic(self, arn: str) -> None:
         with ignoring(*NOT_FOUND):
             call(self.c.delete_topic, "sns:DeleteTopic", TopicArn=arn)
