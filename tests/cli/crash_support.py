@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.cli.state_support import delete_journal
+from tests.cli.state_support import delete_journal, journal_text
 from tests.conftest import REPO, CliResult, run_cli
 from tests.fakes.aws_proxy import AwsProxy
 
@@ -24,6 +24,7 @@ class Killed:
     noop: CliResult | None = None
     noop_writes: tuple[str, ...] = ()
     error: str | None = None  # the kill or the re-run went wrong; the end state is for the caller to judge
+    journal_left: bool = False  # the killed run left a journal in the state bucket (before any deletion)
 
 
 def spread(total: int, points: int) -> list[int]:
@@ -47,23 +48,26 @@ def kill_then_rerun(moto: str, project: Path, n: int, *, app: str, keep_journal:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         proxy.set_pid(proc.pid)
         _out, err = proc.communicate(timeout=120)
+        proxy.settle()
         what = proxy.requests()[-1].describe() if proxy.requests() else "?"
         if proc.returncode != -9:
             return Killed(n, False, what, error=f"not killed (exit {proc.returncode}): {err.decode()[-400:]}")
+        journal_left = journal_text(moto, app) is not None
         if not keep_journal:
             delete_journal(moto, app)
         proxy.disarm()
         rerun = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", *args, cwd=project)
         if rerun.code != 0 or "Traceback" in rerun.stderr:
-            return Killed(n, True, what, rerun, error=f"re-run failed: {rerun.output[-1200:]}")
+            return Killed(n, True, what, rerun, error=f"re-run failed: {rerun.output[-1200:]}",
+                          journal_left=journal_left)
         proxy.clear()
         noop = run_cli("--endpoint-url", proxy.endpoint, "--output", "json", *args, cwd=project)
         writes = tuple(r.describe() for r in proxy.resource_writes())
         if noop.code != 0 or writes:
             return Killed(n, True, what, rerun, noop, writes,
                           error=f"the run after the re-run is not a no-op (exit {noop.code}, resource writes "
-                                f"{list(writes)}): {noop.output[-600:]}")
-        return Killed(n, True, what, rerun, noop, writes)
+                                f"{list(writes)}): {noop.output[-600:]}", journal_left=journal_left)
+        return Killed(n, True, what, rerun, noop, writes, journal_left=journal_left)
     finally:
         if own:
             proxy.__exit__(None, None, None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +38,31 @@ def deploy_json(project: Path, endpoint: str, *args: str) -> dict[str, Any]:
     return doc
 
 
-def boto(endpoint: str, service: str) -> Any:
-    import boto3
+_clients: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_clients_lock = threading.Lock()
+_session: list[Any] = []
 
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name="us-east-1")
-    client: Any = session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
-    return client
+
+def boto(endpoint: str, service: str) -> Any:
+    """A client for ``service`` at ``endpoint``, kept for the next call: making one costs ~70 ms of CPU (its
+    service model), and a crash sweep reads each case's end state through a dozen. botocore's clients are
+    safe to share between threads; making one is not, hence the lock. The most recent 128 are kept (a test
+    may point clients at a proxy per case)."""
+    with _clients_lock:
+        client = _clients.get((endpoint, service))
+        if client is None:
+            if not _session:
+                import boto3
+
+                _session.append(boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                                      region_name="us-east-1"))
+            client = _session[0].client(service, endpoint_url=endpoint)
+            _clients[(endpoint, service)] = client
+            if len(_clients) > 128:
+                _clients.popitem(last=False)
+        else:
+            _clients.move_to_end((endpoint, service))
+        return client
 
 
 def local_files(project: Path) -> dict[str, bytes]:

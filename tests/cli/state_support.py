@@ -20,7 +20,7 @@ def journal_text(endpoint: str, app: str, stage: str = "dev", region: str = "us-
     try:
         return str(s3.get_object(Bucket=state_bucket(region), Key=f"journals/{app}/{stage}.json")["Body"]
                    .read().decode())
-    except s3.exceptions.NoSuchKey:
+    except (s3.exceptions.NoSuchKey, s3.exceptions.NoSuchBucket):  # no state bucket yet: no journal either
         return None
 
 

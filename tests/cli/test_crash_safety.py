@@ -11,12 +11,18 @@ still upload, keep, delete and invalidate exactly what an uninterrupted redeploy
 The counting proxy forwards the N-th request to moto and SIGKILLs the client before answering it; nothing
 later reaches moto. Every case gets its own app name so one moto server serves the whole sweep, and cases run
 on a small thread pool (each is three short subprocesses).
+
+Each N of the first deploy is killed with the journal deleted first. Where that killed run left no journal in
+the state bucket (it was killed before its first journal write), deleting the journal deleted nothing: the
+journal-kept case of that N would be the same killed state followed by the same re-run and the same no-op run,
+so that one run is both cases, and it is counted for both. Everywhere else the journal-kept case gets its own
+killed run, re-run and no-op run. Every N is thus covered both ways by a real killed process and a real re-run.
 """
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +58,7 @@ class Case:
     killed: bool
     what: str  # the N-th request
     error: str | None
+    journal_left: bool = False  # the killed run left a journal (so deleting it was a change)
 
 
 def change_build(project: Path) -> None:
@@ -114,36 +121,50 @@ def crash_and_converge(moto: str, root: Path, n: int, keep_journal: bool, refere
             change_build(project)
         run = kill_then_rerun(moto, project, n, app=app, keep_journal=keep_journal, proxy=proxy)
     if run.error is not None:
-        return Case(n, keep_journal, run.killed, run.what, run.error)
+        return Case(n, keep_journal, run.killed, run.what, run.error, run.journal_left)
     state = normalised(end_state(moto, app), app)
     if state != reference.state:
         diff = {k: (state.get(k), reference.state.get(k)) for k in set(state) | set(reference.state)
                 if state.get(k) != reference.state.get(k)}
-        return Case(n, keep_journal, True, run.what, f"end state differs (got, want): {diff}")
-    return Case(n, keep_journal, True, run.what, None)
+        return Case(n, keep_journal, True, run.what, f"end state differs (got, want): {diff}", run.journal_left)
+    return Case(n, keep_journal, True, run.what, None, run.journal_left)
 
 
-def sweep(moto: str, root: Path, reference: Reference, keep_journal: bool, redeploy: bool = False) -> list[Case]:
-    ns = list(range(1, reference.requests + 1))
-    if redeploy:
-        ns = sample(ns, 2)
+def both_ways(moto: str, root: Path, n: int, reference: Reference) -> list[Case]:
+    """Kill point N with the journal deleted, and with it kept: one run for both where the killed run left no
+    journal to delete (see the module's docstring), else one run each."""
+    deleted = crash_and_converge(moto, root, n, False, reference)
+    if deleted.killed and not deleted.journal_left:
+        return [deleted, replace(deleted, keep_journal=True)]
+    return [deleted, crash_and_converge(moto, root, n, True, reference)]
+
+
+def sweep(moto: str, root: Path, reference: Reference, ns: list[int]) -> list[Case]:
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(lambda n: crash_and_converge(moto, root, n, keep_journal, reference, redeploy), ns))
+        return [case for cases in pool.map(lambda n: both_ways(moto, root, n, reference), ns) for case in cases]
 
 
-# slow: each sweep is ~33 kills plus ~33 converging deploys (two CLI subprocesses per N, three at a time;
-# a third of the Ns are the state bucket's lock and journal requests), 60-100 s on 2 idle cores, several
-# minutes on a busy machine; every N is the point of the test, so it is not sampled, and its time limit is
-# generous instead.
+def sweep_redeploy(moto: str, root: Path, reference: Reference) -> list[Case]:
+    ns = sample(list(range(1, reference.requests + 1)), 2)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(lambda n: crash_and_converge(moto, root, n, True, reference, redeploy=True), ns))
+
+
+# slow: every N of a ~33-request deploy, each killed with the journal deleted and kept (three CLI
+# subprocesses per run, three runs at a time; a third of the Ns are the state bucket's lock and journal
+# requests), split by N's parity into two tests of about the same length; minutes on a busy machine. Every N
+# is the point of the test, so it is not sampled, and its time limit is generous instead.
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("keep_journal", [True, False], ids=["journal-kept", "journal-deleted"])
+@pytest.mark.parametrize("parity", [1, 0], ids=["odd-n", "even-n"])
 def test_kill_after_every_request_then_deploy_converges(moto_server: MotoServer, reference: Reference,
-                                                         tmp_path: Path, keep_journal: bool) -> None:
+                                                         tmp_path: Path, parity: int) -> None:
     assert reference.requests >= 15, reference.operations
-    cases = sweep(moto_server.endpoint, tmp_path, reference, keep_journal)
-    assert len(cases) == reference.requests
-    failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
+    ns = [n for n in range(1, reference.requests + 1) if n % 2 == parity]
+    cases = sweep(moto_server.endpoint, tmp_path, reference, ns)
+    assert sorted((c.n, c.keep_journal) for c in cases) == sorted((n, keep) for n in ns for keep in (False, True))
+    failures = [f"N={c.n} ({c.what}, journal {'kept' if c.keep_journal else 'deleted'}): {c.error}"
+                for c in cases if c.error]
     assert not failures, "\n".join(failures)
     assert all(c.killed for c in cases)
 
@@ -153,7 +174,7 @@ def test_kill_after_every_request_then_deploy_converges(moto_server: MotoServer,
 def test_kill_a_redeploy_after_every_request_then_deploy_converges(
         moto_server: MotoServer, redeploy_reference: Reference, tmp_path: Path) -> None:
     assert redeploy_reference.requests >= 15, redeploy_reference.operations
-    cases = sweep(moto_server.endpoint, tmp_path, redeploy_reference, keep_journal=True, redeploy=True)
+    cases = sweep_redeploy(moto_server.endpoint, tmp_path, redeploy_reference)
     failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
     assert not failures, "\n".join(failures)
     assert all(c.killed for c in cases)

@@ -125,6 +125,7 @@ REFERENCE: dict[str, Any] = {}
 
 
 # About 24 kill points, three fullstack deploys each (killed, re-run, no-op): minutes on a busy 2-core machine.
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_killed_deploys_converge_without_duplicates(moto_server: MotoServer, tmp_path: Path) -> None:
     aws_like_distribution_summaries()

@@ -90,6 +90,7 @@ def _case(moto: str, root: Path, n: int, keep_journal: bool, want: dict[str, Any
     return None
 
 
+@pytest.mark.slow  # 12 kill points, three ssr-app deploys each
 @pytest.mark.timeout(1800)
 def test_killed_ssr_deploys_converge_without_duplicates(moto_server: MotoServer, tmp_path: Path) -> None:
     aws_like_distribution_summaries()

@@ -142,6 +142,8 @@ class AwsProxy:
         self.upstream_port = parsed.port or 80
         self.log: list[Recorded] = []
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
         self._seen = 0
         self._kill_at: int | None = None
         self._pid: int | None = None
@@ -228,6 +230,12 @@ class AwsProxy:
             self._kill_at = None
             self._seen = 0
 
+    def settle(self, timeout: float = 30) -> None:
+        """Wait until no request is being served: after a kill, a request the client sent before the n-th may
+        still be on its way to upstream, and what upstream holds is only final once it has arrived."""
+        with self._idle:
+            assert self._idle.wait_for(lambda: self._in_flight == 0, timeout), "requests still in flight"
+
     def set_pid(self, pid: int) -> None:
         self._pid = pid
         self._pid_set.set()
@@ -290,6 +298,17 @@ class AwsProxy:
         raise AssertionError("unreachable")
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            self._serve_one(h)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self._idle.notify_all()
+
+    def _serve_one(self, h: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
         body = read_body(h)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP}
