@@ -60,10 +60,14 @@ def test_database_converges_and_changes_in_place(network: dict[str, Any], tmp_pa
     assert res is not None
     described = res["cluster"] if engine == "aurora-postgresql" else res["instance"]
     assert described["StorageEncrypted"] is True
+    # TLS only: rds.force_ssl in the group the step owns, which the database uses
+    assert res["parameters"] == {"rds.force_ssl": "1"}
     if engine == "aurora-postgresql":
         assert res["instance"]["DBInstanceClass"] == "db.serverless"
+        assert described["DBClusterParameterGroup"] == "shop-dev-db"
     else:
         assert described["PubliclyAccessible"] is False
+        assert [g["DBParameterGroupName"] for g in described["DBParameterGroups"]] == ["shop-dev-db"]
 
     bigger = step_for(tmp_path, "database", database={"engine": engine, **changed})
     assert [c.field for c in bigger.diff(ctx, bigger.read(ctx))] == [field]

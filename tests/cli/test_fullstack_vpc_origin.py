@@ -2,9 +2,10 @@
 through the recording proxy: a new stage gets `[api] origin = "vpc"` without asking; the load balancer is
 internal, in private subnets of the default VPC that have no route to the internet, admitting only
 CloudFront's origin-facing prefix list; the distribution's /api/* origin has a VpcOriginConfig naming the VPC
-origin of that load balancer, and no origin-verify header or secret exists; tasks run in those subnets without
-public IPs, reaching AWS through VPC endpoints; no security group is open to 0.0.0.0/0 on the load balancer's
-port. Through the local edge /api/* reaches the load balancer by its VPC origin (its target group's service
+origin of that load balancer, and no origin-verify header or secret exists; Postgres has rds.force_ssl = 1 in
+the parameter group the database step owns and the app's connection string asks for sslmode=require; tasks run
+in those subnets without public IPs, reaching AWS through VPC endpoints; no security group is open to 0.0.0.0/0
+on the load balancer's port. Through the local edge /api/* reaches the load balancer by its VPC origin (its target group's service
 answers), while the same load balancer named by DNS name, as CloudFront over the internet would, is CloudFront's
 502. A redeploy writes nothing; destroy leaves nothing tagged, and the default VPC as it was."""
 
@@ -97,6 +98,15 @@ def check_posture(endpoint: str, app: str) -> dict[str, Any]:
     assert len(vpc_origins) == 1 and vpc_origins[0]["Status"] == "Deployed"
     vpc_origin = cf.get_vpc_origin(Id=vpc_origins[0]["Id"])["VpcOrigin"]
     assert vpc_origin["VpcOriginEndpointConfig"]["OriginProtocolPolicy"] == "http-only"  # no domain: no certificate
+    rds = boto(endpoint, "rds")  # Postgres takes TLS only, and the app asks for it
+    db = rds.describe_db_instances(DBInstanceIdentifier=f"{app}-dev-db")["DBInstances"][0]
+    assert [g["DBParameterGroupName"] for g in db["DBParameterGroups"]] == [f"{app}-dev-db"]
+    parameters = rds.describe_db_parameters(DBParameterGroupName=f"{app}-dev-db", Source="user")["Parameters"]
+    assert {p["ParameterName"]: p["ParameterValue"] for p in parameters} == {"rds.force_ssl": "1"}
+    container = ecs.describe_task_definition(taskDefinition=f"{app}-dev-api")["taskDefinition"][
+        "containerDefinitions"][0]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["DATABASE_URL"].endswith("?sslmode=require") and env["PGSSLMODE"] == "require"
     secrets = boto(endpoint, "secretsmanager").list_secrets()["SecretList"]
     assert not [s for s in secrets if s["Name"].endswith(f"/{app}/dev/origin-verify")]
     return {"lb": lb, "vpc_origin": vpc_origin}

@@ -82,6 +82,7 @@ RESOURCE_KINDS: dict[str, tuple[str, ...]] = {
                  "arn:aws:rds:{region}:{account}:subgrp:{prefix}-*",
                  "arn:aws:rds:{region}:{account}:snapshot:{prefix}-*",
                  "arn:aws:rds:{region}:{account}:cluster-snapshot:{prefix}-*",
+                 "arn:aws:rds:{region}:{account}:pg:{prefix}-*", "arn:aws:rds:{region}:{account}:cluster-pg:{prefix}-*",
                  "arn:aws:rds:{region}:{account}:pg:default.*", "arn:aws:rds:{region}:{account}:cluster-pg:default.*",
                  "arn:aws:rds:{region}:{account}:og:default:*"),
     "rds-secret": ("arn:aws:secretsmanager:{region}:{account}:secret:rds!*",),
@@ -231,6 +232,9 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
                                 _g("secretsmanager:CreateSecret secretsmanager:TagResource", "rds-secret"),
                                 _linked_role("rds.amazonaws.com")),
         "rds:CreateDBSubnetGroup": (_g("rds:CreateDBSubnetGroup rds:AddTagsToResource", "database"),),
+        "rds:CreateDBParameterGroup": (_g("rds:CreateDBParameterGroup rds:AddTagsToResource", "database"),),
+        "rds:CreateDBClusterParameterGroup": (_g("rds:CreateDBClusterParameterGroup rds:AddTagsToResource",
+                                                 "database"),),
         # destroy keeps a final snapshot, which is a snapshot created
         "rds:DeleteDBInstance": (_g("rds:DeleteDBInstance rds:CreateDBSnapshot", "database"),),
         "rds:DeleteDBCluster": (_g("rds:DeleteDBCluster rds:CreateDBClusterSnapshot", "database"),),
@@ -331,6 +335,8 @@ _ONE_TO_ONE = (
     "lambda:UpdateFunctionCode lambda:UpdateFunctionUrlConfig "
     "logs:DeleteLogGroup logs:FilterLogEvents logs:ListTagsForResource logs:PutRetentionPolicy "
     "rds:DeleteDBSubnetGroup rds:ModifyDBCluster rds:ModifyDBInstance rds:ModifyDBSubnetGroup "
+    "rds:DeleteDBClusterParameterGroup rds:DeleteDBParameterGroup rds:DescribeDBClusterParameters "
+    "rds:DescribeDBParameters rds:ModifyDBClusterParameterGroup rds:ModifyDBParameterGroup "
     "route53:ChangeResourceRecordSets route53:GetHostedZone route53:ListResourceRecordSets "
     "scheduler:DeleteSchedule scheduler:DeleteScheduleGroup scheduler:GetSchedule scheduler:GetScheduleGroup "
     "secretsmanager:DeleteSecret secretsmanager:DescribeSecret secretsmanager:GetSecretValue "

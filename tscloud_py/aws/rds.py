@@ -28,6 +28,7 @@ class DbSettings:
     storage: int | None = None  # GiB, a Postgres instance
     capacity: tuple[float, float] | None = None  # Aurora Serverless v2 ACUs, (min, max)
     public: bool | None = None  # an instance; a cluster has no such setting
+    parameter_group: str | None = None  # an instance's DB parameter group, a cluster's cluster parameter group
 
     @classmethod
     def of(cls, described: dict[str, Any], *, aurora: bool) -> DbSettings:
@@ -38,10 +39,13 @@ class DbSettings:
         if aurora:
             scaling = described.get("ServerlessV2ScalingConfiguration") or {}
             return cls(base.backup_retention, base.deletion_protection, groups,
-                       capacity=(float(scaling.get("MinCapacity") or 0), float(scaling.get("MaxCapacity") or 0)))
+                       capacity=(float(scaling.get("MinCapacity") or 0), float(scaling.get("MaxCapacity") or 0)),
+                       parameter_group=described.get("DBClusterParameterGroup"))
+        parameter_groups = [str(g.get("DBParameterGroupName")) for g in described.get("DBParameterGroups") or []]
         return cls(base.backup_retention, base.deletion_protection, groups,
                    instance_class=described.get("DBInstanceClass"), storage=described.get("AllocatedStorage"),
-                   public=bool(described.get("PubliclyAccessible")))
+                   public=bool(described.get("PubliclyAccessible")),
+                   parameter_group=parameter_groups[0] if parameter_groups else None)
 
     def differences(self, have: DbSettings) -> dict[str, tuple[Any, Any]]:
         """Each setting this one sets that ``have`` does not match: name -> (have, want)."""
@@ -64,6 +68,8 @@ class DbSettings:
                                                               "MaxCapacity": self.capacity[1]}}
             if self.capacity else {},
             "public": {"PubliclyAccessible": self.public},
+            "parameter_group": {"DBClusterParameterGroupName" if self.capacity else "DBParameterGroupName":
+                                self.parameter_group},
         }
         out: dict[str, Any] = {}
         for name, args in named.items():
@@ -92,6 +98,63 @@ class Rds:
         """Every version of ``engine`` RDS offers in this region (DescribeDBEngineVersions)."""
         return [str(v["EngineVersion"]) for v in paginate(self.c, "describe_db_engine_versions", "DBEngineVersions",
                                                           Engine=engine)]
+
+    def default_family(self, engine: str, version: str | None) -> str:
+        """The parameter group family of ``engine`` at ``version``, or at the version a create without one
+        gets (RDS's default)."""
+        kwargs: dict[str, Any] = {"EngineVersion": version} if version else {"DefaultOnly": True}
+        found = call(self.c.describe_db_engine_versions, "rds:DescribeDBEngineVersions", Engine=engine,
+                     **kwargs)["DBEngineVersions"]
+        if not found:  # a major version alone (postgres = "16") names its family
+            return f"{engine}{str(version).split('.')[0]}"
+        return str(found[0]["DBParameterGroupFamily"])
+
+    # -- parameter groups: an instance's, or (cluster=True) an Aurora cluster's ------------------------------
+    def parameter_group(self, name: str, *, cluster: bool) -> dict[str, str] | None:
+        """The parameters set on our group (Source user), None when the group does not exist."""
+        with ignoring("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
+            if cluster:
+                found = call(self.c.describe_db_cluster_parameters, "rds:DescribeDBClusterParameters",
+                             DBClusterParameterGroupName=name, Source="user")["Parameters"]
+            else:
+                found = paginate(self.c, "describe_db_parameters", "Parameters", DBParameterGroupName=name,
+                                 Source="user")
+            return {str(p["ParameterName"]): str(p.get("ParameterValue")) for p in found}
+        return None
+
+    def create_parameter_group(self, name: str, family: str, description: str, tags: dict[str, str], *,
+                               cluster: bool) -> None:
+        def create() -> None:
+            if cluster:
+                call(self.once.create_db_cluster_parameter_group, "rds:CreateDBClusterParameterGroup",
+                     DBClusterParameterGroupName=name, DBParameterGroupFamily=family, Description=description,
+                     Tags=tag_list(tags))
+            else:
+                call(self.once.create_db_parameter_group, "rds:CreateDBParameterGroup", DBParameterGroupName=name,
+                     DBParameterGroupFamily=family, Description=description, Tags=tag_list(tags))
+
+        create_or_adopt(create, lambda: True if self.parameter_group(name, cluster=cluster) is not None else None,
+                        "rds:CreateDBParameterGroup",
+                        exists=("DBParameterGroupAlreadyExists", "DBParameterGroupAlreadyExistsFault"))
+
+    def set_parameters(self, name: str, values: dict[str, str], *, cluster: bool) -> None:
+        """Dynamic parameters, applied at once."""
+        params = [{"ParameterName": k, "ParameterValue": v, "ApplyMethod": "immediate"}
+                  for k, v in sorted(values.items())]
+        if cluster:
+            call(self.c.modify_db_cluster_parameter_group, "rds:ModifyDBClusterParameterGroup",
+                 DBClusterParameterGroupName=name, Parameters=params)
+        else:
+            call(self.c.modify_db_parameter_group, "rds:ModifyDBParameterGroup", DBParameterGroupName=name,
+                 Parameters=params)
+
+    def delete_parameter_group(self, name: str, *, cluster: bool) -> None:
+        with ignoring("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
+            if cluster:
+                call(self.c.delete_db_cluster_parameter_group, "rds:DeleteDBClusterParameterGroup",
+                     DBClusterParameterGroupName=name)
+            else:
+                call(self.c.delete_db_parameter_group, "rds:DeleteDBParameterGroup", DBParameterGroupName=name)
 
     def subnet_group(self, name: str) -> dict[str, Any] | None:
         with ignoring("DBSubnetGroupNotFoundFault"):

@@ -23,17 +23,19 @@ def apply() -> None:
 def _describe_db_engine_versions() -> None:
     """DescribeDBEngineVersions lists the engine versions RDS can create (filtered by Engine and
     EngineVersion), so a deploy can refuse a version AWS would refuse only after the network and the
-    subnet group were made. moto has no handler for it and answers every such request with a 500."""
+    subnet group were made; DefaultOnly answers the version a create without one gets, whose parameter group
+    family a parameter group must have. moto has no handler for it and answers every such request with a 500."""
     from moto.core.responses import ActionResult
     from moto.rds.responses import RDSResponse
 
     def describe_db_engine_versions(self: Any) -> ActionResult:
         engine = self._get_param("Engine")
         version = self._get_param("EngineVersion")
+        default_only = str(self._get_param("DefaultOnly")).lower() == "true"  # the newest, as RDS's default is
         found = [{"Engine": name, "EngineVersion": v, "DBParameterGroupFamily": f"{name}{v.split('.')[0]}",
                   "Status": "available"}
                  for name, versions in VERSIONS.items() if engine in (None, name)
-                 for v in versions if version in (None, v)]
+                 for v in (versions[-1:] if default_only else versions) if version in (None, v)]
         return ActionResult({"DBEngineVersions": found})
 
     RDSResponse.describe_db_engine_versions = describe_db_engine_versions  # type: ignore[attr-defined]

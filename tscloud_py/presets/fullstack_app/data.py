@@ -27,6 +27,8 @@ from tscloud_py.presets.fullstack_app.common import FsStep, compare
 from tscloud_py.presets.naming import Names, token
 
 _WRITER = "writer instance"
+_PARAMETERS = "parameter group"
+_FORCE_SSL = "rds.force_ssl"  # Postgres refuses connections without TLS
 _FAILOVER = "automatic failover + Multi-AZ"
 
 
@@ -71,17 +73,22 @@ class DatabaseStep(FsStep):
 
     def read(self, ctx: StepContext) -> Any | None:
         rds = self.rds
+
+        def parameters() -> dict[str, str] | None:
+            return rds.parameter_group(self.identifier, cluster=self.aurora)
+
         if self.aurora:
-            group, cluster, writer = together(lambda: rds.subnet_group(self.identifier),
-                                              lambda: rds.cluster(self.identifier),
-                                              lambda: rds.instance(f"{self.identifier}-1"))
-            if group is None and cluster is None:
+            group, cluster, writer, params = together(lambda: rds.subnet_group(self.identifier),
+                                                      lambda: rds.cluster(self.identifier),
+                                                      lambda: rds.instance(f"{self.identifier}-1"), parameters)
+            if group is None and cluster is None and params is None:
                 return None
-            return {"subnet_group": group, "cluster": cluster, "instance": writer}
-        group, inst = together(lambda: rds.subnet_group(self.identifier), lambda: rds.instance(self.identifier))
-        if group is None and inst is None:
+            return {"subnet_group": group, "cluster": cluster, "instance": writer, "parameters": params}
+        group, inst, params = together(lambda: rds.subnet_group(self.identifier),
+                                       lambda: rds.instance(self.identifier), parameters)
+        if group is None and inst is None and params is None:
             return None
-        return {"subnet_group": group, "instance": inst}
+        return {"subnet_group": group, "instance": inst, "parameters": params}
 
     def _wanted(self, ctx: StepContext) -> DbSettings:
         db = self.config.database
@@ -89,9 +96,9 @@ class DatabaseStep(FsStep):
         groups = (ctx.get(self.security_group),)
         if self.aurora:
             return DbSettings(db.backup_retention, self.deletion_protection, groups,
-                              capacity=(db.min_capacity, db.max_capacity))
+                              capacity=(db.min_capacity, db.max_capacity), parameter_group=self.identifier)
         return DbSettings(db.backup_retention, self.deletion_protection, groups, instance_class=db.instance_class,
-                          storage=db.storage, public=False)
+                          storage=db.storage, public=False, parameter_group=self.identifier)
 
     def _changes(self, ctx: StepContext, observed: dict[str, Any]) -> list[Change]:
         """What differs, the one computation behind diff and apply (a change's field says what to do)."""
@@ -103,12 +110,19 @@ class DatabaseStep(FsStep):
         else:
             compare(changes, "subnet group", sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])),
                     subnets)
+        parameters = observed.get("parameters")
+        if parameters is None:
+            changes.append(Change(_PARAMETERS, None, f"{self.identifier}: {_FORCE_SSL} = 1 (TLS only)"))
+        elif parameters.get(_FORCE_SSL) != "1":
+            changes.append(Change(_FORCE_SSL, parameters.get(_FORCE_SSL), "1"))
         res = observed.get("cluster") if self.aurora else observed.get("instance")
         if res is None:
             changes.append(Change("database", None, self.identifier))
         else:
             have = DbSettings.of(res, aurora=self.aurora)
-            changes += [Change(name, old, new) for name, (old, new) in self._wanted(ctx).differences(have).items()]
+            # a new parameter group on a running database takes effect at its next reboot (AWS's rule)
+            changes += [Change(name, old, f"{new} (from the next reboot)" if name == "parameter_group" else new)
+                        for name, (old, new) in self._wanted(ctx).differences(have).items()]
             if not res.get("StorageEncrypted"):
                 changes.append(Change("StorageEncrypted", False, True, destructive=True))
             state = res.get("Status") if self.aurora else res.get("DBInstanceStatus")
@@ -134,6 +148,12 @@ class DatabaseStep(FsStep):
                 rds.create_subnet_group(self.identifier, subnets, self.tags)
             else:
                 rds.modify_subnet_group(self.identifier, subnets)
+        if _PARAMETERS in changes:
+            family = rds.default_family(db.engine, db.version)
+            rds.create_parameter_group(self.identifier, family, self.names.description("database"), self.tags,
+                                       cluster=self.aurora)
+        if changes.keys() & {_PARAMETERS, _FORCE_SSL}:
+            rds.set_parameters(self.identifier, {_FORCE_SSL: "1"}, cluster=self.aurora)
         want = self._wanted(ctx)
         settings = {f.name for f in dataclass_fields(DbSettings)} & set(changes)
         new = NewDatabase(self.identifier, self.identifier, db.name, db.username, db.version)
@@ -204,6 +224,7 @@ class DatabaseStep(FsStep):
         if snapshot and res is not None:
             ctx.log(f"final snapshot: {snapshot}")
         rds.delete_subnet_group(self.identifier)
+        rds.delete_parameter_group(self.identifier, cluster=self.aurora)
         return None
 
     def destroy_changes(self, observed: Any) -> list[Change]:

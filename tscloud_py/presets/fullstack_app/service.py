@@ -270,9 +270,12 @@ class TaskDefinitionStep(FsStep):
         env: dict[str, str] = {"PORT": str(api.port), "TSCLOUD_APP": self.names.app, "TSCLOUD_STAGE": self.names.stage,
                                "AWS_REGION": self.names.region}
         if self.database is not None:
-            env.update(DATABASE_HOST=str(ctx.get(self.database["endpoint"])),
-                       DATABASE_PORT=str(ctx.get(self.database["port"])),
-                       DATABASE_NAME=str(ctx.get(self.database["name"])), DATABASE_SSL="require")
+            host, port = str(ctx.get(self.database["endpoint"])), str(ctx.get(self.database["port"]))
+            name = str(ctx.get(self.database["name"]))
+            # the database refuses connections without TLS (rds.force_ssl): every way of connecting asks for it;
+            # the user and password come as the DATABASE_USERNAME/DATABASE_PASSWORD secrets
+            env.update(DATABASE_HOST=host, DATABASE_PORT=port, DATABASE_NAME=name, DATABASE_SSL="require",
+                       DATABASE_URL=f"postgresql://{host}:{port}/{name}?sslmode=require", PGSSLMODE="require")
         if self.cache is not None:
             env.update(REDIS_HOST=str(ctx.get(self.cache["endpoint"])), REDIS_PORT=str(ctx.get(self.cache["port"])),
                        REDIS_TLS="true")
