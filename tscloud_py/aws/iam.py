@@ -34,13 +34,14 @@ class Iam:
             return role
         return None
 
-    def create_role(self, name: str, trust: dict[str, Any], tags: dict[str, str], description: str) -> str:
+    def create_role(self, name: str, trust: dict[str, Any], tags: dict[str, str], description: str,
+                    path: str = "/") -> str:
         def find() -> str | None:
             found = self.role(name)
             return str(found["Arn"]) if found else None
 
         return create_or_adopt(
-            lambda: str(call(self.once.create_role, "iam:CreateRole", RoleName=name,
+            lambda: str(call(self.once.create_role, "iam:CreateRole", RoleName=name, Path=path,
                              AssumeRolePolicyDocument=json.dumps(trust), Description=description,
                              Tags=tag_list(tags))["Role"]["Arn"]),
             find, "iam:CreateRole", exists=("EntityAlreadyExists",))
@@ -77,3 +78,17 @@ class Iam:
             for arn in self.attached_policies(name):
                 call(self.c.detach_role_policy, "iam:DetachRolePolicy", RoleName=name, PolicyArn=arn)
             call(self.c.delete_role, "iam:DeleteRole", RoleName=name)
+
+    def oidc_providers(self) -> list[str]:
+        """The ARN of every OpenID Connect identity provider of the account."""
+        found = call(self.c.list_open_id_connect_providers, "iam:ListOpenIDConnectProviders")
+        return [str(p["Arn"]) for p in found.get("OpenIDConnectProviderList", [])]
+
+    def create_oidc_provider(self, url: str, audiences: list[str], tags: dict[str, str]) -> str:
+        """No thumbprint: IAM trusts the provider's certificate through its own root CAs."""
+        return create_or_adopt(
+            lambda: str(call(self.once.create_open_id_connect_provider, "iam:CreateOpenIDConnectProvider",
+                             Url=url, ClientIDList=audiences, Tags=tag_list(tags))["OpenIDConnectProviderArn"]),
+            lambda: next((arn for arn in self.oidc_providers() if arn.endswith("/" + url.split("://", 1)[-1])),
+                         None),
+            "iam:CreateOpenIDConnectProvider", exists=("EntityAlreadyExists",))

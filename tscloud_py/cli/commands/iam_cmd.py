@@ -66,6 +66,45 @@ def policy(app: AppContext, preset_name: str | None, purpose: str, account: str 
     echo(json.dumps(doc, indent=2))
 
 
+@iam.command("bootstrap")
+@click.option("--github", "repo", required=True, metavar="OWNER/REPO", help="The repository whose workflows deploy.")
+@click.option("--environment", "environments", multiple=True, metavar="NAME",
+              help="A protected GitHub environment the deploy job runs in (repeatable; default: production).")
+@click.option("--print", "print_only", is_flag=True, help="Show the provider, trust and policies; change nothing.")
+@click.option("--account", metavar="ID", help=ACCOUNT_HELP)
+@pass_app
+def bootstrap(app: AppContext, repo: str, environments: tuple[str, ...], print_only: bool,
+              account: str | None) -> None:
+    """Create GitHub's OIDC identity provider and two roles CI assumes with it (no long-lived key).
+
+    The plan role (reads only) trusts the repository's pull requests; the deploy role (the `iam policy`
+    for deploy) trusts only its main branch and the protected environments named. Each is read first and
+    written only where it differs: a second run writes nothing.
+    """
+    from tscloud_py.aws.iam import Iam
+    from tscloud_py.cli.ui import echo, print_json
+    from tscloud_py.operations.ci_roles import apply_roles, check_repo, plan_roles
+    from tscloud_py.presets.naming import tag_dict
+
+    check_repo(repo)
+    _check_account(account)
+    config = app.config()
+    scope = _scope(app, account)
+    policies = {p: policy_document(app, p, scope.account) for p in ("deploy", "plan")}
+    made = plan_roles(config.app, config.stage, scope.account, repo, list(environments), policies)
+    if print_only:
+        print_json(made.document())
+        return
+    apply_roles(Iam(app.factory()), made, tag_dict(config.app, config.stage, "ci-roles"))
+    if app.json:
+        print_json({**made.document(), "written": made.written})
+        return
+    for line in made.written or ["nothing to change: the provider and both roles are as wanted"]:
+        echo(line)
+    echo(f"deploy role: {made.arns['deploy']}")
+    echo(f"plan role:   {made.arns['plan']}")
+
+
 def _check_account(account: str | None) -> None:
     from tscloud_py.errors import UsageError
 
