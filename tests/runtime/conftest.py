@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bun_support import ci_bun_path, real_bun
+from tests.bun_support import HOST_ARCH, ci_bun_path, real_bun
 from tests.conftest import REPO
 from tests.realapps import build as realapps
 from tests.realapps.pg_standin import PgStandIn
@@ -101,6 +101,17 @@ def bun() -> Path:
                      "(run .ci/run, or set TSCLOUD_TEST_BUN)")
     assert found is not None
     return found
+
+
+@pytest.fixture(scope="session")
+def bun_layer_zip(bun: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Bun layer with real Bun for this machine, built once per session (its ~100 MB binary compressed
+    once)."""
+    from tscloud_py.build.bun_layer import build_bun_layer
+
+    path = tmp_path_factory.mktemp("bun-layer") / "layer.zip"
+    path.write_bytes(build_bun_layer(bun, HOST_ARCH))
+    return path
 
 
 @pytest.fixture(scope="session")

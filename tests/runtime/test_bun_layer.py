@@ -66,9 +66,8 @@ def unpack(data: bytes, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def layer(bun: Path) -> bytes:
-    """The layer with real Bun: built once, its ~100 MB binary compressed once per module."""
-    return build_bun_layer(bun, HOST_ARCH)
+def layer(bun_layer_zip: Path) -> bytes:
+    return bun_layer_zip.read_bytes()
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,9 @@ class Emulator:
             write_json(self.home / "port.json", {"port": self.port})
         self._saver = threading.Thread(target=self._save_loop, name="emulator-snapshot", daemon=True)
         self._saver.start()
+        from tscloud_py.emulator.lambda_.sqs_events import POLLER
+
+        POLLER.start(on_change=self._dirty.set)
         self._start_registry()
         return self.endpoint
 
@@ -158,8 +161,10 @@ class Emulator:
     def stop(self) -> None:
         from tscloud_py.emulator.lambda_ import invoke as local_invoke
         from tscloud_py.emulator.lambda_ import rest_api as local_rest_api
+        from tscloud_py.emulator.lambda_.sqs_events import POLLER
 
         self._stopping.set()
+        POLLER.stop()
         if self._server is not None:
             self._server.close()
             self._server = None

@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from tscloud_py.errors import UsageError
 from tscloud_py.lambda_runtime.process import FunctionProcess
+from tscloud_py.lambda_runtime.ric_install import RuntimeClientMissingError
 
 
 class ProvidedFunction(FunctionProcess):
@@ -28,7 +28,7 @@ class ProvidedFunction(FunctionProcess):
         self.bootstrap = next((p for p in (self.code_dir / "bootstrap", self.opt_dir / "bootstrap")
                                if p.is_file() and os.access(p, os.X_OK)), None)
         if self.bootstrap is None:
-            raise UsageError(f"{name}: a provided runtime needs an executable bootstrap in its code or a layer, "
+            raise RuntimeClientMissingError(f"{name}: a provided runtime needs an executable bootstrap in its code or a layer, "
                              "and neither has one", "attach the runtime's layer (e.g. the Bun layer)")
 
     def command(self) -> list[str]:

@@ -1,5 +1,5 @@
-"""Lambda as AWS runs it: node functions really run, their URLs and REST API stages are served, one
-event source mapping per queue and function."""
+"""Lambda as AWS runs it: node and provided functions really run, their URLs and REST API stages are
+served, SQS event source mappings are polled, one event source mapping per queue and function."""
 
 from __future__ import annotations
 
@@ -10,13 +10,40 @@ from typing import Any
 def apply() -> None:
     _lambda_runs_node_functions()
     _one_mapping_per_queue_and_function()
+    _sqs_mappings_are_polled()
+
+
+def _sqs_mappings_are_polled() -> None:
+    """Lambda polls a mapped queue and invokes the function with batches, after SendMessage has answered
+    (tscloud_py.emulator.lambda_.sqs_events); moto instead receives and invokes inside SendMessage, one
+    message per invocation, ignoring batchItemFailures. Its SendMessage here only stores the message and
+    wakes the pollers."""
+    import threading
+
+    from moto.sqs.models import Queue
+
+    from tscloud_py.emulator.lambda_.sqs_events import POLLER
+
+    add_message = Queue.add_message
+    lock = threading.Lock()
+
+    def add(self: Any, message: Any) -> None:
+        with lock:  # moto walks lambda_event_source_mappings inside add_message: hide them for that walk
+            mappings, self.lambda_event_source_mappings = self.lambda_event_source_mappings, {}
+            try:
+                add_message(self, message)
+            finally:
+                self.lambda_event_source_mappings = mappings
+        POLLER.wake()
+
+    Queue.add_message = add  # type: ignore[method-assign]
 
 
 def _lambda_runs_node_functions() -> None:
     """Lambda runs a function's code on Invoke; moto does that only in Docker.
 
-    A nodejs function runs here instead, under AWS's runtime client (tscloud_py.emulator.lambda_.invoke),
-    and its Function URL, and each REST API stage whose Lambda proxy integration calls it, are
+    A nodejs function runs here instead, under AWS's runtime client, and a provided one (the Bun layer's)
+    under its layers' bootstrap (tscloud_py.emulator.lambda_.invoke); its Function URL, and each REST API stage whose Lambda proxy integration calls it, are
     served on loopback once the emulator serves them (Emulator.start).
     Other runtimes keep moto's Docker execution.
     """

@@ -23,6 +23,8 @@ class LocalFunction:
     zip_bytes: bytes = field(repr=False)
     environment: dict[str, str] = field(default_factory=dict, repr=False)
     invoke_mode: str = "BUFFERED"
+    layers: tuple[str, ...] = ()  # layer version ARNs, in the order Lambda unpacks them in /opt
+    architecture: str = "x86_64"
 
 
 def function_for_url(url_host: str) -> LocalFunction | None:
@@ -52,7 +54,25 @@ def describe(fn: Any, region: str | None = None) -> LocalFunction:
         memory_mb=int(fn.memory_size or 128), code_sha256=str(fn.code_sha_256),
         zip_bytes=bytes(fn.code_bytes or b""),
         environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
-        invoke_mode=str(mode or "BUFFERED").upper())
+        invoke_mode=str(mode or "BUFFERED").upper(),
+        layers=tuple(str(layer["Arn"]) for layer in getattr(fn, "layers", None) or []),
+        architecture=str((getattr(fn, "architectures", None) or ["x86_64"])[0]))
+
+
+def layer_zip(arn: str) -> bytes | None:
+    """The zip of the layer version ``arn:aws:lambda:<region>:<account>:layer:<name>:<version>``, if the
+    emulator in this process has it."""
+    parts = arn.split(":")
+    if len(parts) != 8:
+        return None
+    try:
+        from moto.awslambda.models import lambda_backends
+    except ImportError:
+        return None
+    regions = lambda_backends.get(parts[4])
+    backend = regions.get(parts[3]) if regions is not None else None
+    version = backend.layers_versions_by_arn(arn) if backend is not None else None
+    return bytes(version.code_bytes) if version is not None and version.code_bytes else None
 
 
 def function_by_arn(arn: str) -> LocalFunction | None:

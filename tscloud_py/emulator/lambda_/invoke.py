@@ -1,32 +1,33 @@
-"""The emulator's Lambda execution: functions whose runtime is ``nodejs*`` really run, under AWS's runtime client.
+"""The emulator's Lambda execution: ``nodejs*`` and ``provided.*`` functions really run.
 
 moto runs function code only in Docker (and only buffered, without Function
-URLs). Here a node function's zip is unpacked once per code hash and run with
-``node`` and ``aws-lambda-ric`` (tscloud_py.lambda_runtime), kept warm between
-invocations like an execution environment. It serves:
+URLs). Here a function's zip is unpacked once per code hash and kept warm between
+invocations like an execution environment (tscloud_py.lambda_runtime): a node
+function runs with ``node`` and AWS's ``aws-lambda-ric``, a custom-runtime one
+(the Bun layer's) runs its layers' ``bootstrap``, the layers unpacked as Lambda
+unpacks them in ``/opt`` (``layers.py``). It serves:
 
 - ``Invoke`` (patched into moto's LambdaFunction by tscloud_py.emulator.fidelity.lambda_);
 - each Function URL, on its own loopback port, streamed when its InvokeMode is
   RESPONSE_STREAM and buffered otherwise (AuthType is not checked locally);
-- the local edge's Function URL origins (tscloud_py.emulator.edge.lambda_origin), streaming too.
+- the local edge's Function URL origins (tscloud_py.emulator.edge.lambda_origin), streaming too;
+- SQS event source mappings (``sqs_events.py``).
 
-All three share one warm environment per function (``ENVIRONMENTS``).
+All of them share one warm environment per function (``ENVIRONMENTS``).
 
 Every invocation writes START/END/REPORT lines, with the function's own output,
 to the function's CloudWatch log group, as Lambda does. Other runtimes (python,
-java, provided.*) keep moto's Docker execution: without a Docker engine and the
+java) keep moto's Docker execution: without a Docker engine and the
 lambci images their Invoke fails.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import tempfile
 import threading
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -35,8 +36,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tscloud_py.emulator.lambda_.functions import LocalFunction, describe
+from tscloud_py.emulator.lambda_.layers import unpack_layers, unzip
 from tscloud_py.emulator.served import ServedOnLoopback
-from tscloud_py.lambda_runtime import Invocation, NodeFunction, RuntimeClientMissingError, find_ric
+from tscloud_py.lambda_runtime import (
+    FunctionProcess,
+    Invocation,
+    NodeFunction,
+    ProvidedFunction,
+    RuntimeClientMissingError,
+    find_ric,
+)
 from tscloud_py.lambda_runtime.events import function_url_event, http_result, response_head
 from tscloud_py.lambda_runtime.http_out import send_chunked, send_error
 from tscloud_py.loopback import QuietHandler
@@ -44,22 +53,22 @@ from tscloud_py.loopback import QuietHandler
 WAIT_S = 900.0  # Lambda's longest timeout
 
 
+RUNS_HERE = ("nodejs", "provided")
+
+
 def runs_here(fn: Any) -> bool:
-    """Whether the emulator runs this moto function itself (a nodejs runtime, zip package)."""
-    return str(getattr(fn, "run_time", "") or "").startswith("nodejs") and bool(getattr(fn, "code_bytes", b""))
+    """Whether the emulator runs this moto function itself (a nodejs or provided runtime, zip package)."""
+    return str(getattr(fn, "run_time", "") or "").startswith(RUNS_HERE) and bool(getattr(fn, "code_bytes", b""))
 
 
-def _unzip(code: bytes, dest: Path) -> None:
-    with zipfile.ZipFile(io.BytesIO(code)) as archive:
-        for info in archive.infolist():
-            target = (dest / info.filename).resolve()
-            if not str(target).startswith(str(dest.resolve())):
-                continue  # a path leaving the code dir is never written (Lambda refuses such zips too)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(info))
+def _process(fn: LocalFunction, code_dir: Path, env: dict[str, str]) -> FunctionProcess:
+    common: dict[str, Any] = {"timeout_s": float(fn.timeout_s), "name": fn.name, "memory_mb": fn.memory_mb,
+                              "region": fn.region, "env": env}
+    if fn.runtime.startswith("provided"):
+        opt = code_dir.with_name(f"{code_dir.name}-opt")
+        unpack_layers(fn.name, fn.layers, opt)
+        return ProvidedFunction(code_dir, fn.handler, opt, **common)
+    return NodeFunction(code_dir, fn.handler, ric=find_ric(code_dir, Path.cwd()), **common)
 
 
 class Environments:
@@ -67,12 +76,12 @@ class Environments:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._envs: dict[tuple[str, str], tuple[str, NodeFunction, Path]] = {}
+        self._envs: dict[tuple[str, str], tuple[str, FunctionProcess, Path]] = {}
 
-    def get(self, fn: LocalFunction) -> NodeFunction:
+    def get(self, fn: LocalFunction) -> FunctionProcess:
         version = hashlib.sha256(json.dumps(
             [fn.code_sha256, hashlib.sha256(fn.zip_bytes).hexdigest(), fn.handler, fn.timeout_s, fn.memory_mb,
-             fn.environment, fn.runtime], sort_keys=True).encode()).hexdigest()
+             fn.environment, fn.runtime, fn.layers], sort_keys=True).encode()).hexdigest()
         key = (fn.name, fn.region)
         with self._lock:
             current = self._envs.get(key)
@@ -80,32 +89,36 @@ class Environments:
                 return current[1]
             if current is not None:
                 current[1].close()
-                shutil.rmtree(current[2], ignore_errors=True)
+                _remove(current[2])
             code_dir = Path(tempfile.mkdtemp(prefix=f"tscloud-lambda-{fn.name}-"))
-            _unzip(fn.zip_bytes, code_dir)
+            unzip(fn.zip_bytes, code_dir)
             try:
-                node_fn = NodeFunction(
-                    code_dir, fn.handler, timeout_s=float(fn.timeout_s), name=fn.name, memory_mb=fn.memory_mb,
-                    region=fn.region, ric=find_ric(code_dir, Path.cwd()),
-                    env={"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", **fn.environment})
+                process = _process(fn, code_dir,
+                                   {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", **fn.environment})
             except RuntimeClientMissingError:
-                shutil.rmtree(code_dir, ignore_errors=True)
+                _remove(code_dir)
                 raise
-            self._envs[key] = (version, node_fn, code_dir)
-            return node_fn
+            self._envs[key] = (version, process, code_dir)
+            return process
 
     def close(self) -> None:
         with self._lock:
             envs, self._envs = list(self._envs.values()), {}
-        for _, node_fn, code_dir in envs:
-            node_fn.close()
-            shutil.rmtree(code_dir, ignore_errors=True)
+        for _, process, code_dir in envs:
+            process.close()
+            _remove(code_dir)
+
+
+def _remove(code_dir: Path) -> None:
+    """A function's code and, for a provided runtime, the layers unpacked beside it."""
+    shutil.rmtree(code_dir, ignore_errors=True)
+    shutil.rmtree(code_dir.with_name(f"{code_dir.name}-opt"), ignore_errors=True)
 
 
 ENVIRONMENTS = Environments()
 
 
-def start(fn: Any, event: bytes | dict[str, Any]) -> tuple[NodeFunction, Invocation]:
+def start(fn: Any, event: bytes | dict[str, Any]) -> tuple[FunctionProcess, Invocation]:
     """Start one invocation of moto function ``fn``; its log lines are written when it ends."""
     node_fn = ENVIRONMENTS.get(describe(fn))
     cold = node_fn.cold_starts
@@ -138,7 +151,7 @@ def report_line(inv: Invocation, memory_mb: int, init_ms: float | None) -> str:
     return line
 
 
-def _log_when_done(fn: Any, node_fn: NodeFunction, inv: Invocation, cold_before: int, before: int) -> None:
+def _log_when_done(fn: Any, node_fn: FunctionProcess, inv: Invocation, cold_before: int, before: int) -> None:
     inv.wait_done(WAIT_S + 30)
     try:
         logs = list(node_fn.logs)[before:]
@@ -219,7 +232,7 @@ def _url_handler(name: str, region: str) -> type[BaseHTTPRequestHandler]:
             fn = _find_function(served) if served is not None else None
             if fn is None or not runs_here(fn):
                 self._plain(502 if fn is not None else 404, "this function URL's function is gone or cannot "
-                            "run locally (only nodejs runtimes run in the emulator)")
+                            "run locally (only nodejs and provided runtimes run in the emulator)")
                 return
             domain = urlsplit(served.aws_url).netloc if served else "localhost"
             split = urlsplit(self.path)
