@@ -91,8 +91,10 @@ def test_bun_function_invoke_url_and_queue(tmp_path: Path, bun_layer_zip: Path) 
 
     dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # visibility above the function's timeout, as AWS requires: a slow cold start on a busy machine must not
+    # let a message in flight be received again
     queue = sqs.create_queue(QueueName="jobs", Attributes={
-        "VisibilityTimeout": "2", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+        "VisibilityTimeout": "6", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                                                 "maxReceiveCount": 2})})["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     lam.create_event_source_mapping(FunctionName="bun-fn", EventSourceArn=queue_arn, BatchSize=10,
