@@ -117,16 +117,18 @@ def test_fullstack_alarms_topic_dashboard_redeploy_status_and_destroy(proxy: Aws
     assert [d["DashboardName"] for d in cw.list_dashboards(DashboardNamePrefix=f"{app}-dev")["DashboardEntries"]] == []
 
 
-def test_ssr_alarms_exist_only_with_alerts(moto_server: MotoServer, tmp_path: Path) -> None:
+def test_ssr_alarms_exist_only_with_alerts(proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
     app = "alssr"
     project = copy_example(tmp_path, "ssr-app", app)
-    deploy(project, moto_server.endpoint)
+    deploy(project, proxy.endpoint)
     assert alarms(moto_server.endpoint, f"{app}-dev-") == {}
     assert topics(moto_server.endpoint, f"{app}-dev-alerts") == []
+    cw = boto(moto_server.endpoint, "cloudwatch")
+    assert cw.list_dashboards(DashboardNamePrefix=f"{app}-dev")["DashboardEntries"] == []
 
     config = project / "tscloud.toml"
     config.write_text(config.read_text() + ALERTS)
-    doc = deploy(project, moto_server.endpoint)
+    doc = deploy(project, proxy.endpoint)
     assert {s["id"]: s["status"] for s in doc["steps"]}["alarms"] == "created"
     found = alarms(moto_server.endpoint, f"{app}-dev-alarm-")
     assert sorted(found) == sorted(f"{app}-dev-alarm-{n}" for n in (
@@ -135,10 +137,18 @@ def test_ssr_alarms_exist_only_with_alerts(moto_server: MotoServer, tmp_path: Pa
     assert all(a["AlarmActions"] == [topic] for a in found.values())
     assert found[f"{app}-dev-alarm-cdn-5xx"]["Dimensions"] == [
         {"Name": "DistributionId", "Value": doc["outputs"]["distribution_id"]}, {"Name": "Region", "Value": "Global"}]
+    assert cw.get_dashboard(DashboardName=f"{app}-dev")["DashboardBody"].count('"type": "metric"') == len(found)
 
-    destroyed = tscloud(project, moto_server.endpoint, "--yes", "destroy")
+    with proxy.recording() as requests:
+        again = deploy(project, proxy.endpoint)
+    assert {s["status"] for s in again["steps"]} == {"unchanged"}, again["steps"]
+    assert [r.api_operation for r in requests if r.resource_write] == []
+
+    destroyed = tscloud(project, proxy.endpoint, "--yes", "destroy")
     assert destroyed.code == 0, destroyed.output
     assert alarms(moto_server.endpoint, f"{app}-dev-") == {}
+    assert topics(moto_server.endpoint, f"{app}-dev-alerts") == []
+    assert cw.list_dashboards(DashboardNamePrefix=f"{app}-dev")["DashboardEntries"] == []
 
 
 def test_a_stage_outside_us_east_1_watches_its_distribution_from_us_east_1(moto_server: MotoServer,

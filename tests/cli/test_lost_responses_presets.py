@@ -1,4 +1,5 @@
-"""The lost-response sweep over static-site, ssr-app (both origins) and api-domain.
+"""The lost-response sweep over static-site (alone, and behind [waf] with [alerts]), ssr-app (both origins) and
+api-domain.
 
 As in test_lost_responses.py: the proxy forwards each create call once and loses its answer (a 500 or a
 dropped connection), for every create the preset makes (REST calls too: their operation is resolved from
@@ -71,6 +72,15 @@ def inventory(endpoint: str, app: str, region: str) -> Counter[str]:
             got["base-path-mapping"] += len(api.get_base_path_mappings(domainName=dn["domainName"])["items"])
     got["certificate"] = len([x for x in c("acm").list_certificates()["CertificateSummaryList"]
                               if app in x["DomainName"]])
+    # a CLOUDFRONT web ACL, and the topic and alarms watching a distribution, live in us-east-1
+    waf = client(endpoint, "wafv2")
+    got["web-acl"] = len([a for a in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] if app in a["Name"]])
+    for where in dict.fromkeys([region, "us-east-1"]):
+        got["topic"] += len([t for t in client(endpoint, "sns", where).list_topics()["Topics"]
+                             if app in t["TopicArn"]])
+        cw = client(endpoint, "cloudwatch", where)
+        got["alarm"] += len([a for a in cw.describe_alarms()["MetricAlarms"] if app in a["AlarmName"]])
+        got["dashboard"] += len([d for d in cw.list_dashboards()["DashboardEntries"] if app in d["DashboardName"]])
     return +got
 
 
@@ -87,6 +97,14 @@ def static_site(tmp: Path, app: str, _extra: dict[str, str]) -> Path:
     shutil.copytree(REPO / "examples" / "static-site", project, ignore=shutil.ignore_patterns(".tscloud"))
     toml = project / "tscloud.toml"
     toml.write_text(toml.read_text().replace('app = "hello-site"', f'app = "{app}"'))
+    return project
+
+
+def static_site_edge(tmp: Path, app: str, extra: dict[str, str]) -> Path:
+    """static-site behind a web ACL, its distribution watched by an alarm that mails someone."""
+    project = static_site(tmp, app, extra)
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text() + '\n[waf]\nblock_countries = ["KP"]\n\n[alerts]\nemail = "ops@example.com"\n')
     return project
 
 
@@ -113,14 +131,15 @@ def api_domain(tmp: Path, app: str, extra: dict[str, str]) -> Path:
 
 PRESETS: dict[str, Callable[[Path, str, dict[str, str]], Path]] = {
     "static-site": static_site,
+    "static-site-edge": static_site_edge,
     "ssr-app": ssr_app("function-url"),
     "ssr-app-api-gateway": ssr_app("api-gateway"),
     "api-domain": api_domain,
 }
 # CI: one loss mode per preset (the two ssr-app origins split them); the bench adds the other.
 CASES = [(p, m) for p in PRESETS for m in ("500", "drop")
-         if FULL or (p, m) in {("static-site", "drop"), ("ssr-app", "500"), ("ssr-app-api-gateway", "drop"),
-                               ("api-domain", "500")}]
+         if FULL or (p, m) in {("static-site", "drop"), ("static-site-edge", "500"), ("ssr-app", "500"),
+                               ("ssr-app-api-gateway", "drop"), ("api-domain", "500")}]
 
 
 @pytest.fixture
