@@ -25,6 +25,7 @@ from tscloud_py.aws.cloudfront.kvs import (
     entry_size,
 )
 from tscloud_py.aws.s3 import S3
+from tscloud_py.concurrency import together
 from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
@@ -178,8 +179,6 @@ class PreviewStage(Preset):
     def host(self) -> HostInfo | None:
         """The host's bucket (by its deterministic name), distribution (by Comment) and store (by name), read
         at once."""
-        from tscloud_py.concurrency import together
-
         names = self.host_names
         dist, store = together(
             lambda: CloudFront(self.aws).find_distribution_by_comment(names.distribution_comment("distribution")),
@@ -220,12 +219,11 @@ class PreviewStage(Preset):
         if len(value.encode()) > MAX_VALUE_BYTES:
             raise UsageError(f"preview {self.name}: the value is {len(value.encode())} bytes, over the KeyValueStore "
                              f"value limit of {MAX_VALUE_BYTES} bytes")
-        self._store = data = self.kvs.describe(host.store_arn)
-        after = data.size + entry_size(self.key, value)
-        if after > MAX_STORE_BYTES:
-            # Only now is the key's own value worth a read: a redeploy replaces what it already takes.
-            old = self.current_value(host.store_arn)
-            after -= entry_size(self.key, old) if old is not None else 0
+        # The key's value now (the route step's read, asked here beside the store's size): a redeploy
+        # replaces what its key already takes.
+        data, old = together(lambda: self.kvs.describe(host.store_arn), lambda: self.current_value(host.store_arn))
+        self._store = data
+        after = data.size + entry_size(self.key, value) - (entry_size(self.key, old) if old is not None else 0)
         if after > MAX_STORE_BYTES:
             raise UsageError(f"preview {self.name}: the KeyValueStore would hold {after} bytes, over its limit of "
                              f"{MAX_STORE_BYTES} bytes (5 MB)", "remove stale stages: tscloud preview prune "
