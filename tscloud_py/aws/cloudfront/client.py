@@ -281,13 +281,18 @@ class CloudFront:
 
     # -- invalidations ------------------------------------------------------------
     def create_invalidation(self, dist_id: str, paths: list[str], caller_reference: str | None = None) -> str:
-        resp = call(self._client.create_invalidation, "cloudfront:CreateInvalidation",
-                    DistributionId=dist_id,
-                    InvalidationBatch={
-                        "Paths": {"Quantity": len(paths), "Items": paths},
-                        "CallerReference": caller_reference or f"tscloud-{time.time_ns()}",
-                    })
-        return str(resp["Invalidation"]["Id"])
+        """Sent again while CloudFront has too many in progress (15 wildcard ones per distribution: preview
+        stages redeployed at once queue behind each other); the CallerReference makes a resend the same one."""
+        batch = {"Paths": {"Quantity": len(paths), "Items": paths},
+                 "CallerReference": caller_reference or f"tscloud-{time.time_ns()}"}
+        policy = retrying(codes("TooManyInvalidationsInProgress"), what=f"invalidations of {dist_id} in progress",
+                          within=15 * 60, first=2.0, most=30.0, sleep=self.clock.sleep)
+        for attempt in policy:
+            with attempt:
+                resp = call(self._client.create_invalidation, "cloudfront:CreateInvalidation",
+                            DistributionId=dist_id, InvalidationBatch=batch)
+                return str(resp["Invalidation"]["Id"])
+        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def latest_invalidation_reference(self, dist_id: str) -> str | None:
         """The CallerReference of the newest invalidation, if any (one list + one get)."""
