@@ -77,7 +77,7 @@ class Recorded:
         """The API operation, also for REST calls (resolved from botocore's models: CreateFunction)."""
         if self.operation:
             return self.operation
-        from tests.fakes.rest_operations import rest_operation
+        from tscloud_py.emulator.rest_operations import rest_operation
 
         return rest_operation(self.service, self.method, self.path, self.query)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tscloud_py.emulator import snapshot
+from tscloud_py.emulator import enforce_iam, snapshot
 from tscloud_py.emulator.home import admin_token, preferred_port, registry_password, write_json
 from tscloud_py.errors import EmulatorUnavailableError
 from tscloud_py.loopback import Loopback
@@ -70,6 +70,8 @@ class Emulator:
         from tscloud_py.emulator.lambda_ import rest_api as local_rest_api
 
         patch_moto_fidelity()
+        if enforce_iam.enforcing():
+            enforce_iam.apply()
         local_invoke.FUNCTION_URLS.enabled = True
         local_rest_api.STAGES.enabled = True
         # werkzeug logs every request; a user watching a deploy does not want that.

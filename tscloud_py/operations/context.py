@@ -87,8 +87,8 @@ class AppContext:
         if key not in self._factories:
             endpoint = self.resolved_endpoint()
             credentials = None
-            if self.local or (endpoint and _is_loopback(endpoint) and not self.profile
-                              and not os.environ.get("AWS_ACCESS_KEY_ID")):
+            if (self.local and not _as_role()) or (endpoint and _is_loopback(endpoint) and not self.profile
+                                                   and not os.environ.get("AWS_ACCESS_KEY_ID")):
                 credentials = LOCAL_CREDENTIALS
             self._factories[key] = ClientFactory(profile=None if self.local else self.profile, region=region,
                                                  endpoint_url=endpoint, credentials=credentials)
@@ -120,3 +120,11 @@ def _is_loopback(url: str) -> bool:
     from tscloud_py.loopback import is_loopback_host
 
     return is_loopback_host(urlparse(url).hostname or "")
+
+
+def _as_role() -> bool:
+    """Under enforced IAM, --local runs as the role whose session the environment holds (assumed in the
+    emulator), so that its policy is what the emulator holds the run to."""
+    from tscloud_py.emulator.enforce_iam import enforcing
+
+    return enforcing() and bool(os.environ.get("AWS_SESSION_TOKEN"))

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "tscloud_py.cli.commands.dns",
     "tscloud_py.cli.commands.cost_cmd",
     "tscloud_py.cli.commands.iam_cmd",
+    "tscloud_py.cli.commands.ci_cmd",
     "tscloud_py.cli.commands.completion",
 ]
 

@@ -58,7 +58,7 @@ def policy(app: AppContext, preset_name: str | None, purpose: str, account: str 
     from tscloud_py.operations.iam_policy import reasons
 
     check_preset(app, preset_name)
-    _check_account(account)
+    check_account(account)
     doc = policy_document(app, purpose, account)
     if app.json:
         print_json({"policy": doc, "reasons": reasons(doc)})
@@ -87,7 +87,7 @@ def bootstrap(app: AppContext, repo: str, environments: tuple[str, ...], print_o
     from tscloud_py.presets.naming import tag_dict
 
     check_repo(repo)
-    _check_account(account)
+    check_account(account)
     config = app.config()
     scope = _scope(app, account)
     policies = {p: policy_document(app, p, scope.account) for p in ("deploy", "plan")}
@@ -105,7 +105,7 @@ def bootstrap(app: AppContext, repo: str, environments: tuple[str, ...], print_o
     echo(f"plan role:   {made.arns['plan']}")
 
 
-def _check_account(account: str | None) -> None:
+def check_account(account: str | None) -> None:
     from tscloud_py.errors import UsageError
 
     if account is not None and not (account.isdigit() and len(account) == 12):

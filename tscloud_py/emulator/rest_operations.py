@@ -5,9 +5,9 @@ method and a path. botocore's service models hold each operation's method and ``
 so the request is matched against them: the most specific template that fits wins (most literal
 characters, then most required query keys), as a router would; headers are not looked at.
 
-Not a fake of anything: the requests are real ones on their way to the real moto server. This only
-names them, for the fault-injecting proxy (``aws_proxy.py``), from botocore's own models; neither moto
-nor botocore offers a request-to-operation lookup on the server side.
+It names requests from botocore's own models, for the emulator's IAM enforcement (``enforce_iam.py``: moto
+names an S3 request by its own table, not by its API operation) and the tests' counting proxy; neither
+moto nor botocore offers a request-to-operation lookup on the server side.
 """
 
 from __future__ import annotations
