@@ -108,23 +108,15 @@ jobs:
 
 
 def _preview_jobs(workflow: Workflow) -> str:
-    return f"""
-  preview:
-    if: github.event_name == 'pull_request' && github.event.action != 'closed'
-    runs-on: ubuntu-latest
-    environment: {_q(PREVIEW_ENVIRONMENT)}
-    concurrency:
-      group: tscloud-preview-pr-${{{{ github.event.number }}}}
-      cancel-in-progress: false
-    env:
-      PREVIEW: pr-${{{{ github.event.number }}}}
-    steps:
-{_setup(workflow, "deploy")}      - name: tscloud preview deploy
-        run: |
-          tscloud preview deploy "$PREVIEW"
+    return (_preview_job(workflow, "preview", "!=", 'tscloud preview deploy "$PREVIEW"')
+            + _preview_job(workflow, "preview-destroy", "==", 'tscloud preview destroy "$PREVIEW" --yes'))
 
-  preview-destroy:
-    if: github.event_name == 'pull_request' && github.event.action == 'closed'
+
+def _preview_job(workflow: Workflow, name: str, closed: str, command: str) -> str:
+    """A job on a pull request (``closed``: "==" when it closes, "!=" otherwise) on the stage pr-N."""
+    return f"""
+  {name}:
+    if: github.event_name == 'pull_request' && github.event.action {closed} 'closed'
     runs-on: ubuntu-latest
     environment: {_q(PREVIEW_ENVIRONMENT)}
     concurrency:
@@ -133,9 +125,9 @@ def _preview_jobs(workflow: Workflow) -> str:
     env:
       PREVIEW: pr-${{{{ github.event.number }}}}
     steps:
-{_setup(workflow, "deploy")}      - name: tscloud preview destroy
+{_setup(workflow, "deploy")}      - name: {command.split(' "')[0]}
         run: |
-          tscloud preview destroy "$PREVIEW" --yes
+          {command}
 """
 
 
