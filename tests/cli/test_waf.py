@@ -1,6 +1,8 @@
 """[waf] through the real CLI (issue 25, "Done means" 3): the web ACL is made in us-east-1 with scope CLOUDFRONT and
 the rules the config names, the distribution names it by WebACLId, a redeploy writes nothing, a changed rule is
-one UpdateWebACL carrying the token of the last read, and destroy removes it after the distribution."""
+one UpdateWebACL carrying the token of the last read, and destroy removes it after the distribution. With
+[waf] frontend = true the [frontend] distribution (not ours) gets it too, unless it names another web ACL:
+then nothing is written."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cli.site_support import boto, deploy_json, make_site, tscloud
+from tests.cli.test_fullstack_cli import existing_distribution
 from tests.conftest import MotoServer
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
@@ -107,3 +110,65 @@ def test_bad_waf_config_exits_2_naming_the_key(moto_server: MotoServer, tmp_path
     result = tscloud(project, moto_server.endpoint, "plan")
     assert result.code == 2, result.output
     assert key in result.output
+
+
+def fullstack_with_frontend(root: Path, app: str, distribution_id: str) -> Path:
+    """The smallest fullstack-app that splices into [frontend] and asks for the web ACL on it too."""
+    project = root / app
+    project.mkdir(parents=True)
+    (project / "tscloud.toml").write_text(f"""
+app = "{app}"
+preset = "fullstack-app"
+region = "us-east-1"
+
+[api]
+image = "public.ecr.aws/docker/library/nginx:1.27-alpine"
+port = 80
+health_check = "/"
+origin = "public"
+
+[frontend]
+distribution_id = "{distribution_id}"
+
+[waf]
+frontend = true
+""")
+    return project
+
+
+def test_frontend_distribution_gets_the_web_acl_only_when_asked_and_never_over_another(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    endpoint = moto_server.endpoint
+    cf = boto(endpoint, "cloudfront")
+    theirs, _ = existing_distribution(endpoint, "wafff-theirs")
+    other_acl = boto(endpoint, "wafv2").create_web_acl(
+        Name="someone-elses", Scope="CLOUDFRONT", DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
+                          "MetricName": "someone-elses"})["Summary"]["ARN"]
+    live = cf.get_distribution_config(Id=theirs)
+    cf.update_distribution(Id=theirs, IfMatch=live["ETag"], DistributionConfig={**live["DistributionConfig"],
+                                                                                "WebACLId": other_acl})
+    refused = fullstack_with_frontend(tmp_path, "wafff-refused", theirs)
+    with proxy.recording() as requests:
+        result = tscloud(refused, proxy.endpoint, "--yes", "deploy", timeout=400)
+    assert result.code == 2 and "waf.frontend" in result.output, result.output
+    assert f"distribution {theirs} has another web ACL" in result.output
+    assert [r.api_operation for r in requests if r.resource_write] == []
+    assert cf.get_distribution_config(Id=theirs)["DistributionConfig"]["WebACLId"] == other_acl
+
+    app = "wafff"
+    dist_id, _ = existing_distribution(endpoint, app)
+    project = fullstack_with_frontend(tmp_path, app, dist_id)
+    deploy_json(project, proxy.endpoint)
+    (acl,) = web_acls(endpoint, f"{app}-dev-use1-waf")
+    assert cf.get_distribution_config(Id=dist_id)["DistributionConfig"]["WebACLId"] == acl["ARN"]
+
+    with proxy.recording() as requests:
+        again = deploy_json(project, proxy.endpoint)
+    assert {s["status"] for s in again["steps"]} <= {"unchanged"}, again["steps"]
+    assert [r.api_operation for r in requests if r.resource_write] == []
+
+    gone = tscloud(project, proxy.endpoint, "--yes", "destroy", "--no-snapshot", timeout=400)
+    assert gone.code == 0, gone.output
+    assert cf.get_distribution_config(Id=dist_id)["DistributionConfig"]["WebACLId"] == ""
+    assert web_acls(endpoint, f"{app}-dev-use1-waf") == []

@@ -76,11 +76,13 @@ class FullstackApp(Preset):
         from tscloud_py.aws.secrets import Secrets
         from tscloud_py.aws.ssm import Ssm
         from tscloud_py.presets.fullstack_app.service import resolve_secret_refs
+        from tscloud_py.presets.steps.web_acl import check_frontend_web_acl
 
         assert self.config.api is not None
         secrets, names = self.config.api.secrets, self.names
         client = Secrets(self.aws)
         self._check_origin()
+        check_frontend_web_acl(self.config, self.aws, names)
         for domain in (self.config.api.domain, self.config.mail.domain if self.config.mail else None):
             if domain:
                 self.check_dns(domain)

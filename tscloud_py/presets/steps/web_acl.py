@@ -14,7 +14,7 @@ from tscloud_py.aws.wafv2 import Wafv2, WebAcl, WebAclSpec
 from tscloud_py.config.tables.edge import WafConfig
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.errors import UsageError
+from tscloud_py.errors import ConfigError, UsageError
 from tscloud_py.presets.naming import Names
 
 if TYPE_CHECKING:
@@ -109,6 +109,25 @@ class WebAclStep(Step):
         return [Change(f"delete web ACL {observed['acl'].name}", destructive=True)]
 
 
+def foreign_web_acl(cloudfront: CloudFront, names: Names, distribution_id: str) -> str | None:
+    """The ARN of a web ACL other than this stage's that ``distribution_id`` names, if any."""
+    config, _etag = cloudfront.get_config_checked(distribution_id, cached=True)
+    current = str(config.get("WebACLId") or "")
+    return current if current and not is_our_web_acl(names, current) else None
+
+
+def check_frontend_web_acl(config: Config, aws: ClientFactory, names: Names) -> None:
+    """[waf] frontend = true on a [frontend] distribution that has another web ACL: refused before any write
+    (the step refuses it again should the ACL appear meanwhile)."""
+    if config.frontend is None or config.waf is None or not config.waf.frontend or config.web_acl is None:
+        return
+    other = foreign_web_acl(CloudFront(aws), names, config.frontend.distribution_id)
+    if other is not None:
+        raise ConfigError(config.path, "waf.frontend",
+                          f"distribution {config.frontend.distribution_id} has another web ACL ({other})",
+                          "detach it first, or set waf.frontend = false to leave it as it is")
+
+
 class ForeignDistributionWebAclStep(Step):
     """The stage's web ACL on a distribution tscloud does not own ([frontend], when [waf] frontend = true).
 
@@ -130,10 +149,9 @@ class ForeignDistributionWebAclStep(Step):
         return {"web_acl": current} if is_our_web_acl(self.names, current) else None
 
     def _refusal(self, ctx: StepContext) -> None:
-        config, _etag = self.cloudfront.get_config_checked(self.distribution_id, cached=True)
-        current = str(config.get("WebACLId") or "")
-        if current and not is_our_web_acl(self.names, current):
-            raise UsageError(f"distribution {self.distribution_id} has another web ACL ({current})",
+        other = foreign_web_acl(self.cloudfront, self.names, self.distribution_id)
+        if other is not None:
+            raise UsageError(f"distribution {self.distribution_id} has another web ACL ({other})",
                              "detach it first, or set waf.frontend = false to leave it as it is")
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
