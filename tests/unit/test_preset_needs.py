@@ -219,7 +219,8 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "schedules": ["api-task-definition", "cluster", "network", "roles", "security-groups"],
         "endpoints": ["network", "security-groups"],
         "vpc-origin": ["load-balancer"],
-        "attach": ["api-dns", "distribution", "load-balancer", "origin-secret", "vpc-origin"],
+        "attach": ["api-dns", "distribution", "load-balancer", "origin-secret", "service", "vpc-origin"],
+        "replaced-load-balancer": ["attach", "load-balancer", "service"],
     }
     every_alerts = steps(tmp_path, {**FULLSTACK_EVERY_TABLE, "alerts": EMAIL})
     assert needs(every_alerts) == {
@@ -255,7 +256,8 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "service": ["api-task-definition", "cluster", "endpoints", "load-balancer", "network", "security-groups"],
         "autoscaling": ["cluster", "service"],
         "vpc-origin": ["load-balancer"],
-        "attach": ["load-balancer", "origin-secret", "vpc-origin"],
+        "attach": ["load-balancer", "origin-secret", "service", "vpc-origin"],
+        "replaced-load-balancer": ["attach", "load-balancer", "service"],
     }
     # [waf] frontend = true: the stage's web ACL on the distribution it does not own
     frontend_waf = steps(tmp_path, {**FULLSTACK_FRONTEND_WAF, "queue": {}})
@@ -310,7 +312,9 @@ AFTER_ONLY: dict[str, dict[str, str]] = {
     "server-permission": {"function": "the permission is added to the function's policy, which must exist"},
     "worker-jobs": {"worker-logs-jobs": "made first, or Lambda makes the log group itself, with no retention"},
     "worker-events-jobs": {"worker-jobs": "the queue is mapped to the function, which must exist"},
-    "attach": {"api-dns": "CloudFront connects to the API's domain, which must point at the ALB first"},
+    "attach": {"api-dns": "CloudFront connects to the API's domain, which must point at the ALB first",
+               "service": "the distribution moves to a load balancer once its targets serve"},
+    "replaced-load-balancer": {"attach": "the replaced load balancer goes once no distribution sends to it"},
     "service": {"endpoints": "a task in a private subnet pulls its image through the VPC endpoints"},
     "worker-service": {"endpoints": "a task in a private subnet pulls its image through the VPC endpoints"},
 }

@@ -36,6 +36,9 @@ class FargateService:
     public_ip: bool
     recreate: bool  # stop the old tasks before starting new ones (else roll: 200 %, never below 100 %)
     load_balancer: ServiceTarget | None = None
+    # target groups the tasks also register in, same container and port: a load balancer being replaced
+    # keeps serving until nothing sends to it
+    also_target_groups: tuple[str, ...] = ()
 
     def api(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -51,8 +54,8 @@ class FargateService:
         if self.load_balancer is not None:
             lb = self.load_balancer
             out["healthCheckGracePeriodSeconds"] = lb.grace_period
-            out["loadBalancers"] = [{"targetGroupArn": lb.target_group_arn, "containerName": lb.container,
-                                     "containerPort": lb.port}]
+            out["loadBalancers"] = [{"targetGroupArn": arn, "containerName": lb.container, "containerPort": lb.port}
+                                    for arn in (lb.target_group_arn, *self.also_target_groups)]
         return out
 
     def differences(self, described: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -284,6 +287,19 @@ class Ecs:
         """Change the settings; a new task definition starts a rollout, nothing else forces one."""
         return dict(call(self.c.update_service, "ecs:UpdateService", cluster=cluster, service=service.name,
                          forceNewDeployment=False, **service.api())["service"])
+
+    def remove_target_group(self, cluster: str, name: str, tg_arn: str) -> bool:
+        """Stop registering the service's tasks in ``tg_arn``, keeping its other target groups; False when it
+        registers none there (or the service is gone)."""
+        service = self.service(cluster, name)
+        current = list((service or {}).get("loadBalancers") or [])
+        keep = [{k: lb[k] for k in ("targetGroupArn", "containerName", "containerPort") if k in lb}
+                for lb in current if lb.get("targetGroupArn") != tg_arn]
+        if len(keep) == len(current):
+            return False
+        call(self.c.update_service, "ecs:UpdateService", cluster=cluster, service=name, forceNewDeployment=False,
+             loadBalancers=keep)
+        return True
 
     def force_new_deployment(self, cluster: str, name: str) -> dict[str, Any]:
         """Replace the service's tasks with new ones of the same revision (they read their secrets anew)."""

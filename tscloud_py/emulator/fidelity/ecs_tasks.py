@@ -11,6 +11,8 @@ deregisters them. ListTasks filtered by service answers that service's tasks onl
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -25,6 +27,7 @@ def apply() -> None:
 
     for name in ("create_service", "update_service", "delete_service"):
         _reconcile_after(EC2ContainerServiceBackend, name)
+    _new_tasks_on_placement_change(EC2ContainerServiceBackend)
     _list_tasks_by_service(EC2ContainerServiceBackend)
 
 
@@ -37,6 +40,49 @@ def _reconcile_after(backend_class: Any, name: str) -> None:
         return service
 
     setattr(backend_class, name, wrapped)
+
+
+def _new_tasks_on_placement_change(backend_class: Any) -> None:
+    """In AWS an UpdateService that changes the service's load balancers or network configuration starts a new
+    deployment: new tasks, placed as now configured and registered in the target groups now listed, replace the
+    old ones, which leave the target groups they were in. moto only stores the new settings; here the tasks are
+    replaced, at once, as a new revision's are."""
+    original = backend_class.update_service
+
+    def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
+        cluster = str(service_properties.get("cluster") or "default")
+        before = self._get_service(cluster, str(service_properties.get("service", "")).split("/")[-1])
+        placement = (json.dumps(before.load_balancers, sort_keys=True, default=str),
+                     json.dumps(before.network_configuration, sort_keys=True, default=str))
+        old_groups = _target_groups(before)
+        service = original(self, service_properties)
+        if (json.dumps(service.load_balancers, sort_keys=True, default=str),
+                json.dumps(service.network_configuration, sort_keys=True, default=str)) != placement:
+            _stop_tasks(self, service, old_groups)
+            _reconcile(self, service)
+        return service
+
+    backend_class.update_service = update_service
+
+
+def _target_groups(service: Any) -> list[tuple[str, int]]:
+    return [(lb["targetGroupArn"], int(lb.get("containerPort") or 80))
+            for lb in service.load_balancers if lb.get("targetGroupArn")]
+
+
+def _stop_tasks(backend: Any, service: Any, groups: list[tuple[str, int]], keep: Sequence[Any] = ()) -> None:
+    """Stop the service's running tasks but ``keep``, each deregistered from ``groups`` and its ENI released."""
+    from moto.elbv2.models import elbv2_backends
+
+    elbv2 = elbv2_backends[backend.account_id][backend.region_name]
+    cluster = service.cluster_name
+    for task in list(backend.tasks.get(cluster, {}).values()):
+        if task.group != _group(service) or task.desired_status != "RUNNING" or task in keep:
+            continue
+        for arn, port in groups:
+            elbv2.deregister_targets(arn, [{"Id": ip, "Port": port} for ip in _task_ips(task)])
+        backend.stop_task(cluster, task.task_arn, "Scaling activity initiated by (deployment)")
+        _release_enis(backend, task)
 
 
 def _group(service: Any) -> str:
@@ -58,14 +104,8 @@ def _reconcile(backend: Any, service: Any) -> None:
     running = [t for t in tasks.values() if t.group == _group(service) and t.desired_status == "RUNNING"]
     keep = [t for t in running if t.task_definition_arn == revision][:wanted]
     elbv2 = elbv2_backends[backend.account_id][backend.region_name]
-    groups = [(lb["targetGroupArn"], int(lb.get("containerPort") or 80))
-              for lb in service.load_balancers if lb.get("targetGroupArn")]
-    for task in running:
-        if task not in keep:
-            for arn, port in groups:
-                elbv2.deregister_targets(arn, [{"Id": ip, "Port": port} for ip in _task_ips(task)])
-            backend.stop_task(cluster, task.task_arn, "Scaling activity initiated by (deployment)")
-            _release_enis(backend, task)
+    groups = _target_groups(service)
+    _stop_tasks(backend, service, groups, keep)
     if len(keep) >= wanted:
         return
     from moto.ecs.models import Task

@@ -10,14 +10,13 @@ from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
 from tscloud_py.aws.elbv2 import Elbv2, redirect_to_https_action
-from tscloud_py.aws.retry import codes, retrying
 from tscloud_py.aws.secrets import Secrets
 from tscloud_py.concurrency import each, together
 from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.fullstack_app.common import ORIGIN_HEADER, FsStep, compare
-from tscloud_py.presets.fullstack_app.origin import OriginChoice
+from tscloud_py.presets.fullstack_app.origin import OriginChoice, delete_target_group
 from tscloud_py.presets.naming import Names, token
 
 FORBIDDEN = {"Type": "fixed-response",
@@ -101,7 +100,8 @@ class LoadBalancerStep(FsStep):
     """
 
     kind = "application load balancer"
-    provides = frozenset({"lb_arn", "dns_name", "zone_id", "tg_arn", "listener_arn", "lb_name", "tg_name", "https"})
+    provides = frozenset({"lb_arn", "dns_name", "zone_id", "tg_arn", "listener_arn", "lb_name", "tg_name", "https",
+                          "retiring_tg_arn"})
 
     def __init__(self, step_id: str, elbv2: Elbv2, secrets: Secrets, config: Config, names: Names, *,
                  needs: Sequence[str], network: Step, security_groups: Step, origin_secret: Step | None,
@@ -157,13 +157,14 @@ class LoadBalancerStep(FsStep):
     def read(self, ctx: StepContext) -> Any | None:
         elb = self.elbv2
         # The origin secret is read now, alongside, so that diff finds it in the run's read cache.
-        lb, tg, _secret = together(lambda: elb.find_load_balancer(self.lb_name),
-                                   lambda: elb.find_target_group(self.tg_name),
-                                   lambda: self._secret(ctx) if self.verify else None)
-        if lb is None and tg is None:
+        lb, tg, _secret, retiring = together(lambda: elb.find_load_balancer(self.lb_name),
+                                             lambda: elb.find_target_group(self.tg_name),
+                                             lambda: self._secret(ctx) if self.verify else None,
+                                             self._retiring)
+        if lb is None and tg is None and retiring is None:
             return None
         found: dict[str, Any] = {"lb": lb, "tg": tg, "listener": None, "rule": None, "http": None,
-                                 "stray_listeners": [], "extra_rules": []}
+                                 "stray_listeners": [], "extra_rules": [], "retiring": retiring}
         attributes, listeners, lb_attributes = together(
             lambda: elb.target_group_attributes(tg["TargetGroupArn"]) if tg is not None else None,
             lambda: elb.listeners(lb["LoadBalancerArn"]) if lb is not None else [],
@@ -186,6 +187,16 @@ class LoadBalancerStep(FsStep):
                 rules = rules[1:]
             found["extra_rules"] += [r["RuleArn"] for r in rules]
         return found
+
+    def _retiring(self) -> str | None:
+        """public -> vpc: the public load balancer's target group while that load balancer stands (the service
+        registers there too until the distribution has moved to the VPC origin and it is deleted)."""
+        if not self.choice.vpc:
+            return None
+        elb = self.elbv2
+        lb, tg = together(lambda: elb.find_load_balancer(self.choice.lb_name(current=False)),
+                          lambda: elb.find_target_group(self.choice.tg_name(current=False)))
+        return str(tg["TargetGroupArn"]) if lb is not None and tg is not None else None
 
     def _secret(self, ctx: StepContext) -> str:
         assert self.secret_arn is not None  # only read when verify
@@ -320,26 +331,22 @@ class LoadBalancerStep(FsStep):
                 elb.modify_rule(observed["rule"]["RuleArn"], conditions, forward)
         if "delete rule" in todo:
             elb.delete_rule(observed["rule"]["RuleArn"])
-        return self._outputs(lb, tg_arn, str(listener["ListenerArn"]))
+        return self._outputs(lb, tg_arn, str(listener["ListenerArn"]), observed.get("retiring"))
 
-    def _outputs(self, lb: dict[str, Any], tg_arn: str, listener_arn: str) -> Outputs:
+    def _outputs(self, lb: dict[str, Any], tg_arn: str, listener_arn: str, retiring: str | None) -> Outputs:
         return {"lb_arn": lb["LoadBalancerArn"], "dns_name": lb["DNSName"], "zone_id": lb.get("CanonicalHostedZoneId"),
                 "tg_arn": tg_arn, "listener_arn": listener_arn, "lb_name": self.lb_name,
-                "tg_name": self.tg_name, "https": self.https}
+                "tg_name": self.tg_name, "https": self.https, "retiring_tg_arn": retiring}
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
-        return self._outputs(observed["lb"], observed["tg"]["TargetGroupArn"], observed["listener"]["ListenerArn"])
-
-    def _delete_target_group(self, arn: str) -> None:
-        # the load balancer's listener lets go of its target group a moment after the listener is deleted
-        retrying(codes("ResourceInUse"), what="target group still in use", attempts=8, first=0.5,
-                 most=10.0)(self.elbv2.delete_target_group, arn)
+        return self._outputs(observed["lb"], observed["tg"]["TargetGroupArn"], observed["listener"]["ListenerArn"],
+                             observed.get("retiring"))
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         if observed.get("lb") is not None:
             self.elbv2.delete_load_balancer(observed["lb"]["LoadBalancerArn"])
         if observed.get("tg") is not None:
-            self._delete_target_group(observed["tg"]["TargetGroupArn"])
+            delete_target_group(self.elbv2, observed["tg"]["TargetGroupArn"])
 
 
 def _actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
+from tscloud_py.aws.ecs import Ecs
 from tscloud_py.aws.elbv2 import Elbv2
+from tscloud_py.aws.retry import codes, retrying
+from tscloud_py.concurrency import together
 from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
@@ -68,12 +71,25 @@ class OriginChoice:
     def vpc(self) -> bool:
         return self.decided()[0] == "vpc"
 
+    def replacing(self) -> str | None:
+        """In vpc mode, the name of the public load balancer this stage still runs (public -> vpc), else None."""
+        if not self.vpc:
+            return None
+        name = self.lb_name(current=False)
+        return name if self.elbv2.find_load_balancer(name) is not None else None
+
     def lb_name(self, *, current: bool = True) -> str:
         """The load balancer this mode runs (``current``), or the one the other mode ran."""
         return self.names.resource(INTERNAL_ROLE if self.vpc == current else PUBLIC_ROLE, 32)
 
     def tg_name(self, *, current: bool = True) -> str:
         return self.names.resource(INTERNAL_TARGETS if self.vpc == current else PUBLIC_TARGETS, 32)
+
+
+def delete_target_group(elbv2: Elbv2, arn: str) -> None:
+    # a load balancer's listener lets go of its target group a moment after the listener is deleted
+    retrying(codes("ResourceInUse"), what="target group still in use", attempts=8, first=0.5,
+             most=10.0)(elbv2.delete_target_group, arn)
 
 
 def endpoint_config(name: str, lb_arn: str, https: bool) -> dict[str, Any]:
@@ -155,3 +171,72 @@ class VpcOriginStep(FsStep):
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         # after the attach step has taken the origin out of the distribution (destroy runs in reverse)
         self.cloudfront.delete_vpc_origin(observed["id"])
+
+
+class ReplacedLoadBalancerStep(FsStep):
+    """public -> vpc, last: once the distribution sends /api/* through the VPC origin, the public load balancer
+    is deleted, the service stops registering in its target group, and the target group is deleted. Until then
+    the public load balancer serves, so /api/* never lacks an origin that answers. Nothing to do otherwise."""
+
+    kind = "replaced application load balancer"
+
+    def __init__(self, step_id: str, ecs: Ecs, elbv2: Elbv2, config: Config, names: Names, *,
+                 needs: Sequence[str], load_balancer: Step, service: Step, choice: OriginChoice) -> None:
+        super().__init__(step_id, config, names, needs=needs)
+        self.ecs, self.elbv2, self.choice = ecs, elbv2, choice
+        self.tg_arn: Ref[str] = load_balancer.output("tg_arn")
+        self.cluster: Ref[str] = service.output("cluster")
+        self.service: Ref[str] = service.output("service")
+        self.task_definition_arn: Ref[str] = service.output("task_definition_arn")
+
+    def read(self, ctx: StepContext) -> Any | None:
+        if not self.choice.vpc:
+            return None
+        elb = self.elbv2
+        lb, tg = together(lambda: elb.find_load_balancer(self.choice.lb_name(current=False)),
+                          lambda: elb.find_target_group(self.choice.tg_name(current=False)))
+        return None if lb is None and tg is None else {"lb": lb, "tg": tg}
+
+    def diff(self, ctx: StepContext, observed: Any | None) -> list[Change]:
+        if observed is None:
+            return []
+        changes = []
+        if observed["lb"] is not None:
+            changes.append(Change("public load balancer (after /api/* is through the VPC origin)",
+                                  observed["lb"]["LoadBalancerName"], None, destructive=True))
+        if observed["tg"] is not None:
+            changes.append(Change("its target group (the service stops registering there)",
+                                  observed["tg"]["TargetGroupName"], None))
+        return changes
+
+    def apply(self, ctx: StepContext, observed: Any | None) -> Outputs:
+        from tscloud_py.aws.waiters import WaitPolicy, wait_for
+        from tscloud_py.presets.fullstack_app.rollout import rollout_poll
+
+        if observed is None:
+            return {}
+        if observed["lb"] is not None:
+            self.elbv2.delete_load_balancer(observed["lb"]["LoadBalancerArn"])
+        if observed["tg"] is not None:
+            # the service keeps its own target group and drains from this one before it goes
+            cluster, name, tg_arn = str(ctx.get(self.cluster)), str(ctx.get(self.service)), str(ctx.get(self.tg_arn))
+            if self.ecs.remove_target_group(cluster, name, str(observed["tg"]["TargetGroupArn"])):
+                api = self.config.api
+                assert api is not None
+                td_arn = str(ctx.get(self.task_definition_arn))
+                wait_for(lambda: rollout_poll(self.ecs, self.elbv2, cluster, name, td_arn, tg_arn),
+                         what=f"{name} tasks registered only in its own target group",
+                         policy=WaitPolicy(timeout=api.rollout_timeout, first_interval=3, max_interval=15),
+                         clock=ctx.clock, progress=ctx.progress())
+            delete_target_group(self.elbv2, str(observed["tg"]["TargetGroupArn"]))
+        return {}
+
+    def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
+        return {}
+
+    def destroy(self, ctx: StepContext, observed: Any) -> None:
+        # the whole stage goes: the service is deleted after this, wherever it registers
+        if observed["lb"] is not None:
+            self.elbv2.delete_load_balancer(observed["lb"]["LoadBalancerArn"])
+        if observed["tg"] is not None:
+            delete_target_group(self.elbv2, str(observed["tg"]["TargetGroupArn"]))

@@ -32,7 +32,11 @@ from tscloud_py.presets.fullstack_app.network import (
     NetworkStep,
     SecurityGroupsStep,
 )
-from tscloud_py.presets.fullstack_app.origin import OriginChoice, VpcOriginStep
+from tscloud_py.presets.fullstack_app.origin import (
+    OriginChoice,
+    ReplacedLoadBalancerStep,
+    VpcOriginStep,
+)
 from tscloud_py.presets.fullstack_app.rollout import ServiceStep
 from tscloud_py.presets.fullstack_app.scaling import AutoscalingStep, SchedulesStep
 from tscloud_py.presets.fullstack_app.service import ClusterStep, RolesStep, TaskDefinitionStep
@@ -159,6 +163,14 @@ class FullstackApp(Preset):
             else:
                 self.checks.append(f"api.egress = nat: tasks in private subnets without public IPs go out through one "
                                    f"NAT gateway (about ${NAT_MONTHLY_USD}/month plus $0.045/GB)")
+            replaced = self.origin_choice.replacing()
+            if replaced:
+                self.checks.append(f"api.origin public -> vpc, in this order: (1) a new internal load balancer "
+                                   f"{self.origin_choice.lb_name()} and its target group; (2) a CloudFront VPC origin "
+                                   f"for it; (3) the service's tasks, now in private subnets, registered in both "
+                                   f"target groups; (4) the distribution's /api/* origin moved to the VPC origin; "
+                                   f"(5) only then the public load balancer {replaced} deleted and its target group "
+                                   "with it. /api/* has an origin that answers throughout")
             return
         if not self.attached:
             return
@@ -307,7 +319,8 @@ class FullstackApp(Preset):
             vpc_origin = VpcOriginStep("vpc-origin", cloudfront, cfg, names, needs=["load-balancer"],
                                        load_balancer=load_balancer, choice=choice)
             steps.append(vpc_origin)
-            attach_needs = ["load-balancer", "origin-secret", "vpc-origin"]
+            # after the service: the distribution moves to a load balancer whose targets serve
+            attach_needs = ["load-balancer", "origin-secret", "vpc-origin", "service"]
             if distribution:
                 attach_needs.append("distribution")
             if api_dns:
@@ -318,6 +331,9 @@ class FullstackApp(Preset):
                 origin_secret=origin_secret, vpc_origin=vpc_origin, distribution=distribution,
                 distribution_id=cfg.frontend.distribution_id if cfg.frontend else None,
                 path=cfg.frontend.path if cfg.frontend else "/api/*", choice=choice))
+            steps.append(ReplacedLoadBalancerStep(
+                "replaced-load-balancer", ecs, elbv2, cfg, names, needs=["attach", "load-balancer", "service"],
+                load_balancer=load_balancer, service=service, choice=choice))
         steps += self._frontend_web_acl()
         return steps + self._alerts(load_balancer=load_balancer, service=service, worker_service=worker_service,
                                     database=database, cache=cache, queue=queue, distribution=distribution)

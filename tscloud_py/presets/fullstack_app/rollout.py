@@ -126,6 +126,8 @@ class ServiceStep(FsStep):
         self.security_group: Ref[str] = security_groups.output("service_sg")
         # the API's target group; a worker serves no traffic
         self.target_group: Ref[str] | None = load_balancer.output("tg_arn") if load_balancer else None
+        # the target group of a load balancer being replaced (public -> vpc), served until the distribution moves
+        self.retiring: Ref[str | None] | None = load_balancer.output("retiring_tg_arn") if load_balancer else None
 
     @property
     def name(self) -> str:
@@ -136,9 +138,11 @@ class ServiceStep(FsStep):
         assert api is not None
         target = ServiceTarget(ctx.get(self.target_group), self.role, api.port, api.grace_period) \
             if self.target_group else None
+        retiring = ctx.get(self.retiring) if self.retiring else None
         return FargateService(self.name, ctx.get(self.task_definition_arn), tuple(ctx.get(self.subnets)),
                               (ctx.get(self.security_group),), public_ip=bool(ctx.get(self.public_ip)),
-                              recreate=api.deployment == "recreate", load_balancer=target)
+                              recreate=api.deployment == "recreate", load_balancer=target,
+                              also_target_groups=(retiring,) if retiring else ())
 
     def _desired(self) -> int:
         cfg = self.config
