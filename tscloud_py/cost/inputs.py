@@ -24,12 +24,18 @@ ALARM_METRICS = {"alb": 3, "service": 2, "database": 3, "aurora": 2, "redis": 2,
 def dir_bytes(path: Path) -> int:
     """Total size of the files under ``path`` (0 when it does not exist)."""
     total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += (Path(root) / name).stat().st_size
-            except OSError:
-                continue
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return 0
+    for entry in entries:  # scandir, not a path per file: a site can hold a hundred thousand
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                total += dir_bytes(Path(entry.path))
+            elif entry.is_file():
+                total += entry.stat().st_size
+        except OSError:
+            continue
     return total
 
 

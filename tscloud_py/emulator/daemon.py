@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from tscloud_py.emulator.guard import TOKEN_HEADER
-from tscloud_py.emulator.home import admin_token, emulator_home, read_json, write_json
+from tscloud_py.emulator.home import STATE, admin_token, emulator_home, is_user_emulator, read_json, write_json
 from tscloud_py.errors import EmulatorUnavailableError
 
 START_TIMEOUT = 60.0
-STATE = "emulator.json"
 LOG = "emulator.log"
 EDGE_LOG = "edge.log"
 
@@ -178,14 +177,6 @@ def admin(endpoint: str, route: str, home: Path | None = None, timeout: float = 
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         doc = json.loads(resp.read())
     return doc if isinstance(doc, dict) else {}
-
-
-def is_user_emulator(endpoint: str | None) -> bool:
-    """Whether ``endpoint`` is this user's emulator (so --endpoint-url at it is the same as --local)."""
-    if not endpoint:
-        return False
-    info = read_json(emulator_home() / STATE)
-    return bool(info.get("endpoint")) and str(info["endpoint"]).rstrip("/") == endpoint.rstrip("/")
 
 
 def _tail(path: Path, lines: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 #: the port range a user's emulator is placed in, picked by a hash of its directory (stable per user)
 PORT_BASE, PORT_SPAN = 42000, 8000
+STATE = "emulator.json"  # the running emulator's endpoint, pid and start time
 
 
 def emulator_home() -> Path:
@@ -89,3 +90,12 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     write_private(path, json.dumps(data, indent=2, sort_keys=True).encode())
+
+
+def is_user_emulator(endpoint: str | None) -> bool:
+    """Whether ``endpoint`` is this user's emulator (so --endpoint-url at it is the same as --local).
+    Here, not in the daemon module: every run with an endpoint asks, and needs none of the daemon's imports."""
+    if not endpoint:
+        return False
+    info = read_json(emulator_home() / STATE)
+    return bool(info.get("endpoint")) and str(info["endpoint"]).rstrip("/") == endpoint.rstrip("/")

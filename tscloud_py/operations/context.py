@@ -71,7 +71,7 @@ class AppContext:
         """Whether this command talks to the user's emulator, by --local or by --endpoint-url at it."""
         if self.local:
             return True
-        from tscloud_py.emulator.daemon import is_user_emulator
+        from tscloud_py.emulator.home import is_user_emulator
 
         return is_user_emulator(self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
 

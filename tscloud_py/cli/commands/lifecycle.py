@@ -133,7 +133,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
 def _runtime_client_for_local(app: AppContext) -> None:
     """The user's emulator runs an ssr-app's server under AWS's runtime client: installed into tscloud's cache
     on the first local deploy (one progress line), so the page renders through the local edge."""
-    if not app.at_user_emulator() or not app.config_path.exists() or app.config().preset != "ssr-app":
+    if not app.config_path.exists() or app.config().preset != "ssr-app" or not app.at_user_emulator():
         return
     from tscloud_py.cli.ui import echo
     from tscloud_py.lambda_runtime import ensure_ric
