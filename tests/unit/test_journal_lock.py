@@ -107,6 +107,44 @@ def test_journal_records_forgets_and_keeps_last_run(tmp_path: Path) -> None:
     assert again.data["last_run"] == {"kind": "deploy", "ok": True}
 
 
+def test_only_a_created_record_is_written_at_once(tmp_path: Path) -> None:
+    """What a step created is written when it is recorded; updated and unchanged records wait for the next
+    write or the run's summary."""
+    path = tmp_path / "journal.json"
+    journal = Journal(path, app="a", stage="dev", preset="static-site")
+    journal.record("upload", status="updated", outputs={"sealed": "e1"})
+    journal.record("oac", status="unchanged", outputs={"oac_id": "o"})
+    assert not path.exists()
+    journal.record("bucket", status="created", outputs={"bucket": "b"})
+    assert set(json.loads(path.read_text())["steps"]) == {"upload", "oac", "bucket"}
+    journal.record("invalidation", status="updated", outputs={})
+    assert "invalidation" not in json.loads(path.read_text())["steps"]
+    journal.mark_run({"kind": "deploy", "ok": True})
+    assert "invalidation" in json.loads(path.read_text())["steps"] and journal.marked
+
+
+def test_finished_only_after_an_ok_summary_and_no_interruption_since(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+
+    def reopened() -> Journal:
+        return Journal(path, app="a", stage="dev", preset="static-site")
+
+    assert not reopened().finished()  # no run yet
+    journal = reopened()
+    journal.mark_run({"kind": "deploy", "ok": False})
+    assert not reopened().finished()
+    journal.mark_run({"kind": "deploy", "ok": True})
+    assert reopened().finished()
+    later = reopened()
+    later.record("upload", status="updated", outputs={"sealed": "e2"})
+    later.mark_interrupted()  # the records held back go out with the mark
+    again = reopened()
+    assert not again.finished() and again.outputs()["upload"] == {"sealed": "e2"}
+    assert again.data["last_run"] == {"kind": "deploy", "ok": True}  # the last summary stays what it was
+    again.mark_run({"kind": "deploy", "ok": True})
+    assert reopened().finished() and "interrupted" not in json.loads(path.read_text())
+
+
 # -- the lock -----------------------------------------------------------------------------------
 HOLDER = """
 import sys, time

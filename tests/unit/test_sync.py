@@ -19,6 +19,7 @@ from tscloud_py.build.sync import (
     is_fingerprinted,
     plan_sync,
     scan,
+    sealed_listing,
     unrecorded_matches,
 )
 
@@ -185,6 +186,37 @@ def test_rerun_of_the_same_build_keeps_the_same_kept_set(tmp_path: Path) -> None
     assert rerun.kept == b2.kept
     assert rerun.deletes == [] and rerun.uploads == [] and not rerun.manifest_changed and rerun.empty
     assert rerun.manifest == b2.manifest
+
+
+def test_a_sealed_manifest_plans_as_the_listing_would(tmp_path: Path) -> None:
+    """Over several builds (a changed file, a new asset whose predecessor is kept, a removed file, a file
+    back after it was deleted) the plan from the sealed manifest is the plan from the bucket's listing."""
+    write(tmp_path, SITE)
+    b1, remote = deploy(scan(tmp_path), {}, None)
+    manifest = b1.manifest
+    steps = [
+        lambda: (tmp_path / "index.html").write_text("<html>v2</html>"),
+        lambda: (tmp_path / "assets/index-BxK3a9Zq.js").rename(tmp_path / "assets/index-Dd4e5F6g.js"),
+        lambda: (tmp_path / "robots.txt").unlink(),
+        lambda: (tmp_path / "assets/index-BxK3a9Zq.js").write_text("console.log(1)"),
+    ]
+    for change in steps:
+        change()
+        local = scan(tmp_path)
+        listed = plan_sync(local, remote, manifest)
+        sealed = plan_sync(local, sealed_listing(manifest, local), manifest)
+        assert [f.key for f in sealed.uploads] == [f.key for f in listed.uploads]
+        assert (sealed.deletes, sealed.kept, sealed.manifest) == (listed.deletes, listed.kept, listed.manifest)
+        remote, manifest = applied(local, listed, remote), listed.manifest
+
+
+def test_a_sealed_manifest_knows_a_big_files_multipart_etag(tmp_path: Path) -> None:
+    write(tmp_path, {"index.html": "<html/>"})
+    (tmp_path / "video.mp4").write_bytes(b"x" * (8 * 1024 * 1024 + 1))
+    local = scan(tmp_path)
+    first = plan_sync(local, {}, None)
+    assert sealed_listing(first.manifest, local)["video.mp4"] == local["video.mp4"].etag
+    assert plan_sync(local, sealed_listing(first.manifest, local), first.manifest).empty
 
 
 def test_rerun_after_a_crash_before_deletes_finishes_them(tmp_path: Path) -> None:

@@ -237,9 +237,14 @@ class S3:
         return len(pending)
 
     def get_object_bytes(self, name: str, key: str) -> bytes | None:
+        found = self.get_object_tagged(name, key)
+        return found[0] if found is not None else None
+
+    def get_object_tagged(self, name: str, key: str) -> tuple[bytes, str] | None:
+        """An object's body and its ETag (without quotes); None if absent."""
         with ignoring("NoSuchKey", "404"):
             resp = call(self._client.get_object, "s3:GetObject", Bucket=name, Key=key)
-            return bytes(resp["Body"].read())
+            return bytes(resp["Body"].read()), str(resp.get("ETag", "")).strip('"')
         return None
 
     def read_object(self, name: str, key: str, *, head: bool = False) -> ObjectRead | None:
@@ -258,9 +263,11 @@ class S3:
             return ObjectRead(headers=headers, body=body)
         return None
 
-    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str) -> None:
-        call(self._client.put_object, "s3:PutObject", Bucket=name, Key=key, Body=body, ContentType=content_type,
-             CacheControl=cache_control)
+    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str) -> str:
+        """The object's new ETag (without quotes)."""
+        resp = call(self._client.put_object, "s3:PutObject", Bucket=name, Key=key, Body=body,
+                    ContentType=content_type, CacheControl=cache_control)
+        return str(resp.get("ETag", "")).strip('"')
 
     def upload(self, name: str, files: list[Upload], *, concurrency: int) -> None:
         """Upload every file, ``concurrency`` requests at once on a client whose connection pool is as

@@ -219,6 +219,22 @@ def _recorded_files(manifest: Mapping[str, object] | None) -> dict[str, dict[str
     return dict((manifest or {}).get("files", {}) or {})  # type: ignore[call-overload]
 
 
+def sealed_listing(manifest: Mapping[str, object], local: Mapping[str, LocalFile]) -> dict[str, str]:
+    """What a listing would find in a bucket sealed with ``manifest`` (key -> ETag): its files and the
+    previous build's kept ones, nothing else.
+
+    A manifest records each file's MD5, not the ETag a multipart upload got; a file whose MD5 is the local
+    one's has the local file's ETag, any other gets its MD5 (never equal to a local ETag it differs from).
+    A kept file's bytes are not recorded: it lists with an empty ETag, so a build that has it again
+    uploads it."""
+    listing = {str(k): "" for k in manifest.get("kept", []) or []}  # type: ignore[attr-defined]
+    for key, record in _recorded_files(manifest).items():
+        md5 = str(record.get("md5") or "")
+        f = local.get(key)
+        listing[key] = f.etag if f is not None and f.md5 == md5 else md5
+    return listing
+
+
 def unrecorded_matches(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
                        manifest: Mapping[str, object] | None) -> list[str]:
     """Keys whose object already holds our bytes but that no manifest records: uploaded by a run that

@@ -116,6 +116,9 @@ class StepContext:
     step_id: str = ""
     #: the steps whose outputs this one may read; None (a context made outside the engine) checks nothing
     needs: frozenset[str] | None = None
+    #: the journal was last written by a run that finished, and no run held the lock after it without
+    #: finishing: a record that reality confirms (an ETag it names) tells how that run left things
+    journal_current: bool = False
 
     def output(self, step_id: str, key: str) -> Any:
         """Output ``key`` of the step ``step_id``; PendingOutput while unknown.
@@ -143,7 +146,7 @@ class StepContext:
     def for_step(self, step_id: str, needs: Iterable[str] | None = None) -> StepContext:
         """The context step ``step_id`` runs in; given ``needs``, it may read exactly their outputs."""
         return StepContext(self.outputs, self.previous, self.sink, self.clock, step_id,
-                           None if needs is None else frozenset(needs))
+                           None if needs is None else frozenset(needs), self.journal_current)
 
     def progress(self) -> ProgressCallback:
         """A waiters progress callback that reports this step's waits to the sink."""

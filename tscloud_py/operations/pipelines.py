@@ -86,7 +86,8 @@ def plan(app: AppContext, face: Face, target: Target | None = None) -> PlanOutco
     ws.preset.validate()
     face.notices([*ws.journal.notices, *ws.preset.notices])
     ws.preset.preflight()
-    result = Planner(ws.steps, ws.context(NullSink())).plan()
+    # No lock: a dead run's lock is not looked for, so the journal's own word on its last run decides.
+    result = Planner(ws.steps, ws.context(NullSink(), current=ws.journal.finished())).plan()
     result.extra.update(ws.preset.plan_extras())
     result.extra["preflight"] = list(ws.preset.checks)  # what deploy checks first, and found
     if ws.preset.notices:
@@ -112,8 +113,9 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
         face.took_over(lock)
         ws.journal.check_writable()
         sink = _recording(face, ws, "deploy")
+        current = lock.took_over is None and ws.journal.finished()
         with _recorded_if_interrupted(ws, face, "deploy", sink, request.rerun):
-            result = Runner(ws.steps, ws.context(sink.events), ws.journal).deploy(selected)
+            result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal).deploy(selected)
         return _finish(ws, "deploy", result, sink.events, lock)
 
 
@@ -231,6 +233,7 @@ def _recorded_if_interrupted(ws: Workspace, face: Face, kind: str, sink: _Record
     """Runs the walk inside the progress view; on Ctrl-C or SIGTERM, writes the run record (and timeline)
     with the steps done, the steps interrupted and the command that resumes, then lets the signal unwind."""
     started = time.time()
+    ws.steps_started = True
     try:
         with sink.live:
             yield

@@ -44,6 +44,8 @@ class Workspace:
     steps: list[Step]
     journal: Journal
     state: StateBackend
+    # set once the run's steps start: from then on, stopping early marks the journal before the lock goes
+    steps_started: bool = False
 
     @classmethod
     def open(cls, app: AppContext, options: PresetOptions | None = None, *, locking: bool = False,
@@ -88,15 +90,30 @@ class Workspace:
         lock = self.state.lock
         lock.acquire(force=force, confirm_break=confirm_break)
         try:
-            with exit_guard.released_on_forced_exit(lock.release):
+            with exit_guard.released_on_forced_exit(lambda: self._give_back(lock, forced=True)):
                 if self.journal.store is not None:
                     self.journal.reload()
                 yield lock
         finally:
-            lock.release()
+            self._give_back(lock, forced=False)
 
-    def context(self, sink: EventSink) -> StepContext:
-        return StepContext(outputs={}, previous=self.journal.outputs(), sink=sink)
+    def _give_back(self, lock: Lock, *, forced: bool) -> None:
+        """Release the lock, once the journal says whether this run finished (``Journal.finished``): a run
+        whose steps started and that stops before its summary marks itself interrupted first. Where the mark
+        cannot be written (nor, on a forced exit, be waited for) the lock is kept: the next run takes it
+        over, which tells it as much."""
+        if self.steps_started and not self.journal.marked:
+            if forced:
+                return
+            try:
+                self.journal.mark_interrupted()
+            except Exception:
+                return
+        lock.release()
+
+    def context(self, sink: EventSink, *, current: bool = False) -> StepContext:
+        """``current``: the journal tells how reality was left (``StepContext.journal_current``)."""
+        return StepContext(outputs={}, previous=self.journal.outputs(), sink=sink, journal_current=current)
 
     def write_run_record(self, kind: str, record: dict[str, Any]) -> Path:
         """Keep a record of the run (steps, waits, requests) for timelines and benchmarks. Scrubbed: a

@@ -1,10 +1,28 @@
 """The journal: each step's last status and outputs, written atomically.
 
-Written the moment a step finishes, whole, to its store: a local file (temp
-file, fsync, rename, fsync of the directory) or an object in the state bucket
-(``engine/state.py``, a conditional write), so a crash leaves either the old or
-the new journal, never a torn one. The journal is a cache of what reality said: deleting it must never cause
-duplicates, because every step reads reality first.
+Written whole to its store: a local file (temp file, fsync, rename, fsync of the
+directory) or an object in the state bucket (``state/object_store.py``, a
+conditional write), so a crash leaves either the old or the new journal, never a
+torn one. The journal is a cache of what reality said: deleting it must never
+cause duplicates, because every step reads reality first.
+
+When it is written (each write is a round trip to the state bucket, on the run's
+critical path):
+
+- a step that created something is recorded at once: the id it records is the
+  cheap way back to what a later crash would otherwise leave to a search by name
+  or tag;
+- any other record (updated, unchanged) is kept in memory and goes out with the
+  next write or with the run's summary (``mark_run``), which every run that gets
+  to its end writes, failed steps or not. A run killed before then loses those
+  records, and the next one reads them back from reality, as it would anyway;
+- a run that stops before its summary (Ctrl-C, SIGTERM, an error outside the
+  steps) writes ``interrupted`` before it gives the lock back
+  (``mark_interrupted``), and one that dies leaves its lock to be taken over. So
+  ``finished()`` (the last run that held the lock got to its summary, all steps
+  ok) is what a step may rely on to take a record as how reality was left (the
+  upload's seal, ``presets/steps/upload.py``), once the record is checked against
+  what it names.
 """
 
 from __future__ import annotations
@@ -70,6 +88,7 @@ class Journal:
         }
         # what the command should tell the user (a journal set aside)
         self.notices: list[str] = []
+        self.marked = False  # this run wrote its summary or its interruption
         if read:
             self.reload()
 
@@ -78,6 +97,7 @@ class Journal:
         with self._lock:
             self.data["steps"] = {}
             self.data.pop("last_run", None)
+            self.data.pop("interrupted", None)
         if self.store is not None:
             self._load_stored(self.store)
         elif self.path is not None and (self.path.exists() or self.path.is_symlink()):
@@ -91,6 +111,8 @@ class Journal:
         if loaded is not None:
             self.data["steps"] = dict(loaded.get("steps", {}))
             self.data["last_run"] = loaded.get("last_run")
+            if loaded.get("interrupted") is not None:
+                self.data["interrupted"] = loaded["interrupted"]
 
     def _load_stored(self, store: JournalStore) -> None:
         try:
@@ -146,16 +168,14 @@ class Journal:
 
     def record(self, step_id: str, *, status: str, outputs: dict[str, Any]) -> None:
         with self._lock:
-            before = self.steps.get(step_id)
-            # Nothing a re-run would need is new: kept in memory, written with the next change or with
-            # the run's summary. A no-op step costs no write, which counts when the journal is remote.
-            same = status == "unchanged" and before is not None and before.get("outputs") == outputs
             self.steps[step_id] = {
                 "status": status,
                 "outputs": outputs,
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            if not same:
+            # Only what a step created is written at once (see the module's docstring); the rest goes
+            # with the next write or the run's summary.
+            if status == "created":
                 self._write()
 
     def forget(self, step_id: str) -> None:
@@ -164,9 +184,26 @@ class Journal:
             self._write()
 
     def mark_run(self, summary: dict[str, Any]) -> None:
+        """The run's summary, written with every record still held back: the run got to its end."""
         with self._lock:
             self.data["last_run"] = summary
+            self.data.pop("interrupted", None)
             self._write()
+            self.marked = True
+
+    def mark_interrupted(self) -> None:
+        """This run stops before its summary: the records it holds and a mark that it did not finish,
+        written before the lock is given back (a run that finds the mark does not take ``finished()``)."""
+        with self._lock:
+            self.data["interrupted"] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            self._write()
+            self.marked = True
+
+    def finished(self) -> bool:
+        """Whether the last run that wrote this journal got to its summary with every step ok, and no run
+        marked itself interrupted after it."""
+        last = self.data.get("last_run")
+        return isinstance(last, dict) and last.get("ok") is True and "interrupted" not in self.data
 
     def _write(self) -> None:
         from tscloud_py import redact

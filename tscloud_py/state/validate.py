@@ -104,6 +104,8 @@ def journal(doc: Any, *, app: str, stage: str) -> dict[str, Any] | None:
             raise Malformed(f"has a record for step {sid!r} of the wrong type")
     if doc.get("last_run") is not None and not isinstance(doc["last_run"], dict):
         raise Malformed("has a last run of the wrong type")
+    if doc.get("interrupted") is not None and not isinstance(doc["interrupted"], dict):
+        raise Malformed("has an interruption mark of the wrong type")
     return doc
 
 

@@ -21,6 +21,7 @@ from tscloud_py.build.sync import (
     hash_files,
     invalidation_paths,
     plan_sync,
+    sealed_listing,
     unrecorded_matches,
 )
 from tscloud_py.concurrency import Background, together
@@ -38,17 +39,45 @@ LIST_SPLIT = 800
 
 @dataclass
 class BucketContents:
-    etags: dict[str, str]
+    etags: dict[str, str]  # key -> ETag: listed, or what the sealed manifest says a listing would find
     manifest: dict[str, Any] | None
     headers: dict[str, tuple[str, str]]  # of the objects that hold our bytes but are on no manifest
+    manifest_etag: str | None = None
+    plan: SyncPlan | None = None  # worked out once, for diff, apply and outputs alike
+
+
+def manifest_body(manifest: dict[str, Any]) -> bytes:
+    """The manifest as stored: compact, which the standard library encodes in C (an indented document is
+    encoded in Python, ten times slower, and a 100,000-file site's manifest is megabytes)."""
+    return json.dumps(manifest, separators=(",", ":")).encode()
+
+
+def _parsed(raw: bytes | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 class UploadStep(Step):
-    """Sync a directory to the bucket: only changed files, in parallel, HTML last, stale files after."""
+    """Sync a directory to the bucket: only changed files, in parallel, HTML last, stale files after.
+
+    The bucket is listed unless the journal holds a seal that still stands. A sync that ended with the
+    bucket holding exactly what its manifest records (its own files, the kept ones, nothing else: a
+    finished apply, or a listing that found nothing to do) outputs ``sealed``, that manifest's ETag. The
+    next run trusts the manifest instead of a listing only when the journal is current (the run that wrote
+    it finished, and no run held the lock after it without finishing: a run that stops early marks the
+    journal unfinished before it gives the lock back, and one that dies leaves a lock the next run takes
+    over) and the manifest in the bucket still has that ETag. Objects changed by hand behind tscloud's
+    back are found by the next run that lists.
+    """
 
     kind = "S3 upload"
     has_resources = False
-    provides = frozenset({"build_id", "previous_build_id", "changed_paths", "files"})
+    provides = frozenset({"build_id", "previous_build_id", "changed_paths", "files", "sealed", "manifest_written"})
 
     def __init__(self, step_id: str, s3: S3, source: Path, *, needs: Sequence[str], bucket: Ref[str],
                  prefix: str = "", concurrency: int | None = None, include: tuple[str, ...] = (),
@@ -89,29 +118,35 @@ class UploadStep(Step):
     def read(self, ctx: StepContext) -> BucketContents | None:
         """None when nothing was ever uploaded (no object, no manifest): the first upload creates."""
         bucket = ctx.get(self.bucket)
+        seal = ctx.recorded("sealed") if ctx.journal_current else None
+        if seal:
+            # The local build is hashed while the manifest is on its way.
+            found, _ = together(lambda: self.s3.get_object_tagged(bucket, self.manifest_key), lambda: self.local)
+            manifest = _parsed(found[0]) if found is not None else None
+            if found is not None and found[1] == seal and manifest is not None:
+                return BucketContents(sealed_listing(manifest, self.local), manifest, {}, seal)
         # The local build is hashed while the bucket's listing is on its way. The listing is split into
         # ranges of the build's keys, asked at once: the bucket holds about what the build has.
         after = [self.prefix + k for k in sorted(self.tree)[LIST_SPLIT - 1:-1:LIST_SPLIT]]
-        listing, raw, _ = together(
+        listing, found, _ = together(
             lambda: self.s3.list_objects_split(bucket, self.prefix, after, concurrency=self.concurrency),
-            lambda: self.s3.get_object_bytes(bucket, self.manifest_key),
+            lambda: self.s3.get_object_tagged(bucket, self.manifest_key),
             lambda: self.local)
         etags = {o.key: o.etag for o in listing if not o.key.startswith(self.prefix + "_tscloud/")}
-        manifest = None
-        if raw:
-            try:
-                manifest = json.loads(raw)
-            except ValueError:
-                manifest = None
+        manifest = _parsed(found[0]) if found is not None else None
         if not etags and not listing and manifest is None:
             return None
         unrecorded = unrecorded_matches(self.local, etags, manifest)
         return BucketContents(etags, manifest,
-                              self.s3.served_headers(bucket, unrecorded, concurrency=self.concurrency))
+                              self.s3.served_headers(bucket, unrecorded, concurrency=self.concurrency),
+                              found[1] if found is not None and manifest is not None else None)
 
     def plan(self, observed: BucketContents | None) -> SyncPlan:
-        observed = observed or BucketContents({}, None, {})
-        return plan_sync(self.local, observed.etags, observed.manifest, observed.headers)
+        if observed is None:
+            return plan_sync(self.local, {}, None, {})
+        if observed.plan is None:
+            observed.plan = plan_sync(self.local, observed.etags, observed.manifest, observed.headers)
+        return observed.plan
 
     def diff(self, ctx: StepContext, observed: BucketContents | None) -> list[Change]:
         plan = self.plan(observed)
@@ -142,27 +177,34 @@ class UploadStep(Step):
         self.s3.upload(bucket, pages, concurrency=self.concurrency)
         if tidy is not None:
             tidy.result()
+        sealed = observed.manifest_etag if observed is not None else None
         if plan.manifest_changed:
-            self.s3.put_object(bucket, self.manifest_key, json.dumps(plan.manifest, indent=1).encode(),
-                               content_type="application/json", cache_control="no-cache")
+            sealed = self.s3.put_object(bucket, self.manifest_key, manifest_body(plan.manifest),
+                                        content_type="application/json", cache_control="no-cache")
         # Only now, with the new build in place, remove what it no longer has.
         if plan.deletes:
             self.s3.delete_objects(bucket, plan.deletes)
-        return self._outputs(plan.manifest, len(self.local))
+        return self._outputs(plan.manifest, len(self.local), sealed=sealed, written=plan.manifest_changed)
 
     @staticmethod
     def _upload(f: LocalFile) -> Upload:
         return Upload(f.key, f.path, f.md5, f.content_type, f.cache_control, f.part_md5s, PART_SIZE)
 
     def outputs(self, ctx: StepContext, observed: BucketContents | None) -> Outputs:
-        return self._outputs((observed.manifest if observed else None) or {}, len(self.local))
+        # Sealed only when there is nothing to do: the bucket then holds what its manifest records (outputs
+        # are also asked of an unselected step, whose bucket may differ).
+        sealed = observed.manifest_etag if observed is not None and self.plan(observed).empty else None
+        return self._outputs((observed.manifest if observed else None) or {}, len(self.local), sealed=sealed,
+                             written=False)
 
-    def _outputs(self, manifest: dict[str, Any], count: int) -> Outputs:
+    def _outputs(self, manifest: dict[str, Any], count: int, *, sealed: str | None, written: bool) -> Outputs:
         return {
             "build_id": manifest.get("build_id"),
             "previous_build_id": manifest.get("previous_build_id"),
             "changed_paths": list(manifest.get("changed_paths") or []),
             "files": count,
+            "sealed": sealed,
+            "manifest_written": written,  # this run put the build's manifest in place
         }
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
@@ -189,6 +231,7 @@ class InvalidationStep(Step):
         self.build_id: Ref[str | None] = upload.output("build_id")
         self.previous_build_id: Ref[str | None] = upload.output("previous_build_id")
         self.changed_paths: Ref[list[str]] = upload.output("changed_paths")
+        self.manifest_written: Ref[bool] = upload.output("manifest_written")
         self.distribution_id = distribution_id
         self.limit = limit
         self.index = index
@@ -209,7 +252,9 @@ class InvalidationStep(Step):
         return f"tscloud-{self.names.prefix}-{ctx.get(self.build_id)}"
 
     def read(self, ctx: StepContext) -> dict[str, Any]:
-        if not self._paths(ctx):
+        if not self._paths(ctx) or ctx.get(self.manifest_written):
+            # This run put the build in place: viewers may hold what it replaced, whatever an earlier
+            # invalidation with this build's reference refreshed (a build can come back after another).
             return {"latest": None}
         dist_id = ctx.get(self.distribution_id)
         return {"latest": self.cloudfront.latest_invalidation_reference(dist_id)}
