@@ -147,3 +147,19 @@ def test_a_listing_split_in_ranges_lists_every_key_once_in_one_round(proxy: AwsP
     lists = [r for r in proxy.requests() if r.api_operation == "ListObjectsV2"]
     assert len(lists) == 4
     assert max(r.started for r in lists) < min(r.ended for r in lists)  # none waited for another
+
+
+def test_a_buckets_settings_are_asked_beside_its_existence(proxy: AwsProxy) -> None:
+    """One round trip: the settings' reads start before the existence check is answered; on a bucket that
+    is not there their NoSuchBucket answers give way to the check's."""
+    s3 = s3_through(proxy)
+    name = f"describe-{uuid.uuid4().hex[:10]}"
+    assert s3.describe_bucket(name) is None
+    s3.create_bucket(name)
+    s3.block_public_access(name)
+    proxy.clear()
+    state = s3.describe_bucket(name)
+    assert state is not None and state.public_access_block["BlockPublicAcls"] is True and state.tags == {}
+    requests = proxy.requests()
+    head = next(r for r in requests if r.api_operation == "HeadBucket")
+    assert len(requests) == 5 and all(r.started < head.ended for r in requests), [r.describe() for r in requests]

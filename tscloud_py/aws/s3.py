@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tscloud_py.aws.s3_put import ObjectPutter, Upload, b64_md5
 from tscloud_py.aws.session import ClientFactory, call, error_code, ignoring, paginate
 from tscloud_py.concurrency import each, together
 from tscloud_py.errors import AwsError
+
+T = TypeVar("T")
 
 BLOCK_ALL = {
     "BlockPublicAcls": True,
@@ -53,6 +55,7 @@ class S3:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.factory = factory
         self.region = region or factory.region
+        factory.want("s3", self.region)
 
     @property
     def _client(self) -> Any:
@@ -76,11 +79,21 @@ class S3:
             raise AwsError("s3:HeadBucket", code or "Unknown", str(exc)) from exc
 
     def describe_bucket(self, name: str) -> BucketState | None:
-        if not self.bucket_exists(name):
+        # The settings are asked beside the existence check, not after it: one round trip, not two. On a
+        # bucket that is not there they fail with NoSuchBucket, and the check's answer is the one taken.
+        def absent_ok(read: Callable[[str], T]) -> Callable[[], T | None]:
+            def run() -> T | None:
+                with ignoring("NoSuchBucket"):
+                    return read(name)
+                return None
+            return run
+
+        exists, tags, pab, encryption, ownership = together(
+            lambda: self.bucket_exists(name), absent_ok(self._tags), absent_ok(self._public_access_block),
+            absent_ok(self._encryption), absent_ok(self._ownership))
+        if not exists:
             return None
-        tags, pab, encryption, ownership = together(lambda: self._tags(name), lambda: self._public_access_block(name),
-                                                    lambda: self._encryption(name), lambda: self._ownership(name))
-        return BucketState(name, tags, pab, encryption, ownership)
+        return BucketState(name, tags or {}, pab or {}, encryption, ownership)
 
     def _tags(self, name: str) -> dict[str, str]:
         with ignoring("NoSuchTagSet", "NoSuchTagSetError"):

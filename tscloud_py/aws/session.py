@@ -27,7 +27,9 @@ T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS = 10
 IDENTITY_ATTEMPTS = 3  # GetCallerIdentity, the first request of a run: see ClientFactory.account_id
-DEFAULT_CONNECTIONS = 32
+# Every client's pool: the upload's default concurrency (presets/steps/upload.py), so the upload shares
+# the S3 client the reads use instead of building one of its own. A pool opens connections only as needed.
+DEFAULT_CONNECTIONS = 64
 NO_CREDENTIALS_HINT = "set AWS_PROFILE / --profile, or use --local to deploy to a cloud on this machine"
 
 
@@ -168,6 +170,7 @@ class ClientFactory:
         self._lock = threading.Lock()
         self._account_id: str | None = None
         self._account_lock = threading.Lock()  # one GetCallerIdentity per run, however many threads ask
+        self._wanted: list[tuple[str, str]] = []
 
     def _boto_session(self) -> Any:
         if self._session is None:
@@ -266,6 +269,19 @@ class ClientFactory:
                 client.meta.events.register("after-call", self._after_call)
                 self._clients[key] = client
             return self._clients[key]
+
+    def want(self, service: str, region: str | None = None) -> None:
+        """Note that a client for ``service`` will be asked for; ``warm()`` builds it ahead of time."""
+        wanted = (service, region or self.region)
+        if wanted not in self._wanted:
+            self._wanted.append(wanted)
+
+    def warm(self) -> None:
+        """Build every client ``want`` noted. A client costs tens of milliseconds of CPU (its service model,
+        its endpoint rules); built while the run waits on the network (the lock, the journal), the first
+        reads do not pay for it, nor wait in turn for each other's."""
+        for service, region in list(self._wanted):
+            self.client(service, region)
 
     def credentials(self) -> Any:
         """The session's botocore credentials (refreshed as they expire), for requests this package

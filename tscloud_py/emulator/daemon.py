@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from tscloud_py.emulator.guard import TOKEN_HEADER
-from tscloud_py.emulator.home import STATE, admin_token, emulator_home, is_user_emulator, read_json, write_json
+from tscloud_py.emulator.home import (
+    STATE,
+    admin_token,
+    emulator_home,
+    is_user_emulator,
+    read_json,
+    write_json,
+)
 from tscloud_py.errors import EmulatorUnavailableError
 
 START_TIMEOUT = 60.0

@@ -74,6 +74,8 @@ class Workspace:
             opening.wait()  # only reads, whose own failure is not the one to report
             raise
         state, journal = opening.result()
+        # The clients the steps will ask for are built while the command goes on to the lock and journal.
+        Background(aws.warm, name="clients")
         return cls(app, config, aws, preset, steps, journal, state)
 
     @property

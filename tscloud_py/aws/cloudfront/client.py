@@ -67,6 +67,7 @@ class CloudFront:
     def __init__(self, factory: ClientFactory, clock: Clock | None = None) -> None:
         self.factory = factory
         self.clock: Clock = clock or SystemClock()
+        factory.want("cloudfront", "us-east-1")
 
     @property
     def _client(self) -> Any:

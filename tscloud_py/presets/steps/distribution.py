@@ -16,6 +16,7 @@ from tscloud_py.aws.cloudfront import model as cfm
 from tscloud_py.aws.cloudfront.client import CloudFront, DistributionInfo
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext, fingerprint
+from tscloud_py.errors import AwsError
 from tscloud_py.presets.naming import Names
 from tscloud_py.presets.steps.web_acl import is_our_web_acl
 
@@ -63,6 +64,18 @@ class DistributionStep(Step):
         return wanted
 
     def read(self, ctx: StepContext) -> DistributionInfo | None:
+        recorded = ctx.recorded("distribution_id")
+        if recorded:
+            # The journal's id spares the list (a round trip before the get), once the distribution it names
+            # is found to carry our Comment; a hint that names nothing of ours is looked past.
+            try:
+                named = self.cloudfront.get_distribution(recorded, cached=True)
+            except AwsError as exc:
+                if exc.code != "NoSuchDistribution":
+                    raise
+            else:
+                if named.config.get("Comment") == self.comment:
+                    return named
         found = self.cloudfront.find_distributions_by_comment([self.comment, self.legacy_comment])
         if self.comment in found:
             return self.cloudfront.get_distribution(found[self.comment]["Id"], cached=True)
