@@ -59,6 +59,7 @@ class Measured:
     started: float  # time.monotonic() at spawn, on the proxy's clock
     stdout: str
     stderr: str
+    load: float  # the machine's 1-minute load average as the run ended
 
 
 def measured(args: list[str], cwd: Path | None = None) -> Measured:
@@ -74,7 +75,8 @@ def measured(args: list[str], cwd: Path | None = None) -> Measured:
         stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args[:4])} ... exited {proc.returncode}:\n{stderr[-3000:]}")
-    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, started, stdout, stderr)
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, started, stdout, stderr,
+                    os.getloadavg()[0])
 
 
 def s5cmd_binary() -> str:
@@ -133,6 +135,11 @@ def breakdown(m: Measured, requests: list[Recorded]) -> list[list[Any]]:
         kinds.setdefault(_kind(r), []).append(r)
     for kind, group in sorted(kinds.items(), key=lambda kv: kv[1][0].started):
         rows.append([kind, len(group), dependent_chain(group), ms(group[0].started), ms(max(r.ended for r in group))])
+    for what, prefix in (("every read of the plan (resources)", "read: "), ("every state backend request", "state: ")):
+        group = [r for r in ordered if _kind(r).startswith(prefix)]
+        if group:
+            rows.append([what, len(group), dependent_chain(group), ms(group[0].started),
+                         ms(max(r.ended for r in group))])
     last = max(r.ended for r in ordered)
     rows.append(["after the last answer: journal, run record, exit", "", "", ms(last), f"{m.seconds * 1000:.0f}"])
     rows.append(["whole run (all requests)", len(ordered), dependent_chain(ordered), "0", f"{m.seconds * 1000:.0f}"])
@@ -168,7 +175,8 @@ def size_round(moto_endpoint: str, work: Path, files: int, args: argparse.Namesp
         bucket = json.loads(first.stdout)["outputs"]["bucket"]
         first_s5 = measured([*s5, "sync", str(project / "dist") + "/", f"s3://{s5_bucket}/"])
         result["first"] = {"tscloud_s": first.seconds, "tscloud_cpu_s": first.cpu, "s5cmd_s": first_s5.seconds,
-                           "s5cmd_cpu_s": first_s5.cpu, "ratio_s5cmd": first.seconds / first_s5.seconds}
+                           "s5cmd_cpu_s": first_s5.cpu, "ratio_s5cmd": first.seconds / first_s5.seconds,
+                           "load": (first.load + first_s5.load) / 2}
         runs: list[dict[str, Any]] = []
         last: tuple[Measured, list[Recorded]] | None = None
         for n in range(args.runs):
@@ -184,7 +192,7 @@ def size_round(moto_endpoint: str, work: Path, files: int, args: argparse.Namesp
                                    "tscloud_rss_mb": mine.max_rss_mb, "tscloud_puts": puts(ours, bucket),
                                    "tscloud_requests": len(seen), "s5cmd_s": s5_run.seconds,
                                    "s5cmd_cpu_s": s5_run.cpu, "s5cmd_puts": s5_puts,
-                                   "hashing": hash_line(mine.stderr)}
+                                   "hashing": hash_line(mine.stderr), "load": (mine.load + s5_run.load) / 2}
             if aws_cli:
                 theirs.clear()
                 aws_run = measured([aws_cli, "--endpoint-url", theirs.endpoint, "s3", "sync", str(project / "dist"),
@@ -226,7 +234,8 @@ def main() -> int:
         ok &= not judged or first["ratio_s5cmd"] <= FIRST_VS_S5CMD
         rows.append([f"first deploy, {r['files']} files", f"{first['tscloud_s']:.2f} s ({first['tscloud_cpu_s']:.2f} CPU)",
                      "", f"{first['s5cmd_s']:.2f} s ({first['s5cmd_cpu_s']:.2f} CPU)",
-                     f"{first['ratio_s5cmd']:.2f}" + (f" <= {FIRST_VS_S5CMD}" if judged else ""), "", ""])
+                     f"{first['ratio_s5cmd']:.2f}" + (f" <= {FIRST_VS_S5CMD}" if judged else ""), "", "",
+                     f"{first['load']:.1f}"])
         vs_s5 = again["tscloud_s"] / again["s5cmd_s"]
         vs_aws = again["tscloud_s"] / again["aws_s"] if "aws_s" in again else None
         ok &= vs_s5 <= REDEPLOY_VS_S5CMD and (not judged or vs_aws is None or vs_aws <= REDEPLOY_VS_AWS)
@@ -236,7 +245,7 @@ def main() -> int:
                      f"{again['s5cmd_s']:.2f} s ({again['s5cmd_cpu_s']:.2f} CPU, {again['s5cmd_puts']:.0f} PUTs)",
                      f"{vs_s5:.2f} <= {REDEPLOY_VS_S5CMD}",
                      f"{vs_aws:.2f}" + (f" <= {REDEPLOY_VS_AWS}" if judged else "") if vs_aws is not None else "",
-                     f"{again['tscloud_rss_mb']:.0f} MB"])
+                     f"{again['tscloud_rss_mb']:.0f} MB", f"{again['load']:.1f}"])
     if args.json:
         print(json.dumps({"ms": args.ms, "load": load, "results": results}, indent=1))
     else:
@@ -244,7 +253,7 @@ def main() -> int:
               f"redeploy: median of {args.runs}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
               f"on {os.cpu_count()} cores")
         print(table(["work", "tscloud", "aws s3 sync", "s5cmd sync", "tscloud / s5cmd", "tscloud / aws",
-                     "tscloud peak memory"], rows))
+                     "tscloud peak memory", "load (1 min)"], rows))
         for r in results:
             print(f"\nwhere tscloud's last redeploy of {r['files']} files went (ms from its start; "
                   f"{r['redeploy']['hashing'] or 'no hashing line'}):")
