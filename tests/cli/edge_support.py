@@ -185,3 +185,16 @@ def image_difference(a: Path, b: Path) -> float:
     changed = sum(ImageChops.difference(first.filter(blur), second.filter(blur)).histogram()[48:])
     ink = max(sum(img.histogram()[:208]) for img in (first, second))
     return changed / max(ink, 1)
+
+
+def require_ric() -> Path:
+    """aws-lambda-ric as tests/realapps/ric installs it: the local edge runs Lambda functions under it. Missing
+    skips the test, except on CI (where .ci/run installs it)."""
+    from tests.realapps import build as realapps
+
+    if not realapps.ric_installed():
+        message = "aws-lambda-ric is not installed in tests/realapps/ric (run .ci/run, or npm ci there)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (CI=true: .ci/run installs it)")
+        pytest.skip(message)
+    return realapps.RIC

@@ -5,7 +5,6 @@ local host; the hashed assets come from their S3 behaviors."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from tests.cli.edge_support import (
     dump_dom,
     fetch,
     raw_chunks,
+    require_ric,
     wait_for_log,
 )
 from tests.cli.site_support import boto
@@ -31,14 +31,10 @@ EXAMPLE = REPO / "examples" / "ssr-app"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
-    if not realapps.ric_installed():
-        message = "aws-lambda-ric is not installed in tests/realapps/ric (run .ci/run, or npm ci there)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: .ci/run installs it)")
-        pytest.skip(message)
+    ric = require_ric()
     root = tmp_path_factory.mktemp("edge-ssr")
     shutil.copytree(EXAMPLE, root / "app", ignore=shutil.ignore_patterns(".tscloud"))
-    with deploy_and_serve(root / "app", env={"TSCLOUD_AWS_LAMBDA_RIC": str(realapps.RIC)}) as serving:
+    with deploy_and_serve(root / "app", env={"TSCLOUD_AWS_LAMBDA_RIC": str(ric)}) as serving:
         yield serving
 
 

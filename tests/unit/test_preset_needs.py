@@ -285,20 +285,41 @@ PREVIEW_STAGE = {
 }
 
 
+# an ssr-app stage: its own server, routed once the host's distribution may call it
+PREVIEW_SSR_STAGE = {
+    "host": [],
+    "log-group": [],
+    "role": ["log-group"],
+    "function": ["host", "log-group", "role"],
+    "function-url": ["function"],
+    "server-permission": ["function", "host"],
+    "upload": ["host"],
+    "route": ["function-url", "host", "server-permission", "upload"],
+    "invalidation": ["host", "route", "upload"],
+}
+
+
 def preview_graphs(tmp_path: Path) -> list[list[Step]]:
     from tscloud_py.presets.preview.host import PreviewHost
     from tscloud_py.presets.preview.stage import PreviewStage
 
     steps(tmp_path, {"preset": "static-site", "site": {"dir": "dist"}})  # the project's files
-    config = config_from_dict({"app": "shop", **PREVIEW}, "tscloud.toml", base_dir=tmp_path, region=REGION)
+    steps(tmp_path, {"preset": "ssr-app", "ssr": {}})
     aws = ClientFactory(region=REGION)
-    return [PreviewHost(config, aws).steps(), PreviewStage(config, aws, name="pr-7").steps()]
+    graphs = []
+    for raw in (PREVIEW, {**PREVIEW, "preset": "ssr-app", "ssr": {}, "site": None}):
+        config = config_from_dict({"app": "shop", **{k: v for k, v in raw.items() if v is not None}}, "tscloud.toml",
+                                  base_dir=tmp_path, region=REGION)
+        graphs += [PreviewHost(config, aws).steps(), PreviewStage(config, aws, name="pr-7").steps()]
+    return graphs
 
 
 def test_preview_needs(tmp_path: Path) -> None:
-    host, stage = preview_graphs(tmp_path)
+    host, stage, ssr_host, ssr_stage = preview_graphs(tmp_path)
     assert needs(host) == PREVIEW_HOST
     assert needs(stage) == PREVIEW_STAGE
+    assert needs(ssr_host) == PREVIEW_HOST  # the same host; its router and default behavior differ
+    assert needs(ssr_stage) == PREVIEW_SSR_STAGE
 
 
 # -- needs are what the steps read -----------------------------------------------------------------
@@ -306,6 +327,7 @@ def test_preview_needs(tmp_path: Path) -> None:
 AFTER_ONLY: dict[str, dict[str, str]] = {
     "invalidation": {"bucket-policy": "CloudFront reads the bucket only once the policy lets it",
                      "route": "a preview stage's cached copies are dropped once its key names the new build"},
+    "route": {"server-permission": "an ssr-app preview stage is routed only once the host may call its function"},
     "mapping": {"domain": "the mapping is made on the custom domain name, which must exist"},
     "function": {"log-group": "made first, or Lambda makes the log group itself, with no retention"},
     "function-url": {"function": "the URL is configured on the function, which must exist"},

@@ -5,6 +5,8 @@ the viewer-request function that reads it.
 Steps: bucket, oac, certificate, routes, router, distribution, bucket-policy, dns. The bucket, OAC,
 certificate, distribution, bucket policy and record are static-site's own steps; the function is the
 shared viewer-request function step (ssr-app's forwards the host), given the router's code and the store.
+For an ssr-app the router also picks each stage's Function URL (``router.py``), and the default behavior
+is a server's: every method, nothing cached, every viewer header but Host.
 """
 
 from __future__ import annotations
@@ -67,14 +69,20 @@ class KeyValueStoreStep(Step):
 class PreviewDistributionStep(SiteDistributionStep):
     """static-site's distribution for ``*.<domain>``, its default behavior running the router first."""
 
-    def __init__(self, *args: Any, router_arn: Ref[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, router_arn: Ref[str], ssr: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.router_arn = router_arn
+        self.router_arn, self.ssr = router_arn, ssr
 
     def owned(self, ctx: StepContext, comment: str) -> cfm.Owned:
         owned = super().owned(ctx, comment)
         assert owned.default is not None
-        behavior = replace(owned.default.behavior, functions=(("viewer-request", ctx.get(self.router_arn)),))
+        router = (("viewer-request", ctx.get(self.router_arn)),)
+        if self.ssr:
+            # The router sends pages to a stage's function: every method, nothing cached (a server's answer
+            # may be per viewer), every viewer header but Host (a Function URL answers to its own host).
+            behavior = cfm.Behavior(response_headers_policy_id=cfm.RESPONSE_HEADERS_SECURITY, functions=router)
+        else:
+            behavior = replace(owned.default.behavior, functions=router)
         return replace(owned, default=cfm.Route(owned.default.origin_id, behavior))
 
     def create_summary(self) -> str:
@@ -88,7 +96,7 @@ class PreviewHost(Preset):
 
     @property
     def code(self) -> bytes:
-        return router_code(spa=preview_table(self.config).spa)
+        return router_code(spa=preview_table(self.config).spa, ssr=self.config.preset == "ssr-app")
 
     def validate(self) -> None:
         preview_table(self.config)
@@ -108,7 +116,7 @@ class PreviewHost(Preset):
     def steps(self) -> list[Step]:
         config, aws, names = self.config, self.aws, self.names
         domain = preview_table(config).domain
-        site = config.site
+        site, ssr = config.site, config.ssr if config.preset == "ssr-app" else None
         s3, cloudfront = S3(aws), CloudFront(aws)
         provider = get_provider(config.dns, aws)
         bucket = BucketStep("bucket", s3, lambda: names.bucket(aws.account_id()), names)
@@ -120,8 +128,8 @@ class PreviewHost(Preset):
                                   needs=["routes"], store_arn=routes.output("store_arn"))
         distribution = PreviewDistributionStep(
             "distribution", cloudfront, names, index="index.html", spa=False,
-            price_class=site.price_class if site else "PriceClass_100", domain=f"*.{domain}",
-            needs=["bucket", "oac", "certificate", "router"], bucket_domain=bucket.output("bucket_domain"),
+            price_class=site.price_class if site else ssr.price_class if ssr else "PriceClass_100",
+            domain=f"*.{domain}", ssr=ssr is not None, needs=["bucket", "oac", "certificate", "router"], bucket_domain=bucket.output("bucket_domain"),
             oac_id=oac.output("oac_id"), certificate_arn=certificate.output("certificate_arn"),
             router_arn=router.output("function_arn"))
         return [

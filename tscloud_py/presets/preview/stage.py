@@ -3,7 +3,10 @@ bucket, then its key in the KeyValueStore, then an invalidation of its prefix wh
 could be cached. No distribution, certificate or DNS write: the host made those once.
 
 Steps: host (finds the host's bucket, distribution and store; never writes), upload, route, invalidation.
-Destroy deletes the key first (the host answers 404 at once), then the prefix's objects.
+An ssr-app stage adds its own server (ssr-app's log group, role, function, Function URL and the host
+distribution's permission to call it), uploads its build's public files, and its key names its Function
+URL and public entries (``router.py``); the route is written once the server answers. Destroy deletes the
+key first (the host answers 404 at once), then the prefix's objects (and an ssr-app stage's server).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tscloud_py.aws.cloudfront.kvs import (
     StoreData,
     entry_size,
 )
+from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.s3 import S3
 from tscloud_py.concurrency import together
 from tscloud_py.config.schema import Config
@@ -34,10 +38,14 @@ from tscloud_py.presets import Preset, PresetOptions
 from tscloud_py.presets.naming import Names
 from tscloud_py.presets.preview.common import host_names, preview_table, stage_host, stage_prefix
 from tscloud_py.presets.preview.router import route_value
+from tscloud_py.presets.ssr_app.preset import SsrApp
+from tscloud_py.presets.ssr_app.steps import FunctionUrlStep, UrlPermissionStep
 from tscloud_py.presets.steps.upload import BucketContents, InvalidationStep, UploadStep
 
 # A build id is a content hash: the longest value a stage writes has one this long.
 _BUILD_ID_ROOM = "0" * 64
+# A Function URL's domain: a 32-character id, then .lambda-url.<region>.on.aws (the longest region's).
+_URL_DOMAIN_ROOM = "0" * 32 + ".lambda-url.ap-southeast-5.on.aws"
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class HostInfo:
     bucket: str
     distribution_id: str
     distribution_domain: str
+    distribution_arn: str
     store_arn: str
 
 
@@ -52,7 +61,7 @@ class HostStep(Step):
     """The preview host, as `preview setup` left it: read, never written, never destroyed by a stage."""
 
     kind = "preview host"
-    provides = frozenset({"bucket", "distribution_id", "distribution_domain", "store_arn"})
+    provides = frozenset({"bucket", "distribution_id", "distribution_domain", "distribution_arn", "store_arn"})
 
     def __init__(self, step_id: str, find: Callable[[], HostInfo | None]) -> None:
         self.id, self.find = step_id, find
@@ -70,7 +79,8 @@ class HostStep(Step):
 
     def outputs(self, ctx: StepContext, observed: HostInfo) -> Outputs:
         return {"bucket": observed.bucket, "distribution_id": observed.distribution_id,
-                "distribution_domain": observed.distribution_domain, "store_arn": observed.store_arn}
+                "distribution_domain": observed.distribution_domain, "distribution_arn": observed.distribution_arn,
+                "store_arn": observed.store_arn}
 
     def destroy(self, ctx: StepContext, observed: Any) -> str:
         return "kept"
@@ -112,10 +122,13 @@ class RouteStep(Step):
 
     def __init__(self, step_id: str, kvs: KeyValueStores, key: str, prefix: str, *, needs: Sequence[str],
                  store_arn: Ref[str], build_id: Ref[str | None], current: Callable[[str], str | None],
-                 etag: Callable[[], str | None]) -> None:
+                 etag: Callable[[], str | None], origin: Ref[str] | None = None,
+                 assets: Sequence[str] = ()) -> None:
         self.id, self.kvs, self.key, self.prefix = step_id, kvs, key, prefix
         self.needs = tuple(needs)
         self.store_arn, self.build_id = store_arn, build_id
+        # an ssr-app stage's Function URL domain and public entries
+        self.origin, self.assets = origin, list(assets)
         # the key's value and the store's ETag as preflight read them a moment ago (read again when absent)
         self.current, self.etag = current, etag
 
@@ -130,7 +143,10 @@ class RouteStep(Step):
         return parsed if isinstance(parsed, dict) else {}
 
     def _wanted(self, ctx: StepContext) -> dict[str, Any]:
-        return {"p": self.prefix.rstrip("/"), "b": ctx.get(self.build_id)}
+        wanted: dict[str, Any] = {"p": self.prefix.rstrip("/"), "b": ctx.get(self.build_id)}
+        if self.origin is not None:
+            wanted.update(o=ctx.get(self.origin), a=self.assets)
+        return wanted
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         wanted = self._wanted(ctx)
@@ -140,7 +156,8 @@ class RouteStep(Step):
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         wanted = self._wanted(ctx)
-        value = route_value(wanted["p"], wanted["b"], int(time.time()))
+        value = route_value(wanted["p"], wanted["b"], int(time.time()), origin=wanted.get("o"),
+                            assets=wanted.get("a"))
         data = self.kvs.put(ctx.get(self.store_arn), self.key, value, etag=self.etag(), notify=ctx.log)
         ctx.log(f"{self.key} written; the store holds {data.items} keys, {data.size} bytes")
         return {"key": self.key}
@@ -185,7 +202,7 @@ class PreviewStage(Preset):
             lambda: self.kvs.find(names.regional("routes")))
         if dist is None or store is None:
             return None
-        return HostInfo(names.bucket(self.aws.account_id()), dist["Id"], dist["DomainName"], store.arn)
+        return HostInfo(names.bucket(self.aws.account_id()), dist["Id"], dist["DomainName"], dist["ARN"], store.arn)
 
     def current_value(self, store_arn: str) -> str | None:
         if store_arn not in self._values:
@@ -195,11 +212,26 @@ class PreviewStage(Preset):
     def known_etag(self) -> str | None:
         return self._store.etag if self._store else None
 
+    @cached_property
+    def ssr_app(self) -> SsrApp | None:
+        """ssr-app's preset for this stage's names: its build, runtime and server steps."""
+        return SsrApp(self.config, self.aws, self.options) if self.config.preset == "ssr-app" else None
+
+    @property
+    def assets(self) -> list[str]:
+        """An ssr-app build's public entries as the router matches them: ``assets/`` for a directory."""
+        assert self.ssr_app is not None
+        return [e.name + "/" if e.is_dir else e.name for e in self.ssr_app.entries]
+
     def validate(self) -> None:
         preview_table(self.config)
+        if self.ssr_app is not None:
+            self.ssr_app.validate()
+            return
         site = self.config.site
         if self.config.preset != "static-site" or site is None:
-            raise ConfigError(self.config.path, "preset", "preview stages serve a static-site build ([site])")
+            raise ConfigError(self.config.path, "preset", "preview stages serve a static-site build ([site]) or an "
+                              "ssr-app build ([ssr])")
         self.check_published("site", "dir", site.dir, allow_outside=site.allow_outside, include=site.include)
         source = site.resolved_dir(self.config.base_dir)
         if not (source / site.index).is_file():
@@ -215,7 +247,9 @@ class PreviewStage(Preset):
         if key_bytes > MAX_KEY_BYTES:
             raise UsageError(f"preview {self.name}: the key {self.key} is {key_bytes} bytes, over the KeyValueStore "
                              f"key limit of {MAX_KEY_BYTES} bytes")
-        value = route_value(stage_prefix(self.name), _BUILD_ID_ROOM, int(time.time()))
+        value = route_value(stage_prefix(self.name), _BUILD_ID_ROOM, int(time.time()),
+                            origin=_URL_DOMAIN_ROOM if self.ssr_app else None,
+                            assets=self.assets if self.ssr_app else None)
         if len(value.encode()) > MAX_VALUE_BYTES:
             raise UsageError(f"preview {self.name}: the value is {len(value.encode())} bytes, over the KeyValueStore "
                              f"value limit of {MAX_VALUE_BYTES} bytes")
@@ -232,20 +266,28 @@ class PreviewStage(Preset):
                            f"stage adds at most {entry_size(self.key, value)}")
 
     def steps(self) -> list[Step]:
-        site = self.config.site
-        assert site is not None  # validate() requires it
         prefix = stage_prefix(self.name)
         s3 = S3(self.aws)
         host = HostStep("host", lambda: self.host)
-        upload = StageUploadStep("upload", s3, site.resolved_dir(self.config.base_dir), needs=["host"],
-                                 bucket=host.output("bucket"), prefix=prefix, include=tuple(site.include),
-                                 concurrency=self.options.upload_concurrency,
+        server: list[Step] = []
+        if self.ssr_app is not None:
+            source, include = self.ssr_app.build_dir / "public", tuple(self.ssr_app.ssr.include)
+            server = server_steps(self.ssr_app, host.output("bucket"), host.output("distribution_arn"), prefix)
+        else:
+            site = self.config.site
+            assert site is not None  # validate() requires it
+            source, include = site.resolved_dir(self.config.base_dir), tuple(site.include)
+        upload = StageUploadStep("upload", s3, source, needs=["host"], bucket=host.output("bucket"), prefix=prefix,
+                                 include=include, concurrency=self.options.upload_concurrency,
                                  hash_cache=self.config.base_dir / ".tscloud" / "cache")
-        route = RouteStep("route", self.kvs, self.key, prefix, needs=["host", "upload"],
+        url = next((s for s in server if isinstance(s, FunctionUrlStep)), None)
+        route = RouteStep("route", self.kvs, self.key, prefix,
+                          needs=["host", "upload", *(["function-url", "server-permission"] if server else [])],
                           store_arn=host.output("store_arn"), build_id=upload.output("build_id"),
-                          current=self.current_value, etag=self.known_etag)
+                          current=self.current_value, etag=self.known_etag,
+                          origin=url.output("url_domain") if url else None, assets=self.assets if server else ())
         return [
-            host, upload, route,
+            host, *server, upload, route,
             StageInvalidationStep("invalidation", CloudFront(self.aws), self.names,
                                   needs=["upload", "host", "route"], upload=upload,
                                   distribution_id=host.output("distribution_id")),
@@ -253,5 +295,22 @@ class PreviewStage(Preset):
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
         host = step_outputs["host"]
+        server = ({"function_name": step_outputs["function"]["function_name"],
+                   "function_url": step_outputs["function-url"]["function_url"]} if self.ssr_app else {})
         return {"stage": self.name, "url": f"https://{self.key}", "prefix": stage_prefix(self.name),
-                "bucket": host["bucket"], "distribution_id": host["distribution_id"]}
+                "bucket": host["bucket"], "distribution_id": host["distribution_id"], **server}
+
+
+def server_steps(app: SsrApp, bucket: Ref[str], distribution_arn: Ref[str], prefix: str) -> list[Step]:
+    """An ssr-app stage's own server: ssr-app's log group, role and function, an AWS_IAM Function URL, and the
+    host distribution's permission to call it (the router signs with a Lambda OAC). A code zip too big to
+    send inline is staged under the stage's prefix, so destroying the stage deletes it."""
+    lam = Lambda(app.aws)
+    log_group, role, function = app.server_steps(bucket, staging_needs=["host"], staging_prefix=prefix)
+    name = function.name
+    return [
+        log_group, role, function,
+        FunctionUrlStep("function-url", lam, name, streaming=app.streaming, needs=["function"]),
+        UrlPermissionStep("server-permission", lam, name, needs=["function", "host"],
+                          distribution_arn=distribution_arn),
+    ]

@@ -166,20 +166,7 @@ class SsrApp(Preset):
         bucket = BucketStep("bucket", s3, bucket_name, names)
         oac = OriginAccessControlStep("oac", cloudfront, names.regional("assets"), legacy_name=names.legacy("assets"),
                                       legacy_is_ours=legacy_oac_is_ours)
-        log_group = LogGroupStep("log-group", Logs(aws), names.function_log_group(function_name),
-                                 ssr.log_retention_days, names)
-        role = ServerRoleStep("role", Iam(aws), names.regional("server"),
-                              [(list(p.actions), list(p.resources)) for p in ssr.permissions], names,
-                              needs=["log-group"], log_group_arn=log_group.output("log_group_arn"),
-                              legacy_name=names.legacy("server"))
-        function = FunctionStep(
-            "function", lam, function_name, lambda: self.server_code, names, runtime=self.runtime,
-            handler=self.build.handler if self.build else "index.handler", memory=ssr.memory, timeout=ssr.timeout,
-            architecture=ssr.architecture, environment=dict(ssr.environment), layers=list(ssr.layers),
-            role_arn=role.output("role_arn"),
-            # after its log group, or Lambda makes one itself, kept forever
-            needs=["role", "log-group", "bucket"],
-            staging=CodeStaging(s3, bucket.output("bucket")))
+        log_group, role, function = self.server_steps(bucket.output("bucket"), staging_needs=["bucket"])
         edge_function = EdgeFunctionStep("edge-function", cloudfront, names.regional("forwarded-host"),
                                          code=FORWARDED_HOST_CODE, comment="tscloud: viewer Host -> x-forwarded-host",
                                          what="x-forwarded-host", legacy_name=names.legacy("forwarded-host"))
@@ -249,6 +236,28 @@ class SsrApp(Preset):
                          watched("queue", worker.name, queue_url=queue.output("queue_url"),
                                  dlq_url=queue.output("dlq_url"))]
         return steps + alert_steps(names, config.alerts, aws, watching)
+
+    def server_steps(self, bucket: Ref[str], *, staging_needs: list[str],
+                     staging_prefix: str = "") -> tuple[LogGroupStep, ServerRoleStep, FunctionStep]:
+        """The server's log group, role and function (a code zip over Lambda's inline limit staged in
+        ``bucket`` under ``staging_prefix``, the bucket made by one of ``staging_needs``)."""
+        aws, names, ssr = self.aws, self.names, self.ssr
+        function_name = names.resource("server")
+        log_group = LogGroupStep("log-group", Logs(aws), names.function_log_group(function_name),
+                                 ssr.log_retention_days, names)
+        role = ServerRoleStep("role", Iam(aws), names.regional("server"),
+                              [(list(p.actions), list(p.resources)) for p in ssr.permissions], names,
+                              needs=["log-group"], log_group_arn=log_group.output("log_group_arn"),
+                              legacy_name=names.legacy("server"))
+        function = FunctionStep(
+            "function", Lambda(aws), function_name, lambda: self.server_code, names, runtime=self.runtime,
+            handler=self.build.handler if self.build else "index.handler", memory=ssr.memory, timeout=ssr.timeout,
+            architecture=ssr.architecture, environment=dict(ssr.environment), layers=list(ssr.layers),
+            role_arn=role.output("role_arn"),
+            # after its log group, or Lambda makes one itself, kept forever
+            needs=["role", "log-group", *staging_needs],
+            staging=CodeStaging(S3(aws), bucket, staging_prefix + CodeStaging.key_prefix))
+        return log_group, role, function
 
     def _distribution(self, *, needs: list[str], bucket: BucketStep, oac: OriginAccessControlStep,
                       edge_function: EdgeFunctionStep, server_domain: Ref[str], server_path: str,
