@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.cli.site_support import boto, make_site, tscloud
+from tests.cli.test_iam_enforced import prove_enforced
 from tests.conftest import REPO, MotoServer
 from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
 from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
@@ -174,3 +175,10 @@ def test_alerts_need_exactly_one_destination(moto_server: MotoServer, tmp_path: 
     config.write_text(config.read_text() + "\n[alerts]\nhttp_5xx_percent = 2\n")
     result = tscloud(project, moto_server.endpoint, "plan")
     assert result.code == 2 and "alerts.email" in result.output, result.output
+
+
+def test_the_printed_policy_covers_the_web_acl_topic_alarms_and_dashboard(tmp_path: Path) -> None:
+    """Under the emulator's enforced IAM, the policy `tscloud iam policy` prints for a static site with [waf] and
+    [alerts] is enough, and one action of those taken out is refused by name."""
+    project = copy_example(tmp_path, "static-site", "hello-site", '\n[waf]\nblock_countries = ["KP"]\n' + ALERTS)
+    prove_enforced(project, "cloudwatch:PutMetricAlarm")

@@ -166,7 +166,8 @@ def _protocols() -> dict[str, str]:
     found: dict[str, str] = {}
     for key in CATALOGUE:
         model = session.get_service_model(key.partition(":")[0])
-        found.setdefault(model.metadata.get("signingName") or model.endpoint_prefix, model.protocol)
+        # the protocol the client speaks (CloudWatch's model lists CBOR first, which botocore does not send)
+        found.setdefault(model.metadata.get("signingName") or model.endpoint_prefix, model.resolved_protocol)
     return found
 
 

@@ -74,7 +74,7 @@ def _held(obj: object, path: tuple[object, ...], depth: int = 0) -> Iterator[tup
     if depth > 4 or not type(obj).__module__.startswith("tscloud_py."):
         return
     for value in vars(obj).values() if hasattr(obj, "__dict__") else ():
-        items = value if isinstance(value, (list, tuple)) else (value,)
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
         for item in items:
             if hasattr(item, "__dict__") and not inspect.isroutine(item) and not inspect.isclass(item):
                 yield from _held(item, (*path, item), depth + 1)
@@ -178,7 +178,8 @@ def build_policy(needed: Iterable[Needed], scope: Scope, *, reads_only: bool = F
             slot[0].update(grant.actions)
     statements = []
     for (kind, _), (actions, cond, why) in sorted(groups.items(), key=lambda kv: (kv[0][0] == ANY, kv[0])):
-        resources = ["*"] if kind == ANY else [scope.fill(p) for p in RESOURCE_KINDS[kind]]
+        # a kind's patterns for the stage's region and for us-east-1 are one ARN when the stage is in us-east-1
+        resources = ["*"] if kind == ANY else list(dict.fromkeys(scope.fill(p) for p in RESOURCE_KINDS[kind]))
         sid = ANY_SIDS[why] if kind == ANY else _sid(f"{kind} {_condition_words(cond)}")
         stmt: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
                                 "Resource": resources if len(resources) > 1 else resources[0]}
