@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tscloud_py.aws.actions import ANY, CATALOGUE, NO_RESOURCE_LEVEL, RESOURCE_KINDS
+from tscloud_py.aws.actions import ANY, CATALOGUE, NO_RESOURCE_LEVEL, RESOURCE_KINDS, writes
 from tscloud_py.aws.operations_index import boto_methods, every_label, every_operation
-from tscloud_py.aws.session import ClientFactory, is_mutating
+from tscloud_py.aws.session import ClientFactory
 from tscloud_py.config.load import load_config
 from tscloud_py.operations.iam_policy import ANY_SIDS, Scope, policy_for
 
@@ -41,7 +41,7 @@ def test_every_grant_names_a_known_resource_kind_and_every_star_says_why() -> No
             if grant.resource == ANY:
                 assert grant.why in ANY_SIDS, op
                 # a write on "*" only where AWS takes no resource for it
-                if any(is_mutating(a.split(":", 1)[1]) for a in grant.actions):
+                if any(writes(a) for a in grant.actions):
                     assert grant.why == NO_RESOURCE_LEVEL, op
 
 
@@ -52,7 +52,7 @@ def _policy(example: str, purpose: str) -> dict:
 
 
 def _writes(stmt: dict) -> list[str]:
-    return [a for a in stmt["Action"] if is_mutating(a.split(":", 1)[1])]
+    return [a for a in stmt["Action"] if writes(a)]
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

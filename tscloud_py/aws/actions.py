@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tscloud_py.aws.session import is_mutating
+
 ANY = "*"
 
 # Why a grant names no resource, one reason per rule of AWS's (the policy carries it as the statement's Sid).
@@ -31,6 +33,12 @@ class Grant:
     resource: str  # a kind of RESOURCE_KINDS, or ANY
     condition: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     why: str = ""  # for ANY: the AWS rule that requires it
+
+
+def writes(action: str) -> bool:
+    """Whether an IAM action changes anything: by AWS's naming, but API Gateway's actions are HTTP verbs."""
+    service, _, name = action.partition(":")
+    return name != "GET" if service == "apigateway" else is_mutating(name)
 
 
 def _g(actions: str, resource: str = "", *, why: str = "", condition: dict[str, Any] | None = None) -> Grant:

@@ -25,7 +25,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tscloud_py.aws.actions import ANY, CATALOGUE, LISTS, NO_RESOURCE_LEVEL, RESOURCE_KINDS, Grant
+from tscloud_py.aws.actions import (
+    ANY,
+    CATALOGUE,
+    LISTS,
+    NO_RESOURCE_LEVEL,
+    RESOURCE_KINDS,
+    Grant,
+    writes,
+)
 from tscloud_py.aws.operations_index import Operation, operations_of, public_methods
 from tscloud_py.aws.session import is_mutating
 
@@ -35,9 +43,9 @@ if TYPE_CHECKING:
 
 PURPOSES = ("deploy", "destroy", "plan", "all", "secrets")
 # A destroy reads, deletes (these verbs), keeps the journal, and before deleting lifts what AWS would refuse:
-# a distribution is disabled (an update) first.
+# a distribution is disabled (an update) first. Route 53 deletes a record through a change batch.
 TEARDOWN_VERBS = ("Delete", "Remove", "Deregister", "Detach", "Disassociate", "Release", "Revoke", "Abort")
-TEARDOWN_UPDATES = frozenset({"cloudfront:UpdateDistribution"})
+TEARDOWN_UPDATES = frozenset({"cloudfront:UpdateDistribution", "route53:ChangeResourceRecordSets"})
 # `tscloud secret`: the clients its module imports, and what it and the rolling restart it runs call on them.
 SECRET_COMMAND_MODULE = "tscloud_py.operations.secrets"
 SECRET_COMMAND_CALLERS = (SECRET_COMMAND_MODULE, "tscloud_py.presets.fullstack_app.operate")
@@ -170,7 +178,7 @@ def build_policy(needed: Iterable[Needed], scope: Scope, *, reads_only: bool = F
         if key not in CATALOGUE:
             raise KeyError(f"{key} is sent by a client but has no entry in aws/actions.py")
         for grant in CATALOGUE[key]:
-            if reads_only and any(is_mutating(a.split(":", 1)[1]) for a in grant.actions):
+            if reads_only and any(writes(a) for a in grant.actions):
                 continue
             kind = _state_kind(grant, item.state)
             cond = _fill_condition(grant.condition, scope)
