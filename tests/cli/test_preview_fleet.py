@@ -111,8 +111,9 @@ def fleet(server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Itera
     edge = open_fleet(ClientFactory(endpoint_url=server.endpoint, credentials=LOCAL_CREDENTIALS))
     try:
         edge.sync()
-        (served,) = edge.served.values()
-        yield Fleet(server, root, served.url)
+        (ours,) = [d["Id"] for d in boto(server.endpoint, "cloudfront").list_distributions()["DistributionList"]["Items"]
+                   if d["Comment"].startswith("tscloud fleet-")]
+        yield Fleet(server, root, edge.served[ours].url)
     finally:
         edge.close()
 
@@ -135,12 +136,17 @@ def test_stage_deploys_by_cli_write_only_their_files_and_their_key(fleet: Fleet,
 
 
 def test_one_distribution_one_certificate_one_store(fleet: Fleet) -> None:
+    # this app's only: moto's backends are the process's, so other modules' resources may be listed too
     endpoint = fleet.server.endpoint
-    assert len(boto(endpoint, "cloudfront").list_distributions()["DistributionList"]["Items"]) == 1
-    certificates = boto(endpoint, "acm").list_certificates()["CertificateSummaryList"]
+    distributions = boto(endpoint, "cloudfront").list_distributions()["DistributionList"]["Items"]
+    assert len([d for d in distributions if d["Comment"].startswith("tscloud fleet-")]) == 1
+    acm = boto(endpoint, "acm")
+    certificates = [c for c in acm.list_certificates()["CertificateSummaryList"]
+                    if {"Key": "tscloud:app", "Value": "fleet"} in acm.list_tags_for_certificate(
+                        CertificateArn=c["CertificateArn"])["Tags"]]
     assert [c["DomainName"] for c in certificates] == [f"*.{DOMAIN}"]
     stores = boto(endpoint, "cloudfront").list_key_value_stores()["KeyValueStoreList"]["Items"]
-    assert len(stores) == 1
+    assert len([s for s in stores if s["Name"].startswith("fleet-")]) == 1
 
 
 def test_every_host_serves_its_own_page_and_a_destroyed_one_answers_404(fleet: Fleet) -> None:
