@@ -7,31 +7,16 @@ us-east-1 gets its CloudFront alarm, and a topic for it, in us-east-1, where Clo
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.cli.site_support import boto, make_site, tscloud
 from tests.cli.test_iam_enforced import prove_enforced
 from tests.conftest import REPO, MotoServer
-from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
-from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
+from tests.fakes.aws_proxy import AwsProxy
 
 EMAIL = "ops@example.com"
 ALERTS = f'\n[alerts]\nemail = "{EMAIL}"\ndatabase_connections = 50\n'
-
-
-@pytest.fixture
-def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
-    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
-    aws_like_distribution_summaries()
-    strict = StrictCloudFrontProxy(moto_server.endpoint)
-    strict.start()
-    with AwsProxy(strict.endpoint) as counting:
-        yield counting
-    strict.stop()
 
 
 def copy_example(tmp_path: Path, name: str, app: str, extra: str = "") -> Path:

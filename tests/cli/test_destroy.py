@@ -4,10 +4,7 @@ destroy is a no-op; without --yes on a non-terminal it exits 2 and touches nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.cli.site_support import (
     boto,
@@ -19,19 +16,7 @@ from tests.cli.site_support import (
     tscloud,
 )
 from tests.conftest import MotoServer
-from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
-from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
-
-
-@pytest.fixture
-def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
-    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
-    aws_like_distribution_summaries()
-    strict = StrictCloudFrontProxy(moto_server.endpoint)
-    strict.start()
-    with AwsProxy(strict.endpoint) as counting:
-        yield counting
-    strict.stop()
+from tests.fakes.aws_proxy import AwsProxy
 
 
 def tagged_distributions(endpoint: str, app: str, stage: str = "dev") -> list[str]:

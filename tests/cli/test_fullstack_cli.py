@@ -14,17 +14,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.cli.site_support import boto, tscloud
 from tests.cli.state_support import journal_text
 from tests.conftest import REPO, MotoServer, run_cli
-from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
-from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
+from tests.fakes.aws_proxy import AwsProxy
 
 EXAMPLE = REPO / "examples" / "fullstack-app"
 OUTPUT_KEYS = ("service", "load_balancer_dns", "database_endpoint", "database_secret_arn", "redis_endpoint",
@@ -32,19 +28,6 @@ OUTPUT_KEYS = ("service", "load_balancer_dns", "database_endpoint", "database_se
 DATA_ACTION_PREFIXES = ("secretsmanager:", "ssm:", "sqs:", "ses:", "s3:", "dynamodb:", "kms:", "logs:",
                         "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
                         "rds-db:", "elasticache:")
-
-
-@pytest.fixture
-def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
-    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
-    aws_like_distribution_summaries()
-    strict = StrictCloudFrontProxy(moto_server.endpoint)
-    strict.start()
-    counting = AwsProxy(strict.endpoint)
-    counting.start()
-    yield counting
-    counting.stop()
-    strict.stop()
 
 
 def existing_distribution(endpoint: str, app: str) -> tuple[str, dict[str, Any]]:

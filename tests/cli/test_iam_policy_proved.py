@@ -8,17 +8,13 @@ The destroy run's requests are also all allowed by `--for destroy`'s policy, and
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.cli.iam_support import refused, unused
 from tests.cli.site_support import boto, tscloud
-from tests.conftest import REPO, MotoServer
-from tests.fakes.aws_proxy import AwsProxy, Recorded, aws_like_distribution_summaries
-from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
+from tests.conftest import REPO
+from tests.fakes.aws_proxy import AwsProxy, Recorded
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.aws.state_bucket import S3StateStore, default_bucket_name
 from tscloud_py.operations.context import LOCAL_CREDENTIALS
@@ -53,19 +49,6 @@ NOT_TAKEN = {
     # The analysis goes by method name: the steps' modules call Names.tags, and CloudFront.tags is named alike.
     "cloudfront:ListTagsForResource": "CloudFront.tags, named like the Names.tags the steps call",
 }
-
-
-@pytest.fixture
-def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
-    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
-    aws_like_distribution_summaries()
-    strict = StrictCloudFrontProxy(moto_server.endpoint)
-    strict.start()
-    counting = AwsProxy(strict.endpoint)
-    counting.start()
-    yield counting
-    counting.stop()
-    strict.stop()
 
 
 def copy_example(name: str, root: Path, app: str) -> Path:

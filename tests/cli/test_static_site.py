@@ -5,7 +5,6 @@ requests; `plan` then says `none` everywhere; only a changed file is uploaded an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,9 +28,7 @@ from tests.fakes.aws_proxy import (
     STATE_BUCKET_PATH,
     AwsProxy,
     Recorded,
-    aws_like_distribution_summaries,
 )
-from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 EXPECTED_HEADERS = {
@@ -42,19 +39,6 @@ EXPECTED_HEADERS = {
     "assets/app-7f3c2a9b.css": ("text/css; charset=utf-8", IMMUTABLE),
 }
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
-
-
-@pytest.fixture
-def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
-    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
-    aws_like_distribution_summaries()
-    strict = StrictCloudFrontProxy(moto_server.endpoint)
-    strict.start()
-    counting = AwsProxy(strict.endpoint)
-    counting.start()
-    yield counting
-    counting.stop()
-    strict.stop()
 
 
 def parse_outputs(stdout: str) -> dict[str, str]:

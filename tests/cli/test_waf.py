@@ -6,7 +6,6 @@ then nothing is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,10 @@ import pytest
 from tests.cli.site_support import boto, deploy_json, make_site, tscloud
 from tests.cli.test_fullstack_cli import existing_distribution
 from tests.conftest import MotoServer
-from tests.fakes.aws_proxy import AwsProxy, aws_like_distribution_summaries
-from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
+from tests.fakes.aws_proxy import AwsProxy
 
 WAF = ('\n[waf]\nmode = "count"\nrate_limit_per_5min = 500\nrate_limit_paths = { "/api/" = 100 }\n'
        'block_countries = ["KP"]\nmanaged_rules = ["AWSManagedRulesCommonRuleSet"]\n')
-
-
-@pytest.fixture
-def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
-    """client -> counting proxy -> strict CloudFront ETag proxy -> moto."""
-    aws_like_distribution_summaries()
-    strict = StrictCloudFrontProxy(moto_server.endpoint)
-    strict.start()
-    with AwsProxy(strict.endpoint) as counting:
-        yield counting
-    strict.stop()
 
 
 def web_acls(endpoint: str, name: str) -> list[dict[str, Any]]:
