@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.secret_support import files_holding, pieces
 from tests.cli.site_support import boto
 from tests.cli.state_support import journal_text
 from tests.conftest import CliResult, run_cli
@@ -91,15 +92,6 @@ def on_terminal(d: Deployed, *args: str, answers: list[tuple[str, str]]) -> tupl
     code = proc.wait(timeout=30)
     os.close(primary)
     return code, shown.decode("utf-8", "replace")
-
-
-def pieces(secret: str, text: str, size: int = 6) -> list[str]:
-    return [secret[i:i + size] for i in range(len(secret) - size + 1) if secret[i:i + size] in text]
-
-
-def files_holding(secret: str, *roots: Path) -> list[str]:
-    return [str(p) for root in roots for p in root.rglob("*")
-            if p.is_file() and not p.is_symlink() and pieces(secret, p.read_bytes().decode(errors="replace"))]
 
 
 @pytest.fixture(scope="module")

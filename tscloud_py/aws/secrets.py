@@ -17,9 +17,12 @@ class Secrets:
         self.factory = factory
         self.c = factory.client("secretsmanager", region)
 
-    def describe(self, name_or_arn: str) -> dict[str, Any] | None:
-        """The secret's metadata, or None when it does not exist or its deletion is scheduled."""
-        desc = self.describe_any(name_or_arn)
+    def describe(self, name_or_arn: str, *, cached: bool = False) -> dict[str, Any] | None:
+        """The secret's metadata, or None when it does not exist or its deletion is scheduled; ``cached``:
+        as already read in this run, if no secret was written since."""
+        desc = self.factory.reads.get("secretsmanager", ("DescribeSecret", name_or_arn),
+                                      lambda: self.describe_any(name_or_arn)) if cached \
+            else self.describe_any(name_or_arn)
         return None if desc is None or desc.get("DeletedDate") else desc
 
     def create_random(self, name: str, description: str, tags: dict[str, str], *, token: str,

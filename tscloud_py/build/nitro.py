@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py.errors import UsageError
+
+if TYPE_CHECKING:
+    from tscloud_py.build.zipper import ZipEntry
 
 DEFAULT_DIR = ".output"
 HANDLER = "index.handler"
@@ -102,11 +106,12 @@ class NitroBuild:
             return False
         return bool(_EXPORT_HANDLER.search(path.read_text(encoding="utf-8", errors="replace")))
 
-    def server_zip(self) -> bytes:
-        """The server bundle as a deterministic zip (an unchanged build gives the same bytes)."""
-        from tscloud_py.build.zipper import zip_dir
+    def server_zip(self, extra: Sequence[ZipEntry] = ()) -> bytes:
+        """The server bundle as a deterministic zip (an unchanged build gives the same bytes), with the
+        ``extra`` files tscloud adds."""
+        from tscloud_py.build.zipper import build_zip, dir_entries
 
-        return zip_dir(self.server_dir)
+        return build_zip([*dir_entries(self.server_dir), *extra])
 
     def public_entries(self) -> list[PublicEntry]:
         """Top-level entries of ``public/``, sorted; hidden files are skipped."""

@@ -13,8 +13,15 @@ from collections.abc import Callable
 
 from tscloud_py.config import limits
 from tscloud_py.config.schema import Config
+from tscloud_py.config.tables.common import (
+    SECRET_REF_HELP,
+    SECRETS_MANAGER,
+    SSM_PARAMETER,
+    env_secret_refs,
+    stage_secret,
+)
 from tscloud_py.config.tables.edge import RATE_LIMIT_MAX, RATE_LIMIT_MIN
-from tscloud_py.config.tables.fullstack import ENV_NAME, FARGATE_MEMORY, stage_secret
+from tscloud_py.config.tables.fullstack import ENV_NAME, FARGATE_MEMORY
 from tscloud_py.config.tables.ssr import RESERVED_WORKER_NAMES
 from tscloud_py.errors import ConfigError
 
@@ -127,13 +134,46 @@ def check_ssr(config: Config, shown: str) -> None:
     ssr = config.ssr
     if ssr is None:
         return
-    limits.lambda_environment(shown, "ssr.environment", ssr.environment)
+    function_environment(shown, "ssr.environment", ssr.environment, ssr.runtime)
     seen: set[str] = set()
     for i, worker in enumerate(ssr.workers):
         if worker.name in seen or worker.name in RESERVED_WORKER_NAMES:
             raise ConfigError(shown, f"ssr.workers[{i}].name", f"{worker.name!r} is taken; pick another name")
         seen.add(worker.name)
-        limits.lambda_environment(shown, f"ssr.workers[{i}].environment", worker.environment)
+        function_environment(shown, f"ssr.workers[{i}].environment", worker.environment, worker.runtime)
+
+
+# What a function's environment gains when it reads secrets: each reference's ARN (about this long) under
+# TSCLOUD_SECRETS, the versions' marker and the resolver's NODE_OPTIONS.
+_ARN_BYTES = 110
+_RESOLVER_ENV_BYTES = 120
+
+
+def function_environment(shown: str, key: str, env: dict[str, str], runtime: str | None) -> None:
+    """A Lambda function's environment table: Lambda's reserved names and size, tscloud's own names, and
+    each secret reference well formed (read at init by tscloud's Node resolver, so a Node runtime only)."""
+    refs = env_secret_refs(env)
+    for name in env:
+        if name.startswith("TSCLOUD_SECRETS"):
+            raise ConfigError(shown, f"{key}.{name}", "is reserved by tscloud (where the function's secrets are "
+                              "read from); rename it")
+    for name, ref in refs.items():
+        own, rest = stage_secret(ref), ref.split(":", 1)[1]
+        if own is not None and not re.fullmatch(ENV_NAME, own):
+            raise ConfigError(shown, f"{key}.{name}", "expected secret:NAME with NAME like STRIPE_KEY (letters, "
+                              "digits, _)")
+        if ref.startswith(SSM_PARAMETER) and not (rest.startswith("/") or re.fullmatch(
+                r"arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/\S+", rest)):
+            raise ConfigError(shown, f"{key}.{name}", f"expected ssm:/parameter/name or ssm:ARN; {SECRET_REF_HELP}")
+        if ref.startswith(SECRETS_MANAGER) and not rest:
+            raise ConfigError(shown, f"{key}.{name}", f"expected secretsmanager:NAME_OR_ARN; {SECRET_REF_HELP}")
+    if refs and runtime is not None and not runtime.startswith("nodejs"):
+        raise ConfigError(shown, f"{key}.{next(iter(refs))}", f"a secret is read at init by tscloud's Node.js "
+                          f"resolver; runtime {runtime} is not Node.js", "use a nodejs runtime, or read the "
+                          "secret in the function's own code")
+    plain = {k: v for k, v in env.items() if k not in refs}
+    added = {"TSCLOUD_SECRETS": "x" * (_ARN_BYTES * len(refs)), "_": "x" * _RESOLVER_ENV_BYTES} if refs else {}
+    limits.lambda_environment(shown, key, plain, added=added)
 
 
 def check_edge(config: Config, shown: str) -> None:

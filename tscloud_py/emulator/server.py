@@ -82,6 +82,7 @@ class Emulator:
         # moto's app is WSGI, so werkzeug builds the server; it is served like every other loopback server.
         self._server = Loopback(self._bind(), name="emulator")
         self.port = self._server.port
+        local_invoke.ENVIRONMENTS.endpoint = self.endpoint
         if self.fixed_port is None:
             write_json(self.home / "port.json", {"port": self.port})
         self._saver = threading.Thread(target=self._save_loop, name="emulator-snapshot", daemon=True)

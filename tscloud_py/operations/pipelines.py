@@ -90,6 +90,9 @@ def plan(app: AppContext, face: Face, target: Target | None = None) -> PlanOutco
     result = Planner(ws.steps, ws.context(NullSink(), current=ws.journal.finished())).plan()
     result.extra.update(ws.preset.plan_extras())
     result.extra["preflight"] = list(ws.preset.checks)  # what deploy checks first, and found
+    readers = ws.preset.secret_readers()
+    if readers:  # which secrets each step reads, as the config names them (never a value)
+        result.extra["secrets"] = {step: {"key": r.key, "refs": dict(r.refs)} for step, r in readers.items()}
     if ws.preset.notices:
         result.extra["notices"] = list(ws.preset.notices)
     result.extra.update(plan_cost(ws))

@@ -10,15 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py import redact
 from tscloud_py.aws.waiters import ProgressCallback
 from tscloud_py.config.schema import Config
-from tscloud_py.config.tables.fullstack import ENV_NAME, stage_secret
+from tscloud_py.config.tables.common import stage_secret
+from tscloud_py.config.tables.fullstack import ENV_NAME
 from tscloud_py.errors import UsageError
 from tscloud_py.operations.context import AppContext
 from tscloud_py.presets.naming import Names
+
+if TYPE_CHECKING:
+    from tscloud_py.presets import Preset
 
 # Secrets Manager's limits on the recovery window of a scheduled deletion
 RECOVERY_DAYS = (7, 30)
@@ -49,21 +53,19 @@ class StageSecrets:
     def name(self, secret: str) -> str:
         return self.names.secret(secret)
 
+    def preset(self) -> Preset:
+        from tscloud_py.presets import load_preset
+
+        return load_preset(self.config, self.factory)
+
     def users(self) -> dict[str, list[str]]:
         """NAME -> the steps that read the stage's secret NAME (``secret:NAME`` in the config)."""
-        api = self.config.api
-        if api is None:
-            return {}
-        readers = ["api-task-definition"]
-        if self.config.queue is not None and self.config.queue.worker == "service":
-            readers.append("worker-task-definition")
-        if self.config.schedules:
-            readers.append("schedules")  # they run the API's task definition
         out: dict[str, list[str]] = {}
-        for ref in api.secrets.values():
-            own = stage_secret(ref)
-            if own is not None:
-                out.setdefault(own, list(readers))
+        for step_id, reader in self.preset().secret_readers().items():
+            for ref in reader.refs.values():
+                own = stage_secret(ref)
+                if own is not None and step_id not in out.setdefault(own, []):
+                    out[own].append(step_id)
         return out
 
 
@@ -117,36 +119,12 @@ def set_secret(stage: StageSecrets, secret: str, value: str, *, kms_key: str | N
         if not users:
             result.notes.append(f"--roll: no step of {names.prefix} reads secret:{secret}; nothing to restart")
         else:
-            result.rolled, missing = _roll(stage, progress)
-            result.notes += [f"--roll: service {m} is not deployed; its first deploy reads the new value"
-                             for m in missing]
+            result.rolled, missing = stage.preset().refresh_secret_readers(users, progress)
+            result.notes += [f"--roll: {m} is not deployed; its first deploy reads the new value" for m in missing]
     elif users:
-        result.notes.append("running tasks keep the value they started with until the service's next rollout "
-                            "(`--roll` restarts it now)")
+        result.notes.append("what runs keeps the value it started with until its next rollout or deploy "
+                            "(`--roll` refreshes it now)")
     return result
-
-
-def _roll(stage: StageSecrets, progress: ProgressCallback | None) -> tuple[list[dict[str, str]], list[str]]:
-    from tscloud_py.aws.ecs import Ecs
-    from tscloud_py.aws.elbv2 import Elbv2
-    from tscloud_py.presets.fullstack_app.operate import restart_service
-
-    config, names = stage.config, stage.names
-    assert config.api is not None
-    roles = ["api"]
-    if config.queue is not None and config.queue.worker == "service":
-        roles.append("worker")
-    ecs, elbv2 = Ecs(stage.factory), Elbv2(stage.factory)
-    rolled, missing = [], []
-    for role in roles:
-        service = names.resource(role)
-        deployment = restart_service(ecs, elbv2, names.prefix, service, timeout=config.api.rollout_timeout,
-                                     progress=progress)
-        if deployment is None:
-            missing.append(service)
-        else:
-            rolled.append({"service": service, "deployment": deployment, "state": "steady"})
-    return rolled, missing
 
 
 def list_secrets(stage: StageSecrets) -> list[dict[str, Any]]:

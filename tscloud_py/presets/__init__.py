@@ -13,8 +13,10 @@ from tscloud_py.presets.naming import Names
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.aws.waiters import ProgressCallback
     from tscloud_py.build.publish import Tree
     from tscloud_py.config.schema import Config
+    from tscloud_py.presets.steps.secrets import SecretReader
 
 @dataclass
 class PresetOptions:
@@ -87,6 +89,32 @@ class Preset(ABC):
             self.notices.append(f"{name}: not published (private): {shown}; list them in {table}.include "
                                 "to publish them")
         return tree
+
+    def secret_readers(self) -> dict[str, SecretReader]:
+        """step id -> the secrets it reads, as the config references them (`plan` lists them, `secret list`
+        names the steps, `secret set --roll` refreshes them)."""
+        return {}
+
+    def check_secrets(self) -> None:
+        """Every secret a step reads exists (a missing one is an exit 2 naming the key and, for the stage's
+        own, `tscloud secret set NAME`); what each step reads is a line in ``checks``."""
+        from tscloud_py.aws.secrets import Secrets
+        from tscloud_py.aws.ssm import Ssm
+        from tscloud_py.presets.steps.secrets import check_refs_exist, resolve_refs
+
+        secrets, ssm, names, shown = Secrets(self.aws), Ssm(self.aws), self.names, str(self.config.path)
+        for step_id, reader in self.secret_readers().items():
+            resolved = resolve_refs(reader.refs, key=reader.key, shown=shown, secrets=secrets, names=names,
+                                    account=self.aws.account_id)
+            check_refs_exist(reader, resolved, shown=shown, secrets=secrets, ssm=ssm, region=names.region)
+            read = ", ".join(f"{var} ({reader.refs[var]})" for var in sorted(resolved))
+            self.checks.append(f"secrets: {step_id} reads {read}")
+
+    def refresh_secret_readers(self, step_ids: list[str], progress: ProgressCallback | None = None
+                               ) -> tuple[list[dict[str, str]], list[str]]:
+        """Make what the steps ``step_ids`` run read their secrets' current values (restart a service,
+        point a function at the new versions), waited for: (what was refreshed, what is not deployed)."""
+        return [], []
 
     def plan_extras(self) -> dict[str, Any]:
         """Extra plan facts (a monthly cost, a NAT gateway's price) for `tscloud plan`."""

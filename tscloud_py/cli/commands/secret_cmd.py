@@ -38,7 +38,8 @@ def _read_value(from_file: Path | None) -> str:
 
 @click.group()
 def secret() -> None:
-    """The stage's secrets (tscloud/{app}/{stage}/NAME), read by `secret:NAME` in [api.secrets]."""
+    """The stage's secrets (tscloud/{app}/{stage}/NAME), read by `secret:NAME` in [api.secrets],
+    [ssr.environment] and a worker's environment."""
 
 
 @secret.command("set", context_settings={"ignore_unknown_options": True})
@@ -46,8 +47,8 @@ def secret() -> None:
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED, metavar="")
 @click.option("--from-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the value from this file.")
 @click.option("--kms-key", metavar="KEY", help="KMS key id, ARN or alias to encrypt with (default: AWS's key).")
-@click.option("--roll", is_flag=True, help="Restart the services that read it (a new deployment, waited for); "
-              "on a terminal you are asked.")
+@click.option("--roll", is_flag=True, help="Restart the services that read it (a new deployment) and point the "
+              "functions that read it at the new version (waited for); on a terminal you are asked.")
 @pass_app
 def set_cmd(app: AppContext, name: str, extra: tuple[str, ...], from_file: Path | None, kms_key: str | None,
             roll: bool) -> None:
@@ -67,8 +68,8 @@ def set_cmd(app: AppContext, name: str, extra: tuple[str, ...], from_file: Path 
         """On a terminal: restart now what reads it? (Elsewhere only --roll does.)"""
         if app.json or not sys.stdin.isatty():
             return False
-        return click.confirm(f"{', '.join(users)} read {name}: restart the service now so its tasks read the "
-                             "new value?", default=False, err=True)
+        return click.confirm(f"{', '.join(users)} read {name}: restart the services and refresh the functions "
+                             "now so they read the new value?", default=False, err=True)
 
     result = set_secret(stage, name, value, kms_key=kms_key, roll=roll, offer=offer,
                         progress=WaitLines(not app.json))
@@ -79,7 +80,10 @@ def set_cmd(app: AppContext, name: str, extra: tuple[str, ...], from_file: Path 
         return
     echo(f"{result.name}  version {result.version}")
     for rolled in result.rolled:
-        echo(f"rolled {rolled['service']}: deployment {rolled['deployment']} {rolled['state']}", err=True)
+        if "service" in rolled:
+            echo(f"rolled {rolled['service']}: deployment {rolled['deployment']} {rolled['state']}", err=True)
+        else:
+            echo(f"rolled {rolled['function']}: configuration {rolled['state']}", err=True)
     for note in result.notes:
         echo(f"note: {note}", err=True)
 

@@ -12,13 +12,6 @@ from typing import Literal
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-# `secret:NAME` in [api.secrets]: the stage's own secret NAME, set with `tscloud secret set NAME`
-STAGE_SECRET = "secret:"
-
-
-def stage_secret(ref: str) -> str | None:
-    """``secret:NAME`` -> NAME; None for a Secrets Manager name/ARN or an SSM parameter."""
-    return ref[len(STAGE_SECRET):] if ref.startswith(STAGE_SECRET) else None
 
 FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
 # Fargate's valid memory (MiB) per CPU size.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tscloud_py.config.tables.common import meta
+from tscloud_py.config.tables.common import SECRET_REF_HELP, meta
 
 IAM_ACTION_PATTERN = r"[a-zA-Z0-9-]+:[A-Za-z0-9*]+"
 ARN_PATTERN = r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:\S+"
@@ -44,7 +44,7 @@ class SsrWorker:
         "layer version ARNs (at most 5), e.g. the Bun runtime layer", max_items=5, pattern=LAYER_ARN_PATTERN,
         pattern_help=LAYER_ARN_HELP))
     environment: dict[str, str] = field(default_factory=dict, metadata=meta(
-        "environment variables", key_pattern=r"[a-zA-Z][a-zA-Z0-9_]*"))
+        "environment variables; a value " + SECRET_REF_HELP, key_pattern=r"[a-zA-Z][a-zA-Z0-9_]*"))
     batch_size: int = field(default=10, metadata=meta("messages per invocation", min=1, max=10000))
     batching_window: int = field(default=0, metadata=meta(
         "seconds to gather a batch (at least 1 when batch_size > 10)", min=0, max=300))
@@ -68,7 +68,8 @@ class SsrConfig:
     timeout: int = field(default=60, metadata=meta("Lambda timeout in seconds", min=1, max=900))
     architecture: Literal["arm64", "x86_64"] = field(default="arm64", metadata=meta("Lambda architecture"))
     environment: dict[str, str] = field(default_factory=dict, metadata=meta(
-        "environment variables of the server function", key_pattern=r"[a-zA-Z][a-zA-Z0-9_]*"))
+        "environment variables of the server function; a value " + SECRET_REF_HELP,
+        key_pattern=r"[a-zA-Z][a-zA-Z0-9_]*"))
     layers: list[str] = field(default_factory=list, metadata=meta(
         "layer version ARNs attached to the server (at most 5)", max_items=5,
         pattern=LAYER_ARN_PATTERN, pattern_help=LAYER_ARN_HELP))

@@ -34,10 +34,11 @@ def patch_moto_fidelity() -> None:
         s3,
         scheduler,
         sns,
+        ssm,
         wafv2,
     )
 
     for service in (acm, iam, cloudfront, apigateway, ecs, ecs_tasks, elasticache, lambda_, rds, s3, scheduler,
-                    sns, wafv2):
+                    sns, ssm, wafv2):
         service.apply()
     _applied = True

@@ -77,6 +77,9 @@ class Environments:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._envs: dict[tuple[str, str], tuple[str, FunctionProcess, Path]] = {}
+        # the emulator's own endpoint: a function's AWS calls (an SDK's, tscloud's secret resolver's) reach
+        # the emulator's services through AWS_ENDPOINT_URL, as in Lambda they reach the region's
+        self.endpoint: str | None = None
 
     def get(self, fn: LocalFunction) -> FunctionProcess:
         version = hashlib.sha256(json.dumps(
@@ -94,7 +97,8 @@ class Environments:
             unzip(fn.zip_bytes, code_dir)
             try:
                 process = _process(fn, code_dir,
-                                   {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", **fn.environment})
+                                   {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                                    **({"AWS_ENDPOINT_URL": self.endpoint} if self.endpoint else {}), **fn.environment})
             except RuntimeClientMissingError:
                 _remove(code_dir)
                 raise

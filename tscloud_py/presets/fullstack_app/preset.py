@@ -9,7 +9,7 @@ what it reads, attaching to CloudFront only for the ALB.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
@@ -41,6 +41,10 @@ from tscloud_py.presets.fullstack_app.rollout import ServiceStep
 from tscloud_py.presets.fullstack_app.scaling import AutoscalingStep, SchedulesStep
 from tscloud_py.presets.fullstack_app.service import ClusterStep, RolesStep, TaskDefinitionStep
 from tscloud_py.presets.steps.common import LogGroupStep
+from tscloud_py.presets.steps.secrets import SecretReader
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.waiters import ProgressCallback
 
 
 class FullstackApp(Preset):
@@ -77,16 +81,11 @@ class FullstackApp(Preset):
             raise ConfigError(self.config.path, "site.dir", "the site directory does not exist; build it first")
 
     def preflight(self) -> None:
-        from tscloud_py.aws.secrets import Secrets
-        from tscloud_py.aws.ssm import Ssm
-        from tscloud_py.presets.fullstack_app.service import resolve_secret_refs
         from tscloud_py.presets.steps.web_acl import check_frontend_web_acl
 
         assert self.config.api is not None
-        secrets, names = self.config.api.secrets, self.names
-        client = Secrets(self.aws)
         self._check_origin()
-        check_frontend_web_acl(self.config, self.aws, names)
+        check_frontend_web_acl(self.config, self.aws, self.names)
         for domain in (self.config.api.domain, self.config.mail.domain if self.config.mail else None):
             if domain:
                 self.check_dns(domain)
@@ -95,21 +94,49 @@ class FullstackApp(Preset):
         if self.config.api.build is not None:
             from tscloud_py.aws.ecr import Ecr
 
-            if ImageStep("image", Ecr(self.aws), self.config, names).needs_build():
+            if ImageStep("image", Ecr(self.aws), self.config, self.names).needs_build():
                 from tscloud_py.build.docker_engine import check_reachable
 
                 self.checks.append(check_reachable())
-        # names must resolve to a secret (raises naming the key); ARNs and parameters must exist
-        for var, ref in resolve_secret_refs(self.config, client, names, self.aws.account_id).items():
-            key = f"api.secrets.{var}"
-            if ref["kind"] == "ssm":
-                name = "/" + ref["resource"].split(":parameter/", 1)[1].lstrip("/")
-                if Ssm(self.aws).parameter(name) is None:
-                    raise ConfigError(self.config.path, key, f"no SSM parameter {name} in {names.region}",
-                                      "create it first (aws ssm put-parameter --type SecureString)")
-            elif secrets[var].startswith("arn:") and client.describe(ref["resource"]) is None:
-                raise ConfigError(self.config.path, key, f"no Secrets Manager secret {ref['resource']}",
-                                  "create it first, or fix the ARN")
+        self.check_secrets()
+
+    def secret_readers(self) -> dict[str, SecretReader]:
+        """The API's task definition, the worker service's (the same secrets) and the schedules (which
+        run the API's task definition)."""
+        api = self.config.api
+        assert api is not None
+        if not api.secrets:
+            return {}
+        reader = SecretReader("api.secrets", dict(api.secrets))
+        readers = {"api-task-definition": reader}
+        if self.worker_service:
+            readers["worker-task-definition"] = reader
+        if self.config.schedules:
+            readers["schedules"] = reader
+        return readers
+
+    def refresh_secret_readers(self, step_ids: list[str], progress: ProgressCallback | None = None
+                               ) -> tuple[list[dict[str, str]], list[str]]:
+        """A new deployment of each service whose tasks read them, healthy before the old tasks stop (a
+        schedule's next task reads the current value by itself)."""
+        from tscloud_py.aws.ecs import Ecs
+        from tscloud_py.aws.elbv2 import Elbv2
+        from tscloud_py.presets.fullstack_app.operate import restart_service
+
+        api = self.config.api
+        assert api is not None
+        roles = [role for role in ("api", "worker") if f"{role}-task-definition" in step_ids]
+        ecs, elbv2 = Ecs(self.aws), Elbv2(self.aws)
+        rolled, missing = [], []
+        for role in roles:
+            service = self.names.resource(role)
+            deployment = restart_service(ecs, elbv2, self.names.prefix, service, timeout=api.rollout_timeout,
+                                         progress=progress)
+            if deployment is None:
+                missing.append(service)
+            else:
+                rolled.append({"service": service, "deployment": deployment, "state": "steady"})
+        return rolled, missing
 
     def _check_engine_version(self) -> None:
         """A version RDS does not offer fails CreateDBInstance after the network and subnet group were made:

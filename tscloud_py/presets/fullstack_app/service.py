@@ -10,60 +10,23 @@ from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.secrets import Secrets
 from tscloud_py.concurrency import each, together
 from tscloud_py.config.schema import Config
-from tscloud_py.config.tables.fullstack import stage_secret
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
-from tscloud_py.errors import ConfigError, TscloudError
+from tscloud_py.errors import TscloudError
 from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.fullstack_app.common import FsStep, compare
 from tscloud_py.presets.naming import Names, region_code
+from tscloud_py.presets.steps.secrets import Resolved, read_statements, resolve_refs
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 
-def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account: Callable[[], str]
-                        ) -> dict[str, dict[str, str]]:
-    """[api.secrets] -> {VAR: {"value_from", "resource", "kind"[, "kms_key"]}}; names (and the stage's own
-    ``secret:NAME``) are resolved to ARNs; ``kms_key`` is the customer key a named secret is encrypted
-    with (reading it needs kms:Decrypt on that key; AWS's own key needs nothing)."""
+def resolve_secret_refs(config: Config, secrets: Secrets, names: Names, account: Callable[[], str]) -> Resolved:
+    """[api.secrets] resolved (``presets.steps.secrets.resolve_refs``)."""
     api = config.api
     assert api is not None
-    out: dict[str, dict[str, str]] = {}
-    for var, ref in sorted(api.secrets.items()):
-        own = stage_secret(ref)
-        if own is not None:
-            name = names.secret(own)
-            found = secrets.describe(name)
-            if found is None:
-                raise ConfigError(config.path, f"api.secrets.{var}",
-                                  f"no secret {own} in stage {names.stage} ({name} in {names.region})",
-                                  f"set it first: `tscloud secret set {own}` (with --stage {names.stage}), "
-                                  "the value on stdin")
-            out[var] = _described(found, names, account)
-            continue
-        if ref.startswith("ssm:") or ref.startswith("arn:aws:ssm:"):
-            arn = ref if ref.startswith("arn:") else names.arn(account(), "ssm", "parameter/" + ref[4:].lstrip("/"))
-            out[var] = {"value_from": arn, "resource": arn, "kind": "ssm"}
-            continue
-        if ref.startswith("arn:aws:secretsmanager:"):
-            base = ":".join(ref.split(":")[:7])
-            out[var] = {"value_from": ref, "resource": base, "kind": "secretsmanager"}
-            continue
-        found = secrets.describe(ref)
-        if found is None:
-            raise ConfigError(config.path, f"api.secrets.{var}",
-                              f"no Secrets Manager secret named {ref!r} in {names.region}",
-                              "create it first (aws secretsmanager create-secret), or give its ARN")
-        out[var] = _described(found, names, account)
-    return out
-
-
-def _described(found: dict[str, Any], names: Names, account: Callable[[], str]) -> dict[str, str]:
-    ref = {"value_from": str(found["ARN"]), "resource": str(found["ARN"]), "kind": "secretsmanager"}
-    key = str(found.get("KmsKeyId") or "")
-    if key and not key.startswith("alias/aws/"):
-        ref["kms_key"] = key if key.startswith("arn:") else names.arn(account(), "kms", f"key/{key}")
-    return ref
+    return resolve_refs(api.secrets, key="api.secrets", shown=str(config.path), secrets=secrets, names=names,
+                        account=account)
 
 
 def _refs(step: Step, *keys: str) -> dict[str, Ref[Any]]:
@@ -122,11 +85,6 @@ class RolesStep(FsStep):
     def documents(self, ctx: StepContext) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
         """role -> (trust policy, inline policy or None)."""
         refs = resolve_secret_refs(self.config, self.secrets, self.names, self.account)
-        secret_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "secretsmanager"}
-                             | ({ctx.get(self.database_secret)} if self.database_secret else set())
-                             | ({ctx.get(self.cache_secret)} if self.cache_secret else set()))
-        ssm_arns = sorted({r["resource"] for r in refs.values() if r["kind"] == "ssm"})
-        kms_keys = sorted({r["kms_key"] for r in refs.values() if "kms_key" in r})
         log_arn = ctx.get(self.log_group_arn)
         execution: list[dict[str, Any]] = [
             {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -140,16 +98,8 @@ class RolesStep(FsStep):
                 # GetAuthorizationToken has no resource-level permissions: AWS requires "*" here.
                 {"Sid": "RegistryLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
             ]
-        if secret_arns:
-            execution.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                              "Resource": secret_arns})
-        if kms_keys:
-            execution.append({"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"],
-                              "Resource": kms_keys, "Condition": {"StringEquals": {
-                                  "kms:ViaService": f"secretsmanager.{self.names.region}.amazonaws.com"}}})
-        if ssm_arns:
-            execution.append({"Sid": "ReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameters"],
-                              "Resource": ssm_arns})
+        tscloud_own = [ctx.get(ref) for ref in (self.database_secret, self.cache_secret) if ref is not None]
+        execution += read_statements(refs, self.names.region, also=tscloud_own)
         task: list[dict[str, Any]] = []
         if self.queue_arn is not None:
             task.append({"Sid": "Queue", "Effect": "Allow", "Resource": [ctx.get(self.queue_arn)],

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.apigateway import ApiGateway
 from tscloud_py.aws.cloudfront.client import CloudFront
@@ -29,8 +29,11 @@ from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import Lambda, newest_node_runtime
 from tscloud_py.aws.logs import Logs
 from tscloud_py.aws.s3 import S3
+from tscloud_py.aws.secrets import Secrets
+from tscloud_py.aws.ssm import Ssm
 from tscloud_py.build.nitro import NitroBuild, NotNitroBuildError, PublicEntry, read_nitro_build
 from tscloud_py.build.zipper import code_sha256
+from tscloud_py.config.tables.common import env_secret_refs
 from tscloud_py.config.tables.ssr import SsrConfig
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Outputs, Step, StepContext
@@ -51,6 +54,12 @@ from tscloud_py.presets.steps.alarm_catalogue import watched
 from tscloud_py.presets.steps.alarms import alert_steps
 from tscloud_py.presets.steps.common import LogGroupStep
 from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
+from tscloud_py.presets.steps.secrets import (
+    RESOLVER_PATH,
+    FunctionSecrets,
+    SecretReader,
+    resolver_entry,
+)
 from tscloud_py.presets.steps.site import (
     BucketPolicyStep,
     BucketStep,
@@ -59,6 +68,9 @@ from tscloud_py.presets.steps.site import (
 )
 from tscloud_py.presets.steps.upload import InvalidationStep, UploadStep
 from tscloud_py.presets.steps.web_acl import WebAclStep, web_acl_step
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.waiters import ProgressCallback
 
 MAX_ASSET_BEHAVIORS = 24  # CloudFront's default quota is 25 cache behaviors; keep one for others
 _PATH_PATTERN_CHARS = re.compile(r"^[A-Za-z0-9_\-.$~'@:+&]+$")
@@ -106,8 +118,49 @@ class SsrApp(Preset):
 
     @cached_property
     def server_code(self) -> tuple[bytes, str]:
-        data = self._require_build().server_zip()
+        extra = [resolver_entry()] if "function" in self.secret_readers() else []
+        data = self._require_build().server_zip(extra)
         return data, code_sha256(data)
+
+    def secret_readers(self) -> dict[str, SecretReader]:
+        """The server function and each worker whose environment references a secret (read at init)."""
+        readers = {}
+        if refs := env_secret_refs(self.ssr.environment):
+            readers["function"] = SecretReader("ssr.environment", refs)
+        for i, worker in enumerate(self.ssr.workers):
+            if refs := env_secret_refs(worker.environment):
+                readers[f"worker-{worker.name}"] = SecretReader(f"ssr.workers[{i}].environment", refs)
+        return readers
+
+    def function_secrets(self, step_id: str) -> FunctionSecrets | None:
+        """What the function of step ``step_id`` reads at init, for it and its role (None: nothing)."""
+        reader = self.secret_readers().get(step_id)
+        if reader is None:
+            return None
+        return FunctionSecrets(reader, str(self.config.path), self.names, Secrets(self.aws), Ssm(self.aws),
+                               self.aws.account_id)
+
+    def preflight(self) -> None:
+        self.check_secrets()
+
+    def refresh_secret_readers(self, step_ids: list[str], progress: ProgressCallback | None = None
+                               ) -> tuple[list[dict[str, str]], list[str]]:
+        """Each function that reads them is pointed at their current versions (a configuration update,
+        waited for): the execution environments Lambda starts after it read the new values."""
+        lam = Lambda(self.aws)
+        functions = {"function": self.names.resource("server"),
+                     **{f"worker-{w.name}": self.names.resource(w.name) for w in self.ssr.workers}}
+        refreshed, missing = [], []
+        for step_id in step_ids:
+            secrets = self.function_secrets(step_id)
+            if secrets is None:
+                continue
+            state = secrets.refresh(lam, functions[step_id], progress=progress)
+            if state is None:
+                missing.append(functions[step_id])
+            else:
+                refreshed.append({"function": functions[step_id], "state": state})
+        return refreshed, missing
 
     def validate(self) -> None:
         self.check_published("ssr", "dir", self.ssr.dir, allow_outside=self.ssr.allow_outside,
@@ -127,6 +180,9 @@ class SsrApp(Preset):
             raise ConfigError(self.config.path, "ssr.dir", f"{self.ssr.dir}/server has no index.* exporting handler",
                               "run `tscloud ssr doctor` for the fix")
         self._validate_workers()
+        if "function" in self.secret_readers() and (build.server_dir / RESOLVER_PATH).exists():
+            raise ConfigError(self.config.path, "ssr.environment", f"the build holds {RESOLVER_PATH}, where "
+                              "tscloud puts the resolver that reads the function's secrets", "rename that file")
         entries = build.public_entries()
         if len(entries) > MAX_ASSET_BEHAVIORS:
             raise ConfigError(self.config.path, "ssr.dir",
@@ -230,7 +286,8 @@ class SsrApp(Preset):
                     watched("distribution", "cdn", distribution_id=distribution.output("distribution_id"))]
         for worker in ssr.workers:
             queue, _logs, _role, worker_function, _events = made = worker_steps(
-                aws, worker, names, base_dir=config.base_dir, default_runtime=self.runtime)
+                aws, worker, names, base_dir=config.base_dir, default_runtime=self.runtime,
+                secrets=self.function_secrets(f"worker-{worker.name}"))
             steps += made
             watching += [watched("function", worker.name, function_name=worker_function.output("function_name")),
                          watched("queue", worker.name, queue_url=queue.output("queue_url"),
@@ -248,7 +305,7 @@ class SsrApp(Preset):
         role = ServerRoleStep("role", Iam(aws), names.regional("server"),
                               [(list(p.actions), list(p.resources)) for p in ssr.permissions], names,
                               needs=["log-group"], log_group_arn=log_group.output("log_group_arn"),
-                              legacy_name=names.legacy("server"))
+                              legacy_name=names.legacy("server"), secrets=self.function_secrets("function"))
         function = FunctionStep(
             "function", Lambda(aws), function_name, lambda: self.server_code, names, runtime=self.runtime,
             handler=self.build.handler if self.build else "index.handler", memory=ssr.memory, timeout=ssr.timeout,
@@ -256,7 +313,8 @@ class SsrApp(Preset):
             role_arn=role.output("role_arn"),
             # after its log group, or Lambda makes one itself, kept forever
             needs=["role", "log-group", *staging_needs],
-            staging=CodeStaging(S3(aws), bucket, staging_prefix + CodeStaging.key_prefix))
+            staging=CodeStaging(S3(aws), bucket, staging_prefix + CodeStaging.key_prefix),
+            secrets=self.function_secrets("function"))
         return log_group, role, function
 
     def _distribution(self, *, needs: list[str], bucket: BucketStep, oac: OriginAccessControlStep,

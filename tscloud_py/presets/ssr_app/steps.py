@@ -17,6 +17,7 @@ from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import UsageError
 from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.naming import Names
+from tscloud_py.presets.steps.secrets import FunctionSecrets
 
 LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -44,7 +45,7 @@ class ServerRoleStep(Step):
 
     def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]],
                  names: Names, *, needs: Sequence[str], log_group_arn: Ref[str], queue_arn: Ref[str] | None = None,
-                 legacy_name: str | None = None) -> None:
+                 legacy_name: str | None = None, secrets: FunctionSecrets | None = None) -> None:
         self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
         # The role's name before it carried the region: adopted (IAM cannot rename a role) when its
         # policy lets it write this region's log group, so another region's role is never taken.
@@ -53,6 +54,7 @@ class ServerRoleStep(Step):
         self.needs = tuple(needs)
         self.log_group_arn = log_group_arn
         self.queue_arn = queue_arn  # a worker's queue, which it may receive from and delete in
+        self.secrets = secrets  # what its function reads at init: exactly those it may read
 
     def policy(self, ctx: StepContext) -> dict[str, Any]:
         log_arn = ctx.get(self.log_group_arn)
@@ -63,6 +65,8 @@ class ServerRoleStep(Step):
         for i, (actions, resources) in enumerate([*granted, *self.permissions]):
             statements.append({"Sid": f"Config{i}", "Effect": "Allow", "Action": sorted(actions),
                                "Resource": sorted(resources)})
+        if self.secrets is not None:
+            statements += self.secrets.statements()
         return {"Version": "2012-10-17", "Statement": statements}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
@@ -137,7 +141,8 @@ class FunctionStep(Step):
     def __init__(self, step_id: str, lam: Lambda, name: str, code: Callable[[], tuple[bytes, str]], names: Names, *,
                  runtime: str, handler: str, memory: int, timeout: int, architecture: str,
                  environment: dict[str, str], layers: list[str], role_arn: Ref[str], needs: Sequence[str],
-                 description: str = "server", staging: CodeStaging | None = None) -> None:
+                 description: str = "server", staging: CodeStaging | None = None,
+                 secrets: FunctionSecrets | None = None) -> None:
         self.id, self.lam, self.name, self._code = step_id, lam, name, code
         self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
         self.architecture, self.environment, self.layers = architecture, environment, layers
@@ -146,6 +151,9 @@ class FunctionStep(Step):
         self.needs = tuple(needs)
         self.description = description
         self.staging = staging
+        # the secrets the function reads at init: in its environment only where they live (and their
+        # versions), never a value; the code (``code``) carries the resolver
+        self.secrets = secrets
 
     def _s3(self, ctx: StepContext, data: bytes) -> tuple[str, str] | None:
         if len(data) <= DIRECT_UPLOAD_LIMIT:
@@ -158,8 +166,11 @@ class FunctionStep(Step):
 
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
         return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
-                "Timeout": self.timeout, "Architecture": self.architecture, "Environment": self.environment,
+                "Timeout": self.timeout, "Architecture": self.architecture, "Environment": self.wanted_environment(),
                 "Layers": self.layers, "Role": ctx.get(self.role_arn), "CodeSha256": self._code()[1]}
+
+    def wanted_environment(self) -> dict[str, str]:
+        return self.environment if self.secrets is None else self.secrets.environment(self.environment)
 
     @staticmethod
     def observed_view(conf: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +201,7 @@ class FunctionStep(Step):
                 self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
                 zip_bytes=None if s3 else data, s3=s3,
                 memory=self.memory, timeout=self.timeout, architecture=self.architecture,
-                environment=self.environment, layers=self.layers, tags=self.names.tags(self.id),
+                environment=wanted["Environment"], layers=self.layers, tags=self.names.tags(self.id),
                 description=self.names.description(self.description))
         else:
             if observed.get("LastUpdateStatus") == "InProgress" or observed.get("State") == "Pending":
@@ -205,7 +216,8 @@ class FunctionStep(Step):
             if any(have[k] != wanted[k] for k in config_keys):
                 self.lam.update_function_configuration(
                     self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
-                    memory=self.memory, timeout=self.timeout, environment=self.environment, layers=self.layers)
+                    memory=self.memory, timeout=self.timeout, environment=wanted["Environment"],
+                    layers=self.layers)
         conf = self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
         return self.outputs(ctx, conf)
 

@@ -17,12 +17,13 @@ from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import Lambda
 from tscloud_py.aws.logs import Logs
 from tscloud_py.aws.sqs import Sqs
-from tscloud_py.build.zipper import code_sha256, zip_dir
+from tscloud_py.build.zipper import ZipEntry, build_zip, code_sha256, dir_entries
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.presets.naming import Names
 from tscloud_py.presets.ssr_app.steps import FunctionStep, ServerRoleStep
 from tscloud_py.presets.steps.common import LogGroupStep
+from tscloud_py.presets.steps.secrets import FunctionSecrets, resolver_entry
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
@@ -145,13 +146,13 @@ class EventSourceStep(Step):
         self.lam.delete_event_source_mapping(observed["UUID"])
 
 
-def worker_code(directory: Path) -> tuple[bytes, str]:
-    data = zip_dir(directory)
+def worker_code(directory: Path, extra: Sequence[ZipEntry] = ()) -> tuple[bytes, str]:
+    data = build_zip([*dir_entries(directory), *extra])
     return data, code_sha256(data)
 
 
 def worker_steps(aws: ClientFactory, worker: SsrWorker, names: Names, *, base_dir: Path,
-                 default_runtime: str) -> list[Step]:
+                 default_runtime: str, secrets: FunctionSecrets | None = None) -> list[Step]:
     name = names.resource(worker.name)
     lam = Lambda(aws)
     code_dir = (base_dir / worker.dir).resolve()
@@ -159,7 +160,7 @@ def worker_steps(aws: ClientFactory, worker: SsrWorker, names: Names, *, base_di
 
     def code() -> tuple[bytes, str]:
         if "zip" not in cache:
-            cache["zip"] = worker_code(code_dir)
+            cache["zip"] = worker_code(code_dir, [resolver_entry()] if secrets is not None else [])
         return cache["zip"]
 
     queue = QueueStep(f"queue-{worker.name}", Sqs(aws), name, names, visibility=max(30, 6 * worker.timeout),
@@ -168,12 +169,12 @@ def worker_steps(aws: ClientFactory, worker: SsrWorker, names: Names, *, base_di
     role = ServerRoleStep(f"worker-role-{worker.name}", Iam(aws), names.regional(worker.name),
                           [(list(p.actions), list(p.resources)) for p in worker.permissions], names,
                           needs=[logs.id, queue.id], log_group_arn=logs.output("log_group_arn"),
-                          queue_arn=queue.output("queue_arn"), legacy_name=name)
+                          queue_arn=queue.output("queue_arn"), legacy_name=name, secrets=secrets)
     function = FunctionStep(f"worker-{worker.name}", lam, name, code, names, runtime=worker.runtime or default_runtime,
                             handler=worker.handler, memory=worker.memory, timeout=worker.timeout,
                             architecture=worker.architecture, environment={**worker.environment},
                             layers=list(worker.layers), role_arn=role.output("role_arn"),
-                            needs=[role.id, logs.id], description=f"worker {worker.name}")
+                            needs=[role.id, logs.id], description=f"worker {worker.name}", secrets=secrets)
     events = EventSourceStep(f"worker-events-{worker.name}", lam, name, queue_arn=queue.output("queue_arn"),
                              needs=[queue.id, function.id], batch_size=worker.batch_size,
                              window=worker.batching_window)
