@@ -1,9 +1,17 @@
-"""Scans for a secret's value: in text the commands printed, and in every file under some roots. A piece
-of 6 characters is enough to count (the redaction layer masks runs of 8, so a leak shows as less)."""
+"""What the secret tests share: a stage whose commands run against its own per-user emulator, with a HOME
+and TMPDIR of their own (so a scan of those finds what the commands left, not the emulator's state, where
+the value lives locally as it does in AWS remotely), and the scans for a value. A piece of 6 characters is
+enough to count (the redaction layer masks runs of 8, so a leak shows as less)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.cli.site_support import boto
+from tests.conftest import CliResult, run_cli
 
 
 def pieces(secret: str, text: str, size: int = 6) -> list[str]:
@@ -13,3 +21,37 @@ def pieces(secret: str, text: str, size: int = 6) -> list[str]:
 def files_holding(secret: str, *roots: Path) -> list[str]:
     return [str(p) for root in roots for p in root.rglob("*")
             if p.is_file() and not p.is_symlink() and pieces(secret, p.read_bytes().decode(errors="replace"))]
+
+
+@dataclass
+class Stage:
+    root: Path
+    project: Path
+    env: dict[str, str]
+    app: str
+    endpoint: str = ""
+    outputs: list[str] = field(default_factory=list)  # everything the commands printed, for the scans
+
+    def cli(self, *args: str, project: Path | None = None, stdin: str | None = None) -> CliResult:
+        result = run_cli("--local", *args, cwd=project or self.project, env=self.env, input=stdin, timeout=300)
+        self.outputs.append(result.output)
+        return result
+
+    def secret_arn(self, name: str) -> str:
+        found = boto(self.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{self.app}/dev/{name}")
+        return str(found["ARN"])
+
+
+@contextmanager
+def own_emulator(root: Path) -> Iterator[dict[str, str]]:
+    """The environment of commands with their own HOME, TMPDIR and emulator (stopped afterwards)."""
+    home, tmp, state = root / "home", root / "tmp", root / "state"
+    for d in (home, tmp, state):
+        d.mkdir()
+    try:
+        yield {"HOME": str(home), "TMPDIR": str(tmp), "XDG_STATE_HOME": str(state)}
+    finally:
+        from tscloud_py.emulator.daemon import stop
+
+        if (state / "tscloud" / "emulator" / "emulator.json").exists():
+            stop(state / "tscloud" / "emulator")

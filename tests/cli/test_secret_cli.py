@@ -26,10 +26,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.secret_support import files_holding, pieces
+from tests.cli.secret_support import Stage, files_holding, own_emulator, pieces
 from tests.cli.site_support import boto
 from tests.cli.state_support import journal_text
-from tests.conftest import CliResult, run_cli
 from tscloud_py.presets.naming import region_code
 
 VALUE = "s3cr3t-Stripe-Key-7f1d2c"
@@ -49,19 +48,8 @@ STRIPE_KEY = "secret:STRIPE_KEY"
 
 
 @dataclass
-class Deployed:
-    root: Path
-    project: Path
-    env: dict[str, str]
-    app: str
-    endpoint: str = ""
+class Deployed(Stage):
     kms_key: dict[str, Any] = field(default_factory=dict)
-    outputs: list[str] = field(default_factory=list)
-
-    def cli(self, *args: str, project: Path | None = None, stdin: str | None = None) -> CliResult:
-        result = run_cli("--local", *args, cwd=project or self.project, env=self.env, input=stdin, timeout=300)
-        self.outputs.append(result.output)
-        return result
 
 
 def on_terminal(d: Deployed, *args: str, answers: list[tuple[str, str]]) -> tuple[int, str]:
@@ -98,12 +86,11 @@ def on_terminal(d: Deployed, *args: str, answers: list[tuple[str, str]]) -> tupl
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     root = tmp_path_factory.mktemp("secrets")
     app = f"sec{uuid.uuid4().hex[:6]}"
-    project, home, tmp, state = root / app, root / "home", root / "tmp", root / "state"
-    for d in (project, home, tmp, state):
-        d.mkdir()
+    project = root / app
+    project.mkdir()
     (project / "tscloud.toml").write_text(CONFIG.format(app=app, extra='DB_URL = "secret:DB_URL"\n'))
-    d = Deployed(root, project, {"HOME": str(home), "TMPDIR": str(tmp), "XDG_STATE_HOME": str(state)}, app)
-    try:
+    with own_emulator(root) as env:
+        d = Deployed(root, project, env, app)
         stored = d.cli("secret", "set", "STRIPE_KEY", stdin=VALUE)
         assert stored.code == 0, stored.output
         found = re.search(r"local emulator: (http://127\.0\.0\.1:\d+)", stored.stderr)
@@ -119,15 +106,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         first = d.cli("-v", "deploy")
         assert first.code == 0, first.output[-3000:]
         yield d
-    finally:
-        from tscloud_py.emulator.daemon import stop
-
-        if (state / "tscloud" / "emulator" / "emulator.json").exists():
-            stop(state / "tscloud" / "emulator")
-
-
-def secret_arn(d: Deployed, name: str) -> str:
-    return str(boto(d.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{d.app}/dev/{name}")["ARN"])
 
 
 def test_set_prints_the_name_and_version_only_and_the_task_definition_reads_the_arn(deployed: Deployed) -> None:
@@ -147,8 +125,8 @@ def test_set_prints_the_name_and_version_only_and_the_task_definition_reads_the_
     ecs = boto(d.endpoint, "ecs")
     family = ecs.describe_task_definition(taskDefinition=f"{d.app}-dev-api")["taskDefinition"]
     container = family["containerDefinitions"][0]
-    assert container["secrets"] == [{"name": "DB_URL", "valueFrom": secret_arn(d, "DB_URL")},
-                                    {"name": "STRIPE_KEY", "valueFrom": secret_arn(d, "STRIPE_KEY")}]
+    assert container["secrets"] == [{"name": "DB_URL", "valueFrom": d.secret_arn("DB_URL")},
+                                    {"name": "STRIPE_KEY", "valueFrom": d.secret_arn("STRIPE_KEY")}]
     assert all(VALUE not in json.dumps(e) for e in container.get("environment", []))
 
     listed = d.cli("--output", "json", "secret", "list").json()["secrets"]
@@ -183,7 +161,7 @@ def test_a_value_given_as_an_argument_is_refused_in_one_line(deployed: Deployed)
     assert as_name.code == 2 and "given-on-argv" not in as_name.output, as_name.output
     alias = d.cli("secret", "set", "NEW_KEY", "--kms-key", "alias/mine", stdin=VALUE)
     assert alias.code == 2 and "--kms-key" in alias.stderr, alias.output
-    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=secret_arn(d, "STRIPE_KEY"))
+    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=d.secret_arn("STRIPE_KEY"))
     assert value["SecretString"] in (VALUE, ROLLED_VALUE)
     names = [s["Name"] for s in boto(d.endpoint, "secretsmanager").list_secrets()["SecretList"]]
     assert f"tscloud/{d.app}/dev/NEW_KEY" not in names
@@ -195,7 +173,7 @@ def test_reveal_only_on_a_terminal_and_remove_refused_while_read(deployed: Deplo
     assert piped.code == 2 and "terminal" in piped.stderr and pieces(VALUE, piped.output) == [], piped.output
     used = d.cli("secret", "remove", "STRIPE_KEY")
     assert used.code == 2 and "api-task-definition" in used.stderr, used.output
-    assert boto(d.endpoint, "secretsmanager").describe_secret(SecretId=secret_arn(d, "STRIPE_KEY")).get(
+    assert boto(d.endpoint, "secretsmanager").describe_secret(SecretId=d.secret_arn("STRIPE_KEY")).get(
         "DeletedDate") is None
 
 
@@ -221,7 +199,7 @@ def test_on_a_terminal_set_of_a_secret_in_use_offers_the_restart(deployed: Deplo
     d = deployed
     ecs = boto(d.endpoint, "ecs")
     before = ecs.describe_services(cluster=f"{d.app}-dev", services=[f"{d.app}-dev-api"])["services"][0]
-    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=secret_arn(d, "DB_URL"))["SecretString"]
+    value = boto(d.endpoint, "secretsmanager").get_secret_value(SecretId=d.secret_arn("DB_URL"))["SecretString"]
     code, screen = on_terminal(d, "secret", "set", "DB_URL", answers=[
         ("value:", value), ("Repeat for confirmation:", value), ("new value? [y/N]", "y")])
     assert code == 0 and f"rolled {d.app}-dev-api: deployment " in screen and value not in screen, screen
@@ -279,10 +257,10 @@ def test_the_execution_role_may_read_only_the_referenced_secrets(deployed: Deplo
     reads = [st for st in policy["Statement"] if any(a.startswith(("secretsmanager:", "kms:")) for a in st["Action"])]
     assert reads == [
         {"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-         "Resource": sorted([secret_arn(d, "DB_URL"), secret_arn(d, "STRIPE_KEY")])},
+         "Resource": sorted([d.secret_arn("DB_URL"), d.secret_arn("STRIPE_KEY")])},
         {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [d.kms_key["Arn"]],
          "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}]
-    assert secret_arn(d, "UNUSED_KEY") not in json.dumps(policy)
+    assert d.secret_arn("UNUSED_KEY") not in json.dumps(policy)
 
 
 def test_remove_schedules_the_deletion_of_an_unused_secret(deployed: Deployed) -> None:

@@ -17,16 +17,15 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.secret_support import files_holding, pieces
+from tests.cli.secret_support import Stage, files_holding, own_emulator, pieces
 from tests.cli.site_support import boto
 from tests.cli.state_support import journal_text
-from tests.conftest import REPO, CliResult, run_cli
+from tests.conftest import REPO
 from tscloud_py.lambda_runtime.ric_install import find_ric
 from tscloud_py.presets.naming import region_code
 
@@ -72,20 +71,7 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass
-class Deployed:
-    root: Path
-    project: Path
-    env: dict[str, str]
-    app: str
-    endpoint: str = ""
-    outputs: list[str] = field(default_factory=list)
-
-    def cli(self, *args: str, project: Path | None = None, stdin: str | None = None) -> CliResult:
-        result = run_cli("--local", *args, cwd=project or self.project, env=self.env, input=stdin, timeout=300)
-        self.outputs.append(result.output)
-        return result
-
+class Deployed(Stage):
     def invoke(self, function: str) -> dict[str, Any]:
         answer = boto(self.endpoint, "lambda").invoke(FunctionName=f"{self.app}-dev-{function}", Payload=b"{}")
         assert "FunctionError" not in answer, answer
@@ -121,31 +107,17 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         pytest.skip("aws-lambda-ric is not installed (`tscloud ssr doctor` installs it into tscloud's cache)")
     root = tmp_path_factory.mktemp("fn-secrets")
     app = f"fns{uuid.uuid4().hex[:6]}"
-    home, tmp, state = root / "home", root / "tmp", root / "state"
-    for d in (home, tmp, state):
-        d.mkdir()
-    env = {"HOME": str(home), "TMPDIR": str(tmp), "XDG_STATE_HOME": str(state), "TSCLOUD_AWS_LAMBDA_RIC": str(ric)}
-    d = Deployed(root, project(root, app, "secret:STRIPE_KEY"), env, app)
-    try:
+    with own_emulator(root) as env:
+        d = Deployed(root, project(root, app, "secret:STRIPE_KEY"), {**env, "TSCLOUD_AWS_LAMBDA_RIC": str(ric)}, app)
         stored = d.cli("--output", "json", "secret", "set", "STRIPE_KEY", stdin=VALUE)
         assert stored.code == 0, stored.output
         assert stored.json()["used_by"] == ["function", "worker-jobs"]
-        endpoint = json.loads((state / "tscloud" / "emulator" / "emulator.json").read_text())["endpoint"]
-        d.endpoint = str(endpoint)
+        d.endpoint = str(json.loads((root / "state" / "tscloud" / "emulator" / "emulator.json").read_text())["endpoint"])
         unused = d.cli("secret", "set", "UNUSED_KEY", stdin=VALUE + "-unused")
         assert unused.code == 0, unused.output
         first = d.cli("-v", "deploy")
         assert first.code == 0, first.output[-3000:]
         yield d
-    finally:
-        from tscloud_py.emulator.daemon import stop
-
-        if (state / "tscloud" / "emulator" / "emulator.json").exists():
-            stop(state / "tscloud" / "emulator")
-
-
-def secret_arn(d: Deployed, name: str) -> str:
-    return str(boto(d.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{d.app}/dev/{name}")["ARN"])
 
 
 def test_the_functions_see_the_value_and_their_configuration_only_where_it_lives(deployed: Deployed) -> None:
@@ -156,7 +128,7 @@ def test_the_functions_see_the_value_and_their_configuration_only_where_it_lives
         # the resolver took itself out of NODE_OPTIONS: the user's options are what the handler's children get
         assert seen["node_options"] == ("--enable-source-maps" if function == "server" else None), seen
         variables = d.configuration(function)["Environment"]["Variables"]
-        assert json.loads(variables["TSCLOUD_SECRETS"]) == {"STRIPE_KEY": secret_arn(d, "STRIPE_KEY")}
+        assert json.loads(variables["TSCLOUD_SECRETS"]) == {"STRIPE_KEY": d.secret_arn("STRIPE_KEY")}
         assert "STRIPE_KEY" not in variables and variables["TSCLOUD_SECRETS_VERSION"]
         assert variables["NODE_OPTIONS"].startswith("--import ./_tscloud/secrets.mjs")
         assert pieces(VALUE, json.dumps(d.configuration(function))) == []
@@ -173,8 +145,8 @@ def test_each_role_may_read_only_the_secret_its_function_references(deployed: De
         reads = [st for st in policy["Statement"] if any(a.startswith(("secretsmanager:", "kms:", "ssm:"))
                                                          for a in st["Action"])]
         assert reads == [{"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                          "Resource": [secret_arn(d, "STRIPE_KEY")]}], role
-        assert secret_arn(d, "UNUSED_KEY") not in json.dumps(policy)
+                          "Resource": [d.secret_arn("STRIPE_KEY")]}], role
+        assert d.secret_arn("UNUSED_KEY") not in json.dumps(policy)
 
 
 def test_plan_lists_what_each_step_reads_and_secret_list_names_the_functions(deployed: Deployed) -> None:
