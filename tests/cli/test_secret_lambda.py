@@ -11,6 +11,7 @@ apart from the HOME and TMPDIR the commands get, so the scan of those finds what
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -73,9 +74,11 @@ def sha256(text: str) -> str:
 
 class Deployed(Stage):
     def invoke(self, function: str) -> dict[str, Any]:
-        answer = boto(self.endpoint, "lambda").invoke(FunctionName=f"{self.app}-dev-{function}", Payload=b"{}")
-        assert "FunctionError" not in answer, answer
-        doc: dict[str, Any] = json.loads(answer["Payload"].read())
+        answer = boto(self.endpoint, "lambda").invoke(FunctionName=f"{self.app}-dev-{function}", Payload=b"{}",
+                                                      LogType="Tail")
+        payload = answer["Payload"].read()
+        assert "FunctionError" not in answer, (payload, base64.b64decode(answer.get("LogResult") or b""))
+        doc: dict[str, Any] = json.loads(payload)
         return doc
 
     def configuration(self, function: str) -> dict[str, Any]:
