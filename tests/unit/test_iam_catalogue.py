@@ -87,8 +87,12 @@ def test_pass_role_only_for_our_roles_and_only_to_the_service_that_takes_them() 
 
 def test_a_static_site_policy_holds_only_what_a_static_site_calls() -> None:
     actions = {a for s in _policy("static-site", "all")["Statement"] for a in s["Action"]}
-    # `tscloud secret` too: its secrets, and the rolling restart of the services that read them
-    assert {a.split(":")[0] for a in actions} == {"s3", "cloudfront", "secretsmanager", "ecs", "elasticloadbalancing"}
+    # `tscloud secret` too: its secrets (and SSM parameters they reference), the rolling restart of the
+    # services that read them and the update of the functions that do (UpdateFunctionConfiguration's entry
+    # carries iam:PassRole, of the stage's roles to Lambda only)
+    assert {a.split(":")[0] for a in actions} == {"s3", "cloudfront", "secretsmanager", "ecs", "elasticloadbalancing",
+                                                  "lambda", "ssm", "iam"}
+    assert {"lambda:UpdateFunctionConfiguration", "ecs:UpdateService"} <= actions
     assert "cloudfront:CreateFunction" not in actions  # ssr-app's edge function, not a static site's
     deploy = {a for s in _policy("static-site", "deploy")["Statement"] for a in s["Action"]}
     assert {a.split(":")[0] for a in deploy} == {"s3", "cloudfront"}

@@ -21,6 +21,7 @@ import functools
 import importlib
 import inspect
 import re
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,9 +47,11 @@ PURPOSES = ("deploy", "destroy", "plan", "all", "secrets")
 # a distribution is disabled (an update) first. Route 53 deletes a record through a change batch.
 TEARDOWN_VERBS = ("Delete", "Remove", "Deregister", "Detach", "Disassociate", "Release", "Revoke", "Abort")
 TEARDOWN_UPDATES = frozenset({"cloudfront:UpdateDistribution", "route53:ChangeResourceRecordSets"})
-# `tscloud secret`: the clients its module imports, and what it and the rolling restart it runs call on them.
-SECRET_COMMAND_MODULE = "tscloud_py.operations.secrets"
-SECRET_COMMAND_CALLERS = (SECRET_COMMAND_MODULE, "tscloud_py.presets.fullstack_app.operate")
+# `tscloud secret`: its module and the helper it runs (references resolved, functions pointed at new
+# versions), each preset's ``refresh_secret_readers`` (what `--roll` runs) with the clients they use, and
+# what the service restart they call calls on the clients it is given.
+SECRET_COMMAND_MODULES = ("tscloud_py.operations.secrets", "tscloud_py.presets.steps.secrets")
+SECRET_COMMAND_CALLERS = ("tscloud_py.presets.fullstack_app.operate",)
 # The Sid of a statement on "*" says which of AWS's rules makes it so.
 ANY_SIDS = {NO_RESOURCE_LEVEL: "AwsTakesNoResourceForThese", LISTS: "ListsAndDescribesWithoutAnId"}
 _STATE_CLIENT = ("tscloud_py.aws.state_bucket", "S3StateStore")
@@ -100,19 +103,43 @@ def uses_of(objects: Iterable[object], extra_modules: Iterable[str] = ()) -> lis
     return [Use(cls, frozenset(methods)) for cls, methods in found.items()]
 
 
-def secret_command_uses() -> list[Use]:
-    """What `tscloud secret` calls: the clients its modules import, and the methods they call on them."""
-    found: dict[type, set[str]] = {}
-    called = set().union(*(_called_names(m) for m in SECRET_COMMAND_CALLERS))
-    tree = ast.parse(inspect.getsource(importlib.import_module(SECRET_COMMAND_MODULE)))
+def _aws_classes(tree: ast.AST, namespace: dict[str, Any]) -> set[type]:
+    """The ``tscloud_py.aws`` client classes ``tree`` imports, or names from ``namespace`` (its module's)."""
+    found: set[Any] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tscloud_py.aws."):
             mod = importlib.import_module(str(node.module))
-            for alias in node.names:
-                cls = getattr(mod, alias.name, None)
-                if inspect.isclass(cls) and public_methods(cls):
-                    found.setdefault(cls, set()).update(public_methods(cls) & called)
-    return [Use(cls, frozenset(methods)) for cls, methods in found.items()]
+            found.update(getattr(mod, alias.name, None) for alias in node.names)
+        elif isinstance(node, ast.Name):
+            found.add(namespace.get(node.id))
+    return {c for c in found if inspect.isclass(c) and c.__module__.startswith("tscloud_py.aws.")
+            and public_methods(c)}
+
+
+def _roll_functions() -> list[Any]:
+    """Each preset's own ``refresh_secret_readers`` (the base class's refreshes nothing)."""
+    from tscloud_py.config.preset_registry import PRESETS
+    from tscloud_py.presets import Preset
+
+    out = []
+    for info in PRESETS.values():
+        module, _, name = info.loader.partition(":")
+        func = getattr(importlib.import_module(module), name).refresh_secret_readers
+        if func is not Preset.refresh_secret_readers and func not in out:
+            out.append(func)
+    return out
+
+
+def secret_command_uses() -> list[Use]:
+    """What `tscloud secret` calls: the clients its modules and the presets' refreshes use, and the methods
+    called on them there."""
+    trees: list[tuple[ast.AST, dict[str, Any]]] = [
+        (ast.parse(inspect.getsource(mod)), vars(mod)) for mod in map(importlib.import_module, SECRET_COMMAND_MODULES)]
+    trees += [(ast.parse(textwrap.dedent(inspect.getsource(f))), f.__globals__) for f in _roll_functions()]
+    called = {node.attr for tree, _ in trees for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    called |= set().union(*map(_called_names, SECRET_COMMAND_CALLERS))
+    classes = set().union(*(_aws_classes(tree, namespace) for tree, namespace in trees))
+    return [Use(cls, frozenset(public_methods(cls) & called)) for cls in sorted(classes, key=str)]
 
 
 def state_uses() -> list[Use]:
