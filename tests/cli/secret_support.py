@@ -5,6 +5,7 @@ enough to count (the redaction layer masks runs of 8, so a leak shows as less)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,13 +30,26 @@ class Stage:
     project: Path
     env: dict[str, str]
     app: str
-    endpoint: str = ""
     outputs: list[str] = field(default_factory=list)  # everything the commands printed, for the scans
 
     def cli(self, *args: str, project: Path | None = None, stdin: str | None = None) -> CliResult:
         result = run_cli("--local", *args, cwd=project or self.project, env=self.env, input=stdin, timeout=300)
         self.outputs.append(result.output)
         return result
+
+    @property
+    def endpoint(self) -> str:
+        """The stage's own emulator (started by its first command)."""
+        found = json.loads((self.root / "state" / "tscloud" / "emulator" / "emulator.json").read_text())
+        return str(found["endpoint"])
+
+    def first_deploy(self, unused_value: str) -> None:
+        """Set UNUSED_KEY, a secret of the stage that nothing references (so no role may read it), and
+        deploy."""
+        unused = self.cli("secret", "set", "UNUSED_KEY", stdin=unused_value)
+        assert unused.code == 0, unused.output
+        first = self.cli("-v", "deploy")
+        assert first.code == 0, first.output[-3000:]
 
     def secret_arn(self, name: str) -> str:
         found = boto(self.endpoint, "secretsmanager").describe_secret(SecretId=f"tscloud/{self.app}/dev/{name}")

@@ -46,7 +46,8 @@ def secret() -> None:
 @click.argument("name")
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED, metavar="")
 @click.option("--from-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the value from this file.")
-@click.option("--kms-key", metavar="KEY", help="KMS key id, ARN or alias to encrypt with (default: AWS's key).")
+@click.option("--kms-key", metavar="KEY", help="KMS key id or key ARN to encrypt with (default: AWS's key); "
+              "not an alias: the roles that read it are granted Decrypt on the key itself.")
 @click.option("--roll", is_flag=True, help="Restart the services that read it (a new deployment) and point the "
               "functions that read it at the new version (waited for); on a terminal you are asked.")
 @pass_app
