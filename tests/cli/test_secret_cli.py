@@ -129,20 +129,6 @@ def test_set_prints_the_name_and_version_only_and_the_task_definition_reads_the_
     assert all(s["last_changed"] for s in listed)
 
 
-def test_the_value_is_in_no_output_journal_record_or_file(deployed: Deployed) -> None:
-    d = deployed
-    plan = d.cli("--output", "json", "plan")
-    status = d.cli("-v", "status")
-    outputs = d.cli("--output", "json", "outputs")
-    assert plan.code == status.code == outputs.code == 0, plan.output + status.output + outputs.output
-    for text in d.outputs:
-        assert pieces(VALUE, text) == [], text[-2000:]
-    assert pieces(VALUE, journal_text(d.endpoint, d.app) or "") == []
-    records = list((d.project / ".tscloud").rglob("*.json"))
-    assert records and list((d.project / ".tscloud").rglob("*.html"))  # the run record and its timeline
-    assert files_holding(VALUE, d.project, Path(d.env["HOME"]), Path(d.env["TMPDIR"])) == []
-
-
 def test_a_value_given_as_an_argument_is_refused_in_one_line(deployed: Deployed) -> None:
     d = deployed
     refused = d.cli("secret", "set", "STRIPE_KEY", "given-on-argv-123")
@@ -212,6 +198,9 @@ def test_roll_makes_a_new_deployment_that_reaches_steady_state_and_the_next_plan
     after = ecs.describe_services(cluster=f"{d.app}-dev", services=[f"{d.app}-dev-api"])["services"][0]
     assert after["deployments"][0]["id"] == doc["rolled"][0]["deployment"] != before["deployments"][0]["id"]
     assert after["taskDefinition"] == before["taskDefinition"]  # the same revision, new tasks
+    # steady as ECS tells it, not only as tscloud reported: one deployment left, completed, all tasks running
+    assert [(x["status"], x["rolloutState"]) for x in after["deployments"]] == [("PRIMARY", "COMPLETED")]
+    assert after["deployments"][0]["runningCount"] == after["deployments"][0]["desiredCount"] >= 1
     plan = d.cli("--output", "json", "plan")
     assert plan.code == 0, plan.output
     assert {s["action"] for s in plan.json()["steps"]} == {"none"}, plan.stdout
@@ -265,3 +254,21 @@ def test_remove_schedules_the_deletion_of_an_unused_secret(deployed: Deployed) -
     assert gone.get("DeletedDate")
     listed = d.cli("--output", "json", "secret", "list").json()["secrets"]
     assert [s["name"] for s in listed] == ["DB_URL", "STRIPE_KEY"]
+
+
+def test_the_value_is_in_no_output_journal_record_or_file(deployed: Deployed) -> None:
+    """Last in the module: the scan covers every command the tests above ran (set, deploy, --roll, plan,
+    list, remove, the refusals) and what they left."""
+    d = deployed
+    plan = d.cli("-v", "plan")
+    as_json = d.cli("--output", "json", "plan")
+    status = d.cli("-v", "status")
+    outputs = d.cli("--output", "json", "outputs")
+    assert plan.code == as_json.code == status.code == outputs.code == 0, plan.output + status.output
+    for value in (VALUE, ROLLED_VALUE):
+        for text in d.outputs:
+            assert pieces(value, text) == [], text[-2000:]
+        assert pieces(value, journal_text(d.endpoint, d.app) or "") == []
+        assert files_holding(value, d.project, Path(d.env["HOME"]), Path(d.env["TMPDIR"])) == []
+    records = list((d.project / ".tscloud").rglob("*.json"))
+    assert records and list((d.project / ".tscloud").rglob("*.html"))  # the run records and timelines scanned
