@@ -42,7 +42,10 @@ def is_loopback_origin(origin: str) -> bool:
 
 
 class Gate:
-    """Many requests at once, or one snapshot alone."""
+    """Many requests at once, or one snapshot alone. A snapshot waits for a moment with no request in
+    flight and never holds new requests back while it waits: a request in flight may be waiting on one that
+    comes after it (an Invoke whose function, at init, reads its secrets from the emulator), so holding that
+    one back until the first ends would deadlock them both."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -61,9 +64,8 @@ class Gate:
 
     def __enter__(self) -> Gate:
         with self._cond:
-            self._cond.wait_for(lambda: not self._exclusive)
+            self._cond.wait_for(lambda: not self._exclusive and self._active == 0)
             self._exclusive = True
-            self._cond.wait_for(lambda: self._active == 0)
         return self
 
     def __exit__(self, *exc: object) -> None:
