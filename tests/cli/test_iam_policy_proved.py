@@ -44,6 +44,10 @@ NOT_TAKEN = {
     "ecs:ListClusters": "`tscloud secret set --roll`", "ecs:ListServices": "`tscloud secret set --roll`",
     "ecs:DescribeTaskDefinition": "`tscloud secret set --roll`",
     "elasticloadbalancing:DescribeTargetHealth": "`tscloud secret set --roll`",
+    "lambda:GetFunction": "`tscloud secret set --roll` of a secret a Lambda function reads",
+    "lambda:UpdateFunctionConfiguration": "`tscloud secret set --roll` of a secret a Lambda function reads",
+    "iam:PassRole": "`tscloud secret set --roll` (UpdateFunctionConfiguration's entry; --roll names no role)",
+    "ssm:DescribeParameters": "`tscloud secret set --roll` of an SSM parameter a Lambda function reads",
     "s3:PutBucketOwnershipControls": "a bucket whose ownership is not BucketOwnerEnforced (made by hand or by an "
                                      "older tscloud)",
     # The analysis goes by method name: the steps' modules call Names.tags, and CloudFront.tags is named alike.
