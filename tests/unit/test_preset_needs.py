@@ -179,6 +179,9 @@ FULLSTACK_EVERY_TABLE: dict[str, Any] = {
 FULLSTACK_FRONTEND_WAF: dict[str, Any] = {
     "preset": "fullstack-app", "api": API, "frontend": {"distribution_id": "E2QWRUHAPOMQZL"},
     "waf": {"frontend": True}}
+FULLSTACK_LAMBDA_WORKER: dict[str, Any] = {
+    "preset": "fullstack-app", "api": API, "queue": {"worker": "lambda", "worker_dir": "worker"},
+    "schedules": [{"name": "hourly", "expression": "rate(1 hour)", "target": "worker"}]}
 FULLSTACK_CORE = {
     "network": [],
     "security-groups": ["network"],
@@ -259,6 +262,34 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
         "attach": ["load-balancer", "origin-secret", "service", "vpc-origin"],
         "replaced-load-balancer": ["attach", "load-balancer", "service"],
     }
+    # [queue] worker = "lambda" on Bun: the layer, ssr-app's worker steps on the app's queue, and a schedule
+    # invoking the worker through a role of its own
+    lambda_worker = steps(tmp_path, FULLSTACK_LAMBDA_WORKER)
+    assert needs(lambda_worker) == {
+        **FULLSTACK_CORE,
+        "queue": [],
+        "load-balancer": ["network", "security-groups"],
+        "roles": ["image", "logs", "queue"],
+        "api-task-definition": ["image", "logs", "queue", "roles"],
+        "service": ["api-task-definition", "cluster", "load-balancer", "network", "security-groups"],
+        "worker-layer": [],
+        "worker-logs": [],
+        "worker-role": ["queue", "worker-logs"],
+        "worker": ["worker-layer", "worker-logs", "worker-role"],
+        "worker-events": ["queue", "worker"],
+        "worker-invoker-role": ["worker"],
+        "autoscaling": ["cluster", "service"],
+        "schedules": ["api-task-definition", "cluster", "network", "roles", "security-groups", "worker",
+                      "worker-invoker-role"],
+    }
+    # on node, no layer; no worker schedule, no invoker role
+    node_worker = steps(tmp_path, {**FULLSTACK_LAMBDA_WORKER, "schedules": [],
+                                   "queue": {**FULLSTACK_LAMBDA_WORKER["queue"], "worker_runtime": "nodejs22.x"}})
+    assert needs(node_worker) == {
+        **{k: v for k, v in needs(lambda_worker).items()
+           if k not in ("worker-layer", "worker-invoker-role", "schedules")},
+        "worker": ["worker-logs", "worker-role"],
+    }
     # [waf] frontend = true: the stage's web ACL on the distribution it does not own
     frontend_waf = steps(tmp_path, {**FULLSTACK_FRONTEND_WAF, "queue": {}})
     assert needs(frontend_waf) == {**needs(frontend), "web-acl": [], "frontend-web-acl": ["web-acl"]}
@@ -334,6 +365,8 @@ AFTER_ONLY: dict[str, dict[str, str]] = {
     "server-permission": {"function": "the permission is added to the function's policy, which must exist"},
     "worker-jobs": {"worker-logs-jobs": "made first, or Lambda makes the log group itself, with no retention"},
     "worker-events-jobs": {"worker-jobs": "the queue is mapped to the function, which must exist"},
+    "worker": {"worker-logs": "made first, or Lambda makes the log group itself, with no retention"},
+    "worker-events": {"worker": "the queue is mapped to the function, which must exist"},
     "attach": {"api-dns": "CloudFront connects to the API's domain, which must point at the ALB first",
                "service": "the distribution moves to a load balancer once its targets serve"},
     "replaced-load-balancer": {"attach": "the replaced load balancer goes once no distribution sends to it"},
@@ -352,6 +385,8 @@ EVERY_OPTION: list[dict[str, Any]] = [
     {"preset": "static-site", "site": {"dir": "dist"}, "waf": {}},
     {"preset": "ssr-app", "ssr": {}, "waf": {}},
     FULLSTACK_FRONTEND_WAF,
+    FULLSTACK_LAMBDA_WORKER,
+    {**FULLSTACK_LAMBDA_WORKER, "alerts": EMAIL},
     {**FULLSTACK_EVERY_TABLE, "alerts": EMAIL},
     SSR_ALERTS,
     {"preset": "static-site", "site": {"dir": "dist"}, "alerts": TOPIC},

@@ -52,6 +52,31 @@ class TaskSchedule:
         }
 
 
+@dataclass(frozen=True)
+class FunctionSchedule:
+    """A schedule that invokes one Lambda function with a fixed JSON input."""
+
+    expression: str
+    timezone: str
+    enabled: bool
+    function_arn: str
+    role_arn: str  # what the scheduler assumes to call lambda:InvokeFunction
+    input: str
+
+    def api(self) -> dict[str, Any]:
+        """The schedule as CreateSchedule/UpdateSchedule arguments (also what GetSchedule answers)."""
+        return {
+            "ScheduleExpression": self.expression, "ScheduleExpressionTimezone": self.timezone,
+            "State": "ENABLED" if self.enabled else "DISABLED",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": self.function_arn, "RoleArn": self.role_arn, "Input": self.input,
+                       "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}},
+        }
+
+
+Schedule = TaskSchedule | FunctionSchedule
+
+
 class Scheduler:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.c = factory.client("scheduler", region)
@@ -80,11 +105,11 @@ class Scheduler:
             return dict(call(self.c.get_schedule, "scheduler:GetSchedule", GroupName=group, Name=name))
         return None
 
-    def create(self, group: str, name: str, schedule: TaskSchedule, token: str) -> None:
+    def create(self, group: str, name: str, schedule: Schedule, token: str) -> None:
         call(self.c.create_schedule, "scheduler:CreateSchedule", GroupName=group, Name=name, ClientToken=token,
              **schedule.api())
 
-    def update(self, group: str, name: str, schedule: TaskSchedule) -> None:
+    def update(self, group: str, name: str, schedule: Schedule) -> None:
         call(self.c.update_schedule, "scheduler:UpdateSchedule", GroupName=group, Name=name, **schedule.api())
 
     def delete(self, group: str, name: str) -> None:

@@ -65,6 +65,22 @@ def check_api_domain(config: Config, shown: str) -> None:
                           "Route53 (dns.provider = \"route53\")")
 
 
+def _check_lambda_worker(config: Config, shown: str) -> None:
+    """[queue] worker = "lambda": its code, a timeout the queue's visibility covers (Lambda refuses the
+    mapping otherwise), and a batching window when batches pass 10."""
+    queue = config.queue
+    assert queue is not None
+    if not queue.worker_dir:
+        raise ConfigError(shown, "queue.worker_dir", "required when worker = 'lambda'")
+    if queue.worker_timeout > queue.visibility_timeout:
+        raise ConfigError(shown, "queue.worker_timeout", f"must be at most visibility_timeout "
+                          f"({queue.visibility_timeout}), or a message in flight is received again")
+    if queue.batch_size > 10 and queue.batching_window < 1:
+        raise ConfigError(shown, "queue.batching_window", "at least 1 when batch_size > 10 (Lambda's rule)")
+    if "." not in queue.worker_handler.strip("."):
+        raise ConfigError(shown, "queue.worker_handler", f"expected file.export, got {queue.worker_handler!r}")
+
+
 def check_fullstack(config: Config, shown: str) -> None:
     """[api] (exactly one of image or build, Fargate's cpu/memory pairs, counts in order, no variable both
     plain and secret), [network], [queue], [database], [[schedules]], and how the API is reached."""
@@ -105,6 +121,8 @@ def check_fullstack(config: Config, shown: str) -> None:
             raise ConfigError(shown, "queue.worker_command", "required when worker = 'service'")
         if queue.worker_min_count > queue.worker_max_count:
             raise ConfigError(shown, "queue.worker_min_count", "must be at most worker_max_count")
+        if queue.worker == "lambda":
+            _check_lambda_worker(config, shown)
     db = config.database
     if db is not None and db.min_capacity > db.max_capacity:
         raise ConfigError(shown, "database.min_capacity", "must be at most max_capacity")
@@ -117,6 +135,13 @@ def check_fullstack(config: Config, shown: str) -> None:
             raise ConfigError(shown, f"schedules[{i}].name", f"duplicate schedule name {s.name!r}")
         limits.schedule_expression(shown, f"schedules[{i}].expression", s.expression)
         limits.timezone(shown, f"schedules[{i}].timezone", s.timezone)
+        if s.target == "task" and not s.command:
+            raise ConfigError(shown, f"schedules[{i}].command", "required when target = 'task'")
+        if s.target == "worker" and s.command:
+            raise ConfigError(shown, f"schedules[{i}].command", "a worker target is invoked with "
+                              "{\"schedule\": name}; remove command, or use target = 'task'")
+        if s.target == "worker" and (queue is None or queue.worker != "lambda"):
+            raise ConfigError(shown, f"schedules[{i}].target", "'worker' needs [queue] worker = \"lambda\"")
     attached = config.frontend is not None or config.site is not None
     if api.origin == "vpc" and not attached:
         raise ConfigError(shown, "api.origin", "'vpc' needs [frontend] or [site] (a VPC origin is CloudFront's; "

@@ -215,7 +215,9 @@ def build_policy(needed: Iterable[Needed], scope: Scope, *, reads_only: bool = F
     for (kind, _), (actions, cond, why) in sorted(groups.items(), key=lambda kv: (kv[0][0] == ANY, kv[0])):
         # a kind's patterns for the stage's region and for us-east-1 are one ARN when the stage is in us-east-1
         resources = ["*"] if kind == ANY else list(dict.fromkeys(scope.fill(p) for p in RESOURCE_KINDS[kind]))
-        sid = ANY_SIDS[why] if kind == ANY else _sid(f"{kind} {_condition_words(cond)}")
+        # on "*" the Sid says why; a conditioned grant among them (a mapping's lambda:FunctionArn) says so too
+        sid = ANY_SIDS[why] + ("Conditioned" if cond else "") if kind == ANY else \
+            _sid(f"{kind} {_condition_words(cond)}")
         stmt: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
                                 "Resource": resources if len(resources) > 1 else resources[0]}
         if cond:

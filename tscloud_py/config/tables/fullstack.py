@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tscloud_py.build.bun_npm import BUN_VERSION
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -148,14 +149,35 @@ class QueueConfig:
     visibility_timeout: int = field(default=60, metadata=meta("seconds a received message stays hidden", min=0,
                                                               max=43200))
     retention_days: int = field(default=4, metadata=meta("days a message is kept", min=1, max=14))
-    worker: Literal["in-process", "service"] = field(default="in-process", metadata=meta(
-        "in-process: the API consumes the queue; service: a separate Fargate worker service"))
+    worker: Literal["in-process", "service", "lambda"] = field(default="in-process", metadata=meta(
+        "in-process: the API consumes the queue; service: a separate Fargate worker service; lambda: a "
+        "function fed by the queue (worker_dir, worker_handler, worker_runtime)"))
     worker_command: list[str] = field(default_factory=list, metadata=meta(
         "the worker service's command (required when worker = 'service')"))
     worker_min_count: int = field(default=0, metadata=meta("worker autoscaling minimum", min=0, max=100))
     worker_max_count: int = field(default=4, metadata=meta("worker autoscaling maximum", min=1, max=100))
     backlog_per_task: int = field(default=100, metadata=meta(
         "worker autoscaling target: visible messages per running task", min=1))
+    worker_dir: str | None = field(default=None, metadata=meta(
+        "worker = 'lambda': the function's code directory (zipped deterministically), relative to tscloud.toml"))
+    worker_handler: str = field(default="index.fetch", metadata=meta(
+        "worker = 'lambda': file.export of the handler (with bun, a fetch handler; SQS batches arrive as a POST "
+        "to /_lambda/event)"))
+    worker_runtime: str = field(default="bun", metadata=meta(
+        "worker = 'lambda': bun (provided.al2023 with the Bun layer tscloud publishes) or a nodejsNN.x runtime",
+        pattern=r"bun|nodejs\d+\.x", pattern_help="expected bun or a Node runtime like nodejs22.x"))
+    worker_bun_version: str = field(default=BUN_VERSION, metadata=meta(
+        "worker_runtime = 'bun': the Bun release from the npm registry (integrity-checked)",
+        pattern=r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", pattern_help="expected a release like 1.4.4"))
+    worker_architecture: Literal["arm64", "x86_64"] = field(default="arm64", metadata=meta(
+        "worker = 'lambda': the function's architecture"))
+    worker_memory: int = field(default=512, metadata=meta("worker = 'lambda': memory in MB", min=128, max=10240))
+    worker_timeout: int = field(default=30, metadata=meta(
+        "worker = 'lambda': timeout in seconds (at most visibility_timeout)", min=1, max=900))
+    batch_size: int = field(default=10, metadata=meta("worker = 'lambda': messages per invocation", min=1,
+                                                      max=10000))
+    batching_window: int = field(default=0, metadata=meta(
+        "worker = 'lambda': seconds to gather a batch (at least 1 when batch_size > 10)", min=0, max=300))
 
 
 @dataclass
@@ -172,7 +194,11 @@ class ScheduleConfig:
     expression: str = field(metadata=meta(
         "EventBridge Scheduler expression: cron(0 3 * * ? *), rate(1 hour) or at(2030-01-01T00:00:00)",
         pattern=r"(cron|rate|at)\(.+\)", pattern_help="expected cron(...), rate(...) or at(...)"))
-    command: list[str] = field(metadata=meta("command override for the task"))
+    command: list[str] = field(default_factory=list, metadata=meta(
+        "target = 'task': the command override for the API's task"))
+    target: Literal["task", "worker"] = field(default="task", metadata=meta(
+        "task: run the API's task with command; worker: invoke the [queue] worker function (worker = 'lambda') "
+        "with {\"schedule\": name}"))
     timezone: str = field(default="UTC", metadata=meta("IANA timezone of the expression, e.g. Europe/Berlin"))
     enabled: bool = field(default=True, metadata=meta("false pauses the schedule"))
 

@@ -74,6 +74,11 @@ class FullstackApp(Preset):
             if not (context / api.build.dockerfile).is_file():
                 raise ConfigError(self.config.path, "api.build.dockerfile", f"{context / api.build.dockerfile} "
                                   "not found")
+        queue = self.config.queue
+        if queue is not None and queue.worker == "lambda" and queue.worker_dir is not None:
+            self.check_published("queue", "worker_dir", queue.worker_dir, allow_outside=False, private=False)
+            if not (self.config.base_dir / queue.worker_dir).is_dir():
+                raise ConfigError(self.config.path, "queue.worker_dir", f"{queue.worker_dir} is not a directory")
         site = self.config.site
         if site is not None:
             self.check_published("site", "dir", site.dir, allow_outside=site.allow_outside, include=site.include)
@@ -325,6 +330,19 @@ class FullstackApp(Preset):
                 security_groups=security_groups, load_balancer=None)
             steps += [worker_definition, worker_service]
 
+        worker = invoker = None
+        if cfg.queue is not None and cfg.queue.worker == "lambda":
+            assert queue is not None
+            made = self._lambda_worker(queue)
+            worker = next(s for s in made if s.id == "worker")
+            steps += made
+            if any(s.target == "worker" for s in cfg.schedules):
+                from tscloud_py.presets.fullstack_app.worker import InvokerRoleStep
+
+                invoker = InvokerRoleStep("worker-invoker-role", Iam(aws), cfg, names, account=account,
+                                          needs=["worker"], function_arn=worker.output("function_arn"))
+                steps.append(invoker)
+
         autoscaling_needs = ["service", "cluster"]
         if worker_service:
             autoscaling_needs += ["worker-service", "queue"]
@@ -333,11 +351,13 @@ class FullstackApp(Preset):
         if cfg.schedules:
             from tscloud_py.aws.scheduler import Scheduler
 
+            schedules_needs = ["cluster", "api-task-definition", "roles", "network", "security-groups"]
+            if invoker is not None:
+                schedules_needs += ["worker", "worker-invoker-role"]
             steps.append(SchedulesStep(
-                "schedules", Scheduler(aws), cfg, names, account=account,
-                needs=["cluster", "api-task-definition", "roles", "network", "security-groups"],
+                "schedules", Scheduler(aws), cfg, names, account=account, needs=schedules_needs,
                 task_definition=task_definition, cluster=cluster, roles=roles, network=network,
-                security_groups=security_groups))
+                security_groups=security_groups, worker=worker if invoker else None, invoker_role=invoker))
 
         if origin_secret:
             from tscloud_py.aws.cloudfront.client import CloudFront
@@ -363,10 +383,49 @@ class FullstackApp(Preset):
                 load_balancer=load_balancer, service=service, choice=choice))
         steps += self._frontend_web_acl()
         return steps + self._alerts(load_balancer=load_balancer, service=service, worker_service=worker_service,
-                                    database=database, cache=cache, queue=queue, distribution=distribution)
+                                    worker=worker, database=database, cache=cache, queue=queue,
+                                    distribution=distribution)
 
-    def _alerts(self, *, load_balancer: Step, service: Step, worker_service: Step | None, database: Step | None,
-                cache: Step | None, queue: Step | None, distribution: Step | None) -> list[Step]:
+    def _lambda_worker(self, queue: Step) -> list[Step]:
+        """[queue] worker = "lambda": ssr-app's worker steps on this app's queue, with the Bun layer."""
+        from tscloud_py.aws.iam import Iam
+        from tscloud_py.aws.lambda_ import Lambda
+        from tscloud_py.aws.logs import Logs
+        from tscloud_py.build.bun_layer import RUNTIME
+        from tscloud_py.presets.fullstack_app.worker import BunLayerStep, worker_code
+        from tscloud_py.presets.ssr_app.steps import FunctionStep, ServerRoleStep
+        from tscloud_py.presets.ssr_app.workers import EventSourceStep
+
+        cfg, names = self.config, self.names
+        q, api = cfg.queue, cfg.api
+        assert q is not None and api is not None
+        lam = Lambda(self.aws)
+        name = names.resource("worker", 64)
+        made: list[Step] = []
+        layer = None
+        function_needs = ["worker-role", "worker-logs"]
+        if q.worker_runtime == "bun":
+            layer = BunLayerStep("worker-layer", lam, cfg, names)
+            made.append(layer)
+            function_needs.append("worker-layer")
+        logs = LogGroupStep("worker-logs", Logs(self.aws), names.function_log_group(name), api.log_retention_days,
+                            names)
+        role = ServerRoleStep("worker-role", Iam(self.aws), names.regional("worker"), [], names,
+                              needs=["worker-logs", "queue"], log_group_arn=logs.output("log_group_arn"),
+                              queue_arn=queue.output("queue_arn"), description=names.description("worker role"))
+        function = FunctionStep(
+            "worker", lam, name, worker_code(cfg), names, runtime=RUNTIME if layer else q.worker_runtime,
+            handler=q.worker_handler, memory=q.worker_memory, timeout=q.worker_timeout,
+            architecture=q.worker_architecture, environment=dict(api.environment), layers=[],
+            role_arn=role.output("role_arn"), needs=function_needs, description="queue worker",
+            layer=layer.output("layer_arn") if layer else None)
+        events = EventSourceStep("worker-events", lam, name, queue_arn=queue.output("queue_arn"),
+                                 needs=["queue", "worker"], batch_size=q.batch_size, window=q.batching_window)
+        return [*made, logs, role, function, events]
+
+    def _alerts(self, *, load_balancer: Step, service: Step, worker_service: Step | None, worker: Step | None,
+                database: Step | None, cache: Step | None, queue: Step | None,
+                distribution: Step | None) -> list[Step]:
         """[alerts]: alarms on what this stage runs (a [frontend] distribution is not ours to watch)."""
         from tscloud_py.presets.steps.alarm_catalogue import watched
         from tscloud_py.presets.steps.alarms import alert_steps
@@ -379,6 +438,8 @@ class FullstackApp(Preset):
         if worker_service is not None:
             watching.append(watched("service", "worker", cluster=worker_service.output("cluster"),
                                     service=worker_service.output("service")))
+        if worker is not None:
+            watching.append(watched("function", "worker", function_name=worker.output("function_name")))
         if database is not None and cfg.database is not None:
             aurora = cfg.database.engine == "aurora-postgresql"
             watching.append(watched("aurora" if aurora else "database", "db", identifier=database.output("identifier")))
@@ -453,6 +514,9 @@ class FullstackApp(Preset):
             out["dlq_url"] = step_outputs["queue"]["dlq_url"]
         if "worker-service" in step_outputs:
             out["worker_service"] = step_outputs["worker-service"]["service"]
+        if "worker" in step_outputs:
+            out["worker_function"] = step_outputs["worker"]["function_name"]
+            out["worker_log_group"] = step_outputs["worker-logs"]["log_group"]
         if "distribution" in step_outputs:
             out["distribution_id"] = step_outputs["distribution"]["distribution_id"]
         if "attach" in step_outputs:

@@ -1,14 +1,15 @@
 """Autoscaling (CPU target tracking for the API, queue backlog per task for a worker) and
-EventBridge Scheduler jobs run as ECS RunTask with a command override."""
+EventBridge Scheduler jobs: ECS RunTask with a command override, or an invocation of the Lambda worker."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from tscloud_py.aws.autoscaling import AutoScaling, resource_id
 from tscloud_py.aws.retry import retry_new_role
-from tscloud_py.aws.scheduler import Scheduler, TaskSchedule
+from tscloud_py.aws.scheduler import FunctionSchedule, Schedule, Scheduler, TaskSchedule
 from tscloud_py.concurrency import each, together
 from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
@@ -142,14 +143,16 @@ def _subset(have: Any, want: Any) -> Any:
 
 
 class SchedulesStep(FsStep):
-    """One schedule group per app and stage; each [[schedules]] entry runs the API task with a command."""
+    """One schedule group per app and stage; each [[schedules]] entry runs the API task with a command, or
+    (target = "worker") invokes the worker function through a role that may invoke only it."""
 
     kind = "EventBridge Scheduler"
     provides = frozenset({"group", "schedules"})
 
     def __init__(self, step_id: str, scheduler: Scheduler, config: Config, names: Names, *,
                  account: Callable[[], str], needs: Sequence[str], task_definition: Step, cluster: Step,
-                 roles: Step, network: Step, security_groups: Step) -> None:
+                 roles: Step, network: Step, security_groups: Step, worker: Step | None = None,
+                 invoker_role: Step | None = None) -> None:
         super().__init__(step_id, config, names, needs=needs)
         self.scheduler, self.account = scheduler, account
         self.family: Ref[str] = task_definition.output("family")
@@ -158,19 +161,29 @@ class SchedulesStep(FsStep):
         self.subnets: Ref[list[str]] = network.output("task_subnets")
         self.public_ip: Ref[bool] = network.output("assign_public_ip")
         self.security_group: Ref[str] = security_groups.output("service_sg")
+        self.function_arn: Ref[str] | None = worker.output("function_arn") if worker else None
+        self.invoker_role_arn: Ref[str] | None = invoker_role.output("role_arn") if invoker_role else None
 
     @property
     def group(self) -> str:
         return self.names.prefix
 
-    def wanted(self, ctx: StepContext) -> dict[str, TaskSchedule]:
-        family = self.names.arn(self.account(), "ecs", f"task-definition/{ctx.get(self.family)}")
-        return {s.name: TaskSchedule(
-            s.expression, s.timezone, s.enabled, cluster_arn=ctx.get(self.cluster_arn),
-            role_arn=ctx.get(self.role_arn), task_family_arn=family, subnets=tuple(ctx.get(self.subnets)),
-            security_groups=(ctx.get(self.security_group),), public_ip=bool(ctx.get(self.public_ip)),
-            container="api", command=tuple(s.command))
-            for s in self.config.schedules}
+    def wanted(self, ctx: StepContext) -> dict[str, Schedule]:
+        out: dict[str, Schedule] = {}
+        for s in self.config.schedules:
+            if s.target == "worker":
+                assert self.function_arn is not None and self.invoker_role_arn is not None
+                out[s.name] = FunctionSchedule(
+                    s.expression, s.timezone, s.enabled, function_arn=ctx.get(self.function_arn),
+                    role_arn=ctx.get(self.invoker_role_arn), input=json.dumps({"schedule": s.name}))
+                continue
+            family = self.names.arn(self.account(), "ecs", f"task-definition/{ctx.get(self.family)}")
+            out[s.name] = TaskSchedule(
+                s.expression, s.timezone, s.enabled, cluster_arn=ctx.get(self.cluster_arn),
+                role_arn=ctx.get(self.role_arn), task_family_arn=family, subnets=tuple(ctx.get(self.subnets)),
+                security_groups=(ctx.get(self.security_group),), public_ip=bool(ctx.get(self.public_ip)),
+                container="api", command=tuple(s.command))
+        return out
 
     def read(self, ctx: StepContext) -> Any | None:
         scheduler = self.scheduler

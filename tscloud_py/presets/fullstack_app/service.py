@@ -69,7 +69,7 @@ class RolesStep(FsStep):
         legacy = self._legacy if legacy is None else legacy
         code = "" if legacy else f"{region_code(self.names.region)}-"
         names = {"execution": self.names.resource(f"{code}exec", 64), "task": self.names.resource(f"{code}task", 64)}
-        if self.config.schedules:
+        if any(s.target == "task" for s in self.config.schedules):
             names["scheduler"] = self.names.resource(f"{code}scheduler", 64)
         return names
 
@@ -231,7 +231,7 @@ class TaskDefinitionStep(FsStep):
                        REDIS_TLS="true")
         if self.queue_url is not None and cfg.queue is not None:
             env["QUEUE_URL"] = str(ctx.get(self.queue_url))
-            env["QUEUE_WORKER"] = "service" if cfg.queue.worker == "service" else "in-process"
+            env["QUEUE_WORKER"] = cfg.queue.worker  # "lambda": the API leaves the queue to the function
         if cfg.mail is not None:
             env["MAIL_DOMAIN"] = cfg.mail.domain
         env.update(api.environment)

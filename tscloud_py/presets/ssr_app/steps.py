@@ -45,8 +45,10 @@ class ServerRoleStep(Step):
 
     def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]],
                  names: Names, *, needs: Sequence[str], log_group_arn: Ref[str], queue_arn: Ref[str] | None = None,
-                 legacy_name: str | None = None, secrets: FunctionSecrets | None = None) -> None:
+                 legacy_name: str | None = None, secrets: FunctionSecrets | None = None,
+                 description: str = "tscloud ssr-app server") -> None:
         self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
+        self.description = description
         # The role's name before it carried the region: adopted (IAM cannot rename a role) when its
         # policy lets it write this region's log group, so another region's role is never taken.
         self.legacy_name = legacy_name
@@ -99,7 +101,7 @@ class ServerRoleStep(Step):
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         name = observed["name"] if observed is not None else self.name
         if observed is None:
-            arn = self.iam.create_role(name, LAMBDA_TRUST, self.names.tags(self.id), "tscloud ssr-app server")
+            arn = self.iam.create_role(name, LAMBDA_TRUST, self.names.tags(self.id), self.description)
         else:
             arn = observed["role"]["Arn"]
             if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
@@ -142,8 +144,9 @@ class FunctionStep(Step):
                  runtime: str, handler: str, memory: int, timeout: int, architecture: str,
                  environment: dict[str, str], layers: list[str], role_arn: Ref[str], needs: Sequence[str],
                  description: str = "server", staging: CodeStaging | None = None,
-                 secrets: FunctionSecrets | None = None) -> None:
+                 secrets: FunctionSecrets | None = None, layer: Ref[str] | None = None) -> None:
         self.id, self.lam, self.name, self._code = step_id, lam, name, code
+        self.layer = layer  # a layer a step of the graph publishes, attached after ``layers``
         self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
         self.architecture, self.environment, self.layers = architecture, environment, layers
         self.names = names
@@ -167,7 +170,10 @@ class FunctionStep(Step):
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
         return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
                 "Timeout": self.timeout, "Architecture": self.architecture, "Environment": self.wanted_environment(),
-                "Layers": self.layers, "Role": ctx.get(self.role_arn), "CodeSha256": self._code()[1]}
+                "Layers": self.wanted_layers(ctx), "Role": ctx.get(self.role_arn), "CodeSha256": self._code()[1]}
+
+    def wanted_layers(self, ctx: StepContext) -> list[str]:
+        return [*self.layers, *([ctx.get(self.layer)] if self.layer is not None else [])]
 
     def wanted_environment(self) -> dict[str, str]:
         return self.environment if self.secrets is None else self.secrets.environment(self.environment)
@@ -201,7 +207,7 @@ class FunctionStep(Step):
                 self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
                 zip_bytes=None if s3 else data, s3=s3,
                 memory=self.memory, timeout=self.timeout, architecture=self.architecture,
-                environment=wanted["Environment"], layers=self.layers, tags=self.names.tags(self.id),
+                environment=wanted["Environment"], layers=wanted["Layers"], tags=self.names.tags(self.id),
                 description=self.names.description(self.description))
         else:
             if observed.get("LastUpdateStatus") == "InProgress" or observed.get("State") == "Pending":
@@ -217,7 +223,7 @@ class FunctionStep(Step):
                 self.lam.update_function_configuration(
                     self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
                     memory=self.memory, timeout=self.timeout, environment=wanted["Environment"],
-                    layers=self.layers)
+                    layers=wanted["Layers"])
         conf = self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
         return self.outputs(ctx, conf)
 

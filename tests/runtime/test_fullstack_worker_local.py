@@ -1,0 +1,88 @@
+"""examples/fullstack-worker under `--local deploy`: the queue's worker is a Bun function (npm's Bun, the layer
+tscloud publishes) that the emulator runs under real Bun. A message sent with boto3 is processed (its log
+line is in the worker's log group), one the handler rejects reaches the DLQ after max_receive_count receives,
+the target = "worker" schedule names the worker and a role that may invoke only it, and a redeploy
+changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tests.cli.test_examples_local import copy_example, deploy, destroy_leaves_nothing
+from tests.conftest import run_cli
+from tests.runtime.test_emulator_bun import log_lines, wait_until
+
+
+def clients(project: Path) -> dict[str, Any]:
+    endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
+    kw: Any = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "tscloud-local",
+               "aws_secret_access_key": "tscloud-local"}
+    return {name: boto3.client(name, **kw) for name in ("sqs", "logs", "scheduler", "iam", "lambda")}  # type: ignore[call-overload]
+
+
+def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, bun: Path) -> None:
+    project = copy_example("fullstack-worker", tmp_path)
+    config = project / "tscloud.toml"
+    # The example's 60 s visibility would take three minutes to reach the DLQ after 3 receives: 6 s here,
+    # the worker's timeout below it as the config requires.
+    text = config.read_text()
+    text = re.sub(r"(?m)^visibility_timeout = 60", "visibility_timeout = 6", text)
+    config.write_text(re.sub(r"(?m)^worker_timeout = 10", "worker_timeout = 5", text))
+    outputs = deploy(project)
+    assert outputs["worker_function"] == "shopwk-dev-worker"
+    assert outputs["worker_log_group"] == "/aws/lambda/shopwk-dev-worker"
+    aws = clients(project)
+    sqs, lam = aws["sqs"], aws["lambda"]
+
+    fn = lam.get_function(FunctionName="shopwk-dev-worker")["Configuration"]
+    assert (fn["Runtime"], fn["Handler"], fn["Architectures"]) == ("provided.al2023", "index.fetch", ["arm64"])
+    [layer] = fn["Layers"]
+    assert ":layer:shopwk-dev-bun-arm64:" in layer["Arn"]
+    [mapping] = lam.list_event_source_mappings(FunctionName="shopwk-dev-worker")["EventSourceMappings"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10, 1)
+
+    sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "email", "id": "7"}))
+    sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "reject", "id": "8"}))
+
+    def in_dlq() -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = sqs.receive_message(QueueUrl=outputs["dlq_url"], MaxNumberOfMessages=10,
+                                                        VisibilityTimeout=0).get("Messages", [])
+        return got
+
+    dead = wait_until(in_dlq, "the rejected job in the DLQ", timeout=120)
+    assert [json.loads(m["Body"]) for m in dead] == [{"kind": "reject", "id": "8"}]
+    lines = log_lines(aws["logs"], outputs["worker_log_group"])
+    assert "processed job 7 (email) on Bun 1.4.4" in lines
+    failed = [line for line in lines if line.startswith("failed ")]
+    assert [re.sub(r"^failed \S+ ", "", line) for line in failed] == [
+        f"(receive {n}): Error: job 8 cannot be done" for n in (1, 2, 3)]  # max_receive_count = 3
+    attributes = sqs.get_queue_attributes(QueueUrl=outputs["queue_url"], AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+
+    # the worker's schedule: the function's ARN, through a role that may invoke it and nothing else
+    scheduled = aws["scheduler"].get_schedule(GroupName="shopwk-dev", Name="hourly-report")["Target"]
+    assert scheduled["Arn"] == fn["FunctionArn"]
+    assert json.loads(scheduled["Input"]) == {"schedule": "hourly-report"}
+    role = scheduled["RoleArn"].rsplit("/", 1)[1]
+    iam = aws["iam"]
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "scheduler.amazonaws.com"}]
+    [policy] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    statements = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]["Statement"]
+    assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
+        ("Allow", ["lambda:InvokeFunction"], [fn["FunctionArn"]])]
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    task = aws["scheduler"].get_schedule(GroupName="shopwk-dev", Name="nightly-cleanup")["Target"]
+    assert task["Arn"].endswith(":cluster/shopwk-dev") and task["RoleArn"] != scheduled["RoleArn"]
+
+    again = run_cli("--local", "--output", "json", "deploy", cwd=project, timeout=600)
+    assert again.code == 0, again.output[-3000:]
+    assert {s["status"] for s in again.json()["steps"]} == {"unchanged"}
+    assert len(lam.list_layer_versions(LayerName="shopwk-dev-bun-arm64")["LayerVersions"]) == 1
+    destroy_leaves_nothing(project, "shopwk")
