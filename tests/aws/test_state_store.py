@@ -100,7 +100,7 @@ def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStor
     assert breaker.took_over_state == "unknown"
     theirs = Journal(app="app", stage="dev", preset="static-site",
                      store=ObjectJournalStore(store, "journals/app/dev.json", lock=breaker))
-    theirs.record("bucket", status="updated", outputs={"bucket": "theirs"})
+    theirs.record("bucket", status="created", outputs={"bucket": "theirs"})  # written at once, as a create is
     written = store.get("journals/app/dev.json")
     assert written is not None
 

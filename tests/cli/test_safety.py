@@ -13,8 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from tscloud_py.config.load import config_from_dict
+from tscloud_py.config.schema import Config
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.operations.context import AppContext
+from tscloud_py.operations.workspace import Workspace
+from tscloud_py.presets import Preset
+from tscloud_py.state.journal import Journal
 
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "static-site"
 
@@ -96,21 +100,38 @@ class FakeStep(Step):
         return None
 
 
+class FakePreset(Preset):
+    """The real preset contract (its defaults for validate, preflight, secrets, plan extras) over fixed steps."""
+
+    def __init__(self, config: Config, steps: list[Step]) -> None:
+        super().__init__(config, SimpleNamespace(region="us-east-1"))  # type: ignore[arg-type]
+        self._steps = steps
+
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:
+        return {}
+
+
 @pytest.fixture
 def fake_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A real Workspace (and journal, on disk) whose preset's steps report fixed changes: the plan's rendering
+    of destructive changes is what is tested, not any AWS read."""
     (tmp_path / "dist").mkdir()
     config = config_from_dict({"app": "shop", "preset": "static-site", "site": {}}, "tscloud.toml",
                               base_dir=tmp_path)
-    steps = [
+    steps: list[Step] = [
         FakeStep("bucket", [Change("tags", {"a": "1"}, {"a": "2"})], observed={"x": 1}),
         FakeStep("database", [Change("StorageEncrypted", False, True, destructive=True)], observed={"x": 1}),
         FakeStep("network", [Change("nat gateway", "nat-1", None, destructive=True)], observed={"x": 1}),
         FakeStep("logs", []),
     ]
-    ws = SimpleNamespace(config=config, aws=SimpleNamespace(region="us-east-1"), steps=steps,
-                         preset=SimpleNamespace(validate=lambda: None, plan_extras=lambda: {}, notices=[], preflight=lambda: None, checks=[]),
-                         journal=SimpleNamespace(data={}, notices=[]), context=lambda sink: StepContext())
-    monkeypatch.setattr("tscloud_py.operations.workspace.Workspace.open", classmethod(lambda cls, app, options=None, **_: ws))
+    journal = Journal(tmp_path / "journal.json", app="shop", stage="dev", preset="static-site")
+    ws = Workspace(AppContext(), config, SimpleNamespace(region="us-east-1"),  # type: ignore[arg-type]
+                   FakePreset(config, steps), steps, journal, SimpleNamespace())  # type: ignore[arg-type]
+    monkeypatch.setattr("tscloud_py.operations.workspace.Workspace.open",
+                        classmethod(lambda cls, app, options=None, **_: ws))
 
 
 def run_plan(*args: str, env: dict[str, str] | None = None) -> Any:
