@@ -2,10 +2,13 @@
 tscloud publishes) that the emulator runs under real Bun. A message sent with boto3 is processed (its log
 line is in the worker's log group), one the handler rejects reaches the DLQ after max_receive_count receives,
 the target = "worker" schedule names the worker and a role that may invoke only it, and a redeploy
-changes nothing."""
+changes nothing. The worker reads [api.secrets] at init through tscloud's resolver, which the Bun layer
+imports as NODE_OPTIONS names it: it logs the value's sha256 and length, and the value is in no output,
+configuration, journal, log or file of the project, and its role may read that secret and no other."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -13,16 +16,28 @@ from typing import Any
 
 import boto3
 
-from tests.cli.test_examples_local import copy_example, deploy, destroy_leaves_nothing
-from tests.conftest import run_cli
+from tests.cli.secret_support import files_holding, pieces
+from tests.cli.state_support import journal_text
+from tests.cli.test_examples_local import copy_example, destroy_leaves_nothing
+from tests.conftest import CliResult, run_cli
 from tests.runtime.test_emulator_bun import log_lines, wait_until
+
+VALUE = "s3cr3t-Wk7Bn2-Zq9-8d31fa"
+# A job of kind "secret" makes the worker log what it sees of STRIPE_KEY: a digest and a length, never the value.
+SECRET_JOB = """  if (job.kind === "secret") {
+    const seen = process.env.STRIPE_KEY ?? "";
+    const digest = new Bun.CryptoHasher("sha256").update(seen).digest("hex");
+    console.log(`secret STRIPE_KEY sha256 ${digest} length ${seen.length}`);
+    return;
+  }
+"""
 
 
 def clients(project: Path) -> dict[str, Any]:
     endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
     kw: Any = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "tscloud-local",
                "aws_secret_access_key": "tscloud-local"}
-    return {name: boto3.client(name, **kw) for name in ("sqs", "logs", "scheduler", "iam", "lambda")}  # type: ignore[call-overload]
+    return {name: boto3.client(name, **kw) for name in ("sqs", "logs", "scheduler", "iam", "lambda", "secretsmanager")}  # type: ignore[call-overload]
 
 
 def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, bun: Path) -> None:
@@ -32,8 +47,21 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     # the worker's timeout below it as the config requires.
     text = config.read_text()
     text = re.sub(r"(?m)^visibility_timeout = 60", "visibility_timeout = 6", text)
-    config.write_text(re.sub(r"(?m)^worker_timeout = 10", "worker_timeout = 5", text))
-    outputs = deploy(project)
+    text = re.sub(r"(?m)^worker_timeout = 10", "worker_timeout = 5", text)
+    config.write_text(text.replace('LOG_LEVEL = "info"\n', 'LOG_LEVEL = "info"\n\n[api.secrets]\n'
+                                   'STRIPE_KEY = "secret:STRIPE_KEY"\n'))
+    handler = project / "worker" / "index.ts"
+    code = handler.read_text()
+    marker = "  if (job.kind === \"reject\")"
+    handler.write_text(code.replace(marker, SECRET_JOB + marker))
+    printed: list[CliResult] = []
+    stored = run_cli("--local", "secret", "set", "STRIPE_KEY", cwd=project, input=VALUE)
+    printed.append(stored)
+    assert stored.code == 0, stored.output
+    deployed = run_cli("--local", "--output", "json", "deploy", cwd=project, timeout=900)
+    printed.append(deployed)
+    assert deployed.code == 0, deployed.output[-3000:]
+    outputs: dict[str, Any] = deployed.json()["outputs"]
     assert outputs["worker_function"] == "shopwk-dev-worker"
     assert outputs["worker_log_group"] == "/aws/lambda/shopwk-dev-worker"
     aws = clients(project)
@@ -47,6 +75,19 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10, 1)
 
+    variables = fn["Environment"]["Variables"]
+    secret_arn = aws["secretsmanager"].describe_secret(SecretId="tscloud/shopwk/dev/STRIPE_KEY")["ARN"]
+    assert json.loads(variables["TSCLOUD_SECRETS"]) == {"STRIPE_KEY": secret_arn}
+    assert "STRIPE_KEY" not in variables and variables["TSCLOUD_SECRETS_VERSION"]
+    assert variables["NODE_OPTIONS"] == "--import ./_tscloud/secrets.mjs"
+    role_name = fn["Role"].rsplit("/", 1)[1]
+    [role_policy] = aws["iam"].list_role_policies(RoleName=role_name)["PolicyNames"]
+    reads = [st for st in aws["iam"].get_role_policy(RoleName=role_name, PolicyName=role_policy)[
+        "PolicyDocument"]["Statement"] if any(a.startswith(("secretsmanager:", "kms:", "ssm:")) for a in st["Action"])]
+    assert reads == [{"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                      "Resource": [secret_arn]}]
+
+    sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "secret", "id": "6"}))
     sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "email", "id": "7"}))
     sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "reject", "id": "8"}))
 
@@ -59,6 +100,7 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert [json.loads(m["Body"]) for m in dead] == [{"kind": "reject", "id": "8"}]
     lines = log_lines(aws["logs"], outputs["worker_log_group"])
     assert "processed job 7 (email) on Bun 1.4.4" in lines
+    assert f"secret STRIPE_KEY sha256 {hashlib.sha256(VALUE.encode()).hexdigest()} length {len(VALUE)}" in lines
     failed = [line for line in lines if line.startswith("failed ")]
     assert [re.sub(r"^failed \S+ ", "", line) for line in failed] == [
         f"(receive {n}): Error: job 8 cannot be done" for n in (1, 2, 3)]  # max_receive_count = 3
@@ -82,7 +124,20 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert task["Arn"].endswith(":cluster/shopwk-dev") and task["RoleArn"] != scheduled["RoleArn"]
 
     again = run_cli("--local", "--output", "json", "deploy", cwd=project, timeout=600)
+    printed.append(again)
     assert again.code == 0, again.output[-3000:]
     assert {s["status"] for s in again.json()["steps"]} == {"unchanged"}
     assert len(lam.list_layer_versions(LayerName="shopwk-dev-bun-arm64")["LayerVersions"]) == 1
+
+    endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
+    for result in printed:
+        assert pieces(VALUE, result.output) == [], result.output[-2000:]
+    assert pieces(VALUE, journal_text(endpoint, "shopwk") or "") == []
+    assert pieces(VALUE, json.dumps(lam.get_function(FunctionName="shopwk-dev-worker"), default=str)) == []
+    for group in aws["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/shopwk-dev-")["logGroups"]:
+        assert pieces(VALUE, "\n".join(log_lines(aws["logs"], group["logGroupName"]))) == []
+    assert files_holding(VALUE, tmp_path) == []
+    # the stage's own secret outlives `destroy` by design (`secret remove` schedules its deletion): gone
+    # for good here, so the check that destroy leaves nothing tagged with the app holds
+    aws["secretsmanager"].delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
     destroy_leaves_nothing(project, "shopwk")

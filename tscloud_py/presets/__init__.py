@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tscloud_py.aws.waiters import ProgressCallback
     from tscloud_py.build.publish import Tree
     from tscloud_py.config.schema import Config
-    from tscloud_py.presets.steps.secrets import SecretReader
+    from tscloud_py.presets.steps.secrets import FunctionSecrets, SecretReader
 
 @dataclass
 class PresetOptions:
@@ -94,6 +94,18 @@ class Preset(ABC):
         """step id -> the secrets it reads, as the config references them (`plan` lists them, `secret list`
         names the steps, `secret set --roll` refreshes them)."""
         return {}
+
+    def function_secrets(self, step_id: str) -> FunctionSecrets | None:
+        """What the Lambda function of step ``step_id`` reads at init, for it and its role (None: nothing)."""
+        reader = self.secret_readers().get(step_id)
+        if reader is None:
+            return None
+        from tscloud_py.aws.secrets import Secrets
+        from tscloud_py.aws.ssm import Ssm
+        from tscloud_py.presets.steps.secrets import FunctionSecrets
+
+        return FunctionSecrets(reader, str(self.config.path), self.names, Secrets(self.aws), Ssm(self.aws),
+                               self.aws.account_id)
 
     def check_secrets(self) -> None:
         """Every secret a step reads exists (a missing one is an exit 2 naming the key and, for the stage's

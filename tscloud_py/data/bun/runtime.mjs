@@ -13,6 +13,11 @@
 // x-lambda-event-source; a JSON response body is the invocation result (e.g. batchItemFailures),
 // and a status >= 400 fails the invocation. Errors go to /runtime/invocation/{id}/error, and a
 // handler that cannot be loaded to /runtime/init/error.
+//
+// Bun does not read NODE_OPTIONS, so the modules its --import flags name (tscloud's secret resolver,
+// _tscloud/secrets.mjs, when the function reads secrets) are imported here, in order and relative to the
+// task root as Node resolves them against its working directory, before the handler is loaded: a
+// function's environment means the same on the Bun layer as on a nodejs runtime.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -39,9 +44,21 @@ class HandlerError extends Error {
   constructor(type, message) { super(message); this.name = type; }
 }
 
+function preloads(options, root) {
+  const tokens = String(options || "").split(/\s+/).filter(Boolean);
+  const found = [];
+  tokens.forEach((token, i) => {
+    const given = token === "--import" ? tokens[i + 1] : token.startsWith("--import=") ? token.slice(9) : null;
+    if (given) found.push(/^[./]/.test(given) ? new URL(`file://${resolve(root, given)}`).href : given);
+  });
+  return found;
+}
+
 async function loadHandler() {
   const spec = process.env._HANDLER || "index.fetch";
   const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  // read before the first import: the secret resolver takes itself out of NODE_OPTIONS
+  for (const module of preloads(process.env.NODE_OPTIONS, root)) await import(module);
   const dot = spec.lastIndexOf(".");
   if (dot <= 0) throw new HandlerError("Runtime.MalformedHandlerName", `_HANDLER "${spec}" is not "file.export"`);
   const file = spec.slice(0, dot);

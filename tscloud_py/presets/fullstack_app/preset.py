@@ -106,9 +106,9 @@ class FullstackApp(Preset):
         self.check_secrets()
 
     def secret_readers(self) -> dict[str, SecretReader]:
-        """The API's task definition, the worker service's (the same secrets) and the schedules (which
-        run the API's task definition)."""
-        api = self.config.api
+        """The API's task definition, the worker's (the same secrets: the service's task definition, or the
+        function that reads them at init) and the schedules (which run the API's task definition)."""
+        api, queue = self.config.api, self.config.queue
         assert api is not None
         if not api.secrets:
             return {}
@@ -116,16 +116,20 @@ class FullstackApp(Preset):
         readers = {"api-task-definition": reader}
         if self.worker_service:
             readers["worker-task-definition"] = reader
+        if queue is not None and queue.worker == "lambda":
+            readers["worker"] = reader
         if self.config.schedules:
             readers["schedules"] = reader
         return readers
 
     def refresh_secret_readers(self, step_ids: list[str], progress: ProgressCallback | None = None
                                ) -> tuple[list[dict[str, str]], list[str]]:
-        """A new deployment of each service whose tasks read them, healthy before the old tasks stop (a
-        schedule's next task reads the current value by itself)."""
+        """A new deployment of each service whose tasks read them, healthy before the old tasks stop, and
+        the worker function pointed at their current versions (a configuration update, waited for); a
+        schedule's next task reads the current value by itself."""
         from tscloud_py.aws.ecs import Ecs
         from tscloud_py.aws.elbv2 import Elbv2
+        from tscloud_py.aws.lambda_ import Lambda
         from tscloud_py.presets.fullstack_app.operate import restart_service
 
         api = self.config.api
@@ -141,6 +145,14 @@ class FullstackApp(Preset):
                 missing.append(service)
             else:
                 rolled.append({"service": service, "deployment": deployment, "state": "steady"})
+        secrets = self.function_secrets("worker") if "worker" in step_ids else None
+        if secrets is not None:
+            function = self.names.resource("worker", 64)
+            state = secrets.refresh(Lambda(self.aws), function, progress=progress)
+            if state is None:
+                missing.append(function)
+            else:
+                rolled.append({"function": function, "state": state})
         return rolled, missing
 
     def _check_engine_version(self) -> None:
@@ -410,15 +422,18 @@ class FullstackApp(Preset):
             function_needs.append("worker-layer")
         logs = LogGroupStep("worker-logs", Logs(self.aws), names.function_log_group(name), api.log_retention_days,
                             names)
+        secrets = self.function_secrets("worker")
         role = ServerRoleStep("worker-role", Iam(self.aws), names.regional("worker"), [], names,
                               needs=["worker-logs", "queue"], log_group_arn=logs.output("log_group_arn"),
-                              queue_arn=queue.output("queue_arn"), description=names.description("worker role"))
+                              queue_arn=queue.output("queue_arn"), description=names.description("worker role"),
+                              secrets=secrets)
         function = FunctionStep(
-            "worker", lam, name, worker_code(cfg), names, runtime=RUNTIME if layer else q.worker_runtime,
+            "worker", lam, name, worker_code(cfg, reads_secrets=secrets is not None), names,
+            runtime=RUNTIME if layer else q.worker_runtime,
             handler=q.worker_handler, memory=q.worker_memory, timeout=q.worker_timeout,
             architecture=q.worker_architecture, environment=dict(api.environment), layers=[],
             role_arn=role.output("role_arn"), needs=function_needs, description="queue worker",
-            layer=layer.output("layer_arn") if layer else None)
+            layer=layer.output("layer_arn") if layer else None, secrets=secrets)
         events = EventSourceStep("worker-events", lam, name, queue_arn=queue.output("queue_arn"),
                                  needs=["queue", "worker"], batch_size=q.batch_size, window=q.batching_window)
         return [*made, logs, role, function, events]

@@ -139,9 +139,11 @@ class InvokerRoleStep(FsStep):
         self.iam.delete_role(self.name)
 
 
-def worker_code(config: Config) -> Callable[[], tuple[bytes, str]]:
-    """The worker's code zip and its CodeSha256, zipped once per run and only when asked."""
+def worker_code(config: Config, *, reads_secrets: bool) -> Callable[[], tuple[bytes, str]]:
+    """The worker's code zip and its CodeSha256, zipped once per run and only when asked; with the secret
+    resolver when the function reads secrets."""
     from tscloud_py.presets.ssr_app.workers import worker_code as zipped
+    from tscloud_py.presets.steps.secrets import resolver_entry
 
     queue = config.queue
     assert queue is not None and queue.worker_dir is not None
@@ -150,7 +152,7 @@ def worker_code(config: Config) -> Callable[[], tuple[bytes, str]]:
 
     def code() -> tuple[bytes, str]:
         if directory not in cache:
-            cache[directory] = zipped(directory)
+            cache[directory] = zipped(directory, [resolver_entry()] if reads_secrets else [])
         return cache[directory]
 
     return code

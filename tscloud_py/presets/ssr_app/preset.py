@@ -29,8 +29,6 @@ from tscloud_py.aws.iam import Iam
 from tscloud_py.aws.lambda_ import Lambda, newest_node_runtime
 from tscloud_py.aws.logs import Logs
 from tscloud_py.aws.s3 import S3
-from tscloud_py.aws.secrets import Secrets
-from tscloud_py.aws.ssm import Ssm
 from tscloud_py.build.nitro import NitroBuild, NotNitroBuildError, PublicEntry, read_nitro_build
 from tscloud_py.build.zipper import code_sha256
 from tscloud_py.config.tables.common import env_secret_refs
@@ -56,7 +54,6 @@ from tscloud_py.presets.steps.common import LogGroupStep
 from tscloud_py.presets.steps.edge_function import EdgeFunctionStep
 from tscloud_py.presets.steps.secrets import (
     RESOLVER_PATH,
-    FunctionSecrets,
     SecretReader,
     resolver_entry,
 )
@@ -131,14 +128,6 @@ class SsrApp(Preset):
             if refs := env_secret_refs(worker.environment):
                 readers[f"worker-{worker.name}"] = SecretReader(f"ssr.workers[{i}].environment", refs)
         return readers
-
-    def function_secrets(self, step_id: str) -> FunctionSecrets | None:
-        """What the function of step ``step_id`` reads at init, for it and its role (None: nothing)."""
-        reader = self.secret_readers().get(step_id)
-        if reader is None:
-            return None
-        return FunctionSecrets(reader, str(self.config.path), self.names, Secrets(self.aws), Ssm(self.aws),
-                               self.aws.account_id)
 
     def preflight(self) -> None:
         self.check_secrets()
