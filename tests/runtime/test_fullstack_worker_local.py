@@ -18,7 +18,7 @@ import boto3
 
 from tests.cli.secret_support import files_holding, pieces
 from tests.cli.state_support import journal_text
-from tests.cli.test_examples_local import copy_example, destroy_leaves_nothing
+from tests.cli.test_examples_local import copy_example, tagged
 from tests.conftest import CliResult, run_cli
 from tests.runtime.test_emulator_bun import log_lines, wait_until
 
@@ -130,14 +130,18 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert len(lam.list_layer_versions(LayerName="shopwk-dev-bun-arm64")["LayerVersions"]) == 1
 
     endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
-    for result in printed:
-        assert pieces(VALUE, result.output) == [], result.output[-2000:]
     assert pieces(VALUE, journal_text(endpoint, "shopwk") or "") == []
     assert pieces(VALUE, json.dumps(lam.get_function(FunctionName="shopwk-dev-worker"), default=str)) == []
     for group in aws["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/shopwk-dev-")["logGroups"]:
         assert pieces(VALUE, "\n".join(log_lines(aws["logs"], group["logGroupName"]))) == []
+
+    gone = run_cli("--local", "--yes", "destroy", "--no-snapshot", cwd=project, timeout=600)
+    printed.append(gone)
+    assert gone.code == 0, gone.output[-3000:]
+    for result in printed:
+        assert pieces(VALUE, result.output) == [], result.output[-2000:]
     assert files_holding(VALUE, tmp_path) == []
-    # the stage's own secret outlives `destroy` by design (`secret remove` schedules its deletion): gone
-    # for good here, so the check that destroy leaves nothing tagged with the app holds
+    # the stage's own secret outlives `destroy` by design (`secret remove` schedules its deletion): gone for
+    # good here, and then nothing tagged with the app is left
     aws["secretsmanager"].delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
-    destroy_leaves_nothing(project, "shopwk")
+    assert tagged(endpoint, "shopwk") == []
