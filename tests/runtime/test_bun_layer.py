@@ -200,3 +200,22 @@ def test_cli_build_and_publish(cli: Any, moto_server: Any, tmp_path: Path) -> No
     bad = cli("lambda", "bun-layer", "build", "--bun-version", "latest", cwd=tmp_path)
     assert bad.code == 2 and "--bun-version" in bad.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bun", "layer.zip"]  # nothing written on bad input
+
+
+def test_imports_what_node_options_names_before_the_handler(opt: Path, tmp_path: Path) -> None:
+    """Bun reads no NODE_OPTIONS: the layer imports its --import modules itself (tscloud's secret resolver on
+    a function that reads secrets), in order, relative to the task root, before the handler module runs."""
+    (tmp_path / "_pre").mkdir()
+    (tmp_path / "_pre" / "a.mjs").write_text('globalThis.seen = ["a"];\n')
+    (tmp_path / "_pre" / "b.mjs").write_text('globalThis.seen.push("b"); process.env.FROM_PRELOAD = "yes";\n')
+    (tmp_path / "index.mjs").write_text(
+        "const atLoad = [...(globalThis.seen ?? [])];\n"
+        "export async function fetch() { return Response.json({ atLoad, env: process.env.FROM_PRELOAD }); }\n")
+    env = {"NODE_OPTIONS": "--enable-source-maps --import ./_pre/a.mjs --import=./_pre/b.mjs"}
+    with ProvidedFunction(tmp_path, "index.fetch", opt, timeout_s=10, env=env) as fn:
+        assert result(fn.invoke({"source": "test"})) == {"atLoad": ["a", "b"], "env": "yes"}
+    with ProvidedFunction(tmp_path, "index.fetch", opt, timeout_s=10,
+                          env={"NODE_OPTIONS": "--import ./_pre/missing.mjs"}) as fn:
+        error = fn.warm()
+        assert error is not None and error["errorType"] == "Runtime.ImportModuleError"
+        assert "_pre/missing.mjs (NODE_OPTIONS --import)" in error["errorMessage"]

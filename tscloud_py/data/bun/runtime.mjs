@@ -58,7 +58,13 @@ async function loadHandler() {
   const spec = process.env._HANDLER || "index.fetch";
   const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
   // read before the first import: the secret resolver takes itself out of NODE_OPTIONS
-  for (const module of preloads(process.env.NODE_OPTIONS, root)) await import(module);
+  for (const module of preloads(process.env.NODE_OPTIONS, root)) {
+    try {
+      await import(module);
+    } catch (err) {
+      throw new HandlerError("Runtime.ImportModuleError", `cannot import ${module} (NODE_OPTIONS --import): ${err?.message ?? err}`);
+    }
+  }
   const dot = spec.lastIndexOf(".");
   if (dot <= 0) throw new HandlerError("Runtime.MalformedHandlerName", `_HANDLER "${spec}" is not "file.export"`);
   const file = spec.slice(0, dot);
