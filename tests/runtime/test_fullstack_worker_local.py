@@ -23,6 +23,7 @@ from tests.conftest import CliResult, run_cli
 from tests.runtime.test_emulator_bun import log_lines, wait_until
 
 VALUE = "s3cr3t-Wk7Bn2-Zq9-8d31fa"
+ROLLED_VALUE = "s3cr3t-Pm4Tx6-Hd2-7ab0c5"
 # A job of kind "secret" makes the worker log what it sees of STRIPE_KEY: a digest and a length, never the value.
 SECRET_JOB = """  if (job.kind === "secret") {
     const seen = process.env.STRIPE_KEY ?? "";
@@ -31,6 +32,11 @@ SECRET_JOB = """  if (job.kind === "secret") {
     return;
   }
 """
+
+
+def seen(value: str) -> str:
+    """The line the worker logs for a "secret" job when STRIPE_KEY holds ``value``."""
+    return f"secret STRIPE_KEY sha256 {hashlib.sha256(value.encode()).hexdigest()} length {len(value)}"
 
 
 def clients(project: Path) -> dict[str, Any]:
@@ -100,7 +106,7 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert [json.loads(m["Body"]) for m in dead] == [{"kind": "reject", "id": "8"}]
     lines = log_lines(aws["logs"], outputs["worker_log_group"])
     assert "processed job 7 (email) on Bun 1.4.4" in lines
-    assert f"secret STRIPE_KEY sha256 {hashlib.sha256(VALUE.encode()).hexdigest()} length {len(VALUE)}" in lines
+    assert seen(VALUE) in lines
     failed = [line for line in lines if line.startswith("failed ")]
     assert [re.sub(r"^failed \S+ ", "", line) for line in failed] == [
         f"(receive {n}): Error: job 8 cannot be done" for n in (1, 2, 3)]  # max_receive_count = 3
@@ -123,6 +129,17 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     task = aws["scheduler"].get_schedule(GroupName="shopwk-dev", Name="nightly-cleanup")["Target"]
     assert task["Arn"].endswith(":cluster/shopwk-dev") and task["RoleArn"] != scheduled["RoleArn"]
 
+    # --roll points the worker at the new version: the next execution environment reads it, and the
+    # redeploy below is all unchanged
+    rolled = run_cli("--local", "--output", "json", "secret", "set", "STRIPE_KEY", "--roll", cwd=project,
+                     input=ROLLED_VALUE, timeout=600)
+    printed.append(rolled)
+    assert rolled.code == 0, rolled.output[-3000:]
+    assert {"function": "shopwk-dev-worker", "state": "updated"} in rolled.json()["rolled"]
+    sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "secret", "id": "9"}))
+    wait_until(lambda: seen(ROLLED_VALUE) in log_lines(aws["logs"], outputs["worker_log_group"]),
+               "the worker reading the rolled value", timeout=60)
+
     again = run_cli("--local", "--output", "json", "deploy", cwd=project, timeout=600)
     printed.append(again)
     assert again.code == 0, again.output[-3000:]
@@ -130,17 +147,19 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert len(lam.list_layer_versions(LayerName="shopwk-dev-bun-arm64")["LayerVersions"]) == 1
 
     endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
-    assert pieces(VALUE, journal_text(endpoint, "shopwk") or "") == []
-    assert pieces(VALUE, json.dumps(lam.get_function(FunctionName="shopwk-dev-worker"), default=str)) == []
-    for group in aws["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/shopwk-dev-")["logGroups"]:
-        assert pieces(VALUE, "\n".join(log_lines(aws["logs"], group["logGroupName"]))) == []
+    function = json.dumps(lam.get_function(FunctionName="shopwk-dev-worker"), default=str)
+    groups = aws["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/shopwk-dev-")["logGroups"]
+    logged = "\n".join(line for group in groups for line in log_lines(aws["logs"], group["logGroupName"]))
+    for value in (VALUE, ROLLED_VALUE):
+        assert pieces(value, (journal_text(endpoint, "shopwk") or "") + function + logged) == []
 
     gone = run_cli("--local", "--yes", "destroy", "--no-snapshot", cwd=project, timeout=600)
     printed.append(gone)
     assert gone.code == 0, gone.output[-3000:]
-    for result in printed:
-        assert pieces(VALUE, result.output) == [], result.output[-2000:]
-    assert files_holding(VALUE, tmp_path) == []
+    for value in (VALUE, ROLLED_VALUE):
+        for result in printed:
+            assert pieces(value, result.output) == [], result.output[-2000:]
+        assert files_holding(value, tmp_path) == []
     # the stage's own secret outlives `destroy` by design (`secret remove` schedules its deletion): gone for
     # good here, and then nothing tagged with the app is left
     aws["secretsmanager"].delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
