@@ -14,6 +14,9 @@ from tests.fakes.aws_proxy import Recorded
 from tscloud_py.aws.actions import CATALOGUE
 from tscloud_py.emulator import enforce_iam
 
+# the emulator's account and the examples' region, which a request's condition keys name
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
 
 def catalogue_key(r: Recorded) -> str:
     key = enforce_iam.catalogue_key(r.service, r.api_operation)
@@ -28,7 +31,8 @@ def refused(policy: dict[str, Any], requests: list[Recorded]) -> list[str]:
         if r.service == "sts" and r.api_operation == "GetCallerIdentity":
             continue  # AWS allows it to every principal
         catalogue_key(r)
-        denied = enforce_iam.refused([policy], r.service, r.api_operation, r.path)
+        context = enforce_iam.request_context(r.service, r.body, REGION, ACCOUNT)
+        denied = enforce_iam.refused([policy], r.service, r.api_operation, r.path, context)
         if denied is not None:
             missing.append(f"{r.describe()} {denied[0]} {denied[1]}".strip())
     return sorted(set(missing))

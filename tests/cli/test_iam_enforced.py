@@ -78,6 +78,8 @@ def prove_enforced(project: Path, removed: str, *config: str) -> None:
     ("static-site", "s3:PutObject"),
     # a condition met only by the service the role is passed to
     ("fullstack-app", "iam:PassRole"),
+    # the Function URL CloudFront reaches through a Lambda OAC
+    ("ssr-app", "lambda:CreateFunctionUrlConfig"),
 ])
 def test_the_printed_policy_is_what_an_enforced_deploy_needs(example: str, removed: str, tmp_path: Path) -> None:
     prove_enforced(copy_example(example, tmp_path), removed)

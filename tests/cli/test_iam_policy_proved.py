@@ -121,6 +121,11 @@ NAT = "[api] egress = \"nat\" (the example reaches AWS through VPC endpoints)"
 IMAGE_BUILD = "[api] build (an image built from source and pushed to ECR; the example runs a prebuilt image)"
 AURORA = "[database] engine = \"aurora-postgresql\" (Aurora Serverless v2; the example runs one RDS instance)"
 NAMED_ALIKE = "its client's tags(), named like the Names.tags the steps call"
+# every preset that makes IAM roles
+ROLES_NOT_TAKEN = {
+    "iam:DetachRolePolicy": "a role given a managed policy outside tscloud",
+    "iam:UpdateAssumeRolePolicy": "a role whose trust was changed outside tscloud",
+}
 FULLSTACK_NOT_TAKEN = {
     "cloudfront:CreateInvalidation": "a change to the [site] files (the change here is to the API)",
     "cloudfront:UpdateVpcOrigin": "a VPC origin whose load balancer or settings changed",
@@ -147,8 +152,7 @@ FULLSTACK_NOT_TAKEN = {
                     "an [api] domain (the HTTPS listener and its rules) or a listener changed outside tscloud"),
     **dict.fromkeys(("elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:SetSecurityGroups",
                      "elasticloadbalancing:SetSubnets"), "a change to [api] health_check, its groups or subnets"),
-    "iam:DetachRolePolicy": "a role given a managed policy outside tscloud",
-    "iam:UpdateAssumeRolePolicy": "a role whose trust was changed outside tscloud",
+    **ROLES_NOT_TAKEN,
     "scheduler:UpdateSchedule": "a change to [[schedules]]",
     "sqs:SetQueueAttributes": "a change to [queue]",
     "elasticache:ListTagsForResource": NAMED_ALIKE, "logs:ListTagsForResource": NAMED_ALIKE,
@@ -197,3 +201,27 @@ def test_api_domain_policy_allows_all_it_sends_and_nothing_more(proxy: AwsProxy,
         config.write_text(config.read_text().replace('stage = "prod"', 'stage = "prod"\nbase_path = "v1"'))
 
     prove(proxy, project, change, API_DOMAIN_NOT_TAKEN)
+
+
+# ssr-app: what its deploy, an [ssr.environment] change and destroy do not send, by the path that does.
+SSR_NOT_TAKEN = {
+    **ROLES_NOT_TAKEN,
+    "cloudfront:CreateInvalidation": "a change to the files under .output/public (the change here is to the server)",
+    "cloudfront:UpdateFunction": "the viewer Host function's code changed (by a tscloud release)",
+    "lambda:UpdateFunctionCode": "a change to the server's build or a worker's code",
+    "lambda:UpdateFunctionUrlConfig": "a Function URL whose auth type or invoke mode changed ([ssr] streaming)",
+    "lambda:UpdateEventSourceMapping": "a change to a worker's batch_size or batching_window",
+    "sqs:SetQueueAttributes": "a change to a worker's queue (max_receive_count, its visibility timeout)",
+    "logs:ListTagsForResource": NAMED_ALIKE, "sqs:ListQueueTags": NAMED_ALIKE,
+}
+
+
+def test_ssr_app_policy_allows_all_it_sends_and_nothing_more(proxy: AwsProxy, tmp_path: Path) -> None:
+    """The example's committed Nitro build and its queue worker; the change is to the server's environment."""
+    project = copy_example("ssr-app", tmp_path, "iamssr")
+
+    def change(project: Path) -> None:
+        config = project / "tscloud.toml"
+        config.write_text(config.read_text().replace('"--enable-source-maps"', '"--enable-source-maps --no-warnings"'))
+
+    prove(proxy, project, change, SSR_NOT_TAKEN)

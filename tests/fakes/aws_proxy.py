@@ -41,7 +41,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -64,6 +64,7 @@ class Recorded:
     status: int  # upstream status; 0 when the request was not answered (crash mode)
     started: float = 0.0  # time.monotonic() when the request arrived
     ended: float = 0.0  # ... and when upstream's answer was in
+    body: bytes = field(default=b"", repr=False)
 
     @property
     def operation(self) -> str:
@@ -337,7 +338,8 @@ class AwsProxy:
             status, out_headers, out_body = fail[1], [("Content-Type", "application/xml")], fail[2]
         else:
             status, out_headers, out_body = self._forward(h.command, h.path, headers, body)
-        recorded = Recorded(h.command, path, query, target, action, service, status, started, time.monotonic())
+        recorded = Recorded(h.command, path, query, target, action, service, status, started, time.monotonic(),
+                            body)
         with self._lock:
             self.log.append(recorded)
         lose = self._lose

@@ -94,12 +94,30 @@ def allows(policies: list[dict[str, Any]], action: str, resource: str | None,
     return allowed
 
 
-def refused(policies: list[dict[str, Any]], service: str, operation: str, path: str) -> tuple[str, str] | None:
+def request_context(service: str, body: bytes | str, region: str, account: str) -> dict[str, str]:
+    """The condition keys AWS fills from the request itself: lambda:FunctionArn, the function a Lambda
+    request's body names (an event source mapping's target)."""
+    if service != "lambda" or not body:
+        return {}
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return {}
+    name = doc.get("FunctionName") if isinstance(doc, dict) else None
+    if not isinstance(name, str):
+        return {}
+    arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+    return {"lambda:FunctionArn": arn}
+
+
+def refused(policies: list[dict[str, Any]], service: str, operation: str, path: str,
+            request: dict[str, str] | None = None) -> tuple[str, str] | None:
     """The first (action, resource) ``operation`` needs that ``policies`` do not allow; resource "" when the
-    request names none."""
+    request names none. ``request``: the condition keys the request itself fills (``request_context``);
+    the others are those AWS sets for the action (the service a role is passed to)."""
     for grant in actions_for(service, operation):
         resource = s3_resource(path, grant) if service == "s3" else None
-        context = {k: str(v) for kv in grant.condition.values() for k, v in kv.items()}
+        context = {k: str(v) for kv in grant.condition.values() for k, v in kv.items()} | (request or {})
         for action in grant.actions:
             if not allows(policies, action, resource, context):
                 return action, resource or ""
@@ -149,7 +167,8 @@ def _check(response: Any) -> None:
         else response._get_action()
     if service == "sts" and operation == "GetCallerIdentity":
         return  # AWS allows it to every principal
-    denied = refused(policies, service, operation, url.path)
+    denied = refused(policies, service, operation, url.path,
+                     request_context(service, response.body or b"", response.region, response.current_account))
     if denied is not None:
         action, on = denied
         on_words = f" on resource: {on}" if on else ""

@@ -53,6 +53,8 @@ TEARDOWN_UPDATES = frozenset({"cloudfront:UpdateDistribution", "route53:ChangeRe
 SECRET_COMMAND_MODULES = ("tscloud_py.operations.secrets", "tscloud_py.presets.steps.secrets")
 SECRET_COMMAND_CALLERS = ("tscloud_py.presets.fullstack_app.operate",)
 # The Sid of a statement on "*" says which of AWS's rules makes it so.
+# the suffix of a "*" statement's Sid when it carries a condition
+CONDITIONED = "Conditioned"
 ANY_SIDS = {NO_RESOURCE_LEVEL: "AwsTakesNoResourceForThese", LISTS: "ListsAndDescribesWithoutAnId"}
 _STATE_CLIENT = ("tscloud_py.aws.state_bucket", "S3StateStore")
 
@@ -216,7 +218,7 @@ def build_policy(needed: Iterable[Needed], scope: Scope, *, reads_only: bool = F
         # a kind's patterns for the stage's region and for us-east-1 are one ARN when the stage is in us-east-1
         resources = ["*"] if kind == ANY else list(dict.fromkeys(scope.fill(p) for p in RESOURCE_KINDS[kind]))
         # on "*" the Sid says why; a conditioned grant among them (a mapping's lambda:FunctionArn) says so too
-        sid = ANY_SIDS[why] + ("Conditioned" if cond else "") if kind == ANY else \
+        sid = ANY_SIDS[why] + (CONDITIONED if cond else "") if kind == ANY else \
             _sid(f"{kind} {_condition_words(cond)}")
         stmt: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
                                 "Resource": resources if len(resources) > 1 else resources[0]}
@@ -258,7 +260,8 @@ def _unique_sids(statements: list[dict[str, Any]]) -> None:
 def reasons(policy: dict[str, Any]) -> dict[str, str]:
     """Why each statement that names no resource does so, by Sid."""
     why = {sid: text for text, sid in ANY_SIDS.items()}
-    return {s["Sid"]: why[s["Sid"].rstrip("0123456789")] for s in policy["Statement"] if s["Resource"] == "*"}
+    return {s["Sid"]: why[s["Sid"].rstrip("0123456789").removesuffix(CONDITIONED)]
+            for s in policy["Statement"] if s["Resource"] == "*"}
 
 
 def preset_uses(config: Config, factory: ClientFactory) -> list[Use]:
