@@ -11,7 +11,7 @@ from tscloud_py.aws.actions import ANY, CATALOGUE, NO_RESOURCE_LEVEL, RESOURCE_K
 from tscloud_py.aws.operations_index import boto_methods, every_label, every_operation
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.config.load import load_config
-from tscloud_py.operations.iam_policy import ANY_SIDS, Scope, policy_for
+from tscloud_py.operations.iam_policy import ANY_SIDS, Scope, policy_for, reasons
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = ("static-site", "fullstack-app", "fullstack-build", "fullstack-worker", "ssr-app", "api-domain")
@@ -66,6 +66,8 @@ def test_no_policy_allows_every_action_or_a_write_on_every_resource_but_where_aw
             if stmt["Resource"] == "*" and _writes(stmt):
                 conditioned = "Conditioned" if "Condition" in stmt else ""
                 assert stmt["Sid"] == ANY_SIDS[NO_RESOURCE_LEVEL] + conditioned, (example, purpose, stmt)
+        # each such Sid has its reason, conditioned or not
+        assert set(reasons(_policy(example, purpose)).values()) <= set(ANY_SIDS), (example, purpose)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
