@@ -8,6 +8,7 @@ The destroy run's requests are also all allowed by `--for destroy`'s policy, and
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,16 @@ def policy(project: Path, endpoint: str, purpose: str) -> dict[str, Any]:
     assert printed.code == 0, printed.output
     doc: dict[str, Any] = printed.json()["policy"]
     return doc
+
+
+def config_change(old: str, new: str) -> Callable[[Path], None]:
+    """The change a test makes between deploys: ``old`` replaced with ``new`` in the project's tscloud.toml."""
+    def change(project: Path) -> None:
+        config = project / "tscloud.toml"
+        text = config.read_text()
+        assert old in text, old
+        config.write_text(text.replace(old, new, 1))
+    return change
 
 
 def run(proxy: AwsProxy, project: Path, *args: str) -> list[Recorded]:
@@ -163,11 +174,7 @@ FULLSTACK_NOT_TAKEN = {
 def test_fullstack_app_policy_allows_all_it_sends_and_nothing_more(proxy: AwsProxy, tmp_path: Path) -> None:
     project = copy_example("fullstack-app", tmp_path, "iamfs")
 
-    def change(project: Path) -> None:
-        config = project / "tscloud.toml"
-        config.write_text(config.read_text().replace('LOG_LEVEL = "info"', 'LOG_LEVEL = "debug"'))
-
-    prove(proxy, project, change, FULLSTACK_NOT_TAKEN)
+    prove(proxy, project, config_change('LOG_LEVEL = "info"', 'LOG_LEVEL = "debug"'), FULLSTACK_NOT_TAKEN)
 
 
 API_DOMAIN_NOT_TAKEN = {
@@ -196,11 +203,7 @@ def test_api_domain_policy_allows_all_it_sends_and_nothing_more(proxy: AwsProxy,
         apigw.put_integration(restApiId="a1b2c3d4e5", resourceId=root, httpMethod="GET", type="MOCK")
         apigw.create_deployment(restApiId="a1b2c3d4e5", stageName="prod")
 
-    def change(project: Path) -> None:
-        config = project / "tscloud.toml"
-        config.write_text(config.read_text().replace('stage = "prod"', 'stage = "prod"\nbase_path = "v1"'))
-
-    prove(proxy, project, change, API_DOMAIN_NOT_TAKEN)
+    prove(proxy, project, config_change('stage = "prod"', 'stage = "prod"\nbase_path = "v1"'), API_DOMAIN_NOT_TAKEN)
 
 
 # ssr-app: what its deploy, an [ssr.environment] change and destroy do not send, by the path that does.
@@ -220,8 +223,4 @@ def test_ssr_app_policy_allows_all_it_sends_and_nothing_more(proxy: AwsProxy, tm
     """The example's committed Nitro build and its queue worker; the change is to the server's environment."""
     project = copy_example("ssr-app", tmp_path, "iamssr")
 
-    def change(project: Path) -> None:
-        config = project / "tscloud.toml"
-        config.write_text(config.read_text().replace('"--enable-source-maps"', '"--enable-source-maps --no-warnings"'))
-
-    prove(proxy, project, change, SSR_NOT_TAKEN)
+    prove(proxy, project, config_change('"--enable-source-maps"', '"--enable-source-maps --no-warnings"'), SSR_NOT_TAKEN)
