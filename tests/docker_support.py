@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +65,26 @@ def real_docker() -> RealDocker:
         pytest.skip(reason)
     return RealDocker(os.environ["DOCKER_HOST"], os.environ["TSCLOUD_TEST_REGISTRY"],
                       os.environ["TSCLOUD_TEST_REGISTRY_PASSWORD"], os.environ["TSCLOUD_TEST_BASE_IMAGE"])
+
+
+def image_example(root: Path) -> tuple[Path, RealDocker]:
+    """examples/fullstack-build copied under ``root`` for the emulator on the real engine (or skip, off CI,
+    / fail, on CI, saying what is missing)."""
+    docker = real_docker()
+    if shutil.which("docker-registry") is None:
+        reason = "the emulator's registry needs Debian's docker-registry (.ci/engines.sh installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    target = root / "fullstack-build"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "fullstack-build", target,
+                    ignore=shutil.ignore_patterns(".tscloud"))
+    toml = target / "tscloud.toml"
+    # No public registry is reachable here: the base is the locally made busybox; the CI engine has no
+    # bridge network, so RUN steps (there are none in the example, but keep it honest) get none.
+    text = toml.read_text().replace('BASE = "busybox:1.36"', f'BASE = "{docker.base_image}"')
+    toml.write_text(text.replace('# network = "none"', 'network = "none"'))
+    return target, docker
 
 
 def unique_app(prefix: str = "img") -> str:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.cli.test_examples_local import copy_example
 from tests.conftest import run_cli
+from tests.docker_support import image_example
 from tscloud_py.emulator.enforce_iam import ENFORCE_IAM_ENV
 
 ENFORCE = {ENFORCE_IAM_ENV: "1"}
@@ -92,3 +93,9 @@ def test_api_domain_under_enforced_iam(tmp_path: Path) -> None:
                           timeout=120, env={**os.environ, **ENFORCE})
     assert made.returncode == 0, made.stderr[-3000:]
     prove_enforced(project, "acm:RequestCertificate", "--config", "tscloud.local.toml")
+
+
+def test_fullstack_build_under_enforced_iam(tmp_path: Path) -> None:
+    """The image built on the real engine and pushed to the emulator's registry, its repository made by the role."""
+    project, _docker = image_example(tmp_path)
+    prove_enforced(project, "ecr:CreateRepository")

@@ -20,25 +20,12 @@ import boto3
 import pytest
 
 from tests.conftest import REPO, run_cli
-from tests.docker_support import RealDocker, real_docker
+from tests.docker_support import RealDocker, image_example
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[tuple[Path, RealDocker]]:
-    docker = real_docker()
-    if shutil.which("docker-registry") is None:
-        reason = "the emulator's registry needs Debian's docker-registry (.ci/engines.sh installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    target = tmp_path / "fullstack-build"
-    shutil.copytree(REPO / "examples" / "fullstack-build", target, ignore=shutil.ignore_patterns(".tscloud"))
-    toml = target / "tscloud.toml"
-    # No public registry is reachable here: the base is the locally made busybox; the CI engine has no
-    # bridge network, so RUN steps (there are none in the example, but keep it honest) get none.
-    text = toml.read_text().replace('BASE = "busybox:1.36"', f'BASE = "{docker.base_image}"')
-    toml.write_text(text.replace('# network = "none"', 'network = "none"'))
-    yield target, docker
+    yield image_example(tmp_path)
 
 
 def registry_password() -> str:
