@@ -272,3 +272,17 @@ def test_the_value_is_in_no_output_journal_record_or_file(deployed: Deployed) ->
         assert files_holding(value, d.project, Path(d.env["HOME"]), Path(d.env["TMPDIR"])) == []
     records = list((d.project / ".tscloud").rglob("*.json"))
     assert records and list((d.project / ".tscloud").rglob("*.html"))  # the run records and timelines scanned
+
+
+def test_a_secret_deleted_by_hand_does_not_keep_the_stage_from_being_destroyed(deployed: Deployed) -> None:
+    """After the scan (it reads what this leaves too): the stage's STRIPE_KEY deleted outside tscloud, as from
+    the console; destroy needs no secret's value nor its ARN, and removes the stage."""
+    d = deployed
+    boto(d.endpoint, "secretsmanager").delete_secret(SecretId=f"tscloud/{d.app}/dev/STRIPE_KEY",
+                                                     ForceDeleteWithoutRecovery=True)
+    gone = d.cli("--yes", "destroy", "--no-snapshot")
+    assert gone.code == 0, gone.output[-2000:]
+    assert json.loads(journal_text(d.endpoint, d.app) or "{}")["steps"] == {}
+    assert [r for r in boto(d.endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(d.app)] == []
+    clusters = boto(d.endpoint, "ecs").describe_clusters(clusters=[f"{d.app}-dev"])["clusters"]
+    assert [c for c in clusters if c.get("status") == "ACTIVE"] == []

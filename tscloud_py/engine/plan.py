@@ -10,6 +10,7 @@ from typing import Any
 from tscloud_py.engine.graph import topo_order
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
+from tscloud_py.errors import ConfigError
 
 
 @dataclass
@@ -111,7 +112,9 @@ def destroy_plan(steps: Sequence[Step], ctx: StepContext, recorded: Mapping[str,
         observed_by_id[step.id] = observed
         try:
             ctx.outputs[step.id] = step.outputs(sctx, observed)
-        except (PendingOutput, KeyError, TypeError):
+        except (PendingOutput, KeyError, TypeError, ConfigError):
+            # Destroying needs no fresh outputs: what the config refers to may be gone already (a secret
+            # deleted by hand must not keep the stage from being destroyed).
             ctx.outputs[step.id] = dict(recorded.get(step.id, {}))
         return PlannedStep(step.id, step.kind, "delete", step.destroy_changes(observed), observed)
 
