@@ -65,6 +65,11 @@ def boto(endpoint: str, service: str) -> Any:
         return client
 
 
+def all_roles(iam: Any) -> list[dict[str, Any]]:
+    """Every IAM role, all pages: one moto server serves a whole test run, whose roles soon pass one page."""
+    return [role for page in iam.get_paginator("list_roles").paginate() for role in page["Roles"]]
+
+
 def local_files(project: Path) -> dict[str, bytes]:
     dist = project / "dist"
     return {p.relative_to(dist).as_posix(): p.read_bytes() for p in sorted(dist.rglob("*")) if p.is_file()}

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.cli.site_support import boto, tscloud
+from tests.cli.site_support import all_roles, boto, tscloud
 from tests.cli.state_support import journal_text
 from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy
@@ -100,7 +100,7 @@ def secret_values(endpoint: str, app: str) -> list[str]:
 
 def check_security_posture(endpoint: str, app: str, project: Path, cli_output: str) -> None:
     iam = boto(endpoint, "iam")
-    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{app}-dev-")]
+    roles = [r["RoleName"] for r in all_roles(iam) if r["RoleName"].startswith(f"{app}-dev-")]
     assert sorted(roles) == sorted(f"{app}-dev-use1-{r}" for r in ("exec", "task", "scheduler"))
     for role in roles:
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
@@ -289,7 +289,7 @@ def assert_nothing_tagged(endpoint: str, app: str) -> None:
     assert boto(endpoint, "sqs").list_queues(QueueNamePrefix=prefix).get("QueueUrls", []) == []
     assert [c for c in boto(endpoint, "ecs").describe_clusters(clusters=[prefix])["clusters"]
             if c["status"] == "ACTIVE"] == []
-    assert [r for r in boto(endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)] == []
+    assert [r for r in all_roles(boto(endpoint, "iam")) if r["RoleName"].startswith(prefix)] == []
     assert [s for s in boto(endpoint, "secretsmanager").list_secrets()["SecretList"]
             if f"/{app}/" in s["Name"]] == []
     assert boto(endpoint, "logs").describe_log_groups(logGroupNamePrefix=f"/tscloud/{app}/")["logGroups"] == []

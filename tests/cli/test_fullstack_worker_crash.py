@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.cli.crash_support import kill_then_rerun
-from tests.cli.site_support import boto
+from tests.cli.site_support import all_roles, boto
 from tests.cli.state_support import ensure_bucket
 from tests.conftest import MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy
@@ -54,7 +54,7 @@ def end_state(endpoint: str, app: str) -> dict[str, Any]:
     lam, iam = boto(endpoint, "lambda"), boto(endpoint, "iam")
     functions = [f["FunctionName"].removeprefix(p) for f in lam.list_functions()["Functions"]
                  if f["FunctionName"].startswith(p)]
-    roles = sorted(r["RoleName"].removeprefix(p) for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(p))
+    roles = sorted(r["RoleName"].removeprefix(p) for r in all_roles(iam) if r["RoleName"].startswith(p))
     groups = boto(endpoint, "logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{p}")["logGroups"]
     return {
         "functions": functions,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.site_support import boto
+from tests.cli.site_support import all_roles, boto
 from tests.cli.test_fullstack_cli import assert_nothing_tagged
 from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes.aws_proxy import AwsProxy, Recorded
@@ -70,7 +70,7 @@ def tagged_counts(endpoint: str, app: str) -> Counter[str]:
                                 .get("VpcOriginList", {}).get("Items", []) if o["Name"].startswith(prefix)])
     counts["security-group"] = len([g for g in ec2.describe_security_groups()["SecurityGroups"]
                                     if g["GroupName"].startswith(prefix)])
-    counts["role"] = len([r for r in boto(endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)])
+    counts["role"] = len([r for r in all_roles(boto(endpoint, "iam")) if r["RoleName"].startswith(prefix)])
     counts["db"] = len([d for d in boto(endpoint, "rds").describe_db_instances()["DBInstances"]
                         if d["DBInstanceIdentifier"].startswith(prefix)])
     counts["cache"] = len([g for g in boto(endpoint, "elasticache").describe_replication_groups()["ReplicationGroups"]

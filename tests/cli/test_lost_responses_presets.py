@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.cli.site_support import all_roles
 from tests.cli.test_lost_responses import FULL, each_create_once
 from tests.conftest import REPO, MotoServer, run_cli
 from tests.fakes import porkbun as pb_fake
@@ -50,7 +51,7 @@ def inventory(endpoint: str, app: str, region: str) -> Counter[str]:
             with suppress(lam.exceptions.ResourceNotFoundException):  # moto serves no ListFunctionUrlConfigs
                 got["function-url"] += bool(lam.get_function_url_config(FunctionName=fn["FunctionName"]))
     got["queue"] = len(c("sqs").list_queues(QueueNamePrefix=app).get("QueueUrls", []))
-    got["role"] = len([r for r in c("iam").list_roles()["Roles"] if app in r["RoleName"]])
+    got["role"] = len([r for r in all_roles(c("iam")) if app in r["RoleName"]])
     got["log-group"] = len([g for g in c("logs").describe_log_groups()["logGroups"] if app in g["logGroupName"]])
     got["bucket"] = len([b for b in c("s3").list_buckets()["Buckets"] if app in b["Name"]])
     cf = client(endpoint, "cloudfront")

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.cli.secret_support import Stage, files_holding, own_emulator, pieces
-from tests.cli.site_support import boto
+from tests.cli.site_support import all_roles, boto
 from tests.cli.state_support import journal_text
 from tscloud_py.presets.naming import region_code
 
@@ -225,7 +225,7 @@ def test_a_missing_secret_refuses_plan_and_deploy_with_no_write(deployed: Deploy
     clusters = boto(d.endpoint, "ecs").describe_clusters(clusters=[f"{app}-dev"])["clusters"]
     assert [c for c in clusters if c.get("status") == "ACTIVE"] == []
     assert boto(d.endpoint, "logs").describe_log_groups(logGroupNamePrefix=f"/tscloud/{app}/")["logGroups"] == []
-    assert [r for r in boto(d.endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(app)] == []
+    assert [r for r in all_roles(boto(d.endpoint, "iam")) if r["RoleName"].startswith(app)] == []
     groups = boto(d.endpoint, "ec2").describe_security_groups()["SecurityGroups"]
     assert [g for g in groups if app in g["GroupName"]] == []
 
@@ -283,6 +283,6 @@ def test_a_secret_deleted_by_hand_does_not_keep_the_stage_from_being_destroyed(d
     gone = d.cli("--yes", "destroy", "--no-snapshot")
     assert gone.code == 0, gone.output[-2000:]
     assert json.loads(journal_text(d.endpoint, d.app) or "{}")["steps"] == {}
-    assert [r for r in boto(d.endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(d.app)] == []
+    assert [r for r in all_roles(boto(d.endpoint, "iam")) if r["RoleName"].startswith(d.app)] == []
     clusters = boto(d.endpoint, "ecs").describe_clusters(clusters=[f"{d.app}-dev"])["clusters"]
     assert [c for c in clusters if c.get("status") == "ACTIVE"] == []

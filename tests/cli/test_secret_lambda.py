@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.cli.secret_support import Stage, files_holding, own_emulator, pieces
-from tests.cli.site_support import boto
+from tests.cli.site_support import all_roles, boto
 from tests.cli.state_support import journal_text
 from tests.conftest import REPO
 from tscloud_py.lambda_runtime.ric_install import find_ric
@@ -216,5 +216,5 @@ def test_a_missing_secret_refuses_plan_and_deploy_with_no_write(deployed: Deploy
     assert journal_text(d.endpoint, app) is None
     names = [f["FunctionName"] for f in boto(d.endpoint, "lambda").list_functions()["Functions"]]
     assert [n for n in names if n.startswith(app)] == []
-    assert [r for r in boto(d.endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith(app)] == []
+    assert [r for r in all_roles(boto(d.endpoint, "iam")) if r["RoleName"].startswith(app)] == []
     assert boto(d.endpoint, "logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{app}")["logGroups"] == []

@@ -10,6 +10,8 @@ from typing import Any
 
 import boto3
 
+from tests.cli.site_support import all_roles
+
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "ssr-app"
 
 
@@ -170,7 +172,7 @@ def test_destroy_removes_everything(cli: Any, moto_server: Any, tmp_path: Path) 
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == []
     assert outputs["assets_bucket"] not in [b["Name"] for b in client(moto_server, "s3").list_buckets()["Buckets"]]
     assert client(moto_server, "cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
-    assert client(moto_server, "iam").list_roles()["Roles"] == []
+    assert all_roles(client(moto_server, "iam")) == []
     logs = client(moto_server, "logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/shop-dev")
     assert logs["logGroups"] == []
 
@@ -188,7 +190,7 @@ def test_two_regions_keep_their_own_global_resources_and_old_names_are_adopted(c
     assert east.code == 0 and west.code == 0, east.output + west.output
     assert east.json()["outputs"]["distribution_id"] != west.json()["outputs"]["distribution_id"]
     iam = client(moto_server, "iam")
-    roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
+    roles = sorted(r["RoleName"] for r in all_roles(iam))
     assert roles == ["shop-dev-euw1-jobs", "shop-dev-euw1-server", "shop-dev-use1-jobs", "shop-dev-use1-server"]
     oacs = sorted(o["Name"] for o in client(moto_server, "cloudfront").list_origin_access_controls()
                   ["OriginAccessControlList"]["Items"])
@@ -211,7 +213,7 @@ def test_two_regions_keep_their_own_global_resources_and_old_names_are_adopted(c
         "Role"].endswith(":role/shop-dev-server")
     west_again = cli(*base, "--region", "eu-west-1", "deploy", cwd=project)
     assert {s["status"] for s in west_again.json()["steps"]} == {"unchanged"}
-    assert "shop-dev-use1-server" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert "shop-dev-use1-server" not in {r["RoleName"] for r in all_roles(iam)}
 
 
 def legacy_role(moto_server: Any, name: str, old: str) -> None:
