@@ -52,7 +52,8 @@ def inventory(endpoint: str, app: str, region: str) -> Counter[str]:
                 got["function-url"] += bool(lam.get_function_url_config(FunctionName=fn["FunctionName"]))
     got["queue"] = len(c("sqs").list_queues(QueueNamePrefix=app).get("QueueUrls", []))
     got["role"] = len([r for r in all_roles(c("iam")) if app in r["RoleName"]])
-    got["log-group"] = len([g for g in c("logs").describe_log_groups()["logGroups"] if app in g["logGroupName"]])
+    got["log-group"] = len([g for page in c("logs").get_paginator("describe_log_groups").paginate()
+                            for g in page["logGroups"] if app in g["logGroupName"]])  # 50 a page
     got["bucket"] = len([b for b in c("s3").list_buckets()["Buckets"] if app in b["Name"]])
     cf = client(endpoint, "cloudfront")
     dists = cf.list_distributions()["DistributionList"].get("Items", [])
