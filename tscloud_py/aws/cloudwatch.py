@@ -110,10 +110,15 @@ class CloudWatch:
 
     # -- metrics -----------------------------------------------------------------------------
     def sums(self, metrics: Sequence[Metric], *, hours: float = 1.0, now: datetime | None = None) -> list[float]:
-        """Each metric's Sum over the last ``hours`` (0 where nothing was reported), in one request."""
+        """Each metric's Sum over the last ``hours`` (0 where nothing was reported), in one request.
+
+        The window ends at the start of the next minute, so everything reported up to now is inside it:
+        EndTime is exclusive, and a store that truncates it to the second (moto does) would otherwise miss a
+        data point reported in the same second as the query."""
         if not metrics:
             return []
-        end = now or datetime.now(timezone.utc)
+        now = now or datetime.now(timezone.utc)
+        end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         start = end - timedelta(hours=hours)
         period = max(60, int(hours * 3600))
         queries = [{"Id": f"m{i}", "ReturnData": True,
