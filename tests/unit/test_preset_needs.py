@@ -290,6 +290,20 @@ def test_fullstack_app_needs(tmp_path: Path) -> None:
            if k not in ("worker-layer", "worker-invoker-role", "schedules")},
         "worker": ["worker-logs", "worker-role"],
     }
+    # with a database, in the VPC (worker_network = "auto"): the function also reads the private subnets and
+    # its security group, and comes after the endpoints it reads its secrets through at init
+    vpc_worker = steps(tmp_path, {**FULLSTACK_LAMBDA_WORKER, "schedules": [], "database": {},
+                                  "frontend": {"distribution_id": "E2QWRUHAPOMQZL"}})
+    vpc_needs = needs(vpc_worker)
+    assert vpc_needs["worker"] == ["endpoints", "network", "security-groups", "worker-layer", "worker-logs",
+                                   "worker-role"]
+    assert vpc_needs["worker-role"] == ["queue", "worker-logs"]
+    outside = steps(tmp_path, {**FULLSTACK_LAMBDA_WORKER, "schedules": [], "database": {},
+                               "frontend": {"distribution_id": "E2QWRUHAPOMQZL"},
+                               "queue": {**FULLSTACK_LAMBDA_WORKER["queue"], "worker_network": "none"}})
+    assert needs(outside)["worker"] == ["worker-layer", "worker-logs", "worker-role"]
+    assert {k: v for k, v in needs(outside).items() if k != "worker"} == \
+        {k: v for k, v in vpc_needs.items() if k != "worker"}
     # [waf] frontend = true: the stage's web ACL on the distribution it does not own
     frontend_waf = steps(tmp_path, {**FULLSTACK_FRONTEND_WAF, "queue": {}})
     assert needs(frontend_waf) == {**needs(frontend), "web-acl": [], "frontend-web-acl": ["web-acl"]}

@@ -2,7 +2,8 @@
 
 Thin wrappers over the Lambda API. Everything that waits goes through
 ``aws/waiters.py``; the one eventual-consistency case Lambda has on create (a
-role IAM has not finished propagating) is retried by ``aws/retry.py``.
+role IAM has not finished propagating, or its new permission to make a VPC function's network interfaces)
+is retried by ``aws/retry.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.retry import ROLE_ATTEMPTS, create_or_adopt, retry_new_role
@@ -26,6 +28,23 @@ MAX_LAYERS = 5
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # zipped bytes accepted inline by CreateFunction / PublishLayerVersion
 FALLBACK_NODE_RUNTIME = "nodejs22.x"
 _NODE_RUNTIME = re.compile(r"^nodejs(\d+)\.x$")
+
+
+@dataclass(frozen=True)
+class FunctionVpcConfig:
+    """The subnets and security groups of a function attached to a VPC (none: not attached)."""
+
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+
+    def api(self) -> dict[str, list[str]]:
+        return {"SubnetIds": sorted(self.subnets), "SecurityGroupIds": sorted(self.security_groups)}
+
+    @classmethod
+    def of(cls, configuration: dict[str, Any]) -> FunctionVpcConfig:
+        """What GetFunction's Configuration says (absent, or empty lists, when not attached)."""
+        vpc = configuration.get("VpcConfig") or {}
+        return cls(tuple(sorted(vpc.get("SubnetIds") or [])), tuple(sorted(vpc.get("SecurityGroupIds") or [])))
 
 
 def newest_node_runtime() -> str:
@@ -120,8 +139,10 @@ class Lambda:
                         memory: int, timeout: int, architecture: str, environment: dict[str, str],
                         layers: list[str], tags: dict[str, str], description: str = "",
                         log_group: str | None = None, attempts: int = ROLE_ATTEMPTS, s3: tuple[str, str] | None = None,
+                        vpc: FunctionVpcConfig | None = None,
                         sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
-        """``zip_bytes`` inline, or ``s3`` (bucket, key) for a zip above the 50 MB inline limit."""
+        """``zip_bytes`` inline, or ``s3`` (bucket, key) for a zip above the 50 MB inline limit; ``vpc`` attaches
+        the function to those subnets and security groups."""
         code: dict[str, Any] = {"ZipFile": zip_bytes} if s3 is None else {"S3Bucket": s3[0], "S3Key": s3[1]}
         kwargs: dict[str, Any] = {
             "FunctionName": name, "Role": role_arn, "Runtime": runtime, "Handler": handler,
@@ -131,6 +152,9 @@ class Lambda:
         }
         if log_group:
             kwargs["LoggingConfig"] = {"LogGroup": log_group, "LogFormat": "Text"}
+        if vpc is not None and vpc.subnets:
+            kwargs["VpcConfig"] = vpc.api()
+
         def create() -> dict[str, Any]:
             return dict(call(self.once.create_function, "lambda:CreateFunction", **kwargs))
 
@@ -156,8 +180,11 @@ class Lambda:
     def update_function_configuration(self, name: str, *, role_arn: str | None = None, runtime: str | None = None,
                                       handler: str | None = None, memory: int | None = None,
                                       timeout: int | None = None, environment: dict[str, str] | None = None,
-                                      layers: list[str] | None = None,
-                                      log_group: str | None = None) -> dict[str, Any]:
+                                      layers: list[str] | None = None, log_group: str | None = None,
+                                      vpc: FunctionVpcConfig | None = None, attempts: int = ROLE_ATTEMPTS,
+                                      sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """Only what is given changes; ``vpc`` with no subnets detaches the function from its VPC. Retried
+        while a role's new permissions propagate (Lambda checks the role can make network interfaces)."""
         kwargs: dict[str, Any] = {"FunctionName": name}
         for key, value in (("Role", role_arn), ("Runtime", runtime), ("Handler", handler),
                            ("MemorySize", memory), ("Timeout", timeout)):
@@ -169,7 +196,11 @@ class Lambda:
             kwargs["Layers"] = check_layers(layers)
         if log_group is not None:
             kwargs["LoggingConfig"] = {"LogGroup": log_group, "LogFormat": "Text"}
-        return dict(call(self.c.update_function_configuration, "lambda:UpdateFunctionConfiguration", **kwargs))
+        if vpc is not None:
+            kwargs["VpcConfig"] = vpc.api()
+        return retry_new_role(lambda: dict(call(self.c.update_function_configuration,
+                                                "lambda:UpdateFunctionConfiguration", **kwargs)),
+                              attempts=attempts, sleep=sleep)()
 
     def set_layers(self, name: str, layers: list[str]) -> dict[str, Any]:
         return self.update_function_configuration(name, layers=layers)

@@ -174,6 +174,11 @@ class QueueConfig:
     worker_memory: int = field(default=512, metadata=meta("worker = 'lambda': memory in MB", min=128, max=10240))
     worker_timeout: int = field(default=30, metadata=meta(
         "worker = 'lambda': timeout in seconds (at most visibility_timeout)", min=1, max=900))
+    worker_network: Literal["auto", "vpc", "none"] = field(default="auto", metadata=meta(
+        "worker = 'lambda': vpc puts the function in the stage's private subnets with a security group the "
+        "database and Redis admit (Lambda then reaches the internet and AWS only through the stage's NAT "
+        "gateway or VPC endpoints); none keeps it outside any VPC (it cannot reach the database or Redis); "
+        "auto is vpc when the app has [database] or [cache]"))
     batch_size: int = field(default=10, metadata=meta("worker = 'lambda': messages per invocation", min=1,
                                                       max=10000))
     batching_window: int = field(default=0, metadata=meta(

@@ -1,4 +1,4 @@
-"""What every fullstack step shares: its config and names, and JSON comparison."""
+"""What every fullstack step shares: its config and names, JSON comparison, and where the worker runs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.naming import Names
 
 ORIGIN_HEADER = "X-Origin-Verify"
+
+
+def worker_in_vpc(config: Config) -> bool:
+    """[queue] worker = "lambda" attached to the stage's VPC: asked for, or (auto) when there is a database
+    or Redis to reach."""
+    queue = config.queue
+    if queue is None or queue.worker != "lambda" or queue.worker_network == "none":
+        return False
+    return queue.worker_network == "vpc" or config.database is not None or config.cache is not None
 
 
 class FsStep(Step):

@@ -13,7 +13,7 @@ from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
 from tscloud_py.errors import AwsError, TscloudError
-from tscloud_py.presets.fullstack_app.common import FsStep
+from tscloud_py.presets.fullstack_app.common import FsStep, worker_in_vpc
 from tscloud_py.presets.fullstack_app.origin import OriginChoice
 from tscloud_py.presets.naming import Names
 
@@ -26,9 +26,14 @@ def _dependency(exc: BaseException) -> bool:
     return isinstance(exc, AwsError) and exc.code in ("DependencyViolation", "InvalidIPAddress.InUse")
 
 
-def _until_released(fn: Callable[..., None]) -> Callable[..., None]:
-    return retrying(_dependency, what="still in use by ENIs being released", within=600, first=2.0,
+def _until_released(fn: Callable[..., None], *, within: float = 600) -> Callable[..., None]:
+    return retrying(_dependency, what="still in use by ENIs being released", within=within, first=2.0,
                     most=30.0).wraps(fn)
+
+
+# Lambda releases a VPC function's network interfaces some time after the function is gone: AWS documents
+# waits of up to 20 minutes before its security group and subnets can be deleted.
+LAMBDA_ENI_RELEASE = 45 * 60
 
 
 def retains_data(config: Config) -> bool:
@@ -317,10 +322,11 @@ class SecurityGroupsStep(FsStep):
     """ALB, service, database and cache groups, each sending only where it must (groups are stateful, so
     an answer needs no egress rule): the ALB only to the service's port, the service HTTPS out (ECR, logs,
     Secrets Manager, AWS APIs) and the data tiers' ports, the data tiers nothing. Data tiers accept only
-    the service group (SG-to-SG)."""
+    the service group (SG-to-SG), and the Lambda worker's group when the worker runs in the VPC (it sends
+    what the service sends, and accepts nothing)."""
 
     kind = "security groups"
-    provides = frozenset({"alb_sg", "service_sg", "db_sg", "cache_sg", "endpoints_sg"})
+    provides = frozenset({"alb_sg", "service_sg", "db_sg", "cache_sg", "endpoints_sg", "worker_sg"})
 
     def __init__(self, step_id: str, ec2: Ec2, config: Config, names: Names, *, needs: list[str],
                  network: Step, choice: OriginChoice) -> None:
@@ -336,7 +342,8 @@ class SecurityGroupsStep(FsStep):
 
     def roles(self) -> list[str]:
         cfg = self.config
-        roles = ["alb", "service", *(["endpoints"] if self.endpoints else [])]
+        roles = ["alb", "service", *(["worker"] if worker_in_vpc(cfg) else []),
+                 *(["endpoints"] if self.endpoints else [])]
         if cfg.database is not None:
             roles.append("db")
         if cfg.cache is not None:
@@ -356,12 +363,13 @@ class SecurityGroupsStep(FsStep):
             "alb": alb,
             "service": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('alb', 'alb')}")},
         }
+        senders = [f"sg:{ids.get(role, role)}" for role in ("service", "worker") if role in self.roles()]
         if self.endpoints:
-            rules["endpoints"] = {(443, 443, f"sg:{ids.get('service', 'service')}")}
+            rules["endpoints"] = {(443, 443, peer) for peer in senders}
         if cfg.database is not None:
-            rules["db"] = {(5432, 5432, f"sg:{ids.get('service', 'service')}")}
+            rules["db"] = {(5432, 5432, peer) for peer in senders}
         if cfg.cache is not None:
-            rules["cache"] = {(6379, 6379, f"sg:{ids.get('service', 'service')}")}
+            rules["cache"] = {(6379, 6379, peer) for peer in senders}
         return rules
 
     def _cloudfront_prefix_list(self) -> str:
@@ -381,14 +389,18 @@ class SecurityGroupsStep(FsStep):
             service.add((5432, 5432, f"sg:{ids.get('db', 'db')}"))
         if cfg.cache is not None:
             service.add((6379, 6379, f"sg:{ids.get('cache', 'cache')}"))
-        rules = {"alb": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('service', 'service')}")}, "service": service}
+        rules = {"alb": {(cfg.api.port, cfg.api.port, f"sg:{ids.get('service', 'service')}")}, "service": service,
+                 "worker": service}
         return {role: rules.get(role, set()) for role in self.roles()}
 
     def read(self, ctx: StepContext) -> Any | None:
+        # The worker's group is read even when the worker has left the VPC: it stays, unused, until destroy,
+        # because Lambda releases the network interfaces that use it only minutes after the function leaves.
+        roles = [*self.roles(), *(["worker"] if "worker" not in self.roles() else [])]
         vpc_id = ctx.get(self.vpc_id)
-        groups = self.ec2.find_security_groups(vpc_id, [self.names.resource(role) for role in self.roles()])
+        groups = self.ec2.find_security_groups(vpc_id, [self.names.resource(role) for role in roles])
         found: dict[str, Any] = {}
-        for role in self.roles():
+        for role in roles:
             sg = groups.get(self.names.resource(role))
             if sg is not None:
                 found[role] = {"id": str(sg["GroupId"]), "rules": _rules(sg.get("IpPermissions", [])),
@@ -459,9 +471,15 @@ class SecurityGroupsStep(FsStep):
             out = [_permission(r) for r in g.get("egress", set()) if r[2].startswith("sg:")]
             if out:
                 self.ec2.revoke_egress(g["id"], out)
-        for role in ("endpoints", "cache", "db", "service", "alb"):
-            if role in observed:
-                _until_released(self.ec2.delete_security_group)(observed[role]["id"])
+        for role in ("endpoints", "cache", "db", "worker", "service", "alb"):
+            if role not in observed:
+                continue
+            within = 600
+            if role == "worker":
+                within = LAMBDA_ENI_RELEASE
+                ctx.log("the worker's security group goes once Lambda has released the function's network "
+                        "interfaces (on AWS, up to 20 minutes after the function is deleted)")
+            _until_released(self.ec2.delete_security_group, within=within)(observed[role]["id"])
         return None
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tscloud_py.engine.step import Outputs, Step
 from tscloud_py.errors import ConfigError
 from tscloud_py.presets import Preset
+from tscloud_py.presets.fullstack_app.common import worker_in_vpc
 from tscloud_py.presets.fullstack_app.data import CacheStep, DatabaseStep, QueueStep
 from tscloud_py.presets.fullstack_app.egress import (
     ENDPOINT_MONTHLY_USD,
@@ -90,6 +91,7 @@ class FullstackApp(Preset):
 
         assert self.config.api is not None
         self._check_origin()
+        self._check_worker_network()
         check_frontend_web_acl(self.config, self.aws, self.names)
         for domain in (self.config.api.domain, self.config.mail.domain if self.config.mail else None):
             if domain:
@@ -185,6 +187,29 @@ class FullstackApp(Preset):
             return {"costs": {"nat_gateway_monthly_usd": NAT_MONTHLY_USD,
                               "note": "one NAT gateway, 730 h, before data processing ($0.045/GB)"}}
         return {}
+
+    def _check_worker_network(self) -> None:
+        """A Lambda worker in the VPC gets no public IP: it needs the stage's private subnets and their way out."""
+        from tscloud_py.aws.ec2 import Ec2
+
+        queue = self.config.queue
+        if queue is None or queue.worker != "lambda":
+            return
+        if not worker_in_vpc(self.config):
+            reach = " (it cannot reach the database or Redis)" if self.config.database or self.config.cache else ""
+            self.checks.append(f"queue.worker_network = none: the worker function runs outside any VPC{reach}")
+            return
+        network = NetworkStep("network", Ec2(self.aws), self.config, self.names, choice=self.origin_choice)
+        if not network.private_tier:
+            raise ConfigError(self.config.path, "queue.worker_network",
+                              "a worker function in the VPC needs private subnets with a way out (Lambda gives it "
+                              "no public IP), and this stage's tasks run in public subnets",
+                              "set [api] origin = \"vpc\", or [network] vpc = \"new\" with nat_gateway = true; "
+                              "or worker_network = \"none\" if the worker needs neither the database nor Redis")
+        way_out = "a NAT gateway" if network.nat else "the stage's VPC endpoints (AWS APIs only)"
+        self.checks.append(f"queue.worker_network = vpc ({queue.worker_network}): the worker function runs in the "
+                           f"private subnets with its own security group, which the database and Redis admit; it "
+                           f"reaches AWS through {way_out}")
 
     def _check_origin(self) -> None:
         """What the plan says about how CloudFront reaches the API, and what that exposes."""
@@ -345,7 +370,7 @@ class FullstackApp(Preset):
         worker = invoker = None
         if cfg.queue is not None and cfg.queue.worker == "lambda":
             assert queue is not None
-            made = self._lambda_worker(queue)
+            made = self._lambda_worker(queue, network=network, security_groups=security_groups)
             worker = next(s for s in made if s.id == "worker")
             steps += made
             if any(s.target == "worker" for s in cfg.schedules):
@@ -398,14 +423,15 @@ class FullstackApp(Preset):
                                     worker=worker, database=database, cache=cache, queue=queue,
                                     distribution=distribution)
 
-    def _lambda_worker(self, queue: Step) -> list[Step]:
-        """[queue] worker = "lambda": ssr-app's worker steps on this app's queue, with the Bun layer."""
+    def _lambda_worker(self, queue: Step, *, network: Step, security_groups: Step) -> list[Step]:
+        """[queue] worker = "lambda": ssr-app's worker steps on this app's queue, with the Bun layer; in the
+        VPC's private subnets with the worker group when it reaches the database or Redis."""
         from tscloud_py.aws.iam import Iam
         from tscloud_py.aws.lambda_ import Lambda
         from tscloud_py.aws.logs import Logs
         from tscloud_py.build.bun_layer import RUNTIME
         from tscloud_py.presets.fullstack_app.worker import BunLayerStep, worker_code
-        from tscloud_py.presets.ssr_app.steps import FunctionStep, ServerRoleStep
+        from tscloud_py.presets.ssr_app.steps import FunctionNetwork, FunctionStep, ServerRoleStep
         from tscloud_py.presets.ssr_app.workers import EventSourceStep
 
         cfg, names = self.config, self.names
@@ -423,17 +449,23 @@ class FullstackApp(Preset):
         logs = LogGroupStep("worker-logs", Logs(self.aws), names.function_log_group(name), api.log_retention_days,
                             names)
         secrets = self.function_secrets("worker")
+        in_vpc = worker_in_vpc(cfg)
         role = ServerRoleStep("worker-role", Iam(self.aws), names.regional("worker"), [], names,
                               needs=["worker-logs", "queue"], log_group_arn=logs.output("log_group_arn"),
                               queue_arn=queue.output("queue_arn"), description=names.description("worker role"),
-                              secrets=secrets)
+                              secrets=secrets, vpc=in_vpc)
+        placed = None
+        if in_vpc:
+            placed = FunctionNetwork(network.output("task_subnets"), security_groups.output("worker_sg"))
+            # after the endpoints too: a function in private subnets reads its secrets through them at init
+            function_needs += ["network", "security-groups", *(["endpoints"] if self.attached else [])]
         function = FunctionStep(
             "worker", lam, name, worker_code(cfg, reads_secrets=secrets is not None), names,
             runtime=RUNTIME if layer else q.worker_runtime,
             handler=q.worker_handler, memory=q.worker_memory, timeout=q.worker_timeout,
             architecture=q.worker_architecture, environment=dict(api.environment), layers=[],
             role_arn=role.output("role_arn"), needs=function_needs, description="queue worker",
-            layer=layer.output("layer_arn") if layer else None, secrets=secrets)
+            layer=layer.output("layer_arn") if layer else None, secrets=secrets, network=placed)
         events = EventSourceStep("worker-events", lam, name, queue_arn=queue.output("queue_arn"),
                                  needs=["queue", "worker"], batch_size=q.batch_size, window=q.batching_window)
         return [*made, logs, role, function, events]

@@ -5,6 +5,10 @@ when its content differs from the newest version), then ssr-app's worker steps o
 ``worker-logs``, ``worker-role`` (its logs, receive/delete on the queue), ``worker`` (the function) and
 ``worker-events`` (the event source mapping with ``ReportBatchItemFailures``). A schedule with target = "worker" invokes it through
 ``worker-invoker-role``, which may invoke that function and nothing else.
+
+In the VPC (``worker_in_vpc``), the function runs in the stage's private subnets with the ``worker`` security
+group, which the database, Redis and the VPC endpoints admit; its role may manage the network interfaces
+Lambda makes for it there.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from tscloud_py.presets.fullstack_app.common import FsStep
 from tscloud_py.presets.naming import Names
 
 INVOKER_POLICY = "tscloud-invoke-worker"
+
 
 
 class BunLayerStep(FsStep):

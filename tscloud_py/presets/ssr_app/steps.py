@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tscloud_py.aws.iam import Iam
-from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
+from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, FunctionVpcConfig, Lambda
 from tscloud_py.aws.s3 import S3
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
@@ -25,6 +25,11 @@ ROLE_POLICY = "tscloud-server"
 URL_SID = "tscloud-cloudfront-url"
 INVOKE_SID = "tscloud-cloudfront-invoke"
 QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+# What Lambda does with a VPC function's role: make, describe and delete the function's network interfaces
+# (AWS's AWSLambdaVPCAccessExecutionRole). Lambda tries CreateNetworkInterface with the role, unscoped, before
+# it accepts the function, so these take no resource narrower than "*".
+VPC_ENI_ACTIONS = ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+                   "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses"]
 
 # CloudFront strips Host for the Function URL origin (AllViewerExceptHostHeader); keep the viewer's host.
 FORWARDED_HOST_CODE = b"""function handler(event) {
@@ -46,7 +51,7 @@ class ServerRoleStep(Step):
     def __init__(self, step_id: str, iam: Iam, name: str, permissions: list[tuple[list[str], list[str]]],
                  names: Names, *, needs: Sequence[str], log_group_arn: Ref[str], queue_arn: Ref[str] | None = None,
                  legacy_name: str | None = None, secrets: FunctionSecrets | None = None,
-                 description: str = "tscloud ssr-app server") -> None:
+                 description: str = "tscloud ssr-app server", vpc: bool = False) -> None:
         self.id, self.iam, self.name, self.permissions = step_id, iam, name, permissions
         self.description = description
         # The role's name before it carried the region: adopted (IAM cannot rename a role) when its
@@ -57,6 +62,7 @@ class ServerRoleStep(Step):
         self.log_group_arn = log_group_arn
         self.queue_arn = queue_arn  # a worker's queue, which it may receive from and delete in
         self.secrets = secrets  # what its function reads at init: exactly those it may read
+        self.vpc = vpc  # its function runs in a VPC: Lambda manages the function's network interfaces as the role
 
     def policy(self, ctx: StepContext) -> dict[str, Any]:
         log_arn = ctx.get(self.log_group_arn)
@@ -69,6 +75,9 @@ class ServerRoleStep(Step):
                                "Resource": sorted(resources)})
         if self.secrets is not None:
             statements += self.secrets.statements()
+        if self.vpc:
+            statements.append({"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": VPC_ENI_ACTIONS,
+                               "Resource": ["*"]})
         return {"Version": "2012-10-17", "Statement": statements}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
@@ -86,7 +95,8 @@ class ServerRoleStep(Step):
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
             granted = "" if not self.permissions else f" + {len(self.permissions)} configured grants"
-            return [Change(f"create role {self.name} (its logs{' + its queue' if self.queue_arn else ''}{granted})")]
+            eni = " + its VPC network interfaces" if self.vpc else ""
+            return [Change(f"create role {self.name} (its logs{' + its queue' if self.queue_arn else ''}{granted}{eni})")]
         changes = []
         if canonical(observed["role"]["AssumeRolePolicyDocument"]) != canonical(LAMBDA_TRUST):
             changes.append(Change("trust", "differs", "lambda.amazonaws.com"))
@@ -134,6 +144,18 @@ class CodeStaging:
         return bucket, key
 
 
+@dataclass(frozen=True)
+class FunctionNetwork:
+    """Where a function attached to a VPC runs: subnets with a way out (Lambda gives its interfaces no public
+    IP), and its security group."""
+
+    subnets: Ref[list[str]]
+    security_group: Ref[str]
+
+    def config(self, ctx: StepContext) -> FunctionVpcConfig:
+        return FunctionVpcConfig(tuple(ctx.get(self.subnets)), (ctx.get(self.security_group),))
+
+
 class FunctionStep(Step):
     """The server function; its code is the deterministic zip, so an unchanged build uploads nothing."""
 
@@ -144,8 +166,10 @@ class FunctionStep(Step):
                  runtime: str, handler: str, memory: int, timeout: int, architecture: str,
                  environment: dict[str, str], layers: list[str], role_arn: Ref[str], needs: Sequence[str],
                  description: str = "server", staging: CodeStaging | None = None,
-                 secrets: FunctionSecrets | None = None, layer: Ref[str] | None = None) -> None:
+                 secrets: FunctionSecrets | None = None, layer: Ref[str] | None = None,
+                 network: FunctionNetwork | None = None) -> None:
         self.id, self.lam, self.name, self._code = step_id, lam, name, code
+        self.network = network
         self.layer = layer  # a layer a step of the graph publishes, attached after ``layers``
         self.runtime, self.handler, self.memory, self.timeout = runtime, handler, memory, timeout
         self.architecture, self.environment, self.layers = architecture, environment, layers
@@ -170,7 +194,11 @@ class FunctionStep(Step):
     def wanted(self, ctx: StepContext) -> dict[str, Any]:
         return {"Runtime": self.runtime, "Handler": self.handler, "MemorySize": self.memory,
                 "Timeout": self.timeout, "Architecture": self.architecture, "Environment": self.wanted_environment(),
-                "Layers": self.wanted_layers(ctx), "Role": ctx.get(self.role_arn), "CodeSha256": self._code()[1]}
+                "Layers": self.wanted_layers(ctx), "Role": ctx.get(self.role_arn), "VpcConfig": self.wanted_vpc(ctx),
+                "CodeSha256": self._code()[1]}
+
+    def wanted_vpc(self, ctx: StepContext) -> FunctionVpcConfig:
+        return self.network.config(ctx) if self.network is not None else FunctionVpcConfig()
 
     def wanted_layers(self, ctx: StepContext) -> list[str]:
         return [*self.layers, *([ctx.get(self.layer)] if self.layer is not None else [])]
@@ -184,7 +212,7 @@ class FunctionStep(Step):
                 "Timeout": conf.get("Timeout"), "Architecture": (conf.get("Architectures") or ["x86_64"])[0],
                 "Environment": dict((conf.get("Environment") or {}).get("Variables") or {}),
                 "Layers": [str(layer["Arn"]) for layer in conf.get("Layers") or []], "Role": conf.get("Role"),
-                "CodeSha256": conf.get("CodeSha256")}
+                "VpcConfig": FunctionVpcConfig.of(conf), "CodeSha256": conf.get("CodeSha256")}
 
     def read(self, ctx: StepContext) -> dict[str, Any] | None:
         fn = self.lam.get_function(self.name)
@@ -192,11 +220,13 @@ class FunctionStep(Step):
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
         if observed is None:
+            where = ", in the VPC's private subnets" if self.network is not None else ""
             return [Change(f"create function {self.name} ({self.runtime}, {self.architecture}, {self.memory} MB, "
-                           f"{self.timeout}s, handler {self.handler})")]
+                           f"{self.timeout}s, handler {self.handler}{where})")]
         wanted = self.wanted(ctx)
         have = self.observed_view(observed)
-        return [Change(k if k != "CodeSha256" else "code", have[k], v) for k, v in wanted.items() if have[k] != v]
+        return [Change(k if k != "CodeSha256" else "code", _shown(have[k]), _shown(v))
+                for k, v in wanted.items() if have[k] != v]
 
     def apply(self, ctx: StepContext, observed: dict[str, Any] | None) -> Outputs:
         wanted = self.wanted(ctx)
@@ -208,7 +238,7 @@ class FunctionStep(Step):
                 zip_bytes=None if s3 else data, s3=s3,
                 memory=self.memory, timeout=self.timeout, architecture=self.architecture,
                 environment=wanted["Environment"], layers=wanted["Layers"], tags=self.names.tags(self.id),
-                description=self.names.description(self.description))
+                description=self.names.description(self.description), vpc=wanted["VpcConfig"])
         else:
             if observed.get("LastUpdateStatus") == "InProgress" or observed.get("State") == "Pending":
                 self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())  # a run killed mid-update
@@ -219,11 +249,12 @@ class FunctionStep(Step):
                 self.lam.update_function_code(self.name, None if s3 else data, self.architecture, s3=s3)
                 self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
             config_keys = ("Runtime", "Handler", "MemorySize", "Timeout", "Environment", "Layers", "Role")
-            if any(have[k] != wanted[k] for k in config_keys):
+            vpc_changed = have["VpcConfig"] != wanted["VpcConfig"]
+            if vpc_changed or any(have[k] != wanted[k] for k in config_keys):
                 self.lam.update_function_configuration(
                     self.name, role_arn=wanted["Role"], runtime=self.runtime, handler=self.handler,
                     memory=self.memory, timeout=self.timeout, environment=wanted["Environment"],
-                    layers=wanted["Layers"])
+                    layers=wanted["Layers"], vpc=wanted["VpcConfig"] if vpc_changed else None)
         conf = self.lam.wait_ready(self.name, clock=ctx.clock, progress=ctx.progress())
         return self.outputs(ctx, conf)
 
@@ -232,6 +263,11 @@ class FunctionStep(Step):
 
     def destroy(self, ctx: StepContext, observed: Any) -> None:
         self.lam.delete_function(self.name)
+
+
+def _shown(value: Any) -> Any:
+    """A function setting as the plan prints it."""
+    return value.api() if isinstance(value, FunctionVpcConfig) else value
 
 
 class FunctionUrlStep(Step):
