@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from tscloud_py.aws.iam import Iam
-from tscloud_py.aws.lambda_ import Lambda
+from tscloud_py.aws.lambda_ import DIRECT_UPLOAD_LIMIT, Lambda
 from tscloud_py.build.bun_layer import RUNTIME, BunLayer, npm_layer
 from tscloud_py.config.schema import Config
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, StepContext
+from tscloud_py.errors import ConfigError
 from tscloud_py.presets.diffing import canonical
 from tscloud_py.presets.fullstack_app.common import FsStep
 from tscloud_py.presets.naming import Names
@@ -56,8 +57,15 @@ class BunLayerStep(FsStep):
         return self.lam.latest_layer_version(self.name)
 
     def diff(self, ctx: StepContext, observed: dict[str, Any] | None) -> list[Change]:
+        built = self.built(ctx)
+        if built.size > DIRECT_UPLOAD_LIMIT:  # known while planning: refused before the first write
+            raise ConfigError(self.config.path, "queue.worker_bun_version",
+                              f"Bun {self.version}'s layer for {self.arch} is {built.size / 2**20:.1f} MiB zipped, "
+                              f"over the {DIRECT_UPLOAD_LIMIT // 2**20} MiB Lambda takes in a PublishLayerVersion "
+                              "request (tscloud does not stage the worker's layer in S3)",
+                              "pin a release whose layer fits (1.4.4's is 49.3 MiB), or use a nodejs worker_runtime")
         have = (observed or {}).get("Content", {}).get("CodeSha256")
-        want = self.built(ctx).code_sha256
+        want = built.code_sha256
         if have == want:
             return []
         return [Change(f"layer {self.name}", f"version {observed['Version']}" if observed else None,
