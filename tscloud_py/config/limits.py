@@ -17,7 +17,6 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from functools import lru_cache
 
 from tscloud_py.errors import ConfigError
@@ -53,74 +52,15 @@ def task_environment(shown: str, key: str, env: Mapping[str, str], secrets: Mapp
 
 
 # -- schedule expressions -----------------------------------------------------------------------
-_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
-_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
-_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
-_AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)")
-
-
-def _cron_field(value: str, lo: int, hi: int, names: str = "", extra: str = "") -> bool:
-    if value == "*" or (extra and re.fullmatch(extra, value)):
-        return True
-    atom = rf"(\d+|{names})" if names else r"(\d+)"
-    for part in value.split(","):
-        m = re.fullmatch(rf"{atom}(-{atom})?(/(\d+))?|\*/(\d+)", part)
-        if not m:
-            return False
-        for raw in (m.group(1), m.group(3)):
-            if raw is not None and raw.isdigit() and not lo <= int(raw) <= hi:
-                return False
-        step = m.group(5) or m.group(6)
-        if step is not None and int(step) == 0:
-            return False
-    return True
-
-
 def schedule_expression(shown: str, key: str, expression: str) -> None:
-    problem = _expression_problem(expression)
-    if problem:
+    from tscloud_py.config.schedule_expression import ExpressionError, parse
+
+    try:
+        parse(expression)
+    except ExpressionError as problem:
         raise ConfigError(shown, key, f"{problem}, got {expression!r}",
                           "see EventBridge Scheduler's schedule types: cron(0 3 * * ? *), rate(5 minutes), "
-                          "at(2030-01-01T00:00:00)")
-
-
-def _expression_problem(expression: str) -> str | None:
-    if expression.startswith("rate("):
-        m = _RATE.fullmatch(expression)
-        if not m or int(m.group(1)) <= 0:
-            return "expected rate(N unit) with a whole N > 0 and unit minute(s), hour(s) or day(s)"
-        if (int(m.group(1)) == 1) != (not m.group(2).endswith("s")):
-            return "rate(1 ...) takes a singular unit and rate(N ...) a plural one"
-        return None
-    if expression.startswith("at("):
-        m = _AT.fullmatch(expression)
-        if not m:
-            return "expected at(yyyy-mm-ddThh:mm:ss)"
-        try:
-            datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
-        except ValueError:
-            return "at(...) is not a real date and time"
-        return None
-    m = re.fullmatch(r"cron\((.*)\)", expression)
-    if not m:
-        return "expected cron(...), rate(...) or at(...)"
-    fields = m.group(1).split()
-    if len(fields) != 6:
-        return "expected cron(minutes hours day-of-month month day-of-week year), six fields"
-    minute, hour, dom, month, dow, year = fields
-    checks = [
-        _cron_field(minute, 0, 59), _cron_field(hour, 0, 23),
-        _cron_field(dom, 1, 31, extra=r"\?|L|W|\d{1,2}W|L-\d{1,2}"),
-        _cron_field(month, 1, 12, _MONTHS),
-        _cron_field(dow, 1, 7, _DAYS, extra=r"\?|L|\d[L]|(\d|" + _DAYS + r")#[1-5]"),
-        _cron_field(year, 1970, 2199),
-    ]
-    if not all(checks):
-        names = ("minutes", "hours", "day-of-month", "month", "day-of-week", "year")
-        return f"the cron {names[checks.index(False)]} field is not valid"
-    if (dom == "?") == (dow == "?"):
-        return "exactly one of day-of-month and day-of-week must be '?'"
-    return None
+                          "at(2030-01-01T00:00:00)") from None
 
 
 # -- time zones ---------------------------------------------------------------------------------
