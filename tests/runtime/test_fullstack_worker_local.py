@@ -1,8 +1,8 @@
 """examples/fullstack-worker under `--local deploy`: the queue's worker is a Bun function (npm's Bun, the layer
 tscloud publishes) that the emulator runs under real Bun. A message sent with boto3 is processed (its log
 line is in the worker's log group), one the handler rejects reaches the DLQ after max_receive_count receives,
-the target = "worker" schedule names the worker and a role that may invoke only it, and a redeploy
-changes nothing. The worker reads [api.secrets] at init through tscloud's resolver, which the Bun layer
+the target = "worker" schedule names the worker and a role that may invoke only it, a schedule due in a few
+seconds runs the worker (the emulator fires schedules), and a redeploy changes nothing. The worker reads [api.secrets] at init through tscloud's resolver, which the Bun layer
 imports as NODE_OPTIONS names it: it logs the value's sha256 and length, and the value is in no output,
 configuration, journal, log or file of the project, and its role may read that secret and no other."""
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,12 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
 
     dead = wait_until(in_dlq, "the rejected job in the DLQ", timeout=120)
     assert [json.loads(m["Body"]) for m in dead] == [{"kind": "reject", "id": "8"}]
-    lines = log_lines(aws["logs"], outputs["worker_log_group"])
+    def logged_three_failures() -> list[str] | None:
+        # an invocation's lines are written as it ends, which may be after SQS has moved the message on
+        lines = log_lines(aws["logs"], outputs["worker_log_group"])
+        return lines if sum(line.startswith("failed ") for line in lines) >= 3 else None
+
+    lines = wait_until(logged_three_failures, "the third failed receive in the worker's log", timeout=30)
     assert "processed job 7 (email) on Bun 1.4.4" in lines
     assert seen(VALUE) in lines
     failed = [line for line in lines if line.startswith("failed ")]
@@ -128,6 +134,16 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
     task = aws["scheduler"].get_schedule(GroupName="shopwk-dev", Name="nightly-cleanup")["Target"]
     assert task["Arn"].endswith(":cluster/shopwk-dev") and task["RoleArn"] != scheduled["RoleArn"]
+    # the emulator fires schedules when AWS would: a one-time schedule due in a few seconds runs the worker
+    # with its input, and is deleted after, as ActionAfterCompletion asks
+    due = (datetime.now(timezone.utc) + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    aws["scheduler"].create_schedule(
+        GroupName="shopwk-dev", Name="once", ScheduleExpression=f"at({due})", FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE", Target={"Arn": fn["FunctionArn"], "RoleArn": scheduled["RoleArn"],
+                                                "Input": json.dumps({"schedule": "once"})})
+    wait_until(lambda: "schedule once ran" in log_lines(aws["logs"], outputs["worker_log_group"]),
+               "the one-time schedule running the worker", timeout=60)
+    assert "once" not in [s["Name"] for s in aws["scheduler"].list_schedules(GroupName="shopwk-dev")["Schedules"]]
 
     # --roll points the worker at the new version: the next execution environment reads it, and the
     # redeploy below is all unchanged

@@ -88,8 +88,10 @@ class Emulator:
         self._saver = threading.Thread(target=self._save_loop, name="emulator-snapshot", daemon=True)
         self._saver.start()
         from tscloud_py.emulator.lambda_.sqs_events import POLLER
+        from tscloud_py.emulator.schedules import RUNNER
 
         POLLER.start(on_change=self._dirty.set)
+        RUNNER.start(on_change=self._dirty.set)
         self._start_registry()
         return self.endpoint
 
@@ -165,9 +167,11 @@ class Emulator:
         from tscloud_py.emulator.lambda_ import invoke as local_invoke
         from tscloud_py.emulator.lambda_ import rest_api as local_rest_api
         from tscloud_py.emulator.lambda_.sqs_events import POLLER
+        from tscloud_py.emulator.schedules import RUNNER
 
         self._stopping.set()
         POLLER.stop()
+        RUNNER.stop()
         if self._server is not None:
             self._server.close()
             self._server = None

@@ -1,4 +1,5 @@
-"""ECS services as AWS describes them: their deployment configuration, and one deployment per revision."""
+"""ECS services as AWS describes them (their deployment configuration, one deployment per revision), and
+RunTask of a Fargate task whose containers name no memory."""
 
 from __future__ import annotations
 
@@ -8,6 +9,28 @@ from typing import Any
 def apply() -> None:
     _service_deployment_configuration()
     _deployment_per_revision()
+    _container_memory_optional()
+
+
+_MEMORY_KEYS = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+
+
+def _container_memory_optional() -> None:
+    """A container definition of a Fargate task needs no memory of its own: the task's memory bounds it (ECS
+    developer guide, task definition parameters, "memory": required at task or container level). moto adds
+    up container memory to place a RunTask and fails with a TypeError on a container that has none."""
+    from types import SimpleNamespace
+
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+    def calculate(task_definition: Any) -> Any:
+        containers = [c if any(k in c for k in _MEMORY_KEYS) else {**c, "memory": 0}
+                      for c in task_definition.container_definitions]
+        return original(SimpleNamespace(container_definitions=containers))  # type: ignore[arg-type]
+
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)  # type: ignore[method-assign]
 
 
 # what AWS fills in for a REPLICA service created without a deploymentConfiguration
