@@ -30,6 +30,7 @@ def patch_moto_fidelity() -> None:
         elasticache,
         iam,
         lambda_,
+        lambda_vpc,
         rds,
         s3,
         scheduler,
@@ -38,7 +39,7 @@ def patch_moto_fidelity() -> None:
         wafv2,
     )
 
-    for service in (acm, iam, cloudfront, apigateway, ecs, ecs_tasks, elasticache, lambda_, rds, s3, scheduler,
-                    sns, ssm, wafv2):
+    for service in (acm, iam, cloudfront, apigateway, ecs, ecs_tasks, elasticache, lambda_, lambda_vpc, rds, s3,
+                    scheduler, sns, ssm, wafv2):
         service.apply()
     _applied = True
