@@ -1,7 +1,8 @@
 """fullstack-app's Lambda worker in the VPC (issue 30): with Redis to reach, the worker function runs in the
 stage's private subnets with a security group of its own, which Redis admits and which sends only what the
 service sends; its role may manage the network interfaces Lambda makes. A redeploy writes nothing; moving the
-worker out of the VPC detaches it and revokes Redis's rule for it; destroy leaves nothing. A stage whose tasks
+worker out of the VPC detaches it and revokes Redis's rule for it, and moving it back attaches it to the same
+group; destroy leaves nothing. A stage whose tasks
 run in public subnets refuses a worker in the VPC before any write (Lambda gives it no public IP).
 
 Against moto's server with the emulator's fidelity layer, which holds Lambda's VpcConfig to AWS's rules."""
@@ -63,12 +64,22 @@ def worker_vpc(endpoint: str, app: str) -> dict[str, Any]:
     return vpc
 
 
+def stage_vpc(endpoint: str, app: str) -> str:
+    vpcs = boto(endpoint, "ec2").describe_vpcs(Filters=[{"Name": "tag:tscloud:app", "Values": [app]}])["Vpcs"]
+    return str(vpcs[0]["VpcId"])
+
+
 def private_subnets(endpoint: str, app: str) -> list[str]:
-    ec2 = boto(endpoint, "ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:tscloud:app", "Values": [app]}])["Vpcs"][0]["VpcId"]
-    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    subnets = boto(endpoint, "ec2").describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [stage_vpc(endpoint, app)]}])["Subnets"]
     tier = {s["SubnetId"]: {t["Key"]: t["Value"] for t in s.get("Tags", [])}.get("tscloud:tier") for s in subnets}
     return sorted(sid for sid, t in tier.items() if t == "private")
+
+
+def lambda_enis(endpoint: str, app: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = boto(endpoint, "ec2").describe_network_interfaces(Filters=[
+        {"Name": "description", "Values": [f"AWS Lambda VPC ENI-{app}-dev-worker-*"]}])["NetworkInterfaces"]
+    return found
 
 
 def test_the_worker_runs_in_private_subnets_with_a_group_redis_admits(moto_server: MotoServer,
@@ -84,7 +95,10 @@ def test_the_worker_runs_in_private_subnets_with_a_group_redis_admits(moto_serve
         vpc = worker_vpc(moto, app)
         sg = groups(moto, app)
         assert sorted(vpc["SubnetIds"]) == private_subnets(moto, app)
-        assert vpc["SecurityGroupIds"] == [sg["worker"]["GroupId"]]
+        assert vpc["SecurityGroupIds"] == [sg["worker"]["GroupId"]] and vpc["VpcId"] == stage_vpc(moto, app)
+        enis = lambda_enis(moto, app)  # Lambda's, one per subnet, in the worker's group only
+        assert sorted(e["SubnetId"] for e in enis) == private_subnets(moto, app)
+        assert {g["GroupId"] for e in enis for g in e["Groups"]} == {sg["worker"]["GroupId"]}
         assert peers(sg["cache"]["IpPermissions"], 6379) == {sg["service"]["GroupId"], sg["worker"]["GroupId"]}
         assert sg["worker"]["IpPermissions"] == []  # nothing reaches the worker
         assert {(p.get("FromPort"), tuple(r["CidrIp"] for r in p.get("IpRanges", [])))
@@ -103,12 +117,21 @@ def test_the_worker_runs_in_private_subnets_with_a_group_redis_admits(moto_serve
         config.write_text(config.read_text() + 'worker_network = "none"\n')
         deploy(site, proxy.endpoint)
         assert any("queue.worker_network = none" in c for c in checked(site, moto))
-        assert not worker_vpc(moto, app).get("SubnetIds")
+        assert not worker_vpc(moto, app).get("SubnetIds") and lambda_enis(moto, app) == []
         sg = groups(moto, app)
         assert peers(sg["cache"]["IpPermissions"], 6379) == {sg["service"]["GroupId"]}
         proxy.clear()
         deploy(site, proxy.endpoint)
         assert [r.describe() for r in proxy.resource_writes()] == []
+
+        # and back: the same group, attached again; then destroyed while attached (the group goes once
+        # Lambda has released the function's network interfaces)
+        config.write_text(config.read_text().replace('worker_network = "none"\n', ""))
+        deploy(site, proxy.endpoint)
+        assert worker_vpc(moto, app)["SecurityGroupIds"] == [sg["worker"]["GroupId"]]
+        assert len(lambda_enis(moto, app)) == 2
+        assert peers(groups(moto, app)["cache"]["IpPermissions"], 6379) == {sg["service"]["GroupId"],
+                                                                            sg["worker"]["GroupId"]}
 
     gone = run_cli("--endpoint-url", moto, "--output", "json", "destroy", "--yes", cwd=site, timeout=300)
     assert gone.code == 0, gone.output[-3000:]
