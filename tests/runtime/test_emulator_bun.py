@@ -43,14 +43,15 @@ def code_zip() -> bytes:
     return out.getvalue()
 
 
-def wait_until(check: Any, what: str, timeout: float = 60.0) -> Any:
+def wait_until(check: Any, what: str, timeout: float = 60.0, seen: Any = None) -> Any:
+    """``check()`` once it is truthy; on a timeout, the failure shows what ``seen()`` returns then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = check()
         if got:
             return got
         time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f"; seen: {seen()!r}" if seen is not None else ""))
 
 
 def log_lines(logs: Any, group: str) -> list[str]:

@@ -154,7 +154,9 @@ def test_bun_worker_processes_the_queue_and_rejects_to_the_dlq(tmp_path: Path, b
     assert {"function": "shopwk-dev-worker", "state": "updated"} in rolled.json()["rolled"]
     sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=json.dumps({"kind": "secret", "id": "9"}))
     wait_until(lambda: seen(ROLLED_VALUE) in log_lines(aws["logs"], outputs["worker_log_group"]),
-               "the worker reading the rolled value", timeout=60)
+               "the worker reading the rolled value", timeout=120,
+               seen=lambda: (log_lines(aws["logs"], outputs["worker_log_group"])[-30:],
+                             sqs.get_queue_attributes(QueueUrl=outputs["queue_url"], AttributeNames=["All"])))
 
     again = run_cli("--local", "--output", "json", "deploy", cwd=project, timeout=600)
     printed.append(again)
