@@ -1,8 +1,9 @@
 """Crash safety for fullstack-app's Lambda worker (issue 30, "Done means" 4): a stage running with worker =
-"in-process" moves to worker = "lambda" on Bun with a schedule targeting it; that deploy is SIGKILLed right
-after each of its resource writes (the worker's steps: the layer, its log group, its role, the function, the
-mapping, the invoker role, the schedule), re-run at once, and must end as an uninterrupted deploy does: one
-function, one mapping, one layer version, nothing duplicated; then a deploy that writes nothing.
+"in-process" moves to worker = "lambda" on Bun with a schedule targeting it, in the VPC (the stage has Redis);
+that deploy is SIGKILLed right after each of its resource writes (the worker's steps: the layer, its security
+group and rules, its log group, its role, the function, the mapping, the invoker role, the schedule), re-run at
+once, and must end as an uninterrupted deploy does: one function in one worker group with Lambda's two ENIs,
+one mapping, one layer version, nothing duplicated; then a deploy that writes nothing.
 
 Cheap by construction: only the worker's writes are kill points, and the stage underneath is made once per
 case without a kill."""
@@ -41,7 +42,8 @@ def in_process_stage(root: Path, app: str, endpoint: str) -> Path:
     (project / "worker").mkdir(parents=True)
     (project / "worker" / "index.ts").write_text(HANDLER)
     head = f'app = "{app}"\npreset = "fullstack-app"\n[api]\nimage = "public.ecr.aws/docker/library/nginx:1.27-alpine"\n' \
-           'port = 80\nhealth_check = "/"\norigin = "public"\n[queue]\n'
+           'port = 80\nhealth_check = "/"\norigin = "public"\n[network]\nvpc = "new"\nnat_gateway = true\n[cache]\n' \
+           '[queue]\n'
     (project / "tscloud.toml").write_text(head)
     made = run_cli("--endpoint-url", endpoint, "--output", "json", "deploy", cwd=project, timeout=300)
     assert made.code == 0, made.output[-2000:]
@@ -56,6 +58,13 @@ def end_state(endpoint: str, app: str) -> dict[str, Any]:
                  if f["FunctionName"].startswith(p)]
     roles = sorted(r["RoleName"].removeprefix(p) for r in all_roles(iam) if r["RoleName"].startswith(p))
     groups = boto(endpoint, "logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{p}")["logGroups"]
+    ec2 = boto(endpoint, "ec2")
+    worker_groups = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"{p}-worker"]}])["SecurityGroups"]
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "description", "Values": [f"AWS Lambda VPC ENI-{p}-worker-*"]}])["NetworkInterfaces"]
+    attached = [lam.get_function(FunctionName=f"{p}-worker")["Configuration"].get("VpcConfig", {}).get("SecurityGroupIds")
+                for _ in functions[:1]]
     return {
         "functions": functions,
         "mappings": len(lam.list_event_source_mappings(FunctionName=f"{p}-worker")["EventSourceMappings"])
@@ -67,6 +76,10 @@ def end_state(endpoint: str, app: str) -> dict[str, Any]:
                               for g in groups],
         "schedules": sorted(s["Name"] for s in boto(endpoint, "scheduler").list_schedules(GroupName=p)["Schedules"]),
         "queues": len(boto(endpoint, "sqs").list_queues(QueueNamePrefix=p).get("QueueUrls", [])),
+        # in the VPC (there is Redis to reach): one group of its own, the function in it, Lambda's ENIs
+        "worker_groups": len(worker_groups),
+        "attached": [ids == [g["GroupId"] for g in worker_groups] for ids in attached],
+        "enis": len(enis),
     }
 
 
@@ -105,13 +118,15 @@ def test_killed_worker_deploys_converge_and_a_redeploy_writes_nothing(moto_serve
     assert state["functions"] == ["-worker"] and state["worker_log_groups"] == [("-worker", 30)]
     assert (state["mappings"], state["layer_versions"], state["schedules"]) == (1, 1, ["hourly"])
     assert state["roles"] == ["-use1-exec", "-use1-task", "-use1-worker", "-use1-worker-invoker"]
+    assert (state["worker_groups"], state["attached"], state["enis"]) == (1, [True], 2)
     REFERENCE["state"] = state
     writes = [(i, r.api_operation) for i, r in enumerate(requests, start=1) if r.resource_write]
     wanted = {"PublishLayerVersion", "CreateLogGroup", "PutRetentionPolicy", "CreateRole", "PutRolePolicy",
-              "CreateFunction", "CreateEventSourceMapping", "CreateSchedule"}
+              "CreateFunction", "CreateEventSourceMapping", "CreateSchedule", "CreateSecurityGroup",
+              "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress"}
     assert wanted <= {op for _, op in writes}, writes
     # the worker's writes; the API's new task definition (QUEUE_WORKER = "lambda") is the fullstack sweep's
-    ours = [n for n, op in writes if op in wanted | {"CreateScheduleGroup"}]
+    ours = [n for n, op in writes if op in wanted | {"CreateScheduleGroup", "RevokeSecurityGroupEgress"}]
     cases = [(n, k % 2 == 0) for k, n in enumerate(ours)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         failures = [f for f in pool.map(lambda c: _crash_case(moto, tmp_path, c[0], c[1]), cases) if f]
