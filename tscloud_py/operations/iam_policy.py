@@ -12,6 +12,11 @@ Three facts, none kept by hand (docs/iam.md says why this shape):
 
 The state backend's lock and journal requests (``aws/state_bucket.py``) are always in, scoped to this
 stage's two keys in the state bucket.
+
+``--for preview`` is the same walk over what `tscloud preview` runs instead of the config's stage: the preview
+host's steps and a preview stage's (built for a placeholder name: every stage's steps are alike), and what
+`preview list` and `preview prune` call; its names are the host's stage and every preview stage's
+(``{app}-preview-*``), never the config's own stage.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import inspect
 import re
 import textwrap
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.actions import (
@@ -42,7 +48,7 @@ if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.config.schema import Config
 
-PURPOSES = ("deploy", "destroy", "plan", "all", "secrets")
+PURPOSES = ("deploy", "destroy", "plan", "all", "secrets", "preview")
 # A destroy reads, deletes (these verbs), keeps the journal, and before deleting lifts what AWS would refuse:
 # a distribution is disabled (an update) first. Route 53 deletes a record through a change batch.
 TEARDOWN_VERBS = ("Delete", "Remove", "Deregister", "Detach", "Disassociate", "Release", "Revoke", "Abort")
@@ -52,6 +58,11 @@ TEARDOWN_UPDATES = frozenset({"cloudfront:UpdateDistribution", "route53:ChangeRe
 # what the service restart they call calls on the clients it is given.
 SECRET_COMMAND_MODULES = ("tscloud_py.operations.secrets", "tscloud_py.presets.steps.secrets")
 SECRET_COMMAND_CALLERS = ("tscloud_py.presets.fullstack_app.operate",)
+# `tscloud preview list` and `prune` (which destroys what list finds stale, as `preview destroy` does): the
+# modules of their code.
+PREVIEW_COMMAND_MODULES = ("tscloud_py.operations.preview", "tscloud_py.cli.commands.preview")
+# The preview stage whose steps stand for every one's (a valid NAME: `preview deploy` checks it).
+PREVIEW_PLACEHOLDER = "name"
 # The Sid of a statement on "*" says which of AWS's rules makes it so.
 # the suffix of a "*" statement's Sid when it carries a condition
 CONDITIONED = "Conditioned"
@@ -112,8 +123,8 @@ def _aws_classes(tree: ast.AST, namespace: dict[str, Any]) -> set[type]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tscloud_py.aws."):
             mod = importlib.import_module(str(node.module))
             found.update(getattr(mod, alias.name, None) for alias in node.names)
-        elif isinstance(node, ast.Name):
-            found.add(namespace.get(node.id))
+        elif isinstance(node, ast.Name) and inspect.isclass(namespace.get(node.id)):
+            found.add(namespace[node.id])
     return {c for c in found if inspect.isclass(c) and c.__module__.startswith("tscloud_py.aws.")
             and public_methods(c)}
 
@@ -132,16 +143,30 @@ def _roll_functions() -> list[Any]:
     return out
 
 
+def _source_uses(trees: list[tuple[ast.AST, dict[str, Any]]], callers: Iterable[str] = ()) -> list[Use]:
+    """The clients ``trees`` (source, with its module's names) use, and the methods called on them there or
+    in the modules ``callers``."""
+    called = {node.attr for tree, _ in trees for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    called |= set().union(*map(_called_names, callers))
+    classes = set().union(*(_aws_classes(tree, namespace) for tree, namespace in trees))
+    return [Use(cls, frozenset(public_methods(cls) & called)) for cls in sorted(classes, key=str)]
+
+
+def _module_trees(modules: Iterable[str]) -> list[tuple[ast.AST, dict[str, Any]]]:
+    return [(ast.parse(inspect.getsource(mod)), vars(mod)) for mod in map(importlib.import_module, modules)]
+
+
 def secret_command_uses() -> list[Use]:
     """What `tscloud secret` calls: the clients its modules and the presets' refreshes use, and the methods
     called on them there."""
-    trees: list[tuple[ast.AST, dict[str, Any]]] = [
-        (ast.parse(inspect.getsource(mod)), vars(mod)) for mod in map(importlib.import_module, SECRET_COMMAND_MODULES)]
+    trees = _module_trees(SECRET_COMMAND_MODULES)
     trees += [(ast.parse(textwrap.dedent(inspect.getsource(f))), f.__globals__) for f in _roll_functions()]
-    called = {node.attr for tree, _ in trees for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    called |= set().union(*map(_called_names, SECRET_COMMAND_CALLERS))
-    classes = set().union(*(_aws_classes(tree, namespace) for tree, namespace in trees))
-    return [Use(cls, frozenset(public_methods(cls) & called)) for cls in sorted(classes, key=str)]
+    return _source_uses(trees, SECRET_COMMAND_CALLERS)
+
+
+def preview_command_uses() -> list[Use]:
+    """What `tscloud preview list` and `prune` call beyond a stage's destroy: the clients their modules use."""
+    return _source_uses(_module_trees(PREVIEW_COMMAND_MODULES))
 
 
 def state_uses() -> list[Use]:
@@ -155,7 +180,7 @@ def state_uses() -> list[Use]:
 
 
 def wanted(operation: Operation, purpose: str, state: bool) -> bool:
-    if purpose in ("all", "deploy", "secrets") or not is_mutating(operation.name):
+    if purpose in ("all", "deploy", "secrets", "preview") or not is_mutating(operation.name):
         return True
     return purpose == "destroy" and (state or operation.name.startswith(TEARDOWN_VERBS)
                                      or str(operation) in TEARDOWN_UPDATES)
@@ -183,6 +208,8 @@ class Scope:
     region: str
     account: str
     state_bucket: str
+    # more stages whose names and state keys the patterns cover, as patterns ("preview-*": every preview stage)
+    also: tuple[str, ...] = ()
 
     def fill(self, pattern: str) -> str:
         from tscloud_py.presets.naming import Names
@@ -191,6 +218,14 @@ class Scope:
         lb = names.resource("x", 32)[: -len("-x")] if len(names.prefix) + 2 <= 32 else names.resource("x", 32)[:25]
         return pattern.format(prefix=names.prefix, app=self.app, stage=self.stage, region=self.region,
                               account=self.account, state=self.state_bucket, lb=lb)
+
+    def resources(self, patterns: Iterable[str]) -> list[str]:
+        """``patterns`` filled for the stage, then for each of ``also`` where no ARN of the stage's already
+        covers it (``{app}-preview-*`` covers ``{app}-preview-*-*``, not ``locks/{app}/preview-*``)."""
+        patterns = list(patterns)
+        own = list(dict.fromkeys(self.fill(p) for p in patterns))
+        more = dict.fromkeys(replace(self, stage=s, also=()).fill(p) for s in self.also for p in patterns)
+        return own + [arn for arn in more if not any(fnmatchcase(arn, mine) for mine in own)]
 
 
 def _sid(words: str) -> str:
@@ -216,7 +251,7 @@ def build_policy(needed: Iterable[Needed], scope: Scope, *, reads_only: bool = F
     statements = []
     for (kind, _), (actions, cond, why) in sorted(groups.items(), key=lambda kv: (kv[0][0] == ANY, kv[0])):
         # a kind's patterns for the stage's region and for us-east-1 are one ARN when the stage is in us-east-1
-        resources = ["*"] if kind == ANY else list(dict.fromkeys(scope.fill(p) for p in RESOURCE_KINDS[kind]))
+        resources = ["*"] if kind == ANY else scope.resources(RESOURCE_KINDS[kind])
         # on "*" the Sid says why; a conditioned grant among them (a mapping's lambda:FunctionArn) says so too
         sid = ANY_SIDS[why] + (CONDITIONED if cond else "") if kind == ANY else \
             _sid(f"{kind} {_condition_words(cond)}")
@@ -272,8 +307,31 @@ def preset_uses(config: Config, factory: ClientFactory) -> list[Use]:
     return uses_of(preset.steps(), _own_modules(preset))
 
 
+def preview_uses(config: Config, factory: ClientFactory) -> list[Use]:
+    """What `preview setup` and `preview deploy|destroy NAME` call: the host's steps and a stage's, built for
+    ``PREVIEW_PLACEHOLDER`` (no request sent) and walked. Refused (exit 2) without [preview]."""
+    from tscloud_py.operations.preview import host_target, stage_target
+    from tscloud_py.presets import PresetOptions
+
+    uses = []
+    for target in (host_target(config), stage_target(config, PREVIEW_PLACEHOLDER)):
+        preset = target.preset(target.config, factory, PresetOptions())
+        uses += uses_of(preset.steps(), _own_modules(preset))
+    return uses
+
+
+def preview_scope(scope: Scope) -> Scope:
+    """The preview host's names and state keys (its stage) and every preview stage's, not ``scope``'s stage."""
+    from tscloud_py.presets.preview.common import HOST_STAGE, stage_of
+
+    return replace(scope, stage=HOST_STAGE, also=(stage_of("*"),))
+
+
 def policy_for(config: Config, factory: ClientFactory, purpose: str, scope: Scope) -> dict[str, Any]:
     uses = state_uses()
+    if purpose == "preview":
+        uses += preview_uses(config, factory) + preview_command_uses()
+        return build_policy(operations_for(uses, purpose), preview_scope(scope))
     if purpose != "secrets":
         uses += preset_uses(config, factory)
     if purpose in ("secrets", "all"):

@@ -11,9 +11,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.config.tables.preview import NAME_HELP, NAME_PATTERN
-from tscloud_py.errors import UsageError
+from tscloud_py.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from tscloud_py.config.schema import Config, PreviewConfig
     from tscloud_py.operations.context import AppContext
     from tscloud_py.operations.pipelines import (
         DeployRequest,
@@ -42,48 +43,58 @@ def parse_age(text: str) -> float:
     return int(match.group(1)) * _SECONDS[match.group(2)]
 
 
-def host_target(app: AppContext) -> Target:
+def preview_config(config: Config) -> PreviewConfig:
+    """The [preview] table of a config whose own stage is apart from the preview host's and stages' (their
+    journals, locks and names would be one)."""
+    from tscloud_py.presets.preview.common import HOST_STAGE, STAGE_PREFIX, preview_table
+
+    table = preview_table(config)
+    if config.stage == HOST_STAGE or config.stage.startswith(STAGE_PREFIX):
+        raise ConfigError(config.path, "stage", f"{config.stage!r} is where `tscloud preview` keeps its host "
+                          f"({HOST_STAGE!r}) and stages ({STAGE_PREFIX}NAME); name the stage otherwise")
+    return table
+
+
+def host_target(config: Config) -> Target:
     from tscloud_py.operations.workspace import Target
-    from tscloud_py.presets.preview.common import HOST_STAGE, preview_table
+    from tscloud_py.presets.preview.common import HOST_STAGE
     from tscloud_py.presets.preview.host import PreviewHost
 
-    config = app.config()
-    preview_table(config)
+    preview_config(config)
     return Target(dataclasses.replace(config, stage=HOST_STAGE), PreviewHost)
 
 
-def stage_target(app: AppContext, name: str) -> Target:
+def stage_target(config: Config, name: str) -> Target:
     from tscloud_py.operations.workspace import Target
-    from tscloud_py.presets.preview.common import preview_table, stage_of
+    from tscloud_py.presets.preview.common import stage_of
     from tscloud_py.presets.preview.stage import PreviewStage
 
-    config = app.config()
-    preview_table(config)
+    preview_config(config)
     return Target(dataclasses.replace(config, stage=stage_of(checked_name(name))), partial(PreviewStage, name=name))
 
 
 def setup(app: AppContext, face: Face, request: DeployRequest) -> RunOutcome:
     from tscloud_py.operations import pipelines
 
-    return pipelines.deploy(app, face, request, host_target(app))
+    return pipelines.deploy(app, face, request, host_target(app.config()))
 
 
 def plan_setup(app: AppContext, face: Face) -> PlanOutcome:
     from tscloud_py.operations import pipelines
 
-    return pipelines.plan(app, face, host_target(app))
+    return pipelines.plan(app, face, host_target(app.config()))
 
 
 def deploy(app: AppContext, face: Face, name: str, request: DeployRequest) -> RunOutcome:
     from tscloud_py.operations import pipelines
 
-    return pipelines.deploy(app, face, request, stage_target(app, name))
+    return pipelines.deploy(app, face, request, stage_target(app.config(), name))
 
 
 def destroy(app: AppContext, face: Face, name: str, request: DestroyRequest) -> RunOutcome:
     from tscloud_py.operations import pipelines
 
-    return pipelines.destroy(app, face, request, stage_target(app, name))
+    return pipelines.destroy(app, face, request, stage_target(app.config(), name))
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,10 @@ def policy_document(app: AppContext, purpose: str, account: str | None) -> dict[
 
 @iam.command("policy")
 @click.option("--preset", "preset_name", metavar="NAME", help="Must agree with the config's `preset`.")
-@click.option("--for", "purpose", type=SuggestingChoice(["deploy", "destroy", "plan", "all", "secrets"]),
+@click.option("--for", "purpose", type=SuggestingChoice(["deploy", "destroy", "plan", "all", "secrets", "preview"]),
               default="deploy", show_default=True,
-              help="What the role runs: plan (reads only), deploy, destroy, secrets (`tscloud secret`), or all.")
+              help="What the role runs: plan (reads only), deploy, destroy, secrets (`tscloud secret`), all, "
+                   "or preview (`tscloud preview`, its own names and state only).")
 @click.option("--account", metavar="ID", help=ACCOUNT_HELP)
 @pass_app
 def policy(app: AppContext, preset_name: str | None, purpose: str, account: str | None) -> None:
@@ -59,6 +60,10 @@ def policy(app: AppContext, preset_name: str | None, purpose: str, account: str 
 
     check_preset(app, preset_name)
     check_account(account)
+    if purpose == "preview":  # a config error before the credentials' account is asked for
+        from tscloud_py.operations.preview import preview_config
+
+        preview_config(app.config())
     doc = policy_document(app, purpose, account)
     if app.json:
         print_json({"policy": doc, "reasons": reasons(doc)})
