@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.cli.test_examples_local import copy_example
-from tests.conftest import run_cli
+from tests.conftest import CliResult, run_cli
 from tests.docker_support import image_example
 from tscloud_py.emulator.enforce_iam import ENFORCE_IAM_ENV
 
@@ -56,13 +56,8 @@ def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
     return {**policy, "Statement": statements}
 
 
-def prove_enforced(project: Path, removed: str, *config: str) -> None:
-    printed = run_cli(*config, "--local", "--output", "json", "iam", "policy", cwd=project, env=ENFORCE)
-    assert printed.code == 0, printed.output
-    policy = printed.json()["policy"]
-
-    refused = run_cli(*config, "--local", "--yes", "deploy", cwd=project, env=as_role(project, without(policy, removed)),
-                      timeout=900)
+def assert_refused(refused: CliResult, removed: str) -> None:
+    """Exit 1, one error: AWS's AccessDenied naming ``removed``, and the hint that names it too."""
     assert refused.code == 1, refused.output[-3000:]
     errors = [line for line in refused.stderr.splitlines() if line.startswith("error: ")]
     hints = [line for line in refused.stderr.splitlines() if line.startswith("hint: ")]
@@ -70,6 +65,16 @@ def prove_enforced(project: Path, removed: str, *config: str) -> None:
     assert f"not authorized to perform: {removed}" in errors[0]
     assert hints and hints[0].startswith(f"hint: these credentials may not {removed}"), refused.stderr[-3000:]
     assert hints[0].endswith("`tscloud iam policy` shows what the deploy role needs")
+
+
+def prove_enforced(project: Path, removed: str, *config: str) -> None:
+    printed = run_cli(*config, "--local", "--output", "json", "iam", "policy", cwd=project, env=ENFORCE)
+    assert printed.code == 0, printed.output
+    policy = printed.json()["policy"]
+
+    refused = run_cli(*config, "--local", "--yes", "deploy", cwd=project, env=as_role(project, without(policy, removed)),
+                      timeout=900)
+    assert_refused(refused, removed)
 
     deployed = run_cli(*config, "--local", "--yes", "deploy", cwd=project, env=as_role(project, policy), timeout=900)
     assert deployed.code == 0, deployed.output[-3000:]

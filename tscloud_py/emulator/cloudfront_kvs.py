@@ -175,6 +175,12 @@ def _answer_data_plane() -> None:
 
 
 def data_plane(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    from tscloud_py.emulator.enforce_iam import refusal_outside_moto
+
+    # moto never sees these requests, so IAM (when the emulator enforces it) is held to them here
+    refusal = refusal_outside_moto(environ, DATA_PLANE)
+    if refusal is not None:
+        return list(refusal(environ, start_response))
     try:
         status, headers, body = _handle(environ)
     except KvsError as exc:

@@ -150,30 +150,65 @@ def apply() -> None:
 
 
 def _check(response: Any) -> None:
-    from moto.core.exceptions import InvalidClientTokenIdError
-
     from tscloud_py.emulator.rest_operations import rest_operation
 
-    scope = response.headers.get("Authorization", "").split("Credential=", 1)[-1].split(",", 1)[0].split("/")
-    if len(scope) < 4:
-        raise InvalidClientTokenIdError()
-    key_id, service = scope[0], scope[3]
-    found = _role_policies(response.current_account, key_id, response.headers)
-    if found is None:
-        raise InvalidClientTokenIdError()
-    arn, policies = found
+    key_id, service = _signed_by(response.headers.get("Authorization", ""))
     url = urlparse(response.uri)
     operation = rest_operation(service, response.method, url.path, url.query) if service == "s3" \
         else response._get_action()
+    refusal = _refusal(response.current_account, key_id, response.headers, service, operation, url.path,
+                       request_context(service, response.body or b"", response.region, response.current_account))
+    if refusal is not None:
+        raise refusal
+
+
+def refusal_outside_moto(environ: dict[str, Any], service: str) -> Any | None:
+    """For a request the emulator answers itself, before moto (the KeyValueStore data plane, a REST service):
+    its refusal as a WSGI application, or None when it is allowed or not signed with a role's session."""
+    from moto.iam.models import get_account_id_from
+
+    from tscloud_py.emulator.rest_operations import rest_operation
+
+    token = environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
+    if not enforcing() or token is None:
+        return None
+    key_id, _ = _signed_by(environ.get("HTTP_AUTHORIZATION", ""))
+    raw = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", ""))
+    path = raw.split("?", 1)[0]  # as sent: an ARN in it keeps its encoded '/'
+    operation = rest_operation(service, str(environ.get("REQUEST_METHOD", "GET")), path,
+                               str(environ.get("QUERY_STRING", "")))
+    return _refusal(os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(key_id), key_id,
+                    {"X-Amz-Security-Token": token}, service, operation, path)
+
+
+def _signed_by(authorization: str) -> tuple[str, str]:
+    """The access key id and SigV4 signing name of an Authorization header (SigV4A's scope has no region)."""
+    from moto.core.exceptions import InvalidClientTokenIdError
+
+    scope = authorization.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    if len(scope) < 4:
+        raise InvalidClientTokenIdError()
+    return scope[0], scope[-2]
+
+
+def _refusal(account: str, key_id: str, headers: Any, service: str, operation: str, path: str,
+             request: dict[str, str] | None = None) -> Exception | None:
+    """AWS's AccessDenied when the role whose session signed the request may not ``operation``."""
+    from moto.core.exceptions import InvalidClientTokenIdError
+
+    found = _role_policies(account, key_id, headers)
+    if found is None:
+        return InvalidClientTokenIdError()
+    arn, policies = found
     if service == "sts" and operation == "GetCallerIdentity":
-        return  # AWS allows it to every principal
-    denied = refused(policies, service, operation, url.path,
-                     request_context(service, response.body or b"", response.region, response.current_account))
-    if denied is not None:
-        action, on = denied
-        on_words = f" on resource: {on}" if on else ""
-        raise _denial(service, f"User: {arn} is not authorized to perform: {action}{on_words} because no "
-                               f"identity-based policy allows the {action} action")
+        return None  # AWS allows it to every principal
+    denied = refused(policies, service, operation, path, request)
+    if denied is None:
+        return None
+    action, on = denied
+    on_words = f" on resource: {on}" if on else ""
+    return _denial(service, f"User: {arn} is not authorized to perform: {action}{on_words} because no "
+                            f"identity-based policy allows the {action} action")
 
 
 @functools.cache
