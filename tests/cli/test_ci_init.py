@@ -42,10 +42,7 @@ def test_the_workflow_validates_and_holds_no_key(tmp_path: Path) -> None:
     assert plain["permissions"] == {"contents": "read", "id-token": "write"}
     assert plain["jobs"]["deploy"]["environment"] == "production"
     assert plain["jobs"]["deploy"]["concurrency"] == {"group": "tscloud-dev", "cancel-in-progress": False}
-    roles = {step["with"]["role-to-assume"] for job in plain["jobs"].values() for step in job["steps"]
-             if "configure-aws-credentials" in step.get("uses", "")}
-    assert roles == {"arn:aws:iam::123456789012:role/tscloud-ci/hello-site-dev-ci-plan",
-                     "arn:aws:iam::123456789012:role/tscloud-ci/hello-site-dev-ci-deploy"}
+    assert set().union(*map(_roles, plain["jobs"].values())) == {f"{ROLES}-plan", f"{ROLES}-deploy"}
     installs = [s["run"] for job in plain["jobs"].values() for s in job["steps"] if "pip install" in s.get("run", "")]
     assert set(installs) == {'pip install "tscloud==0.1.0"'}
 
@@ -58,6 +55,22 @@ def test_the_workflow_validates_and_holds_no_key(tmp_path: Path) -> None:
     jsonschema.validate(previews, schema)
     assert sorted(previews["jobs"]) == ["deploy", "plan", "preview", "preview-destroy"]
     assert previews["jobs"]["deploy"]["environment"] == "prod"
+    # the preview jobs as the preview role, in the one environment it trusts (and the deploy role does not)
+    role = {name: _roles(job) for name, job in previews["jobs"].items()}
+    assert role == {"plan": {f"{ROLES}-plan"}, "deploy": {f"{ROLES}-deploy"}, "preview": {f"{ROLES}-preview"},
+                    "preview-destroy": {f"{ROLES}-preview"}}
+    assert {previews["jobs"][j]["environment"] for j in ("preview", "preview-destroy")} == {"preview"}
+    header = (project / ".github" / "workflows" / "tscloud.yml").read_text().split("\nname: ")[0]
+    assert "tscloud iam bootstrap --github OWNER/REPO --environment prod\n" in header
+    assert "--environment preview" not in header
+
+
+ROLES = "arn:aws:iam::123456789012:role/tscloud-ci/hello-site-dev-ci"
+
+
+def _roles(job: dict[str, Any]) -> set[str]:
+    return {step["with"]["role-to-assume"] for step in job["steps"]
+            if "configure-aws-credentials" in step.get("uses", "")}
 
 
 def _tscloud_blocks(workflow: dict[str, Any], job: str) -> list[str]:

@@ -101,3 +101,44 @@ def test_bootstrap_refuses_a_repository_that_is_not_owner_slash_name(repo: str, 
                      "--account", "123456789012")
     assert result.code == 2
     assert result.stderr.splitlines()[0] == f"error: --github {repo}: expected OWNER/REPO, as in github.com/OWNER/REPO"
+
+
+def test_with_preview_a_third_role_holds_the_preview_policy_and_trusts_only_the_preview_environment(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    project = make_site(tmp_path, "bootpv")
+    with (project / "tscloud.toml").open("a") as config:
+        config.write('\n[preview]\ndomain = "preview.example.com"\n')
+    with proxy.recording() as sent:
+        shown = tscloud(project, proxy.endpoint, "--output", "json", "iam", "bootstrap", "--github", "acme/shop",
+                        "--print")
+    assert shown.code == 0, shown.output
+    assert [r.api_operation for r in sent] == ["GetCallerIdentity"]
+    roles = shown.json()["roles"]
+    assert sorted(roles) == ["deploy", "plan", "preview"]
+    assert roles["preview"]["name"] == "bootpv-dev-ci-preview"
+    assert roles["preview"]["policy"] == _policy(project, proxy.endpoint, "preview")
+    subjects = {p: r["trust"]["Statement"][0]["Condition"]["StringEquals"][SUB] for p, r in roles.items()}
+    assert subjects == {"deploy": ["repo:acme/shop:ref:refs/heads/main", "repo:acme/shop:environment:production"],
+                        "plan": "repo:acme/shop:pull_request", "preview": "repo:acme/shop:environment:preview"}
+
+    made = tscloud(project, proxy.endpoint, "--output", "json", "iam", "bootstrap", "--github", "acme/shop")
+    assert made.code == 0, made.output
+    assert "created the role bootpv-dev-ci-preview" in made.json()["written"]
+    iam = boto(moto_server.endpoint, "iam")
+    preview = iam.get_role(RoleName="bootpv-dev-ci-preview")["Role"]
+    assert preview["Path"] == "/tscloud-ci/"  # outside role/bootpv-preview-*, which the preview policy may write
+    assert preview["AssumeRolePolicyDocument"] == roles["preview"]["trust"]
+    assert iam.get_role_policy(RoleName="bootpv-dev-ci-preview", PolicyName="tscloud")["PolicyDocument"] == \
+        roles["preview"]["policy"]
+
+    with proxy.recording() as second:
+        again = tscloud(project, proxy.endpoint, "iam", "bootstrap", "--github", "acme/shop")
+    assert again.code == 0, again.output
+    assert [r.describe() for r in second if is_mutating(r.api_operation)] == []
+    assert f"preview role: {preview['Arn']}" in again.stdout
+
+    # the deploy role trusting the preview environment too would let a pull request's job deploy dev
+    refused = tscloud(project, proxy.endpoint, "iam", "bootstrap", "--github", "acme/shop", "--environment",
+                      "production", "--environment", "preview")
+    assert refused.code == 2
+    assert refused.stderr.splitlines()[0].startswith("error: --environment preview: the preview role trusts")

@@ -1,12 +1,16 @@
-"""`tscloud iam bootstrap --github OWNER/REPO`: GitHub's OIDC identity provider and the two roles CI assumes
+"""`tscloud iam bootstrap --github OWNER/REPO`: GitHub's OIDC identity provider and the roles CI assumes
 with it, so a workflow deploys with no long-lived key.
 
 - the plan role holds the ``--for plan`` policy (reads only) and trusts pull requests of the repository;
 - the deploy role holds the ``--for deploy`` policy and trusts only the main branch and the protected
-  environments named (a job that runs in an environment gets ``environment:NAME`` as its subject, not its ref).
+  environments named (a job that runs in an environment gets ``environment:NAME`` as its subject, not its ref);
+- with [preview], the preview role holds the ``--for preview`` policy (the preview host's and stages' names and
+  state only) and trusts only the ``preview`` environment, where the workflow's preview jobs run. The deploy
+  role may not trust that environment too: a pull request's job could then deploy the config's stage.
 
-The roles live under the IAM path ``/tscloud-ci/``: the deploy policy may write roles named
-``{app}-{stage}-*`` only at the root path, so the deploy role can never rewrite its own policy or trust.
+The roles live under the IAM path ``/tscloud-ci/``: the deploy and preview policies may write roles named
+``{app}-{stage}-*`` and ``{app}-preview-*`` only at the root path, so no CI role can rewrite its own policy or
+trust.
 Every write is preceded by a read and sent only when what is there differs: a second run writes nothing.
 """
 
@@ -27,6 +31,8 @@ AUDIENCE = "sts.amazonaws.com"
 ROLE_PATH = "/tscloud-ci/"
 POLICY_NAME = "tscloud"
 DEFAULT_ENVIRONMENT = "production"
+# The GitHub environment the workflow's preview jobs run in, which only the preview role trusts.
+PREVIEW_ENVIRONMENT = "preview"
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -57,7 +63,7 @@ def trust(account: str, subjects: list[str]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CiRole:
-    purpose: str  # "deploy" | "plan"
+    purpose: str  # "deploy" | "plan" | "preview"
     name: str
     trust: dict[str, Any]
     policy: dict[str, Any]
@@ -65,7 +71,7 @@ class CiRole:
 
 @dataclass
 class Bootstrap:
-    """What bootstrap makes: the provider and the two roles; ``written`` the writes a run sent."""
+    """What bootstrap makes: the provider and the roles; ``written`` the writes a run sent."""
 
     provider: str
     roles: list[CiRole]
@@ -80,12 +86,20 @@ class Bootstrap:
 
 def plan_roles(app: str, stage: str, account: str, repo: str, environments: list[str],
                policies: dict[str, dict[str, Any]]) -> Bootstrap:
-    """The provider and roles for ``repo``; ``policies`` by purpose ("deploy", "plan")."""
-    deploy_subjects = [f"repo:{repo}:ref:refs/heads/main",
-                       *(f"repo:{repo}:environment:{e}" for e in environments or [DEFAULT_ENVIRONMENT])]
+    """The provider and roles for ``repo``; ``policies`` by purpose ("deploy", "plan", and "preview" for a
+    config with [preview])."""
+    environments = environments or [DEFAULT_ENVIRONMENT]
+    if "preview" in policies and PREVIEW_ENVIRONMENT in environments:
+        raise UsageError(f"--environment {PREVIEW_ENVIRONMENT}: the preview role trusts that environment, where "
+                         f"pull requests' preview jobs run; the deploy role must not, or they could deploy {stage}",
+                         f"leave out --environment {PREVIEW_ENVIRONMENT}")
+    deploy_subjects = [f"repo:{repo}:ref:refs/heads/main", *(f"repo:{repo}:environment:{e}" for e in environments)]
     roles = [CiRole("deploy", role_name(app, stage, "deploy"), trust(account, deploy_subjects), policies["deploy"]),
              CiRole("plan", role_name(app, stage, "plan"), trust(account, [f"repo:{repo}:pull_request"]),
                     policies["plan"])]
+    if "preview" in policies:
+        roles.append(CiRole("preview", role_name(app, stage, "preview"),
+                            trust(account, [f"repo:{repo}:environment:{PREVIEW_ENVIRONMENT}"]), policies["preview"]))
     return Bootstrap(provider_arn(account), roles)
 
 

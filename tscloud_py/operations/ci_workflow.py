@@ -5,7 +5,8 @@ roles `tscloud iam bootstrap` makes, through GitHub's OIDC tokens (no long-lived
 - main: `tscloud deploy --yes` as the deploy role, in the protected environment (whose name the deploy role
   trusts), one run per stage at a time;
 - with [preview]: `tscloud preview deploy pr-N` when a pull request opens or moves, `preview destroy` when
-  it closes, as the deploy role in the ``preview`` environment.
+  it closes, as the preview role (the preview host's and stages' names only) in the ``preview`` environment,
+  the only subject that role trusts.
 
 Each `run:` line that calls tscloud holds one command, so the file reads (and is tested) command by command.
 """
@@ -16,11 +17,19 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tscloud_py.operations.ci_roles import DEFAULT_ENVIRONMENT, ROLE_PATH, role_name
+from tscloud_py.operations.ci_roles import (
+    DEFAULT_ENVIRONMENT,
+    PREVIEW_ENVIRONMENT,
+    ROLE_PATH,
+    role_name,
+)
 
 WORKFLOW = Path(".github") / "workflows" / "tscloud.yml"
-PREVIEW_ENVIRONMENT = "preview"
 PYTHON = "3.12"
+# The header's word on the preview jobs' credentials, with [preview].
+PREVIEW_NOTE = f"""
+# The preview jobs run in the {json.dumps(PREVIEW_ENVIRONMENT)} environment as the preview role, which bootstrap
+# makes for [preview] and which may touch only the preview host and stages (`tscloud iam policy --for preview`)."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +70,9 @@ def render(workflow: Workflow) -> str:
     preview_jobs = _preview_jobs(workflow) if workflow.preview else ""
     return f"""# Written by `tscloud ci init github` (tscloud {workflow.version}).
 # Credentials come from GitHub's OIDC token (no access key is stored): run once, with admin credentials,
-#   tscloud iam bootstrap --github OWNER/REPO --environment {workflow.environment}\
-{f" --environment {PREVIEW_ENVIRONMENT}" if workflow.preview else ""}
-# and protect the {_q(workflow.environment)} environment in the repository's settings.
+#   tscloud iam bootstrap --github OWNER/REPO --environment {workflow.environment}
+# and protect the {_q(workflow.environment)} environment in the repository's settings.\
+{PREVIEW_NOTE if workflow.preview else ""}
 name: tscloud
 
 "on":
@@ -125,7 +134,7 @@ def _preview_job(workflow: Workflow, name: str, closed: str, command: str) -> st
     env:
       PREVIEW: pr-${{{{ github.event.number }}}}
     steps:
-{_setup(workflow, "deploy")}      - name: {command.split(' "')[0]}
+{_setup(workflow, "preview")}      - name: {command.split(' "')[0]}
         run: |
           {command}
 """

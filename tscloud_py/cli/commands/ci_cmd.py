@@ -54,8 +54,7 @@ def github(app: AppContext, environment: str, account: str | None, force: bool) 
         print_json({"path": str(path)})
         return
     echo(f"wrote {path}")
-    echo(f"next: tscloud iam bootstrap --github OWNER/REPO --environment {environment}"
-         + (" --environment preview" if workflow.preview else ""))
+    echo(f"next: tscloud iam bootstrap --github OWNER/REPO --environment {environment}")
 
 
 def register(group: click.Group) -> None:

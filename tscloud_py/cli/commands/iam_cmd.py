@@ -80,10 +80,11 @@ def policy(app: AppContext, preset_name: str | None, purpose: str, account: str 
 @pass_app
 def bootstrap(app: AppContext, repo: str, environments: tuple[str, ...], print_only: bool,
               account: str | None) -> None:
-    """Create GitHub's OIDC identity provider and two roles CI assumes with it (no long-lived key).
+    """Create GitHub's OIDC identity provider and the roles CI assumes with it (no long-lived key).
 
     The plan role (reads only) trusts the repository's pull requests; the deploy role (the `iam policy`
-    for deploy) trusts only its main branch and the protected environments named. Each is read first and
+    for deploy) trusts only its main branch and the protected environments named; with [preview], the
+    preview role (`iam policy --for preview`) trusts only the `preview` environment. Each is read first and
     written only where it differs: a second run writes nothing.
     """
     from tscloud_py.aws.iam import Iam
@@ -95,7 +96,8 @@ def bootstrap(app: AppContext, repo: str, environments: tuple[str, ...], print_o
     check_account(account)
     config = app.config()
     scope = _scope(app, account)
-    policies = {p: policy_document(app, p, scope.account) for p in ("deploy", "plan")}
+    purposes = ("deploy", "plan", *(["preview"] if config.preview is not None else []))
+    policies = {p: policy_document(app, p, scope.account) for p in purposes}
     made = plan_roles(config.app, config.stage, scope.account, repo, list(environments), policies)
     if print_only:
         print_json(made.document())
@@ -104,10 +106,10 @@ def bootstrap(app: AppContext, repo: str, environments: tuple[str, ...], print_o
     if app.json:
         print_json({**made.document(), "written": made.written})
         return
-    for line in made.written or ["nothing to change: the provider and both roles are as wanted"]:
+    for line in made.written or ["nothing to change: the provider and the roles are as wanted"]:
         echo(line)
-    echo(f"deploy role: {made.arns['deploy']}")
-    echo(f"plan role:   {made.arns['plan']}")
+    for role in made.roles:
+        echo(f"{role.purpose + ' role:':<12} {made.arns[role.purpose]}")
 
 
 def check_account(account: str | None) -> None:
