@@ -14,8 +14,10 @@ from typing import Any
 
 from tests.cli.iam_support import refused, unused
 from tests.cli.site_support import boto, tscloud
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
+from tests.docker_support import image_example
 from tests.fakes.aws_proxy import AwsProxy, Recorded
+from tests.fakes.strict_cloudfront import StrictCloudFrontProxy
 from tscloud_py.aws.session import ClientFactory
 from tscloud_py.aws.state_bucket import S3StateStore, default_bucket_name
 from tscloud_py.operations.context import LOCAL_CREDENTIALS
@@ -224,3 +226,35 @@ def test_ssr_app_policy_allows_all_it_sends_and_nothing_more(proxy: AwsProxy, tm
     project = copy_example("ssr-app", tmp_path, "iamssr")
 
     prove(proxy, project, config_change('"--enable-source-maps"', '"--enable-source-maps --no-warnings"'), SSR_NOT_TAKEN)
+
+
+# fullstack-build: fullstack-app with its image built by the real engine and pushed to the emulator's registry.
+# The pushes' own actions (ecr:InitiateLayerUpload, ecr:PutImage, ...) go to the registry, never through the
+# proxy; the catalogue grants them with ecr:GetAuthorizationToken, whose token they are sent with.
+FULLSTACK_BUILD_NOT_TAKEN = {
+    **{action: why for action, why in FULLSTACK_NOT_TAKEN.items() if why != IMAGE_BUILD},
+    "ecr:PutImageScanningConfiguration": "a repository whose scan on push was turned off outside tscloud",
+    "secretsmanager:GetRandomPassword": "a [cache] (its AUTH token) or origin = \"public\" (the origin-verify "
+                                        "header's value); the example has neither",
+}
+
+
+def test_fullstack_build_policy_allows_all_it_sends_and_nothing_more(tmp_path: Path) -> None:
+    """Through the counting proxy in front of the emulator, whose registry the image is pushed to; the change
+    is to the image (a file of the API's build context), so the second push is a real one."""
+    project, _docker = image_example(tmp_path)
+    started = run_cli("--local", "plan", cwd=project, timeout=300)  # the first --local command starts it
+    assert started.code == 0, started.output[-3000:]
+    endpoint = run_cli("--output", "json", "local", "status", cwd=project).json()["endpoint"]
+
+    def change(project: Path) -> None:
+        page = project / "api" / "www" / "index.html"
+        page.write_text(page.read_text() + "\n<!-- changed -->\n")
+
+    strict = StrictCloudFrontProxy(endpoint)
+    strict.start()
+    try:
+        with AwsProxy(strict.endpoint) as proxy:
+            prove(proxy, project, change, FULLSTACK_BUILD_NOT_TAKEN)
+    finally:
+        strict.stop()
