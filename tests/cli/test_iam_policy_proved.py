@@ -35,7 +35,7 @@ NOT_TAKEN = {
     "s3:DeleteBucketPolicy": "destroy of a bucket kept on purpose (retain = true)",
     "cloudfront:DeleteOriginAccessControl": "destroy of an OAC a pre-region deployment made",
     "cloudfront:ListInvalidations": "a re-run after the invalidation's answer was lost",
-    "cloudfront:GetInvalidation": "waiting for an invalidation (--wait)",
+    "cloudfront:GetInvalidation": "waiting for an invalidation (deploy --wait-invalidation)",
     "secretsmanager:PutSecretValue": "`tscloud secret set` on an existing secret",
     "secretsmanager:CreateSecret": "`tscloud secret set` on a new secret",
     "secretsmanager:TagResource": "`tscloud secret set` on a new secret",

@@ -182,13 +182,21 @@ def test_changed_file_uploads_and_invalidates_only_that_path(proxy: AwsProxy, mo
     assert invalidations(moto_server.endpoint, dist_id) == [["/robots.txt"]]
     got = objects(moto_server.endpoint, bucket)["robots.txt"]
     assert got["body"] == b"User-agent: *\nDisallow: /private/\n"
+    # CloudFront finishes the invalidation on its own: the deploy did not wait for it, unless asked
+    assert [r for r in requests if r.api_operation == "GetInvalidation"] == []
+    (project / "dist" / "robots.txt").write_text("User-agent: *\n")
+    with proxy.recording() as waited:
+        deploy_json(project, proxy.endpoint, "--wait-invalidation")
+    assert [r.api_operation for r in waited if r.api_operation.endswith("Invalidation")] == [
+        "CreateInvalidation", "GetInvalidation"]
+    assert invalidations(moto_server.endpoint, dist_id) == [["/robots.txt"], ["/robots.txt"]]
 
     # Re-running the same build neither uploads nor invalidates again.
     with proxy.recording() as again:
         third = deploy_json(project, proxy.endpoint)
     assert {s["status"] for s in third["steps"]} == {"unchanged"}
     assert mutating(again) == []
-    assert len(invalidations(moto_server.endpoint, dist_id)) == 1
+    assert len(invalidations(moto_server.endpoint, dist_id)) == 2
 
 
 def test_new_build_keeps_previous_fingerprinted_assets_for_one_deploy(

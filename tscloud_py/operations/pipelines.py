@@ -44,6 +44,7 @@ class DeployRequest:
     start: str | None = None
     force_unlock: int = 0
     upload_concurrency: int | None = None
+    wait_invalidation: bool = False
     rerun: str = "tscloud deploy"  # the command that resumes this one, named in an interrupted run's record
 
 
@@ -106,7 +107,8 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
     from tscloud_py.operations.workspace import Workspace
     from tscloud_py.presets import PresetOptions
 
-    ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=request.upload_concurrency),
+    ws = Workspace.open(app, PresetOptions(verbose=app.verbose, upload_concurrency=request.upload_concurrency,
+                                           wait_invalidation=request.wait_invalidation),
                         locking=True, target=target)
     selected = select(ws.steps, request.only, request.start)
     ws.preset.validate()

@@ -25,6 +25,7 @@ class PresetOptions:
     no_snapshot: bool = False
     verbose: bool = False
     upload_concurrency: int | None = None  # files (or parts) uploaded at once; None: the default
+    wait_invalidation: bool = False  # the deploy ends once CloudFront has finished invalidating
 
 
 class Preset(ABC):

@@ -79,7 +79,8 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
         upload,
         # After the bucket policy too: before it, CloudFront cannot read what the invalidation refreshes.
         InvalidationStep("invalidation", cloudfront, names, needs=["upload", "distribution", "bucket-policy"],
-                         upload=upload, distribution_id=distribution.output("distribution_id"), index=site.index),
+                         upload=upload, distribution_id=distribution.output("distribution_id"), index=site.index,
+                         wait=preset.options.wait_invalidation),
     ]
 
     if site.domain and provider:

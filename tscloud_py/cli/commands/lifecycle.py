@@ -94,6 +94,12 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
                   else f"{summary}; 0 destructive")
 
 
+# CloudFront finishes an invalidation on its own, within seconds to minutes: a deploy ends without waiting
+# for it unless asked (a pipeline that checks the live site next).
+WAIT_INVALIDATION = click.option("--wait-invalidation", is_flag=True,
+                                 help="End only once CloudFront has finished invalidating the changed files.")
+
+
 @click.command()
 @click.option("--only", multiple=True, metavar="STEP", help="Apply only this step (repeatable).")
 @click.option("--from", "start", metavar="STEP", help="Apply this step and every step after it.")
@@ -105,9 +111,11 @@ def _print_plan(ws: Workspace, result: Plan) -> None:
 @PRESET_OPTION
 @click.option("--upload-concurrency", type=click.IntRange(1, 256), metavar="N",
               help="At most N file uploads (or parts of a big file) at once (default 64).")
+@WAIT_INVALIDATION
 @pass_app
 def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlock: int, serve: bool,
-           log_requests: bool, preset_name: str | None, upload_concurrency: int | None) -> None:
+           log_requests: bool, preset_name: str | None, upload_concurrency: int | None,
+           wait_invalidation: bool) -> None:
     """Plan and apply. Re-running after any failure or kill converges."""
     from tscloud_py.cli.face import TerminalFace, rerun_command
     from tscloud_py.operations import pipelines
@@ -122,7 +130,7 @@ def deploy(app: AppContext, only: tuple[str, ...], start: str | None, force_unlo
     _runtime_client_for_local(app)
     outcome = pipelines.deploy(app, TerminalFace(app), pipelines.DeployRequest(
         only=only, start=start, force_unlock=force_unlock, upload_concurrency=upload_concurrency,
-        rerun=rerun_command(sys.argv[1:])))
+        wait_invalidation=wait_invalidation, rerun=rerun_command(sys.argv[1:])))
     render_run(app, outcome)
     if serve:
         from tscloud_py.cli.commands.local import follow_edge

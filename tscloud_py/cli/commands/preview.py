@@ -8,6 +8,7 @@ import sys
 import click
 
 from tscloud_py.cli.commands import pass_app
+from tscloud_py.cli.commands.lifecycle import WAIT_INVALIDATION
 from tscloud_py.operations.context import AppContext
 
 FORCE_UNLOCK = click.option("--force-unlock", count=True,
@@ -43,8 +44,10 @@ def setup(app: AppContext, plan_only: bool, force_unlock: int) -> None:
 @FORCE_UNLOCK
 @click.option("--upload-concurrency", type=click.IntRange(1, 256), metavar="N",
               help="At most N file uploads (or parts of a big file) at once (default 64).")
+@WAIT_INVALIDATION
 @pass_app
-def deploy(app: AppContext, name: str, force_unlock: int, upload_concurrency: int | None) -> None:
+def deploy(app: AppContext, name: str, force_unlock: int, upload_concurrency: int | None,
+           wait_invalidation: bool) -> None:
     """Upload the build to NAME's prefix, then route NAME.<domain> to it."""
     from tscloud_py.cli.commands.lifecycle import render_run
     from tscloud_py.cli.face import TerminalFace, rerun_command
@@ -53,7 +56,8 @@ def deploy(app: AppContext, name: str, force_unlock: int, upload_concurrency: in
 
     ops.checked_name(name)
     render_run(app, ops.deploy(app, TerminalFace(app), name, pipelines.DeployRequest(
-        force_unlock=force_unlock, upload_concurrency=upload_concurrency, rerun=rerun_command(sys.argv[1:]))))
+        force_unlock=force_unlock, upload_concurrency=upload_concurrency, wait_invalidation=wait_invalidation,
+        rerun=rerun_command(sys.argv[1:]))))
 
 
 @preview.command()

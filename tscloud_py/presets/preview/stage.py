@@ -290,7 +290,7 @@ class PreviewStage(Preset):
             host, *server, upload, route,
             StageInvalidationStep("invalidation", CloudFront(self.aws), self.names,
                                   needs=["upload", "host", "route"], upload=upload,
-                                  distribution_id=host.output("distribution_id")),
+                                  distribution_id=host.output("distribution_id"), wait=self.options.wait_invalidation),
         ]
 
     def outputs(self, step_outputs: dict[str, Outputs]) -> dict[str, Any]:

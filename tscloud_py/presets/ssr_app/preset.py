@@ -269,7 +269,8 @@ class SsrApp(Preset):
             upload,
             # after the bucket policy too: before it, CloudFront cannot read what the invalidation refreshes
             InvalidationStep("invalidation", cloudfront, names, needs=["upload", "distribution", "bucket-policy"],
-                             upload=upload, distribution_id=distribution.output("distribution_id")),
+                             upload=upload, distribution_id=distribution.output("distribution_id"),
+                             wait=self.options.wait_invalidation),
         ]
         watching = [watched("function", "server", function_name=function.output("function_name")),
                     watched("distribution", "cdn", distribution_id=distribution.output("distribution_id"))]

@@ -217,14 +217,20 @@ class InvalidationStep(Step):
     Reality decides: the newest invalidation's CallerReference names the build
     it was made for, so a run killed between upload and invalidation still
     invalidates on the next run, and a finished one never does it twice.
+
+    The deploy does not wait for CloudFront to finish (seconds to minutes on AWS, while edges still holding
+    the old files drop them), unless ``wait`` asks: the next deploy needs nothing of it, and a pipeline
+    that checks the live site right after asks for the wait (``deploy --wait-invalidation``).
     """
 
     kind = "CloudFront invalidation"
     has_resources = False
 
     def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, needs: Sequence[str],
-                 upload: UploadStep, distribution_id: Ref[str], limit: int = 15, index: str = "index.html") -> None:
+                 upload: UploadStep, distribution_id: Ref[str], limit: int = 15, index: str = "index.html",
+                 wait: bool = False) -> None:
         self.id = step_id
+        self.wait = wait
         self.cloudfront = cloudfront
         self.names = names
         self.needs = tuple(needs)
@@ -268,7 +274,11 @@ class InvalidationStep(Step):
     def apply(self, ctx: StepContext, observed: dict[str, Any]) -> Outputs:
         dist_id = ctx.get(self.distribution_id)
         inv_id = self.cloudfront.create_invalidation(dist_id, self._paths(ctx), self._reference(ctx))
-        self.cloudfront.wait_invalidation(dist_id, inv_id, progress=ctx.progress(), clock=ctx.clock)
+        if self.wait:
+            self.cloudfront.wait_invalidation(dist_id, inv_id, progress=ctx.progress(), clock=ctx.clock)
+        else:
+            ctx.log(f"invalidation {inv_id} sent; CloudFront finishes it on its own (deploy --wait-invalidation "
+                    "waits for it)")
         return {"invalidation_id": inv_id}
 
     def outputs(self, ctx: StepContext, observed: Any) -> Outputs:
