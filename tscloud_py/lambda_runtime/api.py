@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler
@@ -57,6 +57,9 @@ class Invocation:
     error: dict[str, Any] | None = None
     ended_at: float | None = None
     timed_out: bool = False
+    # the process's output mark written when the runtime asked for its next event after this one: the
+    # output before it is this invocation's (``FunctionProcess.output_at``)
+    output_mark: int | None = None
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     # Figures in milliseconds from when the event was handed to the runtime.
@@ -159,6 +162,8 @@ class RuntimeApi:
         self.first_poll_at: float | None = None
         self._server = serve(_handler_for(self), name="lambda-runtime-api", host=host)
         self._poll = threading.Condition()
+        # told of each poll for the next event, with the invocation the runtime has just finished (if any)
+        self.on_poll: Callable[[Invocation | None], None] | None = None
 
     @property
     def address(self) -> str:
@@ -205,6 +210,8 @@ class RuntimeApi:
             self._poll.notify_all()
         with self._lock:
             previous, self._current = self._current, None
+        if self.on_poll is not None:
+            self.on_poll(previous)
         if previous is not None and not previous.done:
             previous._update(ended_at=now)
         inv = self._queue.get()

@@ -8,6 +8,7 @@ timeout (the next one starts cold again), and restarted after it crashes.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -22,6 +23,32 @@ from tscloud_py.lambda_runtime.api import Invocation, RuntimeApi
 
 _P = TypeVar("_P", bound="FunctionProcess")
 INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit for on-demand functions
+# An output mark, written into the runtime's own stdout pipe when it asks for its next event (it waits for
+# the answer, so everything it printed before is in the pipe ahead of the mark): the log reader finds the
+# mark after exactly those lines, however far behind it runs.
+MARK = "\x00tscloud-mark-"
+
+
+class _OutputPipe:
+    """The write end of the runtime's stdout, kept to write marks into; closed once the process has exited,
+    so the reader then sees the end of the output."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = fd
+        self._lock = threading.Lock()
+
+    def mark(self, number: int) -> bool:
+        with self._lock:
+            if self.fd is None:
+                return False
+            os.write(self.fd, f"{MARK}{number}\x00\n".encode())
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 class FunctionProcess:
@@ -45,6 +72,11 @@ class FunctionProcess:
         self.logs: deque[str] = deque(maxlen=2000)
         self.log_lines = 0  # lines ever logged: ``logs`` keeps only the last ones
         self._log_lock = threading.Lock()
+        self._output = threading.Condition(self._log_lock)  # a mark read, or the output ended
+        self._marks: dict[int, int] = {}  # output mark -> lines logged before it
+        self._mark_numbers = itertools.count(1)
+        self._pipe: _OutputPipe | None = None
+        self._reading = 0  # runtime processes whose output is still being read
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._api: RuntimeApi | None = None
@@ -64,6 +96,23 @@ class FunctionProcess:
         if api is None or api.first_poll_at is None or self.spawned_at is None:
             return None
         return round((api.first_poll_at - self.spawned_at) * 1000, 1)
+
+    def output_at(self, mark: int | None, timeout: float) -> int:
+        """How many lines were logged before output mark ``mark``, once the reader has reached it (or the
+        output has ended, or ``timeout`` passed: then all read so far). ``None``: no mark (the process ended
+        without asking for another event), all its output."""
+        with self._output:
+            if mark is None:
+                self._output.wait_for(lambda: self._reading == 0, timeout)
+                return self.log_lines
+            self._output.wait_for(lambda: mark in self._marks, timeout)
+            return self._marks.pop(mark, self.log_lines)
+
+    def _mark_after(self, finished: Invocation | None) -> None:
+        """The runtime asks for its next event: mark its output there, the end of ``finished``'s."""
+        pipe, number = self._pipe, next(self._mark_numbers)
+        if finished is not None and pipe is not None and pipe.mark(number):
+            finished._update(output_mark=number)
 
     def logged_since(self, count: int) -> list[str]:
         """The lines logged after the first ``count`` (as many as ``logs`` still holds)."""
@@ -131,20 +180,42 @@ class FunctionProcess:
                 "AWS_LAMBDA_LOG_STREAM_NAME": "local",
             }
             self.spawned_at = time.monotonic()
-            proc = subprocess.Popen(self.command(), cwd=self.code_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            self._proc, self._api = proc, api
+            read_fd, write_fd = os.pipe()
+            try:
+                proc = subprocess.Popen(self.command(), cwd=self.code_dir, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=write_fd, stderr=write_fd, start_new_session=True)
+            except BaseException:
+                os.close(read_fd)
+                os.close(write_fd)
+                raise
+            pipe = _OutputPipe(write_fd)
+            self._proc, self._api, self._pipe = proc, api, pipe
+            with self._output:
+                self._reading += 1
+            api.on_poll = self._mark_after
             self.cold_starts += 1
-            threading.Thread(target=self._pump, args=(proc, api), name=f"lambda-log-{self.name}", daemon=True).start()
+            threading.Thread(target=self._pump, args=(proc, api, os.fdopen(read_fd, "rb")),
+                             name=f"lambda-log-{self.name}", daemon=True).start()
+            threading.Thread(target=_close_when_exited, args=(proc, pipe), name=f"lambda-exit-{self.name}",
+                             daemon=True).start()
             return api
 
-    def _pump(self, proc: subprocess.Popen[bytes], api: RuntimeApi) -> None:
-        """Keep the process's output; when it exits, end what it was running (Lambda restarts it next time)."""
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            with self._log_lock:
-                self.logs.append(line.decode("utf-8", "replace").rstrip("\n"))
-                self.log_lines += 1
+    def _pump(self, proc: subprocess.Popen[bytes], api: RuntimeApi, output: Any) -> None:
+        """Keep the process's output and note its marks; when it exits, end what it was running (Lambda
+        restarts it next time)."""
+        with output:
+            for raw in output:
+                line, marked, rest = raw.decode("utf-8", "replace").rstrip("\n").partition(MARK)
+                with self._output:
+                    if line or not marked:  # a mark may follow a line the runtime left unfinished
+                        self.logs.append(line)
+                        self.log_lines += 1
+                    if marked:
+                        self._marks[int(rest.strip("\x00") or 0)] = self.log_lines
+                        self._output.notify_all()
+        with self._output:
+            self._reading -= 1
+            self._output.notify_all()
         code = proc.wait()
         with self._lock:
             if self._proc is proc:
@@ -198,6 +269,11 @@ class FunctionProcess:
             self._proc = None
         if proc is not None:
             _kill(proc)
+
+
+def _close_when_exited(proc: subprocess.Popen[bytes], pipe: _OutputPipe) -> None:
+    proc.wait()
+    pipe.close()
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -28,6 +28,7 @@ import json
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -122,13 +123,65 @@ def _remove(code_dir: Path) -> None:
 ENVIRONMENTS = Environments()
 
 
+class InvocationLogs:
+    """Which of an environment's output lines are whose invocation, none lost.
+
+    The runtime process's output is read by a thread of its own, so a line the handler printed just before
+    answering may be read well after the answer. When the runtime asks for its next event, the process
+    marks its output (``FunctionProcess.output_at``): what comes before the mark is the finished
+    invocation's. An environment runs one invocation at a time, so each one's log is written in turn, from
+    where the previous one's ended to its own mark; what the process prints between invocations (a timer
+    firing after the answer) opens the next one's, as a thawed Lambda environment's does.
+    """
+
+    SETTLE_S = 5.0  # for the runtime to ask for its next event, and the reader to reach the mark
+
+    def __init__(self, process: FunctionProcess) -> None:
+        self.process = process
+        self.cursor = process.log_lines
+        self._previous = threading.Event()
+        self._previous.set()
+        self._lock = threading.Lock()
+        self.ordering = threading.Lock()  # held while an invocation is queued: its turn is its queue place
+
+    def begin(self) -> tuple[threading.Event, threading.Event]:
+        """At an invocation's start: (the event its predecessor's log sets, the one its own log sets)."""
+        with self._lock:
+            mine, before = threading.Event(), self._previous
+            self._previous = mine
+            return before, mine
+
+    def take(self, inv: Invocation) -> list[str]:
+        """The finished invocation's lines: from the previous one's end to its own output mark."""
+        inv._wait(lambda: inv.output_mark is not None, self.SETTLE_S)
+        end = self.process.output_at(inv.output_mark, self.SETTLE_S)
+        with self._lock:
+            lines = self.process.logged_since(self.cursor)[:max(0, end - self.cursor)]
+            self.cursor = max(self.cursor, end)
+            return lines
+
+
+_LOGS: weakref.WeakKeyDictionary[FunctionProcess, InvocationLogs] = weakref.WeakKeyDictionary()
+_LOGS_LOCK = threading.Lock()
+
+
+def _logs_of(process: FunctionProcess) -> InvocationLogs:
+    with _LOGS_LOCK:
+        found = _LOGS.get(process)
+        if found is None:
+            found = _LOGS[process] = InvocationLogs(process)
+        return found
+
+
 def start(fn: Any, event: bytes | dict[str, Any]) -> tuple[FunctionProcess, Invocation]:
     """Start one invocation of moto function ``fn``; its log lines are written when it ends."""
     node_fn = ENVIRONMENTS.get(describe(fn))
     cold = node_fn.cold_starts
-    before = len(node_fn.logs)
-    inv = node_fn.start(event)
-    threading.Thread(target=_log_when_done, args=(fn, node_fn, inv, cold, before), daemon=True,
+    logs = _logs_of(node_fn)
+    with logs.ordering:
+        turn = logs.begin()
+        inv = node_fn.start(event)
+    threading.Thread(target=_log_when_done, args=(fn, node_fn, inv, cold, logs, turn), daemon=True,
                      name=f"lambda-log-{fn.function_name}").start()
     return node_fn, inv
 
@@ -155,10 +208,18 @@ def report_line(inv: Invocation, memory_mb: int, init_ms: float | None) -> str:
     return line
 
 
-def _log_when_done(fn: Any, node_fn: FunctionProcess, inv: Invocation, cold_before: int, before: int) -> None:
+def _log_when_done(fn: Any, node_fn: FunctionProcess, inv: Invocation, cold_before: int, logs_of: InvocationLogs,
+                   turn: tuple[threading.Event, threading.Event]) -> None:
+    previous, mine = turn
     inv.wait_done(WAIT_S + 30)
+    previous.wait(WAIT_S + 60)  # the invocation before this one has written its log
     try:
-        logs = list(node_fn.logs)[before:]
+        logs = logs_of.take(inv)
+    except Exception:
+        mine.set()
+        return
+    mine.set()
+    try:
         init = node_fn.init_ms if node_fn.cold_starts > cold_before else None
         lines = [f"START RequestId: {inv.request_id} Version: $LATEST", *logs,
                  f"END RequestId: {inv.request_id}", report_line(inv, node_fn.memory_mb, init)]
