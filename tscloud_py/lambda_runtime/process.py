@@ -8,6 +8,7 @@ timeout (the next one starts cold again), and restarted after it crashes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import signal
@@ -75,7 +76,6 @@ class FunctionProcess:
         self._output = threading.Condition(self._log_lock)  # a mark read, or the output ended
         self._marks: dict[int, int] = {}  # output mark -> lines logged before it
         self._mark_numbers = itertools.count(1)
-        self._pipe: _OutputPipe | None = None
         self._reading = 0  # runtime processes whose output is still being read
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -108,10 +108,11 @@ class FunctionProcess:
             self._output.wait_for(lambda: mark in self._marks, timeout)
             return self._marks.pop(mark, self.log_lines)
 
-    def _mark_after(self, finished: Invocation | None) -> None:
-        """The runtime asks for its next event: mark its output there, the end of ``finished``'s."""
-        pipe, number = self._pipe, next(self._mark_numbers)
-        if finished is not None and pipe is not None and pipe.mark(number):
+    def _mark_after(self, finished: Invocation | None, pipe: _OutputPipe) -> None:
+        """The runtime whose output ``pipe`` carries asks for its next event: mark its output there, the end
+        of ``finished``'s."""
+        number = next(self._mark_numbers)
+        if finished is not None and pipe.mark(number):
             finished._update(output_mark=number)
 
     def logged_since(self, count: int) -> list[str]:
@@ -189,10 +190,10 @@ class FunctionProcess:
                 os.close(write_fd)
                 raise
             pipe = _OutputPipe(write_fd)
-            self._proc, self._api, self._pipe = proc, api, pipe
+            self._proc, self._api = proc, api
             with self._output:
                 self._reading += 1
-            api.on_poll = self._mark_after
+            api.on_poll = functools.partial(self._mark_after, pipe=pipe)
             self.cold_starts += 1
             threading.Thread(target=self._pump, args=(proc, api, os.fdopen(read_fd, "rb")),
                              name=f"lambda-log-{self.name}", daemon=True).start()
