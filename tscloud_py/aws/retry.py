@@ -20,11 +20,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
-
-import tenacity
+from typing import TYPE_CHECKING, TypeVar
 
 from tscloud_py.errors import AwsError
+
+if TYPE_CHECKING:
+    import tenacity
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ def retrying(when: Callable[[BaseException], bool], *, what: str, attempts: int 
     """Retry while ``when(exc)``: exponential waits from ``first`` to ``most`` seconds (or ``waits(n)``
     seconds after failed attempt n), at most ``attempts`` tries or ``within`` seconds; then the last error
     is raised as it was. Each retry is logged as ``what``."""
+    import tenacity  # imported on first use: a run that retries nothing does not pay for it
+
     stops: list[tenacity.stop.stop_base] = []
     if attempts:
         stops.append(tenacity.stop_after_attempt(attempts))
