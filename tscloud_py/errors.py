@@ -151,7 +151,7 @@ def _hint_for_code(code: str) -> str | None:
 
 ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
                            "UnauthorizedAccess", "Forbidden"})
-POLICY_HINT = "`tscloud iam policy` shows what the deploy role needs"
+POLICY_HINT = "`tscloud iam policy` shows what the deploy role needs (`--for preview`: the preview role)"
 
 
 def _access_denied_hint(operation: str, code: str, message: str) -> str | None:

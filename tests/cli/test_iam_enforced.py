@@ -19,6 +19,7 @@ from tests.cli.test_examples_local import copy_example
 from tests.conftest import CliResult, run_cli
 from tests.docker_support import image_example
 from tscloud_py.emulator.enforce_iam import ENFORCE_IAM_ENV
+from tscloud_py.errors import POLICY_HINT
 
 ENFORCE = {ENFORCE_IAM_ENV: "1"}
 ROLE = "enforced-deploy"
@@ -64,7 +65,7 @@ def assert_refused(refused: CliResult, removed: str) -> None:
     assert len(errors) == 1 and "AccessDenied" in errors[0], refused.stderr[-3000:]
     assert f"not authorized to perform: {removed}" in errors[0]
     assert hints and hints[0].startswith(f"hint: these credentials may not {removed}"), refused.stderr[-3000:]
-    assert hints[0].endswith("`tscloud iam policy` shows what the deploy role needs")
+    assert hints[0].endswith(POLICY_HINT)
 
 
 def prove_enforced(project: Path, removed: str, *config: str) -> None:

@@ -63,8 +63,9 @@ def test_access_denied_names_the_action_the_resource_and_the_policy_command() ->
     failed = StepFailedError("distribution", AwsError("cloudfront:CreateDistributionWithTags", "AccessDenied", message))
     assert failed.hint == ("these credentials may not cloudfront:CreateDistribution on "
                            "arn:aws:cloudfront::123456789012:distribution/*; "
-                           "`tscloud iam policy` shows what the deploy role needs")
+                           "`tscloud iam policy` shows what the deploy role needs (`--for preview`: the preview role)")
     # an answer that names no action: the operation that was refused
     terse = AwsError("ecs:CreateCluster", "AccessDeniedException", "Access denied")
-    assert terse.hint == "these credentials may not ecs:CreateCluster; `tscloud iam policy` shows what the deploy role needs"
+    assert terse.hint == ("these credentials may not ecs:CreateCluster; `tscloud iam policy` shows what the deploy "
+                          "role needs (`--for preview`: the preview role)")
     assert AwsError("ecs:CreateCluster", "ClusterNotFoundException", "x").hint != terse.hint
