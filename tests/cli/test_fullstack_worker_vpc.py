@@ -105,8 +105,12 @@ def test_the_worker_runs_in_private_subnets_with_a_group_redis_admits(moto_serve
                 for p in sg["worker"]["IpPermissionsEgress"]} == {(443, ("0.0.0.0/0",)), (6379, ())}
         assert peers(sg["worker"]["IpPermissionsEgress"], 6379) == {sg["cache"]["GroupId"]}
         role = boto(moto, "iam").get_role_policy(RoleName=f"{app}-dev-use1-worker", PolicyName="tscloud-server")
-        eni = [s for s in role["PolicyDocument"]["Statement"] if s["Sid"] == "VpcNetworkInterfaces"]
+        statements = role["PolicyDocument"]["Statement"]
+        eni = [s for s in statements if s["Sid"] == "VpcNetworkInterfaces"]
         assert eni and "ec2:CreateNetworkInterface" in eni[0]["Action"]
+        # the role's only grant on "*", as AWS requires: Lambda tries CreateNetworkInterface with the role,
+        # unscoped, before it accepts the function (AWSLambdaVPCAccessExecutionRole grants these on "*" too)
+        assert [s for s in statements if "*" in s["Resource"]] == eni
 
         proxy.clear()
         deploy(site, proxy.endpoint)
