@@ -126,9 +126,18 @@ def test_streaming_contradiction_is_a_config_error(cli: Any, moto_server: Any, t
     assert result.code == 2 and "ssr.dir" in result.stderr, result.output
 
 
+def own_app(project: Path, app: str) -> None:
+    """The example under an app name of this test's: the worker's moto server is shared with other modules'
+    servers in the same process (moto's backends are the process's), so a name of its own keeps what they
+    leave or write late out of what this test counts."""
+    toml = project / "tscloud.toml"
+    toml.write_text(toml.read_text().replace('app = "shop"', f'app = "{app}"', 1))
+
+
 def test_api_gateway_origin(cli: Any, moto_server: Any, tmp_path: Path) -> None:
     moto_server.reset()
     shutil.copytree(EXAMPLE, tmp_path / "app")
+    own_app(tmp_path / "app", "ssrapigw")
     toml = tmp_path / "app" / "tscloud.toml"
     toml.write_text(toml.read_text().replace('origin = "function-url"', 'origin = "api-gateway"'))
     args = ("--endpoint-url", moto_server.endpoint, "--output", "json", "deploy")
@@ -144,13 +153,13 @@ def test_api_gateway_origin(cli: Any, moto_server: Any, tmp_path: Path) -> None:
     integ = apigw.get_integration(restApiId=outputs["api_id"], resourceId=resources["/{proxy+}"]["id"],
                                   httpMethod="ANY")
     assert integ["type"] == "AWS_PROXY" and integ["uri"].endswith(
-        ":function:shop-dev-server/response-streaming-invocations")
+        ":function:ssrapigw-dev-server/response-streaming-invocations")
     assert "/2021-11-15/" in integ["uri"]
     dist = client(moto_server, "cloudfront").get_distribution_config(Id=outputs["distribution_id"])
     server = {o["Id"]: o for o in dist["DistributionConfig"]["Origins"]["Items"]}["server"]
     assert server["DomainName"] == f"{outputs['api_id']}.execute-api.us-east-1.amazonaws.com"
     assert server["OriginPath"] == "/live"
-    policy = json.loads(client(moto_server, "lambda").get_policy(FunctionName="shop-dev-server")["Policy"])
+    policy = json.loads(client(moto_server, "lambda").get_policy(FunctionName="ssrapigw-dev-server")["Policy"])
     (statement,) = policy["Statement"]
     assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
 
@@ -162,6 +171,7 @@ def test_api_gateway_origin(cli: Any, moto_server: Any, tmp_path: Path) -> None:
 def test_destroy_removes_everything(cli: Any, moto_server: Any, tmp_path: Path) -> None:
     moto_server.reset()
     shutil.copytree(EXAMPLE, tmp_path / "app")
+    own_app(tmp_path / "app", "ssrgone")
     base = ("--endpoint-url", moto_server.endpoint, "--yes")
     deployed = cli(*base, "--output", "json", "deploy", cwd=tmp_path / "app")
     assert deployed.code == 0, deployed.output
@@ -169,11 +179,12 @@ def test_destroy_removes_everything(cli: Any, moto_server: Any, tmp_path: Path) 
     result = cli(*base, "destroy", cwd=tmp_path / "app")
     assert result.code == 0, result.output
     lam = client(moto_server, "lambda")
-    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == []
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"] if f["FunctionName"].startswith("ssrgone-")] == []
     assert outputs["assets_bucket"] not in [b["Name"] for b in client(moto_server, "s3").list_buckets()["Buckets"]]
-    assert client(moto_server, "cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
-    assert all_roles(client(moto_server, "iam")) == []
-    logs = client(moto_server, "logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/shop-dev")
+    distributions = client(moto_server, "cloudfront").list_distributions()["DistributionList"].get("Items", [])
+    assert [d["Id"] for d in distributions if "ssrgone-dev" in d.get("Comment", "")] == []
+    assert [r["RoleName"] for r in all_roles(client(moto_server, "iam")) if r["RoleName"].startswith("ssrgone-")] == []
+    logs = client(moto_server, "logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/ssrgone-dev")
     assert logs["logGroups"] == []
 
 

@@ -274,7 +274,7 @@ def test_failed_step_exits_1_naming_step_code_and_hint_and_skips_only_dependents
     hints = [line for line in result.stderr.splitlines() if line.startswith("hint: ")]
     # the refused action, and where the policy the deploy role needs is
     assert hints == ["hint: these credentials may not s3:PutBucketPolicy; `tscloud iam policy` shows what the "
-                     "deploy role needs"], result.stderr
+                     "deploy role needs (`--for preview`: the preview role)"], result.stderr
 
     as_json = tscloud(project, proxy.endpoint, "--output", "json", "deploy")
     assert as_json.code == 1

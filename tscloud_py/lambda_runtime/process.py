@@ -76,7 +76,6 @@ class FunctionProcess:
         self._output = threading.Condition(self._log_lock)  # a mark read, or the output ended
         self._marks: dict[int, int] = {}  # output mark -> lines logged before it
         self._mark_numbers = itertools.count(1)
-        self._reading = 0  # runtime processes whose output is still being read
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._api: RuntimeApi | None = None
@@ -98,15 +97,13 @@ class FunctionProcess:
         return round((api.first_poll_at - self.spawned_at) * 1000, 1)
 
     def output_at(self, mark: int | None, timeout: float) -> int:
-        """How many lines were logged before output mark ``mark``, once the reader has reached it (or the
-        output has ended, or ``timeout`` passed: then all read so far). ``None``: no mark (the process ended
-        without asking for another event), all its output."""
+        """How many lines were logged before output mark ``mark``, once the reader has reached it (or
+        ``timeout`` passed: then all read so far). ``None`` (the process was stopped or died without asking
+        for another event): all read so far."""
         with self._output:
-            if mark is None:
-                self._output.wait_for(lambda: self._reading == 0, timeout)
-                return self.log_lines
-            self._output.wait_for(lambda: mark in self._marks, timeout)
-            return self._marks.pop(mark, self.log_lines)
+            if mark is not None:
+                self._output.wait_for(lambda: mark in self._marks, timeout)
+            return self._marks.pop(mark, self.log_lines) if mark is not None else self.log_lines
 
     def _mark_after(self, finished: Invocation | None, pipe: _OutputPipe) -> None:
         """The runtime whose output ``pipe`` carries asks for its next event: mark its output there, the end
@@ -191,8 +188,6 @@ class FunctionProcess:
                 raise
             pipe = _OutputPipe(write_fd)
             self._proc, self._api = proc, api
-            with self._output:
-                self._reading += 1
             api.on_poll = functools.partial(self._mark_after, pipe=pipe)
             self.cold_starts += 1
             threading.Thread(target=self._pump, args=(proc, api, os.fdopen(read_fd, "rb")),
@@ -214,9 +209,6 @@ class FunctionProcess:
                     if marked:
                         self._marks[int(rest.strip("\x00") or 0)] = self.log_lines
                         self._output.notify_all()
-        with self._output:
-            self._reading -= 1
-            self._output.notify_all()
         code = proc.wait()
         with self._lock:
             if self._proc is proc:

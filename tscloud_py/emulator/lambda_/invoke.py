@@ -134,7 +134,9 @@ class InvocationLogs:
     firing after the answer) opens the next one's, as a thawed Lambda environment's does.
     """
 
-    SETTLE_S = 5.0  # for the runtime to ask for its next event, and the reader to reach the mark
+    # A runtime asks for its next event as soon as it has answered; one that does not within ASK_S was
+    # killed (a timeout) or crashed, and its log is what was read by then. READ_S bounds the reader's lag.
+    ASK_S, READ_S = 1.0, 5.0
 
     def __init__(self, process: FunctionProcess) -> None:
         self.process = process
@@ -153,8 +155,8 @@ class InvocationLogs:
 
     def take(self, inv: Invocation) -> list[str]:
         """The finished invocation's lines: from the previous one's end to its own output mark."""
-        inv._wait(lambda: inv.output_mark is not None, self.SETTLE_S)
-        end = self.process.output_at(inv.output_mark, self.SETTLE_S)
+        inv._wait(lambda: inv.output_mark is not None, self.ASK_S)
+        end = self.process.output_at(inv.output_mark, self.READ_S)
         with self._lock:
             lines = self.process.logged_since(self.cursor)[:max(0, end - self.cursor)]
             self.cursor = max(self.cursor, end)
