@@ -27,19 +27,11 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tscloud_py.config.schedule_expression import At, ExpressionError, fire_times, parse
+from tscloud_py.config.schedule_expression import ExpressionError, fire_times, parse
+from tscloud_py.emulator.backends import each_backend
 
 TICK_S = 1.0
 UTC = timezone.utc
-
-
-def _backends() -> list[tuple[str, str, Any]]:
-    try:
-        from moto.scheduler.models import scheduler_backends
-    except ImportError:
-        return []
-    return [(account, region, backend) for account, regions in list(scheduler_backends.items())
-            for region, backend in list(regions.items())]
 
 
 def _moment(value: Any) -> datetime | None:
@@ -80,10 +72,16 @@ class ScheduleRunner:
         """Fire what is due since the last tick."""
         now = self.clock()
         seen: dict[tuple[str, float], datetime] = {}
-        for account, region, backend in _backends():
+        for account, region, backend in each_backend("moto.scheduler.models", "scheduler_backends"):
             for group in list(backend.schedule_groups.values()):
                 for schedule in list(group.schedules.values()):
-                    for when in self.due(schedule, now, seen):
+                    times = self.due(schedule, now, seen)
+                    # a one-time schedule (at) asked to go once it has run
+                    if times and str(schedule.schedule_expression).startswith("at(") and \
+                            schedule.action_after_completion == "DELETE":
+                        del group.schedules[schedule.name]
+                        self.on_change()
+                    for when in times:
                         threading.Thread(target=self.fire, args=(account, region, schedule, when),
                                          name=f"schedule-{schedule.name}", daemon=True).start()
         self._seen = seen  # deleted and changed schedules drop out
@@ -104,17 +102,7 @@ class ScheduleRunner:
                            local=lambda t: t.astimezone(zone).replace(tzinfo=None),
                            utc=lambda t: t.replace(tzinfo=zone).astimezone(UTC))
         start, end = _moment(schedule.start_date), _moment(schedule.end_date)
-        times = [t for t in times if (start is None or t >= start) and (end is None or t <= end)]
-        if isinstance(expression, At) and times and schedule.action_after_completion == "DELETE":
-            self._delete(schedule)
-        return times
-
-    def _delete(self, schedule: Any) -> None:
-        for _account, _region, backend in _backends():
-            group = backend.schedule_groups.get(schedule.group_name)
-            if group is not None and group.schedules.get(schedule.name) is schedule:
-                del group.schedules[schedule.name]
-                self.on_change()
+        return [t for t in times if (start is None or t >= start) and (end is None or t <= end)]
 
     def fire(self, account: str, region: str, schedule: Any, when: datetime) -> None:
         target = dict(schedule.target or {})

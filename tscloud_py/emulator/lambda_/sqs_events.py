@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tscloud_py.emulator.backends import each_backend
 from tscloud_py.emulator.lambda_ import invoke as local_invoke
 from tscloud_py.errors import TscloudError
 
@@ -30,12 +31,7 @@ ERROR_PAUSE_S = 5.0
 
 
 def _backends() -> list[tuple[str, str, Any]]:
-    try:
-        from moto.awslambda.models import lambda_backends
-    except ImportError:
-        return []
-    return [(account, region, backend) for account, regions in list(lambda_backends.items())
-            for region, backend in list(regions.items())]
+    return each_backend("moto.awslambda.models", "lambda_backends")
 
 
 def _queue(account: str, region: str, arn: str) -> tuple[Any, Any] | None:
