@@ -19,7 +19,13 @@ from tscloud_py.presets.naming import region_code
 from tscloud_py.state.file_lock import RunLock
 from tscloud_py.state.journal import Journal
 from tscloud_py.state.lock import Holder
-from tscloud_py.state.object_store import Conflict, LeaseLock, ObjectJournalStore
+from tscloud_py.state.object_store import (
+    Conflict,
+    LeaseLock,
+    ObjectJournalStore,
+    Stored,
+    is_released,
+)
 
 HOLDER = Holder(run="0123456789abcdef", user="u", host="h", pid=1, command="tscloud deploy",
                 started="2026-01-01T00:00:00Z")
@@ -36,6 +42,11 @@ def lock(store: S3StateStore, pid: int, where: Path, **kw: Any) -> LeaseLock:
     local = RunLock(where / f"copy-{pid}" / "lock", scope="app-dev (us-east-1)",
                     holder=replace(HOLDER, pid=pid, run=f"{pid:016x}"))
     return LeaseLock(store, "locks/app/dev", local=local, **kw)
+
+
+def released(current: Stored | None) -> bool:
+    """The lock is free: a released record (``state/object_store.py``)."""
+    return current is not None and is_released(json.loads(current.body))
 
 
 def test_racing_creates_exactly_one_wins(store: S3StateStore) -> None:
@@ -81,7 +92,7 @@ def test_a_live_lock_is_refused_an_expired_one_taken_over(store: S3StateStore, t
     late.acquire()
     assert late.took_over is not None and late.took_over.pid == 1 and late.took_over_state == "expired"
     late.release()
-    assert store_get("locks/app/dev") is None
+    assert released(store_get("locks/app/dev"))
 
 
 def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStore, tmp_path: Path) -> None:
@@ -115,10 +126,10 @@ def test_a_holder_that_lost_its_lock_cannot_write_the_journal(store: S3StateStor
     assert holder.lost.is_set()
     with pytest.raises(StateConflictError, match="lost its lock"):
         journal.mark_run({"ok": True})
-    holder.release()  # never deletes the new holder's lock
-    assert store.get("locks/app/dev") is not None
+    holder.release()  # never releases the new holder's lock
+    assert not released(store.get("locks/app/dev"))
     breaker.release()
-    assert store.get("locks/app/dev") is None
+    assert released(store.get("locks/app/dev"))
 
 
 def test_the_journal_round_trips_and_unchanged_steps_cost_no_write(store: S3StateStore) -> None:
@@ -201,7 +212,7 @@ def test_a_lost_answer_to_our_own_lock_and_journal_writes_is_not_a_conflict(stor
     current = store.get("journals/app/dev.json")
     assert current is not None and json.loads(current.body) == {"steps": {"a": 2}}
     held.release()
-    assert store.get("locks/app/dev") is None  # released on the ETag adopted from the read-back
+    assert released(store.get("locks/app/dev"))  # released on the ETag adopted from the read-back
 
 
 def test_a_journal_written_by_another_run_is_still_a_conflict_after_a_lost_answer(store: S3StateStore) -> None:

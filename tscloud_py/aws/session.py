@@ -289,14 +289,21 @@ class ClientFactory:
         return self._boto_session().get_credentials()
 
     def account_id(self) -> str:
+        from tscloud_py.aws.account_cache import cached_account, remember_account
+
         with self._account_lock:
             if self._account_id is None:
-                # The first request of every run, made before anything is done: where the endpoint cannot
-                # be reached at all (no network, a wrong --endpoint-url) the run ends within seconds,
-                # not after the minute of backoff the factory's budget allows every later request.
+                credentials = self.credentials()
+                access_key = credentials.access_key if credentials is not None else None
+                self._account_id = cached_account(self.endpoint_url, access_key)
+            if self._account_id is None:
+                # Else the first request of the run, made before anything is done: where the endpoint
+                # cannot be reached at all (no network, a wrong --endpoint-url) the run ends within
+                # seconds, not after the minute of backoff the factory's budget allows every later request.
                 sts = self.client("sts", attempts=IDENTITY_ATTEMPTS)
                 ident = call(sts.get_caller_identity, "sts:GetCallerIdentity")
                 self._account_id = str(ident["Account"])
+                remember_account(self.endpoint_url, access_key, self._account_id)
             return self._account_id
 
 

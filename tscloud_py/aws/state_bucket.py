@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from tscloud_py.aws.s3 import S3
-from tscloud_py.aws.session import ClientFactory, call, error_code, paginate
+from tscloud_py.aws.session import IDENTITY_ATTEMPTS, ClientFactory, call, error_code, paginate
 from tscloud_py.errors import AwsError, ConfigError
 from tscloud_py.state.object_store import Conflict, Stored
 
@@ -42,7 +42,7 @@ class S3StateStore:
         self.owned = owned  # ours to create and harden (the default bucket), or the user's
         self._config_path = config_path
         self._ready = False
-        self._seen: str | None = None  # what inspect() found
+        self._answered = False
 
     @property
     def where(self) -> str:
@@ -50,14 +50,25 @@ class S3StateStore:
 
     @property
     def _client(self) -> Any:
+        # Until the endpoint has answered once, a request is sent at most IDENTITY_ATTEMPTS times: with the
+        # account already known (``aws/account_cache.py``) the lock is the run's first request, and an
+        # endpoint that cannot be reached at all ends the run within seconds, not after a minute of backoff.
+        if not self._answered:
+            first = self.factory.client("s3", attempts=IDENTITY_ATTEMPTS)
+            # after-call fires on every answer, an error's too: only a request that got none is retried less
+            first.meta.events.register("after-call", self._heard, unique_id=f"state-answered-{id(self)}")
+            return first
         return self.factory.client("s3")
+
+    def _heard(self, **_: Any) -> None:
+        self._answered = True
 
     # -- the bucket ----------------------------------------------------------------
     def ensure(self) -> None:
         """Make sure the bucket exists and is finished (before the first write of a run)."""
         if self._ready:
             return
-        state = self._seen or self._bucket_state()
+        state = self._bucket_state()
         if state != "ready":
             if not self.owned:
                 if state == "missing":
@@ -73,11 +84,6 @@ class S3StateStore:
                                    "configure it, set [state] bucket to a bucket of yours, or [state] backend = "
                                    '"local"') from exc
         self._ready = True
-
-    def inspect(self) -> None:
-        """Look at the bucket now (a read): the first write's ensure() then need not look again."""
-        self._seen = self._bucket_state()
-        self._ready = self._seen == "ready"
 
     def _bucket_state(self) -> str:
         """'missing', 'unfinished' (no state tag yet) or 'ready'."""

@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import io
 import json
-import os
 import re
 import tarfile
 import urllib.error
@@ -48,8 +47,9 @@ def check_version(version: str) -> str:
 
 
 def cache_dir(version: str, arch: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tscloud" / "bun" / version / arch
+    from tscloud_py.user_cache import user_cache_dir
+
+    return user_cache_dir("bun", version, arch)
 
 
 def verify_integrity(data: bytes, integrity: str, what: str) -> None:

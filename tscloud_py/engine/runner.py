@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from tscloud_py.engine.events import Event
 from tscloud_py.engine.graph import topo_order
+from tscloud_py.engine.prefetch import MISSED, Prefetch
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Outputs, Step, StepContext
 from tscloud_py.errors import NotDeployedError, StateConflictError, StepFailedError, TscloudError
@@ -79,11 +80,15 @@ class Runner:
         journal: Recorder | None,
         *,
         max_workers: int = DEFAULT_WORKERS,
+        prefetch: Prefetch | None = None,
     ) -> None:
+        """``prefetch``: reads started before the run (``engine/prefetch.py``), taken where they still stand."""
         self.steps = topo_order(steps)
         self.ctx = ctx
         self.journal = journal
         self.max_workers = max_workers
+        self.prefetch = prefetch
+        self._statuses: dict[str, str] = {}
 
     # -- deploy -----------------------------------------------------------------
     def deploy(self, selected: set[str] | None = None) -> RunResult:
@@ -103,7 +108,9 @@ class Runner:
 
     def _attempt(self, step: Step, ctx: StepContext, selected: bool, started: float, *, heal: bool) -> StepResult:
         try:
-            observed = step.read(ctx)
+            observed = MISSED if self.prefetch is None else self.prefetch.take(step, ctx, self._statuses)
+            if observed is MISSED:
+                observed = step.read(ctx)
             if not selected:
                 self.ctx.outputs[step.id] = self._outputs_without_apply(step, ctx, observed)
                 return self._finish(step, "not-selected", started, selected=False, emit=False)
@@ -189,6 +196,7 @@ class Runner:
     def _finish(self, step: Step, status: str, started: float, *, selected: bool = True,
                 emit: bool = True) -> StepResult:
         ended = time.time()
+        self._statuses[step.id] = status
         if emit:
             self.ctx.sink.emit(Event(step.id, "finished", at=ended, status=status, elapsed=ended - started))
         return StepResult(step.id, status, ended - started, started, ended, selected=selected)

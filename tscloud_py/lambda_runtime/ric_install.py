@@ -43,8 +43,9 @@ class RuntimeClientMissingError(UsageError):
 
 def cache_dir() -> Path:
     """Where tscloud keeps the runtime client: ``$XDG_CACHE_HOME/tscloud/aws-lambda-ric/<version>``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tscloud" / "aws-lambda-ric" / RIC_VERSION
+    from tscloud_py.user_cache import user_cache_dir
+
+    return user_cache_dir("aws-lambda-ric", RIC_VERSION)
 
 
 def cached_package() -> Path:

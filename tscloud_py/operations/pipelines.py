@@ -113,6 +113,7 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
     selected = select(ws.steps, request.only, request.start)
     ws.preset.validate()
     ws.preset.preflight()
+    foreseen = ws.foresee()  # the reads go out with the lock's write, not after it
     with ws.lock(force=request.force_unlock, confirm_break=lambda h: face.confirm_break(ws.scope, h)) as lock:
         face.notices([*ws.journal.notices, *ws.preset.notices])
         face.took_over(lock)
@@ -120,7 +121,8 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
         sink = _recording(face, ws, "deploy")
         current = lock.took_over is None and ws.journal.finished()
         with _recorded_if_interrupted(ws, face, "deploy", sink, request.rerun):
-            result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal).deploy(selected)
+            result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal,
+                            prefetch=ws.confirm(foreseen)).deploy(selected)
         return _finish(ws, "deploy", result, sink.events, lock)
 
 
@@ -299,9 +301,9 @@ def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lo
         outputs = with_local_urls(ws.app, outputs)
     summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
     summary.update(run_extras(ws, kind, result))
-    ws.journal.mark_run(summary)
-    # The journal is final: give the lock back now, so the requests reported below include the release.
-    lock.release()
+    # The journal is final: the lock goes back beside its last write, so the requests reported below
+    # include the release.
+    ws.journal.mark_run(summary, release=lock.release)
     record = ws.write_run_record(kind, {
         **summary, "app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
         "needs": {s.id: list(s.needs) for s in ws.steps},

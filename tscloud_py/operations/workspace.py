@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.config.schema import Config
     from tscloud_py.engine.events import EventSink
+    from tscloud_py.engine.prefetch import Prefetch
     from tscloud_py.operations.context import AppContext
 
 
@@ -33,6 +34,14 @@ class Target:
 
     config: Config
     preset: Callable[[Config, ClientFactory, PresetOptions], Preset]
+
+
+@dataclass(frozen=True)
+class Foreseen:
+    """Reads started before the lock is held (``Workspace.foresee``), from the journal with this digest."""
+
+    reads: Prefetch
+    digest: str
 
 
 @dataclass
@@ -78,6 +87,37 @@ class Workspace:
         Background(aws.warm, name="clients")
         return cls(app, config, aws, preset, steps, journal, state)
 
+    def foresee(self) -> Foreseen | None:
+        """Start every step's read from the journal this working copy's last run left
+        (``state/release_cache.py``), to go out while the lock is taken; None when it left none."""
+        from tscloud_py.engine.prefetch import Prefetch
+        from tscloud_py.state import validate
+        from tscloud_py.state.journal import finished_in, outputs_in
+
+        cache = getattr(self.state.lock, "cache", None)
+        kept = cache.peek() if cache is not None else None
+        if kept is None:
+            return None
+        try:
+            doc = validate.journal(validate.parse(kept.body, validate.MAX_JOURNAL_BYTES), app=self.config.app,
+                                   stage=self.config.stage)
+        except validate.Malformed:
+            return None
+        if doc is None:
+            return None
+        return Foreseen(Prefetch(self.steps, outputs_in(doc), journal_current=finished_in(doc)), kept.digest)
+
+    def confirm(self, foreseen: Foreseen | None) -> Prefetch | None:
+        """The early reads, once the lock is held, if the journal it holds is the one they were made from
+        and its last holder vouches for it (nobody held the lock between): then no run wrote anything the
+        reads could have missed."""
+        if foreseen is None:
+            return None
+        store = self.journal.store
+        foreseen.reads.confirm(store is not None and store.vouched is True
+                               and self.journal.seal() == foreseen.digest)
+        return foreseen.reads
+
     @property
     def scope(self) -> str:
         return self.state.scope
@@ -111,7 +151,7 @@ class Workspace:
                 self.journal.mark_interrupted()
             except Exception:
                 return
-        lock.release()
+        lock.release(self.journal.seal())
 
     def context(self, sink: EventSink, *, current: bool = False) -> StepContext:
         """``current``: the journal tells how reality was left (``StepContext.journal_current``)."""

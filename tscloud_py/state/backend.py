@@ -23,6 +23,7 @@ from tscloud_py.state.object_store import (
     journal_key,
     lock_key,
 )
+from tscloud_py.state.release_cache import ReleaseCache
 
 
 @dataclass
@@ -38,9 +39,14 @@ class StateBackend:
     lock: Lock = field(init=False)
 
     def __post_init__(self) -> None:
-        local = RunLock(self.working_copy_lock or self.local_dir / "lock", scope=self.scope)
-        self.lock = local if self.store is None else LeaseLock(self.store, lock_key(self.app, self.stage),
-                                                               local=local)
+        local_path = self.working_copy_lock or self.local_dir / "lock"
+        local = RunLock(local_path, scope=self.scope)
+        if self.store is None:
+            self.lock = local
+            return
+        key = lock_key(self.app, self.stage)
+        self.lock = LeaseLock(self.store, key, local=local,
+                              cache=ReleaseCache(local_path.with_name("released.json"), f"{self.store.where}/{key}"))
 
     @property
     def kind(self) -> str:
@@ -53,18 +59,16 @@ class StateBackend:
     def journal_store(self) -> JournalStore:
         if self.store is None:
             return FileJournalStore(self.local_dir / "journal.json")
+        assert isinstance(self.lock, LeaseLock)
         return ObjectJournalStore(self.store, journal_key(self.app, self.stage), lock=self.lock)
 
     def journal(self, *, preset: str, locking: bool = False) -> Journal:
         """This stage's journal: the local file (healed when unusable), or the object in the state bucket.
 
         ``locking``: the command takes the run lock, and the state bucket's journal is read once it is
-        held (what is read before could change before then), so it is not read now; the bucket is looked
-        at instead, which the lock's first write would otherwise do on its way.
+        held (what is read before could change before then), so it is not read now.
         """
         if self.store is None:
             return Journal(self.local_dir / "journal.json", app=self.app, stage=self.stage, preset=preset)
-        if locking:
-            self.store.inspect()
         return Journal(app=self.app, stage=self.stage, preset=preset, store=self.journal_store(),
                        read=not locking)

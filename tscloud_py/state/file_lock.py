@@ -109,7 +109,8 @@ class RunLock:
                 f"{self.scope}: this run lost its lock to another run; stopping so it cannot overwrite that "
                 "run's journal", "re-run when the other run is done (`tscloud state show` names it)")
 
-    def release(self) -> None:
+    def release(self, seal: str | None = None) -> None:
+        """``seal`` is for locks in a shared store (``Lock``); the journal beside a flock is a local file."""
         if self._fh is None:
             return
         try:

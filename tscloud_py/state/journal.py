@@ -40,17 +40,34 @@ from tscloud_py.state import validate
 JOURNAL_VERSION = 1
 
 
+class Release(Protocol):
+    """Gives the run lock back, naming the digest of the journal as the run leaves it (``Lock.release``)."""
+
+    def __call__(self, seal: str | None = None) -> str | None: ...
+
+
 class JournalStore(Protocol):
-    """Where a journal lives when it is not a local file (the state bucket: engine/state.py)."""
+    """Where a journal lives when it is not a local file (the state bucket: ``state/object_store.py``).
+
+    ``vouched``: False when the lock this run holds says the journal read is not the last holder's final
+    word (a write lost beside its release, a lock taken over or made anew); None when nothing says either
+    way. ``digest``: of the body last read or written, None when unknown. ``save(data, release=...)`` also
+    gives the lock back, after or beside the write."""
+
+    vouched: bool | None
+    digest: str | None
 
     @property
     def where(self) -> str: ...
     def load(self) -> Any: ...  # the stored document as ``validate.parse`` read it, None when there is none
-    def save(self, data: dict[str, Any]) -> None: ...
+    def save(self, data: dict[str, Any], *, release: Release | None = None) -> None: ...
 
 
 class FileJournalStore:
     """A local journal file, read as JSON (for `tscloud state migrate`)."""
+
+    vouched: bool | None = None
+    digest: str | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -65,8 +82,10 @@ class FileJournalStore:
         return validate.parse(validate.read_bounded(self.path, validate.MAX_JOURNAL_BYTES),
                               validate.MAX_JOURNAL_BYTES)
 
-    def save(self, data: dict[str, Any]) -> None:
+    def save(self, data: dict[str, Any], *, release: Release | None = None) -> None:
         atomic_write_json(self.path, data)
+        if release is not None:
+            release()
 
 
 class Journal:
@@ -164,7 +183,7 @@ class Journal:
         return self.data["steps"]
 
     def outputs(self) -> dict[str, dict[str, Any]]:
-        return {sid: dict(rec.get("outputs", {})) for sid, rec in self.steps.items()}
+        return outputs_in(self.data)
 
     def record(self, step_id: str, *, status: str, outputs: dict[str, Any]) -> None:
         with self._lock:
@@ -183,12 +202,14 @@ class Journal:
             self.steps.pop(step_id, None)
             self._write()
 
-    def mark_run(self, summary: dict[str, Any]) -> None:
-        """The run's summary, written with every record still held back: the run got to its end."""
+    def mark_run(self, summary: dict[str, Any], *, release: Release | None = None) -> None:
+        """The run's summary, written with every record still held back: the run got to its end.
+        ``release``: the run lock, given back beside the write (it names the journal's digest, so the next
+        holder can tell whether this write landed)."""
         with self._lock:
             self.data["last_run"] = summary
             self.data.pop("interrupted", None)
-            self._write()
+            self._write(release)
             self.marked = True
 
     def mark_interrupted(self) -> None:
@@ -202,19 +223,38 @@ class Journal:
     def finished(self) -> bool:
         """Whether the last run that wrote this journal got to its summary with every step ok, and no run
         marked itself interrupted after it."""
-        last = self.data.get("last_run")
-        return isinstance(last, dict) and last.get("ok") is True and "interrupted" not in self.data
+        if self.store is not None and self.store.vouched is False:
+            return False
+        return finished_in(self.data)
 
-    def _write(self) -> None:
+    def seal(self) -> str | None:
+        """The digest of the journal as stored, when this run knows it (what a lock given back names)."""
+        return self.store.digest if self.store is not None else None
+
+    def _write(self, release: Release | None = None) -> None:
         from tscloud_py import redact
 
         # A failed step's error (in last_run) may quote a secret that an AWS error echoed.
         data = redact.scrub_obj(self.data)
         if self.store is not None:
-            self.store.save(data)
-        else:
-            assert self.path is not None
-            atomic_write_json(self.path, data)
+            self.store.save(data, release=release)
+            return
+        assert self.path is not None
+        atomic_write_json(self.path, data)
+        if release is not None:
+            release()
+
+
+def outputs_in(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each step's recorded outputs in a journal document."""
+    return {sid: dict(rec.get("outputs", {})) for sid, rec in doc.get("steps", {}).items()}
+
+
+def finished_in(doc: dict[str, Any]) -> bool:
+    """Whether a journal document says its last run got to its summary with every step ok, and no run
+    marked itself interrupted after it."""
+    last = doc.get("last_run")
+    return isinstance(last, dict) and last.get("ok") is True and "interrupted" not in doc
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

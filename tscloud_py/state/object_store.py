@@ -5,9 +5,18 @@ The store offers the conditional writes object stores have (S3 since 2024):
 only if the key still has the ETag we last saw (``If-Match``). Everything that
 makes two machines safe rests on those two primitives:
 
-- The lock is ``locks/<app>/<stage>``, created with ``create``. Its holder
-  renews it every ``renew_every`` seconds with ``replace`` on its own ETag, so
-  a renewal that fails means somebody took the lock over and this run lost it.
+- The lock is ``locks/<app>/<stage>``: a holder's record while it is held, a
+  released record (``{"released": time, "journal": digest}``) once given back.
+  It is taken with ``replace`` on a released record's ETag (``create`` where
+  there is none yet). Its holder renews it every ``renew_every`` seconds with
+  ``replace`` on its own ETag, so a renewal that fails means somebody took the
+  lock over and this run lost it.
+- Giving it back replaces it with a released record naming the digest of the
+  journal as the run left it, written at the same time as that journal: the
+  next holder trusts the journal (``vouched``) only if it hashes to that
+  digest, so a journal write lost beside a release is never taken for the
+  run's last word. A run that finds the released record it left itself
+  (``state/release_cache.py``) knows the journal without reading it.
 - A lock is expired when the store says it was last written more than its
   lease ago (the store's clock on both ends, so machines' clocks do not
   matter); a newcomer then takes it over with ``replace`` on the expired
@@ -24,7 +33,7 @@ Nothing here knows which store it is; ``aws/state_bucket.py`` is the S3 one.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import os
 import threading
@@ -35,14 +44,15 @@ from typing import Any, Protocol
 from tscloud_py.errors import LockHeldError, StateConflictError
 from tscloud_py.state import validate
 from tscloud_py.state.file_lock import RunLock
+from tscloud_py.state.journal import Release
 from tscloud_py.state.lock import (
     ConfirmBreak,
     Holder,
     HolderState,
-    Lock,
     describe_holder,
     pid_state,
 )
+from tscloud_py.state.release_cache import ReleaseCache, Released
 
 DEFAULT_LEASE_SECONDS = 120.0
 LEASE_ENV = "TSCLOUD_LOCK_LEASE_SECONDS"
@@ -83,7 +93,6 @@ class ObjectStore(Protocol):
     def replace(self, key: str, body: bytes, etag: str) -> str: ...
     def delete(self, key: str, etag: str | None = None) -> None: ...
     def keys(self, prefix: str) -> list[str]: ...
-    def inspect(self) -> None: ...  # look now (a read), so the first write need not look again
 
 
 def put(store: ObjectStore, key: str, body: bytes, etag: str | None) -> str | None:
@@ -123,15 +132,22 @@ class LeaseLock:
     is a dead run's lease and is taken over at once, with a conditional write on its ETag.
     """
 
-    def __init__(self, store: ObjectStore, key: str, *, local: RunLock, lease: float | None = None) -> None:
+    def __init__(self, store: ObjectStore, key: str, *, local: RunLock, lease: float | None = None,
+                 cache: ReleaseCache | None = None) -> None:
         self.store = store
         self.key = key
         self.local = local
         self.scope = local.scope
         self.lease = lease if lease is not None else lease_seconds()
         self.renew_every = self.lease / 4
+        self.cache = cache
         self.took_over: Holder | None = None
         self.took_over_state: HolderState = "expired"
+        # Once acquired: the journal digest the released record we replaced names (None: there was no
+        # released record, or it named none), and what this working copy kept when that record is the one
+        # its own last run left (then the journal is known without a read).
+        self.seal: str | None = None
+        self.kept: Released | None = None
         self.lost = threading.Event()
         self._body: dict[str, Any] = {**local.me.to_json(), "lease_seconds": self.lease}
         self._etag: str | None = None
@@ -145,6 +161,7 @@ class LeaseLock:
         self._stop.clear()
         self.lost.clear()
         self.took_over, self.took_over_state = None, "expired"
+        self.seal, self.kept = None, None
         self.local.acquire(force=force, confirm_break=confirm_break)
         try:
             self._take_lease(force, confirm_break)
@@ -155,25 +172,33 @@ class LeaseLock:
         self._renewer.start()
 
     def _take_lease(self, force: int, confirm_break: ConfirmBreak | None) -> None:
+        kept = self.cache.take() if self.cache is not None else None
+        if kept is not None:
+            etag = put(self.store, self.key, self._encode(), kept.lock_etag)
+            if etag is not None:  # nobody took the lock since this working copy gave it back
+                self._etag, self.seal, self.kept = etag, kept.digest, kept
+                return
         for _attempt in range(5):
             body = self._encode()
-            try:
-                self._etag = self.store.create(self.key, body)
-                return
-            except Conflict:
-                pass
             current = self.store.get(self.key)
             if current is None:
-                continue  # released between our create and our read: try again
-            if current.body == body:  # our create took effect; only its answer was lost
-                self._etag = current.etag
-                return
+                self._etag = put(self.store, self.key, body, None)
+                if self._etag is not None:
+                    return
+                continue  # another run created it first: look again
             record = parse_record(current.body)
+            if is_released(record):
+                self._etag = put(self.store, self.key, body, current.etag)
+                if self._etag is not None:
+                    seal = record.get("journal")
+                    self.seal = seal if isinstance(seal, str) else None
+                    return
+                continue
             holder = Holder.from_json(record)
             state = self._holder_state(holder, current, record)
             if state not in ("expired", "dead"):
                 self._may_break(holder, state, force, current, record, confirm_break)
-            self._etag = put(self.store, self.key, self._encode(), current.etag)
+            self._etag = put(self.store, self.key, body, current.etag)
             if self._etag is None:
                 continue  # another newcomer took it first, or the holder renewed: look again
             self.took_over, self.took_over_state = holder, state
@@ -207,7 +232,10 @@ class LeaseLock:
         if not already and confirm_break is not None and not confirm_break(holder):
             raise LockHeldError(f"{self.scope} is locked by {describe_holder(holder)}; left alone", None)
 
-    def release(self) -> None:
+    def release(self, seal: str | None = None) -> str | None:
+        """Give the lock back: replace it with a released record naming ``seal``, the digest of the journal
+        as this run leaves it (None: unknown, so the next holder reads reality in full). The released
+        record's ETag, or None when the lock was not ours to give back."""
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=10)
@@ -217,15 +245,28 @@ class LeaseLock:
         try:
             if etag is not None and not self.lost.is_set():
                 # Only our own lock: after a takeover the key holds someone else's, with another ETag.
-                with contextlib.suppress(Conflict):
-                    self.store.delete(self.key, etag)
+                released = json.dumps({"released": _now_text(), "journal": seal}, sort_keys=True).encode()
+                return put(self.store, self.key, released, etag)
+            return None
         finally:
             # Last: while it is held, a run of this working copy that finds the lease knows we live.
             self.local.release()
 
+    @property
+    def held(self) -> bool:
+        return self._etag is not None
+
+    def keep(self, released: Released) -> None:
+        """Remember, for this working copy's next run, the released record and the journal beside it."""
+        if self.cache is not None:
+            self.cache.keep(released)
+
     def holder(self) -> Holder | None:
         current = self.store.get(self.key)
-        return Holder.from_json(parse_record(current.body)) if current is not None else None
+        if current is None:
+            return None
+        record = parse_record(current.body)
+        return None if is_released(record) else Holder.from_json(record)
 
     def __enter__(self) -> LeaseLock:
         self.acquire()
@@ -264,6 +305,16 @@ class LeaseLock:
         return json.dumps(self._body, sort_keys=True).encode()
 
 
+def is_released(record: dict[str, Any]) -> bool:
+    """Whether a stored lock record is a released one (the lock is free)."""
+    return "released" in record
+
+
+def digest(body: bytes) -> str:
+    """What a released record names a journal by."""
+    return hashlib.sha256(body).hexdigest()
+
+
 def parse_record(body: bytes) -> dict[str, Any]:
     """A stored lock as a record (the holder's fields, ``lease_seconds``, ``renewed``; checked by
     ``validate.lock_record``); {} if unreadable, which names no holder and proves nothing."""
@@ -288,12 +339,16 @@ def lease_left(current: Stored, record: dict[str, Any]) -> str:
 class ObjectJournalStore:
     """Journal storage in the object store, written only over the version this run last saw."""
 
-    def __init__(self, store: ObjectStore, key: str, *, lock: Lock | None = None) -> None:
+    def __init__(self, store: ObjectStore, key: str, *, lock: LeaseLock | None = None) -> None:
         self.store = store
         self.key = key
         self.lock = lock
         self.etag: str | None = None
         self.age: float | None = None
+        self.digest: str | None = None  # of the body last read or written
+        # Whether the lock we hold vouches for the journal read (it hashes to the digest the released
+        # record names); None when read without the lock, where the journal's own word stands.
+        self.vouched: bool | None = None
         self.writes = 0
 
     @property
@@ -301,22 +356,46 @@ class ObjectJournalStore:
         return f"{self.store.where}/{self.key}"
 
     def load(self) -> dict[str, Any] | None:
+        kept = self.lock.kept if self.lock is not None else None
+        if kept is not None:
+            self.etag, self.age, self.digest, self.vouched = kept.journal_etag, None, kept.digest, True
+            return validate.parse(kept.body, validate.MAX_JOURNAL_BYTES)
         current = self.store.get(self.key)
+        held = self.lock is not None and self.lock.held
+        self.vouched = False if held else None
         if current is None:
-            self.etag = None
+            self.etag = self.digest = None
             return None
-        self.etag, self.age = current.etag, current.age
+        self.etag, self.age, self.digest = current.etag, current.age, digest(current.body)
+        if held and self.lock is not None:
+            self.vouched = self.lock.seal is not None and self.lock.seal == self.digest
         return validate.parse(current.body, validate.MAX_JOURNAL_BYTES)
 
-    def save(self, data: dict[str, Any]) -> None:
+    def save(self, data: dict[str, Any], *, release: Release | None = None) -> None:
+        """Write ``data`` over the version this run last saw. ``release``: give the lock back at the same
+        time, naming the new journal's digest (the next holder trusts the journal only if it matches)."""
         if self.lock is not None:
             self.lock.check()
         body = json.dumps(data, indent=2, sort_keys=True, default=str).encode()
-        etag = put(self.store, self.key, body, self.etag)
+        sealed = digest(body)
+        released: str | None = None
+        if release is None:
+            etag = put(self.store, self.key, body, self.etag)
+        else:
+            from tscloud_py.concurrency import Background
+
+            giving_back = Background(lambda: release(sealed), name="lock-release")
+            try:
+                etag = put(self.store, self.key, body, self.etag)
+            finally:
+                released = giving_back.result()
         if etag is None:
             raise StateConflictError(
                 f"the journal {self.where} was written by another run since this one read it; stopping "
                 "without overwriting it",
                 "another machine deployed this stage meanwhile; re-run to continue from its journal")
-        self.etag = etag
+        self.etag, self.digest = etag, sealed
         self.writes += 1
+        if released is not None and self.lock is not None:
+            self.lock.keep(Released(released, etag, sealed, body))
+

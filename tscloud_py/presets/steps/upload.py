@@ -173,14 +173,22 @@ class UploadStep(Step):
                           name="multipart-tidy") if plan.uploads else None
         if tidy is not None and any(f.multipart for f in plan.uploads):
             tidy.result()
-        self.s3.upload(bucket, assets, concurrency=self.concurrency)
-        self.s3.upload(bucket, pages, concurrency=self.concurrency)
-        if tidy is not None:
-            tidy.result()
-        sealed = observed.manifest_etag if observed is not None else None
-        if plan.manifest_changed:
-            sealed = self.s3.put_object(bucket, self.manifest_key, manifest_body(plan.manifest),
-                                        content_type="application/json", cache_control="no-cache")
+        # The manifest goes up beside the files, not after them: what makes a manifest trusted is its seal,
+        # its ETag in this step's journal record, which exists only once every file below is in place (a
+        # failed or killed upload leaves no record, and the next run lists the bucket).
+        manifest = Background(lambda: self.s3.put_object(
+            bucket, self.manifest_key, manifest_body(plan.manifest), content_type="application/json",
+            cache_control="no-cache"), name="manifest") if plan.manifest_changed else None
+        try:
+            self.s3.upload(bucket, assets, concurrency=self.concurrency)
+            self.s3.upload(bucket, pages, concurrency=self.concurrency)
+            if tidy is not None:
+                tidy.result()
+        finally:
+            if manifest is not None:
+                manifest.wait()
+        sealed = manifest.result() if manifest is not None else \
+            observed.manifest_etag if observed is not None else None
         # Only now, with the new build in place, remove what it no longer has.
         if plan.deletes:
             self.s3.delete_objects(bucket, plan.deletes)

@@ -1,0 +1,75 @@
+"""What this working copy's last run left in the state bucket, so its next run takes the lock in one
+conditional write and need not read the journal.
+
+A run that gives the lock back writes its journal and replaces its lock with a released record, both at
+once (``ObjectJournalStore.save``). Once both are answered it keeps here the released record's ETag and
+the journal it wrote (ETag, digest, body). The next run's first write is a replace on that ETag: if it
+succeeds, nobody has taken the lock since, so nobody has written the journal either, and the body kept
+here is the journal. Any other outcome (the replace loses, the file is missing, unreadable or for another
+bucket) falls back to reading the bucket, so the file is a hint whose truth the state bucket checks.
+
+The file is taken (read and removed) before the lock is: a run that dies holding the lock leaves none.
+It holds what the journal holds (never a secret: the journal is scrubbed before it is written).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Released:
+    lock_etag: str  # the released record's
+    journal_etag: str
+    digest: str  # sha256 of the journal's body, as the released record names it
+    body: bytes  # the journal as stored
+
+
+class ReleaseCache:
+    def __init__(self, path: Path, where: str) -> None:
+        """``where``: the lock's key in its store (``s3://bucket/locks/app/stage``); a file kept for
+        another one is not used."""
+        self.path = path
+        self.where = where
+
+    def take(self) -> Released | None:
+        """What the last run kept, removed from disk (None when there is nothing usable)."""
+        kept = self.peek()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        return kept
+
+    def peek(self) -> Released | None:
+        """What the last run kept, left in place."""
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return None
+        try:
+            doc = json.loads(raw)
+            if doc.get("where") != self.where:
+                return None
+            return Released(str(doc["lock_etag"]), str(doc["journal_etag"]), str(doc["digest"]),
+                            base64.b64decode(doc["body"], validate=True))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def keep(self, released: Released) -> None:
+        """Write it for the next run (atomically: a torn file would only be unusable, never wrong)."""
+        doc = {"where": self.where, "lock_etag": released.lock_etag, "journal_etag": released.journal_etag,
+               "digest": released.digest, "body": base64.b64encode(released.body).decode()}
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(doc, fh)
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
