@@ -37,6 +37,14 @@ def delete_journal(endpoint: str, app: str, stage: str = "dev", region: str = "u
 
 
 def lock(endpoint: str, app: str, stage: str = "dev", region: str = "us-east-1") -> dict[str, Any] | None:
+    """The holder's record while the stage is locked; None when it is free (no lock yet, or the released
+    record a run leaves when it gives the lock back)."""
+    data = lock_record(endpoint, app, stage, region)
+    return None if data is None or "released" in data else data
+
+
+def lock_record(endpoint: str, app: str, stage: str = "dev", region: str = "us-east-1") -> dict[str, Any] | None:
+    """The stored lock record as it is, released or not (None: there is none)."""
     s3 = boto(endpoint, "s3")
     try:
         body = s3.get_object(Bucket=state_bucket(region), Key=f"locks/{app}/{stage}")["Body"].read()

@@ -187,19 +187,31 @@ def test_state_config_errors(moto_server: MotoServer, tmp_path: Path) -> None:
     ok = tscloud(project, moto_server.endpoint, "deploy")
     assert ok.code == 0, ok.output
     keys = boto(moto_server.endpoint, "s3").list_objects_v2(Bucket="my-own-state")["Contents"]
-    assert [k["Key"] for k in keys] == ["journals/badstate/dev.json"]
+    assert [k["Key"] for k in keys] == ["journals/badstate/dev.json", "locks/badstate/dev"]  # given back
 
 
 def test_a_deploy_reads_the_journal_once_and_only_with_the_lock_held(proxy: AwsProxy, tmp_path: Path) -> None:
-    """What is read before the lock is held could change before then: a deploy reads the journal once,
-    after taking the lock; the look at the bucket the lock's create needs comes before it, while the
-    preset is built."""
+    """What is read before the lock is held could change before then. A first run here reads the lock,
+    takes it, then reads the journal; a run after one that gave the lock back from this working copy takes
+    it back on the released record's ETag and, beside that write, asks whether the journal still has the
+    ETag that run left (no body when it has): no run held the lock in between, so none wrote the journal.
+    The journal's last write and the lock's release go out together."""
     project = make_site(tmp_path, "readonce")
     assert tscloud(project, proxy.endpoint, "deploy").code == 0
-    with proxy.recording() as seen:  # a lease long enough that no renewal joins the requests on a slow machine
-        again = tscloud(project, proxy.endpoint, "deploy", env={"TSCLOUD_LOCK_LEASE_SECONDS": "3600"})
-    assert again.code == 0, again.output
-    on_state = [(r.api_operation, r.path.split("/")[2] if r.path.count("/") > 1 else "")
+
+    def state_requests() -> list[tuple[str, str]]:
+        with proxy.recording() as seen:  # a lease long enough that no renewal joins the requests on a slow machine
+            again = tscloud(project, proxy.endpoint, "deploy", env={"TSCLOUD_LOCK_LEASE_SECONDS": "3600"})
+        assert again.code == 0, again.output
+        return [(r.api_operation, r.path.split("/")[2] if r.path.count("/") > 1 else "")
                 for r in sorted(seen, key=lambda r: r.started) if "/tscloud-state-" in r.path]
-    assert on_state == [("GetBucketTagging", ""), ("PutObject", "locks"), ("GetObject", "journals"),
-                        ("PutObject", "journals"), ("DeleteObject", "locks")]
+
+    kept = next((project / ".tscloud" / "locks").rglob("released.json"))
+    kept.unlink()  # as on a machine that never deployed this stage
+    first = state_requests()
+    assert first[:3] == [("GetObject", "locks"), ("PutObject", "locks"), ("GetObject", "journals")]
+    assert sorted(first[3:]) == [("PutObject", "journals"), ("PutObject", "locks")]
+    assert kept.exists()
+    back = state_requests()
+    assert sorted(back[:2]) == [("GetObject", "journals"), ("PutObject", "locks")]
+    assert sorted(back[2:]) == [("PutObject", "journals"), ("PutObject", "locks")]

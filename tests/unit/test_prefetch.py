@@ -90,7 +90,7 @@ def test_a_confirmed_prefetch_reads_every_step_at_once_and_the_run_reads_nothing
     assert statuses == {"a": "unchanged", "b": "unchanged", "c": "unchanged"}
     assert [r[0] for r in sorted(reality.reads)] == ["a", "b", "c"]  # one read each: none again
     times = [t for _, _, t in reality.reads]
-    assert max(times) - min(times) < 0.05  # a wave, not a chain of round trips (each read takes 0.05 s)
+    assert max(times) - min(times) < 0.09  # a wave, not a chain of round trips (each read takes 0.05 s)
     # what the early reads logged reaches the run's sink, in its steps' places
     assert sorted((e.step_id, e.what) for e in sink.events if e.kind == "message") == \
         [("a", "read a"), ("b", "read b"), ("c", "read c")]

@@ -21,7 +21,7 @@ from typing import Any
 from tscloud_py.aws.s3 import S3
 from tscloud_py.aws.session import IDENTITY_ATTEMPTS, ClientFactory, call, error_code, paginate
 from tscloud_py.errors import AwsError, ConfigError
-from tscloud_py.state.object_store import Conflict, Stored
+from tscloud_py.state.object_store import NOT_MODIFIED, Conflict, Stored
 
 STATE_TAG = ("tscloud:state", "v1")
 NONCURRENT_DAYS = 90
@@ -121,14 +121,17 @@ class S3StateStore:
         s3.put_tags(self.bucket, {"tscloud:purpose": "state", STATE_TAG[0]: STATE_TAG[1]})
 
     # -- objects -----------------------------------------------------------------
-    def get(self, key: str) -> Stored | None:
+    def get(self, key: str, *, unless: str | None = None) -> Stored | None:
         from botocore.exceptions import ClientError
 
+        condition = {"IfNoneMatch": unless} if unless else {}
         try:
-            resp = self._client.get_object(Bucket=self.bucket, Key=key)
+            resp = self._client.get_object(Bucket=self.bucket, Key=key, **condition)
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "NoSuchBucket", "404"):
                 return None
+            if unless and error_code(exc) in ("304", "NotModified"):
+                return NOT_MODIFIED
             raise AwsError("s3:GetObject", error_code(exc) or "Unknown", str(exc)) from exc
         body = bytes(resp["Body"].read())
         # Objects are only ever written after ensure() finished the bucket: no need to look again.

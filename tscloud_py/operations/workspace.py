@@ -98,6 +98,9 @@ class Workspace:
         kept = cache.peek() if cache is not None else None
         if kept is None:
             return None
+        expect = getattr(self.journal.store, "expect", None)
+        if expect is not None:
+            expect(kept)  # whether the journal is still that one: asked beside the lock's write
         try:
             doc = validate.journal(validate.parse(kept.body, validate.MAX_JOURNAL_BYTES), app=self.config.app,
                                    stage=self.config.stage)

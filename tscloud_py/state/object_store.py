@@ -41,6 +41,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tscloud_py.concurrency import Background
 from tscloud_py.errors import LockHeldError, StateConflictError
 from tscloud_py.state import validate
 from tscloud_py.state.file_lock import RunLock
@@ -84,11 +85,15 @@ class Stored:
     age: float  # seconds since the object was last written, by the store's clock
 
 
+NOT_MODIFIED = Stored(b"", "", 0.0)  # what ``get(key, unless=etag)`` answers when the key still has ``etag``
+
+
 class ObjectStore(Protocol):
     @property
     def where(self) -> str: ...  # shown to users, e.g. "s3://bucket"
 
-    def get(self, key: str) -> Stored | None: ...
+    # ``unless``: an ETag; the key still holding it is answered NOT_MODIFIED, without its body
+    def get(self, key: str, *, unless: str | None = None) -> Stored | None: ...
     def create(self, key: str, body: bytes) -> str: ...
     def replace(self, key: str, body: bytes, etag: str) -> str: ...
     def delete(self, key: str, etag: str | None = None) -> None: ...
@@ -350,17 +355,35 @@ class ObjectJournalStore:
         # record names); None when read without the lock, where the journal's own word stands.
         self.vouched: bool | None = None
         self.writes = 0
+        self._expected: tuple[Released, Background[Stored | None]] | None = None
 
     @property
     def where(self) -> str:
         return f"{self.store.where}/{self.key}"
 
+    def expect(self, kept: Released) -> None:
+        """Ask now whether the journal is still the one this working copy kept (a conditional read, no body
+        when it is), so the answer is in by the time the lock is held."""
+        self._expected = (kept, Background(lambda: self.store.get(self.key, unless=kept.journal_etag),
+                                           name="journal-check"))
+
     def load(self) -> dict[str, Any] | None:
         kept = self.lock.kept if self.lock is not None else None
+        expected, self._expected = self._expected, None
         if kept is not None:
-            self.etag, self.age, self.digest, self.vouched = kept.journal_etag, None, kept.digest, True
-            return validate.parse(kept.body, validate.MAX_JOURNAL_BYTES)
-        current = self.store.get(self.key)
+            # Nobody held the lock since this working copy gave it back, so no run wrote the journal; a
+            # hand's edit still would have, and is read as it is.
+            if expected is not None and expected[0] == kept:
+                found = expected[1].result()
+            else:
+                found = self.store.get(self.key, unless=kept.journal_etag)
+            if found is NOT_MODIFIED:
+                self.etag, self.age, self.digest, self.vouched = kept.journal_etag, None, kept.digest, True
+                return validate.parse(kept.body, validate.MAX_JOURNAL_BYTES)
+            return self._loaded(found)
+        return self._loaded(self.store.get(self.key))
+
+    def _loaded(self, current: Stored | None) -> dict[str, Any] | None:
         held = self.lock is not None and self.lock.held
         self.vouched = False if held else None
         if current is None:
@@ -382,8 +405,6 @@ class ObjectJournalStore:
         if release is None:
             etag = put(self.store, self.key, body, self.etag)
         else:
-            from tscloud_py.concurrency import Background
-
             giving_back = Background(lambda: release(sealed), name="lock-release")
             try:
                 etag = put(self.store, self.key, body, self.etag)

@@ -27,7 +27,7 @@ def _backend(app: AppContext) -> tuple[StateBackend, str]:
 def _lock_info(backend: StateBackend) -> dict[str, Any] | None:
     """Who holds the lock (``holder``: a ``Holder`` or None when its record is unreadable), and its lease."""
     from tscloud_py.state.lock import Holder
-    from tscloud_py.state.object_store import lease_left, lock_key, parse_record
+    from tscloud_py.state.object_store import is_released, lease_left, lock_key, parse_record
 
     if backend.store is None:
         holder = backend.lock.holder()
@@ -36,6 +36,8 @@ def _lock_info(backend: StateBackend) -> dict[str, Any] | None:
     if current is None:
         return None
     record = parse_record(current.body)
+    if is_released(record):
+        return None
     return {"holder": Holder.from_json(record), "lease": lease_left(current, record),
             "age_seconds": round(current.age, 1)}
 
@@ -105,6 +107,8 @@ def show(app: AppContext) -> None:
 def list_(app: AppContext) -> None:
     """The apps and stages with a journal or a lock in the state bucket."""
     from tscloud_py.cli.ui import echo, print_json
+    from tscloud_py.concurrency import each
+    from tscloud_py.state.object_store import is_released, parse_record
 
     backend, _scope = _backend(app)
     if backend.store is None:
@@ -114,10 +118,13 @@ def list_(app: AppContext) -> None:
         parts = key.removeprefix("journals/").removesuffix(".json").split("/")
         if len(parts) == 2:
             rows.setdefault((parts[0], parts[1]), {"locked": False})["journal"] = True
-    for key in backend.store.keys("locks/"):
-        parts = key.removeprefix("locks/").split("/")
-        if len(parts) == 2:
-            rows.setdefault((parts[0], parts[1]), {"journal": False})["locked"] = True
+    locks = [key for key in backend.store.keys("locks/") if len(key.removeprefix("locks/").split("/")) == 2]
+    store = backend.store
+    # A stage's lock stays as a released record once given back: only a holder's record is a lock.
+    for key, current in zip(locks, each(locks, store.get), strict=True):
+        if current is not None and not is_released(parse_record(current.body)):
+            app_name, stage = key.removeprefix("locks/").split("/")
+            rows.setdefault((app_name, stage), {"journal": False})["locked"] = True
     items = [{"app": a, "stage": s, "journal": r.get("journal", False), "locked": r["locked"]}
              for (a, s), r in sorted(rows.items())]
     if app.json:
@@ -179,7 +186,7 @@ def unlock(app: AppContext) -> None:
     """Break this stage's lock (asks first, unless --yes): for a run that died or hangs."""
     from tscloud_py.cli.ui import echo, print_json
     from tscloud_py.state.lock import Holder, describe_holder
-    from tscloud_py.state.object_store import Conflict, lock_key, parse_record
+    from tscloud_py.state.object_store import Conflict, is_released, lock_key, parse_record
 
     backend, scope = _backend(app)
     broke: Holder | None = None
@@ -192,7 +199,7 @@ def unlock(app: AppContext) -> None:
             broke, unlocked = info["holder"], True
     else:
         current = backend.store.get(lock_key(backend.app, backend.stage))
-        if current is not None:
+        if current is not None and not is_released(parse_record(current.body)):
             holder = Holder.from_json(parse_record(current.body))
             if confirm_lock_break(app, scope, holder):
                 try:
