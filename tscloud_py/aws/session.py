@@ -177,6 +177,7 @@ class ClientFactory:
             import botocore.session
 
             from tscloud_py import redact
+            from tscloud_py.aws import model_cache
 
             # the credentials themselves (never a fixed pair passed in, such as --local's, which is no secret)
             if not self._credentials:
@@ -184,6 +185,7 @@ class ClientFactory:
                     redact.register(os.environ.get(var))
             try:
                 session = botocore.session.Session(profile=self.profile or None)
+                model_cache.install(session)
                 if self.profile:
                     session.get_scoped_config()  # an unknown profile is named now, not at the first request
                 if self._credentials:

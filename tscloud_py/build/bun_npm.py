@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tscloud_py.build.bun_version import BUN_VERSION
 from tscloud_py.errors import TscloudError, UsageError
 
-BUN_VERSION = "1.4.4"
 REGISTRY = "https://registry.npmjs.org"
 PACKAGES = {"arm64": "@oven/bun-linux-aarch64", "x86_64": "@oven/bun-linux-x64"}
 VERSION_PATTERN = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tscloud_py.build.bun_npm import BUN_VERSION
+from tscloud_py.build.bun_version import BUN_VERSION
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
