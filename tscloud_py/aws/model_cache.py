@@ -2,7 +2,7 @@
 
 A client costs botocore a JSON parse of every file it reads: s3's model alone is a megabyte, and parsing
 is about half of building the clients of a deploy. Each file parsed is kept as ``marshal`` data under
-``$XDG_CACHE_HOME/tscloud/botocore`` (else ``~/.cache/tscloud/botocore``), which reads back several
+``tscloud_py/user_cache.py``'s ``botocore``, which reads back several
 times faster. ``marshal``, not ``pickle``: loading it builds plain data and never runs code, so an entry
 someone else wrote could at worst be wrong data, never a program.
 
@@ -44,8 +44,9 @@ _MAGIC = b"tscloud-botocore-model\n"
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tscloud" / "botocore"
+    from tscloud_py.user_cache import user_cache_dir
+
+    return user_cache_dir("botocore")
 
 
 def _open_methods() -> dict[str, Callable[..., Any]]:
