@@ -147,3 +147,15 @@ def test_a_failed_early_read_is_read_again_by_the_run() -> None:
     prefetch.confirm(True)
     statuses, _ = run(reality, steps, prefetch)
     assert statuses["a"] == "unchanged" and calls["n"] == 2
+
+
+def test_a_plan_takes_every_early_read_whose_inputs_match() -> None:
+    from tscloud_py.engine.plan import Planner
+
+    reality, recorded = deployed()
+    steps = chain(reality)
+    prefetch = Prefetch(steps, recorded, journal_current=True)
+    prefetch.confirm(True)
+    plan = Planner(steps, StepContext(sink=RecordingSink()), prefetch=prefetch).plan()
+    assert [p.action for p in plan.steps] == ["none", "none", "none"]
+    assert sorted(sid for sid, _, _ in reality.reads) == ["a", "b", "c"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tscloud_py.engine.graph import topo_order
+from tscloud_py.engine.prefetch import MISSED, Prefetch
 from tscloud_py.engine.schedule import DEFAULT_WORKERS, walk
 from tscloud_py.engine.step import Change, Outputs, PendingOutput, Step, StepContext
 from tscloud_py.errors import ConfigError
@@ -57,10 +58,14 @@ class Planner:
     """Reads every step on deploy's graph, in parallel: each as soon as the steps it needs are read,
     threading known outputs forward."""
 
-    def __init__(self, steps: Sequence[Step], ctx: StepContext, *, max_workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(self, steps: Sequence[Step], ctx: StepContext, *, max_workers: int = DEFAULT_WORKERS,
+                 prefetch: Prefetch | None = None) -> None:
+        """``prefetch``: reads started from the journal's outputs (``engine/prefetch.py``), taken where they
+        asked what the plan asks."""
         self.steps = topo_order(steps)
         self.ctx = ctx
         self.max_workers = max_workers
+        self.prefetch = prefetch
 
     def plan(self) -> Plan:
         planned = walk(self.steps, lambda s: s.needs, self.plan_step, max_workers=self.max_workers)
@@ -69,7 +74,10 @@ class Planner:
     def plan_step(self, step: Step) -> PlannedStep:
         sctx = self.ctx.for_step(step.id, step.needs)
         try:
-            observed = step.read(sctx)
+            # a plan writes nothing: no step before this one changed what its early read saw
+            observed = MISSED if self.prefetch is None else self.prefetch.take(step, sctx, None)
+            if observed is MISSED:
+                observed = step.read(sctx)
         except PendingOutput as pending:
             if step.settled_while_pending(pending.step_id):
                 return PlannedStep(step.id, step.kind, "none", [], waits_for=[pending.step_id])

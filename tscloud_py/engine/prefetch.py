@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from tscloud_py.engine.events import RecordingSink
@@ -31,7 +31,7 @@ MISSED = object()  # what ``take`` returns when the step must read for itself
 
 class Prefetch:
     def __init__(self, steps: Sequence[Step], previous: Mapping[str, Outputs], *, journal_current: bool,
-                 workers: int = 8) -> None:
+                 workers: int = 16) -> None:
         self._previous = previous
         self._needs = {s.id: tuple(s.needs) for s in steps}
         self._confirmed = False
@@ -54,17 +54,23 @@ class Prefetch:
         """Whether the run holds the journal these reads were made from; until confirmed, nothing is taken."""
         self._confirmed = holds
 
-    def take(self, step: Step, ctx: StepContext, statuses: Mapping[str, str]) -> Any:
+    def take(self, step: Step, ctx: StepContext, statuses: Mapping[str, str] | None) -> Any:
         """The early read of ``step`` if it stands for the one the run would make now (``statuses``: each
-        finished step's status), else ``MISSED``. Its events (a read's messages) go to ``ctx``'s sink."""
+        finished step's status; None for a walk that writes nothing, a plan), else ``MISSED``. Its events
+        (a read's messages) go to ``ctx``'s sink."""
         with self._lock:
             read = self._reads.pop(step.id, None)
-        if read is None or not self._confirmed:
+        if read is None:
+            return MISSED
+        # Ended first, taken or not: a step is never read by two threads at once (a read may fill the
+        # step's own caches, such as the upload's hashes).
+        wait([read])
+        if not self._confirmed:
             return MISSED
         for need in self._needs[step.id]:
             if ctx.outputs.get(need) != self._previous.get(need):
                 return MISSED
-        if any(statuses.get(sid) != "unchanged" for sid in self._ancestors(step.id)):
+        if statuses is not None and any(statuses.get(sid) != "unchanged" for sid in self._ancestors(step.id)):
             return MISSED
         try:
             observed = read.result()

@@ -88,7 +88,9 @@ def plan(app: AppContext, face: Face, target: Target | None = None) -> PlanOutco
     face.notices([*ws.journal.notices, *ws.preset.notices])
     ws.preset.preflight()
     # No lock: a dead run's lock is not looked for, so the journal's own word on its last run decides.
-    result = Planner(ws.steps, ws.context(NullSink(), current=ws.journal.finished())).plan()
+    current = ws.journal.finished()
+    result = Planner(ws.steps, ws.context(NullSink(), current=current),
+                     prefetch=ws.early_reads(current=current)).plan()
     result.extra.update(ws.preset.plan_extras())
     result.extra["preflight"] = list(ws.preset.checks)  # what deploy checks first, and found
     readers = ws.preset.secret_readers()
@@ -122,7 +124,7 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
         current = lock.took_over is None and ws.journal.finished()
         with _recorded_if_interrupted(ws, face, "deploy", sink, request.rerun):
             result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal,
-                            prefetch=ws.confirm(foreseen)).deploy(selected)
+                            prefetch=ws.confirm(foreseen, current=current)).deploy(selected)
         return _finish(ws, "deploy", result, sink.events, lock)
 
 

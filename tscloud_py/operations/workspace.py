@@ -110,16 +110,25 @@ class Workspace:
             return None
         return Foreseen(Prefetch(self.steps, outputs_in(doc), journal_current=finished_in(doc)), kept.digest)
 
-    def confirm(self, foreseen: Foreseen | None) -> Prefetch | None:
-        """The early reads, once the lock is held, if the journal it holds is the one they were made from
-        and its last holder vouches for it (nobody held the lock between): then no run wrote anything the
-        reads could have missed."""
-        if foreseen is None:
-            return None
+    def confirm(self, foreseen: Foreseen | None, *, current: bool) -> Prefetch:
+        """The early reads, once the lock is held: those ``foresee`` started, if the journal held is the one
+        they were made from and its last holder vouches for it (nobody held the lock between, so no run
+        wrote anything they could have missed); else every read started now, from the journal held."""
         store = self.journal.store
-        foreseen.reads.confirm(store is not None and store.vouched is True
-                               and self.journal.seal() == foreseen.digest)
-        return foreseen.reads
+        if foreseen is not None and store is not None and store.vouched is True \
+                and self.journal.seal() == foreseen.digest:
+            foreseen.reads.confirm(True)
+            return foreseen.reads
+        return self.early_reads(current=current)
+
+    def early_reads(self, *, current: bool) -> Prefetch:
+        """Every step's read started now, from the journal as this command read it (``current``: as the run's
+        context says), so the walk's reads make one wave, not a chain."""
+        from tscloud_py.engine.prefetch import Prefetch
+
+        reads = Prefetch(self.steps, self.journal.outputs(), journal_current=current)
+        reads.confirm(True)
+        return reads
 
     @property
     def scope(self) -> str:
