@@ -29,6 +29,8 @@ NOT_TAKEN = {
     "s3:CreateBucket": "the state bucket's first run in an account and region (made before the runs here)",
     "s3:PutBucketVersioning": "the state bucket's first run", "s3:PutLifecycleConfiguration": "the state bucket's first run",
     "s3:DeleteObjectVersion": "emptying a bucket that holds earlier versions (a site bucket keeps none)",
+    "s3:DeleteObject": "`tscloud state unlock` (a run gives its lock back by a write; a preset with no bucket of "
+                       "its own deletes no object)",
     "s3:AbortMultipartUpload": "a run after a killed upload left parts behind",
     "s3:ListBucketMultipartUploads": "a run after a killed upload",
     "s3:GetBucketPolicy": "a bucket policy changed outside tscloud",
