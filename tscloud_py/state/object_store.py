@@ -401,22 +401,23 @@ class ObjectJournalStore:
             self.lock.check()
         body = json.dumps(data, indent=2, sort_keys=True, default=str).encode()
         sealed = digest(body)
-        released: str | None = None
-        if release is None:
+        giving_back = None if release is None else Background(lambda: release(sealed), name="lock-release")
+        try:
             etag = put(self.store, self.key, body, self.etag)
-        else:
-            giving_back = Background(lambda: release(sealed), name="lock-release")
-            try:
-                etag = put(self.store, self.key, body, self.etag)
-            finally:
-                released = giving_back.result()
+        except BaseException:
+            if giving_back is not None:
+                giving_back.wait()
+            raise
+        if etag is not None:
+            self.etag, self.digest = etag, sealed
+            self.writes += 1
+        # The release's own failure is raised only now, with the journal's outcome already taken in.
+        released = giving_back.result() if giving_back is not None else None
         if etag is None:
             raise StateConflictError(
                 f"the journal {self.where} was written by another run since this one read it; stopping "
                 "without overwriting it",
                 "another machine deployed this stage meanwhile; re-run to continue from its journal")
-        self.etag, self.digest = etag, sealed
-        self.writes += 1
         if released is not None and self.lock is not None:
             self.lock.keep(Released(released, etag, sealed, body))
 
