@@ -69,8 +69,9 @@ def test_a_working_copy_takes_back_its_own_released_lock_in_one_write(store: S3S
     again = Copy(store, tmp_path / "copy", 2)
     store.factory.requests.calls.clear()
     again.lock.acquire()
+    assert calls(store) == {"s3:PutObject": 1}  # the lock taken back on its ETag: no lock read
     again.journal.reload()
-    assert calls(store) == {"s3:PutObject": 1}  # no lock read, no journal read
+    assert calls(store) == {"s3:PutObject": 1, "s3:GetObject": 1}  # a conditional read, answered 304
     assert again.store.vouched is True and again.journal.finished()
     assert again.journal.outputs() == {"bucket": {"bucket": "b1"}}
     assert again.cache.peek() is None  # taken: a run that dies now leaves nothing to trust
@@ -146,3 +147,21 @@ class replace_method:
 
     def __getattr__(self, attr: str) -> Any:
         return self._fn if attr == self._name else getattr(self._store, attr)
+
+
+def test_a_journal_edited_by_hand_since_is_read_as_it_is(store: S3StateStore, tmp_path: Path) -> None:
+    first = Copy(store, tmp_path / "copy", 1)
+    first.run({"bucket": "b1"})
+    stored = store.get(JOURNAL)
+    assert stored is not None
+    edited = json.loads(stored.body)
+    edited["steps"]["bucket"]["outputs"] = {"bucket": "by-hand"}
+    store.replace(JOURNAL, json.dumps(edited).encode(), stored.etag)  # no lock taken: a hand's edit
+
+    again = Copy(store, tmp_path / "copy", 2)
+    again.lock.acquire()
+    again.journal.reload()
+    assert again.lock.kept is not None  # the lock came back in one write ...
+    assert again.journal.outputs() == {"bucket": {"bucket": "by-hand"}}  # ... the journal is what is stored
+    assert again.store.vouched is False and not again.journal.finished()  # and not the run's last word
+    again.journal.mark_run({"ok": True}, release=again.lock.release)  # written over the edit's ETag
