@@ -159,3 +159,17 @@ def test_a_plan_takes_every_early_read_whose_inputs_match() -> None:
     plan = Planner(steps, StepContext(sink=RecordingSink()), prefetch=prefetch).plan()
     assert [p.action for p in plan.steps] == ["none", "none", "none"]
     assert sorted(sid for sid, _, _ in reality.reads) == ["a", "b", "c"]
+
+
+def test_early_reads_wait_for_the_write_they_follow() -> None:
+    reality, recorded = deployed()
+    steps = chain(reality)
+    sent = threading.Event()
+    prefetch = Prefetch(steps, recorded, journal_current=True, after=sent)
+    time.sleep(0.1)
+    assert reality.reads == []  # held back while the lock's write is built and sent
+    opened = time.monotonic()
+    sent.set()
+    prefetch.confirm(True)
+    run(reality, steps, prefetch)
+    assert len(reality.reads) == 3 and all(t >= opened for _, _, t in reality.reads)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import threading
 import time
 from typing import Any
 
@@ -43,6 +44,9 @@ class S3StateStore:
         self._config_path = config_path
         self._ready = False
         self._answered = False
+        # Set once a write (a run's first: the lock's) is on the wire. Reads a run starts early wait for it
+        # (``engine/prefetch.py``): their requests would otherwise hold the CPU the lock's is built on.
+        self.writing = threading.Event()
 
     @property
     def where(self) -> str:
@@ -57,11 +61,16 @@ class S3StateStore:
             first = self.factory.client("s3", attempts=IDENTITY_ATTEMPTS)
             # after-call fires on every answer, an error's too: only a request that got none is retried less
             first.meta.events.register("after-call", self._heard, unique_id=f"state-answered-{id(self)}")
+            first.meta.events.register("before-send.s3.PutObject", self._sending,
+                                       unique_id=f"state-writing-{id(self)}")
             return first
         return self.factory.client("s3")
 
     def _heard(self, **_: Any) -> None:
         self._answered = True
+
+    def _sending(self, **_: Any) -> None:
+        self.writing.set()
 
     # -- the bucket ----------------------------------------------------------------
     def ensure(self) -> None:

@@ -27,11 +27,14 @@ from tscloud_py.engine.events import RecordingSink
 from tscloud_py.engine.step import Outputs, Step, StepContext
 
 MISSED = object()  # what ``take`` returns when the step must read for itself
+AFTER_AT_MOST = 1.0  # seconds early reads wait for what they are to follow
 
 
 class Prefetch:
     def __init__(self, steps: Sequence[Step], previous: Mapping[str, Outputs], *, journal_current: bool,
-                 workers: int = 16) -> None:
+                 workers: int = 16, after: threading.Event | None = None) -> None:
+        """``after``: the reads go out once it is set (the lock's write is on the wire, so theirs do not
+        delay it), or after ``AFTER_AT_MOST`` seconds."""
         self._previous = previous
         self._needs = {s.id: tuple(s.needs) for s in steps}
         self._confirmed = False
@@ -47,8 +50,14 @@ class Prefetch:
             ctx = StepContext(outputs, previous, sink, step_id=step.id, needs=frozenset(step.needs),
                               journal_current=journal_current)
             self._sinks[step.id] = sink
-            self._reads[step.id] = self._pool.submit(step.read, ctx)
+            self._reads[step.id] = self._pool.submit(self._read, step, ctx, after)
         self._pool.shutdown(wait=False)
+
+    @staticmethod
+    def _read(step: Step, ctx: StepContext, after: threading.Event | None) -> Any:
+        if after is not None:
+            after.wait(AFTER_AT_MOST)
+        return step.read(ctx)
 
     def confirm(self, holds: bool) -> None:
         """Whether the run holds the journal these reads were made from; until confirmed, nothing is taken."""

@@ -108,7 +108,10 @@ class Workspace:
             return None
         if doc is None:
             return None
-        return Foreseen(Prefetch(self.steps, outputs_in(doc), journal_current=finished_in(doc)), kept.digest)
+        # after the lock's write: of the requests that go out together, it is the one the run waits for
+        after = getattr(self.state.store, "writing", None)
+        return Foreseen(Prefetch(self.steps, outputs_in(doc), journal_current=finished_in(doc), after=after),
+                        kept.digest)
 
     def confirm(self, foreseen: Foreseen | None, *, current: bool) -> Prefetch:
         """The early reads, once the lock is held: those ``foresee`` started, if the journal held is the one
