@@ -14,8 +14,8 @@ It holds what the journal holds (never a secret: the journal is scrubbed before 
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -52,17 +52,21 @@ class ReleaseCache:
             return None
         try:
             doc = json.loads(raw)
-            if doc.get("where") != self.where:
+            if doc.get("where") != self._where_digest():
                 return None
             return Released(str(doc["lock_etag"]), str(doc["journal_etag"]), str(doc["digest"]),
-                            base64.b64decode(doc["body"], validate=True))
+                            doc["journal"].encode())
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
 
+    def _where_digest(self) -> str:
+        # by digest: the file names no bucket or account, only whether it is for this lock
+        return hashlib.sha256(self.where.encode()).hexdigest()[:32]
+
     def keep(self, released: Released) -> None:
         """Write it for the next run (atomically: a torn file would only be unusable, never wrong)."""
-        doc = {"where": self.where, "lock_etag": released.lock_etag, "journal_etag": released.journal_etag,
-               "digest": released.digest, "body": base64.b64encode(released.body).decode()}
+        doc = {"where": self._where_digest(), "lock_etag": released.lock_etag, "journal_etag": released.journal_etag,
+               "digest": released.digest, "journal": released.body.decode()}
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
