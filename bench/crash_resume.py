@@ -68,16 +68,17 @@ def main() -> int:
         ensure_bucket(endpoint)  # made once, so the reference counts what every later deploy sends
         with AwsProxy(endpoint) as proxy, tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
+            proxy.latency = args.ms / 1000  # the reference at the runs' latency: their requests come in its order
             reference = run([*tscloud_command(), "--endpoint-url", proxy.endpoint, "--output", "json", "deploy"],
                             cwd=project(work, "resumeref"))
             assert reference.code == 0, reference.stderr[-2000:]
             requests = proxy.requests()
             total = len(requests)
-            # A kill after the last resource write leaves the re-run nothing to write: the points end before it.
+            # A kill after the last resource write leaves the re-run nothing to write: the points end before it,
+            # with a request to spare (requests in flight together may be answered in either order).
             last_write = max(i for i, r in enumerate(requests, start=1) if r.resource_write)
-            proxy.latency = args.ms / 1000
             rows, seconds = [], []
-            for n in spread(last_write - 1, args.points):
+            for n in spread(last_write - 2, args.points):
                 took, after, write, before = one(proxy, work, n)
                 seconds.append(took)
                 rows.append([n, after, write, before, f"{before * args.ms / 1000:.2f}", f"{took:.2f}"])

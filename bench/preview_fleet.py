@@ -10,8 +10,8 @@ size against the KeyValueStore's 5 MB limit, and how many stages of this size it
 
     python3 bench/preview_fleet.py [--ms 30] [--stages 500] [--json]
 
-Targets: resource requests <= files + 10 and under 3 s for the example's new stage; stage 500 makes as
-many requests as stage 1.
+Targets: resource requests <= files + 10 and under 3 s for the example's new stage; stage 500 makes no
+more requests than stage 1 (which may also ask the account, the first run with these keys).
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ def main() -> int:
             misses.append(f"{row['stage']}: {row['resource_requests']} requests > files + 10 = {files + 10}")
         if row["seconds"] >= 3.0:
             misses.append(f"{row['stage']}: {row['seconds']} s >= 3 s")
-    if last["resource_requests"] != first["resource_requests"]:
+    # No more than stage 1 (which may also ask the account: the first run against an endpoint with new keys)
+    if last["resource_requests"] > first["resource_requests"]:
         misses.append(f"stage {args.stages} made {last['resource_requests']} requests, stage 1 "
                       f"{first['resource_requests']}")
     if args.json:
