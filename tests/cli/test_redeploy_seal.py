@@ -63,6 +63,17 @@ def test_a_redeploy_reads_the_sealed_manifest_instead_of_listing(proxy: AwsProxy
         third = deploy_json(project, proxy.endpoint)
     assert {s["status"] for s in third["steps"]} == {"unchanged"}
     assert "ListObjectsV2" not in _ops(again) and [r.describe() for r in again if r.resource_write] == []
+    # The manifest this working copy wrote is kept: S3 is asked only whether it still has the sealed ETag.
+    manifest_reads = [r for r in again if r.api_operation == "GetObject" and r.path.endswith("/manifest.json")]
+    assert [r.status for r in manifest_reads] == [304]
+
+    kept = next((project / ".tscloud" / "cache").glob("manifest-*"))
+    kept.write_bytes(kept.read_bytes()[:-5])  # cut short on disk: never taken for the bucket's manifest
+    with proxy.recording() as cut:
+        fourth = deploy_json(project, proxy.endpoint)
+    assert {s["status"] for s in fourth["steps"]} == {"unchanged"}
+    manifest_reads = [r for r in cut if r.api_operation == "GetObject" and r.path.endswith("/manifest.json")]
+    assert [r.status for r in manifest_reads] == [200] and "ListObjectsV2" not in _ops(cut)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])

@@ -15,6 +15,8 @@ from tscloud_py.errors import AwsError
 
 T = TypeVar("T")
 
+UNCHANGED: tuple[bytes, str] = (b"", "")  # ``get_object_tagged(..., unless=etag)``: the object still has that ETag
+
 BLOCK_ALL = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -253,10 +255,17 @@ class S3:
         found = self.get_object_tagged(name, key)
         return found[0] if found is not None else None
 
-    def get_object_tagged(self, name: str, key: str) -> tuple[bytes, str] | None:
-        """An object's body and its ETag (without quotes); None if absent."""
+    def get_object_tagged(self, name: str, key: str, *, unless: str | None = None) -> tuple[bytes, str] | None:
+        """An object's body and its ETag (without quotes); None if absent. ``unless``: an ETag; an object
+        that still has it is answered ``UNCHANGED``, without its body (S3's 304)."""
+        condition = {"IfNoneMatch": f'"{unless}"'} if unless else {}
         with ignoring("NoSuchKey", "404"):
-            resp = call(self._client.get_object, "s3:GetObject", Bucket=name, Key=key)
+            try:
+                resp = call(self._client.get_object, "s3:GetObject", Bucket=name, Key=key, **condition)
+            except AwsError as exc:
+                if unless and exc.code in ("304", "NotModified"):
+                    return UNCHANGED
+                raise
             return bytes(resp["Body"].read()), str(resp.get("ETag", "")).strip('"')
         return None
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
-from tscloud_py.aws.s3 import S3
+from tscloud_py.aws.s3 import S3, UNCHANGED
 from tscloud_py.aws.s3_put import Upload
 from tscloud_py.build.hash_cache import HashCache
+from tscloud_py.build.kept_manifest import KeptManifest
 from tscloud_py.build.publish import walk
 from tscloud_py.build.sync import (
     MANIFEST_KEY,
@@ -115,14 +116,26 @@ class UploadStep(Step):
     def manifest_key(self) -> str:
         return self.prefix + MANIFEST_KEY
 
+    def _kept(self, bucket: str) -> KeptManifest:
+        return KeptManifest.of(self.hash_cache, f"{bucket}/{self.manifest_key}")
+
     def read(self, ctx: StepContext) -> BucketContents | None:
         """None when nothing was ever uploaded (no object, no manifest): the first upload creates."""
         bucket = ctx.get(self.bucket)
         seal = ctx.recorded("sealed") if ctx.journal_current else None
         if seal:
-            # The local build is hashed while the manifest is on its way.
-            found, _ = together(lambda: self.s3.get_object_tagged(bucket, self.manifest_key), lambda: self.local)
-            manifest = _parsed(found[0]) if found is not None else None
+            # The local build is hashed while the manifest is on its way; where this working copy kept the
+            # sealed manifest, S3 is asked only whether it still has that ETag (no body: a 100,000-file
+            # site's manifest is megabytes).
+            kept = self._kept(bucket).read(seal)
+            found, _ = together(lambda: self.s3.get_object_tagged(bucket, self.manifest_key,
+                                                                  unless=seal if kept is not None else None),
+                                lambda: self.local)
+            if found is UNCHANGED and kept is not None:
+                found = (kept, seal)
+            elif found is not None and found is not UNCHANGED:
+                self._kept(bucket).keep(*found)
+            manifest = _parsed(found[0]) if found is not None and found is not UNCHANGED else None
             if found is not None and found[1] == seal and manifest is not None:
                 return BucketContents(sealed_listing(manifest, self.local), manifest, {}, seal)
         # The local build is hashed while the bucket's listing is on its way. The listing is split into
@@ -134,6 +147,8 @@ class UploadStep(Step):
             lambda: self.local)
         etags = {o.key: o.etag for o in listing if not o.key.startswith(self.prefix + "_tscloud/")}
         manifest = _parsed(found[0]) if found is not None else None
+        if found is not None and manifest is not None:
+            self._kept(bucket).keep(*found)
         if not etags and not listing and manifest is None:
             return None
         unrecorded = unrecorded_matches(self.local, etags, manifest)
@@ -189,6 +204,8 @@ class UploadStep(Step):
                 manifest.wait()
         sealed = manifest.result() if manifest is not None else \
             observed.manifest_etag if observed is not None else None
+        if plan.manifest_changed and sealed:
+            self._kept(bucket).keep(manifest_body(plan.manifest), sealed)
         # Only now, with the new build in place, remove what it no longer has.
         if plan.deletes:
             self.s3.delete_objects(bucket, plan.deletes)
