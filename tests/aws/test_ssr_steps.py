@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -43,6 +44,11 @@ ROLE_ARN = Ref("role", "role_arn")
 @pytest.fixture
 def factory() -> Iterator[ClientFactory]:
     with mock_aws():
+        # moto's backends are the process's: a function of this name another module left (a moto server
+        # it started outlives mock_aws's reset) would be adopted here, with its own configuration.
+        lam = boto3.client("lambda", region_name="us-east-1")
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            lam.delete_function(FunctionName="shop-dev-server")
         yield ClientFactory(region="us-east-1")
 
 
