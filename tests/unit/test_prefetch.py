@@ -173,3 +173,13 @@ def test_early_reads_wait_for_the_write_they_follow() -> None:
     prefetch.confirm(True)
     run(reality, steps, prefetch)
     assert len(reality.reads) == 3 and all(t >= opened for _, _, t in reality.reads)
+
+
+def test_reads_started_with_the_walk_leave_the_steps_that_need_nothing_to_it() -> None:
+    reality, recorded = deployed()
+    steps = chain(reality)
+    prefetch = Prefetch(steps, recorded, journal_current=True, roots=False)
+    prefetch.confirm(True)
+    statuses, _ = run(reality, steps, prefetch)
+    assert statuses == {"a": "unchanged", "b": "unchanged", "c": "unchanged"}
+    assert sorted(sid for sid, _, _ in reality.reads) == ["a", "b", "c"]  # a by the walk, b and c early

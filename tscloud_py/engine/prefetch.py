@@ -32,9 +32,10 @@ AFTER_AT_MOST = 1.0  # seconds early reads wait for what they are to follow
 
 class Prefetch:
     def __init__(self, steps: Sequence[Step], previous: Mapping[str, Outputs], *, journal_current: bool,
-                 workers: int = 16, after: threading.Event | None = None) -> None:
+                 workers: int = 16, after: threading.Event | None = None, roots: bool = True) -> None:
         """``after``: the reads go out once it is set (the lock's write is on the wire, so theirs do not
-        delay it), or after ``AFTER_AT_MOST`` seconds."""
+        delay it), or after ``AFTER_AT_MOST`` seconds. ``roots``: read the steps that need nothing too (for
+        reads that go out before the walk starts; once it has, it reads those itself at once)."""
         self._previous = previous
         self._needs = {s.id: tuple(s.needs) for s in steps}
         self._confirmed = False
@@ -46,6 +47,8 @@ class Prefetch:
         for step in steps:
             if any(n not in previous for n in step.needs):
                 continue  # a need never recorded: its outputs are this run's to make
+            if not step.needs and not roots:
+                continue
             sink = RecordingSink()
             ctx = StepContext(outputs, previous, sink, step_id=step.id, needs=frozenset(step.needs),
                               journal_current=journal_current)

@@ -129,7 +129,8 @@ class Workspace:
         context says), so the walk's reads make one wave, not a chain."""
         from tscloud_py.engine.prefetch import Prefetch
 
-        reads = Prefetch(self.steps, self.journal.outputs(), journal_current=current)
+        # the walk reads the steps that need nothing as it starts: they would gain nothing here
+        reads = Prefetch(self.steps, self.journal.outputs(), journal_current=current, roots=False)
         reads.confirm(True)
         return reads
 
