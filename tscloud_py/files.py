@@ -1,4 +1,5 @@
-"""Reading a small file the user or another run may have made anything: the config, a local journal.
+"""Reading a small file the user or another run may have made anything: the config, a local journal; and
+writing one of tscloud's own caches whole or not at all.
 
 A path can name a FIFO (a read would wait forever), a device (``/dev/zero`` never ends), a file that
 fails on read (``/proc/self/mem``), a symlink loop or a huge file: each is refused with one line saying
@@ -7,6 +8,7 @@ why, never an internal error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -46,3 +48,21 @@ def read_regular(path: Path, limit: int) -> bytes:
 
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
+
+
+def write_whole(path: Path, data: bytes) -> bool:
+    """Write ``path`` (mode 0600) through a temporary file renamed over it, so a reader sees the old file or
+    the new one, never a torn one. False where it cannot be written: what is written this way is a cache,
+    whose loss costs time only."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False

@@ -9,11 +9,11 @@ job's role session) are new each run and are simply looked up again.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
+from pathlib import Path
 
+from tscloud_py.files import write_whole
 from tscloud_py.user_cache import user_cache_dir
 
 MAX_ENTRIES = 64  # the most recent keys; a file read on every run stays a few KB
@@ -23,7 +23,7 @@ def _entry(endpoint: str | None, access_key: str) -> str:
     return hashlib.sha256(f"{endpoint or 'aws'}\0{access_key}".encode()).hexdigest()[:32]
 
 
-def _path() -> os.PathLike[str]:
+def _path() -> Path:
     return user_cache_dir("accounts.json")
 
 
@@ -52,14 +52,4 @@ def remember_account(endpoint: str | None, access_key: str | None, account: str)
     entries.pop(_entry(endpoint, access_key), None)
     entries[_entry(endpoint, access_key)] = account
     kept = dict(list(entries.items())[-MAX_ENTRIES:])
-    path = user_cache_dir("accounts.json")
-    tmp = path.with_name(f".accounts.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(kept, fh)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_whole(_path(), json.dumps(kept).encode())

@@ -12,10 +12,10 @@ one S3 does not name by MD5 is not kept at all.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 from pathlib import Path
+
+from tscloud_py.files import write_whole
 
 
 class KeptManifest:
@@ -43,14 +43,7 @@ class KeptManifest:
     def keep(self, body: bytes, etag: str) -> None:
         if self.path is None or _md5(body) != etag:
             return
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(etag.encode() + b"\n" + body)
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        write_whole(self.path, etag.encode() + b"\n" + body)
 
 
 def _md5(body: bytes) -> str:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from tscloud_py.files import write_whole
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,4 @@ class ReleaseCache:
         """Write it for the next run (atomically: a torn file would only be unusable, never wrong)."""
         doc = {"where": self._where_digest(), "lock_etag": released.lock_etag, "journal_etag": released.journal_etag,
                "digest": released.digest, "journal": released.body.decode()}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        write_whole(self.path, json.dumps(doc).encode())
