@@ -165,3 +165,16 @@ def test_a_journal_edited_by_hand_since_is_read_as_it_is(store: S3StateStore, tm
     assert again.journal.outputs() == {"bucket": {"bucket": "by-hand"}}  # ... the journal is what is stored
     assert again.store.vouched is False and not again.journal.finished()  # and not the run's last word
     again.journal.mark_run({"ok": True}, release=again.lock.release)  # written over the edit's ETag
+
+
+def test_the_lock_write_is_seen_on_the_wire_whichever_client_sends_it(store: S3StateStore, tmp_path: Path) -> None:
+    """Early reads wait for the state bucket's first write (``writing``); a read answered before it moves the
+    store to its full-retry client, which must tell of the write too (else the reads wait their whole second)."""
+    Copy(store, tmp_path / "copy", 1).run({"bucket": "b1"})
+    fresh = S3StateStore(store.factory, store.bucket, owned=True)
+    assert fresh.get(JOURNAL) is not None  # answered: the next request goes through the other client
+    assert not fresh.writing.is_set()
+    current = fresh.get(LOCK)
+    assert current is not None
+    fresh.replace(LOCK, current.body, current.etag)
+    assert fresh.writing.is_set()

@@ -47,6 +47,7 @@ class S3StateStore:
         # Set once a write (a run's first: the lock's) is on the wire. Reads a run starts early wait for it
         # (``engine/prefetch.py``): their requests would otherwise hold the CPU the lock's is built on.
         self.writing = threading.Event()
+        self._hooked: set[int] = set()  # the clients whose events reach this store
 
     @property
     def where(self) -> str:
@@ -57,14 +58,14 @@ class S3StateStore:
         # Until the endpoint has answered once, a request is sent at most IDENTITY_ATTEMPTS times: with the
         # account already known (``aws/account_cache.py``) the lock is the run's first request, and an
         # endpoint that cannot be reached at all ends the run within seconds, not after a minute of backoff.
-        if not self._answered:
-            first = self.factory.client("s3", attempts=IDENTITY_ATTEMPTS)
+        client = self.factory.client("s3", attempts=None if self._answered else IDENTITY_ATTEMPTS)
+        if id(client) not in self._hooked:
+            self._hooked.add(id(client))
             # after-call fires on every answer, an error's too: only a request that got none is retried less
-            first.meta.events.register("after-call", self._heard, unique_id=f"state-answered-{id(self)}")
-            first.meta.events.register("before-send.s3.PutObject", self._sending,
-                                       unique_id=f"state-writing-{id(self)}")
-            return first
-        return self.factory.client("s3")
+            client.meta.events.register("after-call", self._heard, unique_id=f"state-answered-{id(self)}")
+            client.meta.events.register("before-send.s3.PutObject", self._sending,
+                                        unique_id=f"state-writing-{id(self)}")
+        return client
 
     def _heard(self, **_: Any) -> None:
         self._answered = True
