@@ -31,5 +31,5 @@ def test_config_key_and_every_preset_flag_accept_exactly_the_registry() -> None:
     assert get_args(get_type_hints(Config)["preset"]) == PRESET_NAMES
     assert isinstance(cli, click.Group)
     for command in ("init", "plan", "deploy"):
-        option = next(p for p in cli.commands[command].params if "--preset" in getattr(p, "opts", ()))
+        option = next(p for p in cli.get_command(click.Context(cli), command).params if "--preset" in getattr(p, "opts", ()))
         assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == PRESET_NAMES

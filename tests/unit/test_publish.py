@@ -76,3 +76,32 @@ def test_inside_project(tmp_path: Path) -> None:
     notes: list[str] = []
     assert inside_project("t.toml", "site.dir", tmp_path, "/etc", allow_outside=True, notices=notes) == Path("/etc")
     assert notes and "allow_outside" in notes[0]
+
+
+@pytest.mark.parametrize("preset", ["static-site", "fullstack-app"])
+def test_the_upload_takes_the_walk_the_preset_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      preset: str) -> None:
+    """A site is walked once per run: the preset's check of what it publishes, which the upload then lists."""
+    import tscloud_py.build.publish as publish
+    from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.config.load import config_from_dict
+    from tscloud_py.presets import load_preset
+    from tscloud_py.presets.steps import upload as upload_module
+
+    (tmp_path / "dist" / "a").mkdir(parents=True)
+    (tmp_path / "dist" / "index.html").write_text("<h1>hi</h1>")
+    (tmp_path / "dist" / "a" / "b.css").write_text("b{}")
+    (tmp_path / "dist" / ".env").write_text("SECRET=1")
+    raw: dict[str, object] = {"app": "shop", "preset": preset, "site": {"dir": "dist"}}
+    if preset == "fullstack-app":
+        raw["api"] = {"image": "nginx:1.27"}
+    config = config_from_dict(raw, "tscloud.toml", base_dir=tmp_path, region="us-east-1")
+    the_preset = load_preset(config, ClientFactory(region="us-east-1"))
+    upload = next(s for s in the_preset.steps() if s.id == "upload")
+    walks: list[Path] = []
+    real_walk = publish.walk
+    for module in (publish, upload_module):  # the check's walk, and the one the upload would make
+        monkeypatch.setattr(module, "walk", lambda root, **kw: walks.append(root) or real_walk(root, **kw))
+    the_preset.validate()
+    assert sorted(upload.tree) == ["a/b.css", "index.html"]  # the private .env held back, as the check said
+    assert walks == [tmp_path / "dist"]

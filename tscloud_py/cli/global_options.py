@@ -17,6 +17,7 @@ def hoist(group: click.Group, args: list[str]) -> list[str]:
     rest: list[str] = []
     command: click.Command | None = None
     own: dict[str, bool] = {}
+    ctx = click.Context(group)
     i = 0
     while i < len(args):
         arg = args[i]
@@ -30,9 +31,9 @@ def hoist(group: click.Group, args: list[str]) -> list[str]:
             i += width
             continue
         if command is None and not arg.startswith("-"):
-            command = group.commands.get(arg)
-        elif isinstance(command, click.Group) and not arg.startswith("-") and arg in command.commands:
-            command = command.commands[arg]
+            command = group.get_command(ctx, arg)
+        elif isinstance(command, click.Group) and not arg.startswith("-") and command.get_command(ctx, arg):
+            command = command.get_command(ctx, arg)
         if command is not None:
             own = _option_names(command)
         rest.append(arg)

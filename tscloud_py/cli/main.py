@@ -18,20 +18,13 @@ from typing import Any
 import click
 
 from tscloud_py import __version__
-from tscloud_py.cli.commands import register_all
+from tscloud_py.cli.commands import LazyGroup
 from tscloud_py.errors import TscloudError
 from tscloud_py.operations.context import AppContext
 from tscloud_py.operations.exit_guard import Terminated
 
 
-class TscloudGroup(click.Group):
-    """Keeps commands in the order they were added in `--help`."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
-
-
-@click.group(cls=TscloudGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("tscloud.toml"), show_default=True, help="The config file.")
 @click.option("--stage", help="Stage name (default: config `stage`, else dev).")
@@ -59,8 +52,6 @@ def cli(ctx: click.Context, config_path: Path, stage: str | None, profile: str |
                      endpoint_url=endpoint_url, local=local, output=output, yes=yes, verbose=verbose)
     ctx.obj = app
 
-
-register_all(cli)
 
 
 def _check_endpoint(flag: str, url: str) -> None:

@@ -11,18 +11,19 @@ if TYPE_CHECKING:
     from tscloud_py.operations.workspace import Workspace
 
 
-def run_extras(ws: Workspace, kind: str, result: RunResult) -> dict[str, Any]:
+def run_extras(ws: Workspace, kind: str, result: RunResult | None) -> dict[str, Any]:
     """Extra fields of the run summary (journal ``last_run`` and run record).
 
-    ``cost_inputs`` is what the stage runs after this run: the config's inputs after a deploy,
-    nothing after a complete destroy, the previous inputs after a failed destroy.
+    ``cost_inputs`` is what the stage runs after this run: the config's inputs after a deploy (whatever
+    its ``result``: they can be gathered while its steps run), nothing after a complete destroy, the
+    previous inputs after a failed destroy.
     """
     from tscloud_py.cost.inputs import cost_inputs
 
     try:
         if kind == "deploy":
             return {"cost_inputs": cost_inputs(ws.config)}
-        if kind == "destroy" and result.ok:
+        if kind == "destroy" and result is not None and result.ok:
             return {"cost_inputs": None}
         previous = (ws.journal.data.get("last_run") or {}).get("cost_inputs")
         return {"cost_inputs": previous}

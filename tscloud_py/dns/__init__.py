@@ -14,19 +14,34 @@ Credentials come only from environment variables:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tscloud_py.dns.base import CLOUDFRONT_ZONE_ID, DnsAuthError, DnsError, Provider, Record, Zone
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
     from tscloud_py.config.schema import DnsConfig
+    from tscloud_py.dns.base import (
+        CLOUDFRONT_ZONE_ID,
+        DnsAuthError,
+        DnsError,
+        Provider,
+        Record,
+        Zone,
+    )
 
 __all__ = ["CLOUDFRONT_ZONE_ID", "DnsAuthError", "DnsError", "Provider", "Record", "Zone", "get_provider",
            "provider_by_name"]
 
 PROVIDER_NAMES = ("route53", "cloudflare", "porkbun", "godaddy")
 URL_VARIABLES = ("TSCLOUD_CLOUDFLARE_API_URL", "TSCLOUD_PORKBUN_API_URL", "TSCLOUD_GODADDY_API_URL")
+
+
+def __getattr__(name: str) -> Any:
+    # The interface's types, imported when first used: every command checks URL_VARIABLES, few touch DNS.
+    if name in __all__:
+        from tscloud_py.dns import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def provider_by_name(name: str, factory: ClientFactory, *, zone: str | None = None, zone_id: str | None = None,

@@ -104,6 +104,8 @@ def plan(app: AppContext, face: Face, target: Target | None = None) -> PlanOutco
 
 
 def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target | None = None) -> RunOutcome:
+    from tscloud_py.concurrency import Background
+    from tscloud_py.cost.hooks import run_extras
     from tscloud_py.engine.graph import select
     from tscloud_py.engine.runner import Runner
     from tscloud_py.operations.workspace import Workspace
@@ -122,10 +124,12 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
         ws.journal.check_writable()
         sink = _recording(face, ws, "deploy")
         current = lock.took_over is None and ws.journal.finished()
+        # The summary's extras (the cost inputs: a walk of the site's sizes) are gathered while the steps run.
+        extras = Background(lambda: run_extras(ws, "deploy", None), name="run-extras")
         with _recorded_if_interrupted(ws, face, "deploy", sink, request.rerun):
             result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal,
                             prefetch=ws.confirm(foreseen, current=current)).deploy(selected)
-        return _finish(ws, "deploy", result, sink.events, lock)
+        return _finish(ws, "deploy", result, sink.events, lock, extras=extras.result())
 
 
 def destroy(app: AppContext, face: Face, request: DestroyRequest, target: Target | None = None) -> RunOutcome:
@@ -287,10 +291,9 @@ def _write_interrupted(ws: Workspace, kind: str, events: list[Event], started: f
     return path
 
 
-def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lock: Lock) -> RunOutcome:
-    from tscloud_py.cost.hooks import run_extras
-    from tscloud_py.operations.timeline import after_run_record
-
+def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lock: Lock, *,
+            extras: dict[str, Any] | None = None) -> RunOutcome:
+    """``extras``: the summary's extra fields, when gathered already (``run_extras``)."""
     steps = [r.to_json() for r in result.results if r.selected and r.status != "absent"]
     outputs: dict[str, Any] = {}
     if kind == "deploy":
@@ -302,7 +305,11 @@ def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lo
 
         outputs = with_local_urls(ws.app, outputs)
     summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
-    summary.update(run_extras(ws, kind, result))
+    if extras is None:
+        from tscloud_py.cost.hooks import run_extras
+
+        extras = run_extras(ws, kind, result)
+    summary.update(extras)
     # The journal is final: the lock goes back beside its last write, so the requests reported below
     # include the release.
     ws.journal.mark_run(summary, release=lock.release)
@@ -314,5 +321,7 @@ def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lo
         "events": [e.__dict__ for e in sink.events],
         "requests": requests_report(ws),
     })
+    from tscloud_py.operations.timeline import after_run_record
+
     return RunOutcome(ws, kind, result, steps, outputs, requests_report(ws), record,
                       timeline=after_run_record(kind, record))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.config.preset_registry import PRESETS
@@ -37,6 +38,7 @@ class Preset(ABC):
         self.notices: list[str] = []
         # what preflight() checked and found in order, one line each: plan shows them
         self.checks: list[str] = []
+        self._checked: dict[tuple[Path, tuple[str, ...], bool, str], Tree] = {}
 
     @property
     def names(self) -> Names:
@@ -84,12 +86,18 @@ class Preset(ABC):
             return Tree()
         tree = check_tree(self.config.path, name, root, include=tuple(include), skip_private=private,
                           key_prefix=key_prefix)
+        self._checked[(root.resolve(), tuple(include), private, key_prefix)] = tree
         if tree.private:
             shown = ", ".join(tree.private[:8]) + (f" and {len(tree.private) - 8} more" if len(tree.private) > 8
                                                    else "")
             self.notices.append(f"{name}: not published (private): {shown}; list them in {table}.include "
                                 "to publish them")
         return tree
+
+    def checked_tree(self, root: Path, *, include: tuple[str, ...] = (), key_prefix: str = "") -> Tree | None:
+        """The published tree ``check_published`` walked under ``root`` in this run, if it did: the step that
+        uploads it takes that walk instead of making a second (a big site's walk is a stat per file)."""
+        return self._checked.get((root.resolve(), tuple(include), True, key_prefix))
 
     def secret_readers(self) -> dict[str, SecretReader]:
         """step id -> the secrets it reads, as the config references them (`plan` lists them, `secret list`

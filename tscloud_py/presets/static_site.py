@@ -70,7 +70,9 @@ def site_steps(preset: Preset, site: SiteConfig) -> list[Step]:
     upload = UploadStep("upload", s3, site.resolved_dir(config.base_dir), needs=["bucket"],
                         bucket=bucket.output("bucket"), include=tuple(site.include),
                         concurrency=preset.options.upload_concurrency,
-                        hash_cache=config.base_dir / ".tscloud" / "cache")
+                        hash_cache=config.base_dir / ".tscloud" / "cache",
+                        walked=lambda: preset.checked_tree(site.resolved_dir(config.base_dir),
+                                                           include=tuple(site.include)))
     steps += [
         distribution,
         BucketPolicyStep("bucket-policy", s3, needs=["bucket", "distribution"], bucket=bucket.output("bucket"),
@@ -114,10 +116,13 @@ class StaticSite(Preset):
             self.check_dns(self.site.domain)
 
     def steps(self) -> list[Step]:
+        steps = site_steps(self, self.site)
+        if self.config.alerts is None:
+            return steps  # nothing to watch: the alarm steps' modules are not even loaded
+
         from tscloud_py.presets.steps.alarm_catalogue import watched
         from tscloud_py.presets.steps.alarms import alert_steps
 
-        steps = site_steps(self, self.site)
         distribution = next(s for s in steps if s.id == "distribution")
         return steps + alert_steps(self.names, self.config.alerts, self.aws, [
             watched("distribution", "cdn", distribution_id=distribution.output("distribution_id"))])

@@ -1,4 +1,5 @@
-"""Command modules. Each exposes ``register(group)``; ``register_all`` wires them in order."""
+"""Command modules. Each exposes ``register(group)``; ``LazyGroup`` calls it when one of its commands is
+asked for."""
 
 from __future__ import annotations
 
@@ -14,32 +15,45 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 pass_app = click.make_pass_decorator(AppContext)
 
-# Order is the order of `tscloud --help`.
-COMMAND_MODULES = [
-    "tscloud_py.cli.commands.init_cmd",
-    "tscloud_py.cli.commands.lifecycle",
-    "tscloud_py.cli.commands.state_cmd",
-    "tscloud_py.cli.commands.logs_cmd",
-    "tscloud_py.cli.commands.secret_cmd",
-    "tscloud_py.cli.commands.local",
-    "tscloud_py.cli.commands.cloudfront",
-    "tscloud_py.cli.commands.preview",
-    "tscloud_py.cli.commands.ssr",
-    "tscloud_py.cli.commands.ssr_doctor",
-    "tscloud_py.cli.commands.lambda_cmd",
-    "tscloud_py.cli.commands.dns",
-    "tscloud_py.cli.commands.cost_cmd",
-    "tscloud_py.cli.commands.iam_cmd",
-    "tscloud_py.cli.commands.ci_cmd",
-    "tscloud_py.cli.commands.completion",
-]
+# Each top-level command and the modules that define it (a module's ``register`` adds all of its
+# commands), in the order of `tscloud --help`. A command's modules are imported only when it runs (or
+# `--help` lists it): `tscloud deploy` does not pay for the other fifteen.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "init": ("init_cmd",),
+    "config": ("init_cmd",),
+    "plan": ("lifecycle",),
+    "deploy": ("lifecycle",),
+    "status": ("lifecycle",),
+    "outputs": ("lifecycle",),
+    "destroy": ("lifecycle",),
+    "state": ("state_cmd",),
+    "logs": ("logs_cmd",),
+    "secret": ("secret_cmd",),
+    "local": ("local",),
+    "cloudfront": ("cloudfront",),
+    "preview": ("preview",),
+    "ssr": ("ssr", "ssr_doctor"),  # ``ssr doctor`` lives in its own module
+    "lambda": ("lambda_cmd",),
+    "dns": ("dns",),
+    "cert": ("dns",),
+    "cost": ("cost_cmd",),
+    "iam": ("iam_cmd",),
+    "ci": ("ci_cmd",),
+    "completion": ("completion",),
+}
 
 
-def register_all(group: click.Group) -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        module.register(group)
+class LazyGroup(click.Group):
+    """The top-level group: commands listed from ``COMMANDS``, their modules imported on first use."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            for module in COMMANDS.get(cmd_name, ()):
+                importlib.import_module(f"{__name__}.{module}").register(self)
+        return self.commands.get(cmd_name)
 
 
 class SuggestingChoice(click.Choice):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from tscloud_py.aws.s3 import S3, UNCHANGED
 from tscloud_py.aws.s3_put import Upload
 from tscloud_py.build.hash_cache import HashCache
 from tscloud_py.build.kept_manifest import KeptManifest
-from tscloud_py.build.publish import walk
+from tscloud_py.build.publish import Tree, walk
 from tscloud_py.build.sync import (
     MANIFEST_KEY,
     PART_SIZE,
@@ -82,7 +82,9 @@ class UploadStep(Step):
 
     def __init__(self, step_id: str, s3: S3, source: Path, *, needs: Sequence[str], bucket: Ref[str],
                  prefix: str = "", concurrency: int | None = None, include: tuple[str, ...] = (),
-                 hash_cache: Path | None = None) -> None:
+                 hash_cache: Path | None = None, walked: Callable[[], Tree | None] | None = None) -> None:
+        """``walked``: the build's tree if this run already walked it (the preset's check of what it
+        publishes, ``Preset.checked_tree``), else None and the step walks it."""
         self.id = step_id
         self.s3 = s3
         self.source = source
@@ -92,6 +94,7 @@ class UploadStep(Step):
         self.concurrency = concurrency or DEFAULT_UPLOAD_CONCURRENCY
         self.include = include
         self.hash_cache = hash_cache  # a directory: hashes of unchanged files are not computed again
+        self.walked = walked
         self.hashed = 0  # files read and hashed by this run (the others' stat matched the cache)
         self._tree: dict[str, Path] | None = None
         self._local: dict[str, LocalFile] | None = None
@@ -101,7 +104,10 @@ class UploadStep(Step):
         """The build's files by relative path, walked once: what the listing is split by, before any is
         hashed."""
         if self._tree is None:
-            self._tree = walk(self.source, include=self.include, key_prefix=self.prefix).files
+            tree = self.walked() if self.walked is not None else None
+            if tree is None:
+                tree = walk(self.source, include=self.include, key_prefix=self.prefix)
+            self._tree = tree.files
         return self._tree
 
     @property

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.cloudfront.client import CloudFront
-from tscloud_py.aws.wafv2 import Wafv2, WebAcl, WebAclSpec
 from tscloud_py.config.tables.edge import WafConfig
 from tscloud_py.engine.ref import Ref
 from tscloud_py.engine.step import Change, Outputs, Step, StepContext
@@ -19,6 +18,7 @@ from tscloud_py.presets.naming import Names
 
 if TYPE_CHECKING:
     from tscloud_py.aws.session import ClientFactory
+    from tscloud_py.aws.wafv2 import Wafv2, WebAcl, WebAclSpec
     from tscloud_py.config.schema import Config
 
 
@@ -28,6 +28,9 @@ def web_acl_name(names: Names) -> str:
 
 
 def web_acl_spec(names: Names, waf: WafConfig) -> WebAclSpec:
+    # the WAF client's module is loaded only by a stage that has a web ACL
+    from tscloud_py.aws.wafv2 import WebAclSpec
+
     return WebAclSpec(
         name=web_acl_name(names), mode=waf.mode, rate_limit=waf.rate_limit_per_5min,
         path_limits=tuple(sorted(waf.rate_limit_paths.items())), managed=tuple(waf.managed_rules),
@@ -37,14 +40,20 @@ def web_acl_spec(names: Names, waf: WafConfig) -> WebAclSpec:
 def web_acl_step(config: Config, aws: ClientFactory, names: Names) -> WebAclStep | None:
     """The "web-acl" step when the stage has a web ACL ([waf], or a production stage), else None."""
     settings = config.web_acl
-    return WebAclStep("web-acl", Wafv2(aws), names, settings) if settings is not None else None
+    if settings is None:
+        return None
+    from tscloud_py.aws.wafv2 import Wafv2
+
+    return WebAclStep("web-acl", Wafv2(aws), names, settings)
 
 
 def is_our_web_acl(names: Names, arn: str | None) -> bool:
     """Whether a distribution's WebACLId is this stage's web ACL (so turning [waf] off may detach it)."""
+    if not arn:
+        return False
     from tscloud_py.aws.wafv2 import parse_acl_arn
 
-    parts = parse_acl_arn(arn or "")
+    parts = parse_acl_arn(arn)
     return parts is not None and parts["name"] == web_acl_name(names)
 
 
