@@ -88,6 +88,12 @@ def retrying(when: Callable[[BaseException], bool], *, what: str, attempts: int 
     )
 
 
+def prepare() -> None:
+    """Load tenacity ahead of the first ``retrying`` (a deploy's first, the invalidation's, is on its
+    critical path): for a thread that runs while the run waits on the network."""
+    import tenacity  # noqa: F401
+
+
 def role_not_ready(exc: BaseException) -> bool:
     """A call that names a role IAM has not finished propagating. Each service says it its own way:
 
