@@ -489,3 +489,52 @@ def test_a_context_made_outside_the_engine_checks_nothing() -> None:
     c = StepContext(outputs={"a": {"id": "a-id"}})
     assert c.output("a", "id") == "a-id"
     assert c.for_step("x", ["a"]).output("a", "id") == "a-id"
+
+
+# -- steps settled by their read -----------------------------------------------------------------------
+class SettledStep(FakeStep):
+    settled_by_read = True
+
+
+def test_the_summary_goes_out_beside_the_steps_settled_by_their_read(tmp_path: Path) -> None:
+    """Once only steps settled by their read run, ``settled`` is called with the run so far, while their
+    apply is in flight (the apply below waits for it), and a journal closed by the release records no more."""
+    w = World()
+    journal = Journal(tmp_path / "journal.json", app="app", stage="dev", preset="x")
+    called = threading.Event()
+    seen: list[tuple[list[str], list[str], bool]] = []
+
+    class Waits(SettledStep):
+        def apply(self, ctx: StepContext, observed: Any) -> Outputs:
+            assert called.wait(5), "settled was not called while this apply ran"
+            return super().apply(ctx, observed)
+
+    released: list[str | None] = []
+
+    def settled(so_far: Any, pending: list[str]) -> None:
+        seen.append(([r.id for r in so_far.results], pending, so_far.ok))
+        journal.mark_run({"ok": True, "pending": pending}, release=lambda seal=None: released.append(seal))
+        called.set()
+
+    steps = [FakeStep(w, "a"), FakeStep(w, "b", ["a"]), Waits(w, "tail", ["b"])]
+    result = Runner(steps, ctx(), journal).deploy(settled=settled)
+    assert result.ok and [r.status for r in result.results] == ["created", "created", "created"]
+    assert seen == [(["a", "b"], ["tail"], True)] and len(released) == 1
+    on_disk = json.loads(journal.path.read_text())
+    # the tail's record came after the summary and the release: kept in memory, not written
+    assert on_disk["steps"]["tail"]["status"] == "pending" and on_disk["last_run"]["pending"] == ["tail"]
+    assert journal.steps["tail"]["status"] == "created"
+
+
+def test_settled_is_not_called_after_a_failure_nor_with_nothing_pending() -> None:
+    w = World()
+    calls: list[list[str]] = []
+    failed = [FakeStep(w, "a", fail=True), FakeStep(w, "b"), SettledStep(w, "tail", ["b"])]
+    assert not Runner(failed, ctx(), None).deploy(settled=lambda _r, pending: calls.append(pending)).ok
+    # a settled step that needs nothing may end first: when the others end nothing is pending
+    early = [SettledStep(w, "first"), FakeStep(w, "slow", delay=0.1)]
+    assert Runner(early, ctx(), None).deploy(settled=lambda _r, pending: calls.append(pending)).ok
+    # a step that is not settled by its read left running: the summary waits for the end
+    mixed = [FakeStep(w, "x"), SettledStep(w, "tail2", ["x"]), FakeStep(w, "last", ["x"], delay=0.1)]
+    assert Runner(mixed, ctx(), None).deploy(settled=lambda _r, pending: calls.append(pending)).ok
+    assert calls == []

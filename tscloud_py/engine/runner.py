@@ -89,15 +89,37 @@ class Runner:
         self.max_workers = max_workers
         self.prefetch = prefetch
         self._statuses: dict[str, str] = {}
+        self._started = 0.0
 
     # -- deploy -----------------------------------------------------------------
-    def deploy(self, selected: set[str] | None = None) -> RunResult:
+    def deploy(self, selected: set[str] | None = None, *,
+               settled: Callable[[RunResult, list[str]], None] | None = None) -> RunResult:
+        """``settled(run so far, pending ids)``: called once, on the walk's thread, when every step has finished
+        ok but some whose read settles them (``Step.settled_by_read``) are still running: what the run
+        records can be written then, beside their requests. Not called when a step failed, nor when
+        nothing is left pending."""
         selected = selected if selected is not None else {s.id for s in self.steps}
 
         def work(step: Step) -> StepResult:
             return self._deploy_step(step, step.id in selected)
 
-        return self._run(self.steps, lambda s: s.needs, work)
+        each = None
+        if settled is not None:
+            tail = {s.id for s in self.steps if s.settled_by_read}
+            called = False
+
+            def each(results: dict[str, StepResult]) -> None:
+                nonlocal called
+                pending = [s.id for s in self.steps if s.id not in results]
+                if called or not pending or any(sid not in tail for sid in pending):
+                    return
+                if any(r.status not in OK_STATUSES | {"not-selected"} for r in results.values()):
+                    return
+                called = True
+                settled(RunResult([results[s.id] for s in self.steps if s.id in results], self.ctx.outputs,
+                                  self._started, time.time()), pending)
+
+        return self._run(self.steps, lambda s: s.needs, work, each=each)
 
     def _deploy_step(self, step: Step, selected: bool) -> StepResult:
         ctx = self.ctx.for_step(step.id, step.needs)
@@ -185,10 +207,13 @@ class Runner:
         order: Sequence[Step],
         prerequisites: Callable[[Step], Sequence[str]],
         work: Callable[[Step], StepResult],
+        *,
+        each: Callable[[dict[str, StepResult]], None] | None = None,
     ) -> RunResult:
         run = RunResult(started=time.time(), outputs=self.ctx.outputs)
+        self._started = run.started
         results = walk(order, prerequisites, work, max_workers=self.max_workers,
-                       blocks=lambda r: r.status in ("failed", "skipped"), skip=self._skip)
+                       blocks=lambda r: r.status in ("failed", "skipped"), skip=self._skip, each=each)
         run.results = [results[s.id] for s in order if s.id in results]
         run.ended = time.time()
         return run

@@ -25,8 +25,11 @@ def walk(
     max_workers: int = DEFAULT_WORKERS,
     blocks: Callable[[R], bool] = lambda _result: False,
     skip: Callable[[Step, list[str]], R] | None = None,
+    each: Callable[[dict[str, R]], None] | None = None,
 ) -> dict[str, R]:
     """``work(step)`` for every step, by id, each started once every prerequisite has a result.
+
+    ``each(results)``: called on the walk's thread whenever results have come in, with all of them so far.
 
     A step one of whose prerequisites' results ``blocks`` is not worked on: ``skip(step, blocking ids)``
     gives its result. If ``work`` raises, the walk stops at once and the exception propagates; steps
@@ -57,6 +60,8 @@ def walk(
             for fut in done:
                 step = running.pop(fut)
                 results[step.id] = fut.result()
+            if each is not None:
+                each(results)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -172,6 +172,9 @@ class Step(ABC):
     has_resources: bool = True
     #: the outputs other steps may reference (``output``)
     provides: frozenset[str] = frozenset()
+    #: True when the step's read alone tells whether its apply took effect (reality names what it did; its
+    #: journal record is never taken for it): the run's summary may go out while its apply is in flight
+    settled_by_read: bool = False
 
     def output(self, key: str) -> Ref[Any]:
         """A reference to this step's output ``key``, for a step that reads it; an unknown key raises

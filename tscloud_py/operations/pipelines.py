@@ -19,6 +19,7 @@ from tscloud_py.errors import JournalDisagreesError, NotDeployedError, UsageErro
 from tscloud_py.operations import exit_guard
 
 if TYPE_CHECKING:
+    from tscloud_py.concurrency import Background
     from tscloud_py.engine.events import Event, EventSink, RecordingSink
     from tscloud_py.engine.plan import Plan
     from tscloud_py.engine.runner import RunResult
@@ -126,10 +127,19 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
         current = lock.took_over is None and ws.journal.finished()
         # The summary's extras (the cost inputs: a walk of the site's sizes) are gathered while the steps run.
         extras = Background(lambda: run_extras(ws, "deploy", None), name="run-extras")
+        written: list[Background[None]] = []
+
+        def settled(so_far: RunResult, pending: list[str]) -> None:
+            # Only steps settled by their read are left (the invalidation): nothing trusts the journal's
+            # record of them, so the summary and the lock's release go out beside their requests.
+            summary = _summary("deploy", so_far, extras.result(), pending=pending)
+            written.append(Background(lambda: ws.journal.mark_run(summary, release=lock.release), name="summary"))
+
         with _recorded_if_interrupted(ws, face, "deploy", sink, request.rerun):
             result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal,
-                            prefetch=ws.confirm(foreseen, current=current)).deploy(selected)
-        return _finish(ws, "deploy", result, sink.events, lock, extras=extras.result())
+                            prefetch=ws.confirm(foreseen, current=current)).deploy(selected, settled=settled)
+        return _finish(ws, "deploy", result, sink.events, lock, extras=extras.result(),
+                       written=written[0] if written else None)
 
 
 def destroy(app: AppContext, face: Face, request: DestroyRequest, target: Target | None = None) -> RunOutcome:
@@ -291,10 +301,20 @@ def _write_interrupted(ws: Workspace, kind: str, events: list[Event], started: f
     return path
 
 
-def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lock: Lock, *,
-            extras: dict[str, Any] | None = None) -> RunOutcome:
-    """``extras``: the summary's extra fields, when gathered already (``run_extras``)."""
+def _summary(kind: str, result: RunResult, extras: dict[str, Any], *, pending: Sequence[str] = ()) -> dict[str, Any]:
+    """The run's summary as the journal keeps it (``last_run``); ``pending``: steps still in flight."""
     steps = [r.to_json() for r in result.results if r.selected and r.status != "absent"]
+    summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps,
+               **extras}
+    if pending:
+        summary["pending"] = list(pending)
+    return summary
+
+
+def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lock: Lock, *,
+            extras: dict[str, Any] | None = None, written: Background[None] | None = None) -> RunOutcome:
+    """``extras``: the summary's extra fields, when gathered already (``run_extras``); ``written``: the
+    journal's summary, when it went out before the last steps ended (``Runner.deploy``'s ``settled``)."""
     outputs: dict[str, Any] = {}
     if kind == "deploy":
         try:
@@ -304,15 +324,18 @@ def _finish(ws: Workspace, kind: str, result: RunResult, sink: RecordingSink, lo
         from tscloud_py.operations.local_urls import with_local_urls
 
         outputs = with_local_urls(ws.app, outputs)
-    summary = {"kind": kind, "ok": result.ok, "started": result.started, "ended": result.ended, "steps": steps}
     if extras is None:
         from tscloud_py.cost.hooks import run_extras
 
         extras = run_extras(ws, kind, result)
-    summary.update(extras)
+    summary = _summary(kind, result, extras)
+    steps = summary["steps"]
     # The journal is final: the lock goes back beside its last write, so the requests reported below
     # include the release.
-    ws.journal.mark_run(summary, release=lock.release)
+    if written is not None:
+        written.result()
+    else:
+        ws.journal.mark_run(summary, release=lock.release)
     record = ws.write_run_record(kind, {
         **summary, "app": ws.config.app, "stage": ws.config.stage, "preset": ws.config.preset,
         "needs": {s.id: list(s.needs) for s in ws.steps},

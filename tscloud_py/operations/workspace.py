@@ -86,7 +86,11 @@ class Workspace:
         state, journal = opening.result()
         # The clients the steps will ask for (and the retry policies they build) are made ready while the
         # command goes on to the lock and journal.
-        Background(lambda: (aws.warm(), retry.prepare()), name="clients")
+        def ready() -> None:
+            aws.warm()
+            retry.prepare()
+
+        Background(ready, name="clients")
         return cls(app, config, aws, preset, steps, journal, state)
 
     def foresee(self) -> Foreseen | None:

@@ -108,6 +108,7 @@ class Journal:
         # what the command should tell the user (a journal set aside)
         self.notices: list[str] = []
         self.marked = False  # this run wrote its summary or its interruption
+        self.closed = False  # the summary went out with the lock's release: nothing more is written
         if read:
             self.reload()
 
@@ -203,14 +204,21 @@ class Journal:
             self._write()
 
     def mark_run(self, summary: dict[str, Any], *, release: Release | None = None) -> None:
-        """The run's summary, written with every record still held back: the run got to its end.
+        """The run's summary, written with every record still held back: the run got to its end, but for
+        the steps the summary names ``pending`` (settled by their read, in flight as it is written).
         ``release``: the run lock, given back beside the write (it names the journal's digest, so the next
-        holder can tell whether this write landed)."""
+        holder can tell whether this write landed); the journal is closed after it."""
         with self._lock:
             self.data["last_run"] = summary
             self.data.pop("interrupted", None)
+            for step_id in summary.get("pending", ()):
+                # listed with what it recorded before, which nothing takes for how reality is
+                self.steps[step_id] = {"outputs": {}, **self.steps.get(step_id, {}), "status": "pending",
+                                       "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             self._write(release)
             self.marked = True
+            # A step still in flight (``Step.settled_by_read``) records into memory only: the lock is given back.
+            self.closed = release is not None
 
     def mark_interrupted(self) -> None:
         """This run stops before its summary: the records it holds and a mark that it did not finish,
@@ -233,6 +241,9 @@ class Journal:
 
     def _write(self, release: Release | None = None) -> None:
         from tscloud_py import redact
+
+        if self.closed:
+            return
 
         # A failed step's error (in last_run) may quote a secret that an AWS error echoed.
         data = redact.scrub_obj(self.data)

@@ -66,7 +66,7 @@ def _journal_info(backend: StateBackend) -> dict[str, Any] | None:
         age = time.time() - path.stat().st_mtime
     last = data.get("last_run") or {}
     return {"where": store.where, "age_seconds": round(age or 0.0, 1), "steps": len(data.get("steps", {})),
-            "last_run": {k: last.get(k) for k in ("kind", "ok", "ended") if k in last} or None}
+            "last_run": {k: last.get(k) for k in ("kind", "ok", "ended", "pending") if k in last} or None}
 
 
 @click.group()
@@ -99,6 +99,9 @@ def show(app: AppContext) -> None:
     else:
         last = journal["last_run"] or {}
         ran = f", last {last.get('kind')} {'ok' if last.get('ok') else 'failed'}" if last else ""
+        if last.get("pending"):
+            # steps settled by their read, whose answers came after the summary (the run record has them)
+            ran += f" ({', '.join(map(str, last['pending']))} in flight as it was written)"
         echo(f"  journal: {journal['steps']} steps, written {journal['age_seconds']:.0f}s ago{ran}")
 
 

@@ -256,6 +256,7 @@ class InvalidationStep(Step):
 
     kind = "CloudFront invalidation"
     has_resources = False
+    settled_by_read = True  # the newest invalidation's CallerReference names the build it was made for
 
     def __init__(self, step_id: str, cloudfront: CloudFront, names: Names, *, needs: Sequence[str],
                  upload: UploadStep, distribution_id: Ref[str], limit: int = 15, index: str = "index.html",
