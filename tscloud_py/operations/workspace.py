@@ -100,13 +100,9 @@ class Workspace:
         from tscloud_py.state import validate
         from tscloud_py.state.journal import finished_in, outputs_in
 
-        cache = getattr(self.state.lock, "cache", None)
-        kept = cache.peek() if cache is not None else None
+        kept = self.state.kept_journal(self.journal)
         if kept is None:
             return None
-        expect = getattr(self.journal.store, "expect", None)
-        if expect is not None:
-            expect(kept)  # whether the journal is still that one: asked beside the lock's write
         try:
             doc = validate.journal(validate.parse(kept.body, validate.MAX_JOURNAL_BYTES), app=self.config.app,
                                    stage=self.config.stage)
@@ -115,8 +111,7 @@ class Workspace:
         if doc is None:
             return None
         # after the lock's write: of the requests that go out together, it is the one the run waits for
-        after = getattr(self.state.store, "writing", None)
-        return Foreseen(Prefetch(self.steps, outputs_in(doc), journal_current=finished_in(doc), after=after),
+        return Foreseen(Prefetch(self.steps, outputs_in(doc), journal_current=finished_in(doc), after=kept.after),
                         kept.digest)
 
     def confirm(self, foreseen: Foreseen | None, *, current: bool) -> Prefetch:

@@ -10,6 +10,7 @@ and stage. Either way the lock holds a flocked file under the working copy's ``.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,16 @@ from tscloud_py.state.object_store import (
     lock_key,
 )
 from tscloud_py.state.release_cache import ReleaseCache
+
+
+@dataclass(frozen=True)
+class KeptJournal:
+    """The journal this working copy's last run left (``state/release_cache.py``), to start reads from
+    before the lock is held: ``after``, the event they follow (the lock's write on the wire)."""
+
+    body: bytes
+    digest: str
+    after: threading.Event
 
 
 @dataclass
@@ -55,6 +66,18 @@ class StateBackend:
     @property
     def where(self) -> str:
         return self.store.where if self.store is not None else str(self.local_dir)
+
+    def kept_journal(self, journal: Journal) -> KeptJournal | None:
+        """What this working copy's last run left, if anything: ``journal``'s store is asked at once, beside
+        the lock's write, whether it still holds it (``ObjectJournalStore.expect``)."""
+        if self.store is None or not isinstance(self.lock, LeaseLock) or self.lock.cache is None:
+            return None
+        kept = self.lock.cache.peek()
+        if kept is None:
+            return None
+        if isinstance(journal.store, ObjectJournalStore):
+            journal.store.expect(kept)
+        return KeptJournal(kept.body, kept.digest, self.store.writing)
 
     def journal_store(self) -> JournalStore:
         if self.store is None:

@@ -89,6 +89,9 @@ NOT_MODIFIED = Stored(b"", "", 0.0)  # what ``get(key, unless=etag)`` answers wh
 
 
 class ObjectStore(Protocol):
+    # set once a write (a run's first: the lock's) is on the wire; reads started early follow it
+    writing: threading.Event
+
     @property
     def where(self) -> str: ...  # shown to users, e.g. "s3://bucket"
 
