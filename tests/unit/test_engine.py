@@ -522,7 +522,7 @@ def test_the_summary_goes_out_beside_the_steps_settled_by_their_read(tmp_path: P
     assert seen == [(["a", "b"], ["tail"], True)] and len(released) == 1
     on_disk = json.loads(journal.path.read_text())
     # the tail's record came after the summary and the release: kept in memory, not written
-    assert on_disk["steps"]["tail"]["status"] == "pending" and on_disk["last_run"]["pending"] == ["tail"]
+    assert on_disk["steps"]["tail"]["status"] == "in-flight" and on_disk["last_run"]["pending"] == ["tail"]
     assert journal.steps["tail"]["status"] == "created"
 
 

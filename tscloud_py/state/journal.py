@@ -213,7 +213,7 @@ class Journal:
             self.data.pop("interrupted", None)
             for step_id in summary.get("pending", ()):
                 # listed with what it recorded before, which nothing takes for how reality is
-                self.steps[step_id] = {"outputs": {}, **self.steps.get(step_id, {}), "status": "pending",
+                self.steps[step_id] = {"outputs": {}, **self.steps.get(step_id, {}), "status": "in-flight",
                                        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             self._write(release)
             self.marked = True
