@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO, CliResult, run_cli
+from tscloud_py.presets.steps.upload import parse_manifest
 
 EXAMPLE_DIST = REPO / "examples" / "static-site" / "dist"
 OUTPUT_KEYS = ("bucket", "distribution_id", "distribution_domain", "url")
@@ -131,7 +132,7 @@ def end_state(endpoint: str, app: str, stage: str = "dev") -> dict[str, Any]:
     s3 = boto(endpoint, "s3")
     cf = boto(endpoint, "cloudfront")
     objs = objects(endpoint, bucket)
-    manifest = json.loads(objs.pop("_tscloud/manifest.json")["body"]) if "_tscloud/manifest.json" in objs else None
+    manifest = parse_manifest(objs.pop("_tscloud/manifest.json")["body"]) if "_tscloud/manifest.json" in objs else None
     state["objects"] = {k: {kk: vv for kk, vv in v.items() if kk != "body"} for k, v in objs.items()}
     state["manifest_files"] = sorted((manifest or {}).get("files", {}))
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])

@@ -405,3 +405,29 @@ def test_html_always_revalidates() -> None:
     assert cache_control("assets/page.html") == REVALIDATE
     assert cache_control("index-BxK3a9Zq.html") == REVALIDATE
     assert not is_fingerprinted("assets/page.html")
+
+
+def test_the_manifest_is_stored_gzipped_and_read_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import json
+    import zlib
+
+    from tscloud_py.presets.steps import upload
+    from tscloud_py.presets.steps.upload import manifest_body, parse_manifest
+
+    manifest = {"build_id": "b2", "files": {f"assets/f-{i:05}.js": {
+        "md5": f"{i:032x}", "content_type": "text/javascript; charset=utf-8",
+        "cache_control": "public, max-age=31536000, immutable"} for i in range(1000)}}
+    body = manifest_body(manifest)
+    plain = json.dumps(manifest, separators=(",", ":")).encode()
+    assert body[:2] == b"\x1f\x8b" and len(body) * 4 < len(plain)  # what goes up on every changing deploy
+    assert manifest_body(manifest) == body  # the same manifest is the same bytes (and ETag)
+    assert parse_manifest(body) == manifest
+    assert parse_manifest(plain) == manifest  # as older runs stored it
+    assert parse_manifest(gzip.compress(b"[1, 2]")) is None and parse_manifest(b"\x1f\x8bnot gzip") is None
+    # a body that inflates past the bound is not taken (the bucket is listed instead)
+    monkeypatch.setattr(upload, "MANIFEST_MAX_BYTES", len(plain))
+    assert parse_manifest(body) == manifest
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = squeeze.compress(b" " * (len(plain) + 1)) + squeeze.flush()
+    assert parse_manifest(bomb) is None

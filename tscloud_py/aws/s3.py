@@ -285,10 +285,12 @@ class S3:
             return ObjectRead(headers=headers, body=body)
         return None
 
-    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str) -> str:
+    def put_object(self, name: str, key: str, body: bytes, *, content_type: str, cache_control: str,
+                   content_encoding: str | None = None) -> str:
         """The object's new ETag (without quotes)."""
+        encoding = {"ContentEncoding": content_encoding} if content_encoding else {}
         resp = call(self._client.put_object, "s3:PutObject", Bucket=name, Key=key, Body=body,
-                    ContentType=content_type, CacheControl=cache_control)
+                    ContentType=content_type, CacheControl=cache_control, **encoding)
         return str(resp.get("ETag", "")).strip('"')
 
     def upload(self, name: str, files: list[Upload], *, concurrency: int) -> None:

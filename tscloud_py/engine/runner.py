@@ -105,7 +105,7 @@ class Runner:
 
         each = None
         if settled is not None:
-            tail = {s.id for s in self.steps if s.settled_by_read}
+            tail = {s.id for s in self.steps if s.settled_by_read and s.id in selected}  # applied by this run
             called = False
 
             def each(results: dict[str, StepResult]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,9 @@ from tscloud_py.presets.naming import Names
 # Sized for latency, not for this machine: a request to a far S3 endpoint is mostly waiting, so
 # 1,000 small files at 64 at once and 30 ms a round trip take 16 round trips, about half a second.
 DEFAULT_UPLOAD_CONCURRENCY = 64
+GZIP_MAGIC = b"\x1f\x8b"
+# A manifest past this inflated is not taken (a 100,000-file site's is 15 MB): the bucket is listed.
+MANIFEST_MAX_BYTES = 256 * 1024 * 1024
 # Keys per listed range: a page holds 1,000, and the slack is for what the bucket has and the build
 # has not (its manifest, stale files), which would otherwise cost a second page, one round trip later.
 LIST_SPLIT = 800
@@ -48,14 +53,26 @@ class BucketContents:
 
 
 def manifest_body(manifest: dict[str, Any]) -> bytes:
-    """The manifest as stored: compact, which the standard library encodes in C (an indented document is
-    encoded in Python, ten times slower, and a 100,000-file site's manifest is megabytes)."""
-    return json.dumps(manifest, separators=(",", ":")).encode()
+    """The manifest as stored: compact JSON, which the standard library encodes in C (an indented document
+    is encoded in Python, ten times slower), gzipped (``Content-Encoding: gzip``). Its entries repeat the
+    same types and headers: a 1,000-file site's 144 KB goes up as 28 KB, a 100,000-file site's 14.6 MB as
+    about 3 MB, on every deploy that changes a file. ``mtime=0``: the same manifest is the same bytes."""
+    return gzip.compress(json.dumps(manifest, separators=(",", ":")).encode(), compresslevel=1, mtime=0)
 
 
-def _parsed(raw: bytes | None) -> dict[str, Any] | None:
+def parse_manifest(raw: bytes | None) -> dict[str, Any] | None:
+    """The manifest a body holds (gzipped, or plain JSON as older runs stored it); None for one that is
+    not a manifest, or inflates past ``MANIFEST_MAX_BYTES`` (the bucket is then listed instead)."""
     if not raw:
         return None
+    if raw[:2] == GZIP_MAGIC:
+        inflate = zlib.decompressobj(wbits=31)
+        try:
+            raw = inflate.decompress(raw, MANIFEST_MAX_BYTES)
+        except zlib.error:
+            return None
+        if inflate.unconsumed_tail:
+            return None
     try:
         doc = json.loads(raw)
     except ValueError:
@@ -141,7 +158,7 @@ class UploadStep(Step):
                 found = (kept, seal)
             elif found is not None and found is not UNCHANGED:
                 self._kept(bucket).keep(*found)
-            manifest = _parsed(found[0]) if found is not None and found is not UNCHANGED else None
+            manifest = parse_manifest(found[0]) if found is not None and found is not UNCHANGED else None
             if found is not None and found[1] == seal and manifest is not None:
                 return BucketContents(sealed_listing(manifest, self.local), manifest, {}, seal)
         # The local build is hashed while the bucket's listing is on its way. The listing is split into
@@ -152,7 +169,7 @@ class UploadStep(Step):
             lambda: self.s3.get_object_tagged(bucket, self.manifest_key),
             lambda: self.local)
         etags = {o.key: o.etag for o in listing if not o.key.startswith(self.prefix + "_tscloud/")}
-        manifest = _parsed(found[0]) if found is not None else None
+        manifest = parse_manifest(found[0]) if found is not None else None
         if found is not None and manifest is not None:
             self._kept(bucket).keep(*found)
         if not etags and not listing and manifest is None:
@@ -197,9 +214,10 @@ class UploadStep(Step):
         # The manifest goes up beside the files, not after them: what makes a manifest trusted is its seal,
         # its ETag in this step's journal record, which exists only once every file below is in place (a
         # failed or killed upload leaves no record, and the next run lists the bucket).
+        body = manifest_body(plan.manifest) if plan.manifest_changed else b""
         manifest = Background(lambda: self.s3.put_object(
-            bucket, self.manifest_key, manifest_body(plan.manifest), content_type="application/json",
-            cache_control="no-cache"), name="manifest") if plan.manifest_changed else None
+            bucket, self.manifest_key, body, content_type="application/json", cache_control="no-cache",
+            content_encoding="gzip"), name="manifest") if plan.manifest_changed else None
         try:
             self.s3.upload(bucket, assets, concurrency=self.concurrency)
             self.s3.upload(bucket, pages, concurrency=self.concurrency)
@@ -211,7 +229,7 @@ class UploadStep(Step):
         sealed = manifest.result() if manifest is not None else \
             observed.manifest_etag if observed is not None else None
         if plan.manifest_changed and sealed:
-            self._kept(bucket).keep(manifest_body(plan.manifest), sealed)
+            self._kept(bucket).keep(body, sealed)
         # Only now, with the new build in place, remove what it no longer has.
         if plan.deletes:
             self.s3.delete_objects(bucket, plan.deletes)
