@@ -9,22 +9,16 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tscloud_py.aws.cloudfront.model import Behavior, Origin, config_changes
-from tscloud_py.aws.cloudfront.splice import (
-    Limits,
-    SpliceConflictError,
-    SpliceResult,
-    UnknownDistributionError,
-    remove_origin,
-    splice_origin,
-    splice_status,
-)
 from tscloud_py.aws.retry import codes, create_or_adopt, retrying
 from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, SystemClock, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
+
+if TYPE_CHECKING:
+    from tscloud_py.aws.cloudfront.splice import Limits, SpliceResult
 
 _log = logging.getLogger("tscloud.cloudfront")
 
@@ -325,6 +319,8 @@ class CloudFront:
         (someone else wrote in between) re-read and splice again on their
         version, at most ``max_attempts`` times; their change is never overwritten.
         """
+        from tscloud_py.aws.cloudfront.splice import splice_origin
+
         return self._splice(dist_id, origin.id,
                             lambda c: splice_origin(c, origin, behavior, replace=replace, limits=limits),
                             dry_run=dry_run, max_attempts=max_attempts, notify=notify)
@@ -332,11 +328,20 @@ class CloudFront:
     def detach_origin(self, dist_id: str, origin_id: str, *, dry_run: bool = False, max_attempts: int = 5,
                       notify: Callable[[str], None] | None = None) -> SpliceResult:
         """Remove ``origin_id`` and the behaviors that target it, with the same ETag round trip."""
+        from tscloud_py.aws.cloudfront.splice import remove_origin
+
         return self._splice(dist_id, origin_id, lambda c: remove_origin(c, origin_id), dry_run=dry_run,
                             max_attempts=max_attempts, notify=notify)
 
     def _splice(self, dist_id: str, origin_id: str, change: Callable[[dict[str, Any]], dict[str, Any]], *,
                 dry_run: bool, max_attempts: int, notify: Callable[[str], None] | None) -> SpliceResult:
+        # The splice rules load only for a command that splices (a site's deploy never does).
+        from tscloud_py.aws.cloudfront.splice import (
+            SpliceConflictError,
+            SpliceResult,
+            splice_status,
+        )
+
         try:
             update = self.update_with_retry(
                 dist_id, change, dry_run=dry_run, max_attempts=max_attempts, notify=notify,
@@ -396,6 +401,8 @@ class CloudFront:
             return self.get_config(dist_id, cached=cached)
         except AwsError as exc:
             if exc.code == "NoSuchDistribution":
+                from tscloud_py.aws.cloudfront.splice import UnknownDistributionError
+
                 raise UnknownDistributionError(f"unknown distribution id {dist_id!r}") from exc
             raise
 
