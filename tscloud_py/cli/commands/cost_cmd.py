@@ -9,7 +9,7 @@ import click
 from tscloud_py.cli.commands import pass_app
 
 if TYPE_CHECKING:
-    from tscloud_py.cost.estimate import Estimate
+    from tscloud_py.cost.estimating import Estimate
     from tscloud_py.operations.context import AppContext
 
 _DEFAULTS: dict[str, Any] = {
@@ -58,7 +58,7 @@ def cost(app: AppContext, requests_per_month: int, gb_out_per_month: float, cach
 
 
 def render_estimate(est: Estimate, title: str) -> str:
-    from tscloud_py.cost.estimate import NOT_INCLUDED
+    from tscloud_py.cost.estimating import NOT_INCLUDED
 
     lines = [f"monthly estimate for {title}, {est.region} prices as of {est.as_of} (USD, On-Demand)"]
     width = max([len(i.label) for i in est.items] + [5])
