@@ -214,7 +214,10 @@ def kill_destroy_and_rerun(moto: str, root: Path, n: int) -> Case:
 def test_kill_destroy_after_its_nth_request_then_destroy_finishes(
         moto_server: MotoServer, destroy_requests: int, tmp_path: Path) -> None:
     assert destroy_requests >= 15
-    ns = sample(list(range(1, destroy_requests + 1)), 3)
+    # A destroy polls its distribution until it is disabled: a run on a busier machine may poll once more or
+    # once less than the reference did, so the last N may not exist in it (it then ends unkilled). N stops
+    # one short of the reference's count.
+    ns = sample(list(range(1, destroy_requests)), 3)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         cases = list(pool.map(lambda n: kill_destroy_and_rerun(moto_server.endpoint, tmp_path, n), ns))
     failures = [f"N={c.n} ({c.what}): {c.error}" for c in cases if c.error]
