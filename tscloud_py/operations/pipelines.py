@@ -131,9 +131,13 @@ def deploy(app: AppContext, face: Face, request: DeployRequest, target: Target |
 
         def settled(so_far: RunResult, pending: list[str]) -> None:
             # Only steps settled by their read are left (the invalidation): nothing trusts the journal's
-            # record of them, so the summary and the lock's release go out beside their requests.
-            summary = _summary("deploy", so_far, extras.result(), pending=pending)
-            written.append(Background(lambda: ws.journal.mark_run(summary, release=lock.release), name="summary"))
+            # record of them, so the summary and the lock's release go out beside their requests. On a
+            # thread of its own: the walk goes on to start them meanwhile.
+            def summary() -> None:
+                ws.journal.mark_run(_summary("deploy", so_far, extras.result(), pending=pending),
+                                    release=lock.release)
+
+            written.append(Background(summary, name="summary"))
 
         with _recorded_if_interrupted(ws, face, "deploy", sink, request.rerun):
             result = Runner(ws.steps, ws.context(sink.events, current=current), ws.journal,
