@@ -215,8 +215,9 @@ def test_kill_destroy_after_its_nth_request_then_destroy_finishes(
         moto_server: MotoServer, destroy_requests: int, tmp_path: Path) -> None:
     assert destroy_requests >= 15
     # A destroy's request count can differ by one from the reference's (seen under load: a reference of 32
-    # requests and a run of 31; its waits poll as long as they must), so the last N may not exist in a run,
-    # which then ends unkilled. N stops one short of the reference's count.
+    # requests and a run of 31, whose S3 requests were the same 22; the difference is in its CloudFront
+    # requests, where it polls the distribution while disabling it for as long as that takes), so the last
+    # N may not exist in a run, which then ends unkilled. N stops one short of the reference's count.
     ns = sample(list(range(1, destroy_requests)), 3)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         cases = list(pool.map(lambda n: kill_destroy_and_rerun(moto_server.endpoint, tmp_path, n), ns))
