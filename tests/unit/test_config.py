@@ -48,6 +48,28 @@ def test_full_static_site(tmp_path: Path) -> None:
     assert config.dns.provider == "cloudflare" and config.dns.zone == "example.com"
 
 
+def test_a_static_site_config_loads_no_other_presets_tables(tmp_path: Path) -> None:
+    """Each preset's tables load with a config that has them (``config/schema.py``): a static site's
+    deploy does not build the fullstack-app's and ssr-app's dataclasses. In a fresh interpreter, as a
+    command starts."""
+    import subprocess
+    import sys
+
+    program = ("import sys\nfrom pathlib import Path\nfrom tscloud_py.config.load import load_config\n"
+               "config = load_config(Path(sys.argv[1]))\n"
+               "print(config.site.dir, sorted(m for m in sys.modules if m.startswith('tscloud_py.config.tables.')))\n"
+               "from tscloud_py.config.schema import ApiConfig, SsrConfig\n"
+               "print(ApiConfig.__module__, SsrConfig.__module__)\n")
+    done = subprocess.run([sys.executable, "-c", program, str(write(tmp_path, STATIC))], capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    loaded, named = done.stdout.splitlines()
+    assert loaded == ("dist ['tscloud_py.config.tables.common', 'tscloud_py.config.tables.edge', "
+                      "'tscloud_py.config.tables.preview']")
+    # a name of another preset's table still imports from the schema, loading its module then
+    assert named == "tscloud_py.config.tables.fullstack tscloud_py.config.tables.ssr"
+
+
 def test_flags_override_the_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, STATIC + "\n"), stage="qa", region="us-west-2")
     assert (config.stage, config.region) == ("qa", "us-west-2")

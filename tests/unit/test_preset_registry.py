@@ -5,12 +5,13 @@ example."""
 from __future__ import annotations
 
 import importlib
-from typing import get_args, get_type_hints
+from typing import get_args
 
 import click
 import pytest
 
 from tests.conftest import REPO
+from tscloud_py.config.fields import setting
 from tscloud_py.config.preset_registry import PRESET_NAMES, PRESETS
 from tscloud_py.config.schema import Config
 from tscloud_py.presets import Preset
@@ -28,7 +29,7 @@ def test_every_preset_loads_and_has_an_example(name: str) -> None:
 def test_config_key_and_every_preset_flag_accept_exactly_the_registry() -> None:
     from tscloud_py.cli.main import cli
 
-    assert get_args(get_type_hints(Config)["preset"]) == PRESET_NAMES
+    assert get_args(setting(Config, "preset").type) == PRESET_NAMES
     assert isinstance(cli, click.Group)
     for command in ("init", "plan", "deploy"):
         option = next(p for p in cli.get_command(click.Context(cli), command).params if "--preset" in getattr(p, "opts", ()))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from tscloud_py.config import limits
 from tscloud_py.config.schema import Config
 from tscloud_py.config.tables.common import (
+    ENV_NAME,
     SECRET_REF_HELP,
     SECRETS_MANAGER,
     SSM_PARAMETER,
@@ -21,8 +22,6 @@ from tscloud_py.config.tables.common import (
     stage_secret,
 )
 from tscloud_py.config.tables.edge import RATE_LIMIT_MAX, RATE_LIMIT_MIN
-from tscloud_py.config.tables.fullstack import ENV_NAME, FARGATE_MEMORY
-from tscloud_py.config.tables.ssr import RESERVED_WORKER_NAMES
 from tscloud_py.errors import ConfigError
 
 Check = Callable[[Config, str], None]
@@ -87,6 +86,9 @@ def check_fullstack(config: Config, shown: str) -> None:
     api = config.api
     if api is None:
         return
+    # a fullstack-app's table: loaded for one
+    from tscloud_py.config.tables.fullstack import FARGATE_MEMORY
+
     if (api.image is None) == (api.build is None):
         raise ConfigError(shown, "api", "set exactly one of image or [api.build]")
     if api.image is not None:
@@ -159,6 +161,9 @@ def check_ssr(config: Config, shown: str) -> None:
     ssr = config.ssr
     if ssr is None:
         return
+    # an ssr-app's table: loaded for one
+    from tscloud_py.config.tables.ssr import RESERVED_WORKER_NAMES
+
     function_environment(shown, "ssr.environment", ssr.environment, ssr.runtime)
     seen: set[str] = set()
     for i, worker in enumerate(ssr.workers):

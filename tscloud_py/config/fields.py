@@ -7,12 +7,14 @@ commented file, the JSON Schema) describe it, so the two never disagree about a 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from functools import cache, cached_property
+from typing import Any, Literal, Union, get_args, get_origin
 
 
 def strip_optional(tp: Any) -> tuple[Any, bool]:
@@ -30,12 +32,25 @@ def is_dataclass_type(tp: Any) -> bool:
 
 @dataclass(frozen=True)
 class Setting:
-    """One public field of a config dataclass."""
+    """One public field of a config dataclass. Its type is resolved when first asked for, so a table's
+    dataclass is loaded only by a config or a command that uses it (``config/schema.py``)."""
 
     name: str
     field: dataclasses.Field[Any]
-    type: Any  # with ``| None`` removed
-    optional: bool
+    owner: builtins.type  # the dataclass the field is declared in
+
+    @cached_property
+    def _resolved(self) -> tuple[Any, bool]:
+        return strip_optional(_hint(self.owner, self.field))
+
+    @property
+    def type(self) -> Any:
+        """The field's type, with ``| None`` removed."""
+        return self._resolved[0]
+
+    @property
+    def optional(self) -> bool:
+        return self._resolved[1]
 
     @property
     def meta(self) -> Mapping[str, Any]:
@@ -50,7 +65,7 @@ class Setting:
         return self.field.default is dataclasses.MISSING and self.field.default_factory is dataclasses.MISSING
 
     @property
-    def table(self) -> type | None:
+    def table(self) -> builtins.type | None:
         """The dataclass of a ``[table]`` field."""
         return self.type if is_dataclass_type(self.type) else None
 
@@ -60,7 +75,7 @@ class Setting:
         return get_args(self.type)[0] if get_origin(self.type) is list else None
 
     @property
-    def array_of(self) -> type | None:
+    def array_of(self) -> builtins.type | None:
         """The dataclass of a ``[[table]]`` (array of tables) field."""
         item = self.item
         return item if is_dataclass_type(item) else None
@@ -76,14 +91,35 @@ class Setting:
 @cache
 def settings(cls: type) -> tuple[Setting, ...]:
     """The public fields of ``cls`` (those without ``internal`` metadata), in declaration order."""
-    hints = get_type_hints(cls, include_extras=False)
-    out = []
-    for f in dataclasses.fields(cls):
-        if f.metadata.get("internal"):
-            continue
-        tp, optional = strip_optional(hints[f.name])
-        out.append(Setting(f.name, f, tp, optional))
-    return tuple(out)
+    return tuple(Setting(f.name, f, cls) for f in dataclasses.fields(cls) if not f.metadata.get("internal"))
+
+
+class _ModuleNames(Mapping[str, Any]):
+    """A module's names for evaluating an annotation, those it loads on first use (PEP 562) included."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self._module = module
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(vars(self._module))
+
+    def __len__(self) -> int:
+        return len(vars(self._module))
+
+
+def _hint(owner: type, f: dataclasses.Field[Any]) -> Any:
+    """``f``'s annotation as a type: the string ``from __future__ import annotations`` left, evaluated where
+    ``owner`` is declared, as ``typing.get_type_hints`` would."""
+    if not isinstance(f.type, str):
+        return f.type
+    module = sys.modules[owner.__module__]
+    return eval(f.type, vars(module), _ModuleNames(module))  # our own annotations, never input
 
 
 def setting(cls: type, name: str) -> Setting:

@@ -7,26 +7,46 @@ Fields with ``internal`` metadata are set by the loader, never by the file.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tscloud_py.config.preset_registry import PresetName
-from tscloud_py.config.tables.api_domain import ApiDomainConfig
 from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, DnsProviderName, meta
 from tscloud_py.config.tables.edge import AlertsConfig, WafConfig
-from tscloud_py.config.tables.fullstack import (
-    ApiConfig,
-    CacheConfig,
-    DatabaseConfig,
-    FrontendConfig,
-    MailConfig,
-    NetworkConfig,
-    QueueConfig,
-    ScheduleConfig,
-)
 from tscloud_py.config.tables.preview import PreviewConfig
-from tscloud_py.config.tables.ssr import SsrConfig
+
+if TYPE_CHECKING:
+    from tscloud_py.config.tables.api_domain import ApiDomainConfig
+    from tscloud_py.config.tables.fullstack import (
+        ApiConfig,
+        CacheConfig,
+        DatabaseConfig,
+        FrontendConfig,
+        MailConfig,
+        NetworkConfig,
+        QueueConfig,
+        ScheduleConfig,
+    )
+    from tscloud_py.config.tables.ssr import SsrConfig
+
+# The tables of one preset, loaded when a config has them or a command names them (``config/fields.py``
+# resolves a field's type when it is asked for): a static site's deploy does not build the fullstack-app's
+# and ssr-app's dozen dataclasses.
+_LAZY_TABLES = {
+    **dict.fromkeys(("ApiConfig", "CacheConfig", "DatabaseConfig", "FrontendConfig", "MailConfig", "NetworkConfig",
+                     "QueueConfig", "ScheduleConfig"), "tscloud_py.config.tables.fullstack"),
+    "ApiDomainConfig": "tscloud_py.config.tables.api_domain",
+    "SsrConfig": "tscloud_py.config.tables.ssr",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_TABLES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass

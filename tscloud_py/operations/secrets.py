@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tscloud_py import redact
 from tscloud_py.aws.waiters import ProgressCallback
 from tscloud_py.config.schema import Config
-from tscloud_py.config.tables.common import stage_secret
-from tscloud_py.config.tables.fullstack import ENV_NAME
+from tscloud_py.config.tables.common import ENV_NAME, stage_secret
 from tscloud_py.errors import UsageError
 from tscloud_py.operations.context import AppContext
 from tscloud_py.presets.naming import Names

@@ -9,6 +9,8 @@ DnsProviderName = Literal["route53", "cloudflare", "porkbun", "godaddy"]
 
 DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9-]{2,63}\.?"
 DOMAIN_HELP = "expected a domain name like www.example.com"
+# an environment variable's (and a stage secret's) name
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def meta(help: str, **extra: Any) -> dict[str, Any]:

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tscloud_py.build.bun_version import BUN_VERSION
-from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, meta
-
-ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+from tscloud_py.config.tables.common import DOMAIN_HELP, DOMAIN_PATTERN, ENV_NAME, meta
 
 FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
 # Fargate's valid memory (MiB) per CPU size.
