@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -151,31 +149,38 @@ def test_a_listing_split_in_ranges_lists_every_key_once_in_one_round(proxy: AwsP
     assert max(r.started for r in lists) < min(r.ended for r in lists)  # none waited for another
 
 
-def test_a_buckets_settings_are_asked_beside_its_existence(proxy: AwsProxy) -> None:
-    """One round trip: the settings' reads start before the existence check is answered; on a bucket that
-    is not there their NoSuchBucket answers give way to the check's."""
+def test_a_buckets_settings_are_read_at_once_and_tell_whether_it_exists(proxy: AwsProxy) -> None:
+    """One round trip of four reads and no existence check; a bucket that is not there reads as None from the
+    same four requests."""
     s3 = s3_through(proxy)
     name = f"describe-{uuid.uuid4().hex[:10]}"
     assert s3.describe_bucket(name) is None
+    assert sorted(r.api_operation for r in proxy.requests()) == [
+        "GetBucketEncryption", "GetBucketOwnershipControls", "GetBucketTagging", "GetPublicAccessBlock"]
     s3.create_bucket(name)
     s3.block_public_access(name)
     proxy.clear()
-    # The existence check is held unanswered: the four settings' reads can only all be answered meanwhile if
-    # they were sent without waiting for it (timing alone would say so only on an idle machine).
-    proxy.hold(lambda method, _path: method == "HEAD")
-    described: list[Any] = []
-    reader = threading.Thread(target=lambda: described.append(s3.describe_bucket(name)))
-    reader.start()
+    proxy.latency = 0.5  # a read asked after another was answered would start half a second later
     try:
-        assert proxy.holding.wait(30)
-        deadline = time.monotonic() + 30
-        while len(proxy.requests()) < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        beside = [r.describe() for r in proxy.requests()]
+        state = s3.describe_bucket(name)
     finally:
-        proxy.release()
-        reader.join(60)
-    assert len(beside) == 4 and all("?" in r for r in beside), beside
-    state = described[0]
+        proxy.latency = 0.0
+    reads = proxy.requests()
+    assert max(r.started for r in reads) < min(r.ended for r in reads)  # none waited for another
     assert state is not None and state.public_access_block["BlockPublicAcls"] is True and state.tags == {}
-    assert len(proxy.requests()) == 5, [r.describe() for r in proxy.requests()]
+    assert len(proxy.requests()) == 4, [r.describe() for r in proxy.requests()]
+
+
+def test_a_bucket_someone_else_owns_is_named_not_accessible(proxy: AwsProxy) -> None:
+    """S3 refuses every read of a bucket another account owns (403 AccessDenied, as HeadBucket would): the
+    bucket's name is taken, which is the error, not a missing bucket to create."""
+    s3 = s3_through(proxy)
+    name = f"taken-{uuid.uuid4().hex[:10]}"
+    proxy.fail(lambda method, path, _query: path.endswith(name), 403, "AccessDenied", "Access Denied")
+    try:
+        with pytest.raises(AwsError) as raised:
+            s3.describe_bucket(name)
+    finally:
+        proxy.fail_none()
+    assert raised.value.code == "BucketAlreadyExists"
+    assert f"bucket {name} exists but is not accessible" in str(raised.value)

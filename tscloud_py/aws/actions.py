@@ -163,7 +163,6 @@ def _catalogue() -> dict[str, tuple[Grant, ...]]:
         "s3:GetBucketTagging": (_g("s3:GetBucketTagging", "bucket"),),
         "s3:GetObject": (_g("s3:GetObject", "object"),),
         "s3:GetPublicAccessBlock": (_g("s3:GetBucketPublicAccessBlock", "bucket"),),
-        "s3:HeadBucket": (_g("s3:ListBucket", "bucket"),),
         "s3:HeadObject": (_g("s3:GetObject", "object"),),
         "s3:ListMultipartUploads": (_g("s3:ListBucketMultipartUploads", "bucket"),),
         "s3:ListObjectVersions": (_g("s3:ListBucketVersions", "bucket"),),

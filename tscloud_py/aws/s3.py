@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tscloud_py.aws.s3_put import ObjectPutter, Upload, b64_md5
-from tscloud_py.aws.session import ClientFactory, call, error_code, ignoring, paginate
+from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 from tscloud_py.concurrency import each, together
 from tscloud_py.errors import AwsError
 
@@ -64,25 +64,10 @@ class S3:
         return self.factory.client("s3", self.region)
 
     # -- buckets -----------------------------------------------------------------
-    def bucket_exists(self, name: str) -> bool:
-        """True if we own it; False if it does not exist; AwsError if someone else owns it."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.head_bucket(Bucket=name)
-            return True
-        except ClientError as exc:
-            code = error_code(exc)
-            if code in ("404", "NoSuchBucket", "NotFound"):
-                return False
-            if code in ("403", "AccessDenied"):
-                raise AwsError("s3:HeadBucket", "BucketAlreadyExists",
-                               f"bucket {name} exists but is not accessible to these credentials") from exc
-            raise AwsError("s3:HeadBucket", code or "Unknown", str(exc)) from exc
-
     def describe_bucket(self, name: str) -> BucketState | None:
-        # The settings are asked beside the existence check, not after it: one round trip, not two. On a
-        # bucket that is not there they fail with NoSuchBucket, and the check's answer is the one taken.
+        """The bucket's settings, None when there is no such bucket. The four are read at once (one round
+        trip), and no existence check is sent beside them: on a bucket that is not there each fails
+        NoSuchBucket, on one that is someone else's each is refused, and the tags' answer says which."""
         def absent_ok(read: Callable[[str], T]) -> Callable[[], T | None]:
             def run() -> T | None:
                 with ignoring("NoSuchBucket"):
@@ -90,12 +75,24 @@ class S3:
                 return None
             return run
 
-        exists, tags, pab, encryption, ownership = together(
-            lambda: self.bucket_exists(name), absent_ok(self._tags), absent_ok(self._public_access_block),
-            absent_ok(self._encryption), absent_ok(self._ownership))
-        if not exists:
+        tags, pab, encryption, ownership = together(
+            lambda: self._owned_tags(name), absent_ok(self._public_access_block), absent_ok(self._encryption),
+            absent_ok(self._ownership))
+        if tags is None:
             return None
-        return BucketState(name, tags or {}, pab or {}, encryption, ownership)
+        return BucketState(name, tags, pab or {}, encryption, ownership)
+
+    def _owned_tags(self, name: str) -> dict[str, str] | None:
+        """The bucket's tags; None if it does not exist; AwsError if someone else owns it."""
+        try:
+            return self._tags(name)
+        except AwsError as exc:
+            if exc.code == "NoSuchBucket":
+                return None
+            if exc.code in ("AccessDenied", "403"):
+                raise AwsError("s3:GetBucketTagging", "BucketAlreadyExists",
+                               f"bucket {name} exists but is not accessible to these credentials") from exc
+            raise
 
     def _tags(self, name: str) -> dict[str, str]:
         with ignoring("NoSuchTagSet", "NoSuchTagSetError"):
