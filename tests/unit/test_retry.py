@@ -66,3 +66,53 @@ def test_lambdas_own_words_are_retried_with_the_sleep_given() -> None:
 
     with pytest.raises(AwsError, match="Unsupported"):
         retry_new_role(bad, attempts=5, sleep=sleeps.append)()
+
+
+def test_a_policy_counts_its_first_attempt_and_waits_as_tenacity_would() -> None:
+    """``retrying``: the first attempt runs before tenacity is loaded; once it fails, tenacity counts it as
+    attempt 1, so ``attempts`` and the waits after attempt n are those of a policy that ran all of them."""
+    from tscloud_py.aws.retry import codes, retrying
+
+    calls: list[int] = []
+    sleeps: list[float] = []
+
+    def busy() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise AwsError("cloudfront:CreateInvalidation", "TooManyInvalidationsInProgress", "busy")
+        return "sent"
+
+    policy = retrying(codes("TooManyInvalidationsInProgress"), what="busy", attempts=3,
+                      waits=lambda n: float(n), sleep=sleeps.append)
+    assert policy(busy) == "sent" and len(calls) == 3 and sleeps == [1.0, 2.0]
+
+    calls.clear()
+    sleeps.clear()
+
+    def always_busy() -> str:
+        calls.append(1)
+        raise AwsError("cloudfront:CreateInvalidation", "TooManyInvalidationsInProgress", "busy")
+
+    with pytest.raises(AwsError, match="busy"):
+        policy(always_busy)
+    assert len(calls) == 3 and sleeps == [1.0, 2.0]
+    # an answer the policy does not retry is raised at its first attempt, and one attempt means one
+    with pytest.raises(AwsError, match="Invalid"):
+        policy(lambda: (_ for _ in ()).throw(AwsError("cloudfront:CreateInvalidation", "InvalidArgument", "Invalid")))
+    once = retrying(codes("TooManyInvalidationsInProgress"), what="busy", attempts=1, sleep=sleeps.append)
+    calls.clear()
+    with pytest.raises(AwsError):
+        once(always_busy)
+    assert len(calls) == 1
+
+
+def test_a_run_that_retries_nothing_does_not_load_tenacity() -> None:
+    import subprocess
+    import sys
+
+    program = ("import sys\nfrom tscloud_py.aws.retry import codes, retrying\n"
+               "assert retrying(codes('X'), what='x', attempts=3)(lambda: 1) == 1\n"
+               "print('tenacity' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -8,7 +8,7 @@ answer means "not yet" rather than "no". Each retry is bounded and logged; waits
 - ``create_or_adopt``: a create without an idempotency token, retried only after looking for what a lost
   answer may have created.
 - ``retry_new_role``: IAM is eventually consistent, so a role created seconds ago may not be assumable yet.
-- ``retrying``: the tenacity policy the others are built on, for callers with their own "not yet" answer
+- ``retrying``: the policy the others are built on (tenacity, loaded at the first retry), for callers with their own "not yet" answer
   (a target group still in use, an ENI not yet released, a distribution's ETag changed under us).
 - ``transient`` and ``backoff``: the bulk PUT's own loop (``s3_put``, which signs its requests itself and
   so gets no botocore retry) retries what botocore's standard mode would, with the same jittered wait.
@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tscloud_py.errors import AwsError
 
@@ -66,32 +66,68 @@ def codes(*names: str) -> Callable[[BaseException], bool]:
 def retrying(when: Callable[[BaseException], bool], *, what: str, attempts: int | None = None,
              within: float | None = None, first: float = 1.0, most: float = 10.0,
              waits: Callable[[int], float] | None = None,
-             sleep: Callable[[float], None] | None = None) -> tenacity.Retrying:
+             sleep: Callable[[float], None] | None = None) -> Policy:
     """Retry while ``when(exc)``: exponential waits from ``first`` to ``most`` seconds (or ``waits(n)``
     seconds after failed attempt n), at most ``attempts`` tries or ``within`` seconds; then the last error
     is raised as it was. Each retry is logged as ``what``."""
-    import tenacity  # imported on first use: a run that retries nothing does not pay for it
-
-    stops: list[tenacity.stop.stop_base] = []
-    if attempts:
-        stops.append(tenacity.stop_after_attempt(attempts))
-    if within:
-        stops.append(tenacity.stop_after_delay(within))
-    return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(when),
-        stop=tenacity.stop_any(*stops) if stops else tenacity.stop_never,
-        wait=(lambda state: waits(state.attempt_number)) if waits is not None else
-        tenacity.wait_exponential(multiplier=first, min=first, max=most),
-        sleep=sleep or time.sleep,
-        before_sleep=lambda state: log.info("%s (attempt %d); retrying", what, state.attempt_number),
-        reraise=True,
-    )
+    return Policy(when, what=what, attempts=attempts, within=within, first=first, most=most, waits=waits,
+                  sleep=sleep)
 
 
-def prepare() -> None:
-    """Load tenacity ahead of the first ``retrying`` (a deploy's first, the invalidation's, is on its
-    critical path): for a thread that runs while the run waits on the network."""
-    import tenacity  # noqa: F401
+class Policy:
+    """A retry policy: ``policy(fn, *args)`` calls ``fn`` until it returns or the policy gives up, and
+    ``for attempt in policy: with attempt: ...`` retries a block (tenacity's protocol, for a block that
+    needs its attempt's number). tenacity runs the retries; a call loads it at its first failure worth
+    retrying, so a run that retries nothing (most runs) does not load it."""
+
+    def __init__(self, when: Callable[[BaseException], bool], *, what: str, attempts: int | None,
+                 within: float | None, first: float, most: float, waits: Callable[[int], float] | None,
+                 sleep: Callable[[float], None] | None) -> None:
+        self.when = when
+        self.what = what
+        self.attempts = attempts
+        self.within = within
+        self.first = first
+        self.most = most
+        self.waits = waits
+        self.sleep = sleep
+
+    def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if self.attempts == 1 or not self.when(exc):
+                raise
+            failed: list[BaseException] = [exc]
+
+        def attempt() -> T:
+            if failed:  # the first attempt, as it ended: tenacity counts it and waits before the second
+                raise failed.pop()
+            return fn(*args, **kwargs)
+
+        return self._tenacity()(attempt)
+
+    def __iter__(self) -> Iterator[tenacity.AttemptManager]:
+        return iter(self._tenacity())
+
+    def _tenacity(self) -> tenacity.Retrying:
+        import tenacity
+
+        stops: list[tenacity.stop.stop_base] = []
+        if self.attempts:
+            stops.append(tenacity.stop_after_attempt(self.attempts))
+        if self.within:
+            stops.append(tenacity.stop_after_delay(self.within))
+        waits = self.waits
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(self.when),
+            stop=tenacity.stop_any(*stops) if stops else tenacity.stop_never,
+            wait=(lambda state: waits(state.attempt_number)) if waits is not None else
+            tenacity.wait_exponential(multiplier=self.first, min=self.first, max=self.most),
+            sleep=self.sleep or time.sleep,
+            before_sleep=lambda state: log.info("%s (attempt %d); retrying", self.what, state.attempt_number),
+            reraise=True,
+        )
 
 
 def role_not_ready(exc: BaseException) -> bool:

@@ -60,7 +60,6 @@ class Workspace:
     def open(cls, app: AppContext, options: PresetOptions | None = None, *, locking: bool = False,
              target: Target | None = None) -> Workspace:
         """``locking``: the command takes the run lock (``lock()``), which reads the journal once held."""
-        from tscloud_py.aws import retry
         from tscloud_py.concurrency import Background
         from tscloud_py.engine.graph import check_graph
 
@@ -84,13 +83,8 @@ class Workspace:
             opening.wait()  # only reads, whose own failure is not the one to report
             raise
         state, journal = opening.result()
-        # The clients the steps will ask for (and the retry policies they build) are made ready while the
-        # command goes on to the lock and journal.
-        def ready() -> None:
-            aws.warm()
-            retry.prepare()
-
-        Background(ready, name="clients")
+        # The clients the steps will ask for are made ready while the command goes on to the lock and journal.
+        Background(aws.warm, name="clients")
         return cls(app, config, aws, preset, steps, journal, state)
 
     def foresee(self) -> Foreseen | None:

@@ -282,12 +282,12 @@ class CloudFront:
                  "CallerReference": caller_reference or f"tscloud-{time.time_ns()}"}
         policy = retrying(codes("TooManyInvalidationsInProgress"), what=f"invalidations of {dist_id} in progress",
                           within=15 * 60, first=2.0, most=30.0, sleep=self.clock.sleep)
-        for attempt in policy:
-            with attempt:
-                resp = call(self._client.create_invalidation, "cloudfront:CreateInvalidation",
-                            DistributionId=dist_id, InvalidationBatch=batch)
-                return str(resp["Invalidation"]["Id"])
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        def send() -> str:
+            resp = call(self._client.create_invalidation, "cloudfront:CreateInvalidation", DistributionId=dist_id,
+                        InvalidationBatch=batch)
+            return str(resp["Invalidation"]["Id"])
+
+        return policy(send)
 
     def latest_invalidation_reference(self, dist_id: str) -> str | None:
         """The CallerReference of the newest invalidation, if any (one list + one get)."""

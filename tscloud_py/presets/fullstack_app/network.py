@@ -27,8 +27,8 @@ def _dependency(exc: BaseException) -> bool:
 
 
 def _until_released(fn: Callable[..., None], *, within: float = 600) -> Callable[..., None]:
-    return retrying(_dependency, what="still in use by ENIs being released", within=within, first=2.0,
-                    most=30.0).wraps(fn)
+    policy = retrying(_dependency, what="still in use by ENIs being released", within=within, first=2.0, most=30.0)
+    return lambda *args, **kwargs: policy(fn, *args, **kwargs)
 
 
 # Lambda releases a VPC function's network interfaces some time after the function is gone: AWS documents
