@@ -247,6 +247,9 @@ class ClientFactory:
         region = region or self.region
         total = 1 if once else attempts
         key = (service + (f"#{total}" if total else ""), region, connections)
+        built = self._clients.get(key)
+        if built is not None:  # not behind the lock: a client being built for another thread takes tens of ms
+            return built
         with self._lock:
             if key not in self._clients:
                 from botocore.config import Config
