@@ -17,9 +17,14 @@ GEN0_THRESHOLD = 200_000
 
 
 def run() -> None:
-    """Tune the collector before anything heavy is imported, run the CLI, and leave (``_exit``)."""
+    """Tune the collector and serve the dataclasses' compiled methods from the cache (``code_cache.py``)
+    before anything heavy is imported, run the CLI, and leave (``_exit``)."""
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GEN0_THRESHOLD, gen1, gen2)
+    from tscloud_py import code_cache
+    from tscloud_py.user_cache import private_dir, user_cache_dir
+
+    code_cache.install(private_dir(user_cache_dir("compiled")))
     from tscloud_py.cli.main import main
 
     try:

@@ -37,6 +37,8 @@ from typing import Any
 import botocore
 from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
+from tscloud_py.user_cache import private_dir, user_cache_dir
+
 logger = logging.getLogger(__name__)
 
 FORMAT = 1  # changes whenever what an entry holds, or how, changes
@@ -44,8 +46,6 @@ _MAGIC = b"tscloud-botocore-model\n"
 
 
 def cache_dir() -> Path:
-    from tscloud_py.user_cache import user_cache_dir
-
     return user_cache_dir("botocore")
 
 
@@ -102,7 +102,7 @@ class CachingFileLoader(JSONFileLoader):
         """The cache directory, made 0700 if missing; None where it cannot be made or is not this user's."""
         if not self._dir_checked:
             self._dir_checked = True
-            self._dir = _private_dir(self._root)
+            self._dir = private_dir(self._root)
         return self._dir
 
 
@@ -111,20 +111,6 @@ def _key(full_path: str, info: os.stat_result) -> bytes:
     return "\0".join(map(str, (
         FORMAT, sys.version_info[:2], botocore.__version__, os.path.abspath(full_path),
         info.st_size, info.st_mtime_ns, info.st_ino))).encode("utf-8", "surrogateescape")
-
-
-def _private_dir(path: Path) -> Path | None:
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        info = path.stat()
-        getuid = getattr(os, "getuid", None)
-        if getuid is not None and info.st_uid != getuid():
-            return None  # not ours: what is in it is not to be trusted
-        if info.st_mode & 0o077:
-            path.chmod(0o700)  # mkdir's mode is masked by umask and ignored for an existing directory
-    except OSError:
-        return None
-    return path
 
 
 def _read_entry(entry: Path, key: bytes) -> Any:

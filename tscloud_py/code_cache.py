@@ -1,0 +1,118 @@
+"""The functions ``dataclasses`` writes for each class, compiled once per user, not once per run.
+
+Python 3.11's ``dataclasses`` makes each class's ``__init__``, ``__repr__``, ``__eq__``, ``__hash__`` and (for a
+frozen class) ``__setattr__`` and ``__delattr__`` from source text, one ``exec`` each: a compile of a few
+lines, some 230 of them as a deploy starts. That was half of the CPU tscloud's own modules cost to
+import, about 30 ms of every command. The texts are the same in every run, and so are their compiled
+code objects.
+
+``install()`` gives the ``dataclasses`` module an ``exec`` of its own, which it finds before the builtin:
+a text seen before runs from its kept code object, a new one is compiled as the builtin would (the same
+file name, ``<string>``, and no inherited ``__future__`` flags: ``dataclasses`` has none) and kept. The
+kept code is read from one file in the user's cache (``__main__`` names ``user_cache.py``'s ``compiled``)
+at install, and written back at exit when the run compiled something new. The file is used only if it
+is this user's, in a directory only this user can use (``user_cache.private_dir``: the trust Python
+gives the ``__pycache__`` whose code it runs), and was written by this Python (its bytecode magic
+number) in this format; anything else is ignored and written again. Only the text ``dataclasses``
+generates is kept: a few hundred small functions.
+
+A Python whose ``dataclasses`` no longer calls ``exec`` by name compiles as before: nothing breaks, the
+cache is only unused.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import importlib.util
+import marshal
+import os
+import sys
+import tempfile
+import threading
+import types
+from pathlib import Path
+from typing import Any
+
+FORMAT = b"tscloud-code-cache 1\n"
+FILE = "dataclasses.marshal"
+MAX_ENTRIES = 4096  # a file grown past this (many versions of many classes) starts over with this run's
+
+_lock = threading.Lock()
+_codes: dict[str, types.CodeType] = {}
+_used: set[str] = set()
+_added = False
+
+
+def install(where: Path | None) -> None:
+    """Serve ``dataclasses``' compiles from the cache in ``where``, a directory only this user can use
+    (``user_cache.private_dir``); None, as that gives where there is none: compile as before."""
+    import dataclasses
+
+    if where is None or getattr(dataclasses, "exec", None) is _exec:
+        return
+    _codes.update(_read(where / FILE))
+    dataclasses.exec = _exec  # type: ignore[attr-defined]  # a module global, found before the builtin
+    atexit.register(_save, where / FILE)
+
+
+def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
+    global _added
+    if not isinstance(source, str) or globals is None:
+        return builtins.exec(source, globals if globals is not None else sys._getframe(1).f_globals, locals)
+    code = _codes.get(source)
+    if code is None:
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        with _lock:
+            _codes[source] = code
+            _added = True
+    _used.add(source)
+    return builtins.exec(code, globals, locals)
+
+
+def _header() -> bytes:
+    return FORMAT + importlib.util.MAGIC_NUMBER + b"\n"
+
+
+def _read(path: Path) -> dict[str, types.CodeType]:
+    try:
+        with open(path, "rb") as f:
+            info = os.fstat(f.fileno())
+            getuid = getattr(os, "getuid", None)
+            if getuid is not None and info.st_uid != getuid():
+                return {}
+            blob = f.read()
+    except OSError:
+        return {}
+    header = _header()
+    if not blob.startswith(header):
+        return {}
+    try:
+        found = marshal.loads(memoryview(blob)[len(header):])
+    except (ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, types.CodeType)}
+
+
+def _save(path: Path) -> None:
+    if not _added:
+        return
+    with _lock:
+        keep = dict(_codes) if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used if k in _codes}
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(_header())
+            f.write(marshal.dumps(keep))
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, ValueError):
+        pass  # a full disk, a read-only home: the next run compiles again
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
