@@ -34,7 +34,8 @@ def proxy(moto_server: MotoServer) -> Iterator[AwsProxy]:
 
 def start_holder(project: Path, proxy: AwsProxy, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """A deploy that takes the lock and then waits on its first bucket request (held by the proxy)."""
-    proxy.hold(lambda method, path: method == "HEAD" and path.count("/") == 1)
+    # the site bucket's reads (its settings: bucket-level GETs), which come after the lock
+    proxy.hold(lambda method, path: method == "GET" and path.count("/") == 1 and "tscloud-state-" not in path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, "deploy"], cwd=project,
         env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO), **(env or {})}, stdout=subprocess.PIPE,

@@ -36,7 +36,8 @@ def machine(root: Path, name: str, app: str) -> tuple[Path, dict[str, str]]:
 
 def held_deploy(project: Path, proxy: AwsProxy, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     """A deploy that holds the lock, waiting on its first bucket request (held by the proxy)."""
-    proxy.hold(lambda method, path: method == "HEAD" and path.count("/") == 1 and "tscloud-state-" not in path)
+    # the site bucket's reads (its settings: bucket-level GETs), which come after the lock
+    proxy.hold(lambda method, path: method == "GET" and path.count("/") == 1 and "tscloud-state-" not in path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tscloud_py", "--endpoint-url", proxy.endpoint, *args, "deploy"], cwd=project,
         env={**os.environ, "CI": "1", "PYTHONPATH": str(REPO), **env}, stdout=subprocess.PIPE,
