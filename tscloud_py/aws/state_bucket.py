@@ -21,6 +21,7 @@ from typing import Any
 
 from tscloud_py.aws.s3 import S3
 from tscloud_py.aws.session import IDENTITY_ATTEMPTS, ClientFactory, call, error_code, paginate
+from tscloud_py.concurrency import Background
 from tscloud_py.errors import AwsError, ConfigError
 from tscloud_py.state.object_store import NOT_MODIFIED, Conflict, Stored
 
@@ -68,7 +69,11 @@ class S3StateStore:
         return client
 
     def _heard(self, **_: Any) -> None:
-        self._answered = True
+        if not self._answered:
+            self._answered = True
+            # The client every later request goes through (the full retry budget) is built now, while the
+            # run waits on the network, not when the run's summary is written after its last step.
+            Background(lambda: self._client, name="state-client")
 
     def _sending(self, **_: Any) -> None:
         self.writing.set()
