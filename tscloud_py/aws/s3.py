@@ -57,6 +57,7 @@ class S3:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.factory = factory
         self.region = region or factory.region
+        self._putters: dict[tuple[str, int], ObjectPutter] = {}  # an upload's assets, then its pages: one each
         factory.want("s3", self.region)
 
     @property
@@ -307,7 +308,9 @@ class S3:
         singles = [f for f in files if not f.part_md5s]
         if not singles:
             return
-        putter = ObjectPutter(self.factory, client, name, self.region)
+        putter = self._putters.get((name, concurrency))
+        if putter is None:
+            putter = self._putters[(name, concurrency)] = ObjectPutter(self.factory, client, name, self.region)
         # A write drops what the run's read cache kept of S3, before (a read in flight) and after.
         self.factory.reads.invalidate("s3")
         try:

@@ -213,11 +213,14 @@ class UploadStep(Step):
             tidy.result()
         # The manifest goes up beside the files, not after them: what makes a manifest trusted is its seal,
         # its ETag in this step's journal record, which exists only once every file below is in place (a
-        # failed or killed upload leaves no record, and the next run lists the bucket).
-        body = manifest_body(plan.manifest) if plan.manifest_changed else b""
-        manifest = Background(lambda: self.s3.put_object(
-            bucket, self.manifest_key, body, content_type="application/json", cache_control="no-cache",
-            content_encoding="gzip"), name="manifest") if plan.manifest_changed else None
+        # failed or killed upload leaves no record, and the next run lists the bucket). It is encoded on its
+        # own thread too, beside the files' PUTs rather than before them.
+        def put_manifest() -> tuple[bytes, str | None]:
+            body = manifest_body(plan.manifest)
+            return body, self.s3.put_object(bucket, self.manifest_key, body, content_type="application/json",
+                                            cache_control="no-cache", content_encoding="gzip")
+
+        manifest = Background(put_manifest, name="manifest") if plan.manifest_changed else None
         try:
             self.s3.upload(bucket, assets, concurrency=self.concurrency)
             self.s3.upload(bucket, pages, concurrency=self.concurrency)
@@ -226,8 +229,8 @@ class UploadStep(Step):
         finally:
             if manifest is not None:
                 manifest.wait()
-        sealed = manifest.result() if manifest is not None else \
-            observed.manifest_etag if observed is not None else None
+        body, sealed = manifest.result() if manifest is not None else \
+            (b"", observed.manifest_etag if observed is not None else None)
         if plan.manifest_changed and sealed:
             self._kept(bucket).keep(body, sealed)
         # Only now, with the new build in place, remove what it no longer has.
