@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tscloud_py.errors import AwsError
@@ -74,23 +75,21 @@ def retrying(when: Callable[[BaseException], bool], *, what: str, attempts: int 
                   sleep=sleep)
 
 
+@dataclass(frozen=True)
 class Policy:
     """A retry policy: ``policy(fn, *args)`` calls ``fn`` until it returns or the policy gives up, and
     ``for attempt in policy: with attempt: ...`` retries a block (tenacity's protocol, for a block that
     needs its attempt's number). tenacity runs the retries; a call loads it at its first failure worth
     retrying, so a run that retries nothing (most runs) does not load it."""
 
-    def __init__(self, when: Callable[[BaseException], bool], *, what: str, attempts: int | None,
-                 within: float | None, first: float, most: float, waits: Callable[[int], float] | None,
-                 sleep: Callable[[float], None] | None) -> None:
-        self.when = when
-        self.what = what
-        self.attempts = attempts
-        self.within = within
-        self.first = first
-        self.most = most
-        self.waits = waits
-        self.sleep = sleep
+    when: Callable[[BaseException], bool]
+    what: str
+    attempts: int | None
+    within: float | None
+    first: float
+    most: float
+    waits: Callable[[int], float] | None
+    sleep: Callable[[float], None] | None
 
     def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
