@@ -9,8 +9,9 @@ code objects.
 ``install()`` gives the ``dataclasses`` module an ``exec`` of its own, which it finds before the builtin:
 a text seen before runs from its kept code object, a new one is compiled as the builtin would (the same
 file name, ``<string>``, and no inherited ``__future__`` flags: ``dataclasses`` has none) and kept. The
-kept code is read from one file in the user's cache (``__main__`` names ``user_cache.py``'s ``compiled``)
-at install, and written back at exit when the run compiled something new. The file is used only if it
+kept code is one file in the user's cache (``__main__`` names ``user_cache.py``'s ``compiled``): each
+function's marshalled code by a digest of its text, read at install (a run unmarshals only the functions
+its classes need) and written back at exit when the run compiled something new. The file is used only if it
 is this user's, in a directory only this user can use (``user_cache.private_dir``: the trust Python
 gives the ``__pycache__`` whose code it runs), and was written by this Python (its bytecode magic
 number) in this format; anything else is ignored and written again. Only the text ``dataclasses``
@@ -25,6 +26,7 @@ from __future__ import annotations
 import atexit
 import builtins
 import contextlib
+import hashlib
 import importlib.util
 import marshal
 import os
@@ -35,13 +37,15 @@ import types
 from pathlib import Path
 from typing import Any
 
-FORMAT = b"tscloud-code-cache 1\n"
+FORMAT = b"tscloud-code-cache 2\n"
 FILE = "dataclasses.marshal"
 MAX_ENTRIES = 4096  # a file grown past this (many versions of many classes) starts over with this run's
 
 _lock = threading.Lock()
-_codes: dict[str, types.CodeType] = {}
-_used: set[str] = set()
+# Each function's code, marshalled, by a digest of its text: a run unmarshals only the functions its classes
+# need, not every class any run of this user has built.
+_kept: dict[bytes, bytes] = {}
+_used: set[bytes] = set()
 _added = False
 
 
@@ -52,7 +56,7 @@ def install(where: Path | None) -> None:
 
     if where is None or getattr(dataclasses, "exec", None) is _exec:
         return
-    _codes.update(_read(where / FILE))
+    _kept.update(_read(where / FILE))
     dataclasses.exec = _exec  # type: ignore[attr-defined]  # a module global, found before the builtin
     atexit.register(_save, where / FILE)
 
@@ -61,21 +65,31 @@ def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None
     global _added
     if not isinstance(source, str) or globals is None:
         return builtins.exec(source, globals if globals is not None else sys._getframe(1).f_globals, locals)
-    code = _codes.get(source)
+    key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    blob = _kept.get(key)
+    code = _code(blob) if blob is not None else None
     if code is None:
         code = compile(source, "<string>", "exec", dont_inherit=True)
         with _lock:
-            _codes[source] = code
+            _kept[key] = marshal.dumps(code)
             _added = True
-    _used.add(source)
+    _used.add(key)
     return builtins.exec(code, globals, locals)
+
+
+def _code(blob: bytes) -> types.CodeType | None:
+    try:
+        code = marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
 
 
 def _header() -> bytes:
     return FORMAT + importlib.util.MAGIC_NUMBER + b"\n"
 
 
-def _read(path: Path) -> dict[str, types.CodeType]:
+def _read(path: Path) -> dict[bytes, bytes]:
     try:
         with open(path, "rb") as f:
             info = os.fstat(f.fileno())
@@ -94,14 +108,14 @@ def _read(path: Path) -> dict[str, types.CodeType]:
         return {}
     if not isinstance(found, dict):
         return {}
-    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, types.CodeType)}
+    return {k: v for k, v in found.items() if isinstance(k, bytes) and isinstance(v, bytes)}
 
 
 def _save(path: Path) -> None:
     if not _added:
         return
     with _lock:
-        keep = dict(_codes) if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used if k in _codes}
+        keep = dict(_kept) if len(_kept) <= MAX_ENTRIES else {k: _kept[k] for k in _used if k in _kept}
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

@@ -70,7 +70,9 @@ def test_a_file_another_python_or_a_hand_wrote_or_cut_short_is_not_used_and_is_w
     kept = where / "dataclasses.marshal"
     _run(str(where), tmp_path)
     whole = kept.read_bytes()
-    for foreign in (b"tscloud-code-cache 1\n\x00\x00\r\n\n" + whole[len(b"tscloud-code-cache 1\n") + 5:],  # another magic
+    from tscloud_py.code_cache import FORMAT
+
+    for foreign in (FORMAT + b"\x00\x00\r\n\n" + whole[len(FORMAT) + 5:],  # another Python's magic number
                     b"not a cache at all",
                     whole[: len(whole) // 2]):
         kept.write_bytes(foreign)
