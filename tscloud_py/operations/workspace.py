@@ -175,5 +175,5 @@ class Workspace:
 
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         path = self.app.project_dir / ".tscloud" / "deploys" / f"{stamp}-{kind}-{self.config.app}-{self.config.stage}.json"
-        atomic_write_json(path, redact.scrub_obj(record))
+        atomic_write_json(path, redact.scrub_obj(record), durable=False)
         return path
