@@ -73,3 +73,7 @@ class Background(Generic[T]):
     def wait(self) -> None:
         """Wait for the call to end, whatever its outcome (the caller has a failure of its own to report)."""
         self._thread.join()
+
+    def done(self) -> bool:
+        """Whether the call has ended (``result()`` would not wait)."""
+        return not self._thread.is_alive()

@@ -18,7 +18,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from tscloud_py.aws.waiters import WaitProgress, format_duration
@@ -135,6 +135,54 @@ class LiveSink:
         return table
 
 
+class OpeningLiveSink:
+    """The live table, opened once rich has loaded. rich and the table load on a thread of their own
+    (some 25 ms of CPU, as long as a redeploy takes from its first answers to its upload) while the walk
+    goes on; what the walk reports meanwhile is kept and shown as the table opens. Where the table cannot
+    be made, the events print as lines (``PlainSink``)."""
+
+    def __init__(self, step_ids: Sequence[str], title: str,
+                 make: Callable[[Sequence[str], str], LiveSink] = LiveSink) -> None:
+        from tscloud_py.concurrency import Background
+
+        self._lock = threading.Lock()
+        self._kept: list[Event] = []
+        self._sink: LiveSink | PlainSink | None = None
+        self._loading = Background(lambda: make(step_ids, title), name="live-view")
+
+    def __enter__(self) -> OpeningLiveSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loading.wait()
+        with self._lock:
+            sink = self._opened()
+        if not isinstance(sink, PlainSink):
+            sink.__exit__(None, None, None)
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            sink = self._opened() if self._loading.done() else None
+            if sink is None:
+                self._kept.append(event)
+                return
+        sink.emit(event)
+
+    def _opened(self) -> LiveSink | PlainSink:
+        """The table, opened with what was kept (under ``_lock``, once loaded)."""
+        if self._sink is None:
+            try:
+                live = self._loading.result()
+                live.__enter__()
+                self._sink = live
+            except Exception:
+                self._sink = PlainSink()
+            for event in self._kept:
+                self._sink.emit(event)
+            self._kept.clear()
+        return self._sink
+
+
 def make_sink(step_ids: Sequence[str], *, output: str, title: str) -> tuple[EventSink, Any]:
     """The sink for this terminal, and a context manager to hold it open."""
     from contextlib import nullcontext
@@ -142,7 +190,7 @@ def make_sink(step_ids: Sequence[str], *, output: str, title: str) -> tuple[Even
     if output == "json":
         return NullSink(), nullcontext()
     if sys.stderr.isatty() and not os.environ.get("CI"):
-        live = LiveSink(step_ids, title)
+        live = OpeningLiveSink(step_ids, title)
         return live, live
     return PlainSink(), nullcontext()
 
