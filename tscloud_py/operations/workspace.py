@@ -83,8 +83,20 @@ class Workspace:
             opening.wait()  # only reads, whose own failure is not the one to report
             raise
         state, journal = opening.result()
-        # The clients the steps will ask for are made ready while the command goes on to the lock and journal.
-        Background(aws.warm, name="clients")
+        # The clients the steps will ask for are made ready on a thread of their own. A command that takes
+        # the state bucket's lock builds them once the lock's write is on the wire, as its early reads start:
+        # built before it, they would take the CPU that write waits for, and the lock's answer is what the
+        # run waits for longest.
+        writing = state.store.writing if locking and state.store is not None else None
+
+        def ready() -> None:
+            if writing is not None:
+                from tscloud_py.engine.prefetch import AFTER_AT_MOST
+
+                writing.wait(AFTER_AT_MOST)
+            aws.warm()
+
+        Background(ready, name="clients")
         return cls(app, config, aws, preset, steps, journal, state)
 
     def foresee(self) -> Foreseen | None:

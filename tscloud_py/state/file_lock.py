@@ -71,9 +71,10 @@ class RunLock:
             self.took_over, self.took_over_state = previous, "dead"
         fh.seek(0)
         fh.truncate()
+        # Not flushed to disk: the flock is the lock, and it ends with the process; what the file names (who
+        # holds it) is for messages, and after a crash of the machine nobody holds it.
         json.dump(self.me.to_json(), fh)
         fh.flush()
-        os.fsync(fh.fileno())
         self._fh = fh
 
     def _held_by_someone(self) -> bool:
