@@ -11,11 +11,11 @@ a text seen before runs from its kept code object, a new one is compiled as the 
 file name, ``<string>``, and no inherited ``__future__`` flags: ``dataclasses`` has none) and kept. The
 kept code is one file in the user's cache (``__main__`` names ``user_cache.py``'s ``compiled``): each
 function's marshalled code by a digest of its text, read at install (a run unmarshals only the functions
-its classes need) and written back at exit when the run compiled something new. The file is used only if it
-is this user's, in a directory only this user can use (``user_cache.private_dir``: the trust Python
-gives the ``__pycache__`` whose code it runs), and was written by this Python (its bytecode magic
-number) in this format; anything else is ignored and written again. Only the text ``dataclasses``
-generates is kept: a few hundred small functions.
+its classes need) and written back at exit when the run compiled something new. The file is used only
+in a directory only this user can use (``user_cache.private_dir``: the trust Python gives the
+``__pycache__`` whose code it runs), as a regular file (``files.read_regular``) written by this Python
+(its bytecode magic number) in this format; anything else is ignored and written again
+(``files.write_whole``). Only the text ``dataclasses`` generates is kept: a few hundred small functions.
 
 A Python whose ``dataclasses`` no longer calls ``exec`` by name compiles as before: nothing breaks, the
 cache is only unused.
@@ -25,21 +25,21 @@ from __future__ import annotations
 
 import atexit
 import builtins
-import contextlib
 import hashlib
 import importlib.util
 import marshal
-import os
 import sys
-import tempfile
 import threading
 import types
 from pathlib import Path
 from typing import Any
 
+from tscloud_py.files import Unreadable, read_regular, write_whole
+
 FORMAT = b"tscloud-code-cache 2\n"
 FILE = "dataclasses.marshal"
 MAX_ENTRIES = 4096  # a file grown past this (many versions of many classes) starts over with this run's
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 _lock = threading.Lock()
 # Each function's code, marshalled, by a digest of its text: a run unmarshals only the functions its classes
@@ -91,13 +91,8 @@ def _header() -> bytes:
 
 def _read(path: Path) -> dict[bytes, bytes]:
     try:
-        with open(path, "rb") as f:
-            info = os.fstat(f.fileno())
-            getuid = getattr(os, "getuid", None)
-            if getuid is not None and info.st_uid != getuid():
-                return {}
-            blob = f.read()
-    except OSError:
+        blob = read_regular(path, MAX_FILE_BYTES)
+    except Unreadable:
         return {}
     header = _header()
     if not blob.startswith(header):
@@ -116,17 +111,4 @@ def _save(path: Path) -> None:
         return
     with _lock:
         keep = dict(_kept) if len(_kept) <= MAX_ENTRIES else {k: _kept[k] for k in _used if k in _kept}
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(_header())
-            f.write(marshal.dumps(keep))
-        os.replace(tmp, path)
-        tmp = None
-    except (OSError, ValueError):
-        pass  # a full disk, a read-only home: the next run compiles again
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    write_whole(path, _header() + marshal.dumps(keep))  # one that cannot be written: the next run compiles
