@@ -5,6 +5,8 @@ requests; `plan` then says `none` everywhere; only a changed file is uploaded an
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -227,6 +229,43 @@ def test_new_build_keeps_previous_fingerprinted_assets_for_one_deploy(
     assert "assets/app-4d1e8b2c.js" not in keys  # kept exactly one more deploy, then removed
     assert {"assets/app-11aa22bb.js", "assets/app-33cc44dd.js"} <= keys
 
+
+
+def test_a_page_waits_for_the_files_the_bucket_does_not_have_yet_and_no_others(
+        proxy: AwsProxy, moto_server: MotoServer, tmp_path: Path) -> None:
+    """A page sent beside a new file could be served first, and the viewer's 404 for that file would be
+    cached by CloudFront; a file overwritten in place already answers, so the page goes out beside it."""
+    project = make_site(tmp_path, "site-waves")
+    dist = project / "dist"
+    bucket = deploy_json(project, proxy.endpoint)["outputs"]["bucket"]
+    (dist / "assets" / "chunk-5e6f7a8b.js").write_text("export const x = 1\n")
+    (dist / "robots.txt").write_text("User-agent: *\nDisallow: /drafts/\n")
+    (dist / "index.html").write_text((dist / "index.html").read_text() + "<!-- build 2 -->\n")
+
+    def put(requests: list[Recorded], key: str) -> Recorded:
+        return next(r for r in requests if r.method == "PUT" and r.path == f"/{bucket}/{key}")
+
+    in_place = f"/{bucket}/robots.txt"
+    # The file overwritten in place is held at the proxy: the page can only land meanwhile if it was sent
+    # beside it, not after it.
+    proxy.hold(lambda method, path: method == "PUT" and path == in_place)
+    earlier = len(proxy.requests())
+    with proxy.recording() as requests:
+        run = threading.Thread(target=lambda: deploy_json(project, proxy.endpoint))
+        run.start()
+        try:
+            assert proxy.holding.wait(120), "the in-place file was never sent"
+            deadline = time.monotonic() + 60
+            while not any(r.path == f"/{bucket}/index.html" for r in proxy.requests()[earlier:]):
+                assert time.monotonic() < deadline, "the page waited for the file overwritten in place"
+                time.sleep(0.02)
+        finally:
+            proxy.release()
+            run.join(120)
+    new_file, page = put(requests, "assets/chunk-5e6f7a8b.js"), put(requests, "index.html")
+    assert new_file.ended <= page.started  # the new file's answer came before the page was sent
+    assert page.ended <= put(requests, "robots.txt").ended
+    assert objects(moto_server.endpoint, bucket)["robots.txt"]["body"] == b"User-agent: *\nDisallow: /drafts/\n"
 
 
 def test_outputs_and_status_after_deploy(proxy: AwsProxy, tmp_path: Path) -> None:

@@ -142,12 +142,35 @@ def test_existing_bucket_without_manifest_uploads_everything(tmp_path: Path) -> 
     assert len(plan.uploads) == len(SITE)
 
 
-def test_html_uploaded_last(tmp_path: Path) -> None:
+def _waves(plan: SyncPlan) -> list[list[str]]:
+    return [[f.key for f in wave] for wave in plan.waves()]
+
+
+def test_a_first_upload_sends_pages_after_every_other_file(tmp_path: Path) -> None:
     write(tmp_path, {**SITE, "zzz.js": "1", "a.htm": "<p>"})
-    keys = [f.key for f in plan_sync(scan(tmp_path), {}, None).uploads]
-    html = [k for k in keys if k.endswith((".html", ".htm"))]
-    assert keys[-len(html):] == html and len(html) == 3
-    assert all(not k.endswith((".html", ".htm")) for k in keys[: -len(html)])
+    plan = plan_sync(scan(tmp_path), {}, None)
+    assert _waves(plan) == [["assets/index-BxK3a9Zq.js", "assets/index-C9d1e0Aa.css", "favicon.svg",
+                             "robots.txt", "zzz.js"],
+                            ["a.htm", "about/index.html", "index.html"]]
+    assert [f.key for f in plan.uploads] == [k for wave in _waves(plan) for k in wave]
+
+
+def test_pages_wait_only_for_files_the_bucket_does_not_have_yet(tmp_path: Path) -> None:
+    write(tmp_path, SITE)
+    _, remote = deploy(scan(tmp_path), {}, None)
+    first = plan_sync(scan(tmp_path), {}, None)
+    # A page and a file overwritten in place: the file already answers, so both go at once.
+    write(tmp_path, {"index.html": "<html>home 2</html>", "robots.txt": "User-agent: *\nDisallow: /\n"})
+    in_place = plan_sync(scan(tmp_path), remote, first.manifest)
+    assert _waves(in_place) == [["robots.txt", "index.html"]]
+    # A new file the page may reference goes first; the in-place one goes with the page.
+    write(tmp_path, {"assets/chunk-Ab12Cd34.js": "export {}"})
+    new_file = plan_sync(scan(tmp_path), remote, first.manifest)
+    assert _waves(new_file) == [["assets/chunk-Ab12Cd34.js"], ["robots.txt", "index.html"]]
+    # No page in the upload: nothing to wait for.
+    (tmp_path / "index.html").write_text(SITE["index.html"])
+    no_page = plan_sync(scan(tmp_path), remote, first.manifest)
+    assert _waves(no_page) == [["assets/chunk-Ab12Cd34.js", "robots.txt"]]
 
 
 # -- keeping the previous build's fingerprinted assets ---------------------------------------------

@@ -122,8 +122,12 @@ _BARE_HASH = re.compile(r"[0-9a-f]{16,64}")
 _DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 
 
+def is_page(key: str) -> bool:
+    return key.endswith((".html", ".htm"))
+
+
 def is_fingerprinted(key: str) -> bool:
-    if key.startswith(_IMMUTABLE_DIRS) and not key.endswith((".html", ".htm")):
+    if key.startswith(_IMMUTABLE_DIRS) and not is_page(key):
         return True
     name = _name(key)
     stem = name.rsplit(".", 1)[0] if "." in name else name
@@ -138,7 +142,7 @@ def is_fingerprinted(key: str) -> bool:
 
 
 def cache_control(key: str) -> str:
-    if key.endswith((".html", ".htm")):
+    if is_page(key):
         return REVALIDATE
     return IMMUTABLE if is_fingerprinted(key) else REVALIDATE
 
@@ -193,12 +197,21 @@ def build_id(files: Mapping[str, LocalFile]) -> str:
 
 @dataclass
 class SyncPlan:
-    uploads: list[LocalFile] = field(default_factory=list)  # non-HTML first, HTML last
+    uploads: list[LocalFile] = field(default_factory=list)  # the ``ahead`` first, then the rest, pages last
     deletes: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # previous build's fingerprinted files, kept one deploy
     overwritten: list[str] = field(default_factory=list)  # keys that existed with other content/headers
     manifest: dict[str, object] = field(default_factory=dict)
     manifest_changed: bool = False
+    # How many of ``uploads`` must be in the bucket before any of the rest is sent: the files at keys the
+    # bucket does not have yet, when pages are uploaded too. A page sent beside one of them could be served
+    # before it, and a viewer would get a 404 that CloudFront caches. A file overwritten in place already
+    # answers, with the bytes the edge serves anyway until the invalidation, so pages go out beside it.
+    ahead: int = 0
+
+    def waves(self) -> list[list[LocalFile]]:
+        """``uploads`` in the groups to send one after the other, each all at once."""
+        return [wave for wave in (self.uploads[:self.ahead], self.uploads[self.ahead:]) if wave]
 
     @property
     def empty(self) -> bool:
@@ -275,7 +288,9 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
         # that a killed run already uploaded (no record of it in the manifest) was never served.
         if etag is not None and (etag != f.etag or (recorded and not same_headers)):
             overwritten.append(key)
-    uploads.sort(key=lambda f: (f.key.endswith((".html", ".htm")), f.key))
+    pages = any(is_page(f.key) for f in uploads)
+    ahead = {f.key for f in uploads if pages and not is_page(f.key) and f.key not in remote_etags}
+    uploads.sort(key=lambda f: (f.key not in ahead, is_page(f.key), f.key))
 
     new_id = build_id(local)
     same_build = previous.get("build_id") == new_id
@@ -303,7 +318,7 @@ def plan_sync(local: Mapping[str, LocalFile], remote_etags: Mapping[str, str],
                       for k, f in sorted(local.items())},
         }
         manifest_changed = True
-    return SyncPlan(uploads, deletes, kept, overwritten, new_manifest, manifest_changed)
+    return SyncPlan(uploads, deletes, kept, overwritten, new_manifest, manifest_changed, len(ahead))
 
 
 def invalidation_paths(keys: Iterable[str], *, index: str = "index.html", limit: int = 15) -> list[str]:

@@ -81,7 +81,8 @@ def parse_manifest(raw: bytes | None) -> dict[str, Any] | None:
 
 
 class UploadStep(Step):
-    """Sync a directory to the bucket: only changed files, in parallel, HTML last, stale files after.
+    """Sync a directory to the bucket: only changed files, in parallel, pages after the new files they may
+    reference, stale files after.
 
     The bucket is listed unless the journal holds a seal that still stands. A sync that ended with the
     bucket holding exactly what its manifest records (its own files, the kept ones, nothing else: a
@@ -198,9 +199,6 @@ class UploadStep(Step):
     def apply(self, ctx: StepContext, observed: BucketContents | None) -> Outputs:
         bucket = ctx.get(self.bucket)
         plan = self.plan(observed)
-        # Assets first, then the HTML that references them: a page is never served before its assets.
-        assets = [self._upload(f) for f in plan.uploads if not f.key.endswith((".html", ".htm"))]
-        pages = [self._upload(f) for f in plan.uploads if f.key.endswith((".html", ".htm"))]
         ctx.log(f"hashed {self.hashed} of {len(self.local)} files (the others' size, mtime and inode are "
                 "unchanged since the last run)")
         if plan.uploads:
@@ -222,8 +220,9 @@ class UploadStep(Step):
 
         manifest = Background(put_manifest, name="manifest") if plan.manifest_changed else None
         try:
-            self.s3.upload(bucket, assets, concurrency=self.concurrency)
-            self.s3.upload(bucket, pages, concurrency=self.concurrency)
+            # A page is never served before a file it may reference that the bucket does not have yet.
+            for wave in plan.waves():
+                self.s3.upload(bucket, [self._upload(f) for f in wave], concurrency=self.concurrency)
             if tidy is not None:
                 tidy.result()
         finally:
