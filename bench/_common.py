@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,20 @@ for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "PYTHONDONTW
     ENV.pop(var, None)
 
 
+def installed(name: str) -> str | None:
+    """The program ``name`` as pip installed it for this Python, else as found on PATH.
+
+    This Python's own scripts directory comes first: a version manager's shim on PATH (pyenv's) is a shell
+    script that starts its own resolver, about 60 ms on every run, and may pick another Python."""
+    script = Path(sysconfig.get_path("scripts")) / name
+    if script.is_file() and os.access(script, os.X_OK):
+        return str(script)
+    return shutil.which(name)
+
+
 def tscloud_command() -> list[str]:
     """The installed console script if there is one (what a user runs), else the module."""
-    script = shutil.which("tscloud")
+    script = installed("tscloud")
     return [script] if script else [sys.executable, "-m", "tscloud_py"]
 
 

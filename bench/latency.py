@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import tomllib
-from _common import ENV, REPO, Run, run, site_config, table, tscloud_command
+from _common import ENV, REPO, Run, installed, run, site_config, table, tscloud_command
 from latency_proxy import dependent_chain, far_endpoint
 
 from tests.fakes.aws_proxy import AwsProxy
@@ -204,7 +204,7 @@ def object_puts(proxy: AwsProxy, bucket: str) -> int:
 
 
 def upload_round(moto: Moto, work: Path, files: int, latency: float) -> dict[str, Any]:
-    aws_cli = shutil.which("aws")
+    aws_cli = installed("aws")
     if not aws_cli:
         raise SystemExit("the aws CLI is not installed: pip install awscli")
     project = work / "site"

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ENV, moto_server, run, site_config, table, tscloud_command
+from _common import ENV, installed, moto_server, run, site_config, table, tscloud_command
 
 from tests.fakes.aws_proxy import AwsProxy
 
@@ -55,7 +55,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=2000)
     args = parser.parse_args()
-    aws_cli = shutil.which("aws")
+    aws_cli = installed("aws")
     if not aws_cli:
         print("the aws CLI is not installed: pip install awscli", file=sys.stderr)
         return 2
