@@ -8,6 +8,15 @@ that says what to do next, and the process exit code. The CLI prints
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+
+def closest(word: str, choices: Iterable[object]) -> str | None:
+    """The choice a mistyped ``word`` most likely meant, for a did-you-mean; None when none is close."""
+    import difflib  # only an error pays for it
+
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class TscloudError(Exception):

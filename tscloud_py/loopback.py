@@ -76,12 +76,3 @@ def serve(handler: type[BaseHTTPRequestHandler], *, name: str, host: str = HOST,
     """Serve ``handler`` on ``host:port`` (a free port by default), one daemon thread per connection."""
     return Loopback(_Threading((host, port), handler), name=name)
 
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a Host header (or URL host) names this machine's loopback: 127.x, ::1, localhost, *.localhost."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        name = name[1:].split("]", 1)[0]
-    elif name.count(":") == 1:
-        name = name.rsplit(":", 1)[0]
-    return name in ("localhost", "::1") or name.startswith("127.") or name.endswith(".localhost")

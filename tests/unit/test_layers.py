@@ -28,7 +28,7 @@ LAYERS = (
     "engine",  # steps, plan, graph, scheduler, runner, events, clock
 )
 # Leaves every layer may import: each imports nothing of tscloud (checked below).
-SHARED = ("errors", "redact", "concurrency", "loopback", "files", "user_cache")
+SHARED = ("errors", "redact", "concurrency", "loopback", "hosts", "files", "user_cache")
 # The entry points sit on top of the cli, with the compiled-code cache only the executable installs.
 ENTRY = ("tscloud_py", "tscloud_py.__main__", "tscloud_py.code_cache")
 # Who may import the emulator: operations' local wiring (starting the user's emulator for `--local`, its

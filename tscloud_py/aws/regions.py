@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
+
+from tscloud_py.errors import closest
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +32,6 @@ def region_problem(region: str) -> str | None:
     known = known_regions()
     if not known or region in known:
         return None
-    close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(region, sorted(known))
+    hint = f"; did you mean {close!r}?" if close else ""
     return f"unknown AWS region {region!r}{hint} (botocore knows {len(known)} regions, e.g. us-east-1)"

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-from tscloud_py.errors import ConfigError
+from tscloud_py.errors import ConfigError, closest
 
 LAMBDA_ENV_BYTES = 4096
 TASK_DEFINITION_BYTES = 64 * 1024
@@ -75,11 +75,9 @@ def timezone(shown: str, key: str, name: str) -> None:
     zones = _zones()
     if not zones or name in zones or name == "UTC":  # no tz database here: AWS will judge
         return
-    import difflib
-
-    close = difflib.get_close_matches(name, sorted(zones), n=1)
+    close = closest(name, sorted(zones))
     raise ConfigError(shown, key, f"{name!r} is not an IANA time zone" +
-                      (f" (did you mean {close[0]!r}?)" if close else ""), "e.g. Europe/Berlin, America/New_York")
+                      (f" (did you mean {close!r}?)" if close else ""), "e.g. Europe/Berlin, America/New_York")
 
 
 # -- networks -----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ Every error names the file, the key and what was expected, and exits 2.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import sys
@@ -21,7 +20,7 @@ from tscloud_py.config.checks import check_config
 from tscloud_py.config.fields import Setting, settings, table_names
 from tscloud_py.config.preset_registry import PRESETS
 from tscloud_py.config.schema import Config
-from tscloud_py.errors import ConfigError, UsageError
+from tscloud_py.errors import ConfigError, UsageError, closest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -113,8 +112,8 @@ def build(cls: type, raw: Any, shown: str, prefix: str) -> Any:
     fields = {s.name: s for s in settings(cls)}
     for key in raw:
         if key not in fields:
-            close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(fields))}"
+            close = closest(key, fields)
+            hint = f"did you mean '{close}'?" if close else f"known keys: {', '.join(sorted(fields))}"
             raise ConfigError(shown, _join(prefix, key), f"unknown key; {hint}")
     values: dict[str, Any] = {}
     for name, s in fields.items():
@@ -136,8 +135,8 @@ def _coerce(s: Setting, value: Any, shown: str, key: str) -> Any:
     if origin is Literal:
         choices = s.choices
         if value not in choices:
-            close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-            extra = f" (did you mean '{close[0]}'?)" if close else ""
+            close = closest(str(value), choices)
+            extra = f" (did you mean '{close}'?)" if close else ""
             raise ConfigError(shown, key, f"expected one of {', '.join(map(repr, choices))}, got {value!r}{extra}")
         return value
     if origin is list:

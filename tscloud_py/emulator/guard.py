@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from tscloud_py.loopback import is_loopback_host
+from tscloud_py.hosts import is_loopback_host
 
 MAX_BODY = 128 * 1024 * 1024  # a Lambda zip sent inline (50 MB, base64 in JSON) fits; a runaway body does not
 SPOOL_IN_MEMORY = 1024 * 1024

@@ -117,7 +117,7 @@ class AppContext:
 
 
 def _is_loopback(url: str) -> bool:
-    from tscloud_py.loopback import is_loopback_host
+    from tscloud_py.hosts import is_loopback_host
 
     return is_loopback_host(urlparse(url).hostname or "")
 

@@ -8,7 +8,6 @@ command refuses (validation, collisions, quotas: ``UsageError`` subclasses, exit
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -403,6 +402,8 @@ def _element_diff(title: str, old: Any, new: Any) -> list[str]:
         return [f"+ {title}", *(f"+   {line}" for line in _json_lines(new))]
     if new is None:
         return [f"- {title}", *(f"-   {line}" for line in _json_lines(old))]
+    import difflib  # a dry run's rendering only
+
     body = difflib.unified_diff(_json_lines(old), _json_lines(new), lineterm="", n=2)
     return [f"~ {title}", *(f"  {line}" for line in list(body)[2:])]
 

@@ -63,9 +63,9 @@ class SuggestingChoice(click.Choice):
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter as exc:
-            import difflib
+            from tscloud_py.errors import closest
 
-            close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
+            close = closest(str(value), self.choices)
             if close:
-                exc.message += f" Did you mean {close[0]!r}?"
+                exc.message += f" Did you mean {close!r}?"
             raise

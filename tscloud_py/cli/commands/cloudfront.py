@@ -177,7 +177,7 @@ def add_origin(app: AppContext, dist_id: str, origin_id: str, domain: str, path_
             from tscloud_py import redact
 
             redact.register(secret)
-        from tscloud_py.loopback import is_loopback_host
+        from tscloud_py.hosts import is_loopback_host
 
         # a server on this machine speaks plain HTTP; CloudFront itself never reaches one
         default_protocol = "http-only" if is_loopback_host(domain) else "https-only"
