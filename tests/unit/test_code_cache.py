@@ -88,3 +88,83 @@ def test_the_users_cache_directory_is_made_private(tmp_path: Path) -> None:
     os.chmod(loose, 0o777)
     assert private_dir(loose) == loose
     assert loose.stat().st_mode & 0o777 == 0o700
+
+
+REGEX_PROGRAM = """
+import sys
+from pathlib import Path
+import re, re._parser
+parsed = []
+real_parse = re._parser.parse
+re._parser.parse = lambda p, flags=0, state=None: (parsed.append(p), real_parse(p, flags, state))[1]
+from tscloud_py import code_cache
+code_cache.install(Path(sys.argv[1]) if sys.argv[1] != "-" else None)
+PATTERNS = [
+    (r"(?P<year>\\d{4})-(?P<month>\\d\\d)", 0, "on 2026-12 and 2027-01"),
+    (r"hello\\s+(world|there)", re.IGNORECASE, "HELLO   There"),
+    (r" a  b # spaced out\\n c", re.VERBOSE, "xabcx"),
+    (rb"\\x00(?P<tag>[a-z]+)\\x00", 0, b"..\\x00abc\\x00.."),
+    (r"^\\w+$", re.MULTILINE | re.ASCII, "one\\ntwo\\nthree"),
+]
+seen = []
+for text, flags, subject in PATTERNS:
+    p = re.compile(text, flags)
+    assert (p.pattern, p.flags & flags) == (text, flags)
+    seen.append((p.groups, dict(p.groupindex), [m.group(0) for m in p.finditer(subject)],
+                 [m.groupdict() for m in p.finditer(subject)]))
+print(repr(seen))
+print(sum(1 for text, _, _ in PATTERNS if text in parsed))
+import atexit
+atexit._run_exitfuncs()
+"""
+
+
+def _run_regex(where: str, home: Path) -> tuple[str, int]:
+    done = subprocess.run([sys.executable, "-c", REGEX_PROGRAM, where], capture_output=True, text=True, timeout=60,
+                          cwd=REPO, env={**os.environ, "XDG_CACHE_HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    seen, parsed = done.stdout.strip().splitlines()
+    return seen, int(parsed)
+
+
+def test_a_pattern_compiled_once_is_built_from_its_kept_program_and_matches_the_same(tmp_path: Path) -> None:
+    where = tmp_path / "compiled"
+    where.mkdir(mode=0o700)
+    uncached, parsed = _run_regex("-", tmp_path)
+    assert parsed == 5
+    first, parsed = _run_regex(str(where), tmp_path)
+    assert (first, parsed) == (uncached, 5) and (where / "regex.marshal").is_file()
+    second, parsed = _run_regex(str(where), tmp_path)
+    assert (second, parsed) == (uncached, 0)
+
+
+def test_a_kept_program_the_matcher_refuses_is_compiled_again(tmp_path: Path) -> None:
+    import marshal
+
+    where = tmp_path / "compiled"
+    where.mkdir(mode=0o700)
+    expected, _ = _run_regex(str(where), tmp_path)
+    kept = where / "regex.marshal"
+    whole = kept.read_bytes()
+    header = whole[: whole.index(b"\nsre ") + 1]
+    header += whole[len(header):].split(b"\n", 1)[0] + b"\n"
+    entries = marshal.loads(whole[len(header):])
+    # Each entry's program cut short: the matcher's own check refuses it rather than run it.
+    broken = {k: marshal.dumps((lambda e: (e[0], e[1][: len(e[1]) // 2], *e[2:]))(marshal.loads(v)))
+              for k, v in entries.items()}
+    kept.write_bytes(header + marshal.dumps(broken))
+    again, parsed = _run_regex(str(where), tmp_path)
+    assert (again, parsed) == (expected, 5)
+
+
+def test_a_pattern_compiled_for_its_debug_listing_is_compiled_every_time(tmp_path: Path) -> None:
+    where = tmp_path / "compiled"
+    where.mkdir(mode=0o700)
+    program = ("import sys, re\nfrom pathlib import Path\nfrom tscloud_py import code_cache\n"
+               "code_cache.install(Path(sys.argv[1]))\nre.compile('ab+c', re.DEBUG)\n"
+               "import atexit\natexit._run_exitfuncs()\n")
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", program, str(where)], capture_output=True, text=True,
+                              timeout=60, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        assert "LITERAL 97" in done.stdout  # the listing is printed on every compile
