@@ -23,6 +23,23 @@ def test_together_runs_calls_at_once_and_keeps_their_order() -> None:
     assert together(lambda: "one") == ("one",)
 
 
+def test_together_runs_its_first_call_on_the_callers_thread_and_starts_one_thread_fewer() -> None:
+    meet = threading.Barrier(3, timeout=30)
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started.append(self.name)
+        real_start(self)
+
+    threading.Thread.start = counting  # type: ignore[method-assign]
+    try:
+        idents = together(*[lambda: (meet.wait(), threading.get_ident())[1]] * 3)
+    finally:
+        threading.Thread.start = real_start  # type: ignore[method-assign]
+    assert idents[0] == threading.get_ident() and len(set(idents)) == 3
+    assert len(started) == 2
+
 def test_together_raises_the_first_error_after_every_call_has_ended() -> None:
     finished = threading.Event()
 
@@ -57,7 +74,7 @@ def test_each_bounds_the_calls_in_flight_and_keeps_order() -> None:
     assert each(range(8), work, workers=4) == [0, 2, 4, 6, 8, 10, 12, 14]
     assert peak == 4
     with pytest.raises(KeyError):
-        each([1, 2, 3], lambda i: {}[i])
+        each([1, 2, 3], lambda i: dict[int, int]()[i])
 
 
 def test_background_runs_beside_the_caller_and_hands_over_its_result_or_error() -> None:
