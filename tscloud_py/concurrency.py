@@ -25,21 +25,11 @@ def each(items: Iterable[T], fn: Callable[[T], U], *, workers: int = 16) -> list
     jobs: Sequence[T] = list(items)
     if len(jobs) <= 1:
         return [fn(job) for job in jobs]
-    # When every call goes at once, the first runs on the caller's thread, which would only wait: one thread
-    # fewer to start, and starting one waits for the interpreter's lock, milliseconds while a deploy's
-    # other threads hold it.
-    inline = len(jobs) <= workers
-    pooled = jobs[1:] if inline else jobs
-    with ThreadPoolExecutor(max_workers=min(workers, len(pooled)), thread_name_prefix="read") as pool:
-        futures = [pool.submit(fn, job) for job in pooled]
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="read") as pool:
+        futures = [pool.submit(fn, job) for job in jobs]
         results: list[U] = []
         error: BaseException | None = None
         try:
-            if inline:
-                try:
-                    results.append(fn(jobs[0]))
-                except Exception as exc:
-                    error = exc
             for fut in futures:
                 try:
                     results.append(fut.result())

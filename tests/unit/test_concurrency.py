@@ -23,23 +23,6 @@ def test_together_runs_calls_at_once_and_keeps_their_order() -> None:
     assert together(lambda: "one") == ("one",)
 
 
-def test_together_runs_its_first_call_on_the_callers_thread_and_starts_one_thread_fewer() -> None:
-    meet = threading.Barrier(3, timeout=30)
-    started: list[str] = []
-    real_start = threading.Thread.start
-
-    def counting(self: threading.Thread) -> None:
-        started.append(self.name)
-        real_start(self)
-
-    threading.Thread.start = counting  # type: ignore[method-assign]
-    try:
-        idents = together(*[lambda: (meet.wait(), threading.get_ident())[1]] * 3)
-    finally:
-        threading.Thread.start = real_start  # type: ignore[method-assign]
-    assert idents[0] == threading.get_ident() and len(set(idents)) == 3
-    assert len(started) == 2
-
 def test_together_raises_the_first_error_after_every_call_has_ended() -> None:
     finished = threading.Event()
 
