@@ -3,12 +3,13 @@ are retried, a bounded number of times; other errors are not."""
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
 import pytest
 
-from tscloud_py.aws.retry import ROLE_ATTEMPTS, retry_new_role
+from tscloud_py.aws.retry import ROLE_ATTEMPTS, backoff, jittered, retry_new_role
 from tscloud_py.errors import AwsError
 
 
@@ -116,3 +117,12 @@ def test_a_run_that_retries_nothing_does_not_load_tenacity() -> None:
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_waits_jitter_leaves_the_process_random_state_alone() -> None:
+    # A program that embeds tscloud, or a test that seeds ``random`` (Hypothesis does, around each draw),
+    # owns that state: a retry on another thread must not move it.
+    before = random.getstate()
+    waits = [backoff(n) for n in range(1, 8)] + [jittered(0.02, 0.05) for _ in range(5)]
+    assert random.getstate() == before
+    assert all(0 <= w <= 20 for w in waits[:7]) and all(0.02 <= w <= 0.05 for w in waits[7:])

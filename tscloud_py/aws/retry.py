@@ -43,6 +43,10 @@ MAX_BACKOFF = 20.0  # seconds, as botocore's standard retry mode
 # that is still not assumable after that is not going to be.
 ROLE_ATTEMPTS = 8
 
+# The waits' jitter comes from a generator of its own: drawing from the module-level one would move the
+# state of the process's ``random``, which a program embedding tscloud (or a test seeding it) owns.
+_jitter = random.Random()
+
 
 def outcome_unknown(exc: AwsError) -> bool:
     """Whether AWS may have acted on a request that failed this way (a 5xx, or no answer at all)."""
@@ -56,7 +60,12 @@ def transient(status: int, code: str) -> bool:
 
 def backoff(attempt: int) -> float:
     """The wait after failed attempt ``attempt`` (1-based): botocore's full jitter, 2**(n-1) s capped at 20 s."""
-    return random.random() * min(2.0 ** (attempt - 1), MAX_BACKOFF)
+    return _jitter.random() * min(2.0 ** (attempt - 1), MAX_BACKOFF)
+
+
+def jittered(low: float, high: float) -> float:
+    """A wait drawn evenly from ``low`` to ``high`` seconds."""
+    return _jitter.uniform(low, high)
 
 
 def codes(*names: str) -> Callable[[BaseException], bool]:

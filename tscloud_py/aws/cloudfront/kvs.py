@@ -9,12 +9,11 @@ distribution's ETag round trip does. The key it writes is its own, so nobody's w
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tscloud_py.aws.retry import codes, create_or_adopt, retrying
+from tscloud_py.aws.retry import codes, create_or_adopt, jittered, retrying
 from tscloud_py.aws.session import ClientFactory, call, ignoring, paginate
 from tscloud_py.aws.waiters import Clock, Poll, ProgressCallback, SystemClock, WaitPolicy, wait_for
 from tscloud_py.errors import AwsError
@@ -141,7 +140,7 @@ class KeyValueStores:
     def _conditional(self, arn: str, key: str, write: Callable[[str], Any],
                      notify: Callable[[str], None] | None, known: str | None = None) -> StoreData:
         policy = retrying(codes("ConflictException"), what=f"key value store changed while writing {key}",
-                          attempts=WRITE_ATTEMPTS, waits=lambda n: random.uniform(0.02, min(1.0, 0.05 * n)),
+                          attempts=WRITE_ATTEMPTS, waits=lambda n: jittered(0.02, min(1.0, 0.05 * n)),
                           sleep=self.clock.sleep)
         for attempt in policy:
             with attempt:
