@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,40 @@ def installed(name: str) -> str | None:
     if script.is_file() and os.access(script, os.X_OK):
         return str(script)
     return shutil.which(name)
+
+
+class PeakMemory:
+    """A child's own peak resident memory: its ``VmHWM``, read from ``/proc`` every 2 ms while it runs.
+
+    Not ``wait4``'s ``ru_maxrss``: Linux starts a child's maxrss, at its exec, from the high-water mark of
+    the address space it replaces, which is the spawning process's own (``vfork``). A bench whose proxies
+    hold a first deploy's request bodies would report its own peak for every child it runs after that."""
+
+    def __init__(self, pid: int) -> None:
+        self._path = f"/proc/{pid}/status"
+        self._peak_kb = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="peak-memory", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                with open(self._path, "rb") as status:
+                    for line in status:
+                        if line.startswith(b"VmHWM:"):
+                            self._peak_kb = max(self._peak_kb, int(line.split()[1]))
+                            break
+            except (OSError, ValueError):
+                pass
+            if self._done.wait(0.002):
+                return
+
+    def stop(self) -> float | None:
+        """The peak in MB, once the child has been waited for; None where ``/proc`` could not tell."""
+        self._done.set()
+        self._thread.join()
+        return self._peak_kb / 1024 if self._peak_kb else None
 
 
 def tscloud_command() -> list[str]:

@@ -7,7 +7,7 @@ For each site size: a first deploy of a static site (tscloud makes the bucket, O
 policy too) against `s5cmd sync` of the same files into an empty bucket; then ``--runs`` redeploys, each
 after ``--changed`` files were rewritten, against `s5cmd sync` and `aws s3 sync` of the same change
 (each tool's bucket holds the previous build). The median of the runs counts. Each tool's own CPU and
-peak memory are its process's (``wait4``), the server's and the proxies' apart.
+peak memory are its process's (``wait4``, ``_common.PeakMemory``), the server's and the proxies' apart.
 
 The breakdown of tscloud's last redeploy is read off the proxy's clock: process start to the first
 request (interpreter, imports, config, the preset's clients), then each request kind's first start and
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import ENV, installed, site_config, table
+from _common import ENV, PeakMemory, installed, site_config, table
 from latency import make_build, moto_process
 from latency_proxy import dependent_chain, far_endpoint
 
@@ -65,11 +65,14 @@ class Measured:
 
 
 def measured(args: list[str], cwd: Path | None = None) -> Measured:
-    """Run ``args`` and take its own CPU and peak memory from ``wait4`` (not the other children's)."""
+    """Run ``args`` and take its own CPU from ``wait4`` (not the other children's) and its own peak memory
+    (``PeakMemory``)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(args, cwd=cwd, env=ENV, stdout=out, stderr=err)
+        memory = PeakMemory(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
+        peak = memory.stop()
         seconds = time.monotonic() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -77,7 +80,8 @@ def measured(args: list[str], cwd: Path | None = None) -> Measured:
         stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args[:4])} ... exited {proc.returncode}:\n{stderr[-3000:]}")
-    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, started, stdout, stderr,
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, peak if peak is not None else usage.ru_maxrss / 1024,
+                    started, stdout, stderr,
                     os.getloadavg()[0])
 
 

@@ -8,7 +8,7 @@ deploy leaves them (the hash cache in ``.tscloud/cache``, the manifest the bucke
 ``--changed`` files are rewritten and a fresh process does what the upload step does before its first
 PUT when the journal is current: walk the build, hash what the cache cannot vouch for, parse the sealed
 manifest, plan the sync against it, and write the new manifest's JSON. Printed: that process's wall and
-CPU time, its peak memory (``wait4``), how many files it read (the hash cache's misses), and the plan.
+CPU time, its peak memory (``_common.PeakMemory``), how many files it read (the hash cache's misses), and the plan.
 
 The requests are left out: against a sealed bucket they are the manifest's GET and the changed files'
 PUTs, whatever the site's size (``bench/redeploy.py`` measures them against moto at 30 ms). Exits non-zero
@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ENV, REPO, table
+from _common import ENV, REPO, PeakMemory, table
 
 MEMORY_MB = 300
 
@@ -80,12 +80,15 @@ def run(script: str, *args: str) -> tuple[float, float, float, str]:
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen([sys.executable, "-c", script, *args], env=ENV, stdout=out, cwd=REPO)
+        memory = PeakMemory(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
+        peak = memory.stop()
         out.seek(0)
         text = out.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"the measured process failed:\n{text[-2000:]}")
-    return time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+    return (time.monotonic() - started, usage.ru_utime + usage.ru_stime,
+            peak if peak is not None else usage.ru_maxrss / 1024, text)
 
 
 def main() -> int:
