@@ -57,7 +57,7 @@ class S3:
     def __init__(self, factory: ClientFactory, region: str | None = None) -> None:
         self.factory = factory
         self.region = region or factory.region
-        self._putters: dict[tuple[str, int], ObjectPutter] = {}  # an upload's assets, then its pages: one each
+        self._putters: dict[tuple[str, int], ObjectPutter] = {}  # an upload's waves share one (one presign)
         factory.want("s3", self.region)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from tscloud_py.operations import exit_guard
 from tscloud_py.operations.state import open_state
 from tscloud_py.presets import Preset, PresetOptions, load_preset
 from tscloud_py.state.backend import StateBackend
-from tscloud_py.state.journal import Journal, atomic_write_json
+from tscloud_py.state.journal import Journal
 from tscloud_py.state.lock import ConfirmBreak, Lock
 
 if TYPE_CHECKING:
@@ -182,10 +183,15 @@ class Workspace:
 
     def write_run_record(self, kind: str, record: dict[str, Any]) -> Path:
         """Keep a record of the run (steps, waits, requests) for timelines and benchmarks. Scrubbed: a
-        failed step's error text may quote a secret an AWS error echoed."""
+        failed step's error text may quote a secret an AWS error echoed. Written whole, not flushed to disk:
+        nothing rests on it (the journal is what a run trusts), and the flushes would be the last thing every
+        command waits for."""
         from tscloud_py import redact
+        from tscloud_py.files import write_whole
 
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         path = self.app.project_dir / ".tscloud" / "deploys" / f"{stamp}-{kind}-{self.config.app}-{self.config.stage}.json"
-        atomic_write_json(path, redact.scrub_obj(record), durable=False)
+        body = json.dumps(redact.scrub_obj(record), indent=2, sort_keys=True, default=str).encode()
+        if not write_whole(path, body):
+            raise OSError(f"cannot write the run record {path}")
         return path

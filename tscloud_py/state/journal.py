@@ -268,21 +268,15 @@ def finished_in(doc: dict[str, Any]) -> bool:
     return isinstance(last, dict) and last.get("ok") is True and "interrupted" not in doc
 
 
-def atomic_write_json(path: Path, data: Any, *, durable: bool = True) -> None:
-    """``data`` as ``path``, whole or not at all. ``durable``: on disk before this returns, the file and its
-    directory flushed (a journal); not for a record nothing rests on, whose flushes (milliseconds, more on
-    a network disk) a command would wait for at its end."""
+def atomic_write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=2, sort_keys=True, default=str)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
-        if not durable:
-            return
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
